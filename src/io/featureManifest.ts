@@ -1,0 +1,116 @@
+/**
+ * The on-disk contract between `extract` and everything downstream (probe, run, report):
+ *   <dir>/features.npy  float32 [N, D]
+ *   <dir>/labels.npy    int64 [N], indices into manifest.classes
+ *   <dir>/manifest.json FeatureManifest below
+ * Row i of both arrays is the image manifest.files[i] (relative to manifest.dataRoot).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FcprobeError } from '../errors.js';
+import { NpyReader, readLabels } from './npy.js';
+
+export type Interpolation = 'bilinear' | 'bicubic';
+
+/** Every resolved preprocessing parameter; two feature sets are comparable only if these are equal. */
+export interface PreprocessSpec {
+  preset: string;
+  /** Shorter side is resized to this many pixels before the crop. */
+  resize: number;
+  crop: number;
+  interpolation: Interpolation;
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** Pixels removed from every border of the decoded image first (ObjectNet uses 2). */
+  borderCrop: number;
+  autoOrient: boolean;
+}
+
+export interface ModelInfo {
+  path: string;
+  sha256: string;
+  inputName: string;
+  inputShape: (number | string)[];
+  inputType: 'float32' | 'float16';
+  outputName: string;
+  outputShape: (number | string)[];
+  pool: 'none' | 'cls' | 'mean';
+  featureDim: number;
+}
+
+export interface SkippedFile {
+  file: string;
+  reason: string;
+}
+
+export interface FeatureManifest {
+  format: 'fcprobe-features';
+  formatVersion: 1;
+  fcprobeVersion: string;
+  /** Hash of everything that determines the bytes of features.npy (model, preprocessing, file list). */
+  key: string;
+  model: ModelInfo;
+  preprocess: PreprocessSpec;
+  executionProvider: string;
+  dataRoot: string;
+  classes: string[];
+  /** Relative paths of the images, in row order. */
+  files: string[];
+  skipped: SkippedFile[];
+  shard: { index: number; count: number } | null;
+  rows: number;
+  featureDim: number;
+  timing: { seconds: number; imagesPerSecond: number };
+  createdAt: string;
+}
+
+export interface FeatureSet {
+  dir: string;
+  manifest: FeatureManifest;
+  rows: number;
+  dim: number;
+  /** Opens features.npy for streamed row access; caller closes it. */
+  open(): NpyReader;
+  labels(): Int32Array;
+}
+
+export const FEATURES_FILE = 'features.npy';
+export const LABELS_FILE = 'labels.npy';
+export const MANIFEST_FILE = 'manifest.json';
+
+/** Opens a finished feature directory, validating that its parts agree. */
+export function loadFeatureSet(dir: string): FeatureSet {
+  const mPath = join(dir, MANIFEST_FILE);
+  if (!existsSync(mPath)) {
+    throw new FcprobeError('NOT_FOUND', `${dir} is not a finished feature directory (no ${MANIFEST_FILE}).`,
+      'Create it with `fcprobe extract --model <m.onnx> --data <folder> --out ' + dir + '`.');
+  }
+  let manifest: FeatureManifest;
+  try {
+    manifest = JSON.parse(readFileSync(mPath, 'utf8')) as FeatureManifest;
+  } catch (e) {
+    throw new FcprobeError('BAD_FEATURES', `${mPath} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (manifest.format !== 'fcprobe-features') {
+    throw new FcprobeError('BAD_FEATURES', `${mPath} is not an fcprobe feature manifest.`);
+  }
+  const r = new NpyReader(join(dir, FEATURES_FILE));
+  const rows = r.rows;
+  const dim = r.rowLength;
+  r.close();
+  if (rows !== manifest.rows || dim !== manifest.featureDim) {
+    throw new FcprobeError('BAD_FEATURES', `${dir}: features.npy is [${rows}, ${dim}] but the manifest says [${manifest.rows}, ${manifest.featureDim}].`);
+  }
+  return {
+    dir,
+    manifest,
+    rows,
+    dim,
+    open: () => new NpyReader(join(dir, FEATURES_FILE)),
+    labels: () => {
+      const l = readLabels(join(dir, LABELS_FILE));
+      if (l.length !== rows) throw new FcprobeError('BAD_FEATURES', `${dir}: labels.npy has ${l.length} rows, features.npy ${rows}.`);
+      return l;
+    },
+  };
+}
