@@ -54,6 +54,12 @@ export interface FeatureManifest {
   executionProvider: string;
   dataRoot: string;
   classes: string[];
+  /**
+   * Label-space map for OOD sets scored by a probe trained on other classes: classMap[i] lists the training
+   * class names that this set's class i stands for (ObjectNet's "chair" -> three ImageNet wnids). null means
+   * each class maps to the training class of the same name (ImageNet-R/A: a 200-class subset).
+   */
+  classMap: string[][] | null;
   /** Relative paths of the images, in row order. */
   files: string[];
   skipped: SkippedFile[];

@@ -1,0 +1,121 @@
+/**
+ * Dense float32 matrix products for the solvers (probe, simulate, demo student training).
+ *
+ * Why onnxruntime: a JS loop over Float32Array reaches ~1-2 GFLOP/s per core; onnxruntime's MLAS GEMM uses
+ * the CPU's vector units and its thread pool (tens to hundreds of GFLOP/s on the same cores). The maths in
+ * core/ depends only on the `Gemm` interface, so it can be tested against `jsGemm`, the reference.
+ */
+import ort from 'onnxruntime-node';
+import { buildOnnxModel } from '../io/onnxBuilder.js';
+
+/** Row-major matrix view over a Float32Array. */
+export interface Mat {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/**
+ * out[M, N] = op(a) * op(b), op = transpose when the flag is set (as BLAS sgemm with alpha 1, beta 0).
+ * `out` is caller-supplied so hot loops allocate nothing.
+ */
+export interface Gemm {
+  readonly name: string;
+  matmul(a: Mat, transA: boolean, b: Mat, transB: boolean, out: Mat): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+function checkShapes(a: Mat, transA: boolean, b: Mat, transB: boolean, out: Mat): { m: number; k: number; n: number } {
+  const m = transA ? a.cols : a.rows;
+  const k = transA ? a.rows : a.cols;
+  const kb = transB ? b.cols : b.rows;
+  const n = transB ? b.rows : b.cols;
+  if (k !== kb) throw new RangeError(`matmul: inner dimensions differ (${k} vs ${kb})`);
+  if (out.rows !== m || out.cols !== n) throw new RangeError(`matmul: out is ${out.rows}x${out.cols}, expected ${m}x${n}`);
+  if (a.data.length < a.rows * a.cols || b.data.length < b.rows * b.cols || out.data.length < m * n) {
+    throw new RangeError('matmul: buffer shorter than its declared shape');
+  }
+  return { m, k, n };
+}
+
+/** Reference implementation (float64 accumulation, i-k-j order for cache-friendly inner loops). */
+export function matmulJs(a: Mat, transA: boolean, b: Mat, transB: boolean, out: Mat): void {
+  const { m, k, n } = checkShapes(a, transA, b, transB, out);
+  const A = a.data, B = b.data, C = out.data;
+  const acc = new Float64Array(n);
+  for (let i = 0; i < m; i++) {
+    acc.fill(0);
+    for (let p = 0; p < k; p++) {
+      const av = transA ? A[p * a.cols + i]! : A[i * a.cols + p]!;
+      if (av === 0) continue;
+      if (!transB) {
+        const off = p * b.cols;
+        for (let j = 0; j < n; j++) acc[j]! += av * B[off + j]!;
+      } else {
+        for (let j = 0; j < n; j++) acc[j]! += av * B[j * b.cols + p]!;
+      }
+    }
+    for (let j = 0; j < n; j++) C[i * n + j] = acc[j]!;
+  }
+}
+
+export const jsGemm: Gemm = {
+  name: 'js',
+  matmul: async (a, ta, b, tb, out) => matmulJs(a, ta, b, tb, out),
+  dispose: async () => {},
+};
+
+function gemmGraph(transA: boolean, transB: boolean): Uint8Array {
+  return buildOnnxModel({
+    name: `gemm_${+transA}${+transB}`,
+    inputs: [
+      { name: 'A', type: 'float32', shape: ['a0', 'a1'] },
+      { name: 'B', type: 'float32', shape: ['b0', 'b1'] },
+    ],
+    outputs: [{ name: 'Y', type: 'float32', shape: ['m', 'n'] }],
+    nodes: [{ op: 'Gemm', inputs: ['A', 'B'], outputs: ['Y'], attrs: { transA: +transA, transB: +transB } }],
+    initializers: [],
+  });
+}
+
+export interface OrtGemmOptions {
+  /** Intra-op threads; default: onnxruntime's choice (one per core). */
+  threads?: number;
+}
+
+/** onnxruntime's Gemm operator, one cached session per transpose combination. */
+export async function createOrtGemm(options: OrtGemmOptions = {}): Promise<Gemm> {
+  const sessions = new Map<string, ort.InferenceSession>();
+  const opts: ort.InferenceSession.SessionOptions = {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+  };
+  async function session(ta: boolean, tb: boolean): Promise<ort.InferenceSession> {
+    const key = `${+ta}${+tb}`;
+    let s = sessions.get(key);
+    if (!s) {
+      s = await ort.InferenceSession.create(gemmGraph(ta, tb), opts);
+      sessions.set(key, s);
+    }
+    return s;
+  }
+  return {
+    name: 'onnxruntime',
+    async matmul(a, ta, b, tb, out) {
+      const { m, n } = checkShapes(a, ta, b, tb, out);
+      const s = await session(ta, tb);
+      const A = new ort.Tensor('float32', a.data.subarray(0, a.rows * a.cols), [a.rows, a.cols]);
+      const B = new ort.Tensor('float32', b.data.subarray(0, b.rows * b.cols), [b.rows, b.cols]);
+      // A pre-allocated output tensor makes onnxruntime write straight into `out`.
+      const Y = new ort.Tensor('float32', out.data.subarray(0, m * n), [m, n]);
+      const r = await s.run({ A, B }, { Y });
+      const y = r['Y'];
+      if (y && y.data !== Y.data) out.data.set(y.data as Float32Array);
+    },
+    async dispose() {
+      for (const s of sessions.values()) await s.release();
+      sessions.clear();
+    },
+  };
+}
