@@ -1,0 +1,104 @@
+/**
+ * What `extract` needs to know about a dataset: the files in row order, their labels, the class index space.
+ * A plain ImageNet-style folder (one sub-folder per class) is scanned by `scanImageFolder`; the benchmark
+ * layouts (ImageNet-V2's integer folders, ObjectNet's images/ tree, ...) produce the same listing.
+ */
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { join, resolve, extname } from 'node:path';
+import { FcprobeError } from '../errors.js';
+
+export interface DatasetItem {
+  /** Path relative to the listing's root, with forward slashes. */
+  file: string;
+  label: number;
+}
+
+export interface DatasetListing {
+  /** Absolute path of the dataset root. */
+  root: string;
+  /** Name of the layout that produced it ('folder', 'imagenet-v2', 'objectnet', ...). */
+  layout: string;
+  classes: string[];
+  /** See FeatureManifest.classMap. */
+  classMap: string[][] | null;
+  items: DatasetItem[];
+  /** Files present but not considered images (wrong extension, hidden), or left out by the layout. */
+  ignored: { file: string; reason: string }[];
+  /** Pixels cropped from every border before preprocessing, as the layout's protocol requires (ObjectNet: 2). */
+  borderCrop: number;
+}
+
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp']);
+
+export function isImageFile(name: string): boolean {
+  return !name.startsWith('.') && IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
+}
+
+/** Byte-wise string order, locale independent: the same file order on every machine. */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Image files directly inside `dir` (sorted), and everything else there as ignored. */
+export function listImages(dir: string, relPrefix: string): { images: string[]; ignored: { file: string; reason: string }[] } {
+  const images: string[] = [];
+  const ignored: { file: string; reason: string }[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareNames(a.name, b.name))) {
+    const rel = `${relPrefix}/${e.name}`;
+    if (e.name.startsWith('.')) continue;
+    if (e.isDirectory()) { ignored.push({ file: rel, reason: 'nested folder (not scanned)' }); continue; }
+    if (isImageFile(e.name)) images.push(rel);
+    else ignored.push({ file: rel, reason: 'not an image extension (jpg, jpeg, png, webp)' });
+  }
+  return { images, ignored };
+}
+
+/** Reads a class-name file: one name per line, in index order; blank lines and '#' comments skipped. */
+export function readClassFile(path: string): string[] {
+  if (!existsSync(path)) throw new FcprobeError('NOT_FOUND', `Class file ${path} does not exist.`);
+  const names = readFileSync(path, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (seen.has(n)) throw new FcprobeError('BAD_DATA', `Class file ${path} lists "${n}" twice.`);
+    seen.add(n);
+  }
+  if (names.length === 0) throw new FcprobeError('BAD_DATA', `Class file ${path} lists no classes.`);
+  return names;
+}
+
+export interface ScanOptions {
+  /** Class names in index order; default: the sorted sub-folder names. */
+  classes?: string[];
+}
+
+/** An ImageNet-style folder: one sub-folder per class, images inside. */
+export function scanImageFolder(rootArg: string, options: ScanOptions = {}): DatasetListing {
+  const root = resolve(rootArg);
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new FcprobeError('NOT_FOUND', `Data folder ${rootArg} does not exist or is not a folder.`);
+  }
+  const entries = readdirSync(root, { withFileTypes: true }).filter((e) => !e.name.startsWith('.'));
+  const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort(compareNames);
+  const ignored = entries.filter((e) => !e.isDirectory()).map((e) => ({ file: e.name, reason: 'file at the top level (expected one sub-folder per class)' }));
+  if (folders.length === 0) {
+    throw new FcprobeError('BAD_DATA', `Data folder ${rootArg} has no class sub-folders.`,
+      'Expected an ImageNet-style layout: <data>/<class>/<image>.jpg');
+  }
+  const classes = options.classes ?? folders;
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const items: DatasetItem[] = [];
+  for (const folder of folders) {
+    const label = index.get(folder);
+    if (label === undefined) {
+      throw new FcprobeError('BAD_DATA', `Class folder "${folder}" in ${rootArg} is not in the class list.`,
+        'Add it to the --classes file, or remove the folder.');
+    }
+    const { images, ignored: ign } = listImages(join(root, folder), folder);
+    if (images.length === 0) {
+      throw new FcprobeError('BAD_DATA', `Class folder ${join(rootArg, folder)} contains no images (jpg, jpeg, png, webp).`);
+    }
+    for (const f of images) items.push({ file: f, label });
+    ignored.push(...ign);
+  }
+  return { root, layout: 'folder', classes, classMap: null, items, ignored, borderCrop: 0 };
+}
