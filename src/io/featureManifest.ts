@@ -63,7 +63,10 @@ export interface FeatureManifest {
   /** Relative paths of the images, in row order. */
   files: string[];
   skipped: SkippedFile[];
-  shard: { index: number; count: number } | null;
+  /** Hash of the full (unsharded) file list and labels, so shards of one listing can be recognized. */
+  listHash: string;
+  /** Set when this directory holds slice `index` (0-based) of `count`: items [start, end) of the full list. */
+  shard: { index: number; count: number; start: number; end: number; totalItems: number } | null;
   rows: number;
   featureDim: number;
   timing: { seconds: number; imagesPerSecond: number };

@@ -1,0 +1,315 @@
+/**
+ * `extract`: dataset listing -> decoded tensors -> encoder (worker thread) -> features on disk.
+ * Decoding of batch b+1 overlaps inference of batch b; every batch is committed before the next is written.
+ */
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { relative, resolve } from 'node:path';
+import pLimit from 'p-limit';
+import sharp from 'sharp';
+import { FcprobeError, badOption } from '../errors.js';
+import { decodeAndCrop, normalizeToChw } from '../image/decode.js';
+import { resolvePreprocess, type PreprocessOverrides } from '../image/preprocessSpec.js';
+import { EncoderWorker } from '../infer/encoderWorker.js';
+import { checkProvidersInstalled, INSTALL_HINT, parseProviders } from '../infer/providers.js';
+import type { InitReply, ProviderName, TensorMeta } from '../infer/protocol.js';
+import type { DatasetItem, DatasetListing } from '../io/datasetListing.js';
+import type { FeatureManifest, ModelInfo, PreprocessSpec, SkippedFile } from '../io/featureManifest.js';
+import { clearOutput, FeatureWriter, readOutputState } from '../io/featureWriter.js';
+import { featureKey } from '../io/featureKey.js';
+import { hashValue, sha256File } from '../io/hash.js';
+import { FCPROBE_VERSION } from '../version.js';
+
+export interface ExtractOptions {
+  modelPath: string;
+  listing: DatasetListing;
+  outDir: string;
+  preprocess?: PreprocessOverrides;
+  /** Output tensor to read; default: the only output, or one named features/embedding/image_embeds/pooler_output. */
+  outputName?: string;
+  pool?: 'cls' | 'mean';
+  /** Comma-separated provider list as given to --ep; default: best installed. */
+  providers?: string;
+  threads?: number;
+  batchSize?: number;
+  /** Images decoded at once; default: number of cores. */
+  decodeConcurrency?: number;
+  shard?: { index: number; count: number };
+  strict?: boolean;
+  force?: boolean;
+  /** What to do with finished features made from other inputs: 'error' (default) or replace them. */
+  onStale?: 'error' | 'replace';
+  onProgress?: (p: ExtractProgress) => void;
+  onNotice?: (message: string) => void;
+  /** Checked after every committed batch; when it returns true the run stops with INTERRUPTED. */
+  shouldStop?: () => boolean;
+}
+
+export interface ExtractProgress {
+  done: number;
+  total: number;
+  skipped: number;
+  imagesPerSecond: number;
+  etaSeconds: number | null;
+}
+
+export interface ExtractResult {
+  status: 'extracted' | 'already-done';
+  outDir: string;
+  manifest: FeatureManifest;
+  provider: string;
+  rows: number;
+  skipped: SkippedFile[];
+  seconds: number;
+}
+
+const FEATURE_OUTPUT_NAMES = ['features', 'embedding', 'embeddings', 'image_embeds', 'pooler_output', 'output'];
+
+function chooseOutput(outputs: TensorMeta[], requested: string | undefined, modelPath: string): TensorMeta {
+  if (requested !== undefined) {
+    const o = outputs.find((x) => x.name === requested);
+    if (!o) throw badOption('--output', `one of the model's outputs (${outputs.map((x) => x.name).join(', ')})`, requested);
+    return o;
+  }
+  if (outputs.length === 1) return outputs[0]!;
+  const named = FEATURE_OUTPUT_NAMES.map((n) => outputs.find((o) => o.name === n)).find((o) => o !== undefined);
+  if (named) return named;
+  throw new FcprobeError('BAD_OPTION', `${modelPath} has several outputs (${outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ')}); choose one with --output.`);
+}
+
+/** The model's static square input size, or null when H/W are symbolic. */
+function checkInput(input: TensorMeta | undefined, modelPath: string): { size: number | null; type: 'float32' | 'float16' } {
+  if (!input) throw new FcprobeError('BAD_MODEL', `${modelPath} has no inputs.`);
+  const { shape, type } = input;
+  if (type !== 'float32' && type !== 'float16') {
+    throw new FcprobeError('BAD_MODEL', `${modelPath}: input "${input.name}" is ${type}; expected a float32 or float16 image tensor [N, 3, H, W].`);
+  }
+  const bad = shape.length !== 4 || (typeof shape[1] === 'number' && shape[1] !== 3);
+  if (bad) {
+    throw new FcprobeError('BAD_MODEL', `${modelPath}: input "${input.name}" has shape [${shape.join(', ')}]; expected an image tensor [N, 3, H, W].`,
+      'fcprobe feeds NCHW RGB images; export the encoder with an NCHW input.');
+  }
+  const h = shape[2];
+  const w = shape[3];
+  if (typeof h === 'number' && typeof w === 'number') {
+    if (h !== w) throw new FcprobeError('BAD_MODEL', `${modelPath}: input is ${h}x${w}; only square inputs are supported (center crop).`);
+    return { size: h, type };
+  }
+  return { size: null, type };
+}
+
+function checkOutputShape(o: TensorMeta, pool: 'cls' | 'mean' | undefined, modelPath: string): void {
+  const s = o.shape;
+  const ok = s.length === 2 || (s.length === 4 && (s[2] === 1 || typeof s[2] === 'string') && (s[3] === 1 || typeof s[3] === 'string')) || s.length === 3;
+  if (!ok) throw new FcprobeError('BAD_MODEL', `${modelPath}: output "${o.name}" has shape [${s.join(', ')}]; expected [N, D], [N, D, 1, 1] or [N, T, D].`);
+  if (s.length === 3 && pool === undefined) {
+    throw badOption('--pool', 'cls or mean for the token output ' + `"${o.name}" [${s.join(', ')}]`, undefined);
+  }
+}
+
+function checkWritable(outDir: string): void {
+  try {
+    mkdirSync(outDir, { recursive: true });
+    accessSync(outDir, constants.W_OK);
+  } catch (e) {
+    throw new FcprobeError('IO', `Cannot write to output directory ${outDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+  }
+}
+
+export function shardRange(total: number, index: number, count: number): { start: number; end: number } {
+  return { start: Math.floor((index * total) / count), end: Math.floor(((index + 1) * total) / count) };
+}
+
+export function listingHash(listing: DatasetListing): string {
+  return hashValue({ classes: listing.classes, classMap: listing.classMap, items: listing.items.map((i) => [i.file, i.label]) });
+}
+
+interface DecodedBatch {
+  data: Float32Array;
+  labels: Int32Array;
+  rows: number;
+  items: number;
+  skipped: SkippedFile[];
+}
+
+async function decodeBatch(items: DatasetItem[], root: string, spec: PreprocessSpec, limit: ReturnType<typeof pLimit>, strict: boolean): Promise<DecodedBatch> {
+  const per = 3 * spec.crop * spec.crop;
+  const results = await Promise.all(items.map((it) => limit(async () => {
+    try {
+      return { ok: true as const, img: await decodeAndCrop(resolve(root, it.file), spec) };
+    } catch (e) {
+      const reason = (e as Error).message.split('\n')[0] ?? 'decode failed';
+      if (strict) throw new FcprobeError('BAD_DATA', `Cannot decode ${it.file}: ${reason}`, 'Without --strict, undecodable files are skipped and listed in the manifest.');
+      return { ok: false as const, reason };
+    }
+  })));
+  const okCount = results.filter((r) => r.ok).length;
+  const data = new Float32Array(Math.max(1, okCount) * per);
+  const labels = new Int32Array(okCount);
+  const skipped: SkippedFile[] = [];
+  let row = 0;
+  results.forEach((r, i) => {
+    if (r.ok) {
+      normalizeToChw(r.img, spec, data, row * per);
+      labels[row] = items[i]!.label;
+      row++;
+    } else {
+      skipped.push({ file: items[i]!.file, reason: r.reason });
+    }
+  });
+  return { data, labels, rows: okCount, items: items.length, skipped };
+}
+
+export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResult> {
+  const started = performance.now();
+  const notice = opts.onNotice ?? (() => {});
+  const modelPath = resolve(opts.modelPath);
+  const outDir = resolve(opts.outDir);
+  const listing = opts.listing;
+  const batchSize = opts.batchSize ?? 32;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw badOption('--batch', 'a positive integer', opts.batchSize);
+  if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) throw badOption('--threads', 'a positive integer', opts.threads);
+
+  // Validate everything before the first image is decoded.
+  if (!existsSync(modelPath) || !statSync(modelPath).isFile()) throw new FcprobeError('NOT_FOUND', `Model file ${opts.modelPath} does not exist.`);
+  try { accessSync(modelPath, constants.R_OK); } catch { throw new FcprobeError('BAD_MODEL', `Model file ${opts.modelPath} is not readable.`); }
+  if (listing.items.length === 0) throw new FcprobeError('BAD_DATA', `No images found in ${listing.root}.`);
+  checkWritable(outDir);
+  const { list: providers, explicit } = parseProviders(opts.providers);
+  if (explicit) checkProvidersInstalled(providers);
+  let items = listing.items;
+  let shard: FeatureManifest['shard'] = null;
+  if (opts.shard) {
+    const { index, count } = opts.shard;
+    const r = shardRange(items.length, index, count);
+    shard = { index, count, start: r.start, end: r.end, totalItems: items.length };
+    items = items.slice(r.start, r.end);
+  }
+  const sha256 = await sha256File(modelPath);
+
+  // The worker gets the cores; decoding waits on it most of the time and takes what is left.
+  const threads = opts.threads ?? null;
+  const worker = new EncoderWorker();
+  let writer: FeatureWriter | null = null;
+  try {
+    let ready: InitReply;
+    try {
+      ready = await worker.init({ modelPath, providers, threads });
+    } catch (e) {
+      if (e instanceof FcprobeError && e.code === 'PROVIDER_UNAVAILABLE' && explicit) {
+        throw new FcprobeError('PROVIDER_UNAVAILABLE', e.message, providers.map((p) => INSTALL_HINT[p]).filter(Boolean).join(' '));
+      }
+      throw e;
+    }
+    for (const f of ready.providerFailures) notice(`Execution provider ${f.provider} unavailable (${f.reason}); using the next one.`);
+    const input = checkInput(ready.inputs[0], opts.modelPath);
+    const output = chooseOutput(ready.outputs, opts.outputName, opts.modelPath);
+    checkOutputShape(output, opts.pool, opts.modelPath);
+    const spec = resolvePreprocess({ ...opts.preprocess, borderCrop: opts.preprocess?.borderCrop ?? (listing.borderCrop || undefined) }, input.size);
+    return await runExtraction(worker, ready.provider);
+
+    async function runExtraction(enc: EncoderWorker, provider: ProviderName): Promise<ExtractResult> {
+      {
+        const lHash = listingHash(listing);
+        const model: Omit<ModelInfo, 'featureDim'> = {
+          path: opts.modelPath, sha256, inputName: ready.inputs[0]!.name, inputShape: ready.inputs[0]!.shape, inputType: input.type,
+          outputName: output.name, outputShape: output.shape, pool: opts.pool ?? 'none',
+        };
+        const key = featureKey({ sha256, outputName: output.name, pool: model.pool, inputType: input.type, spec, listHash: lHash, shard });
+        const state = readOutputState(outDir, key);
+        if (state.kind === 'done' && !opts.force) {
+          return { status: 'already-done', outDir, manifest: state.manifest, provider: state.manifest.executionProvider, rows: state.manifest.rows, skipped: state.manifest.skipped, seconds: 0 };
+        }
+        if (state.kind === 'stale' && !opts.force) {
+          const what = describeChange(state.manifest, sha256, spec, lHash, shard);
+          if (opts.onStale !== 'replace') {
+            throw new FcprobeError('MISMATCH', `${opts.outDir} holds features made with a different ${what}.`, 'Rerun with --force to replace them, or choose another --out.');
+          }
+          notice(`${opts.outDir} holds features made with a different ${what}: extracting again.`);
+        }
+        if (state.kind === 'stale-partial') notice(`Discarding an unfinished extraction in ${opts.outDir} made from other inputs.`);
+        if (state.kind === 'resume' && !opts.force) notice(`Resuming ${opts.outDir}: ${state.progress.itemsDone} of ${items.length} images already done.`);
+        const resumeFrom = state.kind === 'resume' && !opts.force ? state.progress : null;
+        if (!resumeFrom) clearOutput(outDir);
+        writer = new FeatureWriter(outDir, key, resumeFrom);
+        const w = writer;
+        const limit = pLimit(opts.decodeConcurrency ?? Math.max(2, cpus().length));
+        const firstBatch = Math.floor(w.progress.itemsDone / batchSize);
+        if (w.progress.itemsDone % batchSize !== 0) throw new FcprobeError('MISMATCH', `${opts.outDir}: the unfinished run used another --batch; rerun with the same --batch or with --force.`);
+        const nBatches = Math.ceil(items.length / batchSize);
+        const t0 = performance.now();
+        const previousSeconds = w.progress.seconds;
+        let doneThisRun = 0;
+        const batchItems = (b: number): DatasetItem[] => items.slice(b * batchSize, Math.min(items.length, (b + 1) * batchSize));
+        let next: Promise<DecodedBatch> | null = firstBatch < nBatches ? decodeBatch(batchItems(firstBatch), listing.root, spec, limit, opts.strict ?? false) : null;
+        for (let b = firstBatch; b < nBatches; b++) {
+          const cur = await next!;
+          next = b + 1 < nBatches ? decodeBatch(batchItems(b + 1), listing.root, spec, limit, opts.strict ?? false) : null;
+          // Keep a rejected prefetch from surfacing as an unhandled rejection if we stop early.
+          next?.catch(() => {});
+          let features: Float32Array = new Float32Array(0);
+          let dim = w.progress.dim ?? 0;
+          if (cur.rows > 0) {
+            const r = await enc.run(cur.data.subarray(0, cur.rows * 3 * spec.crop * spec.crop), cur.rows, spec.crop, output.name, opts.pool ?? null);
+            features = r.features;
+            dim = r.dim;
+          }
+          const elapsed = (performance.now() - t0) / 1000;
+          w.commitBatch(features, dim, cur.labels, cur.items, cur.skipped, previousSeconds + elapsed);
+          doneThisRun += cur.items;
+          const rate = doneThisRun / Math.max(elapsed, 1e-9);
+          opts.onProgress?.({
+            done: w.progress.itemsDone, total: items.length, skipped: w.progress.skipped.length,
+            imagesPerSecond: rate, etaSeconds: rate > 0 ? (items.length - w.progress.itemsDone) / rate : null,
+          });
+          if (opts.shouldStop?.() && b + 1 < nBatches) {
+            throw new FcprobeError('INTERRUPTED', `Interrupted after ${w.progress.itemsDone} of ${items.length} images (all of them saved).`,
+              'Rerun the same command to resume where it stopped.');
+          }
+        }
+        const seconds = w.progress.seconds;
+        const manifest: FeatureManifest = {
+          format: 'fcprobe-features', formatVersion: 1, fcprobeVersion: FCPROBE_VERSION, key,
+          model: { ...model, featureDim: w.progress.dim ?? 0 },
+          preprocess: spec, executionProvider: provider, dataRoot: listing.root,
+          classes: listing.classes, classMap: listing.classMap,
+          files: filesInRowOrder(items, w.progress.skipped),
+          skipped: w.progress.skipped, listHash: lHash, shard,
+          rows: w.progress.rows, featureDim: w.progress.dim ?? 0,
+          timing: { seconds, imagesPerSecond: seconds > 0 ? items.length / seconds : 0 },
+          createdAt: new Date().toISOString(),
+        };
+        w.finish(manifest);
+        writer = null;
+        return { status: 'extracted', outDir, manifest, provider, rows: manifest.rows, skipped: manifest.skipped, seconds: (performance.now() - started) / 1000 };
+      }
+    }
+  } finally {
+    (writer as FeatureWriter | null)?.close();
+    await worker.close();
+  }
+}
+
+function filesInRowOrder(items: DatasetItem[], skipped: SkippedFile[]): string[] {
+  const skip = new Set(skipped.map((s) => s.file));
+  return items.filter((i) => !skip.has(i.file)).map((i) => i.file);
+}
+
+function describeChange(m: FeatureManifest, sha256: string, spec: PreprocessSpec, lHash: string, shard: FeatureManifest['shard']): string {
+  const parts: string[] = [];
+  if (m.model.sha256 !== sha256) parts.push('model (sha256 differs)');
+  if (JSON.stringify(m.preprocess) !== JSON.stringify(spec)) parts.push('preprocessing');
+  if (m.listHash !== lHash) parts.push('file list');
+  if (JSON.stringify(m.shard) !== JSON.stringify(shard)) parts.push('shard');
+  return parts.length ? parts.join(', ') : 'output or pooling';
+}
+
+export function relativeTo(root: string, p: string): string {
+  return relative(root, p).split('\\').join('/');
+}
+
+/** sharp's own thread pool per image; concurrency comes from decoding several images at once. */
+export function configureSharp(threadsPerImage = 1): void {
+  sharp.concurrency(threadsPerImage);
+  sharp.cache(false);
+}

@@ -1,0 +1,132 @@
+import { Command, Option } from 'commander';
+import { extractFeatures, configureSharp } from '../../api/extract.js';
+import { readClassFile, scanImageFolder } from '../../io/datasetListing.js';
+import { nonNegativeInt, oneOf, positiveInt, shard, triple } from '../parse.js';
+import { action } from '../run-command.js';
+import { createProgress, formatDuration } from '../progress.js';
+
+interface ExtractFlags {
+  model: string;
+  data: string;
+  out: string;
+  classes?: string;
+  preset?: string;
+  resize?: number;
+  crop?: number;
+  interpolation?: string;
+  mean?: [number, number, number];
+  std?: [number, number, number];
+  borderCrop?: number;
+  autoOrient?: boolean;
+  output?: string;
+  pool?: 'cls' | 'mean';
+  ep?: string;
+  threads?: number;
+  batch: number;
+  decodeConcurrency?: number;
+  shard?: { index: number; count: number };
+  strict?: boolean;
+  force?: boolean;
+  quiet?: boolean;
+}
+
+/** Stops after the current batch on the first Ctrl-C/SIGTERM; a second one exits at once (nothing is lost either way). */
+export function installStopHandler(): { shouldStop: () => boolean; dispose: () => void } {
+  let stop = false;
+  const handler = (): void => {
+    if (stop) process.exit(130);
+    stop = true;
+    process.stderr.write('\nStopping after the current batch (press Ctrl-C again to quit now; finished batches are saved)...\n');
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    shouldStop: () => stop,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+export function registerExtractCommand(program: Command): void {
+  program
+    .command('extract')
+    .summary('run an ONNX image encoder over an image folder and store the features')
+    .description(
+      'Run an ONNX image encoder over an ImageNet-style folder (one sub-folder per class) and write ' +
+        '<out>/features.npy (float32 [N, D]), <out>/labels.npy (int64 [N]) and <out>/manifest.json. ' +
+        'Resumable: rerunning an interrupted command continues where it stopped; a finished run is skipped.',
+    )
+    .requiredOption('-m, --model <file.onnx>', 'ONNX encoder with an NCHW image input')
+    .requiredOption('-d, --data <folder>', 'image folder: <folder>/<class>/<image>.{jpg,jpeg,png,webp}')
+    .requiredOption('-o, --out <dir>', 'output feature directory')
+    .option('--classes <file>', 'class names in index order, one per line (default: sorted sub-folder names); lets ID and OOD sets with different subsets share one index space')
+    .addOption(new Option('--preset <name>', 'preprocessing preset: torchvision (resize 256 bilinear, crop 224, ImageNet mean/std), clip (resize=crop, bicubic, CLIP mean/std), inception (mean/std 0.5, resize crop/0.875)').choices(['torchvision', 'clip', 'inception']).default('torchvision'))
+    .option('--resize <px>', 'shorter side after resizing (default: from the preset)', positiveInt)
+    .option('--crop <px>', 'center-crop size (default: the model\'s input size, else the preset\'s)', positiveInt)
+    .addOption(new Option('--interpolation <kind>', 'resize kernel (default: from the preset)').choices(['bilinear', 'bicubic']))
+    .option('--mean <r,g,b>', 'per-channel mean on [0,1] pixels (default: from the preset)', triple)
+    .option('--std <r,g,b>', 'per-channel std (default: from the preset)', triple)
+    .option('--border-crop <px>', 'pixels removed from every border before resizing (ObjectNet: 2)', nonNegativeInt)
+    .option('--auto-orient', 'apply EXIF orientation (PIL and torchvision do not, so off by default)')
+    .option('--output <name>', 'model output to read when the graph has several')
+    .addOption(new Option('--pool <how>', 'pooling for token outputs [N, T, D]').choices(['cls', 'mean']))
+    .option('--ep <list>', 'execution providers in order of preference, e.g. cuda,cpu (default: best installed)')
+    .option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)', positiveInt)
+    .option('--batch <n>', 'images per inference batch', positiveInt, 32)
+    .option('--decode-concurrency <n>', 'images decoded at once (default: cores, at least 2)', positiveInt)
+    .option('--shard <k/n>', 'extract only the k-th (0-based) of n equal slices of the file list; join with `fcprobe merge`', shard)
+    .option('--strict', 'fail on the first undecodable image instead of skipping it')
+    .option('--force', 'redo a finished extraction or replace features made from other inputs')
+    .option('-q, --quiet', 'no progress output')
+    .addHelpText('after', `
+Examples:
+  fcprobe extract --model resnet50.onnx --data imagenet/val --out work/teacher-val
+  fcprobe extract --model clip-vitb16.onnx --preset clip --data imagenet-r --classes imagenet-classes.txt --out work/r
+  fcprobe extract --model m.onnx --data imagenet/train --out work/train-3 --shard 3/8   # then: fcprobe merge`)
+    .action(action(async (flags: ExtractFlags) => {
+      configureSharp(1);
+      const classes = flags.classes ? readClassFile(flags.classes) : undefined;
+      const listing = scanImageFolder(flags.data, classes ? { classes } : {});
+      const progress = createProgress('extract', { quiet: flags.quiet });
+      const stop = installStopHandler();
+      try {
+        const r = await extractFeatures({
+          modelPath: flags.model,
+          listing,
+          outDir: flags.out,
+          preprocess: {
+            preset: flags.preset, resize: flags.resize, crop: flags.crop, interpolation: flags.interpolation,
+            mean: flags.mean, std: flags.std, borderCrop: flags.borderCrop, autoOrient: flags.autoOrient,
+          },
+          outputName: flags.output,
+          pool: flags.pool,
+          providers: flags.ep,
+          threads: flags.threads,
+          batchSize: flags.batch,
+          decodeConcurrency: flags.decodeConcurrency,
+          shard: flags.shard,
+          strict: flags.strict,
+          force: flags.force,
+          onProgress: (p) => progress.update(p.done, p.total, `${p.imagesPerSecond.toFixed(1)} img/s, ETA ${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}${p.skipped ? `, ${p.skipped} skipped` : ''}`),
+          onNotice: (m) => process.stderr.write(`${m}\n`),
+          shouldStop: stop.shouldStop,
+        });
+        progress.done();
+        const m = r.manifest;
+        if (r.status === 'already-done') {
+          process.stdout.write(`${flags.out}: already extracted (${m.rows} x ${m.featureDim}, ${m.executionProvider}); use --force to redo.\n`);
+          return;
+        }
+        process.stdout.write(
+          `Extracted ${m.rows} images x ${m.featureDim} features from ${m.classes.length} classes into ${flags.out}\n` +
+            `  model ${m.model.path} (output ${m.model.outputName}), provider ${m.executionProvider}, ${m.timing.seconds.toFixed(1)} s, ${m.timing.imagesPerSecond.toFixed(1)} img/s\n` +
+            (m.skipped.length ? `  skipped ${m.skipped.length} file(s) that could not be decoded (listed in manifest.json), e.g. ${m.skipped[0]!.file}: ${m.skipped[0]!.reason}\n` : ''),
+        );
+      } finally {
+        progress.done();
+        stop.dispose();
+      }
+    }));
+}

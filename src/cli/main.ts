@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { FCPROBE_VERSION } from '../version.js';
+import { registerExtractCommand } from './commands/extract.js';
+import { registerMergeCommand } from './commands/merge.js';
+
+const program = new Command();
+program
+  .name('fcprobe')
+  .version(FCPROBE_VERSION)
+  .description(
+    'Measure feature contamination (Zhang et al., ICML 2024): how much worse a student distilled from an\n' +
+      'OOD-robust teacher generalizes out of distribution, and why. Pipeline: extract -> probe -> report.',
+  )
+  .showHelpAfterError('(run with --help for usage)')
+  .addHelpText('after', `
+Typical use:
+  fcprobe extract --model teacher.onnx --data photos/train --out work/t-train
+  fcprobe merge work/t-train.* --out work/t-train       # after a sharded extract`);
+
+registerExtractCommand(program);
+registerMergeCommand(program);
+
+await program.parseAsync(process.argv);

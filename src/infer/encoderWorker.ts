@@ -1,0 +1,77 @@
+/** Main-thread handle on the inference worker: promise per batch, errors as FcprobeError. */
+import { Worker } from 'node:worker_threads';
+import { FcprobeError, type ErrorCode } from '../errors.js';
+import type { InitReply, InitRequest, RunReply, WorkerReply, WorkerRequest } from './protocol.js';
+
+export class EncoderWorker {
+  private worker: Worker;
+  private pending = new Map<number, { resolve: (r: RunReply) => void; reject: (e: Error) => void }>();
+  private initWaiter: { resolve: (r: InitReply) => void; reject: (e: Error) => void } | null = null;
+  private nextId = 0;
+  private dead: Error | null = null;
+
+  constructor() {
+    this.worker = new Worker(new URL('./worker.js', import.meta.url));
+    this.worker.on('message', (m: WorkerReply) => this.onMessage(m));
+    this.worker.on('error', (e) => this.failAll(e));
+    this.worker.on('exit', (code) => {
+      if (code !== 0) this.failAll(new Error(`inference worker exited with code ${code}`));
+    });
+  }
+
+  private failAll(e: Error): void {
+    this.dead = e;
+    this.initWaiter?.reject(e);
+    this.initWaiter = null;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  private onMessage(m: WorkerReply): void {
+    if (m.type === 'ready') {
+      this.initWaiter?.resolve(m);
+      this.initWaiter = null;
+    } else if (m.type === 'result') {
+      this.pending.get(m.id)?.resolve(m);
+      this.pending.delete(m.id);
+    } else {
+      const err = new FcprobeError(m.code as ErrorCode, m.message, m.hint);
+      if (m.id === null) {
+        this.initWaiter?.reject(err);
+        this.initWaiter = null;
+      } else {
+        this.pending.get(m.id)?.reject(err);
+        this.pending.delete(m.id);
+      }
+    }
+  }
+
+  private send(msg: WorkerRequest, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(msg, transfer);
+  }
+
+  init(req: Omit<InitRequest, 'type'>): Promise<InitReply> {
+    return new Promise((resolve, reject) => {
+      this.initWaiter = { resolve, reject };
+      this.send({ type: 'init', ...req });
+    });
+  }
+
+  /** Runs one batch; `data` is transferred (unusable by the caller afterwards). */
+  run(data: Float32Array, n: number, size: number, outputName: string, pool: 'cls' | 'mean' | null): Promise<RunReply> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.send({ type: 'run', id, data, n, size, outputName, pool }, [data.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.send({ type: 'close' });
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => { void this.worker.terminate().then(() => resolve()); }, 2000);
+      this.worker.once('exit', () => { clearTimeout(t); resolve(); });
+    });
+  }
+}
