@@ -1,0 +1,103 @@
+/** Fixtures made at test time: image folders written with sharp and small ONNX encoders. */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { buildOnnxModel, type Dim, type Initializer, type NodeSpec } from '../../src/io/onnxBuilder.js';
+
+export function tempDir(prefix = 'fcprobe-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export type Rgb = [number, number, number];
+
+/** A solid-colour image file. */
+export async function writeSolidImage(path: string, rgb: Rgb, width = 40, height = 30, format: 'png' | 'jpeg' = 'png'): Promise<void> {
+  const img = sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } });
+  await (format === 'png' ? img.png() : img.jpeg({ quality: 95 })).toFile(path);
+}
+
+/** A small noisy image (deterministic from `seed`): varied content so features differ per image. */
+export async function writeNoiseImage(path: string, seed: number, width = 48, height = 40): Promise<void> {
+  const data = Buffer.alloc(width * height * 3);
+  let s = seed * 2654435761 >>> 0;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = s >>> 24;
+  }
+  await sharp(data, { raw: { width, height, channels: 3 } }).png().toFile(path);
+}
+
+/** <root>/<class>/<i>.png with a given colour per class. */
+export async function makeSolidFolder(root: string, classes: Record<string, Rgb[]>): Promise<void> {
+  for (const [cls, colours] of Object.entries(classes)) {
+    mkdirSync(join(root, cls), { recursive: true });
+    for (let i = 0; i < colours.length; i++) await writeSolidImage(join(root, cls, `img_${String(i).padStart(3, '0')}.png`), colours[i]!);
+  }
+}
+
+export async function makeNoiseFolder(root: string, classes: string[], perClass: number, size = 48): Promise<void> {
+  let seed = 1;
+  for (const cls of classes) {
+    mkdirSync(join(root, cls), { recursive: true });
+    for (let i = 0; i < perClass; i++) await writeNoiseImage(join(root, cls, `img_${String(i).padStart(3, '0')}.png`), seed++, size, size);
+  }
+}
+
+/**
+ * features = GlobalAveragePool(Conv1x1(W, x)) + 0: for a constant image with normalized colour c, feature k is
+ * exactly sum_j W[k][j] * c[j]. `size` fixes the input size in the graph (null: symbolic H, W).
+ */
+export function linearEncoder(W: number[][], size: number | null, opts: { outputRank?: 2 | 4; extraOutput?: boolean } = {}): Uint8Array {
+  const k = W.length;
+  const hw: Dim[] = size === null ? ['H', 'W'] : [size, size];
+  const nodes: NodeSpec[] = [
+    { op: 'Conv', inputs: ['input', 'W'], outputs: ['c'] },
+    { op: 'GlobalAveragePool', inputs: ['c'], outputs: ['g'] },
+  ];
+  const rank4 = opts.outputRank === 4;
+  nodes.push(rank4 ? { op: 'Identity', inputs: ['g'], outputs: ['features'] } : { op: 'Flatten', inputs: ['g'], outputs: ['features'] });
+  const outputs = [{ name: 'features', type: 'float32' as const, shape: rank4 ? ['N', k, 1, 1] as Dim[] : ['N', k] as Dim[] }];
+  if (opts.extraOutput) {
+    nodes.push({ op: 'Neg', inputs: ['features'], outputs: ['logits'] });
+    outputs.push({ name: 'logits', type: 'float32', shape: rank4 ? ['N', k, 1, 1] : ['N', k] });
+  }
+  const inits: Initializer[] = [{ name: 'W', dims: [k, 3, 1, 1], data: Float32Array.from(W.flat()) }];
+  return buildOnnxModel({ inputs: [{ name: 'input', type: 'float32', shape: ['N', 3, ...hw] }], outputs, nodes, initializers: inits });
+}
+
+/** A deliberately slow encoder (stacked 3x3 convolutions) for interruption tests. */
+export function slowEncoder(size: number, layers: number, channels = 48): Uint8Array {
+  const nodes: NodeSpec[] = [];
+  const inits: Initializer[] = [];
+  let prev = 'input';
+  let cin = 3;
+  let seed = 7;
+  const rnd = (): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return (seed / 4294967296 - 0.5) * 0.2;
+  };
+  for (let l = 0; l < layers; l++) {
+    const w = new Float32Array(channels * cin * 9).map(() => rnd());
+    inits.push({ name: `w${l}`, dims: [channels, cin, 3, 3], data: w });
+    nodes.push({ op: 'Conv', inputs: [prev, `w${l}`], outputs: [`c${l}`], attrs: { pads: [1, 1, 1, 1] } });
+    nodes.push({ op: 'Relu', inputs: [`c${l}`], outputs: [`r${l}`] });
+    prev = `r${l}`;
+    cin = channels;
+  }
+  nodes.push({ op: 'GlobalAveragePool', inputs: [prev], outputs: ['g'] }, { op: 'Flatten', inputs: ['g'], outputs: ['features'] });
+  return buildOnnxModel({
+    inputs: [{ name: 'input', type: 'float32', shape: ['N', 3, size, size] }],
+    outputs: [{ name: 'features', type: 'float32', shape: ['N', channels] }],
+    nodes,
+    initializers: inits,
+  });
+}
+
+export function writeModel(path: string, bytes: Uint8Array): string {
+  writeFileSync(path, bytes);
+  return path;
+}
+
+/** Path of the built CLI entry point. */
+export const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
