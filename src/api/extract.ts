@@ -192,20 +192,7 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
   const worker = new EncoderWorker();
   let writer: FeatureWriter | null = null;
   try {
-    let ready: InitReply;
-    try {
-      ready = await worker.init({ modelPath, providers, threads });
-    } catch (e) {
-      if (e instanceof FcprobeError && e.code === 'PROVIDER_UNAVAILABLE' && explicit) {
-        throw new FcprobeError('PROVIDER_UNAVAILABLE', e.message, providers.map((p) => INSTALL_HINT[p]).filter(Boolean).join(' '));
-      }
-      throw e;
-    }
-    for (const f of ready.providerFailures) notice(`Execution provider ${f.provider} unavailable (${f.reason}); using the next one.`);
-    const input = checkInput(ready.inputs[0], opts.modelPath);
-    const output = chooseOutput(ready.outputs, opts.outputName, opts.modelPath);
-    checkOutputShape(output, opts.pool, opts.modelPath);
-    const spec = resolvePreprocess({ ...opts.preprocess, borderCrop: opts.preprocess?.borderCrop ?? (listing.borderCrop || undefined) }, input.size);
+    const { ready, input, output, spec } = await prepareModel(worker, { ...opts, modelPath, providers, explicit, threads, borderCrop: listing.borderCrop });
     return await runExtraction(worker, ready.provider);
 
     async function runExtraction(enc: EncoderWorker, provider: ProviderName): Promise<ExtractResult> {
@@ -286,6 +273,61 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
     }
   } finally {
     (writer as FeatureWriter | null)?.close();
+    await worker.close();
+  }
+}
+
+export interface PreparedModel {
+  ready: InitReply;
+  input: { size: number | null; type: 'float32' | 'float16' };
+  output: TensorMeta;
+  spec: PreprocessSpec;
+}
+
+/** Loads the model in the worker and checks input, output and preprocessing against it: no image is touched. */
+async function prepareModel(worker: EncoderWorker, o: {
+  modelPath: string; providers: ProviderName[]; explicit: boolean; threads: number | null; outputName?: string; pool?: 'cls' | 'mean';
+  preprocess?: PreprocessOverrides; borderCrop: number; onNotice?: (m: string) => void;
+}): Promise<PreparedModel> {
+  let ready: InitReply;
+  try {
+    ready = await worker.init({ modelPath: o.modelPath, providers: o.providers, threads: o.threads });
+  } catch (e) {
+    if (e instanceof FcprobeError && e.code === 'PROVIDER_UNAVAILABLE' && o.explicit) {
+      throw new FcprobeError('PROVIDER_UNAVAILABLE', e.message, o.providers.map((p) => INSTALL_HINT[p]).filter(Boolean).join(' '));
+    }
+    throw e;
+  }
+  for (const f of ready.providerFailures) o.onNotice?.(`Execution provider ${f.provider} unavailable (${f.reason}); using the next one.`);
+  const input = checkInput(ready.inputs[0], o.modelPath);
+  const output = chooseOutput(ready.outputs, o.outputName, o.modelPath);
+  checkOutputShape(output, o.pool, o.modelPath);
+  const spec = resolvePreprocess({ ...o.preprocess, borderCrop: o.preprocess?.borderCrop ?? (o.borderCrop || undefined) }, input.size);
+  return { ready, input, output, spec };
+}
+
+export interface ModelCheck {
+  provider: string;
+  inputShape: (number | string)[];
+  outputName: string;
+  outputShape: (number | string)[];
+  preprocess: PreprocessSpec;
+}
+
+/**
+ * Preflight for multi-step commands (`run`): loads the model and validates options exactly as extract would,
+ * so that a broken second model fails before the first one's hours of extraction.
+ */
+export async function inspectModel(o: Pick<ExtractOptions, 'modelPath' | 'outputName' | 'pool' | 'providers' | 'threads' | 'preprocess'>): Promise<ModelCheck> {
+  const modelPath = resolve(o.modelPath);
+  if (!existsSync(modelPath) || !statSync(modelPath).isFile()) throw new FcprobeError('NOT_FOUND', `Model file ${o.modelPath} does not exist.`);
+  const { list: providers, explicit } = parseProviders(o.providers);
+  if (explicit) checkProvidersInstalled(providers);
+  const worker = new EncoderWorker();
+  try {
+    const p = await prepareModel(worker, { ...o, modelPath, providers, explicit, threads: o.threads ?? null, borderCrop: 0 });
+    return { provider: p.ready.provider, inputShape: p.ready.inputs[0]!.shape, outputName: p.output.name, outputShape: p.output.shape, preprocess: p.spec };
+  } finally {
     await worker.close();
   }
 }
