@@ -3,7 +3,6 @@
  * Decoding of batch b+1 overlaps inference of batch b; every batch is committed before the next is written.
  */
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { relative, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
@@ -11,6 +10,7 @@ import { FcprobeError, badOption } from '../errors.js';
 import { decodeAndCrop, normalizeToChw } from '../image/decode.js';
 import { resolvePreprocess, type PreprocessOverrides } from '../image/preprocessSpec.js';
 import { EncoderWorker } from '../infer/encoderWorker.js';
+import { defaultDecodeConcurrency } from '../infer/sessionOptions.js';
 import { checkProvidersInstalled, INSTALL_HINT, parseProviders } from '../infer/providers.js';
 import type { InitReply, ProviderName, TensorMeta } from '../infer/protocol.js';
 import type { DatasetItem, DatasetListing } from '../io/datasetListing.js';
@@ -220,7 +220,7 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
         if (!resumeFrom) clearOutput(outDir);
         writer = new FeatureWriter(outDir, key, resumeFrom);
         const w = writer;
-        const limit = pLimit(opts.decodeConcurrency ?? Math.max(2, cpus().length));
+        const limit = pLimit(opts.decodeConcurrency ?? defaultDecodeConcurrency());
         const firstBatch = Math.floor(w.progress.itemsDone / batchSize);
         if (w.progress.itemsDone % batchSize !== 0) throw new FcprobeError('MISMATCH', `${opts.outDir}: the unfinished run used another --batch; rerun with the same --batch or with --force.`);
         const nBatches = Math.ceil(items.length / batchSize);
@@ -261,7 +261,7 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
           preprocess: spec, executionProvider: provider, dataRoot: listing.root,
           classes: listing.classes, classMap: listing.classMap,
           files: filesInRowOrder(items, w.progress.skipped),
-          skipped: w.progress.skipped, listHash: lHash, shard,
+          skipped: w.progress.skipped, ignored: listing.ignored, listHash: lHash, shard,
           rows: w.progress.rows, featureDim: w.progress.dim ?? 0,
           timing: { seconds, imagesPerSecond: seconds > 0 ? items.length / seconds : 0 },
           createdAt: new Date().toISOString(),

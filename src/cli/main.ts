@@ -3,22 +3,28 @@ import { Command } from 'commander';
 import { FCPROBE_VERSION } from '../version.js';
 import { registerExtractCommand } from './commands/extract.js';
 import { registerMergeCommand } from './commands/merge.js';
+import { registerReportCommand } from './commands/report.js';
+import { registerRunCommand } from './commands/run.js';
 
 const program = new Command();
 program
   .name('fcprobe')
   .version(FCPROBE_VERSION)
   .description(
-    'Measure feature contamination (Zhang et al., ICML 2024): how much worse a student distilled from an\n' +
+    'Measure feature contamination (Zhang et al., ICML 2024): how much worse a student distilled from an ' +
       'OOD-robust teacher generalizes out of distribution, and why. Pipeline: extract -> probe -> report.',
   )
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText('after', `
 Typical use:
+  fcprobe run --teacher t.onnx --student s.onnx --train photos/train --test photos/test --ood sketches --work work/exp
+  fcprobe report work/exp                                # re-render the stored results
   fcprobe extract --model teacher.onnx --data photos/train --out work/t-train
   fcprobe merge work/t-train.* --out work/t-train       # after a sharded extract`);
 
 registerExtractCommand(program);
 registerMergeCommand(program);
+registerRunCommand(program);
+registerReportCommand(program);
 
 await program.parseAsync(process.argv);

@@ -63,6 +63,8 @@ export interface FeatureManifest {
   /** Relative paths of the images, in row order. */
   files: string[];
   skipped: SkippedFile[];
+  /** Entries of the dataset folder that are not images of a scored class (other files, unmapped folders). */
+  ignored: SkippedFile[];
   /** Hash of the full (unsharded) file list and labels, so shards of one listing can be recognized. */
   listHash: string;
   /** Set when this directory holds slice `index` (0-based) of `count`: items [start, end) of the full list. */

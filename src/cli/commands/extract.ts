@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { extractFeatures, configureSharp } from '../../api/extract.js';
-import { readClassFile, scanImageFolder } from '../../io/datasetListing.js';
+import { readClassFile } from '../../io/datasetListing.js';
+import { LAYOUT_NAMES, listDataset, parseLayout } from '../../io/layouts.js';
 import { nonNegativeInt, oneOf, positiveInt, shard, triple } from '../parse.js';
 import { action } from '../run-command.js';
 import { createProgress, formatDuration } from '../progress.js';
@@ -10,6 +11,7 @@ interface ExtractFlags {
   data: string;
   out: string;
   classes?: string;
+  layout?: string;
   preset?: string;
   resize?: number;
   crop?: number;
@@ -62,6 +64,7 @@ export function registerExtractCommand(program: Command): void {
     .requiredOption('-d, --data <folder>', 'image folder: <folder>/<class>/<image>.{jpg,jpeg,png,webp}')
     .requiredOption('-o, --out <dir>', 'output feature directory')
     .option('--classes <file>', 'class names in index order, one per line (default: sorted sub-folder names); lets ID and OOD sets with different subsets share one index space')
+    .addOption(new Option('--layout <name>', 'dataset layout (default: detected): folder, imagenet (wnid folders, labels = ImageNet indices), imagenet-v2 (folders 0..999), objectnet (images/<folder>, 113 mapped classes, 2-px border crop)').choices([...LAYOUT_NAMES]))
     .addOption(new Option('--preset <name>', 'preprocessing preset: torchvision (resize 256 bilinear, crop 224, ImageNet mean/std), clip (resize=crop, bicubic, CLIP mean/std), inception (mean/std 0.5, resize crop/0.875)').choices(['torchvision', 'clip', 'inception']).default('torchvision'))
     .option('--resize <px>', 'shorter side after resizing (default: from the preset)', positiveInt)
     .option('--crop <px>', 'center-crop size (default: the model\'s input size, else the preset\'s)', positiveInt)
@@ -88,7 +91,8 @@ Examples:
     .action(action(async (flags: ExtractFlags) => {
       configureSharp(1);
       const classes = flags.classes ? readClassFile(flags.classes) : undefined;
-      const listing = scanImageFolder(flags.data, classes ? { classes } : {});
+      const listing = listDataset(flags.data, { ...(flags.layout ? { layout: parseLayout(flags.layout) } : {}), ...(classes ? { classes } : {}) });
+      if (listing.layout !== 'folder' && !flags.quiet) process.stderr.write(`Layout ${listing.layout}: ${listing.classes.length} classes, ${listing.items.length} images${listing.ignored.length ? `, ${listing.ignored.length} entries left out (see manifest)` : ''}.\n`);
       const progress = createProgress('extract', { quiet: flags.quiet });
       const stop = installStopHandler();
       try {
