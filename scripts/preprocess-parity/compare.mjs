@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Compares fcprobe's preprocessing (dist/src/image/decode.js) with the torchvision reference tensors written
 // by torch_reference.py, pixel by pixel and through the real ONNX encoders.
-// Usage: node scripts/preprocess-parity/compare.mjs OUT_DIR [MODELS_DIR] [--json FILE]
+// Usage: node scripts/preprocess-parity/compare.mjs OUT_DIR [MODELS_DIR] [--json FILE] [--decode-module FILE]
+// --decode-module: another module exporting decodeAndCrop/normalizeToChw (e.g. an older decode.ts, compiled)
+// to measure in place of dist/src/image/decode.js.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
@@ -9,13 +11,17 @@ import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const decodeMod = await import(join(root, 'dist/src/image/decode.js'));
+const args = process.argv.slice(2);
+function flag(name) {
+  const at = args.indexOf(name);
+  return at >= 0 ? args.splice(at, 2)[1] : null;
+}
+const jsonFile = flag('--json');
+const decodeModule = resolve(flag('--decode-module') ?? join(root, 'dist/src/image/decode.js'));
+const decodeMod = await import(decodeModule);
 const { resolvePreprocess } = await import(join(root, 'dist/src/image/preprocessSpec.js'));
 const { readNpy } = await import(join(root, 'dist/src/io/npy.js'));
 
-const args = process.argv.slice(2);
-const jsonAt = args.indexOf('--json');
-const jsonFile = jsonAt >= 0 ? args.splice(jsonAt, 2)[1] : null;
 const out = resolve(args[0] ?? 'tmp/preprocess-parity');
 const modelsDir = resolve(args[1] ?? '/work/shared/realdata/models');
 const corpus = JSON.parse(readFileSync(join(out, 'corpus.json'), 'utf8'));
@@ -95,20 +101,24 @@ for (const [name, c] of Object.entries(meta.configs)) {
       maxAbs: Math.max(...rows.map((r) => r.max)),
       meanAbs: rows.reduce((s, r) => s + r.mean, 0) / rows.length,
       exactFrac: rows.reduce((s, r) => s + r.exact, 0) / rows.length,
+      identical: rows.filter((r) => r.max === 0).length,
       minCos: Math.min(...rows.map((r) => r.cos)),
       meanCos: rows.reduce((s, r) => s + r.cos, 0) / rows.length,
     });
   }
-  const all = perImage.filter((r) => !/cmyk/.test(r.kind));
-  console.error(`${name}: ${(ms / corpus.length).toFixed(2)} ms/image decodeAndCrop (from file); min cosine over ${all.length} non-CMYK images ${Math.min(...all.map((r) => r.cos)).toFixed(6)}`);
+  const identical = perImage.filter((r) => r.max === 0).length;
+  console.error(`${name}: ${(ms / corpus.length).toFixed(2)} ms/image decodeAndCrop (from file); ${identical}/${corpus.length} tensors bit-identical; min cosine ${haveModels ? Math.min(...perImage.map((r) => r.cos)).toFixed(7) : "n/a (models not found)"}`);
 }
 
 const f = (x, d) => (Number.isNaN(x) ? 'n/a' : x.toFixed(d));
+// Float32 rounding of the normalization alone leaves ~1e-5 grey levels: show such values in exponent form.
+const g = (x) => (x !== 0 && x < 0.01 ? x.toExponential(1) : x.toFixed(2));
+console.log(`decode module: ${decodeModule}`);
 console.log(`reference: ${meta.backend} ${JSON.stringify(meta.versions)}`);
-console.log('| config | image kind | n | decode identical | max abs diff | mean abs diff | share within 0.5 | min cosine | mean cosine |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('| config | image kind | n | decode identical | identical tensors | max abs diff | mean abs diff | bytes equal | min cosine | mean cosine |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const d = decodeSame.get(r.kind);
-  console.log(`| ${r.config} | ${r.kind} | ${r.n} | ${d.n ? `${d.same}/${d.n}` : 'n/a'} | ${f(r.maxAbs, 2)} | ${f(r.meanAbs, 3)} | ${f(r.exactFrac * 100, 2)}% | ${f(r.minCos, 6)} | ${f(r.meanCos, 6)} |`);
+  console.log(`| ${r.config} | ${r.kind} | ${r.n} | ${d.n ? `${d.same}/${d.n}` : 'n/a'} | ${r.identical}/${r.n} | ${g(r.maxAbs)} | ${g(r.meanAbs)} | ${f(r.exactFrac * 100, 2)}% | ${f(r.minCos, 7)} | ${f(r.meanCos, 7)} |`);
 }
 if (jsonFile) writeFileSync(jsonFile, JSON.stringify(results, null, 1));

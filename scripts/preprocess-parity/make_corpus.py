@@ -69,6 +69,17 @@ for i in range(4):
     im = synthetic(i)
     save(im, f'synth1024_{i}.png', 'synthetic-1024x768-png')
     save(im, f'synth1024_{i}.jpg', 'synthetic-1024x768-jpg', quality=95)
+# Factor 7.8 for Resize(256) and 13.7 for Resize(146): where libvips would shrink JPEGs by 8 on load.
+big = np.asarray(synthetic(1).resize((3000, 2000), Image.NEAREST)).astype(np.float64)
+big += rng.normal(0, 20, big.shape)
+save(Image.fromarray(np.clip(big, 0, 255).astype(np.uint8), 'RGB'), 'synth3000x2000.jpg', 'synthetic-3000x2000-jpg', quality=90)
+
+# JPEG variants: progressive, 4:4:4 (no chroma subsampling), 4:2:2 (other upsampling code paths).
+for i, p in enumerate(picked[:6]):
+    src = Image.open(p['path']).convert('RGB').resize((480, 360), Image.BICUBIC)
+    save(src, f'progressive_{i}.jpg', 'photo-progressive-jpg', quality=90, progressive=True)
+    save(src, f'sub444_{i}.jpg', 'photo-444-jpg', quality=90, subsampling=0)
+    save(src, f'sub422_{i}.jpg', 'photo-422-jpg', quality=90, subsampling=1)
 
 # 4. Mode conversions (PIL's convert('RGB') is the reference): grey JPEG, palette PNG (with a transparent
 #    index), RGBA PNG, grey+alpha PNG, CMYK JPEG, an RGB JPEG with an embedded non-sRGB ICC profile.
@@ -84,7 +95,12 @@ for i, p in enumerate(picked[:6]):
     la = src.convert('L')
     la.putalpha(alpha)
     save(la, f'grey_alpha_{i}.png', 'grey-alpha-png')
-    save(src.convert('CMYK'), f'cmyk_{i}.jpg', 'cmyk-jpg', quality=92)
+    # PIL's own RGB->CMYK leaves K at 0; give K real values so the black-channel arithmetic is exercised.
+    a = np.asarray(src).astype(np.float64) / 255
+    k = 1 - a.max(axis=2)
+    cmy = (1 - a - k[..., None]) / np.maximum(1 - k[..., None], 1e-6)
+    cmyk = np.concatenate([cmy, k[..., None]], axis=2)
+    save(Image.fromarray(np.round(cmyk * 255).astype(np.uint8), 'CMYK'), f'cmyk_{i}.jpg', 'cmyk-jpg', quality=92)
     # sRGB profile with the red and blue primaries swapped: a valid profile that a colour-managed decoder
     # would honour (changing the pixels) and PIL ignores.
     icc = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile('sRGB')).tobytes())

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Reference tensors from PIL + torchvision.transforms for every image of a corpus and every config.
 
-Usage: /usr/bin/python3 torch_reference.py OUT_DIR   (OUT_DIR as given to make_corpus.py)
+Usage: /usr/bin/python3 torch_reference.py OUT_DIR [--no-torch]   (OUT_DIR as given to make_corpus.py)
+--no-torch: use the PIL + numpy equivalent even where torchvision is installed (to check that equivalence).
 
 Writes OUT_DIR/ref/<config>.npy (float32 [N, 3, crop, crop], corpus order) and OUT_DIR/ref/reference.json
 (configs, torch/torchvision/PIL versions, per image: md5 of the decoded full-size RGB bytes).
@@ -59,6 +60,10 @@ def transform_fallback(img, resize, crop, interp, mean, std):
 
 
 def main():
+    global HAVE_TORCH
+    if '--no-torch' in sys.argv:
+        sys.argv.remove('--no-torch')
+        HAVE_TORCH = False
     out = os.path.abspath(sys.argv[1])
     with open(os.path.join(out, 'corpus.json')) as f:
         corpus = json.load(f)
@@ -77,7 +82,7 @@ def main():
         np.save(os.path.join(ref, f'{name}.npy'), arr)
         print(f'{name}: {arr.shape}')
     meta = {
-        'backend': 'torchvision' if HAVE_TORCH else 'PIL+numpy (torch not installed)',
+        'backend': 'torchvision' if HAVE_TORCH else 'PIL+numpy',
         'versions': {'PIL': Image.__version__, 'numpy': np.__version__,
                      **({'torch': torch.__version__, 'torchvision': torchvision.__version__} if HAVE_TORCH else {})},
         'configs': {n: {'preset': p, 'resize': r, 'crop': c, 'interpolation': i, 'mean': ms[0], 'std': ms[1],

@@ -5,23 +5,13 @@
  */
 import type { Gemm } from '../compute/gemm.js';
 import { LinearCkaAccumulator } from '../core/cka.js';
-import { CosineAccumulator, type CosineSummary } from '../core/cosine.js';
+import { CosineAccumulator } from '../core/cosine.js';
 import { ActivationAsymmetryAccumulator, type ActivationAsymmetryResult } from '../core/activationAsymmetry.js';
 import { FcprobeError } from '../errors.js';
 import { loadFeatureSet, type FeatureSet } from '../io/featureManifest.js';
+import type { RepresentationFit } from '../report/types.js';
 
-export interface RepresentationFit {
-  /** Images compared (rows of both feature sets). */
-  n: number;
-  teacherDim: number;
-  studentDim: number;
-  /** Linear CKA in [0, 1]; NaN when one side has no variance. */
-  cka: number;
-  /** Per-image cosine between teacher and student features; null when the dimensions differ. */
-  cosine: CosineSummary | null;
-  /** Why a measure is missing, e.g. "dimensions differ (1024 vs 512): no cosine". */
-  notes: string[];
-}
+export type { RepresentationFit };
 
 export interface DiagnosticsOptions {
   /** Rows per streamed block; default chosen so one block of both sets is ~64 MiB of float32. */
@@ -62,7 +52,7 @@ export async function computeRepresentationFit(teacherDir: string, studentDir: s
   const notes: string[] = [];
   const cka = new LinearCkaAccumulator(t.dim, s.dim, gemm);
   const cos = t.dim === s.dim ? new CosineAccumulator(t.dim) : null;
-  if (!cos) notes.push(`feature dimensions differ (${t.dim} vs ${s.dim}): no per-image cosine`);
+  if (!cos) notes.push(`Feature dimensions differ (${t.dim} vs ${s.dim}): no per-image cosine`);
   const blockRows = options.blockRows ?? defaultBlockRows(t.dim + s.dim);
   const tr = t.open(), sr = s.open();
   try {
@@ -79,7 +69,7 @@ export async function computeRepresentationFit(teacherDir: string, studentDir: s
     sr.close();
   }
   const r = cka.result();
-  if (Number.isNaN(r.cka)) notes.push('one feature set has no variance: CKA undefined');
+  if (Number.isNaN(r.cka)) notes.push('One feature set has no variance: CKA undefined');
   const cosine = cos ? cos.result() : null;
   if (cosine && cosine.zeroRows > 0) notes.push(`${cosine.zeroRows} image(s) with an all-zero feature vector left out of the cosine`);
   return { n: t.rows, teacherDim: t.dim, studentDim: s.dim, cka: r.cka, cosine, notes };

@@ -7,10 +7,10 @@ import { relative, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
 import { FcprobeError, badOption } from '../errors.js';
-import { decodeAndCrop, normalizeToChw } from '../image/decode.js';
 import { resolvePreprocess, type PreprocessOverrides } from '../image/preprocessSpec.js';
 import { EncoderWorker } from '../infer/encoderWorker.js';
-import { defaultDecodeConcurrency } from '../infer/sessionOptions.js';
+import { DecodePool, ImageDecodeError } from '../infer/decodePool.js';
+import { decodeWorkers, defaultDecodeConcurrency } from '../infer/sessionOptions.js';
 import { checkProvidersInstalled, INSTALL_HINT, parseProviders } from '../infer/providers.js';
 import type { InitReply, ProviderName, TensorMeta } from '../infer/protocol.js';
 import type { DatasetItem, DatasetListing } from '../io/datasetListing.js';
@@ -19,6 +19,12 @@ import { clearOutput, FeatureWriter, readOutputState } from '../io/featureWriter
 import { featureKey } from '../io/featureKey.js';
 import { hashValue, sha256File } from '../io/hash.js';
 import { FCPROBE_VERSION } from '../version.js';
+
+/**
+ * Batches decoded ahead of the one being inferred. 2 keeps decoding busy across batch boundaries (the next
+ * batch's images queue behind the current ones instead of waiting for the loop); bench/NOTES.md has the figures.
+ */
+const PREFETCH = 2;
 
 export interface ExtractOptions {
   modelPath: string;
@@ -32,7 +38,7 @@ export interface ExtractOptions {
   providers?: string;
   threads?: number;
   batchSize?: number;
-  /** Images decoded at once; default: number of cores. */
+  /** Images decoded at once (on one decode worker thread per core); default: 4 per core, at least 8. */
   decodeConcurrency?: number;
   shard?: { index: number; count: number };
   strict?: boolean;
@@ -132,32 +138,39 @@ interface DecodedBatch {
   skipped: SkippedFile[];
 }
 
-async function decodeBatch(items: DatasetItem[], root: string, spec: PreprocessSpec, limit: ReturnType<typeof pLimit>, strict: boolean): Promise<DecodedBatch> {
+/**
+ * Decodes one batch into a fresh buffer, on the decode workers; each image lands in its own slot as soon as it
+ * is ready, and rows of skipped files are closed up afterwards.
+ */
+async function decodeBatch(pool: DecodePool, items: DatasetItem[], root: string, spec: PreprocessSpec, limit: ReturnType<typeof pLimit>, strict: boolean): Promise<DecodedBatch> {
   const per = 3 * spec.crop * spec.crop;
-  const results = await Promise.all(items.map((it) => limit(async () => {
+  const data = new Float32Array(Math.max(1, items.length) * per);
+  const failed: (string | null)[] = await Promise.all(items.map((it, i) => limit(async () => {
     try {
-      return { ok: true as const, img: await decodeAndCrop(resolve(root, it.file), spec) };
+      data.set(await pool.decode(resolve(root, it.file), spec), i * per);
+      return null;
     } catch (e) {
-      const reason = (e as Error).message.split('\n')[0] ?? 'decode failed';
-      if (strict) throw new FcprobeError('BAD_DATA', `Cannot decode ${it.file}: ${reason}`, 'Without --strict, undecodable files are skipped and listed in the manifest.');
-      return { ok: false as const, reason };
+      if (!(e instanceof ImageDecodeError)) throw e;
+      return e.message.split('\n')[0] ?? 'decode failed';
     }
   })));
-  const okCount = results.filter((r) => r.ok).length;
-  const data = new Float32Array(Math.max(1, okCount) * per);
-  const labels = new Int32Array(okCount);
+  // Decodes finish in any order; --strict names the first bad file in list order, the same on every run.
+  const firstBad = failed.findIndex((f) => f !== null);
+  if (strict && firstBad >= 0) {
+    throw new FcprobeError('BAD_DATA', `Cannot decode ${items[firstBad]!.file}: ${failed[firstBad]}`, 'Without --strict, undecodable files are skipped and listed in the manifest.');
+  }
+  const labels = new Int32Array(failed.filter((f) => f === null).length);
   const skipped: SkippedFile[] = [];
   let row = 0;
-  results.forEach((r, i) => {
-    if (r.ok) {
-      normalizeToChw(r.img, spec, data, row * per);
-      labels[row] = items[i]!.label;
-      row++;
+  failed.forEach((reason, i) => {
+    if (reason === null) {
+      if (row !== i) data.copyWithin(row * per, i * per, (i + 1) * per);
+      labels[row++] = items[i]!.label;
     } else {
-      skipped.push({ file: items[i]!.file, reason: r.reason });
+      skipped.push({ file: items[i]!.file, reason });
     }
   });
-  return { data, labels, rows: okCount, items: items.length, skipped };
+  return { data, labels, rows: row, items: items.length, skipped };
 }
 
 export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResult> {
@@ -191,6 +204,7 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
   const threads = opts.threads ?? null;
   const worker = new EncoderWorker();
   let writer: FeatureWriter | null = null;
+  let pool: DecodePool | null = null;
   try {
     const { ready, input, output, spec } = await prepareModel(worker, { ...opts, modelPath, providers, explicit, threads, borderCrop: listing.borderCrop });
     return await runExtraction(worker, ready.provider);
@@ -220,7 +234,10 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
         if (!resumeFrom) clearOutput(outDir);
         writer = new FeatureWriter(outDir, key, resumeFrom);
         const w = writer;
-        const limit = pLimit(opts.decodeConcurrency ?? defaultDecodeConcurrency());
+        const concurrency = opts.decodeConcurrency ?? defaultDecodeConcurrency();
+        const limit = pLimit(concurrency);
+        const decoders = new DecodePool(decodeWorkers(concurrency));
+        pool = decoders;
         const firstBatch = Math.floor(w.progress.itemsDone / batchSize);
         if (w.progress.itemsDone % batchSize !== 0) throw new FcprobeError('MISMATCH', `${opts.outDir}: the unfinished run used another --batch; rerun with the same --batch or with --force.`);
         const nBatches = Math.ceil(items.length / batchSize);
@@ -228,12 +245,21 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
         const previousSeconds = w.progress.seconds;
         let doneThisRun = 0;
         const batchItems = (b: number): DatasetItem[] => items.slice(b * batchSize, Math.min(items.length, (b + 1) * batchSize));
-        let next: Promise<DecodedBatch> | null = firstBatch < nBatches ? decodeBatch(batchItems(firstBatch), listing.root, spec, limit, opts.strict ?? false) : null;
+        // Decoding runs PREFETCH batches ahead of inference; the shared limit keeps their images in order.
+        const queue: Promise<DecodedBatch>[] = [];
+        let queued = firstBatch;
+        const fill = (): void => {
+          while (queued < nBatches && queue.length < PREFETCH) {
+            const p = decodeBatch(decoders, batchItems(queued++), listing.root, spec, limit, opts.strict ?? false);
+            // Keep a rejected prefetch from surfacing as an unhandled rejection if we stop early.
+            p.catch(() => {});
+            queue.push(p);
+          }
+        };
+        fill();
         for (let b = firstBatch; b < nBatches; b++) {
-          const cur = await next!;
-          next = b + 1 < nBatches ? decodeBatch(batchItems(b + 1), listing.root, spec, limit, opts.strict ?? false) : null;
-          // Keep a rejected prefetch from surfacing as an unhandled rejection if we stop early.
-          next?.catch(() => {});
+          const cur = await queue.shift()!;
+          fill();
           let features: Float32Array = new Float32Array(0);
           let dim = w.progress.dim ?? 0;
           if (cur.rows > 0) {
@@ -273,6 +299,7 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
     }
   } finally {
     (writer as FeatureWriter | null)?.close();
+    await (pool as DecodePool | null)?.close();
     await worker.close();
   }
 }

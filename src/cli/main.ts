@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { FCPROBE_VERSION } from '../version.js';
+import { registerBenchCommand } from './commands/bench.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerExtractCommand } from './commands/extract.js';
 import { registerMergeCommand } from './commands/merge.js';
+import { registerProbeCommand } from './commands/probe.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerSimulateCommand } from './commands/simulate.js';
 
 const program = new Command();
 program
@@ -24,7 +28,11 @@ Typical use:
 
 registerExtractCommand(program);
 registerMergeCommand(program);
+registerProbeCommand(program);
 registerRunCommand(program);
 registerReportCommand(program);
+registerDemoCommand(program);
+registerSimulateCommand(program);
+registerBenchCommand(program);
 
 await program.parseAsync(process.argv);

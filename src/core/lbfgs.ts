@@ -41,7 +41,8 @@ export interface LbfgsResult {
   reason: StopReason;
 }
 
-export const DEFAULT_LBFGS: LbfgsOptions = { gtol: 1e-4, ftol: 64 * 2.220446049250313e-16, maxIter: 1000, memory: 10 };
+/** scipy's L-BFGS-B defaults (ftol = factr 1e7 * eps), which scikit-learn 1.2 keeps for LogisticRegression. */
+export const DEFAULT_LBFGS: LbfgsOptions = { gtol: 1e-5, ftol: 1e7 * 2.220446049250313e-16, maxIter: 15000, memory: 10 };
 
 function dot(a: Float64Array, b: Float64Array): number {
   let s = 0;
@@ -140,7 +141,11 @@ export async function minimizeLbfgs(fn: Objective, x0: Float64Array, opts: Parti
     iterations++;
     o.onIteration?.({ iteration: iterations, f, gradMaxAbs: gmax, evaluations });
     if (gmax <= o.gtol) reason = 'gtol';
-    else if ((fPrev - f) / Math.max(Math.abs(fPrev), Math.abs(f), 1) <= o.ftol) reason = 'ftol';
+    else {
+      // A step accepted inside f's noise band may raise f slightly: that is not a sign of convergence.
+      const rel = (fPrev - f) / Math.max(Math.abs(fPrev), Math.abs(f), 1);
+      if (rel >= 0 && rel <= o.ftol) reason = 'ftol';
+    }
   }
   return { x, f, gradMaxAbs: gmax, iterations, evaluations, converged: reason === 'gtol' || reason === 'ftol', reason };
 }
@@ -156,49 +161,66 @@ interface LineSearchResult {
 const C1 = 1e-4;
 const C2 = 0.9;
 const MAX_LS = 40;
+/**
+ * Near the optimum the decrease that Armijo asks for drops below the rounding noise of f (float32 logits
+ * here) long before the gradient is small. Like Hager & Zhang's approximate Wolfe conditions, a step is then
+ * judged by its directional derivative, which stays accurate: f may exceed f0 by this relative amount.
+ */
+const EPS_F = 1e-6;
+/** Approximate Wolfe: the slope at the step may not be more positive than this fraction of |dg0|. */
+const APPROX_UPPER = 0.8;
 
-/** Strong-Wolfe line search; evalAt leaves x + alpha p and its gradient in the caller's buffers. */
-async function strongWolfe(
-  evalAt: (alpha: number) => Promise<{ f: number; dg: number }>, f0: number, dg0: number, alphaInit: number,
-): Promise<LineSearchResult> {
+interface Eval { f: number; dg: number }
+type EvalAt = (alpha: number) => Promise<Eval>;
+
+/** Strong-Wolfe line search with approximate-Wolfe acceptance; evalAt leaves x + alpha p in the caller's buffers. */
+async function strongWolfe(evalAt: EvalAt, f0: number, dg0: number, alphaInit: number): Promise<LineSearchResult> {
+  const epsF = EPS_F * Math.abs(f0);
+  const accept = (a: number, e: Eval): boolean =>
+    (e.f <= f0 + C1 * a * dg0 && Math.abs(e.dg) <= -C2 * dg0) ||
+    (e.f <= f0 + epsF && e.dg >= C2 * dg0 && e.dg <= -APPROX_UPPER * dg0);
   let aPrev = 0, fPrev = f0, dgPrev = dg0;
   let a = alphaInit;
   for (let i = 0; i < MAX_LS; i++) {
-    const { f, dg } = await evalAt(a);
-    if (!Number.isFinite(f)) { a = (aPrev + a) / 2; continue; }
-    if (f > f0 + C1 * a * dg0 || (i > 0 && f >= fPrev)) {
-      return zoom(evalAt, f0, dg0, aPrev, fPrev, dgPrev, a, f, dg, MAX_LS - i - 1);
+    const e = await evalAt(a);
+    if (!Number.isFinite(e.f)) { a = (aPrev + a) / 2; continue; }
+    if (accept(a, e)) return { ok: true, alpha: a, f: e.f, needsReeval: false };
+    const noisy = e.f <= f0 + epsF;
+    if (!noisy && (e.f > f0 + C1 * a * dg0 || (i > 0 && e.f >= fPrev))) {
+      return zoom(evalAt, f0, dg0, accept, aPrev, fPrev, dgPrev, a, e.f, e.dg, MAX_LS - i - 1);
     }
-    if (Math.abs(dg) <= -C2 * dg0) return { ok: true, alpha: a, f, needsReeval: false };
-    if (dg >= 0) return zoom(evalAt, f0, dg0, a, f, dg, aPrev, fPrev, dgPrev, MAX_LS - i - 1);
-    aPrev = a; fPrev = f; dgPrev = dg;
+    if (e.dg >= 0) return zoom(evalAt, f0, dg0, accept, a, e.f, e.dg, aPrev, fPrev, dgPrev, MAX_LS - i - 1);
+    aPrev = a; fPrev = e.f; dgPrev = e.dg;
     a *= 4;
   }
   return { ok: false, alpha: 0, f: f0, needsReeval: false };
 }
 
+/** Shrinks [lo, hi] (lo: the better end, its slope pointing toward hi) until a step is acceptable. */
 async function zoom(
-  evalAt: (alpha: number) => Promise<{ f: number; dg: number }>, f0: number, dg0: number,
+  evalAt: EvalAt, f0: number, dg0: number, accept: (a: number, e: Eval) => boolean,
   lo: number, fLo: number, dgLo: number, hi: number, fHi: number, dgHi: number, budget: number,
 ): Promise<LineSearchResult> {
+  const epsF = EPS_F * Math.abs(f0);
   for (let j = 0; j < budget; j++) {
     const a = interpolate(lo, fLo, dgLo, hi, fHi, dgHi);
-    const { f, dg } = await evalAt(a);
-    if (!Number.isFinite(f) || f > f0 + C1 * a * dg0 || f >= fLo) {
-      hi = a; fHi = f; dgHi = dg;
+    const e = await evalAt(a);
+    if (Number.isFinite(e.f) && accept(a, e)) return { ok: true, alpha: a, f: e.f, needsReeval: false };
+    const noisy = Number.isFinite(e.f) && e.f <= f0 + epsF && Math.abs(fLo - f0) <= epsF;
+    // In the noise band f cannot rank the points: the slope's sign says on which side the minimum lies.
+    const worse = noisy ? e.dg * (hi - lo) > 0 : (!Number.isFinite(e.f) || e.f > f0 + C1 * a * dg0 || e.f >= fLo);
+    if (worse) {
+      hi = a; fHi = e.f; dgHi = e.dg;
     } else {
-      if (Math.abs(dg) <= -C2 * dg0) return { ok: true, alpha: a, f, needsReeval: false };
-      if (dg * (hi - lo) >= 0) { hi = lo; fHi = fLo; dgHi = dgLo; }
-      lo = a; fLo = f; dgLo = dg;
+      if (e.dg * (hi - lo) >= 0) { hi = lo; fHi = fLo; dgHi = dgLo; }
+      lo = a; fLo = e.f; dgLo = e.dg;
     }
     if (Math.abs(hi - lo) <= 1e-12 * Math.max(1, Math.abs(lo))) break;
   }
-  // Out of budget or the interval collapsed (f is at its rounding noise): keep the best point if it
-  // decreased f enough, which is still a valid step for L-BFGS.
-  if (lo > 0 && fLo <= f0 + C1 * lo * dg0) return { ok: true, alpha: lo, f: fLo, needsReeval: true };
+  // Out of budget or the interval collapsed: keep the better end if it lowered f, still a valid step.
+  if (lo > 0 && fLo < f0) return { ok: true, alpha: lo, f: fLo, needsReeval: true };
   return { ok: false, alpha: 0, f: f0, needsReeval: false };
 }
-
 /** Minimizer of the cubic through both end points, kept inside the middle 80% of the interval. */
 function interpolate(a: number, fa: number, da: number, b: number, fb: number, db: number): number {
   const lo = Math.min(a, b), hi = Math.max(a, b);

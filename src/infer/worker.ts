@@ -7,6 +7,7 @@ import ort from 'onnxruntime-node';
 import { float32ToHalfArray, halfToFloat32Array } from './float16.js';
 import { poolOutput } from './pool.js';
 import type { InitRequest, ProviderName, TensorMeta, WorkerReply, WorkerRequest } from './protocol.js';
+import { sessionOptions } from './sessionOptions.js';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
@@ -26,11 +27,7 @@ function meta(list: readonly ort.InferenceSession.ValueMetadata[]): TensorMeta[]
 async function createSession(req: InitRequest): Promise<void> {
   const failures: { provider: ProviderName; reason: string }[] = [];
   for (const provider of req.providers) {
-    const options: ort.InferenceSession.SessionOptions = {
-      executionProviders: [provider],
-      graphOptimizationLevel: 'all',
-      ...(req.threads ? { intraOpNumThreads: req.threads, interOpNumThreads: 1 } : {}),
-    };
+    const options = sessionOptions(provider, req.threads);
     try {
       session = await ort.InferenceSession.create(req.modelPath, options);
       const inputs = meta(session.inputMetadata);

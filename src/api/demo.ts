@@ -1,0 +1,232 @@
+/**
+ * `fcprobe demo`: builds the demo world on disk (PNG image folders, a teacher ONNX encoder, students distilled
+ * from it in TypeScript and exported to ONNX), then runs the real pipeline (`run`) on it.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { createOrtGemm, type Gemm, type Mat } from '../compute/gemm.js';
+import type { Activation } from '../core/activations.js';
+import {
+  createDemoWorld, DEMO_SETS, DEMO_WORLD_DEFAULTS, imageToInput, latentToOffsets, offsetsToImage, pixelScale, sampleDemoSet, teacherWeights,
+  type DemoWorld, type DemoWorldSpec,
+} from '../core/demoWorld.js';
+import { computeLoss } from '../core/losses.js';
+import { Mlp, MlpWorkspace } from '../core/mlp.js';
+import { Optimizer } from '../core/optimizers.js';
+import { Rng } from '../core/rng.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { hashValue } from '../io/hash.js';
+import { mlpToOnnx } from '../io/mlpOnnx.js';
+import { buildOnnxModel } from '../io/onnxBuilder.js';
+import type { ExtractProgress } from './extract.js';
+import { runExperiment, type RunOutcome } from './run.js';
+import { parseRunConfig } from './runConfig.js';
+
+export interface StudentSpec {
+  activation: Activation;
+  hidden: number;
+  iterations: number;
+  lr: number;
+  weightDecay: number;
+  seed: number;
+}
+
+export const STUDENT_DEFAULTS: StudentSpec = { activation: 'relu', hidden: 256, iterations: 2000, lr: 1e-3, weightDecay: 1e-3, seed: 7 };
+
+export interface DemoOptions {
+  dataDir: string;
+  modelsDir: string;
+  workDir: string;
+  world?: Partial<DemoWorldSpec>;
+  student?: Partial<StudentSpec>;
+  /** Also distil and evaluate a linear student (activation none, with bias). */
+  compareLinear?: boolean;
+  onStage?: (m: string) => void;
+  onTrainProgress?: (label: string, iteration: number, total: number, loss: number) => void;
+  onExtractProgress?: (label: string, p: ExtractProgress) => void;
+  shouldStop?: () => boolean;
+}
+
+export interface StudentTraining {
+  activation: Activation;
+  modelPath: string;
+  /** MSE to the teacher's features on the ID training images, at the start and the end. */
+  initialLoss: number;
+  finalLoss: number;
+  seconds: number;
+  cached: boolean;
+}
+
+export interface DemoOutcome {
+  dataDir: string;
+  modelsDir: string;
+  scale: number;
+  students: StudentTraining[];
+  runs: { student: StudentTraining; outcome: RunOutcome }[];
+}
+
+const WORLD_FILE = 'world.json';
+
+/** Writes the image folders unless the same world is already there. */
+async function writeDataset(world: DemoWorld, dataDir: string): Promise<{ scale: number; train: { inputs: Float32Array; n: number } }> {
+  const samples = DEMO_SETS.map((s, i) => sampleDemoSet(world, s, world.spec.seed * 1000 + i + 1));
+  const offsets = samples.map((s) => latentToOffsets(world, s));
+  const scale = pixelScale(offsets);
+  const side = world.spec.side;
+  const d = 3 * side * side;
+  const key = hashValue({ spec: world.spec, sets: DEMO_SETS, v: 1 });
+  const marker = join(dataDir, WORLD_FILE);
+  const fresh = !(existsSync(marker) && (JSON.parse(readFileSync(marker, 'utf8')) as { key: string }).key === key);
+  if (fresh) {
+    rmSync(dataDir, { recursive: true, force: true });
+    for (let s = 0; s < DEMO_SETS.length; s++) {
+      const set = DEMO_SETS[s]!;
+      const sample = samples[s]!;
+      for (let k = 0; k < world.spec.classes; k++) mkdirSync(join(dataDir, set.name, world.className(k)), { recursive: true });
+      const writes: Promise<unknown>[] = [];
+      for (let i = 0; i < sample.n; i++) {
+        const img = offsetsToImage(offsets[s]!, i, side, scale);
+        const file = join(dataDir, set.name, world.className(sample.labels[i]!), `${String(i % DEMO_SETS[s]!.perClass).padStart(4, '0')}.png`);
+        writes.push(sharp(Buffer.from(img), { raw: { width: side, height: side, channels: 3 } }).png({ compressionLevel: 6 }).toFile(file));
+      }
+      await Promise.all(writes);
+    }
+    writeFileAtomic(marker, `${JSON.stringify({
+      key, spec: world.spec, scale,
+      sets: DEMO_SETS.map((s) => ({ name: s.name, role: s.role, perClass: s.perClass, background: s.background, description: s.description })),
+      classes: Array.from({ length: world.spec.classes }, (_, k) => world.className(k)),
+    }, null, 1)}\n`);
+  }
+  // The training inputs exactly as extract will see them (rounded pixels, mean = std = 0.5).
+  const train = samples[0]!;
+  const inputs = new Float32Array(train.n * d);
+  for (let i = 0; i < train.n; i++) imageToInput(offsetsToImage(offsets[0]!, i, side, scale), side, inputs, i * d);
+  return { scale, train: { inputs, n: train.n } };
+}
+
+function teacherOnnx(world: DemoWorld, scale: number): Uint8Array {
+  const { weight, bias } = teacherWeights(world, scale);
+  const side = world.spec.side;
+  return buildOnnxModel({
+    name: 'fcprobe_demo_teacher',
+    docString: 'fcprobe demo teacher: ReLU(A P_core x + b), reads only the core subspace of the demo world.',
+    inputs: [{ name: 'input', type: 'float32', shape: ['N', 3, side, side] }],
+    outputs: [{ name: 'features', type: 'float32', shape: ['N', world.spec.teacherDim] }],
+    initializers: [
+      { name: 'W', dims: [world.spec.teacherDim, 3 * side * side], data: weight },
+      { name: 'b', dims: [world.spec.teacherDim], data: bias },
+    ],
+    nodes: [
+      { op: 'Flatten', inputs: ['input'], outputs: ['x'] },
+      { op: 'Gemm', inputs: ['x', 'W', 'b'], outputs: ['pre'], attrs: { transB: 1 } },
+      { op: 'Relu', inputs: ['pre'], outputs: ['features'] },
+    ],
+  });
+}
+
+/** The teacher's features of the training inputs, in TypeScript (same maths as its ONNX graph). */
+async function teacherTargets(gemm: Gemm, world: DemoWorld, scale: number, x: Mat): Promise<Float32Array> {
+  const { weight, bias } = teacherWeights(world, scale);
+  const out: Mat = { data: new Float32Array(x.rows * world.spec.teacherDim), rows: x.rows, cols: world.spec.teacherDim };
+  await gemm.matmul(x, false, { data: weight, rows: world.spec.teacherDim, cols: x.cols }, true, out);
+  for (let i = 0; i < x.rows; i++) {
+    for (let j = 0; j < out.cols; j++) out.data[i * out.cols + j] = Math.max(0, out.data[i * out.cols + j]! + bias[j]!);
+  }
+  return out.data;
+}
+
+/**
+ * Representation distillation: full-batch AdamW on the MSE between the student's output and the teacher's
+ * features, ID training images only (the paper's students fit the teacher's embedding with an MSE loss).
+ */
+async function trainStudent(gemm: Gemm, spec: StudentSpec, world: DemoWorld, x: Mat, target: Float32Array, modelPath: string,
+  onProgress?: (i: number, total: number, loss: number) => void): Promise<StudentTraining> {
+  const side = world.spec.side;
+  const key = hashValue({ spec, world: world.spec, v: 1 });
+  const sidecar = `${modelPath}.json`;
+  if (existsSync(modelPath) && existsSync(sidecar)) {
+    const info = JSON.parse(readFileSync(sidecar, 'utf8')) as StudentTraining & { key: string };
+    if (info.key === key) return { ...info, modelPath, cached: true };
+  }
+  const t0 = performance.now();
+  const net = Mlp.create({ inDim: x.cols, hidden: spec.hidden, outDim: world.spec.teacherDim, layers: 2, activation: spec.activation, bias: true, freezeOutput: false }, new Rng(spec.seed));
+  const ws = new MlpWorkspace(net, x.rows);
+  const opt = new Optimizer('adamw', net.parameters(), { lr: spec.lr, weightDecay: spec.weightDecay });
+  const grad = new Float32Array(x.rows * world.spec.teacherDim);
+  let initialLoss = NaN;
+  let loss = NaN;
+  for (let it = 0; it < spec.iterations; it++) {
+    const out = await ws.forward(gemm, x);
+    loss = computeLoss('mse', out.data, target, x.rows, out.cols, grad);
+    if (it === 0) initialLoss = loss;
+    await ws.backward(gemm, x, grad);
+    opt.step();
+    if (onProgress && (it % 50 === 0 || it === spec.iterations - 1)) onProgress(it + 1, spec.iterations, loss);
+  }
+  const finalOut = await ws.forward(gemm, x);
+  const finalLoss = computeLoss('mse', finalOut.data, target, x.rows, finalOut.cols, null);
+  writeFileSync(modelPath, mlpToOnnx(net, {
+    inputName: 'input', outputName: 'features', flattenFrom: { channels: 3, height: side, width: side },
+    graphName: `fcprobe_demo_student_${spec.activation}`,
+    docString: `fcprobe demo student (${spec.activation}), distilled from the demo teacher on the ID training images.`,
+  }));
+  const result: StudentTraining = { activation: spec.activation, modelPath, initialLoss, finalLoss, seconds: (performance.now() - t0) / 1000, cached: false };
+  writeFileAtomic(sidecar, `${JSON.stringify({ ...result, key, spec }, null, 1)}\n`);
+  return result;
+}
+
+export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
+  const stage = o.onStage ?? (() => {});
+  const dataDir = resolve(o.dataDir);
+  const modelsDir = resolve(o.modelsDir);
+  const world = createDemoWorld({ ...DEMO_WORLD_DEFAULTS, ...o.world });
+  stage(`demo world: ${world.spec.classes} classes, ${world.spec.coreDim}-d core + ${world.spec.backgroundDim}-d background -> ${world.spec.side}x${world.spec.side} RGB images in ${dataDir}`);
+  const { scale, train } = await writeDataset(world, dataDir);
+  mkdirSync(modelsDir, { recursive: true });
+  const teacherPath = join(modelsDir, 'teacher.onnx');
+  writeFileSync(teacherPath, teacherOnnx(world, scale));
+  const base: StudentSpec = { ...STUDENT_DEFAULTS, ...o.student };
+  const specs: StudentSpec[] = [base];
+  if (o.compareLinear && base.activation !== 'none') specs.push({ ...base, activation: 'none' });
+  const gemm = await createOrtGemm();
+  const students: StudentTraining[] = [];
+  try {
+    const x: Mat = { data: train.inputs, rows: train.n, cols: 3 * world.spec.side * world.spec.side };
+    const target = await teacherTargets(gemm, world, scale, x);
+    for (const spec of specs) {
+      const label = spec.activation === 'none' ? 'linear' : spec.activation;
+      stage(`distil student (${label}, ${spec.hidden} hidden units): ${spec.iterations} full-batch AdamW steps on ${train.n} ID images`);
+      const s = await trainStudent(gemm, spec, world, x, target, join(modelsDir, `student-${label}.onnx`),
+        o.onTrainProgress ? (i, n, l) => o.onTrainProgress!(label, i, n, l) : undefined);
+      stage(s.cached ? `  cached: ${s.modelPath}` : `  MSE to teacher ${s.initialLoss.toFixed(4)} -> ${s.finalLoss.toFixed(4)} in ${s.seconds.toFixed(1)} s`);
+      students.push(s);
+    }
+  } finally {
+    await gemm.dispose();
+  }
+  const model = (path: string): Record<string, unknown> => ({ path, preset: 'inception', resize: world.spec.side, crop: world.spec.side });
+  const runs: DemoOutcome['runs'] = [];
+  for (const s of students) {
+    const label = s.activation === 'none' ? 'linear' : s.activation;
+    const config = parseRunConfig({
+      title: `fcprobe demo: teacher vs ${label} student`,
+      workDir: join(o.workDir, `student-${label}`),
+      teacher: { name: 'teacher', ...model(teacherPath) },
+      student: { name: `student-${label}`, ...model(s.modelPath) },
+      train: { name: 'train', path: join(dataDir, 'train') },
+      test: [{ name: 'test', path: join(dataDir, 'test') }],
+      ood: DEMO_SETS.filter((d) => d.role === 'ood').map((d) => ({ name: d.name, path: join(dataDir, d.name) })),
+      probe: { C: 1 },
+    }, process.cwd());
+    stage(`run: teacher vs ${label} student`);
+    const outcome = await runExperiment({
+      config, formats: ['terminal', 'md', 'json', 'html'],
+      onStage: (m) => stage(`  ${m}`),
+      ...(o.onExtractProgress ? { onExtractProgress: o.onExtractProgress } : {}),
+      ...(o.shouldStop ? { shouldStop: o.shouldStop } : {}),
+    });
+    runs.push({ student: s, outcome });
+  }
+  return { dataDir, modelsDir, scale, students, runs };
+}

@@ -1,0 +1,126 @@
+/**
+ * Scoring a K-way probe on an evaluation set that has its own classes (the OOD literature's convention).
+ *
+ * Each evaluation class e stands for a list of training classes, members[e]: the training class of the same
+ * name (ImageNet-R/A: 200 of ImageNet's 1000), or the names listed in the eval manifest's classMap
+ * (ObjectNet: "chair" -> three ImageNet wnids). The score of e is the max of its members' logits; the
+ * prediction is the argmax over evaluation classes, top-5 is taken in the same space, and the loss is the
+ * cross-entropy of the softmax over these pooled scores. With a 1:1 subset this is exactly "mask the logits
+ * of the other classes, then argmax".
+ *
+ * Usage:
+ *   const space = buildLabelSpace(probeClasses, evalManifest.classes, evalManifest.classMap);
+ *   poolLogits(logits, rows, probeClasses.length, space, scores);   // scores: rows x space.classes.length
+ *   const y = space.fromEval[evalLabel];                             // -1: not scored (see space.dropped)
+ */
+import { FcprobeError } from '../errors.js';
+
+export type LabelSpaceKind =
+  /** Same classes in the same order as the probe: plain argmax. */
+  | 'identity'
+  /** Each evaluation class is one training class (a subset, or a reordering): masked argmax. */
+  | 'subset'
+  /** classMap given: max over each evaluation class's mapped training logits, then argmax. */
+  | 'mapped';
+
+export interface DroppedClass {
+  /** Index in the evaluation manifest's classes. */
+  evalIndex: number;
+  name: string;
+  /** unknown: no training class of that name (kept out by ignoreUnknown); unmapped: classMap lists none. */
+  reason: 'unknown' | 'unmapped';
+}
+
+export interface LabelSpace {
+  kind: LabelSpaceKind;
+  /** Scored evaluation classes, in evaluation-manifest order. */
+  classes: string[];
+  /** members[e]: training class indices pooled (max) into scored class e; never empty. */
+  members: Int32Array[];
+  /** Evaluation-manifest class index -> scored class index, or -1 when that class is not scored. */
+  fromEval: Int32Array;
+  /** Evaluation classes that are not scored, with why. */
+  dropped: DroppedClass[];
+  /** Number of training classes (width of the logits this space reads). */
+  trainClassCount: number;
+}
+
+export interface LabelSpaceOptions {
+  /** Leave out evaluation classes (or classMap names) the probe never saw instead of failing. */
+  ignoreUnknown?: boolean;
+}
+
+export function buildLabelSpace(
+  trainClasses: readonly string[], evalClasses: readonly string[], classMap: readonly (readonly string[])[] | null,
+  options: LabelSpaceOptions = {},
+): LabelSpace {
+  const index = new Map<string, number>();
+  trainClasses.forEach((c, i) => index.set(c, i));
+  if (classMap !== null && classMap.length !== evalClasses.length) {
+    throw new FcprobeError('BAD_FEATURES',
+      `The evaluation classMap has ${classMap.length} entries but there are ${evalClasses.length} classes.`);
+  }
+  const classes: string[] = [];
+  const members: Int32Array[] = [];
+  const fromEval = new Int32Array(evalClasses.length).fill(-1);
+  const dropped: DroppedClass[] = [];
+  const unknown: string[] = [];
+  evalClasses.forEach((name, e) => {
+    const names = classMap ? classMap[e]! : [name];
+    if (names.length === 0) { dropped.push({ evalIndex: e, name, reason: 'unmapped' }); return; }
+    const idx: number[] = [];
+    for (const t of names) {
+      const i = index.get(t);
+      if (i === undefined) unknown.push(classMap ? `${name} -> ${t}` : t);
+      else if (!idx.includes(i)) idx.push(i);
+    }
+    if (idx.length === 0) { dropped.push({ evalIndex: e, name, reason: 'unknown' }); return; }
+    fromEval[e] = classes.length;
+    classes.push(name);
+    members.push(Int32Array.from(idx));
+  });
+  if (unknown.length > 0 && !options.ignoreUnknown) {
+    const shown = unknown.slice(0, 10).map((u) => JSON.stringify(u)).join(', ');
+    throw new FcprobeError('MISMATCH',
+      `${unknown.length} evaluation class${unknown.length > 1 ? 'es are' : ' is'} not among the probe's ${trainClasses.length} training classes: ${shown}${unknown.length > 10 ? ', ...' : ''}.`,
+      'Use --ignore-unknown to leave those images out (they are counted in the report).');
+  }
+  if (classes.length === 0) {
+    throw new FcprobeError('MISMATCH', 'No evaluation class maps to a training class of the probe: nothing can be scored.');
+  }
+  let kind: LabelSpaceKind;
+  if (classMap !== null) kind = 'mapped';
+  else if (classes.length === trainClasses.length && members.every((m, e) => m[0] === e)) kind = 'identity';
+  else kind = 'subset';
+  return { kind, classes, members, fromEval, dropped, trainClassCount: trainClasses.length };
+}
+
+/** scores[rows, E] = for each scored class, the max of its members' logits (logits: [rows, K]). */
+export function poolLogits(logits: Float32Array, rows: number, k: number, space: LabelSpace, scores: Float32Array): void {
+  if (k !== space.trainClassCount) throw new RangeError(`poolLogits: logits have ${k} columns, the label space expects ${space.trainClassCount}`);
+  const E = space.classes.length;
+  if (space.kind === 'identity') { scores.set(logits.subarray(0, rows * k)); return; }
+  const members = space.members;
+  for (let i = 0; i < rows; i++) {
+    const lo = i * k, so = i * E;
+    for (let e = 0; e < E; e++) {
+      const m = members[e]!;
+      let best = logits[lo + m[0]!]!;
+      for (let j = 1; j < m.length; j++) { const v = logits[lo + m[j]!]!; if (v > best) best = v; }
+      scores[so + e] = best;
+    }
+  }
+}
+
+/** A one-line description for reports, e.g. "predictions restricted to 200 of 1000 classes". */
+export function describeLabelSpace(space: LabelSpace): string {
+  const E = space.classes.length, K = space.trainClassCount;
+  switch (space.kind) {
+    case 'identity': return `all ${K} classes`;
+    case 'subset': return `predictions restricted to this set's ${E} of the probe's ${K} classes (other logits masked)`;
+    case 'mapped': {
+      const pooled = space.members.reduce((a, m) => a + m.length, 0);
+      return `${E} classes mapped to ${pooled} of the probe's ${K} classes (max over mapped logits, other logits masked)`;
+    }
+  }
+}

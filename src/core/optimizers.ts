@@ -1,0 +1,83 @@
+/**
+ * SGD (momentum), Adam and AdamW over a list of float32 parameter tensors, step for step as torch.optim
+ * (PyTorch 1.13+, default flags):
+ *   sgd    g += wd p;  buf = g (first step) | momentum buf + g;  p -= lr buf
+ *   adam   g += wd p (L2 coupled into the gradient); bias-corrected moments; p -= lr/bc1 m / (sqrt(v)/sqrt(bc2) + eps)
+ *   adamw  p *= 1 - lr wd (decoupled decay), then the Adam step on the raw gradient
+ * The state is float32 like PyTorch's, so a run tracks the reference to float rounding, not just in
+ * expectation. Frozen tensors are simply not handed to the optimizer (as toy.py's requires_grad=False).
+ */
+export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+export type OptimizerKind = (typeof OPTIMIZERS)[number];
+
+export interface OptimizerOptions {
+  lr: number;
+  weightDecay: number;
+  /** SGD only (toy.py: 0.9). */
+  momentum: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+}
+
+export const OPTIMIZER_DEFAULTS: OptimizerOptions = { lr: 1e-3, weightDecay: 1e-3, momentum: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+
+/** A trainable tensor and its gradient buffer (same length), both owned by the model. */
+export interface ParamTensor {
+  name: string;
+  data: Float32Array;
+  grad: Float32Array;
+}
+
+export class Optimizer {
+  readonly options: OptimizerOptions;
+  private readonly m: Float32Array[];
+  private readonly v: Float32Array[];
+  private t = 0;
+
+  constructor(readonly kind: OptimizerKind, private readonly params: ParamTensor[], options: Partial<OptimizerOptions> = {}) {
+    this.options = { ...OPTIMIZER_DEFAULTS, ...options };
+    for (const p of params) {
+      if (p.grad.length !== p.data.length) throw new RangeError(`Optimizer: ${p.name} has ${p.data.length} values but ${p.grad.length} gradients`);
+    }
+    this.m = params.map((p) => new Float32Array(p.data.length));
+    this.v = kind === 'sgd' ? [] : params.map((p) => new Float32Array(p.data.length));
+  }
+
+  get steps(): number { return this.t; }
+
+  /** One update of every tensor from its current `grad`. */
+  step(): void {
+    this.t++;
+    const { lr, weightDecay: wd, momentum, beta1, beta2, eps } = this.options;
+    for (let k = 0; k < this.params.length; k++) {
+      const { data: p, grad: g } = this.params[k]!;
+      const m = this.m[k]!;
+      const n = p.length;
+      if (this.kind === 'sgd') {
+        const first = this.t === 1;
+        for (let i = 0; i < n; i++) {
+          const gi = g[i]! + wd * p[i]!;
+          const b = first ? gi : momentum * m[i]! + gi;
+          m[i] = b;
+          p[i] = p[i]! - lr * m[i]!;
+        }
+        continue;
+      }
+      const v = this.v[k]!;
+      const bc1 = 1 - beta1 ** this.t;
+      const sqrtBc2 = Math.sqrt(1 - beta2 ** this.t);
+      const stepSize = lr / bc1;
+      const decoupled = this.kind === 'adamw';
+      const decay = decoupled ? 1 - lr * wd : 1;
+      const coupled = decoupled ? 0 : wd;
+      for (let i = 0; i < n; i++) {
+        const pi = p[i]! * decay;
+        const gi = g[i]! + coupled * p[i]!;
+        m[i] = beta1 * m[i]! + (1 - beta1) * gi;
+        v[i] = beta2 * v[i]! + (1 - beta2) * gi * gi;
+        p[i] = pi - stepSize * m[i]! / (Math.sqrt(v[i]!) / sqrtBc2 + eps);
+      }
+    }
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Decode worker: file -> normalized CHW float32, with the same code as the main thread would run
+ * (decodeAndCrop + normalizeToChw). Several of these take the JavaScript part of preprocessing (PIL-parity
+ * resampling, normalization) off the main thread, which otherwise caps decoding at one core.
+ */
+import { parentPort } from 'node:worker_threads';
+import sharp from 'sharp';
+import { decodeAndCrop, normalizeToChw } from '../image/decode.js';
+import type { DecodeReply, DecodeRequest } from './decodePool.js';
+
+if (!parentPort) throw new Error('decodeWorker.ts must run in a worker thread');
+const port = parentPort;
+sharp.cache(false);
+
+port.on('message', (m: DecodeRequest) => {
+  decodeAndCrop(m.file, m.spec).then((img) => {
+    const data = new Float32Array(3 * m.spec.crop * m.spec.crop);
+    normalizeToChw(img, m.spec, data, 0);
+    const reply: DecodeReply = { id: m.id, data, error: null };
+    port.postMessage(reply, [data.buffer as ArrayBuffer]);
+  }, (e: unknown) => {
+    const reply: DecodeReply = { id: m.id, data: null, error: e instanceof Error ? e.message : String(e) };
+    port.postMessage(reply);
+  });
+});

@@ -1,0 +1,62 @@
+/** Number formatting shared by the renderers, so the terminal, Markdown and HTML show the same digits. */
+
+export const MISSING = 'n/a';
+
+function ok(x: number | null | undefined): x is number {
+  return typeof x === 'number' && Number.isFinite(x);
+}
+
+/** Accuracy fraction as percent: 0.7623 -> "76.23". */
+export function pct(x: number | null | undefined, digits = 2): string {
+  return ok(x) ? (x * 100).toFixed(digits) : MISSING;
+}
+
+/** Difference of fractions in signed percentage points: 0.031 -> "+3.10". */
+export function pp(x: number | null | undefined, digits = 2): string {
+  if (!ok(x)) return MISSING;
+  const s = (x * 100).toFixed(digits);
+  return x >= 0 && !s.startsWith('-') ? `+${s}` : s;
+}
+
+export function fixed(x: number | null | undefined, digits = 3): string {
+  return ok(x) ? x.toFixed(digits) : MISSING;
+}
+
+export function seconds(x: number): string {
+  if (!ok(x)) return MISSING;
+  if (x < 60) return `${x.toFixed(1)} s`;
+  const m = Math.floor(x / 60);
+  return `${m} min ${Math.round(x - m * 60)} s`;
+}
+
+export function shortHash(h: string): string {
+  return h.length > 12 ? h.slice(0, 12) : h;
+}
+
+export type Align = 'l' | 'r';
+
+/** Fixed-width text table: header, a rule, rows; columns padded to their widest cell. */
+export function textTable(headers: string[], rows: string[][], align: Align[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** Text for Markdown outside code: characters that would start emphasis, code or HTML are escaped. */
+export function mdText(s: string): string {
+  return s.replace(/([\\`*_<>[\]|])/g, '\\$1');
+}
+
+/** GitHub-flavoured Markdown table; cells are escaped with mdText. */
+export function markdownTable(headers: string[], rows: string[][], align: Align[]): string {
+  const esc = mdText;
+  const rule = align.map((a) => (a === 'r' ? '---:' : ':---'));
+  return [headers, rule, ...rows].map((r, i) => `| ${(i === 1 ? r : r.map(esc)).join(' | ')} |`).join('\n');
+}
+
+export const ROLE_LABEL: Record<'id-train' | 'id-test' | 'ood', string> = {
+  'id-train': 'ID train',
+  'id-test': 'ID test',
+  ood: 'OOD',
+};

@@ -1,0 +1,9 @@
+/**
+ * report.json: the whole report model (every number, the fcprobe version, the models' sha256, the config).
+ * JSON has no NaN or Infinity: undefined measures (NaN) are written as null.
+ */
+import type { Report } from './types.js';
+
+export function renderJson(r: Report): string {
+  return JSON.stringify(r, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2) + '\n';
+}

@@ -1,0 +1,146 @@
+/**
+ * The report's tables as plain cells, so the terminal, Markdown and HTML renderers show the same rows and the
+ * same digits and differ only in layout.
+ */
+import { fixed, pct, pp, ROLE_LABEL, seconds, shortHash, type Align } from './format.js';
+import type { Report } from './types.js';
+
+export interface Table {
+  headers: string[];
+  rows: string[][];
+  align: Align[];
+  /** Lines shown under the table (rows that could not be tabulated). */
+  notes?: string[];
+}
+
+export function modelsTable(r: Report): Table {
+  return {
+    headers: ['Role', 'Model', 'Feature dim', 'sha256', 'Path'],
+    rows: r.models.map((m) => [m.role, m.name, String(m.featureDim), shortHash(m.sha256), m.path]),
+    align: ['l', 'l', 'r', 'l', 'l'],
+  };
+}
+
+export function accuracyTable(r: Report): Table {
+  return {
+    headers: ['Set', 'Role', 'n', 'Teacher@1', 'Teacher@5', 'Student@1', 'Student@5', 'Gap@1 (pp)', 'Gap@5 (pp)'],
+    rows: r.perSet.map((s) => {
+      const scored = s.teacher?.n ?? s.student?.n ?? s.n;
+      const marked = s.teacher?.scoring || s.student?.scoring ? '*' : '';
+      return [
+        s.set + marked, ROLE_LABEL[s.role], scored === s.n ? String(s.n) : `${scored} of ${s.n}`,
+        pct(s.teacher?.top1), pct(s.teacher?.top5), pct(s.student?.top1), pct(s.student?.top5), pp(s.gapTop1), pp(s.gapTop5),
+      ];
+    }),
+    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    notes: [`Teacher = ${r.teacher}, Student = ${r.student}; @1 / @5: top-1 / top-5 accuracy; gap = teacher minus student.` +
+      (r.perSet.some((s) => s.teacher?.scoring || s.student?.scoring) ? ' *: scored specially, see Notes.' : '')],
+  };
+}
+
+export function summaryTable(r: Report): Table {
+  const rows: string[][] = [];
+  const { id, oodAverage, idSets, oodSets } = r.summary;
+  rows.push([`ID accuracy (${describeMean(idSets)})`, pct(id.teacher), pct(id.student), pp(id.gap)]);
+  if (oodAverage) rows.push([`OOD average (${describeMean(oodSets)})`, pct(oodAverage.teacher), pct(oodAverage.student), pp(oodAverage.gap)]);
+  for (const s of r.perSet.filter((x) => x.role === 'ood')) {
+    rows.push([`  ${s.set}`, pct(s.teacher?.top1), pct(s.student?.top1), pp(s.gapTop1)]);
+  }
+  return { headers: ['Top-1 accuracy (%)', r.teacher, r.student, 'Gap (pp)'], rows, align: ['l', 'r', 'r', 'r'] };
+}
+
+function describeMean(sets: string[]): string {
+  return sets.length === 1 ? sets[0]! : `mean of ${sets.length} sets`;
+}
+
+export function effectiveRobustnessTable(r: Report): Table | null {
+  const er = r.effectiveRobustness;
+  if (er.status !== 'computed') return null;
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const e of er.entries) {
+    for (const m of e.models) {
+      rows.push([m.model, e.label, e.against, pct(m.idAccuracy), pct(m.oodAccuracy), pct(m.predictedOod), pp(m.rho)]);
+    }
+    const b = e.fit.intercept;
+    notes.push(`${e.label}: logit(OOD) = ${fixed(e.fit.slope, 3)} * logit(ID) ${b < 0 ? '-' : '+'} ${fixed(Math.abs(b), 3)}, ` +
+      `least squares over ${e.fit.n} baseline models (R^2 ${fixed(e.fit.r2, 3)} in logit space).`);
+  }
+  return {
+    headers: ['Model', 'Baseline', 'OOD target', 'ID', 'OOD', 'Baseline predicts', 'Eff. robustness (pp)'],
+    rows,
+    align: ['l', 'l', 'l', 'r', 'r', 'r', 'r'],
+    notes,
+  };
+}
+
+export function representationFitTable(r: Report): Table {
+  const rf = r.representationFit;
+  const withCosine = rf.rows.some((x) => x.fit.cosine !== null);
+  const rows = rf.rows.map((x) => [
+    x.set, ROLE_LABEL[x.role], String(x.fit.n), fixed(x.fit.cka, 4),
+    ...(withCosine ? [fixed(x.fit.cosine?.mean, 4), fixed(x.fit.cosine?.median, 4), fixed(x.fit.cosine?.p10, 4)] : []),
+  ]);
+  for (const [label, s] of [['ID train', rf.idTrain], ['ID test (mean)', rf.idTest], ['OOD (mean)', rf.ood]] as const) {
+    if (s && (label !== 'ID train' || s.sets.length > 1)) rows.push([label, '', '', fixed(s.cka, 4), ...(withCosine ? [fixed(s.cosine, 4), '', ''] : [])]);
+  }
+  // A note every set shares (e.g. differing dimensions) is shown once, others with their set.
+  const notes: string[] = [];
+  const all = rf.rows.flatMap((x) => x.fit.notes.map((n) => ({ set: x.set, n })));
+  for (const n of new Set(all.map((a) => a.n))) {
+    const sets = all.filter((a) => a.n === n).map((a) => a.set);
+    notes.push(sets.length === rf.rows.length ? `${n.charAt(0).toUpperCase()}${n.slice(1)}.` : `${sets.join(', ')}: ${n}.`);
+  }
+  return {
+    headers: ['Set', 'Role', 'n', 'Linear CKA', ...(withCosine ? ['Cosine mean', 'Cosine median', 'Cosine p10'] : [])],
+    rows,
+    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r'].slice(0, withCosine ? 7 : 4) as Align[],
+    notes,
+  };
+}
+
+export function asymmetryTable(r: Report): Table {
+  const first = r.asymmetry.perModel.find((a) => a.result.applicable)?.result;
+  const th = first && first.applicable ? first.thresholds : [];
+  const headers = ['Model', 'Set', 'K', 'Neurons', 'Dead', 'Mean', 'p10', 'p25', 'Median', 'p75', 'p90', ...th.map((t) => `% s>=${t}`)];
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const a of r.asymmetry.perModel) {
+    const x = a.result;
+    if (!x.applicable) {
+      notes.push(`${a.model} (${a.set}): not applicable, ${x.reason}.`);
+      continue;
+    }
+    const d = x.normalized;
+    rows.push([
+      a.model, a.set, String(x.classes), String(x.neurons), String(x.deadNeurons),
+      fixed(d.mean, 3), fixed(d.p10, 3), fixed(d.p25, 3), fixed(d.median, 3), fixed(d.p75, 3), fixed(d.p90, 3),
+      ...x.shareAbove.map((v) => pct(v, 1)),
+    ]);
+  }
+  return { headers, rows, align: headers.map((_, i): Align => (i < 2 ? 'l' : 'r')), notes };
+}
+
+export function probesTable(r: Report): Table | null {
+  if (r.probes.length === 0) return null;
+  return {
+    headers: ['Model', 'C', 'Solver', 'Details'],
+    rows: r.probes.map((p) => [p.model, String(p.C), p.solver, Object.entries(p.details ?? {}).map(([k, v]) => `${k}=${detail(v)}`).join(', ')]),
+    align: ['l', 'r', 'l', 'l'],
+  };
+}
+
+/** Solver diagnostics carry full float precision; four significant digits say enough in a table. */
+function detail(v: number | string): string {
+  return typeof v === 'number' && !Number.isInteger(v) ? String(Number(v.toPrecision(4))) : String(v);
+}
+
+export function timingsTable(r: Report): Table | null {
+  if (r.timings.length === 0) return null;
+  return { headers: ['Stage', 'Time'], rows: r.timings.map((t) => [t.stage, seconds(t.seconds)]), align: ['l', 'r'] };
+}
+
+export function machineLine(r: Report): string {
+  const m = r.machine;
+  return `${m.cpuModel} (${m.cpus} CPUs, ${m.memoryGiB.toFixed(0)} GiB), ${m.platform}/${m.arch}, Node ${m.node}, providers: ${m.executionProviders.join(', ') || 'cpu'}`;
+}

@@ -1,0 +1,36 @@
+/** Plain-text report for the terminal: the same tables as report.md, fixed-width, no colour codes. */
+import { textTable, shortHash } from './format.js';
+import {
+  accuracyTable, asymmetryTable, effectiveRobustnessTable, machineLine, representationFitTable, summaryTable, type Table,
+} from './tables.js';
+import type { Report } from './types.js';
+
+function section(title: string, table: Table | null, extra: string[] = []): string {
+  const body = table ? [textTable(table.headers, table.rows, table.align), ...(table.notes ?? [])] : [];
+  return [title, '='.repeat(title.length), ...body, ...extra].join('\n');
+}
+
+export function renderTerminal(r: Report): string {
+  const [t, s] = r.models;
+  const out: string[] = [
+    r.title,
+    `fcprobe ${r.fcprobeVersion}, ${r.createdAt}`,
+    `teacher: ${t!.name} (${t!.featureDim}-d, sha256 ${shortHash(t!.sha256)})   student: ${s!.name} (${s!.featureDim}-d, sha256 ${shortHash(s!.sha256)})`,
+    machineLine(r),
+    '',
+    section('Accuracy per set (%)', accuracyTable(r)),
+    '',
+    section('ID vs OOD (top-1, %)', summaryTable(r)),
+    '',
+  ];
+  const er = effectiveRobustnessTable(r);
+  out.push(r.effectiveRobustness.status === 'omitted'
+    ? section('Effective robustness', null, [r.effectiveRobustness.note])
+    : section('Effective robustness', er));
+  out.push('', section('Representation fit (teacher vs student features)', representationFitTable(r)));
+  const asym = asymmetryTable(r);
+  out.push('', section('Activation asymmetry (normalized s_j; 0 = even over classes, 1 = one class)', asym.rows.length || asym.notes?.length ? asym : null,
+    r.asymmetry.perModel.length === 0 ? ['Not measured.'] : []));
+  if (r.notes.length) out.push('', 'Notes', '=====', ...r.notes.map((n) => `* ${n}`));
+  return out.join('\n') + '\n';
+}
