@@ -105,7 +105,7 @@ async function writeDataset(world: DemoWorld, dataDir: string): Promise<{ scale:
   return { scale, train: { inputs, n: train.n } };
 }
 
-function teacherOnnx(world: DemoWorld, scale: number): Uint8Array {
+export function teacherOnnx(world: DemoWorld, scale: number): Uint8Array {
   const { weight, bias } = teacherWeights(world, scale);
   const side = world.spec.side;
   return buildOnnxModel({

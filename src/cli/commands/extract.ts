@@ -78,7 +78,7 @@ export function registerExtractCommand(program: Command): void {
     .option('--ep <list>', 'execution providers in order of preference, e.g. cuda,cpu (default: best installed)')
     .option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)', positiveInt)
     .option('--batch <n>', 'images per inference batch', positiveInt, 32)
-    .option('--decode-concurrency <n>', 'images decoded at once (default: cores, at least 2)', positiveInt)
+    .option('--decode-concurrency <n>', 'images decoded at once (default: 4 per core, at least 8)', positiveInt)
     .option('--shard <k/n>', 'extract only the k-th (0-based) of n equal slices of the file list; join with `fcprobe merge`', shard)
     .option('--strict', 'fail on the first undecodable image instead of skipping it')
     .option('--force', 'redo a finished extraction or replace features made from other inputs')
