@@ -101,7 +101,25 @@ export function renderTable(gemm: GemmRate | null, x: ExtractBenchResult | null)
   }).join('\n');
 }
 
+const USAGE = `Usage: npm run bench -- [--quick] [--only <parts>] [--skip <parts>] [--out file.json]
+  parts: ${PARTS.join(', ')} (comma-separated)
+  --quick  a few minutes: fewer batch sizes and images, small probe problem
+  full run: ~15-20 min on 2 idle cores; results go to bench/results/<date>-<host>.json`;
+
+/** Rejects what it does not know, so that a typo (or --help) never starts a 20-minute run. */
+function checkArgs(argv: string[]): void {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--help' || a === '-h') { process.stdout.write(`${USAGE}\n`); process.exit(0); }
+    if (a === '--quick') continue;
+    if (a === '--only' || a === '--skip' || a === '--out') { i++; continue; }
+    process.stderr.write(`bench: unknown argument ${JSON.stringify(a)}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+
 async function main(): Promise<void> {
+  checkArgs(process.argv.slice(2));
   const quick = process.argv.includes('--quick');
   const only = listArg('only');
   const skip = new Set(listArg('skip') ?? []);
