@@ -61,6 +61,37 @@ function defaultChunkRows(n: number, k: number, d: number): number {
 }
 
 /**
+ * The cross-entropy step shared by the full-batch objective and the mini-batch trainer. In place over
+ * `rows` rows of logits z (without bias): z_i becomes the residual (softmax(z_i + bias) - onehot(y_i)) / n,
+ * whose column sums are added to the bias gradient grad[c * (d + 1) + d]. Returns the summed cross-entropy.
+ * `scratch` holds k float64 values.
+ */
+export function softmaxResidual(z: Float32Array, rows: number, k: number, labels: Int32Array, labelStart: number,
+  bias: Float64Array, n: number, grad: Float64Array, d: number, scratch: Float64Array): number {
+  const d1 = d + 1;
+  const invN = 1 / n;
+  const e = scratch;
+  let lossSum = 0;
+  for (let i = 0; i < rows; i++) {
+    const off = i * k;
+    const y = labels[labelStart + i]!;
+    let mx = -Infinity;
+    for (let c = 0; c < k; c++) { const v = z[off + c]! + bias[c]!; e[c] = v; if (v > mx) mx = v; }
+    const vy = e[y]!;
+    let se = 0;
+    for (let c = 0; c < k; c++) { const t = Math.exp(e[c]! - mx); e[c] = t; se += t; }
+    lossSum += mx + Math.log(se) - vy;
+    const scale = 1 / (se * n);
+    for (let c = 0; c < k; c++) {
+      const r = e[c]! * scale - (c === y ? invN : 0);
+      z[off + c] = r;
+      grad[c * d1 + d]! += r;
+    }
+  }
+  return lossSum;
+}
+
+/**
  * f(theta) and its gradient for a problem. Buffers are allocated once; `evaluate` allocates nothing that
  * scales with n.
  */
@@ -89,7 +120,6 @@ export class SoftmaxObjective {
     const { x, n, d, k, labels } = this.p;
     const d1 = d + 1;
     const wf = this.wf, bias = this.bias, z = this.z, gb = this.gBlock, e = this.rowScratch;
-    const invN = 1 / n;
     for (let c = 0; c < k; c++) {
       for (let j = 0; j < d; j++) wf[c * d + j] = theta[c * d1 + j]!;
       bias[c] = theta[c * d1 + d]!;
@@ -101,23 +131,7 @@ export class SoftmaxObjective {
       const xb = { data: x.subarray(start * d, (start + rows) * d), rows, cols: d };
       const zb = { data: z.subarray(0, rows * k), rows, cols: k };
       await this.gemm.matmul(xb, false, { data: wf, rows: k, cols: d }, true, zb);
-      // z becomes the residual (P - Y) / n; the bias gradient accumulates here.
-      for (let i = 0; i < rows; i++) {
-        const off = i * k;
-        const y = labels[start + i]!;
-        let mx = -Infinity;
-        for (let c = 0; c < k; c++) { const v = z[off + c]! + bias[c]!; e[c] = v; if (v > mx) mx = v; }
-        const vy = e[y]!;
-        let se = 0;
-        for (let c = 0; c < k; c++) { const t = Math.exp(e[c]! - mx); e[c] = t; se += t; }
-        lossSum += mx + Math.log(se) - vy;
-        const scale = 1 / (se * n);
-        for (let c = 0; c < k; c++) {
-          const r = e[c]! * scale - (c === y ? invN : 0);
-          z[off + c] = r;
-          grad[c * d1 + d]! += r;
-        }
-      }
+      lossSum += softmaxResidual(z, rows, k, labels, start, bias, n, grad, d, e);
       await this.gemm.matmul(zb, true, xb, false, { data: gb, rows: k, cols: d });
       for (let c = 0; c < k; c++) {
         const go = c * d1, bo = c * d;

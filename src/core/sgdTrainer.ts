@@ -6,6 +6,7 @@
 import type { Gemm } from '../compute/gemm.js';
 import { AdamW, clipGradNorm, cosineLr } from './adamw.js';
 import type { Rng } from './rng.js';
+import { softmaxResidual } from './logreg.js';
 
 export interface SgdSchedule {
   lr: number;
@@ -33,6 +34,7 @@ export class SoftmaxSgdTrainer {
   private readonly z: Float32Array;
   private readonly gBlock: Float32Array;
   private readonly rowScratch: Float64Array;
+  private readonly bias: Float64Array;
   private readonly opt: AdamW;
   private stepIndex = 0;
 
@@ -47,6 +49,7 @@ export class SoftmaxSgdTrainer {
     this.z = new Float32Array(maxBatch * k);
     this.gBlock = new Float32Array(k * d);
     this.rowScratch = new Float64Array(k);
+    this.bias = new Float64Array(k);
     this.opt = new AdamW(this.theta.length, { lr: schedule.lr, weightDecay: schedule.weightDecay });
   }
 
@@ -62,24 +65,9 @@ export class SoftmaxSgdTrainer {
     const zb = { data: z.subarray(0, rows * k), rows, cols: k };
     await this.gemm.matmul(xb, false, { data: wf, rows: k, cols: d }, true, zb);
     grad.fill(0);
-    let lossSum = 0;
-    const invN = 1 / rows;
-    for (let i = 0; i < rows; i++) {
-      const off = i * k;
-      const yi = y[i]!;
-      let mx = -Infinity;
-      for (let c = 0; c < k; c++) { const v = z[off + c]! + theta[c * d1 + d]!; e[c] = v; if (v > mx) mx = v; }
-      const vy = e[yi]!;
-      let se = 0;
-      for (let c = 0; c < k; c++) { const t = Math.exp(e[c]! - mx); e[c] = t; se += t; }
-      lossSum += mx + Math.log(se) - vy;
-      const scale = 1 / (se * rows);
-      for (let c = 0; c < k; c++) {
-        const r = e[c]! * scale - (c === yi ? invN : 0);
-        z[off + c] = r;
-        grad[c * d1 + d]! += r;
-      }
-    }
+    const bias = this.bias;
+    for (let c = 0; c < k; c++) bias[c] = theta[c * d1 + d]!;
+    const lossSum = softmaxResidual(z, rows, k, y, 0, bias, rows, grad, d, e);
     await this.gemm.matmul(zb, true, xb, false, { data: gb, rows: k, cols: d });
     for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) grad[c * d1 + j]! += gb[c * d + j]!;
     const s = this.schedule;
