@@ -71,9 +71,9 @@ export class FeatureWriter {
   constructor(readonly outDir: string, key: string, resumeFrom: Progress | null) {
     this.partial = join(outDir, PARTIAL_DIR);
     mkdirSync(this.partial, { recursive: true });
-    this.progress = resumeFrom ? { ...resumeFrom, skipped: [...resumeFrom.skipped] } : { key, itemsDone: 0, rows: 0, dim: null, skipped: [], seconds: 0 };
+    // Progress without its labels file cannot be trusted (removed by hand?): start over.
     const resuming = resumeFrom !== null && existsSync(join(this.partial, LABELS_FILE));
-    if (!resuming) this.progress.rows = 0, this.progress.itemsDone = 0, this.progress.skipped = [];
+    this.progress = resuming ? { ...resumeFrom, skipped: [...resumeFrom.skipped] } : { key, itemsDone: 0, rows: 0, dim: null, skipped: [], seconds: 0 };
     this.labels = new NpyRowWriter(join(this.partial, LABELS_FILE), '<i8', [], this.progress.rows, !resuming);
     if (this.progress.dim !== null && resuming) {
       this.features = new NpyRowWriter(join(this.partial, FEATURES_FILE), '<f4', [this.progress.dim], this.progress.rows, !existsSync(join(this.partial, FEATURES_FILE)));
