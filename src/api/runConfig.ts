@@ -140,24 +140,19 @@ function parseModel(v: unknown, field: string, defaultName: string, base: string
   if (!isObj(v)) fail(field, 'an object with at least "path", or a path string', v);
   const f = `${field}.`;
   checkKeys(v, field, MODEL_KEYS);
-  const m: ModelConfig = { name: str(v, 'name', f) ?? defaultName, path: pathOf(base, str(v, 'path', f, true)) };
-  const preset = oneOf(v, 'preset', f, ['torchvision', 'clip', 'inception']);
-  if (preset) m.preset = preset;
-  const output = str(v, 'output', f);
-  if (output) m.output = output;
-  const pool = oneOf(v, 'pool', f, ['cls', 'mean']);
-  if (pool) m.pool = pool;
-  const resize = posInt(v, 'resize', f);
-  if (resize) m.resize = resize;
-  const crop = posInt(v, 'crop', f);
-  if (crop) m.crop = crop;
-  const interpolation = oneOf(v, 'interpolation', f, ['bilinear', 'bicubic']);
-  if (interpolation) m.interpolation = interpolation;
-  const mean = triple(v, 'mean', f);
-  if (mean) m.mean = mean;
-  const std = triple(v, 'std', f);
-  if (std) m.std = std;
-  return m;
+  // Absent fields stay undefined (JSON.stringify leaves them out of the echoed config).
+  return {
+    name: str(v, 'name', f) ?? defaultName,
+    path: pathOf(base, str(v, 'path', f, true)),
+    preset: oneOf(v, 'preset', f, ['torchvision', 'clip', 'inception']),
+    output: str(v, 'output', f),
+    pool: oneOf(v, 'pool', f, ['cls', 'mean']),
+    resize: posInt(v, 'resize', f),
+    crop: posInt(v, 'crop', f),
+    interpolation: oneOf(v, 'interpolation', f, ['bilinear', 'bicubic']),
+    mean: triple(v, 'mean', f),
+    std: triple(v, 'std', f),
+  };
 }
 
 function parseSet(v: unknown, field: string, base: string): SetConfig {

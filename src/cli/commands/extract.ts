@@ -1,25 +1,19 @@
 import { Command, Option } from 'commander';
 import { extractFeatures, configureSharp } from '../../api/extract.js';
+import type { PreprocessOverrides } from '../../image/preprocessSpec.js';
 import { readClassFile } from '../../io/datasetListing.js';
 import { LAYOUT_NAMES, listDataset, parseLayout } from '../../io/layouts.js';
 import { nonNegativeInt, oneOf, positiveInt, shard, triple } from '../parse.js';
 import { action } from '../run-command.js';
 import { createProgress, formatDuration } from '../progress.js';
 
-interface ExtractFlags {
+/** Preprocessing flags carry the same names and types as PreprocessOverrides. */
+interface ExtractFlags extends PreprocessOverrides {
   model: string;
   data: string;
   out: string;
   classes?: string;
   layout?: string;
-  preset?: string;
-  resize?: number;
-  crop?: number;
-  interpolation?: string;
-  mean?: [number, number, number];
-  std?: [number, number, number];
-  borderCrop?: number;
-  autoOrient?: boolean;
   output?: string;
   pool?: 'cls' | 'mean';
   ep?: string;
