@@ -1,11 +1,11 @@
 /**
  * Decode worker: file -> normalized CHW float32, with the same code as the main thread would run
- * (decodeAndCrop + normalizeToChw). Several of these take the JavaScript part of preprocessing (PIL-parity
+ * (decodeToChw). Several of these take the JavaScript part of preprocessing (PIL-parity
  * resampling, normalization) off the main thread, which otherwise caps decoding at one core.
  */
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
-import { decodeAndCrop, normalizeToChw } from '../image/decode.js';
+import { decodeToChw } from '../image/decode.js';
 import type { DecodeReply, DecodeRequest } from './decodePool.js';
 
 if (!parentPort) throw new Error('decodeWorker.ts must run in a worker thread');
@@ -13,9 +13,7 @@ const port = parentPort;
 sharp.cache(false);
 
 port.on('message', (m: DecodeRequest) => {
-  decodeAndCrop(m.file, m.spec).then((img) => {
-    const data = new Float32Array(3 * m.spec.crop * m.spec.crop);
-    normalizeToChw(img, m.spec, data, 0);
+  decodeToChw(m.file, m.spec).then((data) => {
     const reply: DecodeReply = { id: m.id, data, error: null };
     port.postMessage(reply, [data.buffer as ArrayBuffer]);
   }, (e: unknown) => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { cmykToRgb, decodeAndCrop, decodeToRgb, normalizeToChw } from '../../src/image/decode.js';
+import { cmykToRgb, decodeAndCrop, decodeToChw, decodeToRgb, jpegComponents, mayBeCmyk, normalizeToChw } from '../../src/image/decode.js';
 import { resolvePreprocess } from '../../src/image/preprocessSpec.js';
 import { tempDir } from '../helpers/fixtures.js';
 
@@ -157,6 +157,49 @@ describe('decodeAndCrop', () => {
     const a = await decodeAndCrop(path, clip);
     const b = await decodeAndCrop(readFileSync(path), clip);
     assert.deepEqual(b.rgb, a.rgb);
+  });
+});
+
+describe('decodeToChw', () => {
+  it('equals decodeAndCrop + normalizeToChw, float for float', async () => {
+    const path = await writeRaw('chw.jpg', fill(173, 131, 3, (x, y) => [(x * 7) & 255, (y * 5) & 255, (x * y) & 255]), 173, 131, 3, 'jpeg');
+    for (const spec of [torchvision, clip, resolvePreprocess({ preset: 'inception', borderCrop: 2 }, null)]) {
+      const want = new Float32Array(3 * spec.crop * spec.crop);
+      normalizeToChw(await decodeAndCrop(path, spec), spec, want, 0);
+      const got = await decodeToChw(path, spec);
+      assert.deepEqual(new Uint32Array(got.buffer), new Uint32Array(want.buffer), spec.preset);
+    }
+  });
+});
+
+describe('CMYK detection without a header parse by sharp', () => {
+  it('reads the component count from the JPEG frame header', async () => {
+    const rgb = fill(30, 20, 3, (x, y) => [x * 8, y * 12, 90]);
+    const colour = await sharp(Buffer.from(rgb), { raw: { width: 30, height: 20, channels: 3 } }).jpeg().toBuffer();
+    const grey = await sharp(Buffer.from(rgb), { raw: { width: 30, height: 20, channels: 3 } }).toColourspace('b-w').jpeg().toBuffer();
+    const cmyk = await sharp(Buffer.from(rgb), { raw: { width: 30, height: 20, channels: 3 } }).toColourspace('cmyk').jpeg().toBuffer();
+    const progressive = await sharp(Buffer.from(rgb), { raw: { width: 30, height: 20, channels: 3 } }).jpeg({ progressive: true }).toBuffer();
+    // sharp's own reading is the independent answer.
+    assert.deepEqual((await Promise.all([colour, grey, cmyk, progressive].map((b) => sharp(b).metadata()))).map((m) => m.channels), [3, 1, 4, 3]);
+    assert.deepEqual([colour, grey, cmyk, progressive].map((b) => jpegComponents(b)), [3, 1, 4, 3]);
+    assert.deepEqual([colour, grey, cmyk, progressive].map((b) => mayBeCmyk(b)), [false, false, true, false]);
+  });
+
+  it('falls back to sharp (says "maybe") when the header cannot be read, and never for PNG', () => {
+    assert.equal(jpegComponents(Uint8Array.from([0xff, 0xd8, 0xff, 0xda, 0, 2])), null);
+    assert.equal(mayBeCmyk(Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 200])), true, 'segment runs past the end');
+    assert.equal(mayBeCmyk(Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a])), false);
+    assert.equal(mayBeCmyk(Uint8Array.from([0x49, 0x49, 0x2a, 0x00])), true, 'TIFF');
+  });
+
+  it('still converts a CMYK JPEG with Pillow\'s arithmetic', async () => {
+    const path = join(dir, 'cmyk.jpg');
+    await sharp(Buffer.from(fill(40, 30, 4, (x, y) => [x * 6, y * 8, 40, 30])), { raw: { width: 40, height: 30, channels: 4 } })
+      .pipelineColourspace('cmyk').toColourspace('cmyk').jpeg({ quality: 100 }).toFile(path);
+    const raw = await sharp(path).pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true });
+    assert.equal(raw.info.channels, 4);
+    const got = await decodeToRgb(path, false);
+    assert.deepEqual(got.data, cmykToRgb(raw.data, 40 * 30, 4));
   });
 });
 

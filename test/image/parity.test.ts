@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { decodeAndCrop, normalizeToChw } from '../../src/image/decode.js';
+import { decodeAndCrop, decodeToChw, normalizeToChw } from '../../src/image/decode.js';
 import { resolvePreprocess } from '../../src/image/preprocessSpec.js';
 
 // Compiled to dist/test/image/: the fixtures stay in the source tree.
@@ -39,6 +39,9 @@ describe('parity with torchvision on generated images', () => {
         const t = new Float32Array(3 * c.crop * c.crop);
         normalizeToChw(img, spec, t, 0);
         assert.equal(createHash('sha256').update(new Uint8Array(t.buffer)).digest('hex'), want.tensorSha256);
+        // The path extraction runs (WebAssembly kernels where available) gives the same tensor.
+        const fast = await decodeToChw(new URL(image, FIXTURES).pathname, spec);
+        assert.equal(createHash('sha256').update(new Uint8Array(fast.buffer)).digest('hex'), want.tensorSha256);
       });
     }
   }
