@@ -40,6 +40,8 @@ export interface ExtractOptions {
   batchSize?: number;
   /** Images decoded at once (on one decode worker thread per core); default: 4 per core, at least 8. */
   decodeConcurrency?: number;
+  /** Commit (fsync) appended rows at most this often; default 2. A crash redoes at most this much work. */
+  commitEverySeconds?: number;
   shard?: { index: number; count: number };
   strict?: boolean;
   force?: boolean;
@@ -47,7 +49,7 @@ export interface ExtractOptions {
   onStale?: 'error' | 'replace';
   onProgress?: (p: ExtractProgress) => void;
   onNotice?: (message: string) => void;
-  /** Checked after every committed batch; when it returns true the run stops with INTERRUPTED. */
+  /** Checked after every batch; when it returns true the run commits what it has and stops with INTERRUPTED. */
   shouldStop?: () => boolean;
 }
 
@@ -182,6 +184,7 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
   const batchSize = opts.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw badOption('--batch', 'a positive integer', opts.batchSize);
   if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) throw badOption('--threads', 'a positive integer', opts.threads);
+  if (opts.commitEverySeconds !== undefined && !(opts.commitEverySeconds >= 0 && Number.isFinite(opts.commitEverySeconds))) throw badOption('--commit-every', 'a non-negative number of seconds', opts.commitEverySeconds);
 
   // Validate everything before the first image is decoded.
   if (!existsSync(modelPath) || !statSync(modelPath).isFile()) throw new FcprobeError('NOT_FOUND', `Model file ${opts.modelPath} does not exist.`);
@@ -232,7 +235,7 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
         if (state.kind === 'resume' && !opts.force) notice(`Resuming ${opts.outDir}: ${state.progress.itemsDone} of ${items.length} images already done.`);
         const resumeFrom = state.kind === 'resume' && !opts.force ? state.progress : null;
         if (!resumeFrom) clearOutput(outDir);
-        writer = new FeatureWriter(outDir, key, resumeFrom);
+        writer = new FeatureWriter(outDir, key, resumeFrom, opts.commitEverySeconds ?? 2);
         const w = writer;
         const concurrency = opts.decodeConcurrency ?? defaultDecodeConcurrency();
         const limit = pLimit(concurrency);
@@ -268,7 +271,7 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
             dim = r.dim;
           }
           const elapsed = (performance.now() - t0) / 1000;
-          w.commitBatch(features, dim, cur.labels, cur.items, cur.skipped, previousSeconds + elapsed);
+          w.addBatch(features, dim, cur.labels, cur.items, cur.skipped, previousSeconds + elapsed);
           doneThisRun += cur.items;
           const rate = doneThisRun / Math.max(elapsed, 1e-9);
           opts.onProgress?.({
@@ -276,6 +279,7 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
             imagesPerSecond: rate, etaSeconds: rate > 0 ? (items.length - w.progress.itemsDone) / rate : null,
           });
           if (opts.shouldStop?.() && b + 1 < nBatches) {
+            w.commit();
             throw new FcprobeError('INTERRUPTED', `Interrupted after ${w.progress.itemsDone} of ${items.length} images (all of them saved).`,
               'Rerun the same command to resume where it stopped.');
           }

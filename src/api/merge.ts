@@ -65,9 +65,9 @@ export function mergeShards(shardDirs: string[], outDirArg: string, force = fals
         for (let start = 0; start < s.rows; start += chunk) {
           const n = Math.min(chunk, s.rows - start);
           const f = r.readFloat32Rows(start, n);
-          writer.commitBatch(new Float32Array(f), s.dim, labels.subarray(start, start + n), 0, [], 0);
+          writer.addBatch(new Float32Array(f), s.dim, labels.subarray(start, start + n), 0, [], 0);
         }
-        if (s.rows === 0) writer.commitBatch(new Float32Array(0), s.dim, new Int32Array(0), 0, [], 0);
+        if (s.rows === 0) writer.addBatch(new Float32Array(0), s.dim, new Int32Array(0), 0, [], 0);
       } finally {
         r.close();
       }

@@ -21,6 +21,12 @@ export function positiveNumber(v: string): number {
   return n;
 }
 
+export function nonNegativeNumber(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) fail('a non-negative number', v);
+  return n;
+}
+
 export function finiteNumber(v: string): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n)) fail('a number', v);

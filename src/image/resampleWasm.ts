@@ -1,8 +1,8 @@
 /**
  * resample.ts's PIL-exact resize, plus normalization to CHW floats, run by the SIMD kernels of resample.wat.
  * The results are byte-identical to resampleRgbWindow + normalizeToChw (tested on random images and on the
- * torchvision known answers); this path exists because it is ~3x cheaper (1.77 -> 0.56 ms per ImageNet-sized image), and preprocessing CPU is taken
- * from inference on a machine without a GPU.
+ * torchvision known answers); this path exists because it is ~3x cheaper (1.77 -> 0.56 ms for a 500x375
+ * image), and on a machine without a GPU every millisecond of preprocessing is taken from inference.
  */
 import { readFileSync } from 'node:fs';
 import { precomputeAxis, type AxisCoeffs, type ResampleFilter, type ResizeWindow, type RgbSource } from './resample.js';

@@ -43,7 +43,7 @@ describe('fcprobe extract (CLI)', () => {
     await makeNoiseFolder(join(dir, 'data'), ['a', 'b', 'c'], 40, 32);
     writeFileSync(join(dir, 'data', 'b', 'corrupt.png'), 'corrupt');
     const model = writeModel(join(dir, 'slow.onnx'), slowEncoder(32, 10));
-    const args = (out: string): string[] => ['extract', '--model', model, '--data', join(dir, 'data'), '--out', out, '--batch', '4', '--quiet', '--threads', '1'];
+    const args = (out: string): string[] => ['extract', '--model', model, '--data', join(dir, 'data'), '--out', out, '--batch', '4', '--quiet', '--threads', '1', '--commit-every', '0'];
     assert.equal(cli(args(join(dir, 'ref'))).status, 0);
 
     const out = join(dir, 'killed');

@@ -3,7 +3,7 @@ import { extractFeatures, configureSharp } from '../../api/extract.js';
 import type { PreprocessOverrides } from '../../image/preprocessSpec.js';
 import { readClassFile } from '../../io/datasetListing.js';
 import { LAYOUT_NAMES, listDataset, parseLayout } from '../../io/layouts.js';
-import { nonNegativeInt, oneOf, positiveInt, shard, triple } from '../parse.js';
+import { nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, shard, triple } from '../parse.js';
 import { action } from '../run-command.js';
 import { createProgress, formatDuration } from '../progress.js';
 
@@ -20,13 +20,17 @@ interface ExtractFlags extends PreprocessOverrides {
   threads?: number;
   batch: number;
   decodeConcurrency?: number;
+  commitEvery?: number;
   shard?: { index: number; count: number };
   strict?: boolean;
   force?: boolean;
   quiet?: boolean;
 }
 
-/** Stops after the current batch on the first Ctrl-C/SIGTERM; a second one exits at once (nothing is lost either way). */
+/**
+ * Stops after the current batch on the first Ctrl-C/SIGTERM, with every finished batch committed; a second one
+ * exits at once (nothing committed is lost; what came after the last commit is redone on resume).
+ */
 export function installStopHandler(): { shouldStop: () => boolean; dispose: () => void } {
   let stop = false;
   const handler = (): void => {
@@ -73,6 +77,7 @@ export function registerExtractCommand(program: Command): void {
     .option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)', positiveInt)
     .option('--batch <n>', 'images per inference batch', positiveInt, 32)
     .option('--decode-concurrency <n>', 'images decoded at once (default: 4 per core, at least 8)', positiveInt)
+    .option('--commit-every <seconds>', 'make finished rows durable (fsync) at most this often; a crash redoes at most this much work (0: every batch)', nonNegativeNumber, 2)
     .option('--shard <k/n>', 'extract only the k-th (0-based) of n equal slices of the file list; join with `fcprobe merge`', shard)
     .option('--strict', 'fail on the first undecodable image instead of skipping it')
     .option('--force', 'redo a finished extraction or replace features made from other inputs')
@@ -104,6 +109,7 @@ Examples:
           threads: flags.threads,
           batchSize: flags.batch,
           decodeConcurrency: flags.decodeConcurrency,
+          commitEverySeconds: flags.commitEvery,
           shard: flags.shard,
           strict: flags.strict,
           force: flags.force,
