@@ -12,6 +12,8 @@ const other = at >= 0 ? resolve(args.splice(at, 2)[1]) : null;
 const out = resolve(args[0] ?? 'tmp/preprocess-parity');
 const dec = await import(join(root, 'dist/src/image/decode.js'));
 const { resampleRgbWindow } = await import(join(root, 'dist/src/image/resample.js'));
+const { WasmResampler } = await import(join(root, 'dist/src/image/resampleWasm.js'));
+const wasm = WasmResampler.load();
 const { resolvePreprocess, resizedSize, centerCropOffset } = await import(join(root, 'dist/src/image/preprocessSpec.js'));
 const alt = other ? await import(other) : null;
 
@@ -33,8 +35,8 @@ const specs = {
   clip: resolvePreprocess({ preset: 'clip' }, null),
   'inception-128': resolvePreprocess({ preset: 'inception', crop: 128 }, null),
 };
-console.log('| image | preset | decode (sharp) ms | resample+crop (JS) ms | decodeAndCrop ms |' + (alt ? ' other module decodeAndCrop ms |' : ''));
-console.log('|---|---|---|---|---|' + (alt ? '---|' : ''));
+console.log('| image | preset | decode (sharp) ms | resample+crop (JS) ms | resample+crop+normalize (WebAssembly) ms | decodeToChw ms |' + (alt ? ' other module decodeAndCrop ms |' : ''));
+console.log('|---|---|---|---|---|---|' + (alt ? '---|' : ''));
 for (const f of files) {
   const buf = readFileSync(join(out, 'images', f));
   const img = await dec.decodeToRgb(buf, false);
@@ -44,8 +46,10 @@ for (const f of files) {
     const win = { outWidth: t.width, outHeight: t.height, left: centerCropOffset(t.width, spec.crop), top: centerCropOffset(t.height, spec.crop), width: spec.crop, height: spec.crop };
     const src = { data: img.data, stride: img.width * 3, left: 0, top: 0, width: img.width, height: img.height };
     const tRes = await time(() => resampleRgbWindow(src, win, spec.interpolation), 10);
-    const tAll = await time(() => dec.decodeAndCrop(buf, spec), 30);
+    const lut = dec.normalizeLut(spec);
+    const tWasm = await time(() => wasm.resampleToChw(src, win, spec.interpolation, lut), 10);
+    const tAll = await time(() => dec.decodeToChw(buf, spec), 30);
     const tAlt = alt ? await time(() => alt.decodeAndCrop(buf, spec), 5) : null;
-    console.log(`| ${f} (${img.width}x${img.height}) | ${name} | ${tDecode.toFixed(2)} | ${tRes.toFixed(2)} | ${tAll.toFixed(2)} |` + (alt ? ` ${tAlt.toFixed(2)} |` : ''));
+    console.log(`| ${f} (${img.width}x${img.height}) | ${name} | ${tDecode.toFixed(2)} | ${tRes.toFixed(2)} | ${tWasm.toFixed(2)} | ${tAll.toFixed(2)} |` + (alt ? ` ${tAlt.toFixed(2)} |` : ''));
   }
 }

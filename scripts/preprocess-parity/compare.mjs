@@ -2,7 +2,7 @@
 // Compares fcprobe's preprocessing (dist/src/image/decode.js) with the torchvision reference tensors written
 // by torch_reference.py, pixel by pixel and through the real ONNX encoders.
 // Usage: node scripts/preprocess-parity/compare.mjs OUT_DIR [MODELS_DIR] [--json FILE] [--decode-module FILE]
-// --decode-module: another module exporting decodeAndCrop/normalizeToChw (e.g. an older decode.ts, compiled)
+// --decode-module: another module exporting decodeToChw, or decodeAndCrop/normalizeToChw (e.g. an older decode.ts)
 // to measure in place of dist/src/image/decode.js.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -76,9 +76,15 @@ for (const [name, c] of Object.entries(meta.configs)) {
   let ms = 0;
   for (let i = 0; i < corpus.length; i++) {
     const t0 = process.hrtime.bigint();
-    const img = await decodeMod.decodeAndCrop(corpus[i].path, spec);
-    ms += Number(process.hrtime.bigint() - t0) / 1e6;
-    decodeMod.normalizeToChw(img, spec, mine, i * per);
+    if (decodeMod.decodeToChw) {
+      // The path `extract` runs (WebAssembly kernels where available), timed with normalization.
+      mine.set(await decodeMod.decodeToChw(corpus[i].path, spec), i * per);
+      ms += Number(process.hrtime.bigint() - t0) / 1e6;
+    } else {
+      const img = await decodeMod.decodeAndCrop(corpus[i].path, spec);
+      ms += Number(process.hrtime.bigint() - t0) / 1e6;
+      decodeMod.normalizeToChw(img, spec, mine, i * per);
+    }
     let max = 0, sum = 0, exact = 0;
     for (let j = 0; j < per; j++) {
       // Back to [0, 255] units: normalized values are (x / 255 - mean) / std.
@@ -107,7 +113,7 @@ for (const [name, c] of Object.entries(meta.configs)) {
     });
   }
   const identical = perImage.filter((r) => r.max === 0).length;
-  console.error(`${name}: ${(ms / corpus.length).toFixed(2)} ms/image decodeAndCrop (from file); ${identical}/${corpus.length} tensors bit-identical; min cosine ${haveModels ? Math.min(...perImage.map((r) => r.cos)).toFixed(7) : "n/a (models not found)"}`);
+  console.error(`${name}: ${(ms / corpus.length).toFixed(2)} ms/image ${decodeMod.decodeToChw ? 'decodeToChw' : 'decodeAndCrop'} (from file); ${identical}/${corpus.length} tensors bit-identical; min cosine ${haveModels ? Math.min(...perImage.map((r) => r.cos)).toFixed(7) : "n/a (models not found)"}`);
 }
 
 const f = (x, d) => (Number.isNaN(x) ? 'n/a' : x.toFixed(d));
