@@ -18,7 +18,7 @@ import { scanImageFolder } from '../io/datasetListing.js';
 import { configureSharp } from './extract.js';
 import type { FeatureManifest, PreprocessSpec } from '../io/featureManifest.js';
 import type { ProviderName } from '../infer/protocol.js';
-import { DecodePool } from '../infer/decodePool.js';
+import { DecodePool, sharedBatchBuffer } from '../infer/decodePool.js';
 import { decodeWorkers, defaultDecodeConcurrency, sessionOptions } from '../infer/sessionOptions.js';
 
 export interface Stats {
@@ -112,11 +112,9 @@ export async function measureDecode(o: DecodeOptions): Promise<{ concurrency: nu
   const total = o.images ?? o.files.length;
   const batch = o.batchSize ?? 32;
   const per = 3 * o.spec.crop * o.spec.crop;
-  const out = new Float32Array(batch * per);
+  const out = sharedBatchBuffer(batch * per);
   const pass = async (count: number): Promise<void> => {
-    await Promise.all(Array.from({ length: count }, (_, i) => limit(async () => {
-      out.set(await pool.decode(o.files[i % o.files.length]!, o.spec), (i % batch) * per);
-    })));
+    await Promise.all(Array.from({ length: count }, (_, i) => limit(() => pool.decodeInto(o.files[i % o.files.length]!, o.spec, out, (i % batch) * per))));
   };
   try {
     await pass(Math.min(total, 2 * concurrency + batch));

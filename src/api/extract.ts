@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { FcprobeError, badOption } from '../errors.js';
 import { resolvePreprocess, type PreprocessOverrides } from '../image/preprocessSpec.js';
 import { EncoderWorker } from '../infer/encoderWorker.js';
-import { DecodePool, ImageDecodeError } from '../infer/decodePool.js';
+import { DecodePool, ImageDecodeError, sharedBatchBuffer } from '../infer/decodePool.js';
 import { decodeWorkers, defaultDecodeConcurrency } from '../infer/sessionOptions.js';
 import { checkProvidersInstalled, INSTALL_HINT, parseProviders } from '../infer/providers.js';
 import type { InitReply, ProviderName, TensorMeta } from '../infer/protocol.js';
@@ -141,15 +141,14 @@ interface DecodedBatch {
 }
 
 /**
- * Decodes one batch into a fresh buffer, on the decode workers; each image lands in its own slot as soon as it
- * is ready, and rows of skipped files are closed up afterwards.
+ * Decodes one batch into `data` (a shared batch buffer), on the decode workers; each worker writes its image
+ * into the image's slot, and rows of skipped files are closed up afterwards.
  */
-async function decodeBatch(pool: DecodePool, items: DatasetItem[], root: string, spec: PreprocessSpec, limit: ReturnType<typeof pLimit>, strict: boolean): Promise<DecodedBatch> {
+async function decodeBatch(pool: DecodePool, data: Float32Array, items: DatasetItem[], root: string, spec: PreprocessSpec, limit: ReturnType<typeof pLimit>, strict: boolean): Promise<DecodedBatch> {
   const per = 3 * spec.crop * spec.crop;
-  const data = new Float32Array(Math.max(1, items.length) * per);
   const failed: (string | null)[] = await Promise.all(items.map((it, i) => limit(async () => {
     try {
-      data.set(await pool.decode(resolve(root, it.file), spec), i * per);
+      await pool.decodeInto(resolve(root, it.file), spec, data, i * per);
       return null;
     } catch (e) {
       if (!(e instanceof ImageDecodeError)) throw e;
@@ -249,11 +248,14 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
         let doneThisRun = 0;
         const batchItems = (b: number): DatasetItem[] => items.slice(b * batchSize, Math.min(items.length, (b + 1) * batchSize));
         // Decoding runs PREFETCH batches ahead of inference; the shared limit keeps their images in order.
+        // Batch b decodes into ring[b % (PREFETCH + 1)]: when batch b + PREFETCH starts, the buffer it reuses
+        // held batch b - 1, whose inference has finished.
         const queue: Promise<DecodedBatch>[] = [];
+        const ring = Array.from({ length: PREFETCH + 1 }, () => sharedBatchBuffer(batchSize * 3 * spec.crop * spec.crop));
         let queued = firstBatch;
         const fill = (): void => {
           while (queued < nBatches && queue.length < PREFETCH) {
-            const p = decodeBatch(decoders, batchItems(queued++), listing.root, spec, limit, opts.strict ?? false);
+            const p = decodeBatch(decoders, ring[queued % ring.length]!, batchItems(queued++), listing.root, spec, limit, opts.strict ?? false);
             // Keep a rejected prefetch from surfacing as an unhandled rejection if we stop early.
             p.catch(() => {});
             queue.push(p);

@@ -140,12 +140,20 @@ let wasm: WasmResampler | null | undefined;
  * (same bytes and floats, ~3x less CPU) where the runtime has WebAssembly SIMD, else the JavaScript reference.
  */
 export async function decodeToChw(input: string | Buffer, spec: PreprocessSpec): Promise<Float32Array> {
+  const out = new Float32Array(3 * spec.crop * spec.crop);
+  await decodeToChwInto(input, spec, out, 0);
+  return out;
+}
+
+/** decodeToChw, written into `out` from float index `offset` (a slot of a batch buffer). */
+export async function decodeToChwInto(input: string | Buffer, spec: PreprocessSpec, out: Float32Array, offset: number): Promise<void> {
   const { src, win } = cropGeometry(await decodeToRgb(input, spec.autoOrient), spec);
   if (wasm === undefined) wasm = WasmResampler.load();
-  if (wasm) return wasm.resampleToChw(src, win, spec.interpolation, normalizeLut(spec));
-  const out = new Float32Array(3 * spec.crop * spec.crop);
-  normalizeToChw({ rgb: resampleRgbWindow(src, win, spec.interpolation), size: spec.crop }, spec, out, 0);
-  return out;
+  if (wasm) {
+    wasm.resampleToChwInto(src, win, spec.interpolation, normalizeLut(spec), out, offset);
+    return;
+  }
+  normalizeToChw({ rgb: resampleRgbWindow(src, win, spec.interpolation), size: spec.crop }, spec, out, offset);
 }
 
 const lutCache = new Map<string, Float32Array>();

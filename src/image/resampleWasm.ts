@@ -15,6 +15,20 @@ interface Kernels {
 }
 
 const PAD = 16;
+// Images of a dataset share a few sizes (500x375, 375x500, ...): their coefficients are computed once.
+const COEFF_CACHE_SIZE = 64;
+const coeffCache = new Map<string, AxisCoeffs>();
+
+function axisCoeffs(inSize: number, outSize: number, filter: ResampleFilter): AxisCoeffs {
+  const key = `${inSize}/${outSize}/${filter}`;
+  let c = coeffCache.get(key);
+  if (!c) {
+    if (coeffCache.size >= COEFF_CACHE_SIZE) coeffCache.delete(coeffCache.keys().next().value!);
+    c = precomputeAxis(inSize, outSize, filter);
+    coeffCache.set(key, c);
+  }
+  return c;
+}
 const up16 = (n: number): number => (n + 15) & ~15;
 
 /** Coefficients of the kept outputs [first, first + n), with starts turned into byte offsets. */
@@ -49,8 +63,7 @@ export class WasmResampler {
 
   /** resampleRgbWindow's result. */
   resampleWindow(src: RgbSource, win: ResizeWindow, filter: ResampleFilter): Uint8Array {
-    const r = this.run(src, win, filter, null);
-    return r.rgb;
+    return this.run(src, win, filter, null)!;
   }
 
   /**
@@ -58,14 +71,22 @@ export class WasmResampler {
    * channel), into a new [3, height, width] array.
    */
   resampleToChw(src: RgbSource, win: ResizeWindow, filter: ResampleFilter, lut: Float32Array): Float32Array {
-    return this.run(src, win, filter, lut).chw!;
+    const out = new Float32Array(3 * win.width * win.height);
+    this.run(src, win, filter, { lut, out, offset: 0 });
+    return out;
   }
 
-  private run(src: RgbSource, win: ResizeWindow, filter: ResampleFilter, lut: Float32Array | null): { rgb: Uint8Array; chw: Float32Array | null } {
+  /** resampleToChw, written into `out` from float index `offset` (e.g. a slot of a shared batch buffer). */
+  resampleToChwInto(src: RgbSource, win: ResizeWindow, filter: ResampleFilter, lut: Float32Array, out: Float32Array, offset: number): void {
+    this.run(src, win, filter, { lut, out, offset });
+  }
+
+  private run(src: RgbSource, win: ResizeWindow, filter: ResampleFilter, chw: { lut: Float32Array; out: Float32Array; offset: number } | null): Uint8Array | null {
+    const lut = chw?.lut ?? null;
     // Both passes always run: on an axis that keeps its size, PIL's coefficients are exactly 1 (and 0), so
     // the pass copies, as PIL's skipped pass would.
-    const hc = precomputeAxis(src.width, win.outWidth, filter);
-    const vc = precomputeAxis(src.height, win.outHeight, filter);
+    const hc = axisCoeffs(src.width, win.outWidth, filter);
+    const vc = axisCoeffs(src.height, win.outHeight, filter);
     const rowFirst = vc.start[win.top]!;
     let rowEnd = 0;
     for (let y = win.top; y < win.top + win.height; y++) rowEnd = Math.max(rowEnd, vc.start[y]! + vc.count[y]!);
@@ -99,13 +120,14 @@ export class WasmResampler {
 
     this.k.hpass(pSrc, src.stride, rows, pTmp, stride, win.width, pHs, pHc, pHw, h.ks);
     this.k.vpass(pTmp, stride, win.height, pOut, stride, rowBytes, pVs, pVc, pVw, v.ks);
-    if (!lut) {
+    if (!chw) {
       const rgb = new Uint8Array(rowBytes * win.height);
       for (let y = 0; y < win.height; y++) rgb.set(u8.subarray(pOut + y * stride, pOut + y * stride + rowBytes), y * rowBytes);
-      return { rgb, chw: null };
+      return rgb;
     }
-    new Float32Array(mem.buffer, pLut, 768).set(lut);
+    new Float32Array(mem.buffer, pLut, 768).set(chw.lut);
     this.k.normalize(pOut, stride, win.width, win.height, pLut, pChw);
-    return { rgb: u8.subarray(0, 0), chw: new Float32Array(mem.buffer.slice(pChw, pChw + rowBytes * win.height * 4)) };
+    chw.out.set(new Float32Array(mem.buffer, pChw, rowBytes * win.height), chw.offset);
+    return null;
   }
 }

@@ -57,13 +57,16 @@ export class EncoderWorker {
     });
   }
 
-  /** Runs one batch; `data` is transferred (unusable by the caller afterwards). */
+  /**
+   * Runs one batch. An ordinary buffer is transferred (unusable by the caller afterwards); a shared one is
+   * shared, and the caller must not rewrite it until the promise settles.
+   */
   run(data: Float32Array, n: number, size: number, outputName: string, pool: 'cls' | 'mean' | null): Promise<RunReply> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.send({ type: 'run', id, data, n, size, outputName, pool }, [data.buffer as ArrayBuffer]);
+      this.send({ type: 'run', id, data, n, size, outputName, pool }, data.buffer instanceof ArrayBuffer ? [data.buffer] : []);
     });
   }
 

@@ -52,12 +52,23 @@ async function createSession(req: InitRequest): Promise<void> {
   });
 }
 
+// onnxruntime-node refuses tensors on a SharedArrayBuffer ("Invalid argument"): a shared batch is copied into
+// this buffer, reused from batch to batch.
+let staging = new Float32Array(0);
+
+function unshared(data: Float32Array): Float32Array {
+  if (!(data.buffer instanceof SharedArrayBuffer)) return data;
+  if (staging.length < data.length) staging = new Float32Array(data.length);
+  staging.set(data);
+  return staging.subarray(0, data.length);
+}
+
 async function runBatch(id: number, data: Float32Array, n: number, size: number, outputName: string, pool: 'cls' | 'mean' | null): Promise<void> {
   if (!session) throw new Error('run before init');
   const dims = [n, 3, size, size];
   const input = inputType === 'float16'
     ? new ort.Tensor('float16', float32ToHalfArray(data), dims)
-    : new ort.Tensor('float32', data, dims);
+    : new ort.Tensor('float32', unshared(data), dims);
   const out = await session.run({ [inputName]: input }, [outputName]);
   const t = out[outputName];
   if (!t) throw new Error(`model produced no output "${outputName}"`);

@@ -225,6 +225,30 @@ describe('extract', () => {
     assert.throws(() => mergeShards([shards[1]!, join(dir, 'o1'), shards[0]!], join(dir, 'bad2')), /another model/);
   });
 
+  it('keeps every row right over many batches through the reused batch buffers, with skipped files between', async () => {
+    // 15+ batches of 2 with up to 8 images decoding at once: each batch buffer is reused many times while
+    // the next ones decode; every row must still be W * colour of its own file (hand-computed).
+    const dir = tempDir();
+    const colour = (i: number): Rgb => [(i * 37) % 256, (i * 91 + 40) % 256, (i * 53 + 7) % 256];
+    const colours: Record<string, Rgb[]> = { a: Array.from({ length: 17 }, (_, i) => colour(i)), b: Array.from({ length: 14 }, (_, i) => colour(i + 17)) };
+    await makeSolidFolder(join(dir, 'data'), colours);
+    writeFileSync(join(dir, 'data', 'a', 'img_004b.png'), 'corrupt');
+    writeFileSync(join(dir, 'data', 'b', 'img_009b.png'), 'corrupt');
+    const model = writeModel(join(dir, 'm.onnx'), linearEncoder(W, null));
+    const r = await extractFeatures({ modelPath: model, listing: scanImageFolder(join(dir, 'data')), outDir: join(dir, 'out'), preprocess: NORM, batchSize: 2, decodeConcurrency: 8 });
+    assert.equal(r.rows, 31);
+    assert.deepEqual(r.skipped.map((x) => x.file), ['a/img_004b.png', 'b/img_009b.png']);
+    const f = parseNpyIndependently(join(dir, 'out', 'features.npy'));
+    r.manifest.files.forEach((file, row) => {
+      const m = /^(a|b)\/img_(\d+)\.png$/.exec(file)!;
+      const c = colour(Number(m[2]) + (m[1] === 'b' ? 17 : 0)).map((v) => v / 255);
+      W.forEach((w, k) => {
+        const want = w[0]! * c[0]! + w[1]! * c[1]! + w[2]! * c[2]!;
+        assert.ok(Math.abs(f.values[row * 4 + k]! - want) < 1e-5, `${file} (row ${row}) feature ${k}: ${f.values[row * 4 + k]} vs ${want}`);
+      });
+    });
+  });
+
   it('a folder of noise images produces distinct rows in file order', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'data', 'k'), { recursive: true });

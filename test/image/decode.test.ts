@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { cmykToRgb, decodeAndCrop, decodeToChw, decodeToRgb, jpegComponents, mayBeCmyk, normalizeToChw } from '../../src/image/decode.js';
+import { cmykToRgb, decodeAndCrop, decodeToChw, decodeToChwInto, decodeToRgb, jpegComponents, mayBeCmyk, normalizeToChw } from '../../src/image/decode.js';
 import { resolvePreprocess } from '../../src/image/preprocessSpec.js';
 import { tempDir } from '../helpers/fixtures.js';
 
@@ -169,6 +169,16 @@ describe('decodeToChw', () => {
       const got = await decodeToChw(path, spec);
       assert.deepEqual(new Uint32Array(got.buffer), new Uint32Array(want.buffer), spec.preset);
     }
+  });
+
+  it('writes into its slot of a shared batch buffer and nowhere else', async () => {
+    const path = await writeRaw('slot.png', fill(64, 48, 3, (x, y) => [x * 4, y * 5, 128]), 64, 48, 3);
+    const spec = resolvePreprocess({ preset: 'inception', resize: 32, crop: 32 }, null);
+    const per = 3 * 32 * 32;
+    const batch = new Float32Array(new SharedArrayBuffer(3 * per * 4)).fill(-7);
+    await decodeToChwInto(path, spec, batch, per);
+    assert.deepEqual(Array.from(batch.subarray(per, 2 * per)), Array.from(await decodeToChw(path, spec)));
+    assert.ok(batch.subarray(0, per).every((v) => v === -7) && batch.subarray(2 * per).every((v) => v === -7), 'neighbouring slots untouched');
   });
 });
 
