@@ -11,28 +11,13 @@ import {
   createDemoWorld, DEMO_SETS, DEMO_WORLD_DEFAULTS, imageToInput, latentToOffsets, offsetsToImage, pixelScale, sampleDemoSet, teacherWeights,
   type DemoWorld, type DemoWorldSpec,
 } from '../core/demoWorld.js';
-import { computeLoss } from '../core/losses.js';
-import { Mlp, MlpWorkspace } from '../core/mlp.js';
-import { Optimizer } from '../core/optimizers.js';
-import { Rng } from '../core/rng.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { hashValue } from '../io/hash.js';
-import { mlpToOnnx } from '../io/mlpOnnx.js';
 import { buildOnnxModel } from '../io/onnxBuilder.js';
+import { STUDENT_DEFAULTS, trainStudentInWorker, type StudentSpec, type StudentTraining } from './distil.js';
 import type { ExtractProgress } from './extract.js';
 import { runExperiment, type RunOutcome } from './run.js';
 import { parseRunConfig } from './runConfig.js';
-
-export interface StudentSpec {
-  activation: Activation;
-  hidden: number;
-  iterations: number;
-  lr: number;
-  weightDecay: number;
-  seed: number;
-}
-
-export const STUDENT_DEFAULTS: StudentSpec = { activation: 'relu', hidden: 256, iterations: 2000, lr: 1e-3, weightDecay: 1e-3, seed: 7 };
 
 export interface DemoOptions {
   dataDir: string;
@@ -48,16 +33,6 @@ export interface DemoOptions {
   shouldStop?: () => boolean;
 }
 
-export interface StudentTraining {
-  activation: Activation;
-  modelPath: string;
-  /** MSE to the teacher's features on the ID training images, at the start and the end. */
-  initialLoss: number;
-  finalLoss: number;
-  seconds: number;
-  cached: boolean;
-}
-
 export interface DemoOutcome {
   dataDir: string;
   modelsDir: string;
@@ -65,6 +40,8 @@ export interface DemoOutcome {
   students: StudentTraining[];
   runs: { student: StudentTraining; outcome: RunOutcome }[];
 }
+
+export { STUDENT_DEFAULTS, type StudentSpec, type StudentTraining };
 
 const WORLD_FILE = 'world.json';
 
@@ -136,46 +113,6 @@ async function teacherTargets(gemm: Gemm, world: DemoWorld, scale: number, x: Ma
   return out.data;
 }
 
-/**
- * Representation distillation: full-batch AdamW on the MSE between the student's output and the teacher's
- * features, ID training images only (the paper's students fit the teacher's embedding with an MSE loss).
- */
-async function trainStudent(gemm: Gemm, spec: StudentSpec, world: DemoWorld, x: Mat, target: Float32Array, modelPath: string,
-  onProgress?: (i: number, total: number, loss: number) => void): Promise<StudentTraining> {
-  const side = world.spec.side;
-  const key = hashValue({ spec, world: world.spec, v: 1 });
-  const sidecar = `${modelPath}.json`;
-  if (existsSync(modelPath) && existsSync(sidecar)) {
-    const info = JSON.parse(readFileSync(sidecar, 'utf8')) as StudentTraining & { key: string };
-    if (info.key === key) return { ...info, modelPath, cached: true };
-  }
-  const t0 = performance.now();
-  const net = Mlp.create({ inDim: x.cols, hidden: spec.hidden, outDim: world.spec.teacherDim, layers: 2, activation: spec.activation, bias: true, freezeOutput: false }, new Rng(spec.seed));
-  const ws = new MlpWorkspace(net, x.rows);
-  const opt = new Optimizer('adamw', net.parameters(), { lr: spec.lr, weightDecay: spec.weightDecay });
-  const grad = new Float32Array(x.rows * world.spec.teacherDim);
-  let initialLoss = NaN;
-  let loss = NaN;
-  for (let it = 0; it < spec.iterations; it++) {
-    const out = await ws.forward(gemm, x);
-    loss = computeLoss('mse', out.data, target, x.rows, out.cols, grad);
-    if (it === 0) initialLoss = loss;
-    await ws.backward(gemm, x, grad);
-    opt.step();
-    if (onProgress && (it % 50 === 0 || it === spec.iterations - 1)) onProgress(it + 1, spec.iterations, loss);
-  }
-  const finalOut = await ws.forward(gemm, x);
-  const finalLoss = computeLoss('mse', finalOut.data, target, x.rows, finalOut.cols, null);
-  writeFileSync(modelPath, mlpToOnnx(net, {
-    inputName: 'input', outputName: 'features', flattenFrom: { channels: 3, height: side, width: side },
-    graphName: `fcprobe_demo_student_${spec.activation}`,
-    docString: `fcprobe demo student (${spec.activation}), distilled from the demo teacher on the ID training images.`,
-  }));
-  const result: StudentTraining = { activation: spec.activation, modelPath, initialLoss, finalLoss, seconds: (performance.now() - t0) / 1000, cached: false };
-  writeFileAtomic(sidecar, `${JSON.stringify({ ...result, key, spec }, null, 1)}\n`);
-  return result;
-}
-
 export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
   const stage = o.onStage ?? (() => {});
   const dataDir = resolve(o.dataDir);
@@ -189,23 +126,25 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
   const base: StudentSpec = { ...STUDENT_DEFAULTS, ...o.student };
   const specs: StudentSpec[] = [base];
   if (o.compareLinear && base.activation !== 'none') specs.push({ ...base, activation: 'none' });
-  // One onnxruntime thread: the products are small enough that a second thread spins more than it helps
-  // (measured: same 24.7 s for 2,000 steps, half the CPU time).
+  const x: Mat = { data: train.inputs, rows: train.n, cols: 3 * world.spec.side * world.spec.side };
   const gemm = await createOrtGemm({ threads: 1 });
-  const students: StudentTraining[] = [];
+  let target: Float32Array;
   try {
-    const x: Mat = { data: train.inputs, rows: train.n, cols: 3 * world.spec.side * world.spec.side };
-    const target = await teacherTargets(gemm, world, scale, x);
-    for (const spec of specs) {
-      const label = spec.activation === 'none' ? 'linear' : spec.activation;
-      stage(`distil student (${label}, ${spec.hidden} hidden units): ${spec.iterations} full-batch AdamW steps on ${train.n} ID images`);
-      const s = await trainStudent(gemm, spec, world, x, target, join(modelsDir, `student-${label}.onnx`),
-        o.onTrainProgress ? (i, n, l) => o.onTrainProgress!(label, i, n, l) : undefined);
-      stage(s.cached ? `  cached: ${s.modelPath}` : `  MSE to teacher ${s.initialLoss.toFixed(4)} -> ${s.finalLoss.toFixed(4)} in ${s.seconds.toFixed(1)} s`);
-      students.push(s);
-    }
+    target = await teacherTargets(gemm, world, scale, x);
   } finally {
     await gemm.dispose();
+  }
+  const labelOf = (a: Activation): string => (a === 'none' ? 'linear' : a);
+  for (const spec of specs) {
+    stage(`distil student (${labelOf(spec.activation)}, ${spec.hidden} hidden units): ${spec.iterations} full-batch AdamW steps on ${train.n} ID images`);
+  }
+  // One worker thread per student: on 2 cores the two students take the time of one.
+  const students = await Promise.all(specs.map((spec) => trainStudentInWorker(
+    { spec, world: world.spec, x, target, modelPath: join(modelsDir, `student-${labelOf(spec.activation)}.onnx`) },
+    o.onTrainProgress ? (i, n, l) => o.onTrainProgress!(labelOf(spec.activation), i, n, l) : undefined,
+  )));
+  for (const s of students) {
+    stage(s.cached ? `  ${labelOf(s.activation)}: cached ${s.modelPath}` : `  ${labelOf(s.activation)}: MSE to teacher ${s.initialLoss.toFixed(4)} -> ${s.finalLoss.toFixed(4)} in ${s.seconds.toFixed(1)} s`);
   }
   const model = (path: string): Record<string, unknown> => ({ path, preset: 'inception', resize: world.spec.side, crop: world.spec.side });
   const runs: DemoOutcome['runs'] = [];

@@ -64,12 +64,13 @@ export function registerDemoCommand(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .addHelpText('after', `
 Example:
-  npm run demo                      # = fcprobe demo: ~1-2 minutes on 2 cores
+  npm run demo                      # = fcprobe demo: ~30-60 s on 2 cores
   fcprobe demo --student-activation gelu --iterations 4000`)
     .action(action(async (f: DemoFlags) => {
       configureSharp(1);
       const say = (m: string): void => { if (!f.quiet) process.stderr.write(`${m}\n`); };
       let bar: ProgressReporter | null = null;
+      const training = new Map<string, { i: number; n: number; loss: number }>();
       const stop = installStopHandler();
       const t0 = performance.now();
       try {
@@ -80,8 +81,11 @@ Example:
           compareLinear: f.compareLinear,
           onStage: (m) => { bar?.done(); bar = null; say(m); },
           onTrainProgress: (label, i, n, loss) => {
-            bar ??= createProgress(`  train ${label}`, { quiet: f.quiet });
-            bar.update(i, n, `MSE ${loss.toFixed(4)}`);
+            // The students train side by side: one line with each one's step and loss.
+            training.set(label, { i, n, loss });
+            bar ??= createProgress('  train', { quiet: f.quiet });
+            const all = [...training.values()];
+            bar.update(all.reduce((s, t) => s + t.i, 0), all.reduce((s, t) => s + t.n, 0), [...training].map(([l, t]) => `${l} MSE ${t.loss.toFixed(4)}`).join(', '));
           },
           onExtractProgress: (label, p) => {
             bar ??= createProgress(`    ${label}`, { quiet: f.quiet });
