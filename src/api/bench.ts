@@ -151,10 +151,14 @@ export interface EndToEndOptions {
 }
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-// Written by the child on exit: getrusage's peak RSS covers every thread, and no polling can miss the peak.
+// Written by the child on exit, so no polling can miss the peak; it covers every thread. Linux's VmHWM, not
+// getrusage's maxRSS: Linux carries maxRSS over fork and exec, so a child of a large parent (the benchmark
+// after loading ViT-B/16: ~700 MiB) reported the parent's size instead of its own.
 const RSS_HOOK = 'data:text/javascript,' + encodeURIComponent(
-  'import{writeFileSync}from"node:fs";const f=process.env.FCPROBE_BENCH_RSS_FILE;' +
-  'if(f)process.on("exit",()=>writeFileSync(f,String(process.resourceUsage().maxRSS)));');
+  'import{readFileSync,writeFileSync}from"node:fs";const f=process.env.FCPROBE_BENCH_RSS_FILE;' +
+  'if(f)process.on("exit",()=>{let kb=process.resourceUsage().maxRSS;' +
+  'try{const m=/VmHWM:\\s*(\\d+) kB/.exec(readFileSync("/proc/self/status","utf8"));if(m)kb=Number(m[1]);}catch{}' +
+  'writeFileSync(f,String(kb));});');
 
 /** One `fcprobe extract` run in a child process. */
 export async function runExtractCommand(o: EndToEndOptions): Promise<EndToEndRun> {

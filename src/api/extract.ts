@@ -17,7 +17,7 @@ import type { DatasetItem, DatasetListing } from '../io/datasetListing.js';
 import type { FeatureManifest, ModelInfo, PreprocessSpec, SkippedFile } from '../io/featureManifest.js';
 import { clearOutput, FeatureWriter, readOutputState } from '../io/featureWriter.js';
 import { featureKey } from '../io/featureKey.js';
-import { hashValue, sha256File } from '../io/hash.js';
+import { hashWithRows, sha256File } from '../io/hash.js';
 import { FCPROBE_VERSION } from '../version.js';
 
 /**
@@ -128,8 +128,10 @@ export function shardRange(total: number, index: number, count: number): { start
   return { start: Math.floor((index * total) / count), end: Math.floor(((index + 1) * total) / count) };
 }
 
+/** hashValue({ classes, classMap, items: [[file, label], ...] }), streamed (the key of existing features). */
 export function listingHash(listing: DatasetListing): string {
-  return hashValue({ classes: listing.classes, classMap: listing.classMap, items: listing.items.map((i) => [i.file, i.label]) });
+  const items = listing.items;
+  return hashWithRows({ classes: listing.classes, classMap: listing.classMap }, 'items', items.length, (i) => [items[i]!.file, items[i]!.label]);
 }
 
 interface DecodedBatch {

@@ -53,3 +53,21 @@ test('runExtractCommand: runs fcprobe extract in a child, reports its rows and p
   const rows = JSON.parse((await import('node:fs')).readFileSync(join(root, 'out', 'manifest.json'), 'utf8')).rows;
   assert.equal(rows, 5);
 });
+
+test('runExtractCommand: the peak RSS is the child\'s own, not its parent\'s', { skip: process.platform !== 'linux' }, async () => {
+  // Linux carries getrusage's maxRSS over fork + exec: a child of a large parent would report the parent's size.
+  const root = tempDir();
+  const data = await makeBenchImages(join(root, 'imgs'), 3, { unique: 1, classes: 1, width: 40, height: 30 });
+  const model = join(root, 'm.onnx');
+  writeFileSync(model, linearEncoder([[1, 0, 0]], 24));
+  let ballast: Buffer | null = Buffer.alloc(768 << 20, 1);
+  const parentMiB = process.memoryUsage().rss / 2 ** 20;
+  try {
+    const r = await runExtractCommand({ modelPath: model, dataDir: data, outDir: join(root, 'out'), args: ['--batch', '2', '--resize', '24'] });
+    assert.ok(parentMiB > 768, `parent RSS ${parentMiB} MiB`);
+    assert.ok(r.peakRssMiB < parentMiB - 256, `child peak ${r.peakRssMiB.toFixed(0)} MiB vs parent ${parentMiB.toFixed(0)} MiB`);
+  } finally {
+    ballast = null;
+  }
+  assert.equal(ballast, null);
+});
