@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { createOrtGemm, type Gemm } from '../compute/gemm.js';
 import { ACTIVATIONS, type Activation } from '../core/activations.js';
 import { LOSSES, type LossKind } from '../core/losses.js';
@@ -15,6 +16,7 @@ import { CORE_MODES, type CoreMode } from '../core/structuredData.js';
 import { badOption } from '../errors.js';
 import { renderSimulationSvg } from '../report/simulateSvg.js';
 import { FCPROBE_VERSION } from '../version.js';
+import type { SimulateJob, SimulateWorkerMessage } from './simulateWorker.js';
 
 /** Every option with toy.py's default. */
 export interface SimulateOptions {
@@ -144,30 +146,60 @@ export async function runSimulation(options: SimulateOptions, progress?: (e: Sim
   if (resolved.compareLinear && resolved.activation !== 'none') activations.push('none');
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 0) throw badOption('--threads', 'a non-negative integer', options.threads);
-  const gemm = options.gemm ?? await createOrtGemm(threads > 0 ? { threads } : {});
-  const runs: SimulationRunResult[] = [];
-  try {
-    for (const [k, activation] of activations.entries()) {
-      let latest: SimulationRecord | null = null;
-      const report = (done: number): void => progress?.({ activation, run: k + 1, runs: activations.length, done, total: resolved.iterations, latest });
-      const t0 = performance.now();
-      const outcome = await runStructuredSimulation(gemm, { ...resolved, activation }, {
-        onRecord: (r) => { latest = r; },
-        onProgress: report,
-        progressEvery: 250,
-      });
-      const seconds = (performance.now() - t0) / 1000;
-      report(resolved.iterations);
-      runs.push({
-        activation, records: outcome.records, seconds,
-        iterationsPerSecond: resolved.iterations / seconds,
-        finalAsymmetry: Array.from(outcome.finalAsymmetry, (v) => (Number.isNaN(v) ? null : v)),
-      });
+  const toResult = (activation: Activation, records: SimulationRecord[], finalAsymmetry: Float32Array, seconds: number): SimulationRunResult => ({
+    activation, records, seconds,
+    iterationsPerSecond: resolved.iterations / seconds,
+    finalAsymmetry: Array.from(finalAsymmetry, (v) => (Number.isNaN(v) ? null : v)),
+  });
+  const reporter = (activation: Activation, k: number): { record: (r: SimulationRecord) => void; report: (done: number) => void } => {
+    let latest: SimulationRecord | null = null;
+    return {
+      record: (r) => { latest = r; },
+      report: (done) => progress?.({ activation, run: k + 1, runs: activations.length, done, total: resolved.iterations, latest }),
+    };
+  };
+  let runs: SimulationRunResult[];
+  if (!options.gemm && activations.length > 1) {
+    // Two networks: one worker thread each (same arithmetic, so the same records as one after the other).
+    runs = await Promise.all(activations.map((activation, k) => simulateInWorker({ config: { ...resolved, activation }, threads, progressEvery: 250 }, reporter(activation, k))
+      .then((r) => toResult(activation, r.records, r.finalAsymmetry, r.seconds))));
+  } else {
+    const gemm = options.gemm ?? await createOrtGemm(threads > 0 ? { threads } : {});
+    runs = [];
+    try {
+      for (const [k, activation] of activations.entries()) {
+        const { record, report } = reporter(activation, k);
+        const t0 = performance.now();
+        const outcome = await runStructuredSimulation(gemm, { ...resolved, activation }, { onRecord: record, onProgress: report, progressEvery: 250 });
+        report(resolved.iterations);
+        runs.push(toResult(activation, outcome.records, outcome.finalAsymmetry, (performance.now() - t0) / 1000));
+      }
+    } finally {
+      if (!options.gemm) await gemm.dispose();
     }
-  } finally {
-    if (!options.gemm) await gemm.dispose();
   }
   return { tool: `fcprobe ${FCPROBE_VERSION}`, options: resolved, runs, summary: summarizeSimulation(resolved, runs) };
+}
+
+function simulateInWorker(job: SimulateJob, hooks: { record: (r: SimulationRecord) => void; report: (done: number) => void }): Promise<{ records: SimulationRecord[]; finalAsymmetry: Float32Array; seconds: number }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./simulateWorker.js', import.meta.url), { workerData: job });
+    let settled = false;
+    worker.on('message', (m: SimulateWorkerMessage) => {
+      if (m.type === 'record') hooks.record(m.record);
+      else if (m.type === 'progress') hooks.report(m.done);
+      else {
+        settled = true;
+        if (m.type === 'done') {
+          hooks.report(job.config.iterations);
+          resolve(m);
+        } else reject(new Error(m.message));
+        void worker.terminate();
+      }
+    });
+    worker.on('error', (e) => { settled = true; reject(e); });
+    worker.on('exit', (code) => { if (!settled) reject(new Error(`simulation worker exited with code ${code}`)); });
+  });
 }
 
 const f3 = (x: number): string => (Math.abs(x) >= 0.001 || x === 0 ? x.toFixed(3) : x.toExponential(2));

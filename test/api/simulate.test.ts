@@ -54,3 +54,21 @@ test('runSimulation with --compare-linear: two runs, a summary with numbers, CSV
   assert.equal((svg.match(/<path /g) ?? []).length, 8, 'four curves per run');
   assert.doesNotMatch(svg, /NaN|href|<script/);
 });
+
+test('runSimulation --compare-linear in worker threads gives the records of the same runs one after the other', async () => {
+  const { createOrtGemm } = await import('../../src/compute/gemm.js');
+  const { gemm: _js, ...opts } = small;
+  const gemm = await createOrtGemm({ threads: 1 });
+  let sequential;
+  try {
+    sequential = await runSimulation({ ...opts, compareLinear: true, gemm });
+  } finally {
+    await gemm.dispose();
+  }
+  const done = new Map<number, number>();
+  const parallel = await runSimulation({ ...opts, compareLinear: true }, (e) => done.set(e.run, e.done));
+  assert.deepEqual(parallel.runs.map((r) => r.activation), ['relu', 'none']);
+  assert.deepEqual(parallel.runs.map((r) => r.records), sequential.runs.map((r) => r.records));
+  assert.deepEqual(parallel.runs.map((r) => r.finalAsymmetry), sequential.runs.map((r) => r.finalAsymmetry));
+  assert.deepEqual([...done.entries()].sort(), [[1, 40], [2, 40]], 'both runs report to the end');
+});

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { runSimulation, SIMULATE_DEFAULTS, writeSimulationOutputs, type SimulateOptions } from '../../api/simulate.js';
+import { runSimulation, SIMULATE_DEFAULTS, writeSimulationOutputs, type SimulateOptions, type SimulateProgressEvent } from '../../api/simulate.js';
 import { ACTIVATIONS, type Activation } from '../../core/activations.js';
 import { LOSSES, type LossKind } from '../../core/losses.js';
 import { OPTIMIZERS, type OptimizerKind } from '../../core/optimizers.js';
@@ -67,12 +67,14 @@ Examples:
       };
       const bar = createProgress('simulate', { quiet: flags.quiet ?? false, intervalSeconds: 5 });
       const started = Date.now();
+      // With --compare-linear the two networks train side by side: one line with both.
+      const latest = new Map<number, SimulateProgressEvent>();
       const result = await runSimulation(options, (e) => {
-        const rec = e.latest;
-        const extra = `${e.activation}${e.runs > 1 ? ` (run ${e.run}/${e.runs})` : ''}` +
-          (rec ? ` bg ${rec.backgroundCorrelation.toFixed(3)} core ${rec.coreCorrelation.toFixed(3)} ood-loss ${rec.oodLoss.toFixed(3)}` : '') +
+        latest.set(e.run, e);
+        const all = [...latest.values()];
+        const extra = all.map((x) => `${x.activation}${x.latest ? ` bg ${x.latest.backgroundCorrelation.toFixed(3)} core ${x.latest.coreCorrelation.toFixed(3)} ood-loss ${x.latest.oodLoss.toFixed(3)}` : ''}`).join('; ') +
           ` ${formatDuration((Date.now() - started) / 1000)}`;
-        bar.update(e.done, e.total, extra);
+        bar.update(all.reduce((s, x) => s + x.done, 0), e.total * e.runs, extra);
       });
       bar.done();
       const files = writeSimulationOutputs(result, flags.out);
