@@ -104,7 +104,8 @@ export function renderTable(gemm: GemmRate | null, x: ExtractBenchResult | null)
 const USAGE = `Usage: npm run bench -- [--quick] [--only <parts>] [--skip <parts>] [--out file.json]
   parts: ${PARTS.join(', ')} (comma-separated)
   --quick  a few minutes: fewer batch sizes and images, small probe problem
-  full run: ~15-20 min on 2 idle cores; results go to bench/results/<date>-<host>.json`;
+  full run: ~15-20 min on 2 idle cores; results go to bench/results/<date>-<host>.json
+  (<date>-<host>-<hhmmss>.json when that file exists)`;
 
 /** Rejects what it does not know, so that a typo (or --help) never starts a 20-minute run. */
 function checkArgs(argv: string[]): void {
@@ -158,7 +159,10 @@ async function main(): Promise<void> {
   };
   const outArg = process.argv.indexOf('--out');
   const day = started.toISOString().slice(0, 10);
-  const out = outArg >= 0 ? process.argv[outArg + 1]! : join(REPO, 'bench', 'results', `${day}-${hostname()}.json`);
+  // A second run on the same day gets the start time appended instead of replacing the first one's results.
+  const dated = join(REPO, 'bench', 'results', `${day}-${hostname()}.json`);
+  const out = outArg >= 0 ? process.argv[outArg + 1]!
+    : existsSync(dated) ? dated.replace(/\.json$/, `-${started.toISOString().slice(11, 19).replace(/:/g, '')}.json`) : dated;
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`\nload average ${load0.map((l) => l.toFixed(1)).join(' ')} at start, ${load1.map((l) => l.toFixed(1)).join(' ')} at end; ${result.seconds.toFixed(0)} s in all.\nwrote ${out}\n`);
