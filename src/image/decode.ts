@@ -134,6 +134,9 @@ export async function decodeAndCrop(input: string | Buffer, spec: PreprocessSpec
 }
 
 let wasm: WasmResampler | null | undefined;
+// WebAssembly memory grows to the largest image seen and never shrinks: sources past ~48 MP (144 MB of RGB)
+// take the JavaScript path instead, so one huge file does not pin that much memory per decode worker.
+const WASM_MAX_SOURCE_BYTES = 144 << 20;
 
 /**
  * decodeAndCrop + normalizeToChw in one step: the [3, crop, crop] tensor. Runs the WebAssembly kernels
@@ -149,7 +152,7 @@ export async function decodeToChw(input: string | Buffer, spec: PreprocessSpec):
 export async function decodeToChwInto(input: string | Buffer, spec: PreprocessSpec, out: Float32Array, offset: number): Promise<void> {
   const { src, win } = cropGeometry(await decodeToRgb(input, spec.autoOrient), spec);
   if (wasm === undefined) wasm = WasmResampler.load();
-  if (wasm) {
+  if (wasm && src.stride * src.height <= WASM_MAX_SOURCE_BYTES) {
     wasm.resampleToChwInto(src, win, spec.interpolation, normalizeLut(spec), out, offset);
     return;
   }
