@@ -84,8 +84,9 @@ Example:
             // The students train side by side: one line with each one's step and loss.
             training.set(label, { i, n, loss });
             bar ??= createProgress('  train', { quiet: f.quiet });
-            const all = [...training.values()];
-            bar.update(all.reduce((s, t) => s + t.i, 0), all.reduce((s, t) => s + t.n, 0), [...training].map(([l, t]) => `${l} MSE ${t.loss.toFixed(4)}`).join(', '));
+            const students = f.compareLinear && f.studentActivation !== 'none' ? 2 : 1;
+            const done = [...training.values()].reduce((s, t) => s + t.i, 0);
+            bar.update(done, n * students, [...training].map(([l, t]) => `${l} MSE ${t.loss.toFixed(4)}`).join(', '));
           },
           onExtractProgress: (label, p) => {
             bar ??= createProgress(`    ${label}`, { quiet: f.quiet });
