@@ -18,7 +18,14 @@ function* watFiles(dir) {
 
 for (const file of watFiles(join(root, 'src'))) {
   const rel = relative(root, file);
-  const mod = wabt.parseWat(rel, readFileSync(file, 'utf8'), { simd: true });
+  let mod;
+  try {
+    mod = wabt.parseWat(rel, readFileSync(file, 'utf8'), { simd: true });
+  } catch (e) {
+    // wabt's exceptions carry its whole minified source in the stack: print the message alone.
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
   mod.validate();
   const { buffer } = mod.toBinary({});
   mod.destroy();

@@ -8,7 +8,8 @@
 ;; JavaScript so that their doubles are the reference's.
 ;;
 ;; Buffers are laid out by the caller (resampleWasm.ts); every pass may read up to 16 bytes and write up to
-;; 15 bytes past the last row it owns, so the caller pads each buffer by 16 bytes.
+;; 15 bytes past the last row it owns, so the caller pads each buffer by 16 bytes. A horizontal-pass pixel store
+;; writes 4 bytes, so intermediate rows have at least one spare byte (hpass4 writes 4 rows interleaved).
 (module
   (memory (export "memory") 1)
 
@@ -57,6 +58,70 @@
             (br $jloop)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rloop))))
+
+  ;; hpass for `quads` groups of 4 consecutive rows: each weight is loaded once for 4 rows (the single-row loop
+  ;; spends as much on loading and splatting weights as on multiplying). Same arithmetic, same bytes.
+  (func (export "hpass4")
+    (param $src i32) (param $srcStride i32) (param $quads i32)
+    (param $dst i32) (param $dstStride i32) (param $nout i32)
+    (param $starts i32) (param $counts i32) (param $weights i32) (param $ks i32)
+    (local $q i32) (local $j i32) (local $row i32) (local $p i32) (local $end i32) (local $wp i32) (local $o i32)
+    (local $s1 i32) (local $s2 i32) (local $s3 i32) (local $d1 i32) (local $d2 i32) (local $d3 i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $w v128) (local $half v128)
+    (local.set $half (i32x4.splat (i32.const 2097152)))
+    (local.set $s1 (local.get $srcStride))
+    (local.set $s2 (i32.shl (local.get $srcStride) (i32.const 1)))
+    (local.set $s3 (i32.mul (local.get $srcStride) (i32.const 3)))
+    (local.set $d1 (local.get $dstStride))
+    (local.set $d2 (i32.shl (local.get $dstStride) (i32.const 1)))
+    (local.set $d3 (i32.mul (local.get $dstStride) (i32.const 3)))
+    (block $qdone
+      (loop $qloop
+        (br_if $qdone (i32.ge_u (local.get $q) (local.get $quads)))
+        (local.set $row (i32.add (local.get $src) (i32.mul (i32.shl (local.get $q) (i32.const 2)) (local.get $srcStride))))
+        (local.set $o (i32.add (local.get $dst) (i32.mul (i32.shl (local.get $q) (i32.const 2)) (local.get $dstStride))))
+        (local.set $j (i32.const 0))
+        (block $jdone
+          (loop $jloop
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $nout)))
+            (local.set $p (i32.add (local.get $row)
+              (i32.load (i32.add (local.get $starts) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $end (i32.add (local.get $p)
+              (i32.mul (i32.load (i32.add (local.get $counts) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 3))))
+            (local.set $wp (i32.add (local.get $weights)
+              (i32.shl (i32.mul (local.get $j) (local.get $ks)) (i32.const 2))))
+            (local.set $a0 (local.get $half))
+            (local.set $a1 (local.get $half))
+            (local.set $a2 (local.get $half))
+            (local.set $a3 (local.get $half))
+            (block $xdone
+              (loop $xloop
+                (br_if $xdone (i32.ge_u (local.get $p) (local.get $end)))
+                (local.set $w (i32x4.splat (i32.load (local.get $wp))))
+                (local.set $a0 (i32x4.add (local.get $a0) (i32x4.mul (local.get $w)
+                  (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (local.get $p)))))))
+                (local.set $a1 (i32x4.add (local.get $a1) (i32x4.mul (local.get $w)
+                  (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32.add (local.get $p) (local.get $s1))))))))
+                (local.set $a2 (i32x4.add (local.get $a2) (i32x4.mul (local.get $w)
+                  (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32.add (local.get $p) (local.get $s2))))))))
+                (local.set $a3 (i32x4.add (local.get $a3) (i32x4.mul (local.get $w)
+                  (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32.add (local.get $p) (local.get $s3))))))))
+                (local.set $p (i32.add (local.get $p) (i32.const 3)))
+                (local.set $wp (i32.add (local.get $wp) (i32.const 4)))
+                (br $xloop)))
+            (v128.store32_lane 0 (local.get $o)
+              (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_s (i32x4.shr_s (local.get $a0) (i32.const 22)) (local.get $a0)) (local.get $a0)))
+            (v128.store32_lane 0 (i32.add (local.get $o) (local.get $d1))
+              (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_s (i32x4.shr_s (local.get $a1) (i32.const 22)) (local.get $a1)) (local.get $a1)))
+            (v128.store32_lane 0 (i32.add (local.get $o) (local.get $d2))
+              (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_s (i32x4.shr_s (local.get $a2) (i32.const 22)) (local.get $a2)) (local.get $a2)))
+            (v128.store32_lane 0 (i32.add (local.get $o) (local.get $d3))
+              (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_s (i32x4.shr_s (local.get $a3) (i32.const 22)) (local.get $a3)) (local.get $a3)))
+            (local.set $o (i32.add (local.get $o) (i32.const 3)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $jloop)))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $qloop))))
 
   ;; Vertical pass: output row y sums counts[y] rows of `tmp` starting at byte offset starts[y], with
   ;; weights[y * ks ..]; 16 bytes (columns x channels) per step, in four int32x4 accumulators.

@@ -10,6 +10,7 @@ import { precomputeAxis, type AxisCoeffs, type ResampleFilter, type ResizeWindow
 interface Kernels {
   memory: WebAssembly.Memory;
   hpass(src: number, srcStride: number, rows: number, dst: number, dstStride: number, nout: number, starts: number, counts: number, weights: number, ks: number): void;
+  hpass4(src: number, srcStride: number, quads: number, dst: number, dstStride: number, nout: number, starts: number, counts: number, weights: number, ks: number): void;
   vpass(tmp: number, tmpStride: number, nrows: number, out: number, outStride: number, rowBytes: number, starts: number, counts: number, weights: number, ks: number): void;
   normalize(src: number, stride: number, width: number, height: number, lut: number, dst: number): void;
 }
@@ -92,7 +93,9 @@ export class WasmResampler {
     for (let y = win.top; y < win.top + win.height; y++) rowEnd = Math.max(rowEnd, vc.start[y]! + vc.count[y]!);
     const rows = rowEnd - rowFirst;
     const rowBytes = win.width * 3;
-    const stride = up16(rowBytes);
+    // At least one spare byte per row: each pixel store writes 4 bytes, and hpass4 interleaves 4 rows, so the
+    // last pixel of a row must not spill into the next row.
+    const stride = up16(rowBytes + 1);
     const h = axisSlice(hc, win.left, win.width, (s) => (src.left + s) * 3);
     const v = axisSlice(vc, win.top, win.height, (s) => (s - rowFirst) * stride);
 
@@ -118,7 +121,9 @@ export class WasmResampler {
     i32.set(h.starts, pHs >> 2); i32.set(h.counts, pHc >> 2); i32.set(h.weights, pHw >> 2);
     i32.set(v.starts, pVs >> 2); i32.set(v.counts, pVc >> 2); i32.set(v.weights, pVw >> 2);
 
-    this.k.hpass(pSrc, src.stride, rows, pTmp, stride, win.width, pHs, pHc, pHw, h.ks);
+    const quads = rows >> 2;
+    this.k.hpass4(pSrc, src.stride, quads, pTmp, stride, win.width, pHs, pHc, pHw, h.ks);
+    this.k.hpass(pSrc + 4 * quads * src.stride, src.stride, rows - 4 * quads, pTmp + 4 * quads * stride, stride, win.width, pHs, pHc, pHw, h.ks);
     this.k.vpass(pTmp, stride, win.height, pOut, stride, rowBytes, pVs, pVc, pVw, v.ks);
     if (!chw) {
       const rgb = new Uint8Array(rowBytes * win.height);
