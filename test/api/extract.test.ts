@@ -6,6 +6,7 @@ import { extractFeatures } from '../../src/api/extract.js';
 import { mergeShards } from '../../src/api/merge.js';
 import { FcprobeError } from '../../src/errors.js';
 import { scanImageFolder } from '../../src/io/datasetListing.js';
+import { readOutputState } from '../../src/io/featureWriter.js';
 import { buildOnnxModel } from '../../src/io/onnxBuilder.js';
 import { linearEncoder, makeNoiseFolder, makeSolidFolder, tempDir, writeModel, writeNoiseImage, type Rgb } from '../helpers/fixtures.js';
 
@@ -247,6 +248,23 @@ describe('extract', () => {
         assert.ok(Math.abs(f.values[row * 4 + k]! - want) < 1e-5, `${file} (row ${row}) feature ${k}: ${f.values[row * 4 + k]} vs ${want}`);
       });
     });
+  });
+
+  it('on a stop request commits what it has (even between timed commits), and the rerun resumes to the same bytes', async () => {
+    const dir = tempDir();
+    await makeNoiseFolder(join(dir, 'data'), ['a', 'b'], 6, 24);
+    const model = writeModel(join(dir, 'm.onnx'), linearEncoder(W, null));
+    const listing = scanImageFolder(join(dir, 'data'));
+    const base = { modelPath: model, listing, preprocess: NORM, batchSize: 4, commitEverySeconds: 3600 };
+    await extractFeatures({ ...base, outDir: join(dir, 'ref') });
+    let batches = 0;
+    await expectError(extractFeatures({ ...base, outDir: join(dir, 'out'), shouldStop: () => ++batches >= 2 }), 'INTERRUPTED', /Interrupted after 8 of 12 images/);
+    const state = readOutputState(join(dir, 'out'), JSON.parse(readFileSync(join(dir, 'ref', 'manifest.json'), 'utf8')).key);
+    assert.equal(state.kind, 'resume');
+    assert.equal(state.kind === 'resume' ? state.progress.itemsDone : -1, 8, 'both batches committed although the 3600 s interval had not passed');
+    const r = await extractFeatures({ ...base, outDir: join(dir, 'out') });
+    assert.equal(r.status, 'extracted');
+    for (const f of ['features.npy', 'labels.npy']) assert.ok(readFileSync(join(dir, 'ref', f)).equals(readFileSync(join(dir, 'out', f))), f);
   });
 
   it('a folder of noise images produces distinct rows in file order', async () => {
