@@ -5,7 +5,6 @@
  * GEMM, so two students use two cores; the arithmetic is the same as on the main thread, so the weights are too.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import type { Gemm, Mat } from '../compute/gemm.js';
 import type { Activation } from '../core/activations.js';
 import type { DemoWorldSpec } from '../core/demoWorld.js';
@@ -16,6 +15,7 @@ import { Rng } from '../core/rng.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { hashValue } from '../io/hash.js';
 import { mlpToOnnx } from '../io/mlpOnnx.js';
+import { runWorkerTask } from './workerTask.js';
 
 export interface StudentSpec {
   activation: Activation;
@@ -48,10 +48,11 @@ export interface DistilJob {
   modelPath: string;
 }
 
-export type DistilMessage =
-  | { type: 'progress'; iteration: number; total: number; loss: number }
-  | { type: 'done'; result: StudentTraining }
-  | { type: 'error'; message: string };
+export interface DistilProgress {
+  iteration: number;
+  total: number;
+  loss: number;
+}
 
 /** Trains (or reuses, when the sidecar's key matches) one student and writes it as ONNX. */
 export async function trainStudent(gemm: Gemm, job: DistilJob, onProgress?: (i: number, total: number, loss: number) => void): Promise<StudentTraining> {
@@ -91,19 +92,6 @@ export async function trainStudent(gemm: Gemm, job: DistilJob, onProgress?: (i: 
 
 /** trainStudent in a worker thread of its own. */
 export function trainStudentInWorker(job: DistilJob, onProgress?: (i: number, total: number, loss: number) => void): Promise<StudentTraining> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./distilWorker.js', import.meta.url), { workerData: job });
-    let settled = false;
-    worker.on('message', (m: DistilMessage) => {
-      if (m.type === 'progress') onProgress?.(m.iteration, m.total, m.loss);
-      else {
-        settled = true;
-        if (m.type === 'done') resolve(m.result);
-        else reject(new Error(m.message));
-        void worker.terminate();
-      }
-    });
-    worker.on('error', (e) => { settled = true; reject(e); });
-    worker.on('exit', (code) => { if (!settled) reject(new Error(`distillation worker exited with code ${code}`)); });
-  });
+  return runWorkerTask<DistilProgress, StudentTraining>(new URL('./distilWorker.js', import.meta.url), job, 'distillation',
+    (m) => onProgress?.(m.iteration, m.total, m.loss));
 }

@@ -6,7 +6,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { createOrtGemm, type Gemm } from '../compute/gemm.js';
 import { ACTIVATIONS, type Activation } from '../core/activations.js';
 import { LOSSES, type LossKind } from '../core/losses.js';
@@ -16,7 +15,8 @@ import { CORE_MODES, type CoreMode } from '../core/structuredData.js';
 import { badOption } from '../errors.js';
 import { renderSimulationSvg } from '../report/simulateSvg.js';
 import { FCPROBE_VERSION } from '../version.js';
-import type { SimulateJob, SimulateWorkerMessage } from './simulateWorker.js';
+import type { SimulateJob, SimulateProgress, SimulateRunOutcome } from './simulateWorker.js';
+import { runWorkerTask } from './workerTask.js';
 
 /** Every option with toy.py's default. */
 export interface SimulateOptions {
@@ -181,25 +181,11 @@ export async function runSimulation(options: SimulateOptions, progress?: (e: Sim
   return { tool: `fcprobe ${FCPROBE_VERSION}`, options: resolved, runs, summary: summarizeSimulation(resolved, runs) };
 }
 
-function simulateInWorker(job: SimulateJob, hooks: { record: (r: SimulationRecord) => void; report: (done: number) => void }): Promise<{ records: SimulationRecord[]; finalAsymmetry: Float32Array; seconds: number }> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./simulateWorker.js', import.meta.url), { workerData: job });
-    let settled = false;
-    worker.on('message', (m: SimulateWorkerMessage) => {
-      if (m.type === 'record') hooks.record(m.record);
-      else if (m.type === 'progress') hooks.report(m.done);
-      else {
-        settled = true;
-        if (m.type === 'done') {
-          hooks.report(job.config.iterations);
-          resolve(m);
-        } else reject(new Error(m.message));
-        void worker.terminate();
-      }
-    });
-    worker.on('error', (e) => { settled = true; reject(e); });
-    worker.on('exit', (code) => { if (!settled) reject(new Error(`simulation worker exited with code ${code}`)); });
-  });
+async function simulateInWorker(job: SimulateJob, hooks: { record: (r: SimulationRecord) => void; report: (done: number) => void }): Promise<SimulateRunOutcome> {
+  const outcome = await runWorkerTask<SimulateProgress, SimulateRunOutcome>(new URL('./simulateWorker.js', import.meta.url), job, 'simulation',
+    (m) => (m.type === 'record' ? hooks.record(m.record) : hooks.report(m.done)));
+  hooks.report(job.config.iterations);
+  return outcome;
 }
 
 const f3 = (x: number): string => (Math.abs(x) >= 0.001 || x === 0 ? x.toFixed(3) : x.toExponential(2));

@@ -17,15 +17,21 @@ export async function writeSolidImage(path: string, rgb: Rgb, width = 40, height
   await (format === 'png' ? img.png() : img.jpeg({ quality: 95 })).toFile(path);
 }
 
+/** n pseudo-random bytes (a 32-bit LCG's top byte), the same for the same seed. */
+export function noiseBytes(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s >>> 24;
+  }
+  return out;
+}
+
 /** A small noisy image (deterministic from `seed`): varied content so features differ per image. */
 export async function writeNoiseImage(path: string, seed: number, width = 48, height = 40): Promise<void> {
-  const data = Buffer.alloc(width * height * 3);
-  let s = seed * 2654435761 >>> 0;
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    data[i] = s >>> 24;
-  }
-  await sharp(data, { raw: { width, height, channels: 3 } }).png().toFile(path);
+  const data = noiseBytes(width * height * 3, seed * 2654435761);
+  await sharp(Buffer.from(data.buffer, data.byteOffset, data.length), { raw: { width, height, channels: 3 } }).png().toFile(path);
 }
 
 /** <root>/<class>/<i>.png with a given colour per class. */

@@ -2,19 +2,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { precomputeAxis, resampleRgbWindow, type ResampleFilter } from '../../src/image/resample.js';
+import { noiseBytes as noise } from '../helpers/fixtures.js';
 
 function grey(values: number[]): Uint8Array {
   return Uint8Array.from(values.flatMap((v) => [v, v, v]));
-}
-
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s >>> 24;
-  }
-  return out;
 }
 
 describe('precomputeAxis', () => {

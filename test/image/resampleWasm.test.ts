@@ -9,16 +9,7 @@ import { resampleRgbWindow, type ResampleFilter, type ResizeWindow, type RgbSour
 import { WasmResampler } from '../../src/image/resampleWasm.js';
 import { normalizeLut, normalizeToChw } from '../../src/image/decode.js';
 import { resolvePreprocess } from '../../src/image/preprocessSpec.js';
-
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s >>> 24;
-  }
-  return out;
-}
+import { noiseBytes as noise } from '../helpers/fixtures.js';
 
 const kernels = WasmResampler.load();
 
