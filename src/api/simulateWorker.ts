@@ -23,9 +23,9 @@ export interface SimulateRunOutcome {
 }
 
 const job = workerData as SimulateJob;
-const gemm = await createOrtGemm(job.threads > 0 ? { threads: job.threads } : {});
-try {
-  await serveWorkerTask<SimulateProgress, SimulateRunOutcome>(async (send) => {
+await serveWorkerTask<SimulateProgress, SimulateRunOutcome>(async (send) => {
+  const gemm = await createOrtGemm(job.threads > 0 ? { threads: job.threads } : {});
+  try {
     const t0 = performance.now();
     const o = await runStructuredSimulation(gemm, job.config, {
       onRecord: (record) => send({ type: 'record', record }),
@@ -33,7 +33,7 @@ try {
       progressEvery: job.progressEvery,
     });
     return { records: o.records, finalAsymmetry: o.finalAsymmetry, seconds: (performance.now() - t0) / 1000 };
-  });
-} finally {
-  await gemm.dispose();
-}
+  } finally {
+    await gemm.dispose();
+  }
+});

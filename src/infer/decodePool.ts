@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { PreprocessSpec } from '../io/featureManifest.js';
+import { InFlight } from './inFlight.js';
 
 export interface DecodeRequest {
   id: number;
@@ -35,6 +36,7 @@ export class DecodePool {
   /** Requests in flight per worker: each new file goes to the least busy one. */
   private readonly busy: number[];
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly inFlight = new InFlight();
   private nextId = 0;
   private dead: Error | null = null;
 
@@ -69,7 +71,7 @@ export class DecodePool {
     if (this.dead) return Promise.reject(this.dead);
     if (!(out.buffer instanceof SharedArrayBuffer)) return Promise.reject(new TypeError('decodeInto needs a sharedBatchBuffer'));
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    const decoded = new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       const req: DecodeRequest = { id, file, spec, out: out.buffer as SharedArrayBuffer, offset: out.byteOffset / 4 + offset };
       let k = 0;
@@ -77,9 +79,12 @@ export class DecodePool {
       this.busy[k]!++;
       this.workers[k]!.postMessage(req);
     });
+    return this.inFlight.track(decoded);
   }
 
+  /** Waits for the decodes in flight (a worker stopped inside sharp can abort the process), then stops the workers. */
   async close(): Promise<void> {
+    await this.inFlight.drain();
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

@@ -1,6 +1,7 @@
 /** Main-thread handle on the inference worker: promise per batch, errors as FcprobeError. */
 import { Worker } from 'node:worker_threads';
 import { FcprobeError, type ErrorCode } from '../errors.js';
+import { InFlight } from './inFlight.js';
 import type { InitReply, InitRequest, RunReply, WorkerReply, WorkerRequest } from './protocol.js';
 
 export class EncoderWorker {
@@ -9,13 +10,16 @@ export class EncoderWorker {
   private initWaiter: { resolve: (r: InitReply) => void; reject: (e: Error) => void } | null = null;
   private nextId = 0;
   private dead: Error | null = null;
+  private exited = false;
+  private readonly inFlight = new InFlight();
 
   constructor() {
     this.worker = new Worker(new URL('./worker.js', import.meta.url));
     this.worker.on('message', (m: WorkerReply) => this.onMessage(m));
     this.worker.on('error', (e) => this.failAll(e));
     this.worker.on('exit', (code) => {
-      if (code !== 0) this.failAll(new Error(`inference worker exited with code ${code}`));
+      this.exited = true;
+      if (code !== 0 || this.pending.size > 0 || this.initWaiter) this.failAll(new Error(`inference worker exited with code ${code}`));
     });
   }
 
@@ -64,17 +68,25 @@ export class EncoderWorker {
   run(data: Float32Array, n: number, size: number, outputName: string, pool: 'cls' | 'mean' | null): Promise<RunReply> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    const reply = new Promise<RunReply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.send({ type: 'run', id, data, n, size, outputName, pool }, data.buffer instanceof ArrayBuffer ? [data.buffer] : []);
     });
+    return this.inFlight.track(reply);
   }
 
+  /**
+   * Lets every batch in flight finish, then asks the worker to release its session and exit. Terminating it
+   * inside an onnxruntime call would abort the whole process, so the fallback only fires for a worker that has
+   * not exited long after its last call.
+   */
   async close(): Promise<void> {
+    if (this.exited) return;
+    await this.inFlight.drain();
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.send({ type: 'close' });
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => { void this.worker.terminate().then(() => resolve()); }, 2000);
-      this.worker.once('exit', () => { clearTimeout(t); resolve(); });
-    });
+    const t = setTimeout(() => { void this.worker.terminate(); }, 30_000);
+    await exited;
+    clearTimeout(t);
   }
 }
