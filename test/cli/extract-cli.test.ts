@@ -81,6 +81,32 @@ describe('fcprobe extract (CLI)', () => {
     assert.match(again.stdout, /already extracted/);
   });
 
+  it('a second Ctrl-C during a batch ends the process by the signal, without a native abort, and resumes', async () => {
+    const dir = tempDir();
+    await makeNoiseFolder(join(dir, 'data'), ['a', 'b'], 48, 48);
+    const model = writeModel(join(dir, 'slow.onnx'), slowEncoder(48, 30, 64));
+    const args = (out: string): string[] => ['extract', '--model', model, '--data', join(dir, 'data'), '--out', out, '--batch', '32', '--threads', '1', '--resize', '48', '--crop', '48'];
+    const out = join(dir, 'twice');
+    const child = spawn(process.execPath, [CLI, ...args(out)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let sent = 0;
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      // First signal once the first batch is in (the next one is running), the second right after its notice.
+      if (sent === 0 && /extract 32\/96/.test(stderr)) { sent = 1; child.kill('SIGINT'); }
+      if (sent === 1 && /Stopping after the current batch/.test(stderr)) { sent = 2; child.kill('SIGINT'); }
+    });
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('exit', (c, s) => r([c, s])));
+    assert.equal(sent, 2, stderr);
+    assert.doesNotMatch(stderr, /Napi|terminate called/);
+    assert.ok(signal === 'SIGINT' || code === 130, `ended by SIGINT (code ${code}, signal ${signal}): ${stderr}`);
+    assert.equal(existsSync(join(out, 'manifest.json')), false);
+    assert.equal(cli(args(join(dir, 'ref'))).status, 0);
+    const resumed = cli(args(out));
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.ok(readFileSync(join(dir, 'ref', 'features.npy')).equals(readFileSync(join(out, 'features.npy'))), 'features identical');
+  });
+
   it('prints a summary with the provider and the skipped count', async () => {
     const dir = tempDir();
     await makeNoiseFolder(join(dir, 'data'), ['a'], 3, 16);

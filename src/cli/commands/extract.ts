@@ -29,24 +29,31 @@ interface ExtractFlags extends PreprocessOverrides {
 
 /**
  * Stops after the current batch on the first Ctrl-C/SIGTERM, with every finished batch committed; a second one
- * exits at once (nothing committed is lost; what came after the last commit is redone on resume).
+ * ends the process at once (nothing committed is lost; what came after the last commit is redone on resume).
+ *
+ * "At once" re-raises the signal with its default action rather than calling process.exit(): exit() tears the
+ * worker threads down, and one inside an onnxruntime call then aborts the process with a C++ error
+ * ("terminate called after throwing an instance of 'Napi::Error'", exit 134, 4 of 4 tries with a batch in
+ * flight). The default action ends it as the shell expects (status 130 for Ctrl-C, 143 for SIGTERM).
  */
 export function installStopHandler(): { shouldStop: () => boolean; dispose: () => void } {
   let stop = false;
-  const handler = (): void => {
-    if (stop) process.exit(130);
+  const handler = (signal: NodeJS.Signals): void => {
+    if (stop) {
+      dispose();
+      process.kill(process.pid, signal);
+      return;
+    }
     stop = true;
     process.stderr.write('\nStopping after the current batch (press Ctrl-C again to quit now; finished batches are saved)...\n');
   };
+  const dispose = (): void => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-  return {
-    shouldStop: () => stop,
-    dispose: () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    },
-  };
+  return { shouldStop: () => stop, dispose };
 }
 
 export function registerExtractCommand(program: Command): void {
