@@ -28,7 +28,8 @@ export interface DemoOptions {
   /** Also distil and evaluate a linear student (activation none, with bias). */
   compareLinear?: boolean;
   onStage?: (m: string) => void;
-  onTrainProgress?: (label: string, iteration: number, total: number, loss: number) => void;
+  /** Per student, as it trains; `students` of them train at once. */
+  onTrainProgress?: (label: string, iteration: number, total: number, loss: number, students: number) => void;
   onExtractProgress?: (label: string, p: ExtractProgress) => void;
   shouldStop?: () => boolean;
 }
@@ -141,7 +142,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
   // One worker thread per student: on 2 cores the two students take the time of one.
   const students = await Promise.all(specs.map((spec) => trainStudentInWorker(
     { spec, world: world.spec, x, target, modelPath: join(modelsDir, `student-${labelOf(spec.activation)}.onnx`) },
-    o.onTrainProgress ? (i, n, l) => o.onTrainProgress!(labelOf(spec.activation), i, n, l) : undefined,
+    o.onTrainProgress ? (i, n, l) => o.onTrainProgress!(labelOf(spec.activation), i, n, l, specs.length) : undefined,
   )));
   for (const s of students) {
     stage(s.cached ? `  ${labelOf(s.activation)}: cached ${s.modelPath}` : `  ${labelOf(s.activation)}: MSE to teacher ${s.initialLoss.toFixed(4)} -> ${s.finalLoss.toFixed(4)} in ${s.seconds.toFixed(1)} s`);

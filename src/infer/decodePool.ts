@@ -82,8 +82,12 @@ export class DecodePool {
     return this.inFlight.track(decoded);
   }
 
-  /** Waits for the decodes in flight (a worker stopped inside sharp can abort the process), then stops the workers. */
+  /**
+   * Refuses new decodes (the p-limit queue of a prefetched batch would otherwise start some during the wait),
+   * waits for the ones in flight (a worker stopped inside sharp can abort the process), then stops the workers.
+   */
   async close(): Promise<void> {
+    this.dead ??= new Error('decode pool is closed');
     await this.inFlight.drain();
     await Promise.all(this.workers.map((w) => w.terminate()));
   }

@@ -15,7 +15,7 @@ const spec: PreprocessSpec = {
   std: [0.229, 0.224, 0.225], borderCrop: 0, autoOrient: false,
 };
 
-test('close() right after queueing decodes lets all of them land in their slots', { timeout: 60_000 }, async () => {
+test('close() right after queueing decodes lets all of them land in their slots and refuses new ones', { timeout: 60_000 }, async () => {
   const dir = tempDir('fcprobe-decodepool-');
   const files = await Promise.all([0, 1, 2, 3, 4, 5].map(async (k) => {
     const f = join(dir, `img${k}.png`);
@@ -27,7 +27,9 @@ test('close() right after queueing decodes lets all of them land in their slots'
   const pool = new DecodePool(2);
   const decodes = files.map((f, k) => pool.decodeInto(f, spec, batch, k * slot));
   const bad = pool.decodeInto(join(dir, 'missing.png'), spec, batch, 0);
-  await pool.close();
+  const closing = pool.close();
+  await assert.rejects(pool.decodeInto(files[0]!, spec, batch, 0), /decode pool is closed/, 'nothing starts once close() has begun');
+  await closing;
   await Promise.all(decodes);
   await assert.rejects(bad, (e) => e instanceof ImageDecodeError);
   for (const [k, f] of files.entries()) {

@@ -80,11 +80,10 @@ Example:
           student: { activation: f.studentActivation, iterations: f.iterations, hidden: f.hidden, lr: f.lr },
           compareLinear: f.compareLinear,
           onStage: (m) => { bar?.done(); bar = null; say(m); },
-          onTrainProgress: (label, i, n, loss) => {
+          onTrainProgress: (label, i, n, loss, students) => {
             // The students train side by side: one line with each one's step and loss.
             training.set(label, { i, n, loss });
             bar ??= createProgress('  train', { quiet: f.quiet });
-            const students = f.compareLinear && f.studentActivation !== 'none' ? 2 : 1;
             const done = [...training.values()].reduce((s, t) => s + t.i, 0);
             bar.update(done, n * students, [...training].map(([l, t]) => `${l} MSE ${t.loss.toFixed(4)}`).join(', '));
           },
