@@ -9,12 +9,12 @@ import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configureSharp } from '../src/api/extract.js';
-import { makeBenchImages, measureCeiling, measureDecode, measureEndToEnd, type Stats } from '../src/api/bench.js';
+import { configureSharp } from '../src/extract/extract.js';
+import { makeBenchImages, measureCeiling, measureDecode, measureEndToEnd, type Stats } from '../src/bench/bench.js';
 import { resolvePreprocess } from '../src/image/preprocessSpec.js';
-import { providerInstalled } from '../src/infer/providers.js';
-import type { ProviderName } from '../src/infer/protocol.js';
-import { scanImageFolder } from '../src/io/datasetListing.js';
+import { providerInstalled } from '../src/extract/providers.js';
+import type { ProviderName } from '../src/extract/protocol.js';
+import { scanImageFolder } from '../src/dataset/listing.js';
 import { countFlops } from './flops.js';
 import { CACHE_DIR, ensureBenchModel, SPECS, type BenchModelName } from './models.js';
 

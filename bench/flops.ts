@@ -3,7 +3,7 @@
  * and counts 2 FLOPs per multiply-add in Conv, MatMul and Gemm. Elementwise ops, pooling, softmax and
  * normalization are left out (a few percent of a CNN or ViT); the count is what a GEMM-bound engine must do.
  */
-import type { GraphSpec } from '../src/io/onnxBuilder.js';
+import type { GraphSpec } from '../src/compute/onnxBuilder.js';
 
 export interface FlopCount {
   /** FLOPs for one image (symbolic batch dimensions set to 1). */

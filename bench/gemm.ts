@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { createOrtGemm, type Mat } from '../src/compute/gemm.js';
-import { summarize, type Stats } from '../src/api/bench.js';
+import { summarize, type Stats } from '../src/bench/bench.js';
 
 export interface GemmRate {
   size: number;

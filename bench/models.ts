@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildOnnxModel, type GraphSpec, type Initializer, type NodeSpec } from '../src/io/onnxBuilder.js';
+import { buildOnnxModel, type GraphSpec, type Initializer, type NodeSpec } from '../src/compute/onnxBuilder.js';
 
 export type BenchModelName = 'resnet50' | 'vitb16' | 'tiny';
 

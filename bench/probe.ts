@@ -17,13 +17,13 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createOrtGemm } from '../src/compute/gemm.js';
-import { computeLogits, fitSoftmaxRegression, splitWeights, thetaToWeights } from '../src/core/logreg.js';
-import { MetricsAccumulator } from '../src/core/metrics.js';
-import { fitMlLogisticRegression } from '../src/core/mlBaseline.js';
-import { Rng } from '../src/core/rng.js';
-import { applyStandardization, computeStandardization } from '../src/core/standardize.js';
+import { computeLogits, fitSoftmaxRegression, splitWeights, thetaToWeights } from '../src/probe/logreg.js';
+import { MetricsAccumulator } from '../src/probe/metrics.js';
+import { fitMlLogisticRegression } from '../src/probe/mlBaseline.js';
+import { Rng } from '../src/math/rng.js';
+import { applyStandardization, computeStandardization } from '../src/math/standardize.js';
 import { encodeNpy } from '../src/io/npy.js';
-import { DEFAULT_C_GRID, sweepC } from '../src/core/sweep.js';
+import { DEFAULT_C_GRID, sweepC } from '../src/probe/sweep.js';
 
 interface Size { name: string; n: number; nTest: number; d: number; k: number; sep: number }
 const SIZES: Size[] = [

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { spread, type Stats } from '../src/api/bench.js';
+import { spread, type Stats } from '../src/bench/bench.js';
 import { FCPROBE_VERSION } from '../src/version.js';
 import { FULL, QUICK, runExtractBench, type ExtractBenchResult, type ExtractPart } from './extract.js';
 import { measureGemmRate, type GemmRate } from './gemm.js';

@@ -9,7 +9,7 @@
  * the process CPU time (all threads): on a shared machine wall time varies with the load, CPU time much less.
  */
 import { cpus, loadavg } from 'node:os';
-import { runSimulation, type SimulateOptions } from '../src/api/simulate.js';
+import { runSimulation, type SimulateOptions } from '../src/toy/simulate.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number): number => {

@@ -14,7 +14,7 @@ if [[ -z "$html" ]]; then
   out=/tmp/fcprobe-sample-report
   node --input-type=module -e "
     import { sampleResults } from './dist/test/report/fixtures.js';
-    import { writeReport } from './dist/src/api/report.js';
+    import { writeReport } from './dist/src/report/write.js';
     writeReport(sampleResults(), ['md', 'json', 'html'], '$out');
   "
   html="$out/report.html"

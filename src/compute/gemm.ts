@@ -3,10 +3,10 @@
  *
  * Why onnxruntime: a JS loop over Float32Array reaches ~1-2 GFLOP/s per core; onnxruntime's MLAS GEMM uses
  * the CPU's vector units and its thread pool (tens to hundreds of GFLOP/s on the same cores). The maths in
- * core/ depends only on the `Gemm` interface, so it can be tested against `jsGemm`, the reference.
+ * the maths depends only on the `Gemm` interface, so it can be tested against `jsGemm`, the reference.
  */
 import ort from 'onnxruntime-node';
-import { buildOnnxModel } from '../io/onnxBuilder.js';
+import { buildOnnxModel } from './onnxBuilder.js';
 
 /** Row-major matrix view over a Float32Array. */
 export interface Mat {

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import type { PreprocessSpec } from '../io/featureManifest.js';
+import type { PreprocessSpec } from '../image/preprocessSpec.js';
 import { centerCropOffset, resizedSize } from './preprocessSpec.js';
 import { resampleRgbWindow, type ResizeWindow, type RgbSource } from './resample.js';
 import { WasmResampler } from './resampleWasm.js';

@@ -2,7 +2,23 @@
  * Preprocessing presets and the torchvision geometry they imply. Pure: no decoding here.
  */
 import { badOption } from '../errors.js';
-import type { Interpolation, PreprocessSpec } from '../io/featureManifest.js';
+
+export type Interpolation = 'bilinear' | 'bicubic';
+
+/** Every resolved preprocessing parameter; two feature sets are comparable only if these are equal. */
+export interface PreprocessSpec {
+  preset: string;
+  /** Shorter side is resized to this many pixels before the crop. */
+  resize: number;
+  crop: number;
+  interpolation: Interpolation;
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** Pixels removed from every border of the decoded image first (ObjectNet uses 2). */
+  borderCrop: number;
+  autoOrient: boolean;
+}
+
 
 export type PresetName = 'torchvision' | 'clip' | 'inception';
 

@@ -3,8 +3,8 @@
  * accuracy and OOD average (unweighted means over sets, as the paper reports them), effective robustness
  * against the configured baselines, and the representation-fit and asymmetry sections.
  */
-import { ASYMMETRY_DEFINITION } from '../core/activationAsymmetry.js';
-import { baselineProblem, effectiveRobustness, fitLogitLinear, predictOod } from '../core/effectiveRobustness.js';
+import { ASYMMETRY_DEFINITION } from '../experiment/activationAsymmetry.js';
+import { baselineProblem, effectiveRobustness, fitLogitLinear, predictOod } from '../experiment/effectiveRobustness.js';
 import { FcprobeError } from '../errors.js';
 import type {
   AccuracyCell, EffectiveRobustnessSection, ErEntry, FitSummary, ModelEntry, PairSummary, Report,

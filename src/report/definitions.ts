@@ -1,5 +1,5 @@
 /** The report's definitions, worded once for every format (the README section says the same). */
-import { ASYMMETRY_DEFINITION } from '../core/activationAsymmetry.js';
+import { ASYMMETRY_DEFINITION } from '../experiment/activationAsymmetry.js';
 
 export const DEFINITIONS = {
   accuracy:

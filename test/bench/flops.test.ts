@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import ort from 'onnxruntime-node';
 import { countFlops } from '../../bench/flops.js';
 import { resnet50Spec, tinySpec, vitB16Spec } from '../../bench/models.js';
-import { buildOnnxModel, type GraphSpec } from '../../src/io/onnxBuilder.js';
+import { buildOnnxModel, type GraphSpec } from '../../src/compute/onnxBuilder.js';
 
 const f32 = (n: number): Float32Array => new Float32Array(n).fill(0.01);
 

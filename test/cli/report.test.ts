@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { writeResults } from '../../src/api/results.js';
+import { writeResults } from '../../src/experiment/results.js';
 import { registerReportCommand } from '../../src/cli/commands/report.js';
 import { sampleResults } from '../report/fixtures.js';
 

@@ -1,9 +1,10 @@
 /** Feature directories written directly (no extraction): features.npy, labels.npy and a FeatureManifest. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FeatureManifest, ModelInfo, PreprocessSpec } from '../../src/io/featureManifest.js';
+import type { FeatureManifest, ModelInfo } from '../../src/features/manifest.js';
+import type { PreprocessSpec } from '../../src/image/preprocessSpec.js';
 import { encodeNpy } from '../../src/io/npy.js';
-import { Rng } from '../../src/core/rng.js';
+import { Rng } from '../../src/math/rng.js';
 
 export interface FeatureDirSpec {
   x: Float32Array;

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { buildOnnxModel, type Dim, type Initializer, type NodeSpec } from '../../src/io/onnxBuilder.js';
+import { buildOnnxModel, type Dim, type Initializer, type NodeSpec } from '../../src/compute/onnxBuilder.js';
 
 export function tempDir(prefix = 'fcprobe-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

@@ -1,10 +1,10 @@
 /**
- * Worker for test/api/workerTask.test.ts. workerData picks the behaviour; after its end message the worker
+ * Worker for test/io/workerTask.test.ts. workerData picks the behaviour; after its end message the worker
  * keeps running for a while (as a worker releasing onnxruntime sessions does) and marks the shared flag last.
  * Loaded on the main thread (the test runner runs every file under test/), it does nothing.
  */
 import { isMainThread, workerData } from 'node:worker_threads';
-import { serveWorkerTask } from '../../src/api/workerTask.js';
+import { serveWorkerTask } from '../../src/io/workerTask.js';
 
 export interface TaskWorkerData {
   mode: 'done' | 'throw' | 'silent';

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { extractFeatures } from '../../src/api/extract.js';
-import { scanImageFolder } from '../../src/io/datasetListing.js';
+import { extractFeatures } from '../../src/extract/extract.js';
+import { scanImageFolder } from '../../src/dataset/listing.js';
 import { readFloat32Matrix, readLabels } from '../../src/io/npy.js';
 import { tempDir } from '../helpers/fixtures.js';
 

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { hashValue, hashWithRows, stableStringify } from '../../src/io/hash.js';
-import { listingHash } from '../../src/api/extract.js';
-import type { DatasetListing } from '../../src/io/datasetListing.js';
+import { listingHash } from '../../src/extract/extract.js';
+import type { DatasetListing } from '../../src/dataset/listing.js';
 
 describe('stableStringify / hashValue', () => {
   it('sorts keys, drops undefined, keeps null, and hashes the text with sha256', () => {

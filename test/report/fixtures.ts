@@ -2,7 +2,7 @@
  * Hand-made results shaped like a real run (ImageNet ID, five OOD sets). The numbers are ILLUSTRATIVE, not
  * measurements: tests check the report's arithmetic on them and scripts/render-html.sh renders them.
  */
-import type { AsymmetryDistribution } from '../../src/core/activationAsymmetry.js';
+import type { AsymmetryDistribution } from '../../src/experiment/activationAsymmetry.js';
 import type { RunResults, SetRole } from '../../src/report/types.js';
 
 function dist(mean: number, spread: number): AsymmetryDistribution {

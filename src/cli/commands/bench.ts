@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { benchModel, spread, type Stats } from '../../api/bench.js';
+import { benchModel, spread, type Stats } from '../../bench/bench.js';
 import { positiveInt } from '../parse.js';
 import { action } from '../run-command.js';
 

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import { configureSharp } from '../../api/extract.js';
-import { runDemo, STUDENT_DEFAULTS, type DemoOutcome } from '../../api/demo.js';
-import type { Activation } from '../../core/activations.js';
+import { configureSharp } from '../../extract/extract.js';
+import { runDemo, STUDENT_DEFAULTS, type DemoOutcome } from '../../toy/demo.js';
+import type { Activation } from '../../math/activations.js';
 import { positiveInt, positiveNumber } from '../parse.js';
 import { createProgress, formatDuration, type ProgressReporter } from '../progress.js';
 import { action } from '../run-command.js';
@@ -94,10 +94,10 @@ Example:
           shouldStop: stop.shouldStop,
         });
         (bar as ProgressReporter | null)?.done();
-        const main = d.runs[0]!.outcome;
+        const main = d.runs[0]!;
         if (main.rendered.terminal) process.stdout.write(`\n${main.rendered.terminal}\n`);
         process.stdout.write(`\nAll students (top-1 %, and linear CKA to the teacher's features):\n${demoSummary(d)}\n\n`);
-        process.stdout.write(`Report files:\n${d.runs.flatMap((r) => r.outcome.rendered.written).map((p) => `  ${p}`).join('\n')}\n`);
+        process.stdout.write(`Report files:\n${d.runs.flatMap((r) => r.rendered.written).map((p) => `  ${p}`).join('\n')}\n`);
         process.stdout.write(`Demo finished in ${formatDuration((performance.now() - t0) / 1000)}.\n`);
       } finally {
         stop.dispose();

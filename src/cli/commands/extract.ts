@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
-import { extractFeatures, configureSharp } from '../../api/extract.js';
+import { extractFeatures, configureSharp } from '../../extract/extract.js';
 import type { PreprocessOverrides } from '../../image/preprocessSpec.js';
-import { readClassFile } from '../../io/datasetListing.js';
-import { LAYOUT_NAMES, listDataset, parseLayout } from '../../io/layouts.js';
+import { readClassFile } from '../../dataset/listing.js';
+import { LAYOUT_NAMES, listDataset, parseLayout } from '../../dataset/layouts.js';
 import { nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, shard, triple } from '../parse.js';
 import { action } from '../run-command.js';
 import { createProgress, formatDuration } from '../progress.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { mergeShards } from '../../api/merge.js';
+import { mergeShards } from '../../extract/merge.js';
 import { action } from '../run-command.js';
 
 export function registerMergeCommand(program: Command): void {

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { runProbe, type ProbeOptions, type ProbeResult, type SolverName } from '../../api/probe.js';
+import { runProbe, type ProbeOptions, type ProbeResult, type SolverName } from '../../probe/probe.js';
 import { finiteNumber, nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
 import { action } from '../run-command.js';
 

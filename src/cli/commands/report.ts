@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseReportFormats, renderReportFromWorkDir } from '../../api/report.js';
+import { parseReportFormats, renderReportFromWorkDir } from '../../report/write.js';
 import { action } from '../run-command.js';
 
 export function registerReportCommand(program: Command): void {

@@ -1,10 +1,10 @@
 import { Command, Option } from 'commander';
-import { parseReportFormats } from '../../api/report.js';
-import { runExperiment } from '../../api/run.js';
-import { parseRunConfig, readRunConfig, type RunConfig } from '../../api/runConfig.js';
-import { configureSharp } from '../../api/extract.js';
+import { parseReportFormats, writeReport } from '../../report/write.js';
+import { runExperiment } from '../../experiment/run.js';
+import { parseRunConfig, readRunConfig, type RunConfig } from '../../experiment/config.js';
+import { configureSharp } from '../../extract/extract.js';
 import { FcprobeError } from '../../errors.js';
-import { suiteConfig } from '../../api/suiteConfig.js';
+import { suiteConfig } from '../../experiment/suiteConfig.js';
 import { positiveInt, positiveNumber, finiteNumber } from '../parse.js';
 import { createProgress, formatDuration, type ProgressReporter } from '../progress.js';
 import { action } from '../run-command.js';
@@ -119,7 +119,6 @@ the providers, the work directory and optional effective-robustness baselines; s
       try {
         const out = await runExperiment({
           config,
-          formats: formats.includes('terminal') ? formats : [...formats],
           onStage: (m) => { bar?.done(); bar = null; say(m); },
           onNotice: say,
           onExtractProgress: (label, p) => {
@@ -129,8 +128,9 @@ the providers, the work directory and optional effective-robustness baselines; s
           shouldStop: stop.shouldStop,
         });
         (bar as ProgressReporter | null)?.done();
-        if (out.rendered.terminal) process.stdout.write(`\n${out.rendered.terminal}\n`);
-        if (out.rendered.written.length) process.stdout.write(`Report files:\n${out.rendered.written.map((p) => `  ${p}`).join('\n')}\n`);
+        const rendered = writeReport(out.results, formats, out.workDir);
+        if (rendered.terminal) process.stdout.write(`\n${rendered.terminal}\n`);
+        if (rendered.written.length) process.stdout.write(`Report files:\n${rendered.written.map((p) => `  ${p}`).join('\n')}\n`);
       } finally {
         stop.dispose();
       }

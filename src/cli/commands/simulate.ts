@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
-import { runSimulation, SIMULATE_DEFAULTS, writeSimulationOutputs, type SimulateOptions, type SimulateProgressEvent } from '../../api/simulate.js';
-import { ACTIVATIONS, type Activation } from '../../core/activations.js';
-import { LOSSES, type LossKind } from '../../core/losses.js';
-import { OPTIMIZERS, type OptimizerKind } from '../../core/optimizers.js';
-import { CORE_MODES, type CoreMode } from '../../core/structuredData.js';
+import { runSimulation, SIMULATE_DEFAULTS, writeSimulationOutputs, type SimulateOptions, type SimulateProgressEvent } from '../../toy/simulate.js';
+import { ACTIVATIONS, type Activation } from '../../math/activations.js';
+import { LOSSES, type LossKind } from '../../math/losses.js';
+import { OPTIMIZERS, type OptimizerKind } from '../../math/optimizers.js';
+import { CORE_MODES, type CoreMode } from '../../toy/structuredData.js';
 import { finiteNumber, nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
 import { createProgress, formatDuration } from '../progress.js';
 import { action } from '../run-command.js';

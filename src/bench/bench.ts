@@ -1,0 +1,339 @@
+/**
+ * Throughput measurements shared by `fcprobe bench` (a user's model and folder) and `npm run bench`
+ * (generated models and images): model-only ceiling, decode-only rate, end-to-end `fcprobe extract` with its
+ * peak memory. Every figure is repeated after a warm-up and summarized as min/median/max.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ort from 'onnxruntime-node';
+import pLimit from 'p-limit';
+import sharp from 'sharp';
+import { FcprobeError } from '../errors.js';
+import { resolvePreprocess } from '../image/preprocessSpec.js';
+import { parseProviders } from '../extract/providers.js';
+import { scanImageFolder } from '../dataset/listing.js';
+import { configureSharp } from '../extract/extract.js';
+import type { FeatureManifest } from '../features/manifest.js';
+import type { PreprocessSpec } from '../image/preprocessSpec.js';
+import type { ProviderName } from '../extract/protocol.js';
+import { DecodePool, sharedBatchBuffer } from '../extract/decodePool.js';
+import { decodeWorkers, defaultDecodeConcurrency, sessionOptions } from '../extract/sessionOptions.js';
+
+export interface Stats {
+  min: number;
+  median: number;
+  max: number;
+  runs: number[];
+}
+
+export function summarize(runs: number[]): Stats {
+  if (runs.length === 0) throw new RangeError('summarize: no runs');
+  const s = [...runs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { min: s[0]!, median, max: s[s.length - 1]!, runs };
+}
+
+/** (max - min) / median: the spread we quote as noise. */
+export function spread(s: Stats): number {
+  return s.median > 0 ? (s.max - s.min) / s.median : 0;
+}
+
+export interface CeilingOptions {
+  modelPath: string;
+  provider: ProviderName;
+  /** Intra-op threads; null: onnxruntime's default, as `extract` uses. */
+  threads: number | null;
+  batchSizes: number[];
+  repeats: number;
+  /** Input side; default: the model's static size, else 224. */
+  size?: number;
+  /** Each timed repeat runs at least this many images (small batches are run several times). */
+  minImages?: number;
+}
+
+export interface CeilingRow {
+  batch: number;
+  imagesPerSecond: Stats;
+}
+
+/** Model-only throughput: session.run on a pre-made input tensor, as the extraction worker calls it. */
+export async function measureCeiling(o: CeilingOptions): Promise<{ inputName: string; size: number; rows: CeilingRow[] }> {
+  const session = await ort.InferenceSession.create(o.modelPath, sessionOptions(o.provider, o.threads));
+  try {
+    const meta = session.inputMetadata[0];
+    if (!meta || !meta.isTensor) throw new FcprobeError('BAD_MODEL', `${o.modelPath} has no tensor input.`);
+    const h = meta.shape[2];
+    const size = o.size ?? (typeof h === 'number' ? h : 224);
+    const half = meta.type === 'float16';
+    const rows: CeilingRow[] = [];
+    for (const batch of o.batchSizes) {
+      const n = batch * 3 * size * size;
+      // Values in the range normalized pixels take; zeros would flatter nothing but are untypical.
+      const data = half ? new Uint16Array(n).fill(0x3800) : new Float32Array(n).map((_, i) => ((i * 2654435761) % 1000) / 500 - 1);
+      const input = new ort.Tensor(half ? 'float16' : 'float32', data, [batch, 3, size, size]);
+      const feeds = { [meta.name]: input };
+      const calls = Math.max(1, Math.ceil((o.minImages ?? 1) / batch));
+      await session.run(feeds);
+      const runs: number[] = [];
+      for (let r = 0; r < o.repeats; r++) {
+        const t = performance.now();
+        for (let c = 0; c < calls; c++) await session.run(feeds);
+        runs.push((calls * batch) / ((performance.now() - t) / 1000));
+      }
+      rows.push({ batch, imagesPerSecond: summarize(runs) });
+    }
+    return { inputName: meta.name, size, rows };
+  } finally {
+    await session.release();
+  }
+}
+
+export interface DecodeOptions {
+  /** Absolute image paths; the decode loop cycles through them. */
+  files: string[];
+  spec: PreprocessSpec;
+  /** Images decoded at once; default: what `extract` uses. */
+  concurrency?: number;
+  repeats: number;
+  /** Images per timed repeat (default: all files). */
+  images?: number;
+  batchSize?: number;
+}
+
+/** Decode + resize + crop + normalize into a batch buffer, on extract's decode workers and concurrency, no model. */
+export async function measureDecode(o: DecodeOptions): Promise<{ concurrency: number; workers: number; imagesPerSecond: Stats }> {
+  const concurrency = o.concurrency ?? defaultDecodeConcurrency();
+  const workers = decodeWorkers(concurrency);
+  const pool = new DecodePool(workers);
+  const limit = pLimit(concurrency);
+  const total = o.images ?? o.files.length;
+  const batch = o.batchSize ?? 32;
+  const per = 3 * o.spec.crop * o.spec.crop;
+  const out = sharedBatchBuffer(batch * per);
+  const pass = async (count: number): Promise<void> => {
+    await Promise.all(Array.from({ length: count }, (_, i) => limit(() => pool.decodeInto(o.files[i % o.files.length]!, o.spec, out, (i % batch) * per))));
+  };
+  try {
+    await pass(Math.min(total, 2 * concurrency + batch));
+    const runs: number[] = [];
+    for (let r = 0; r < o.repeats; r++) {
+      const t = performance.now();
+      await pass(total);
+      runs.push(total / ((performance.now() - t) / 1000));
+    }
+    return { concurrency, workers, imagesPerSecond: summarize(runs) };
+  } finally {
+    await pool.close();
+  }
+}
+
+export interface EndToEndRun {
+  /** Images over the extraction loop's time (manifest timing: first decode to last commit). */
+  imagesPerSecond: number;
+  /** Images over the whole command's wall time (process start, model load, listing included). */
+  wallImagesPerSecond: number;
+  wallSeconds: number;
+  /** Peak resident memory of the extract process (all threads), MiB. */
+  peakRssMiB: number;
+  command: string;
+}
+
+export interface EndToEndOptions {
+  modelPath: string;
+  dataDir: string;
+  /** Scratch output folder (replaced). */
+  outDir: string;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+// Written by the child on exit, so no polling can miss the peak; it covers every thread. Linux's VmHWM, not
+// getrusage's maxRSS: Linux carries maxRSS over fork and exec, so a child of a large parent (the benchmark
+// after loading ViT-B/16: ~700 MiB) reported the parent's size instead of its own.
+const RSS_HOOK = 'data:text/javascript,' + encodeURIComponent(
+  'import{readFileSync,writeFileSync}from"node:fs";const f=process.env.FCPROBE_BENCH_RSS_FILE;' +
+  'if(f)process.on("exit",()=>{let kb=process.resourceUsage().maxRSS;' +
+  'try{const m=/VmHWM:\\s*(\\d+) kB/.exec(readFileSync("/proc/self/status","utf8"));if(m)kb=Number(m[1]);}catch{}' +
+  'writeFileSync(f,String(kb));});');
+
+/** One `fcprobe extract` run in a child process. */
+export async function runExtractCommand(o: EndToEndOptions): Promise<EndToEndRun> {
+  rmSync(o.outDir, { recursive: true, force: true });
+  mkdirSync(o.outDir, { recursive: true });
+  const rssFile = join(o.outDir, '..', `.rss-${process.pid}`);
+  const args = ['extract', '--model', o.modelPath, '--data', o.dataDir, '--out', o.outDir, '--quiet', '--force', ...(o.args ?? [])];
+  const t = performance.now();
+  const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((res, rej) => {
+    const child = spawn(process.execPath, ['--import', RSS_HOOK, CLI, ...args], {
+      env: { ...process.env, ...o.env, FCPROBE_BENCH_RSS_FILE: rssFile }, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('error', rej);
+    child.on('close', (c) => res({ code: c, stderr: err }));
+  });
+  const wallSeconds = (performance.now() - t) / 1000;
+  if (code !== 0) throw new FcprobeError('IO', `The benchmark's fcprobe extract run exited with ${code}: ${stderr.trim().split('\n').slice(-2).join(' ')}`);
+  const manifest = JSON.parse(readFileSync(join(o.outDir, 'manifest.json'), 'utf8')) as FeatureManifest;
+  const maxRssKiB = Number(readFileSync(rssFile, 'utf8'));
+  rmSync(rssFile, { force: true });
+  const items = manifest.rows + manifest.skipped.length;
+  return {
+    imagesPerSecond: manifest.timing.imagesPerSecond,
+    wallImagesPerSecond: items / wallSeconds,
+    wallSeconds,
+    peakRssMiB: maxRssKiB / 1024,
+    command: `fcprobe ${args.join(' ')}`,
+  };
+}
+
+export interface EndToEndResult {
+  imagesPerSecond: Stats;
+  wallImagesPerSecond: Stats;
+  peakRssMiB: Stats;
+  command: string;
+}
+
+/** A warm-up run (page cache, model file) then `repeats` timed runs. */
+export async function measureEndToEnd(o: EndToEndOptions & { repeats: number; warmup?: boolean }): Promise<EndToEndResult> {
+  if (o.warmup ?? true) await runExtractCommand(o);
+  const runs: EndToEndRun[] = [];
+  for (let r = 0; r < o.repeats; r++) runs.push(await runExtractCommand(o));
+  rmSync(o.outDir, { recursive: true, force: true });
+  return {
+    imagesPerSecond: summarize(runs.map((r) => r.imagesPerSecond)),
+    wallImagesPerSecond: summarize(runs.map((r) => r.wallImagesPerSecond)),
+    peakRssMiB: summarize(runs.map((r) => r.peakRssMiB)),
+    command: runs[0]!.command,
+  };
+}
+
+export interface BenchImageOptions {
+  width?: number;
+  height?: number;
+  quality?: number;
+  classes?: number;
+  /** Distinct images, made once in `sourceDir`; `dir` gets hard links to them (decoding cost is per file). */
+  unique?: number;
+  sourceDir?: string;
+}
+
+/** Photo-like content: smooth colour fields plus sensor-like noise (pure noise decodes slower than photos). */
+async function writeBenchJpeg(path: string, seed: number, w: number, h: number, quality: number): Promise<void> {
+  const px = Buffer.alloc(w * h * 3);
+  let s = (seed + 1) * 2654435761 >>> 0;
+  const rnd = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
+  const f = [rnd() * 6 + 1, rnd() * 6 + 1, rnd() * 6.28, rnd() * 6.28];
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const u = x / w, v = y / h;
+      const base = 128 + 90 * Math.sin(f[0]! * u * 3 + f[2]!) * Math.cos(f[1]! * v * 3 + f[3]!);
+      for (let c = 0; c < 3; c++) px[(y * w + x) * 3 + c] = Math.max(0, Math.min(255, base + (c - 1) * 40 * u + (rnd() - 0.5) * 40));
+    }
+  }
+  await sharp(px, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality }).toFile(path);
+}
+
+/**
+ * <dir>/c<k>/img_<i>.jpg, `count` files cycling over `unique` distinct JPEGs (default 500x375, quality 90: an
+ * ImageNet photo's size). Files already there are kept, so repeated benchmark runs reuse them.
+ */
+export async function makeBenchImages(dir: string, count: number, o: BenchImageOptions = {}): Promise<string> {
+  const w = o.width ?? 500, h = o.height ?? 375, quality = o.quality ?? 90, classes = o.classes ?? 10;
+  const unique = Math.min(count, o.unique ?? 500);
+  const src = o.sourceDir ?? join(dir, '..', `${dir.split(/[\\/]/).pop()}-src`);
+  const srcPath = (i: number): string => join(src, `u_${w}x${h}_q${quality}_${i}.jpg`);
+  mkdirSync(src, { recursive: true });
+  const limit = pLimit(Math.max(2, cpus().length));
+  await Promise.all(Array.from({ length: unique }, (_, i) => i).filter((i) => !existsSync(srcPath(i)))
+    .map((i) => limit(() => writeBenchJpeg(srcPath(i), i, w, h, quality))));
+  for (let c = 0; c < Math.min(classes, count); c++) mkdirSync(join(dir, `c${c}`), { recursive: true });
+  for (let i = 0; i < count; i++) {
+    const p = join(dir, `c${i % classes}`, `img_${String(i).padStart(6, '0')}.jpg`);
+    if (!existsSync(p)) linkSync(srcPath(i % unique), p);
+  }
+  return resolve(dir);
+}
+
+export interface BenchModelOptions {
+  modelPath: string;
+  dataDir: string;
+  batchSizes?: number[];
+  /** Comma-separated providers as for `extract --ep`; default: the best installed one. */
+  providers?: string;
+  threads?: number;
+  preset?: string;
+  /** Images used for the decode and end-to-end runs (the first ones of the listing). */
+  images?: number;
+  repeats?: number;
+  onStep?: (message: string) => void;
+}
+
+export interface BenchModelResult {
+  provider: ProviderName;
+  size: number;
+  ceiling: CeilingRow[];
+  decode: { concurrency: number; images: number; imagesPerSecond: Stats };
+  endToEnd: EndToEndResult & { images: number; batch: number; ratio: number };
+}
+
+/** `fcprobe bench`: ceiling / decode / end-to-end for a user's model on (a slice of) their folder. */
+export async function benchModel(o: BenchModelOptions): Promise<BenchModelResult> {
+  const step = o.onStep ?? (() => {});
+  const repeats = o.repeats ?? 3;
+  const batchSizes = o.batchSizes ?? [1, 8, 32];
+  const e2eBatch = batchSizes.includes(32) ? 32 : batchSizes[batchSizes.length - 1]!;
+  if (!existsSync(o.modelPath)) throw new FcprobeError('NOT_FOUND', `Model file ${o.modelPath} does not exist.`);
+  const { list } = parseProviders(o.providers);
+  const listing = scanImageFolder(o.dataDir);
+  if (listing.items.length === 0) throw new FcprobeError('BAD_DATA', `No images found in ${listing.root}.`);
+  const n = Math.min(listing.items.length, o.images ?? 256);
+  const items = listing.items.slice(0, n);
+
+  // First provider that loads, as extract picks it.
+  let provider: ProviderName | null = null;
+  let ceiling: Awaited<ReturnType<typeof measureCeiling>> | null = null;
+  const failures: string[] = [];
+  for (const p of list) {
+    try {
+      step(`ceiling: ${p}, batch ${batchSizes.join(', ')}`);
+      ceiling = await measureCeiling({ modelPath: o.modelPath, provider: p, threads: o.threads ?? null, batchSizes, repeats, minImages: 8 });
+      provider = p;
+      break;
+    } catch (e) {
+      failures.push(`${p}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  if (!provider || !ceiling) throw new FcprobeError('BAD_MODEL', `Cannot run ${o.modelPath}: ${failures.join('; ')}`);
+
+  configureSharp(1);
+  const spec = resolvePreprocess({ preset: o.preset, borderCrop: listing.borderCrop || undefined }, ceiling.size);
+  step(`decode: ${n} images`);
+  const d = await measureDecode({ files: items.map((i) => join(listing.root, i.file)), spec, repeats, batchSize: e2eBatch });
+
+  // The slice as its own folder of symlinks, so `fcprobe extract` sees exactly these images.
+  const slice = mkdtempSync(join(tmpdir(), 'fcprobe-bench-'));
+  try {
+    for (const it of items) {
+      const dst = join(slice, 'data', it.file);
+      mkdirSync(dirname(dst), { recursive: true });
+      symlinkSync(join(listing.root, it.file), dst);
+    }
+    step(`end to end: fcprobe extract on ${n} images, batch ${e2eBatch}`);
+    const args = ['--batch', String(e2eBatch), '--ep', provider, ...(o.threads ? ['--threads', String(o.threads)] : []), ...(o.preset ? ['--preset', o.preset] : [])];
+    const e = await measureEndToEnd({ modelPath: resolve(o.modelPath), dataDir: join(slice, 'data'), outDir: join(slice, 'out'), args, repeats });
+    const c = ceiling.rows.find((r) => r.batch === e2eBatch)!.imagesPerSecond.median;
+    return {
+      provider, size: ceiling.size, ceiling: ceiling.rows,
+      decode: { concurrency: d.concurrency, images: n, imagesPerSecond: d.imagesPerSecond },
+      endToEnd: { ...e, images: n, batch: e2eBatch, ratio: e.imagesPerSecond.median / Math.min(c, d.imagesPerSecond.median) },
+    };
+  } finally {
+    rmSync(slice, { recursive: true, force: true });
+  }
+}

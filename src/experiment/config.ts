@@ -1,0 +1,299 @@
+/**
+ * The experiment config of `fcprobe run` (schema: schema/experiment.schema.json). Parsed once at the edge
+ * into a complete, frozen RunConfig; every error names the field, what was expected and what arrived.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { FcprobeError } from '../errors.js';
+import type { ErBaselineInput } from './types.js';
+
+export interface ModelConfig {
+  /** Display name (default: "teacher" / "student"). */
+  name: string;
+  path: string;
+  preset?: string;
+  output?: string;
+  pool?: 'cls' | 'mean';
+  resize?: number;
+  crop?: number;
+  interpolation?: 'bilinear' | 'bicubic';
+  mean?: [number, number, number];
+  std?: [number, number, number];
+}
+
+export interface SetConfig {
+  /** Display name, unique over all sets ("ImageNet-R"). */
+  name: string;
+  path: string;
+  /** Dataset layout (folder, imagenet, imagenet-v2, objectnet, ...); default: detected. */
+  layout?: string;
+  /** Class-name file (one per line, index order) for a plain folder. */
+  classes?: string;
+  borderCrop?: number;
+  /** Use at most this many images per class (stratified, seeded), e.g. for ImageNet train. */
+  perClass?: number;
+}
+
+export interface ProbeConfig {
+  /** Inverse L2 strength as scikit-learn's C; ignored with sweep. */
+  C?: number;
+  sweep?: boolean;
+  solver?: 'lbfgs' | 'ml' | 'sgd';
+  /** 'paper': the paper's AdamW probe recipe (sgd solver, raw features). */
+  recipe?: 'paper';
+  weightDecay?: number;
+  maxIter?: number;
+  seed?: number;
+}
+
+export interface RunConfig {
+  title?: string;
+  workDir: string;
+  teacher: ModelConfig;
+  student: ModelConfig;
+  train: SetConfig;
+  test: SetConfig[];
+  ood: SetConfig[];
+  probe: ProbeConfig;
+  providers?: string;
+  threads?: number;
+  batchSize?: number;
+  baselines: ErBaselineInput[] | null;
+}
+
+type Obj = Record<string, unknown>;
+
+function fail(field: string, expected: string, got: unknown): never {
+  const shown = got === undefined ? 'nothing' : JSON.stringify(got);
+  throw new FcprobeError('BAD_CONFIG', `Config field "${field}": expected ${expected}, got ${shown && shown.length > 80 ? `${shown.slice(0, 77)}...` : shown}.`);
+}
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkKeys(o: Obj, field: string, allowed: readonly string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) {
+      throw new FcprobeError('BAD_CONFIG', `Config field "${field ? `${field}.` : ''}${k}" is not a known field.`, `Known fields here: ${allowed.join(', ')}.`);
+    }
+  }
+}
+
+function str(o: Obj, k: string, field: string, required: true): string;
+function str(o: Obj, k: string, field: string, required?: false): string | undefined;
+function str(o: Obj, k: string, field: string, required = false): string | undefined {
+  const v = o[k];
+  if (v === undefined && !required) return undefined;
+  if (typeof v !== 'string' || v.length === 0) fail(`${field}${k}`, 'a non-empty string', v);
+  return v;
+}
+
+function posInt(o: Obj, k: string, field: string): number | undefined {
+  const v = o[k];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(`${field}${k}`, 'a positive integer', v);
+  return v;
+}
+
+function posNum(o: Obj, k: string, field: string): number | undefined {
+  const v = o[k];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) fail(`${field}${k}`, 'a positive number', v);
+  return v;
+}
+
+function triple(o: Obj, k: string, field: string): [number, number, number] | undefined {
+  const v = o[k];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length !== 3 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) fail(`${field}${k}`, 'an array of three numbers', v);
+  return v as [number, number, number];
+}
+
+function oneOf<T extends string>(o: Obj, k: string, field: string, values: readonly T[]): T | undefined {
+  const v = o[k];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) fail(`${field}${k}`, `one of ${values.map((x) => `"${x}"`).join(', ')}`, v);
+  return v as T;
+}
+
+function pathOf(base: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(base, p);
+}
+
+const MODEL_KEYS = ['name', 'path', 'preset', 'output', 'pool', 'resize', 'crop', 'interpolation', 'mean', 'std'] as const;
+const SET_KEYS = ['name', 'path', 'layout', 'classes', 'borderCrop', 'perClass'] as const;
+const PROBE_KEYS = ['C', 'sweep', 'solver', 'recipe', 'weightDecay', 'maxIter', 'seed'] as const;
+/** The fields the validator accepts at each level (a test checks that schema/experiment.schema.json agrees). */
+export const CONFIG_FIELDS = {
+  top: [] as readonly string[], model: [] as readonly string[], set: [] as readonly string[], probe: [] as readonly string[],
+};
+const TOP_KEYS = ['$schema', 'title', 'workDir', 'teacher', 'student', 'train', 'test', 'ood', 'probe', 'providers', 'threads', 'batchSize', 'baselines'] as const;
+
+CONFIG_FIELDS.top = TOP_KEYS;
+CONFIG_FIELDS.model = MODEL_KEYS;
+CONFIG_FIELDS.set = SET_KEYS;
+CONFIG_FIELDS.probe = PROBE_KEYS;
+
+function parseModel(v: unknown, field: string, defaultName: string, base: string): ModelConfig {
+  if (typeof v === 'string') return { name: defaultName, path: pathOf(base, v) };
+  if (!isObj(v)) fail(field, 'an object with at least "path", or a path string', v);
+  const f = `${field}.`;
+  checkKeys(v, field, MODEL_KEYS);
+  // Absent fields stay undefined (JSON.stringify leaves them out of the echoed config).
+  return {
+    name: str(v, 'name', f) ?? defaultName,
+    path: pathOf(base, str(v, 'path', f, true)),
+    preset: oneOf(v, 'preset', f, ['torchvision', 'clip', 'inception']),
+    output: str(v, 'output', f),
+    pool: oneOf(v, 'pool', f, ['cls', 'mean']),
+    resize: posInt(v, 'resize', f),
+    crop: posInt(v, 'crop', f),
+    interpolation: oneOf(v, 'interpolation', f, ['bilinear', 'bicubic']),
+    mean: triple(v, 'mean', f),
+    std: triple(v, 'std', f),
+  };
+}
+
+function parseSet(v: unknown, field: string, base: string): SetConfig {
+  if (typeof v === 'string') return { name: basename(resolve(base, v)), path: pathOf(base, v) };
+  if (!isObj(v)) fail(field, 'an object with "path" (and "name"), or a path string', v);
+  const f = `${field}.`;
+  checkKeys(v, field, SET_KEYS);
+  const path = pathOf(base, str(v, 'path', f, true));
+  const s: SetConfig = { name: str(v, 'name', f) ?? basename(path), path };
+  const layout = str(v, 'layout', f);
+  if (layout) s.layout = layout;
+  const classes = str(v, 'classes', f);
+  if (classes) s.classes = pathOf(base, classes);
+  if (v['borderCrop'] !== undefined) {
+    const b = v['borderCrop'];
+    if (typeof b !== 'number' || !Number.isInteger(b) || b < 0) fail(`${f}borderCrop`, 'a non-negative integer', b);
+    s.borderCrop = b;
+  }
+  const perClass = posInt(v, 'perClass', f);
+  if (perClass) s.perClass = perClass;
+  return s;
+}
+
+function parseSets(v: unknown, field: string, base: string): SetConfig[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) fail(field, 'an array of sets', v);
+  return v.map((s, i) => parseSet(s, `${field}[${i}]`, base));
+}
+
+function parseProbe(v: unknown): ProbeConfig {
+  if (v === undefined) return {};
+  if (!isObj(v)) fail('probe', 'an object', v);
+  checkKeys(v, 'probe', PROBE_KEYS);
+  const p: ProbeConfig = {};
+  const C = posNum(v, 'C', 'probe.');
+  if (C !== undefined) p.C = C;
+  if (v['sweep'] !== undefined) {
+    if (typeof v['sweep'] !== 'boolean') fail('probe.sweep', 'true or false', v['sweep']);
+    p.sweep = v['sweep'];
+  }
+  const solver = oneOf(v, 'solver', 'probe.', ['lbfgs', 'ml', 'sgd']);
+  if (solver) p.solver = solver;
+  const recipe = oneOf(v, 'recipe', 'probe.', ['paper']);
+  if (recipe) p.recipe = recipe;
+  if (v['weightDecay'] !== undefined) {
+    const wd = v['weightDecay'];
+    if (typeof wd !== 'number' || !(wd >= 0)) fail('probe.weightDecay', 'a non-negative number', wd);
+    p.weightDecay = wd;
+  }
+  const maxIter = posInt(v, 'maxIter', 'probe.');
+  if (maxIter) p.maxIter = maxIter;
+  if (v['seed'] !== undefined) {
+    const s = v['seed'];
+    if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) fail('probe.seed', 'a non-negative integer', s);
+    p.seed = s;
+  }
+  return p;
+}
+
+function parseBaselines(v: unknown): ErBaselineInput[] | null {
+  if (v === undefined || v === null) return null;
+  // Shorthand: a bare list of points compares against the OOD average.
+  const list = Array.isArray(v) && v.every((x) => isObj(x) && 'id' in x) ? [{ against: 'ood-average', points: v }] : v;
+  if (!Array.isArray(list)) fail('baselines', 'an array of {against, label?, points: [{name?, id, ood}]}', v);
+  return list.map((b, i) => {
+    const f = `baselines[${i}]`;
+    if (!isObj(b)) fail(f, 'an object', b);
+    checkKeys(b, f, ['against', 'label', 'points']);
+    const against = str(b, 'against', `${f}.`) ?? 'ood-average';
+    const label = str(b, 'label', `${f}.`);
+    const pts = b['points'];
+    if (!Array.isArray(pts) || pts.length < 2) fail(`${f}.points`, 'an array of at least two {id, ood} accuracy pairs', pts);
+    const points = pts.map((p, j) => {
+      const pf = `${f}.points[${j}]`;
+      if (!isObj(p)) fail(pf, 'an object {name?, id, ood}', p);
+      checkKeys(p, pf, ['name', 'id', 'ood']);
+      for (const k of ['id', 'ood'] as const) {
+        const x = p[k];
+        if (typeof x !== 'number' || !(x > 0 && x < 1)) fail(`${pf}.${k}`, 'an accuracy as a fraction strictly between 0 and 1', x);
+      }
+      const name = str(p, 'name', `${pf}.`);
+      return { ...(name ? { name } : {}), id: p['id'] as number, ood: p['ood'] as number };
+    });
+    return { against, ...(label ? { label } : {}), points };
+  });
+}
+
+/** Parses and validates a config object; relative paths are resolved against `baseDir`. */
+export function parseRunConfig(raw: unknown, baseDir: string): RunConfig {
+  if (!isObj(raw)) fail('(top level)', 'a JSON object', raw);
+  checkKeys(raw, '', TOP_KEYS);
+  const workDir = str(raw, 'workDir', '', true);
+  const cfg: RunConfig = {
+    workDir: pathOf(baseDir, workDir),
+    teacher: parseModel(raw['teacher'], 'teacher', 'teacher', baseDir),
+    student: parseModel(raw['student'], 'student', 'student', baseDir),
+    train: raw['train'] === undefined ? fail('train', 'the ID training set ({name, path} or a path)', undefined) : parseSet(raw['train'], 'train', baseDir),
+    test: parseSets(raw['test'], 'test', baseDir),
+    ood: parseSets(raw['ood'], 'ood', baseDir),
+    probe: parseProbe(raw['probe']),
+    baselines: parseBaselines(raw['baselines']),
+  };
+  const title = str(raw, 'title', '');
+  if (title) cfg.title = title;
+  const providers = str(raw, 'providers', '');
+  if (providers) cfg.providers = providers;
+  const threads = posInt(raw, 'threads', '');
+  if (threads) cfg.threads = threads;
+  const batchSize = posInt(raw, 'batchSize', '');
+  if (batchSize) cfg.batchSize = batchSize;
+  if (cfg.teacher.name === cfg.student.name) fail('student.name', `a name different from the teacher's ("${cfg.teacher.name}")`, cfg.student.name);
+  const names = new Map<string, string>();
+  const all: [string, SetConfig][] = [['train', cfg.train], ...cfg.test.map((s, i) => [`test[${i}]`, s] as [string, SetConfig]), ...cfg.ood.map((s, i) => [`ood[${i}]`, s] as [string, SetConfig])];
+  for (const [field, s] of all) {
+    const prev = names.get(s.name);
+    if (prev) fail(`${field}.name`, `a set name not used already (by ${prev}); set "name" explicitly`, s.name);
+    names.set(s.name, field);
+  }
+  if (cfg.test.length === 0 && cfg.ood.length === 0) fail('test / ood', 'at least one evaluation set', []);
+  return Object.freeze(cfg);
+}
+
+export function readRunConfig(path: string): RunConfig {
+  if (!existsSync(path) || !statSync(path).isFile()) throw new FcprobeError('NOT_FOUND', `Config file ${path} does not exist.`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new FcprobeError('BAD_CONFIG', `Config file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseRunConfig(raw, dirname(resolve(path)));
+}
+
+/** Fails early (before any extraction) when a file or folder the config names is missing. */
+export function checkConfigPaths(cfg: RunConfig): void {
+  for (const [field, m] of [['teacher.path', cfg.teacher], ['student.path', cfg.student]] as const) {
+    if (!existsSync(m.path) || !statSync(m.path).isFile()) throw new FcprobeError('NOT_FOUND', `Config field "${field}": model file ${m.path} does not exist.`);
+  }
+  const sets: [string, SetConfig][] = [['train', cfg.train], ...cfg.test.map((s, i) => [`test[${i}]`, s] as [string, SetConfig]), ...cfg.ood.map((s, i) => [`ood[${i}]`, s] as [string, SetConfig])];
+  for (const [field, s] of sets) {
+    if (!existsSync(s.path) || !statSync(s.path).isDirectory()) throw new FcprobeError('NOT_FOUND', `Config field "${field}.path": folder ${s.path} does not exist.`);
+    if (s.classes && !existsSync(s.classes)) throw new FcprobeError('NOT_FOUND', `Config field "${field}.classes": file ${s.classes} does not exist.`);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * `run --suite imagenet-ood --data-root <dir>`: turns the sets found under a data root into a run config with
+ * the paper's protocol (probe on ImageNet train, or a stratified subset of it; ImageNet val as ID; every
+ * OOD set found, each with its layout's scoring).
+ */
+import { FcprobeError } from '../errors.js';
+import { findSuite, IMAGENET_OOD_SUITE, type SuiteLocation } from '../dataset/suite.js';
+import { parseRunConfig, type RunConfig } from './config.js';
+
+export const SUITES: Record<string, typeof IMAGENET_OOD_SUITE> = { 'imagenet-ood': IMAGENET_OOD_SUITE };
+
+export interface SuiteConfigInput {
+  suite: string;
+  dataRoot: string;
+  workDir: string;
+  teacher: string;
+  student: string;
+  trainPerClass?: number;
+  /** Model/probe/provider fields as in a config file (teacher/student may be objects with presets). */
+  raw: Record<string, unknown>;
+  onNotice?: (message: string) => void;
+}
+
+export function suiteConfig(i: SuiteConfigInput): RunConfig {
+  const suite = SUITES[i.suite];
+  if (!suite) throw new FcprobeError('BAD_OPTION', `Expected --suite to be one of ${Object.keys(SUITES).join(', ')}, got ${JSON.stringify(i.suite)}.`);
+  const loc: SuiteLocation = findSuite(i.dataRoot, suite);
+  const say = i.onNotice ?? ((m: string) => process.stderr.write(`${m}\n`));
+  say(`Suite ${i.suite} under ${loc.dataRoot}:`);
+  for (const s of loc.sets) say(`  ${s.found ? 'found  ' : 'missing'} ${s.title.padEnd(16)} ${s.notes.join('; ')}`);
+  const train = loc.found.find((s) => s.role === 'train');
+  if (!train) {
+    throw new FcprobeError('NOT_FOUND', `The suite's training set (ImageNet train) was not found under ${loc.dataRoot}.`,
+      `Expected one of ${suite.find((s) => s.role === 'train')!.folders.join(', ')}.`);
+  }
+  const evalSets = loc.found.filter((s) => s.role !== 'train');
+  if (evalSets.length === 0) throw new FcprobeError('NOT_FOUND', `No evaluation set of the suite was found under ${loc.dataRoot}.`);
+  const set = (s: (typeof loc.found)[number], perClass?: number): Record<string, unknown> => ({
+    name: s.title, path: s.path, layout: s.layout, ...(perClass ? { perClass } : {}),
+  });
+  return parseRunConfig({
+    title: `${i.suite}: ${evalSets.map((s) => s.title).join(', ')}`,
+    workDir: i.workDir,
+    ...i.raw,
+    train: set(train, i.trainPerClass),
+    test: evalSets.filter((s) => s.role === 'id').map((s) => set(s)),
+    ood: evalSets.filter((s) => s.role === 'ood').map((s) => set(s)),
+  }, process.cwd());
+}

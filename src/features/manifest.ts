@@ -1,0 +1,112 @@
+/**
+ * The on-disk contract between `extract` and everything downstream (probe, run, report):
+ *   <dir>/features.npy  float32 [N, D]
+ *   <dir>/labels.npy    int64 [N], indices into manifest.classes
+ *   <dir>/manifest.json FeatureManifest below
+ * Row i of both arrays is the image manifest.files[i] (relative to manifest.dataRoot).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FcprobeError } from '../errors.js';
+import { NpyReader, readLabels } from '../io/npy.js';
+import type { PreprocessSpec } from '../image/preprocessSpec.js';
+
+export interface ModelInfo {
+  path: string;
+  sha256: string;
+  inputName: string;
+  inputShape: (number | string)[];
+  inputType: 'float32' | 'float16';
+  outputName: string;
+  outputShape: (number | string)[];
+  pool: 'none' | 'cls' | 'mean';
+  featureDim: number;
+}
+
+export interface SkippedFile {
+  file: string;
+  reason: string;
+}
+
+export interface FeatureManifest {
+  format: 'fcprobe-features';
+  formatVersion: 1;
+  fcprobeVersion: string;
+  /** Hash of everything that determines the bytes of features.npy (model, preprocessing, file list). */
+  key: string;
+  model: ModelInfo;
+  preprocess: PreprocessSpec;
+  executionProvider: string;
+  dataRoot: string;
+  classes: string[];
+  /**
+   * Label-space map for OOD sets scored by a probe trained on other classes: classMap[i] lists the training
+   * class names that this set's class i stands for (ObjectNet's "chair" -> three ImageNet wnids). null means
+   * each class maps to the training class of the same name (ImageNet-R/A: a 200-class subset).
+   */
+  classMap: string[][] | null;
+  /** Relative paths of the images, in row order. */
+  files: string[];
+  skipped: SkippedFile[];
+  /** Entries of the dataset folder that are not images of a scored class (other files, unmapped folders). */
+  ignored: SkippedFile[];
+  /** Hash of the full (unsharded) file list and labels, so shards of one listing can be recognized. */
+  listHash: string;
+  /** Set when this directory holds slice `index` (0-based) of `count`: items [start, end) of the full list. */
+  shard: { index: number; count: number; start: number; end: number; totalItems: number } | null;
+  rows: number;
+  featureDim: number;
+  timing: { seconds: number; imagesPerSecond: number };
+  createdAt: string;
+}
+
+export interface FeatureSet {
+  dir: string;
+  manifest: FeatureManifest;
+  rows: number;
+  dim: number;
+  /** Opens features.npy for streamed row access; caller closes it. */
+  open(): NpyReader;
+  labels(): Int32Array;
+}
+
+export const FEATURES_FILE = 'features.npy';
+export const LABELS_FILE = 'labels.npy';
+export const MANIFEST_FILE = 'manifest.json';
+
+/** Opens a finished feature directory, validating that its parts agree. */
+export function loadFeatureSet(dir: string): FeatureSet {
+  const mPath = join(dir, MANIFEST_FILE);
+  if (!existsSync(mPath)) {
+    throw new FcprobeError('NOT_FOUND', `${dir} is not a finished feature directory (no ${MANIFEST_FILE}).`,
+      'Create it with `fcprobe extract --model <m.onnx> --data <folder> --out ' + dir + '`.');
+  }
+  let manifest: FeatureManifest;
+  try {
+    manifest = JSON.parse(readFileSync(mPath, 'utf8')) as FeatureManifest;
+  } catch (e) {
+    throw new FcprobeError('BAD_FEATURES', `${mPath} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (manifest.format !== 'fcprobe-features') {
+    throw new FcprobeError('BAD_FEATURES', `${mPath} is not an fcprobe feature manifest.`);
+  }
+  const r = new NpyReader(join(dir, FEATURES_FILE));
+  const rows = r.rows;
+  const dim = r.rowLength;
+  r.close();
+  if (rows !== manifest.rows || dim !== manifest.featureDim) {
+    throw new FcprobeError('BAD_FEATURES', `${dir}: features.npy is [${rows}, ${dim}] but the manifest says [${manifest.rows}, ${manifest.featureDim}].`);
+  }
+  return {
+    dir,
+    manifest,
+    rows,
+    dim,
+    open: () => new NpyReader(join(dir, FEATURES_FILE)),
+    labels: () => {
+      const l = readLabels(join(dir, LABELS_FILE));
+      if (l.length !== rows) throw new FcprobeError('BAD_FEATURES', `${dir}: labels.npy has ${l.length} rows, features.npy ${rows}.`);
+      return l;
+    },
+  };
+}

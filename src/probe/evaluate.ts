@@ -1,0 +1,160 @@
+/**
+ * Scoring a saved or fitted probe on one feature directory, in that set's own label space (see
+ * probe/labelSpace.ts), streamed block by block so that an evaluation set never has to fit in memory.
+ */
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { createOrtGemm, type Gemm } from '../compute/gemm.js';
+import { FcprobeError } from '../errors.js';
+import { loadFeatureSet } from '../features/manifest.js';
+import { NpyRowWriter } from '../io/npy.js';
+import { buildLabelSpace, describeLabelSpace, poolLogits, type LabelSpaceKind } from './labelSpace.js';
+import { computeLogits, splitWeights } from './logreg.js';
+import { MetricsAccumulator } from './metrics.js';
+import { applyStandardization } from '../math/standardize.js';
+import { BadRowCollector, checkSameOrigin, featureOrigin, readCheckedLabels, type LoadedProbe } from './probeFiles.js';
+
+export interface ProbeProgress {
+  phase: 'load' | 'sweep' | 'fit' | 'evaluate';
+  message: string;
+  /** Fraction of the phase done, when known. */
+  fraction?: number;
+}
+
+export interface EvaluateOptions {
+  /** Leave out (and count) images of classes the probe never saw instead of failing. */
+  ignoreUnknown?: boolean;
+  /** Write per-image predictions and probabilities under this directory. */
+  predictionsDir?: string;
+  /** Name of the set in reports (default: the directory's base name). */
+  name?: string;
+  gemm?: Gemm;
+  threads?: number;
+  onProgress?: (p: ProbeProgress) => void;
+}
+
+export interface PerClassResult { class: string; accuracy: number | null; n: number }
+
+export interface EvalResult {
+  name: string;
+  dir: string;
+  n: number;
+  top1: number;
+  /** Top-min(5, classes). */
+  top5: number;
+  topK: number;
+  meanLoss: number;
+  meanPerClassAccuracy: number;
+  perClass: PerClassResult[];
+  labelSpace: {
+    kind: LabelSpaceKind;
+    description: string;
+    scoredClasses: number;
+    probeClasses: number;
+    dropped: { name: string; reason: 'unknown' | 'unmapped'; images: number }[];
+  };
+  /** Images of the set not scored (classes unknown to the probe, or unmapped). */
+  leftOut: number;
+  predictionFiles: string[];
+}
+
+/** Runs fn with the given GEMM, or with an onnxruntime one created (and released) for the call. */
+export async function withGemm<T>(given: Gemm | undefined, threads: number | undefined, fn: (g: Gemm) => Promise<T>): Promise<T> {
+  if (given) return fn(given);
+  const g = await createOrtGemm(threads ? { threads } : {});
+  try { return await fn(g); } finally { await g.dispose(); }
+}
+
+/** Scores a probe on one feature directory, in that set's label space (streamed, block by block). */
+export async function evaluateProbe(probe: LoadedProbe, dir: string, o: EvaluateOptions = {}): Promise<EvalResult> {
+  return withGemm(o.gemm, o.threads, (gemm) => evaluateWith(gemm, probe, dir, o));
+}
+
+async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: EvaluateOptions): Promise<EvalResult> {
+  const set = loadFeatureSet(dir);
+  const f = probe.file;
+  checkSameOrigin(f.train.origin, `the probe (trained on ${f.train.dir})`, featureOrigin(set.manifest), dir);
+  if (set.dim !== f.featureDim) throw new FcprobeError('MISMATCH', `${dir} has ${set.dim}-d features; the probe expects ${f.featureDim}.`);
+  const space = buildLabelSpace(f.classes, set.manifest.classes, set.manifest.classMap, { ignoreUnknown: o.ignoreUnknown ?? false });
+  const labels = readCheckedLabels(set);
+  const evalLabels = labels.map((l) => space.fromEval[l]!);
+  const droppedImages = new Map<number, number>();
+  for (const l of labels) if (space.fromEval[l]! < 0) droppedImages.set(l, (droppedImages.get(l) ?? 0) + 1);
+  const name = o.name ?? basename(resolve(dir));
+  const k = f.classes.length, d = f.featureDim, E = space.classes.length, n = set.rows;
+  const block = Math.max(256, Math.min(8192, Math.floor((1 << 22) / Math.max(d, k))));
+  const x = new Float32Array(Math.min(block, n) * d);
+  const logits = new Float32Array(Math.min(block, n) * k);
+  const scores = new Float32Array(Math.min(block, n) * E);
+  const acc = new MetricsAccumulator(E, 5);
+  const bad = new BadRowCollector(dir);
+  const w = splitWeights(probe.weights, k, d);
+  const predictionFiles: string[] = [];
+  // Predictions are streamed to disk block by block: memory stays O(block) however large the set is.
+  let out: { csvFd: number; probs: NpyRowWriter; csvPath: string; npyPath: string } | null = null;
+  if (o.predictionsDir) {
+    mkdirSync(o.predictionsDir, { recursive: true });
+    const csvPath = join(o.predictionsDir, `${name}.predictions.csv`);
+    const npyPath = join(o.predictionsDir, `${name}.probabilities.npy`);
+    const csvFd = openSync(csvPath, 'w');
+    writeSync(csvFd, 'file,label,predicted,confidence\n');
+    out = { csvFd, probs: new NpyRowWriter(npyPath, '<f4', [E]), csvPath, npyPath };
+  }
+  const pred = new Int32Array(Math.min(block, n));
+  const conf = new Float32Array(Math.min(block, n));
+  const probs = out ? new Float32Array(Math.min(block, n) * E) : null;
+  const reader = set.open();
+  let finished = false;
+  try {
+    for (let s = 0; s < n; s += block) {
+      const rows = Math.min(block, n - s);
+      const xb = x.subarray(0, rows * d);
+      reader.readFloat32Rows(s, rows, xb);
+      bad.scan(xb, rows, d, s);
+      if (bad.count > 0) continue;
+      if (probe.standardization) applyStandardization(xb, rows, probe.standardization);
+      await computeLogits(gemm, probe.weights, k, d, xb, rows, logits, w);
+      poolLogits(logits, rows, k, space, scores);
+      const yb = evalLabels.subarray(s, s + rows);
+      if (out && probs) {
+        acc.add(scores, rows, yb, pred, conf, probs);
+        out.probs.append(probs.subarray(0, rows * E), rows);
+        const lines: string[] = [];
+        for (let i = 0; i < rows; i++) {
+          const y = yb[i]!;
+          lines.push(`${csvField(set.manifest.files[s + i] ?? String(s + i))},${y >= 0 ? csvField(space.classes[y]!) : ''},${csvField(space.classes[pred[i]!]!)},${conf[i]!.toPrecision(6)}\n`);
+        }
+        writeSync(out.csvFd, lines.join(''));
+      } else {
+        acc.add(scores, rows, yb);
+      }
+      o.onProgress?.({ phase: 'evaluate', message: `${name}: ${s + rows}/${n}`, fraction: (s + rows) / n });
+    }
+    bad.throwIfAny(set);
+    finished = true;
+  } finally {
+    reader.close();
+    if (out) {
+      closeSync(out.csvFd);
+      if (finished) out.probs.finish(); else out.probs.close();
+    }
+  }
+  if (out) predictionFiles.push(out.csvPath, out.npyPath);
+  const m = acc.result();
+  return {
+    name, dir: resolve(dir), n: m.n, top1: m.top1, top5: m.top5, topK: m.topK, meanLoss: m.meanLoss,
+    meanPerClassAccuracy: m.meanPerClassAccuracy,
+    perClass: space.classes.map((c, e) => ({ class: c, accuracy: m.perClassAccuracy[e]!, n: m.perClassCount[e]! })),
+    labelSpace: {
+      kind: space.kind, description: describeLabelSpace(space), scoredClasses: E, probeClasses: k,
+      dropped: space.dropped.map((dc) => ({ name: dc.name, reason: dc.reason, images: droppedImages.get(dc.evalIndex) ?? 0 })),
+    },
+    leftOut: n - m.n,
+    predictionFiles,
+  };
+}
+
+function csvField(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+

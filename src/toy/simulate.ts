@@ -1,0 +1,258 @@
+/**
+ * `fcprobe simulate`: the paper's synthetic experiment (Section 4, toy.py) with every knob exposed.
+ * Resolves and validates options once, runs the training loop of simulation.ts on an onnxruntime Gemm,
+ * optionally a linear-network control with the same seed, and states the finding in numbers. Files (CSV,
+ * JSON, SVG) are written by `writeSimulationOutputs`, apart from the run.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createOrtGemm, type Gemm } from '../compute/gemm.js';
+import { ACTIVATIONS, type Activation } from '../math/activations.js';
+import { LOSSES, type LossKind } from '../math/losses.js';
+import { OPTIMIZERS, type OptimizerKind } from '../math/optimizers.js';
+import { runStructuredSimulation, type SimulationConfig, type SimulationRecord } from './simulation.js';
+import { CORE_MODES, type CoreMode } from './structuredData.js';
+import { badOption } from '../errors.js';
+import { renderSimulationSvg } from './simulateSvg.js';
+import { FCPROBE_VERSION } from '../version.js';
+import type { SimulateJob, SimulateProgress, SimulateRunOutcome } from './simulateWorker.js';
+import { runWorkerTask } from '../io/workerTask.js';
+
+/** Every option with toy.py's default. */
+export interface SimulateOptions {
+  /** Data points, half per class (1000). */
+  n?: number;
+  coreDim?: number;
+  bgDim?: number;
+  inputDim?: number;
+  coreMode?: CoreMode;
+  hidden?: number;
+  layers?: number;
+  activation?: Activation;
+  bias?: boolean;
+  freezeOutput?: boolean;
+  loss?: LossKind;
+  optimizer?: OptimizerKind;
+  lr?: number;
+  weightDecay?: number;
+  momentum?: number;
+  iterations?: number;
+  every?: number;
+  seed?: number;
+  /** Also train the same network without activation (same seed: same data and initialization). */
+  compareLinear?: boolean;
+  /** Use the exact x = z T factorization in the first layer (default true). */
+  lowRank?: boolean;
+  /**
+   * onnxruntime intra-op threads (default 1; 0: onnxruntime's choice, one per core). One thread is the
+   * default because the products are small and JavaScript work runs between them: a second pool thread
+   * mostly spins, and on a loaded 2-core machine it slowed a step down 4x (bench/simulate-RESULTS.md).
+   */
+  threads?: number;
+  /** Matrix products (default: onnxruntime, created and disposed here). */
+  gemm?: Gemm;
+}
+
+export type ResolvedSimulateOptions = SimulationConfig & { compareLinear: boolean };
+
+export interface SimulationRunResult {
+  activation: Activation;
+  records: SimulationRecord[];
+  /** Per-neuron majority-class share of |activation| at the end (null: neuron never active). */
+  finalAsymmetry: (number | null)[];
+  seconds: number;
+  iterationsPerSecond: number;
+}
+
+export interface SimulationResult {
+  tool: string;
+  options: ResolvedSimulateOptions;
+  runs: SimulationRunResult[];
+  /** The finding in numbers, one sentence per line. */
+  summary: string[];
+}
+
+export interface SimulateProgressEvent {
+  activation: Activation;
+  run: number;
+  runs: number;
+  done: number;
+  total: number;
+  latest: SimulationRecord | null;
+}
+
+export const SIMULATE_DEFAULTS: ResolvedSimulateOptions = Object.freeze({
+  data: Object.freeze({ n: 1000, coreDim: 32, bgDim: 32, inputDim: 256, coreMode: 'nonlinear' as CoreMode }),
+  hidden: 256, layers: 2, activation: 'relu' as Activation, bias: true, freezeOutput: false,
+  loss: 'logistic' as LossKind, optimizer: 'adamw' as OptimizerKind, lr: 1e-3, weightDecay: 1e-3, momentum: 0.9,
+  iterations: 20000, every: 1000, seed: 2024, lowRank: true, compareLinear: false,
+});
+
+function posInt(name: string, v: number | undefined, dflt: number, min = 1): number {
+  const x = v ?? dflt;
+  if (!Number.isInteger(x) || x < min) throw badOption(name, min === 0 ? 'a non-negative integer' : `an integer >= ${min}`, v);
+  return x;
+}
+
+function nonNeg(name: string, v: number | undefined, dflt: number, positive = false): number {
+  const x = v ?? dflt;
+  if (!Number.isFinite(x) || x < 0 || (positive && x === 0)) throw badOption(name, positive ? 'a positive number' : 'a non-negative number', v);
+  return x;
+}
+
+function choice<T extends string>(name: string, values: readonly T[], v: T | undefined, dflt: T): T {
+  const x = v ?? dflt;
+  if (!values.includes(x)) throw badOption(name, `one of ${values.join(', ')}`, v);
+  return x;
+}
+
+export function resolveSimulateOptions(o: SimulateOptions): ResolvedSimulateOptions {
+  const d = SIMULATE_DEFAULTS;
+  const data = {
+    n: posInt('--n', o.n, d.data.n, 2),
+    coreDim: posInt('--core-dim', o.coreDim, d.data.coreDim),
+    bgDim: posInt('--bg-dim', o.bgDim, d.data.bgDim),
+    inputDim: posInt('--input-dim', o.inputDim, d.data.inputDim),
+    coreMode: choice('--core-mode', CORE_MODES, o.coreMode, d.data.coreMode),
+  };
+  if (data.coreDim + data.bgDim > data.inputDim) {
+    throw badOption('--input-dim', `at least --core-dim + --bg-dim = ${data.coreDim + data.bgDim} (the transform has orthonormal rows)`, data.inputDim);
+  }
+  const r: ResolvedSimulateOptions = {
+    data,
+    hidden: posInt('--hidden', o.hidden, d.hidden),
+    layers: posInt('--layers', o.layers, d.layers, 2),
+    activation: choice('--activation', ACTIVATIONS, o.activation, d.activation),
+    bias: o.bias ?? d.bias,
+    freezeOutput: o.freezeOutput ?? d.freezeOutput,
+    loss: choice('--loss', LOSSES, o.loss, d.loss),
+    optimizer: choice('--optimizer', OPTIMIZERS, o.optimizer, d.optimizer),
+    lr: nonNeg('--lr', o.lr, d.lr, true),
+    weightDecay: nonNeg('--weight-decay', o.weightDecay, d.weightDecay),
+    momentum: nonNeg('--momentum', o.momentum, d.momentum),
+    iterations: posInt('--iterations', o.iterations, d.iterations, 0),
+    every: posInt('--every', o.every, d.every),
+    seed: posInt('--seed', o.seed, d.seed, 0),
+    lowRank: o.lowRank ?? d.lowRank,
+    compareLinear: o.compareLinear ?? d.compareLinear,
+  };
+  if (r.momentum >= 1) throw badOption('--momentum', 'a number in [0, 1)', r.momentum);
+  return Object.freeze(r);
+}
+
+export async function runSimulation(options: SimulateOptions, progress?: (e: SimulateProgressEvent) => void): Promise<SimulationResult> {
+  const resolved = resolveSimulateOptions(options);
+  const activations: Activation[] = [resolved.activation];
+  if (resolved.compareLinear && resolved.activation !== 'none') activations.push('none');
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 0) throw badOption('--threads', 'a non-negative integer', options.threads);
+  const toResult = (activation: Activation, records: SimulationRecord[], finalAsymmetry: Float32Array, seconds: number): SimulationRunResult => ({
+    activation, records, seconds,
+    iterationsPerSecond: resolved.iterations / seconds,
+    finalAsymmetry: Array.from(finalAsymmetry, (v) => (Number.isNaN(v) ? null : v)),
+  });
+  const reporter = (activation: Activation, k: number): { record: (r: SimulationRecord) => void; report: (done: number) => void } => {
+    let latest: SimulationRecord | null = null;
+    return {
+      record: (r) => { latest = r; },
+      report: (done) => progress?.({ activation, run: k + 1, runs: activations.length, done, total: resolved.iterations, latest }),
+    };
+  };
+  let runs: SimulationRunResult[];
+  if (!options.gemm && activations.length > 1) {
+    // Two networks: one worker thread each (same arithmetic, so the same records as one after the other).
+    runs = await Promise.all(activations.map((activation, k) => simulateInWorker({ config: { ...resolved, activation }, threads, progressEvery: 250 }, reporter(activation, k))
+      .then((r) => toResult(activation, r.records, r.finalAsymmetry, r.seconds))));
+  } else {
+    const gemm = options.gemm ?? await createOrtGemm(threads > 0 ? { threads } : {});
+    runs = [];
+    try {
+      for (const [k, activation] of activations.entries()) {
+        const { record, report } = reporter(activation, k);
+        const t0 = performance.now();
+        const outcome = await runStructuredSimulation(gemm, { ...resolved, activation }, { onRecord: record, onProgress: report, progressEvery: 250 });
+        report(resolved.iterations);
+        runs.push(toResult(activation, outcome.records, outcome.finalAsymmetry, (performance.now() - t0) / 1000));
+      }
+    } finally {
+      if (!options.gemm) await gemm.dispose();
+    }
+  }
+  return { tool: `fcprobe ${FCPROBE_VERSION}`, options: resolved, runs, summary: summarizeSimulation(resolved, runs) };
+}
+
+async function simulateInWorker(job: SimulateJob, hooks: { record: (r: SimulationRecord) => void; report: (done: number) => void }): Promise<SimulateRunOutcome> {
+  const outcome = await runWorkerTask<SimulateProgress, SimulateRunOutcome>(new URL('./simulateWorker.js', import.meta.url), job, 'simulation',
+    (m) => (m.type === 'record' ? hooks.record(m.record) : hooks.report(m.done)));
+  hooks.report(job.config.iterations);
+  return outcome;
+}
+
+const f3 = (x: number): string => (Math.abs(x) >= 0.001 || x === 0 ? x.toFixed(3) : x.toExponential(2));
+const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+
+function describeActivation(a: Activation): string {
+  return a === 'none' ? 'linear network (no activation)' : `${a} network`;
+}
+
+/** Sentences that state what happened, with the numbers. */
+export function summarizeSimulation(_o: ResolvedSimulateOptions, runs: SimulationRunResult[]): string[] {
+  const lines: string[] = [];
+  const growth: number[] = [];
+  for (const run of runs) {
+    const a = run.records[0]!, b = run.records[run.records.length - 1]!;
+    const dBg = b.backgroundCorrelation - a.backgroundCorrelation;
+    growth.push(dBg);
+    lines.push(
+      `${describeActivation(run.activation)}, ${b.iteration} iterations: background correlation ${f3(a.backgroundCorrelation)} -> ` +
+      `${f3(b.backgroundCorrelation)} (x${(b.backgroundCorrelation / a.backgroundCorrelation).toFixed(2)}) while the label is independent of ` +
+      `the background; core correlation ${f3(a.coreCorrelation)} -> ${f3(b.coreCorrelation)} ` +
+      `(x${(b.coreCorrelation / a.coreCorrelation).toFixed(2)}).`,
+    );
+    lines.push(
+      `  final loss: OOD ${f3(b.oodLoss)} vs ID ${f3(b.idLoss)}${b.oodLoss > b.idLoss ? ` (OOD ${(b.oodLoss - b.idLoss).toFixed(3)} higher)` : ''}; ` +
+      `accuracy OOD ${pct(b.oodAccuracy)} vs ID ${pct(b.idAccuracy)}; mean activation asymmetry ${a.asymmetry.toFixed(3)} -> ${b.asymmetry.toFixed(3)} ` +
+      `(0.5: no class preference, 1: one class only).`,
+    );
+  }
+  if (runs.length === 2) {
+    const [g0, g1] = [growth[0]!, growth[1]!];
+    const name = runs[0]!.activation;
+    const separated = g0 > 0 && g1 < 0.25 * g0;
+    lines.push(
+      `Feature contamination: background correlation grew by ${f3(g0)} for the ${name} network and by ${f3(g1)} for the ` +
+      `linear network${g1 > 0 ? ` (${(g0 / g1).toFixed(1)}x less)` : ''}: ` +
+      (separated
+        ? `the ${name} network learns the label-independent background, the linear network stays close to its start by comparison.`
+        : 'no clear separation between the two networks in this setting.'),
+    );
+  }
+  if (runs[0]!.records.length < 2) lines.push('(Only one record: raise --iterations or lower --every to see the curves.)');
+  return lines;
+}
+
+/** CSV: one row per (run, record). */
+export function simulationCsv(result: SimulationResult): string {
+  const head = 'activation,iteration,id_loss,ood_loss,id_accuracy,ood_accuracy,core_correlation,background_correlation,activation_asymmetry';
+  const rows = result.runs.flatMap((run) => run.records.map((r) => [
+    run.activation, r.iteration, r.idLoss, r.oodLoss, r.idAccuracy, r.oodAccuracy, r.coreCorrelation, r.backgroundCorrelation, r.asymmetry,
+  ].join(',')));
+  return [head, ...rows].join('\n') + '\n';
+}
+
+export interface SimulationFiles {
+  csv: string;
+  json: string;
+  svg: string;
+}
+
+/** Writes curves.csv, curves.json and curves.svg into outDir (created if needed). */
+export function writeSimulationOutputs(result: SimulationResult, outDir: string): SimulationFiles {
+  const dir = resolve(outDir);
+  mkdirSync(dir, { recursive: true });
+  const files = { csv: join(dir, 'curves.csv'), json: join(dir, 'curves.json'), svg: join(dir, 'curves.svg') };
+  writeFileSync(files.csv, simulationCsv(result));
+  writeFileSync(files.json, JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(files.svg, renderSimulationSvg(result));
+  return files;
+}

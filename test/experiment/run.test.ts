@@ -1,0 +1,159 @@
+/**
+ * `run` end to end on generated folders and encoders; every reported number is recomputed here from the
+ * stored features and probe files, with code independent of src/ (plain float64 loops).
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { parseRunConfig } from '../../src/experiment/config.js';
+import { runExperiment } from '../../src/experiment/run.js';
+import { writeReport } from '../../src/report/write.js';
+import { readNpy } from '../../src/io/npy.js';
+import { CLI, linearEncoder, tempDir, writeModel } from '../helpers/fixtures.js';
+import { spawnSync } from 'node:child_process';
+
+type Matrix = { rows: number; cols: number; data: Float32Array };
+
+function load(path: string): Matrix {
+  const a = readNpy(path);
+  assert.equal(a.dtype, '<f4');
+  return { rows: a.shape[0]!, cols: a.shape[1]!, data: a.data as Float32Array };
+}
+
+function labelsOf(path: string): number[] {
+  const a = readNpy(path);
+  return Array.from(a.data as BigInt64Array, Number);
+}
+
+/** Colour images: class c has a dominant channel; background brightness varies (more so in the "ood" set). */
+async function makeSet(root: string, classes: string[], perClass: number, seed: number, shift: number): Promise<void> {
+  let s = seed;
+  const rnd = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
+  for (let c = 0; c < classes.length; c++) {
+    mkdirSync(join(root, classes[c]!), { recursive: true });
+    for (let i = 0; i < perClass; i++) {
+      const base = 60 + shift * rnd() * 120;
+      const rgb = [base, base, base].map((v, ch) => Math.min(255, Math.round(v + (ch === c ? 80 : 0) + (rnd() - 0.5) * 60)));
+      await sharp({ create: { width: 12, height: 12, channels: 3, background: { r: rgb[0]!, g: rgb[1]!, b: rgb[2]! } } }).png().toFile(join(root, classes[c]!, `${i}.png`));
+    }
+  }
+}
+
+function predict(x: Matrix, weights: Matrix, mean: number[] | null, std: number[] | null, classCols: number[]): number[] {
+  const preds: number[] = [];
+  for (let i = 0; i < x.rows; i++) {
+    let best = -1;
+    let bestScore = -Infinity;
+    for (const k of classCols) {
+      let z = weights.data[k * weights.cols + x.cols]!;
+      for (let j = 0; j < x.cols; j++) {
+        const v = mean && std ? (x.data[i * x.cols + j]! - mean[j]!) / std[j]! : x.data[i * x.cols + j]!;
+        z += weights.data[k * weights.cols + j]! * v;
+      }
+      if (z > bestScore) { bestScore = z; best = k; }
+    }
+    preds.push(best);
+  }
+  return preds;
+}
+
+/** Linear CKA from the N x N Gram matrices (the textbook formula). */
+function ckaDirect(a: Matrix, b: Matrix): number {
+  const n = a.rows;
+  const gram = (m: Matrix): number[][] => {
+    const mu = Array.from({ length: m.cols }, (_, j) => { let s = 0; for (let i = 0; i < n; i++) s += m.data[i * m.cols + j]!; return s / n; });
+    return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, k) => {
+      let s = 0;
+      for (let j = 0; j < m.cols; j++) s += (m.data[i * m.cols + j]! - mu[j]!) * (m.data[k * m.cols + j]! - mu[j]!);
+      return s;
+    }));
+  };
+  const K = gram(a), L = gram(b);
+  let kl = 0, kk = 0, ll = 0;
+  for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) { kl += K[i]![k]! * L[i]![k]!; kk += K[i]![k]! ** 2; ll += L[i]![k]! ** 2; }
+  return kl / Math.sqrt(kk * ll);
+}
+
+describe('run (end to end)', () => {
+  it('reports accuracies and CKA that match an independent recomputation from the stored files', async () => {
+    const dir = tempDir();
+    const classes = ['blue', 'green', 'red'].reverse(); // red, green, blue: channel index = class index
+    await makeSet(join(dir, 'train'), classes, 12, 1, 0.3);
+    await makeSet(join(dir, 'test'), classes, 6, 2, 0.3);
+    await makeSet(join(dir, 'shifted'), classes.slice(0, 2), 6, 3, 1.0);
+    const teacher = writeModel(join(dir, 't.onnx'), linearEncoder([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1]], null));
+    const student = writeModel(join(dir, 's.onnx'), linearEncoder([[1, 0.5, 0], [0, 1, 0.5], [0.2, 0.2, 1]], null));
+    const config = parseRunConfig({
+      workDir: 'work',
+      teacher: { path: 't.onnx', resize: 12, crop: 12 },
+      student: { path: 's.onnx', resize: 12, crop: 12 },
+      train: 'train', test: ['test'], ood: [{ name: 'shifted', path: 'shifted' }],
+      probe: { C: 1 },
+      baselines: [{ id: 0.6, ood: 0.3 }, { id: 0.8, ood: 0.5 }, { id: 0.9, ood: 0.7 }],
+    }, dir);
+    const stages: string[] = [];
+    const out = await runExperiment({ config, onStage: (m) => stages.push(m) });
+    writeReport(out.results, ['md', 'json', 'html'], out.workDir);
+    const work = join(dir, 'work');
+    for (const model of ['teacher', 'student']) {
+      const probe = JSON.parse(readFileSync(join(work, 'probes', model, 'probe.json'), 'utf8'));
+      const w = load(join(work, 'probes', model, 'weights.npy'));
+      assert.deepEqual(probe.classes, ['blue', 'green', 'red']);
+      for (const set of ['test', 'shifted']) {
+        const x = load(join(work, 'features', model, set, 'features.npy'));
+        const manifest = JSON.parse(readFileSync(join(work, 'features', model, set, 'manifest.json'), 'utf8'));
+        const y = labelsOf(join(work, 'features', model, set, 'labels.npy')).map((l) => probe.classes.indexOf(manifest.classes[l]));
+        // Subset scoring: only the probe columns of the set's own classes compete.
+        const cols = manifest.classes.map((c: string) => probe.classes.indexOf(c));
+        const p = predict(x, w, probe.standardization?.mean ?? null, probe.standardization?.std ?? null, cols);
+        const top1 = p.filter((v, i) => v === y[i]).length / y.length;
+        const m = out.results.accuracy.find((a) => a.model === model && a.set === set)!;
+        assert.ok(Math.abs(m.top1 - top1) < 1e-12, `${model}/${set}: reported ${m.top1}, recomputed ${top1}`);
+        assert.equal(m.n, y.length);
+        if (set === 'shifted') assert.match(m.scoring ?? '', /2/);
+      }
+    }
+    for (const set of ['train', 'test', 'shifted']) {
+      const t = load(join(work, 'features', 'teacher', set, 'features.npy'));
+      const s = load(join(work, 'features', 'student', set, 'features.npy'));
+      const fit = out.results.representationFit.find((f) => f.set === set)!.fit;
+      assert.ok(Math.abs(fit.cka - ckaDirect(t, s)) < 1e-6, `${set}: CKA ${fit.cka} vs ${ckaDirect(t, s)}`);
+      assert.equal(fit.cosine, null, 'dimensions differ (4 vs 3): no cosine');
+    }
+    const report = JSON.parse(readFileSync(join(work, 'report.json'), 'utf8'));
+    const acc = (model: string, set: string): number => out.results.accuracy.find((a) => a.model === model && a.set === set)!.top1;
+    assert.ok(Math.abs(report.summary.id.gap - (acc('teacher', 'test') - acc('student', 'test'))) < 1e-12);
+    assert.ok(Math.abs(report.summary.oodAverage.teacher - acc('teacher', 'shifted')) < 1e-12);
+    assert.equal(report.effectiveRobustness.status, 'computed');
+    const md = readFileSync(join(work, 'report.md'), 'utf8');
+    assert.match(md, /shifted/);
+    const html = readFileSync(join(work, 'report.html'), 'utf8');
+    assert.match(html, /<svg/);
+    assert.doesNotMatch(html, /<script[^>]+src=|https?:\/\/(?!www\.w3\.org)/);
+    // A second run with nothing changed reuses every extraction.
+    const again: string[] = [];
+    await runExperiment({ config, onStage: (m) => again.push(m) });
+    assert.equal(again.filter((m) => m.includes('cached')).length, 6);
+    // fcprobe report re-renders from results.json.
+    const r = spawnSync(process.execPath, [CLI, 'report', work, '--format', 'terminal'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /shifted/);
+  });
+
+  it('fails before any extraction when an OOD class is not a training class, or a model does not load', async () => {
+    const dir = tempDir();
+    await makeSet(join(dir, 'train'), ['a', 'b'], 2, 1, 0.3);
+    await makeSet(join(dir, 'ood'), ['a', 'zebra'], 2, 1, 0.3);
+    const m = writeModel(join(dir, 'm.onnx'), linearEncoder([[1, 0, 0]], null));
+    const base = { workDir: 'work', teacher: 'm.onnx', student: { path: 'm.onnx', name: 's' }, train: 'train', ood: ['ood'] };
+    const stages: string[] = [];
+    await assert.rejects(runExperiment({ config: parseRunConfig(base, dir), onStage: (s) => stages.push(s) }), /Set "ood".*zebra/);
+    assert.equal(stages.filter((s) => s.startsWith('extract')).length, 0);
+    const bad = join(dir, 'bad.onnx');
+    writeModel(bad, new Uint8Array([1, 2, 3]));
+    await assert.rejects(runExperiment({ config: parseRunConfig({ ...base, ood: [], test: [{ name: 'again', path: 'train' }], student: 'bad.onnx' }, dir), onStage: (s) => stages.push(s) }), /Cannot load model/);
+    assert.equal(stages.filter((s) => s.startsWith('extract')).length, 0);
+  });
+});
