@@ -96,7 +96,14 @@ export interface MemoryEntry {
 
 export interface ExtractBenchResult {
   ceiling: CeilingEntry[];
-  decode: { concurrency: number; workers: number; images: number; imageSize: string; imagesPerSecond: Stats; command: string } | null;
+  decode: {
+    concurrency: number;
+    workers: number;
+    images: number;
+    imageSize: string;
+    imagesPerSecond: Stats;
+    command: string;
+  } | null;
   endToEnd: EndToEndEntry[];
   memory: MemoryEntry[];
   loadAverage: { before: number[]; after: number[] };
@@ -111,14 +118,28 @@ export function gpuProviders(): { provider: ProviderName; note: string | null }[
   const gpu = existsSync('/dev/nvidiactl');
   return GPU_PROVIDERS.map((p) => ({
     provider: p,
-    note: !gpu ? 'not measured (no GPU in this session)' : !providerInstalled(p) ? `not measured (${p} provider libraries not installed)` : null,
+    note: !gpu
+      ? 'not measured (no GPU in this session)'
+      : !providerInstalled(p)
+        ? `not measured (${p} provider libraries not installed)`
+        : null,
   }));
 }
 
-export async function runExtractBench(cfg: ExtractBenchConfig, parts: Set<ExtractPart>, log: (s: string) => void): Promise<ExtractBenchResult> {
+export async function runExtractBench(
+  cfg: ExtractBenchConfig,
+  parts: Set<ExtractPart>,
+  log: (s: string) => void,
+): Promise<ExtractBenchResult> {
   configureSharp(1);
   const before = loadavg();
-  const res: ExtractBenchResult = { ceiling: [], decode: null, endToEnd: [], memory: [], loadAverage: { before, after: [] } };
+  const res: ExtractBenchResult = {
+    ceiling: [],
+    decode: null,
+    endToEnd: [],
+    memory: [],
+    loadAverage: { before, after: [] },
+  };
   const imagesRoot = join(CACHE_DIR, 'images');
   const sourceDir = join(CACHE_DIR, 'images-src');
   const gpus = gpuProviders();
@@ -130,18 +151,44 @@ export async function runExtractBench(cfg: ExtractBenchConfig, parts: Set<Extrac
       const model = ensureBenchModel(name);
       const flops = countFlops(SPECS[name]({ weights: false })).flops;
       const wanted = (cfg.e2eImages[name] ?? 0) > 0 ? [cfg.e2eBatch] : [];
-      const batches = parts.has('ceiling') ? [...new Set([...(cfg.batchSizes[name] ?? []), ...wanted])].sort((a, b) => a - b) : wanted;
+      const batches = parts.has('ceiling')
+        ? [...new Set([...(cfg.batchSizes[name] ?? []), ...wanted])].sort((a, b) => a - b)
+        : wanted;
       if (batches.length === 0) continue;
       for (const provider of providers) {
         log(`ceiling: ${name} on ${provider}, batches ${batches.join(', ')}`);
-        const c = await measureCeiling({ modelPath: model.path, provider, threads: null, batchSizes: batches, repeats: cfg.repeats, minImages: cfg.ceilingMinImages[name] ?? 8 });
+        const c = await measureCeiling({
+          modelPath: model.path,
+          provider,
+          threads: null,
+          batchSizes: batches,
+          repeats: cfg.repeats,
+          minImages: cfg.ceilingMinImages[name] ?? 8,
+        });
         for (const row of c.rows) {
           ceilingAt.set(`${name}/${provider}/${row.batch}`, row.imagesPerSecond.median);
-          res.ceiling.push({ model: name, modelSource: model.source, provider, batch: row.batch, imagesPerSecond: row.imagesPerSecond, flopsPerImage: flops, achievedGflops: (flops * row.imagesPerSecond.median) / 1e9 });
+          res.ceiling.push({
+            model: name,
+            modelSource: model.source,
+            provider,
+            batch: row.batch,
+            imagesPerSecond: row.imagesPerSecond,
+            flopsPerImage: flops,
+            achievedGflops: (flops * row.imagesPerSecond.median) / 1e9,
+          });
         }
       }
       for (const g of gpus.filter((x) => x.note !== null)) {
-        res.ceiling.push({ model: name, modelSource: model.source, provider: g.provider, batch: cfg.e2eBatch, imagesPerSecond: null, flopsPerImage: flops, achievedGflops: null, note: g.note! });
+        res.ceiling.push({
+          model: name,
+          modelSource: model.source,
+          provider: g.provider,
+          batch: cfg.e2eBatch,
+          imagesPerSecond: null,
+          flopsPerImage: flops,
+          achievedGflops: null,
+          note: g.note!,
+        });
       }
     }
   }
@@ -152,9 +199,22 @@ export async function runExtractBench(cfg: ExtractBenchConfig, parts: Set<Extrac
     const dir = await makeBenchImages(join(imagesRoot, '500'), 500, { sourceDir });
     const files = scanImageFolder(dir).items.map((i) => join(dir, i.file));
     log(`decode: ${cfg.decodeImages} images 500x375 q90, torchvision preprocessing`);
-    const d = await measureDecode({ files, spec, repeats: cfg.repeats, images: cfg.decodeImages, batchSize: cfg.e2eBatch });
+    const d = await measureDecode({
+      files,
+      spec,
+      repeats: cfg.repeats,
+      images: cfg.decodeImages,
+      batchSize: cfg.e2eBatch,
+    });
     decodeRate = d.imagesPerSecond.median;
-    res.decode = { concurrency: d.concurrency, workers: d.workers, images: cfg.decodeImages, imageSize: '500x375 JPEG q90', imagesPerSecond: d.imagesPerSecond, command: 'node dist/bench/run.js --only decode' };
+    res.decode = {
+      concurrency: d.concurrency,
+      workers: d.workers,
+      images: cfg.decodeImages,
+      imageSize: '500x375 JPEG q90',
+      imagesPerSecond: d.imagesPerSecond,
+      command: 'node dist/bench/run.js --only decode',
+    };
   }
 
   if (parts.has('e2e')) {
@@ -165,11 +225,27 @@ export async function runExtractBench(cfg: ExtractBenchConfig, parts: Set<Extrac
       const dir = await makeBenchImages(join(imagesRoot, String(n)), n, { sourceDir });
       for (const provider of providers) {
         log(`end to end: fcprobe extract ${name} on ${provider}, ${n} images, batch ${cfg.e2eBatch}`);
-        const e = await measureEndToEnd({ modelPath: model.path, dataDir: dir, outDir: join(CACHE_DIR, 'out-e2e'), args: ['--batch', String(cfg.e2eBatch), '--ep', provider], repeats: cfg.repeats });
+        const e = await measureEndToEnd({
+          modelPath: model.path,
+          dataDir: dir,
+          outDir: join(CACHE_DIR, 'out-e2e'),
+          args: ['--batch', String(cfg.e2eBatch), '--ep', provider],
+          repeats: cfg.repeats,
+        });
         const ceiling = ceilingAt.get(`${name}/${provider}/${cfg.e2eBatch}`) ?? NaN;
         // CPU: decoding must hide behind inference; GPU: inference is fast, decoding is the limit.
         const target = 0.9;
-        res.endToEnd.push({ model: name, provider, images: n, batch: cfg.e2eBatch, ...e, ceiling, decode: decodeRate, ratio: e.imagesPerSecond.median / Math.min(ceiling, decodeRate), target });
+        res.endToEnd.push({
+          model: name,
+          provider,
+          images: n,
+          batch: cfg.e2eBatch,
+          ...e,
+          ceiling,
+          decode: decodeRate,
+          ratio: e.imagesPerSecond.median / Math.min(ceiling, decodeRate),
+          target,
+        });
       }
     }
   }
@@ -179,7 +255,14 @@ export async function runExtractBench(cfg: ExtractBenchConfig, parts: Set<Extrac
     for (const n of cfg.memoryImages) {
       const dir = await makeBenchImages(join(imagesRoot, String(n)), n, { sourceDir });
       log(`memory: fcprobe extract (tiny model, decode-bound) on ${n} images, ${cfg.memoryRepeats} runs`);
-      const e = await measureEndToEnd({ modelPath: model.path, dataDir: dir, outDir: join(CACHE_DIR, 'out-mem'), args: ['--batch', String(cfg.e2eBatch)], repeats: cfg.memoryRepeats, warmup: n === cfg.memoryImages[0] });
+      const e = await measureEndToEnd({
+        modelPath: model.path,
+        dataDir: dir,
+        outDir: join(CACHE_DIR, 'out-mem'),
+        args: ['--batch', String(cfg.e2eBatch)],
+        repeats: cfg.memoryRepeats,
+        warmup: n === cfg.memoryImages[0],
+      });
       res.memory.push({ images: n, peakRssMiB: e.peakRssMiB, imagesPerSecond: e.imagesPerSecond, command: e.command });
     }
   }
@@ -188,6 +271,10 @@ export async function runExtractBench(cfg: ExtractBenchConfig, parts: Set<Extrac
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const r = await runExtractBench(process.argv.includes('--quick') ? QUICK : FULL, new Set(['ceiling', 'decode', 'e2e', 'memory']), (s) => process.stderr.write(`${s}\n`));
+  const r = await runExtractBench(
+    process.argv.includes('--quick') ? QUICK : FULL,
+    new Set(['ceiling', 'decode', 'e2e', 'memory']),
+    (s) => process.stderr.write(`${s}\n`),
+  );
   process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
 }

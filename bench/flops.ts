@@ -20,7 +20,8 @@ function broadcast(a: Shape, b: Shape): Shape {
   for (let i = 0; i < n; i++) {
     const x = a[a.length - n + i] ?? 1;
     const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) throw new RangeError(`cannot broadcast [${a.join(', ')}] with [${b.join(', ')}]`);
+    if (x !== y && x !== 1 && y !== 1)
+      throw new RangeError(`cannot broadcast [${a.join(', ')}] with [${b.join(', ')}]`);
     out.push(x === 1 ? y : x);
   }
   return out;
@@ -30,14 +31,32 @@ function ints(v: unknown, fallback: number[]): number[] {
   return Array.isArray(v) ? v : fallback;
 }
 
-const SAME_SHAPE = new Set(['Relu', 'Sigmoid', 'Tanh', 'Erf', 'Gelu', 'Identity', 'Softmax', 'LayerNormalization', 'BatchNormalization', 'Clip', 'Sqrt', 'Neg', 'Exp']);
+const SAME_SHAPE = new Set([
+  'Relu',
+  'Sigmoid',
+  'Tanh',
+  'Erf',
+  'Gelu',
+  'Identity',
+  'Softmax',
+  'LayerNormalization',
+  'BatchNormalization',
+  'Clip',
+  'Sqrt',
+  'Neg',
+  'Exp',
+]);
 const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow']);
 
 /** Counts FLOPs per image; throws on an op whose output shape it cannot work out. */
 export function countFlops(spec: GraphSpec): FlopCount {
   const shapes = new Map<string, Shape>();
   const values = new Map<string, number[]>();
-  for (const i of spec.inputs) shapes.set(i.name, i.shape.map((d) => (typeof d === 'number' ? d : 1)));
+  for (const i of spec.inputs)
+    shapes.set(
+      i.name,
+      i.shape.map((d) => (typeof d === 'number' ? d : 1)),
+    );
   for (const t of spec.initializers) {
     shapes.set(t.name, t.dims);
     if (t.data instanceof BigInt64Array) values.set(t.name, Array.from(t.data, Number));
@@ -60,34 +79,53 @@ export function countFlops(spec: GraphSpec): FlopCount {
     if (n.op === 'Conv') {
       const w = ins[1]!;
       const k = w.slice(2);
-      const strides = ints(a['strides'], k.map(() => 1));
-      const dil = ints(a['dilations'], k.map(() => 1));
-      const pads = ints(a['pads'], new Array<number>(2 * k.length).fill(0));
-      const spatial = k.map((kk, i) => Math.floor((x[2 + i]! + pads[i]! + pads[i + k.length]! - dil[i]! * (kk - 1) - 1) / strides[i]!) + 1);
+      const strides = ints(
+        a.strides,
+        k.map(() => 1),
+      );
+      const dil = ints(
+        a.dilations,
+        k.map(() => 1),
+      );
+      const pads = ints(a.pads, new Array<number>(2 * k.length).fill(0));
+      const spatial = k.map(
+        (kk, i) => Math.floor((x[2 + i]! + pads[i]! + pads[i + k.length]! - dil[i]! * (kk - 1) - 1) / strides[i]!) + 1,
+      );
       out = [x[0]!, w[0]!, ...spatial];
       // w is [Cout, Cin/group, k...]: one multiply-add per weight per output position.
       add('Conv', 2 * x[0]! * w.reduce((p, d) => p * d, 1) * spatial.reduce((p, d) => p * d, 1));
     } else if (n.op === 'MaxPool' || n.op === 'AveragePool') {
-      const k = ints(a['kernel_shape'], []);
-      const strides = ints(a['strides'], k.map(() => 1));
-      const pads = ints(a['pads'], new Array<number>(2 * k.length).fill(0));
-      out = [x[0]!, x[1]!, ...k.map((kk, i) => Math.floor((x[2 + i]! + pads[i]! + pads[i + k.length]! - kk) / strides[i]!) + 1)];
+      const k = ints(a.kernel_shape, []);
+      const strides = ints(
+        a.strides,
+        k.map(() => 1),
+      );
+      const pads = ints(a.pads, new Array<number>(2 * k.length).fill(0));
+      out = [
+        x[0]!,
+        x[1]!,
+        ...k.map((kk, i) => Math.floor((x[2 + i]! + pads[i]! + pads[i + k.length]! - kk) / strides[i]!) + 1),
+      ];
     } else if (n.op === 'GlobalAveragePool') {
       out = [x[0]!, x[1]!, ...x.slice(2).map(() => 1)];
     } else if (n.op === 'Flatten') {
-      const axis = typeof a['axis'] === 'number' ? a['axis'] : 1;
+      const axis = typeof a.axis === 'number' ? a.axis : 1;
       out = [x.slice(0, axis).reduce((p, d) => p * d, 1), x.slice(axis).reduce((p, d) => p * d, 1)];
     } else if (n.op === 'MatMul') {
       const bm = ins[1]!;
-      const m = x[x.length - 2]!, k = x[x.length - 1]!, nn = bm[bm.length - 1]!;
-      if (bm[bm.length - 2] !== k) throw new RangeError(`MatMul inner dimensions differ: [${x.join(', ')}] x [${bm.join(', ')}]`);
+      const m = x[x.length - 2]!,
+        k = x[x.length - 1]!,
+        nn = bm[bm.length - 1]!;
+      if (bm[bm.length - 2] !== k)
+        throw new RangeError(`MatMul inner dimensions differ: [${x.join(', ')}] x [${bm.join(', ')}]`);
       const batch = broadcast(x.slice(0, -2), bm.slice(0, -2));
       out = [...batch, m, nn];
       add('MatMul', 2 * batch.reduce((p, d) => p * d, 1) * m * k * nn);
     } else if (n.op === 'Gemm') {
       const bm = ins[1]!;
-      const m = a['transA'] ? x[1]! : x[0]!, k = a['transA'] ? x[0]! : x[1]!;
-      const nn = a['transB'] ? bm[0]! : bm[1]!;
+      const m = a.transA ? x[1]! : x[0]!,
+        k = a.transA ? x[0]! : x[1]!;
+      const nn = a.transB ? bm[0]! : bm[1]!;
       out = [m, nn];
       add('Gemm', 2 * m * k * nn);
     } else if (SAME_SHAPE.has(n.op)) {
@@ -101,13 +139,16 @@ export function countFlops(spec: GraphSpec): FlopCount {
       const known = t.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
       out = t.map((d) => (d === -1 ? x.reduce((p, q) => p * q, 1) / known : d));
     } else if (n.op === 'Transpose') {
-      const perm = ints(a['perm'], x.map((_, i) => x.length - 1 - i));
+      const perm = ints(
+        a.perm,
+        x.map((_, i) => x.length - 1 - i),
+      );
       out = perm.map((p) => x[p]!);
     } else if (n.op === 'Gather') {
-      const axis = ((typeof a['axis'] === 'number' ? a['axis'] : 0) + x.length) % x.length;
+      const axis = ((typeof a.axis === 'number' ? a.axis : 0) + x.length) % x.length;
       out = [...x.slice(0, axis), ...ins[1]!, ...x.slice(axis + 1)];
     } else if (n.op === 'Concat') {
-      const axis = ((a['axis'] as number) + x.length) % x.length;
+      const axis = ((a.axis as number) + x.length) % x.length;
       out = x.map((d, i) => (i === axis ? ins.reduce((p, s) => p + s[i]!, 0) : d));
     } else {
       throw new RangeError(`countFlops: no shape rule for ${n.op}`);

@@ -19,10 +19,15 @@ export async function measureGemmRate(size = 2048, repeats = 5, threads?: number
   const mat = (seed: number): Mat => {
     const data = new Float32Array(size * size);
     let s = seed;
-    for (let i = 0; i < data.length; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; data[i] = s / 4294967296 - 0.5; }
+    for (let i = 0; i < data.length; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      data[i] = s / 4294967296 - 0.5;
+    }
     return { data, rows: size, cols: size };
   };
-  const a = mat(1), b = mat(2), out = { data: new Float32Array(size * size), rows: size, cols: size };
+  const a = mat(1),
+    b = mat(2),
+    out = { data: new Float32Array(size * size), rows: size, cols: size };
   try {
     await gemm.matmul(a, false, b, false, out);
     // About two seconds per repeat at ~100 GFLOP/s for 2048.
@@ -40,7 +45,12 @@ export async function measureGemmRate(size = 2048, repeats = 5, threads?: number
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const opt = (n: string, d: number): number => { const i = process.argv.indexOf(`--${n}`); return i >= 0 ? Number(process.argv[i + 1]) : d; };
+  const opt = (n: string, d: number): number => {
+    const i = process.argv.indexOf(`--${n}`);
+    return i >= 0 ? Number(process.argv[i + 1]) : d;
+  };
   const r = await measureGemmRate(opt('size', 2048), opt('repeats', 3));
-  process.stdout.write(`GEMM ${r.size}^3: ${r.gflops.median.toFixed(1)} GFLOP/s (min ${r.gflops.min.toFixed(1)}, max ${r.gflops.max.toFixed(1)})\n`);
+  process.stdout.write(
+    `GEMM ${r.size}^3: ${r.gflops.median.toFixed(1)} GFLOP/s (min ${r.gflops.min.toFixed(1)}, max ${r.gflops.max.toFixed(1)})\n`,
+  );
 }

@@ -25,7 +25,14 @@ import { applyStandardization, computeStandardization } from '../src/math/standa
 import { encodeNpy } from '../src/io/npy.js';
 import { DEFAULT_C_GRID, sweepC } from '../src/probe/sweep.js';
 
-interface Size { name: string; n: number; nTest: number; d: number; k: number; sep: number }
+interface Size {
+  name: string;
+  n: number;
+  nTest: number;
+  d: number;
+  k: number;
+  sep: number;
+}
 const SIZES: Size[] = [
   { name: '2000x512x10', n: 2000, nTest: 2000, d: 512, k: 10, sep: 2.5 },
   { name: '10000x2048x100', n: 10000, nTest: 5000, d: 2048, k: 100, sep: 4 },
@@ -40,16 +47,21 @@ function generate(s: Size, seed: number): { x: Float32Array; y: Int32Array; xt: 
   const rng = new Rng(seed);
   const { d, k } = s;
   const mu = new Float64Array(k * d);
-  for (let i = 0; i < mu.length; i++) mu[i] = rng.normal() * s.sep / Math.sqrt(d);
-  const scale = new Float64Array(d), shift = new Float64Array(d);
-  for (let j = 0; j < d; j++) { scale[j] = Math.exp(rng.normal()); shift[j] = 3 * rng.normal(); }
+  for (let i = 0; i < mu.length; i++) mu[i] = (rng.normal() * s.sep) / Math.sqrt(d);
+  const scale = new Float64Array(d),
+    shift = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    scale[j] = Math.exp(rng.normal());
+    shift[j] = 3 * rng.normal();
+  }
   // --aniso: add 16 strong shared noise directions (as real embeddings have), so that the nearest-centroid
   // rule (what a few gradient steps from zero give) is no longer near-optimal.
   const r = process.argv.includes('--aniso') ? 16 : 0;
   const U = new Float64Array(r * d);
-  for (let i = 0; i < U.length; i++) U[i] = rng.normal() * 4 / Math.sqrt(d) * Math.sqrt(d / 16);
+  for (let i = 0; i < U.length; i++) U[i] = ((rng.normal() * 4) / Math.sqrt(d)) * Math.sqrt(d / 16);
   const draw = (n: number): { x: Float32Array; y: Int32Array } => {
-    const x = new Float32Array(n * d), y = new Int32Array(n);
+    const x = new Float32Array(n * d),
+      y = new Int32Array(n);
     const e = new Float64Array(d);
     for (let i = 0; i < n; i++) {
       const c = i % k;
@@ -63,11 +75,19 @@ function generate(s: Size, seed: number): { x: Float32Array; y: Int32Array; xt: 
     }
     return { x, y };
   };
-  const tr = draw(s.n), te = draw(s.nTest);
+  const tr = draw(s.n),
+    te = draw(s.nTest);
   return { x: tr.x, y: tr.y, xt: te.x, yt: te.y };
 }
 
-async function accuracy(gemm: Awaited<ReturnType<typeof createOrtGemm>>, w: Float32Array, k: number, d: number, x: Float32Array, y: Int32Array): Promise<number> {
+async function accuracy(
+  gemm: Awaited<ReturnType<typeof createOrtGemm>>,
+  w: Float32Array,
+  k: number,
+  d: number,
+  x: Float32Array,
+  y: Int32Array,
+): Promise<number> {
   const n = y.length;
   const logits = new Float32Array(n * k);
   await computeLogits(gemm, w, k, d, x, n, logits, splitWeights(w, k, d));
@@ -111,10 +131,19 @@ async function main(): Promise<void> {
   const tol = Number(arg('tol') ?? 1e-7);
   const sizes = SIZES.filter((s) => which === 'all' || (which === 'small' ? s.n === 2000 : s.n === 10000));
   const python = '/usr/bin/python3';
-  const haveSklearn = existsSync(python) && (() => {
-    try { execFileSync(python, ['-c', 'import sklearn'], { stdio: 'ignore' }); return true; } catch { return false; }
-  })();
-  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; sklearn: ${haveSklearn ? 'yes' : 'absent'}`);
+  const haveSklearn =
+    existsSync(python) &&
+    (() => {
+      try {
+        execFileSync(python, ['-c', 'import sklearn'], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+  console.log(
+    `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; sklearn: ${haveSklearn ? 'yes' : 'absent'}`,
+  );
   console.log(`C=${C}, fcprobe tol=${tol} (max |grad| of the mean-form objective)`);
   const gemm = await createOrtGemm();
   for (const s of sizes) {
@@ -135,17 +164,30 @@ async function main(): Promise<void> {
     const w = thetaToWeights(fit.theta);
     const top1 = await accuracy(gemm, w, s.k, s.d, xt, yt);
     console.log(`\n== ${s.name} ==${repeat > 1 ? ` (times: best of ${repeat})` : ''}`);
-    console.log(`fcprobe lbfgs: ${secs.toFixed(2)} s, ${fit.iterations} it / ${fit.evaluations} evals (${fit.reason}), max|g| ${fit.gradMaxAbs.toExponential(2)}, test top-1 ${(100 * top1).toFixed(2)}%`);
+    console.log(
+      `fcprobe lbfgs: ${secs.toFixed(2)} s, ${fit.iterations} it / ${fit.evaluations} evals (${fit.reason}), max|g| ${fit.gradMaxAbs.toExponential(2)}, test top-1 ${(100 * top1).toFixed(2)}%`,
+    );
     if (process.argv.includes('--sweep')) {
       // The realistic use: choose C on a held-out split (default grid), refit on all rows. Copies x because
       // the sweep reorders rows in place and the comparisons below use the original order.
-      const xs = Float32Array.from(x), ys = Int32Array.from(y);
+      const xs = Float32Array.from(x),
+        ys = Int32Array.from(y);
       const t0 = performance.now();
-      const sw = await sweepC(gemm, { x: xs, n: s.n, d: s.d, labels: ys, k: s.k }, { grid: DEFAULT_C_GRID, holdout: 0.2, rng: new Rng(0), tol, maxIter: 5000 });
-      const refit = await fitSoftmaxRegression(gemm, { x: xs, n: s.n, d: s.d, labels: ys, k: s.k }, { C: sw.bestC, tol, maxIter: 5000, init: sw.bestTheta });
+      const sw = await sweepC(
+        gemm,
+        { x: xs, n: s.n, d: s.d, labels: ys, k: s.k },
+        { grid: DEFAULT_C_GRID, holdout: 0.2, rng: new Rng(0), tol, maxIter: 5000 },
+      );
+      const refit = await fitSoftmaxRegression(
+        gemm,
+        { x: xs, n: s.n, d: s.d, labels: ys, k: s.k },
+        { C: sw.bestC, tol, maxIter: 5000, init: sw.bestTheta },
+      );
       const swSecs = (performance.now() - t0) / 1000;
       const swTop1 = await accuracy(gemm, thetaToWeights(refit.theta), s.k, s.d, xt, yt);
-      console.log(`fcprobe --C-sweep (${DEFAULT_C_GRID.length} values + refit): ${swSecs.toFixed(2)} s, chosen C ${sw.bestC}, test top-1 ${(100 * swTop1).toFixed(2)}%`);
+      console.log(
+        `fcprobe --C-sweep (${DEFAULT_C_GRID.length} values + refit): ${swSecs.toFixed(2)} s, chosen C ${sw.bestC}, test top-1 ${(100 * swTop1).toFixed(2)}%`,
+      );
     }
     // ml-logistic-regression: time one step, then give it 100x fcprobe's time (or --ml-steps N) and
     // compare accuracies: if it is still less accurate, fcprobe is more than 100x faster at equal accuracy.
@@ -154,15 +196,18 @@ async function main(): Promise<void> {
       const t1 = performance.now();
       fitMlLogisticRegression(x, s.n, s.d, y, s.k, { numSteps: 1, learningRate: 5e-4 });
       const perStep = (performance.now() - t1) / 1000;
-      const stepList = mlArg === 'auto' ? [Math.max(1, Math.ceil((100 * secs) / perStep))] : mlArg.split(',').map(Number);
+      const stepList =
+        mlArg === 'auto' ? [Math.max(1, Math.ceil((100 * secs) / perStep))] : mlArg.split(',').map(Number);
       console.log(`ml-logistic-regression: ${perStep.toFixed(2)} s per step (all ${s.k} one-vs-all classifiers)`);
       for (const mlSteps of stepList) {
         const t2 = performance.now();
         const ml = fitMlLogisticRegression(x, s.n, s.d, y, s.k, { numSteps: mlSteps, learningRate: 5e-4 });
         const mlSecs = (performance.now() - t2) / 1000;
         const mlTop1 = await accuracy(gemm, ml.weights, s.k, s.d, xt, yt);
-        console.log(`ml-logistic-regression (${mlSteps} steps, lr 5e-4): ${mlSecs.toFixed(2)} s, test top-1 ${(100 * mlTop1).toFixed(2)}% ` +
-          `-> ${(mlSecs / secs).toFixed(1)}x fcprobe's (C=${C}) time, ${mlTop1 <= top1 ? 'less or equally accurate' : 'MORE accurate'}`);
+        console.log(
+          `ml-logistic-regression (${mlSteps} steps, lr 5e-4): ${mlSecs.toFixed(2)} s, test top-1 ${(100 * mlTop1).toFixed(2)}% ` +
+            `-> ${(mlSecs / secs).toFixed(1)}x fcprobe's (C=${C}) time, ${mlTop1 <= top1 ? 'less or equally accurate' : 'MORE accurate'}`,
+        );
       }
     }
     if (haveSklearn) {
@@ -172,12 +217,27 @@ async function main(): Promise<void> {
       writeFileSync(join(dir, 'ytest.npy'), encodeNpy('<i4', [s.nTest], yt));
       writeFileSync(join(dir, 'weights.npy'), encodeNpy('<f4', [s.k, s.d + 1], w));
       writeFileSync(join(dir, 'bench.py'), PY);
-      const pyArgs = [join(dir, 'bench.py'), dir, String(C), arg('sk-max-iter') ?? '1000', String(repeat), ...(process.argv.includes('--tight') ? ['tight'] : [])];
-      const r = JSON.parse(execFileSync(python, pyArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as Record<string, number>;
-      const rel = (r['ours_objective']! - r['objective']!) / Math.abs(r['objective']!);
-      console.log(`sklearn lbfgs (tol 1e-4, max_iter ${arg('sk-max-iter') ?? 1000}): ${r['seconds']!.toFixed(2)} s, ${r['iterations']} it, test top-1 ${(100 * r['top1']!).toFixed(2)}%`);
-      console.log(`objective C*sum CE + ||W||^2/2: sklearn ${r['objective']!.toPrecision(10)}, fcprobe ${r['ours_objective']!.toPrecision(10)} (relative ${rel.toExponential(2)})`);
-      console.log(`top-1 difference fcprobe - sklearn: ${(100 * (top1 - r['top1']!)).toFixed(2)} points; time ratio fcprobe/sklearn ${(secs / r['seconds']!).toFixed(2)}`);
+      const pyArgs = [
+        join(dir, 'bench.py'),
+        dir,
+        String(C),
+        arg('sk-max-iter') ?? '1000',
+        String(repeat),
+        ...(process.argv.includes('--tight') ? ['tight'] : []),
+      ];
+      const r = JSON.parse(
+        execFileSync(python, pyArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }),
+      ) as Record<string, number>;
+      const rel = (r.ours_objective! - r.objective!) / Math.abs(r.objective!);
+      console.log(
+        `sklearn lbfgs (tol 1e-4, max_iter ${arg('sk-max-iter') ?? 1000}): ${r.seconds!.toFixed(2)} s, ${r.iterations} it, test top-1 ${(100 * r.top1!).toFixed(2)}%`,
+      );
+      console.log(
+        `objective C*sum CE + ||W||^2/2: sklearn ${r.objective!.toPrecision(10)}, fcprobe ${r.ours_objective!.toPrecision(10)} (relative ${rel.toExponential(2)})`,
+      );
+      console.log(
+        `top-1 difference fcprobe - sklearn: ${(100 * (top1 - r.top1!)).toFixed(2)} points; time ratio fcprobe/sklearn ${(secs / r.seconds!).toFixed(2)}`,
+      );
       // --rounds R: alternate fcprobe and sklearn fits R times, so that both see the same background load.
       const rounds = Number(arg('rounds') ?? 0);
       const pairs: [number, number][] = [];
@@ -185,16 +245,30 @@ async function main(): Promise<void> {
         const t0 = performance.now();
         await fitSoftmaxRegression(gemm, { x, n: s.n, d: s.d, labels: y, k: s.k }, { C, tol, maxIter: 5000 });
         const ours = (performance.now() - t0) / 1000;
-        const rr = JSON.parse(execFileSync(python, [join(dir, 'bench.py'), dir, String(C), arg('sk-max-iter') ?? '1000', '1'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as Record<string, number>;
-        pairs.push([ours, rr['seconds']!]);
-        console.log(`round ${q + 1}: fcprobe ${ours.toFixed(2)} s, sklearn ${rr['seconds']!.toFixed(2)} s (ratio ${(ours / rr['seconds']!).toFixed(2)})`);
+        const rr = JSON.parse(
+          execFileSync(python, [join(dir, 'bench.py'), dir, String(C), arg('sk-max-iter') ?? '1000', '1'], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'inherit'],
+          }),
+        ) as Record<string, number>;
+        pairs.push([ours, rr.seconds!]);
+        console.log(
+          `round ${q + 1}: fcprobe ${ours.toFixed(2)} s, sklearn ${rr.seconds!.toFixed(2)} s (ratio ${(ours / rr.seconds!).toFixed(2)})`,
+        );
       }
       if (pairs.length > 0) {
-        const med = (v: number[]): number => { const a = [...v].sort((p, q) => p - q); return a[Math.floor(a.length / 2)]!; };
-        console.log(`median over ${pairs.length} alternating rounds: fcprobe ${med(pairs.map((p) => p[0])).toFixed(2)} s, sklearn ${med(pairs.map((p) => p[1])).toFixed(2)} s, median ratio ${med(pairs.map((p) => p[0] / p[1])).toFixed(2)}`);
+        const med = (v: number[]): number => {
+          const a = [...v].sort((p, q) => p - q);
+          return a[Math.floor(a.length / 2)]!;
+        };
+        console.log(
+          `median over ${pairs.length} alternating rounds: fcprobe ${med(pairs.map((p) => p[0])).toFixed(2)} s, sklearn ${med(pairs.map((p) => p[1])).toFixed(2)} s, median ratio ${med(pairs.map((p) => p[0] / p[1])).toFixed(2)}`,
+        );
       }
-      if (r['tight_objective'] !== undefined) {
-        console.log(`sklearn tol 1e-10: ${r['tight_seconds']!.toFixed(2)} s, ${r['tight_iterations']} it, objective ${r['tight_objective']!.toPrecision(10)}; fcprobe relative to it ${((r['ours_objective']! - r['tight_objective']!) / Math.abs(r['tight_objective']!)).toExponential(2)}, sklearn default relative to it ${((r['objective']! - r['tight_objective']!) / Math.abs(r['tight_objective']!)).toExponential(2)}`);
+      if (r.tight_objective !== undefined) {
+        console.log(
+          `sklearn tol 1e-10: ${r.tight_seconds!.toFixed(2)} s, ${r.tight_iterations} it, objective ${r.tight_objective!.toPrecision(10)}; fcprobe relative to it ${((r.ours_objective! - r.tight_objective!) / Math.abs(r.tight_objective!)).toExponential(2)}, sklearn default relative to it ${((r.objective! - r.tight_objective!) / Math.abs(r.tight_objective!)).toExponential(2)}`,
+        );
       }
     }
     rmSync(dir, { recursive: true, force: true });
@@ -203,4 +277,3 @@ async function main(): Promise<void> {
 }
 
 await main();
-

@@ -26,16 +26,27 @@ const REPO = join(HERE, '..', '..');
 function listArg(name: string): string[] | null {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return null;
-  const v = (process.argv[i + 1] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const p of v) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--${name}: unknown part "${p}"; parts: ${PARTS.join(', ')}`);
+  const v = (process.argv[i + 1] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const p of v)
+    if (!(PARTS as readonly string[]).includes(p))
+      throw new Error(`--${name}: unknown part "${p}"; parts: ${PARTS.join(', ')}`);
   return v;
 }
 
 export function machineInfo(): Record<string, unknown> {
   let gpu: string | null = null;
   try {
-    gpu = execFileSync('nvidia-smi', ['--query-gpu=name,memory.total,driver_version', '--format=csv,noheader'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
-  } catch { gpu = null; }
+    gpu =
+      execFileSync('nvidia-smi', ['--query-gpu=name,memory.total,driver_version', '--format=csv,noheader'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() || null;
+  } catch {
+    gpu = null;
+  }
   return {
     host: hostname(),
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -46,10 +57,20 @@ export function machineInfo(): Record<string, unknown> {
   };
 }
 
-interface ScriptResult { command: string; seconds: number; exitCode: number | null; json: unknown; outputTail: string }
+interface ScriptResult {
+  command: string;
+  seconds: number;
+  exitCode: number | null;
+  json: unknown;
+  outputTail: string;
+}
 
 /** Runs another helper's benchmark script; it may write JSON to the path given with --json. */
-async function runScript(script: string, args: string[], log: (s: string) => void): Promise<ScriptResult | { command: string; note: string }> {
+async function runScript(
+  script: string,
+  args: string[],
+  log: (s: string) => void,
+): Promise<ScriptResult | { command: string; note: string }> {
   const path = join(HERE, script);
   const command = `node dist/bench/${script} ${args.join(' ')}`.trim();
   if (!existsSync(path)) return { command, note: `not run (dist/bench/${script} not built)` };
@@ -57,10 +78,18 @@ async function runScript(script: string, args: string[], log: (s: string) => voi
   log(`running ${command}`);
   const t = performance.now();
   const { code, out } = await new Promise<{ code: number | null; out: string }>((res) => {
-    const child = spawn(process.execPath, [path, ...args, '--json', jsonFile], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path, ...args, '--json', jsonFile], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let o = '';
-    child.stdout.on('data', (d: Buffer) => { o += d.toString(); process.stderr.write(d); });
-    child.stderr.on('data', (d: Buffer) => { o += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      o += d.toString();
+      process.stderr.write(d);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      o += d.toString();
+    });
     child.on('close', (c) => res({ code: c, out: o }));
   });
   const seconds = (performance.now() - t) / 1000;
@@ -77,28 +106,68 @@ const range = (s: Stats, d = 1): string => `${fmt(s.min, d)}-${fmt(s.max, d)} ($
 
 export function renderTable(gemm: GemmRate | null, x: ExtractBenchResult | null): string {
   const rows: string[][] = [['figure', 'median', 'min-max (spread)', 'unit', 'note']];
-  if (gemm) rows.push([`GEMM ${gemm.size}^3 (onnxruntime, all cores)`, fmt(gemm.gflops.median), range(gemm.gflops), 'GFLOP/s', `best ${fmt(gemm.gflops.max)}`]);
+  if (gemm)
+    rows.push([
+      `GEMM ${gemm.size}^3 (onnxruntime, all cores)`,
+      fmt(gemm.gflops.median),
+      range(gemm.gflops),
+      'GFLOP/s',
+      `best ${fmt(gemm.gflops.max)}`,
+    ]);
   for (const c of x?.ceiling ?? []) {
     const label = `ceiling ${c.model} ${c.provider} batch ${c.batch}`;
-    if (!c.imagesPerSecond) { rows.push([label, '-', '-', 'img/s', c.note ?? '']); continue; }
+    if (!c.imagesPerSecond) {
+      rows.push([label, '-', '-', 'img/s', c.note ?? '']);
+      continue;
+    }
     // Load only ever lowers a rate, so the best GEMM run is the machine's figure.
-    const ofGemm = gemm && c.provider === 'cpu' ? `, ${fmt((100 * c.achievedGflops!) / gemm.gflops.max, 0)}% of best GEMM` : '';
-    rows.push([label, fmt(c.imagesPerSecond.median, 2), range(c.imagesPerSecond, 2), 'img/s', `${fmt(c.flopsPerImage / 1e9, 2)} GFLOP/img -> ${fmt(c.achievedGflops!)} GFLOP/s${ofGemm}`]);
+    const ofGemm =
+      gemm && c.provider === 'cpu' ? `, ${fmt((100 * c.achievedGflops!) / gemm.gflops.max, 0)}% of best GEMM` : '';
+    rows.push([
+      label,
+      fmt(c.imagesPerSecond.median, 2),
+      range(c.imagesPerSecond, 2),
+      'img/s',
+      `${fmt(c.flopsPerImage / 1e9, 2)} GFLOP/img -> ${fmt(c.achievedGflops!)} GFLOP/s${ofGemm}`,
+    ]);
   }
-  if (x?.decode) rows.push([`decode ${x.decode.imageSize} (concurrency ${x.decode.concurrency})`, fmt(x.decode.imagesPerSecond.median), range(x.decode.imagesPerSecond), 'img/s', 'decode+resize+crop+normalize']);
+  if (x?.decode)
+    rows.push([
+      `decode ${x.decode.imageSize} (concurrency ${x.decode.concurrency})`,
+      fmt(x.decode.imagesPerSecond.median),
+      range(x.decode.imagesPerSecond),
+      'img/s',
+      'decode+resize+crop+normalize',
+    ]);
   for (const e of x?.endToEnd ?? []) {
     const ok = e.ratio >= e.target ? 'meets' : 'BELOW';
-    rows.push([`extract ${e.model} ${e.provider} (${e.images} img, batch ${e.batch})`, fmt(e.imagesPerSecond.median, 2), range(e.imagesPerSecond, 2), 'img/s',
-      `${fmt(e.ratio, 2)} of min(ceiling ${fmt(e.ceiling, 2)}, decode ${fmt(e.decode)}) (${ok} target ${e.target}); wall ${fmt(e.wallImagesPerSecond.median, 2)} img/s; peak RSS ${fmt(e.peakRssMiB.median, 0)} MiB`]);
+    rows.push([
+      `extract ${e.model} ${e.provider} (${e.images} img, batch ${e.batch})`,
+      fmt(e.imagesPerSecond.median, 2),
+      range(e.imagesPerSecond, 2),
+      'img/s',
+      `${fmt(e.ratio, 2)} of min(ceiling ${fmt(e.ceiling, 2)}, decode ${fmt(e.decode)}) (${ok} target ${e.target}); wall ${fmt(e.wallImagesPerSecond.median, 2)} img/s; peak RSS ${fmt(e.peakRssMiB.median, 0)} MiB`,
+    ]);
   }
   for (const m of x?.memory ?? []) {
-    rows.push([`extract peak RSS, ${m.images} images (tiny model)`, fmt(m.peakRssMiB.median, 0), range(m.peakRssMiB, 0), 'MiB', `${fmt(m.imagesPerSecond.median)} img/s`]);
+    rows.push([
+      `extract peak RSS, ${m.images} images (tiny model)`,
+      fmt(m.peakRssMiB.median, 0),
+      range(m.peakRssMiB, 0),
+      'MiB',
+      `${fmt(m.imagesPerSecond.median)} img/s`,
+    ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r, j) => {
-    const line = r.map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-    return j === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
-  }).join('\n');
+  return rows
+    .map((r, j) => {
+      const line = r
+        .map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd();
+      return j === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
+    })
+    .join('\n');
 }
 
 const USAGE = `Usage: npm run bench -- [--quick] [--only <parts>] [--skip <parts>] [--out file.json]
@@ -111,9 +180,15 @@ const USAGE = `Usage: npm run bench -- [--quick] [--only <parts>] [--skip <parts
 function checkArgs(argv: string[]): void {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--help' || a === '-h') { process.stdout.write(`${USAGE}\n`); process.exit(0); }
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    }
     if (a === '--quick') continue;
-    if (a === '--only' || a === '--skip' || a === '--out') { i++; continue; }
+    if (a === '--only' || a === '--skip' || a === '--out') {
+      i++;
+      continue;
+    }
     process.stderr.write(`bench: unknown argument ${JSON.stringify(a)}\n${USAGE}\n`);
     process.exit(2);
   }
@@ -125,23 +200,35 @@ async function main(): Promise<void> {
   const only = listArg('only');
   const skip = new Set(listArg('skip') ?? []);
   const parts = new Set<Part>((only ?? [...PARTS]).filter((p) => !skip.has(p)) as Part[]);
-  const log = (s: string): void => { process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`); };
+  const log = (s: string): void => {
+    process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+  };
   const started = new Date();
   const load0 = loadavg();
-  if (load0[0]! > cpus().length * 0.5) log(`warning: load average ${load0[0]!.toFixed(1)} on ${cpus().length} cores: other work will distort the figures`);
+  if (load0[0]! > cpus().length * 0.5)
+    log(`warning: load average ${load0[0]!.toFixed(1)} on ${cpus().length} cores: other work will distort the figures`);
 
-  const gemm = parts.has('gemm') ? (log('GEMM rate'), await measureGemmRate(2048, 5)) : null;
-  const xParts = new Set(([...parts].filter((p) => ['ceiling', 'decode', 'e2e', 'memory'].includes(p))) as ExtractPart[]);
+  if (parts.has('gemm')) log('GEMM rate');
+  const gemm = parts.has('gemm') ? await measureGemmRate(2048, 5) : null;
+  const xParts = new Set([...parts].filter((p) => ['ceiling', 'decode', 'e2e', 'memory'].includes(p)) as ExtractPart[]);
   const extract = xParts.size ? await runExtractBench(quick ? QUICK : FULL, xParts, log) : null;
   const probe = parts.has('probe') ? await runScript('probe.js', ['--size', quick ? 'small' : 'all'], log) : null;
-  const simulate = parts.has('simulate') ? await runScript('simulate.js', quick ? ['--iterations', '2000'] : [], log) : null;
+  const simulate = parts.has('simulate')
+    ? await runScript('simulate.js', quick ? ['--iterations', '2000'] : [], log)
+    : null;
 
   const table = renderTable(gemm, extract);
   process.stdout.write(`\n${table}\n`);
-  for (const [name, r] of [['probe', probe], ['simulate', simulate]] as const) {
+  for (const [name, r] of [
+    ['probe', probe],
+    ['simulate', simulate],
+  ] as const) {
     if (!r) continue;
     if ('note' in r) process.stdout.write(`\n${name}: ${r.note}\n`);
-    else process.stdout.write(`\n${name} (${r.command}: ${r.seconds.toFixed(1)} s, exit ${r.exitCode}):\n${r.outputTail.trim()}\n`);
+    else
+      process.stdout.write(
+        `\n${name} (${r.command}: ${r.seconds.toFixed(1)} s, exit ${r.exitCode}):\n${r.outputTail.trim()}\n`,
+      );
   }
   const load1 = loadavg();
   const result = {
@@ -152,20 +239,35 @@ async function main(): Promise<void> {
     parts: [...parts],
     machine: machineInfo(),
     loadAverage: { start: load0, end: load1 },
-    versions: { fcprobe: FCPROBE_VERSION, node: process.version, onnxruntime: ort.env.versions.common, sharp: sharp.versions.sharp, libvips: sharp.versions.vips },
+    versions: {
+      fcprobe: FCPROBE_VERSION,
+      node: process.version,
+      onnxruntime: ort.env.versions.common,
+      sharp: sharp.versions.sharp,
+      libvips: sharp.versions.vips,
+    },
     command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
-    gemm, extract, probe, simulate,
+    gemm,
+    extract,
+    probe,
+    simulate,
     table,
   };
   const outArg = process.argv.indexOf('--out');
   const day = started.toISOString().slice(0, 10);
   // A second run on the same day gets the start time appended instead of replacing the first one's results.
   const dated = join(REPO, 'bench', 'results', `${day}-${hostname()}.json`);
-  const out = outArg >= 0 ? process.argv[outArg + 1]!
-    : existsSync(dated) ? dated.replace(/\.json$/, `-${started.toISOString().slice(11, 19).replace(/:/g, '')}.json`) : dated;
+  const out =
+    outArg >= 0
+      ? process.argv[outArg + 1]!
+      : existsSync(dated)
+        ? dated.replace(/\.json$/, `-${started.toISOString().slice(11, 19).replace(/:/g, '')}.json`)
+        : dated;
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(`\nload average ${load0.map((l) => l.toFixed(1)).join(' ')} at start, ${load1.map((l) => l.toFixed(1)).join(' ')} at end; ${result.seconds.toFixed(0)} s in all.\nwrote ${out}\n`);
+  process.stdout.write(
+    `\nload average ${load0.map((l) => l.toFixed(1)).join(' ')} at start, ${load1.map((l) => l.toFixed(1)).join(' ')} at end; ${result.seconds.toFixed(0)} s in all.\nwrote ${out}\n`,
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -19,22 +19,44 @@ const arg = (name: string, dflt: number): number => {
 const iterations = arg('--iterations', 20000);
 const short = arg('--short', 1000);
 
-interface Case { label: string; options: SimulateOptions }
+interface Case {
+  label: string;
+  options: SimulateOptions;
+}
 const cases: Case[] = [
   { label: 'relu (default), 1 thread', options: { iterations, threads: 1 } },
   { label: 'none (linear network), 1 thread', options: { iterations, activation: 'none', threads: 1 } },
   { label: `relu, ${short} it, 1 thread`, options: { iterations: short, threads: 1 } },
   { label: `relu, ${short} it, onnxruntime default threads`, options: { iterations: short, threads: 0 } },
-  { label: `relu, ${short} it, dense input (no x = zT factorization), 1 thread`, options: { iterations: short, lowRank: false, threads: 1 } },
+  {
+    label: `relu, ${short} it, dense input (no x = zT factorization), 1 thread`,
+    options: { iterations: short, lowRank: false, threads: 1 },
+  },
   { label: `gelu, ${short} it, 1 thread`, options: { iterations: short, activation: 'gelu', threads: 1 } },
   { label: `tanh, ${short} it, 1 thread`, options: { iterations: short, activation: 'tanh', threads: 1 } },
-  { label: `relu, ${short} it, theory setting (hinge, sgd, frozen output, linear core), 1 thread`,
-    options: { iterations: short, loss: 'hinge', optimizer: 'sgd', freezeOutput: true, coreMode: 'linear', lr: 0.01, threads: 1 } },
+  {
+    label: `relu, ${short} it, theory setting (hinge, sgd, frozen output, linear core), 1 thread`,
+    options: {
+      iterations: short,
+      loss: 'hinge',
+      optimizer: 'sgd',
+      freezeOutput: true,
+      coreMode: 'linear',
+      lr: 0.01,
+      threads: 1,
+    },
+  },
 ];
 
-console.log(`node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load average at start ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+console.log(
+  `node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load average at start ${loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ')}`,
+);
 console.log('');
-console.log('| case | iterations | wall s | CPU s (all threads) | it/s (wall) | core corr first -> last | background corr first -> last | OOD loss / ID loss (last) |');
+console.log(
+  '| case | iterations | wall s | CPU s (all threads) | it/s (wall) | core corr first -> last | background corr first -> last | OOD loss / ID loss (last) |',
+);
 console.log('|---|---:|---:|---:|---:|---|---|---|');
 for (const c of cases) {
   const t0 = performance.now();
@@ -45,10 +67,17 @@ for (const c of cases) {
   const cu = process.cpuUsage(c0);
   const cpu = (cu.user + cu.system) / 1e6;
   const recs = r.runs[0]!.records;
-  const a = recs[0]!, b = recs[recs.length - 1]!;
-  console.log(`| ${c.label} | ${r.options.iterations} | ${wall.toFixed(1)} | ${cpu.toFixed(1)} | ${Math.round(r.options.iterations / wall)} | ` +
-    `${a.coreCorrelation.toFixed(3)} -> ${b.coreCorrelation.toFixed(3)} | ${a.backgroundCorrelation.toFixed(3)} -> ${b.backgroundCorrelation.toFixed(3)} | ` +
-    `${b.oodLoss.toFixed(4)} / ${b.idLoss.toExponential(2)} |`);
+  const a = recs[0]!,
+    b = recs[recs.length - 1]!;
+  console.log(
+    `| ${c.label} | ${r.options.iterations} | ${wall.toFixed(1)} | ${cpu.toFixed(1)} | ${Math.round(r.options.iterations / wall)} | ` +
+      `${a.coreCorrelation.toFixed(3)} -> ${b.coreCorrelation.toFixed(3)} | ${a.backgroundCorrelation.toFixed(3)} -> ${b.backgroundCorrelation.toFixed(3)} | ` +
+      `${b.oodLoss.toFixed(4)} / ${b.idLoss.toExponential(2)} |`,
+  );
 }
 console.log('');
-console.log(`load average at end ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+console.log(
+  `load average at end ${loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ')}`,
+);

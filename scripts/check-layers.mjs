@@ -21,7 +21,8 @@ export const LAYERS = [
 ];
 /** Pure maths: no file-system, native or clock access. */
 export const PURE = ['math'];
-const FORBIDDEN_IN_PURE = /from '(node:fs|node:child_process|onnxruntime-node|sharp|node:worker_threads)'|Math\.random|Date\.now/;
+const FORBIDDEN_IN_PURE =
+  /from '(node:fs|node:child_process|onnxruntime-node|sharp|node:worker_threads)'|Math\.random|Date\.now/;
 
 function* tsFiles(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -43,10 +44,14 @@ export function checkLayers(srcDir) {
     const text = readFileSync(file, 'utf8');
     const me = layerOf(rel);
     if (me < 0) problems.push(`${rel}: its folder is in no layer of scripts/check-layers.mjs`);
-    if (PURE.includes(rel.split('/')[0]) && FORBIDDEN_IN_PURE.test(text)) problems.push(`${rel}: pure maths uses I/O, a clock or Math.random`);
+    if (PURE.includes(rel.split('/')[0]) && FORBIDDEN_IN_PURE.test(text))
+      problems.push(`${rel}: pure maths uses I/O, a clock or Math.random`);
     const deps = [];
     for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
-      const target = normalize(join(dirname(rel), m[1])).split('\\').join('/').replace(/\.js$/, '.ts');
+      const target = normalize(join(dirname(rel), m[1]))
+        .split('\\')
+        .join('/')
+        .replace(/\.js$/, '.ts');
       deps.push(target);
       const other = layerOf(target);
       if (other > me) problems.push(`${rel} imports upward: ${target}`);

@@ -14,7 +14,9 @@ const dec = await import(join(root, 'dist/src/image/decode.js'));
 const { resampleRgbWindow } = await import(join(root, 'dist/src/image/resample.js'));
 const { WasmResampler } = await import(join(root, 'dist/src/image/resampleWasm.js'));
 const wasm = WasmResampler.load();
-const { resolvePreprocess, resizedSize, centerCropOffset } = await import(join(root, 'dist/src/image/preprocessSpec.js'));
+const { resolvePreprocess, resizedSize, centerCropOffset } = await import(
+  join(root, 'dist/src/image/preprocessSpec.js')
+);
 const alt = other ? await import(other) : null;
 
 // Minimum over 7 batches: other processes on a shared machine only ever add time.
@@ -35,21 +37,32 @@ const specs = {
   clip: resolvePreprocess({ preset: 'clip' }, null),
   'inception-128': resolvePreprocess({ preset: 'inception', crop: 128 }, null),
 };
-console.log('| image | preset | decode (sharp) ms | resample+crop (JS) ms | resample+crop+normalize (WebAssembly) ms | decodeToChw ms |' + (alt ? ' other module decodeAndCrop ms |' : ''));
-console.log('|---|---|---|---|---|---|' + (alt ? '---|' : ''));
+console.log(
+  `| image | preset | decode (sharp) ms | resample+crop (JS) ms | resample+crop+normalize (WebAssembly) ms | decodeToChw ms |${alt ? ' other module decodeAndCrop ms |' : ''}`,
+);
+console.log(`|---|---|---|---|---|---|${alt ? '---|' : ''}`);
 for (const f of files) {
   const buf = readFileSync(join(out, 'images', f));
   const img = await dec.decodeToRgb(buf, false);
   const tDecode = await time(() => dec.decodeToRgb(buf, false), 30);
   for (const [name, spec] of Object.entries(specs)) {
     const t = resizedSize(img.width, img.height, spec.resize);
-    const win = { outWidth: t.width, outHeight: t.height, left: centerCropOffset(t.width, spec.crop), top: centerCropOffset(t.height, spec.crop), width: spec.crop, height: spec.crop };
+    const win = {
+      outWidth: t.width,
+      outHeight: t.height,
+      left: centerCropOffset(t.width, spec.crop),
+      top: centerCropOffset(t.height, spec.crop),
+      width: spec.crop,
+      height: spec.crop,
+    };
     const src = { data: img.data, stride: img.width * 3, left: 0, top: 0, width: img.width, height: img.height };
     const tRes = await time(() => resampleRgbWindow(src, win, spec.interpolation), 10);
     const lut = dec.normalizeLut(spec);
     const tWasm = await time(() => wasm.resampleToChw(src, win, spec.interpolation, lut), 10);
     const tAll = await time(() => dec.decodeToChw(buf, spec), 30);
     const tAlt = alt ? await time(() => alt.decodeAndCrop(buf, spec), 5) : null;
-    console.log(`| ${f} (${img.width}x${img.height}) | ${name} | ${tDecode.toFixed(2)} | ${tRes.toFixed(2)} | ${tWasm.toFixed(2)} | ${tAll.toFixed(2)} |` + (alt ? ` ${tAlt.toFixed(2)} |` : ''));
+    console.log(
+      `| ${f} (${img.width}x${img.height}) | ${name} | ${tDecode.toFixed(2)} | ${tRes.toFixed(2)} | ${tWasm.toFixed(2)} | ${tAll.toFixed(2)} |${alt ? ` ${tAlt.toFixed(2)} |` : ''}`,
+    );
   }
 }

@@ -42,7 +42,8 @@ if (typeof decodeMod.decodeToRgb === 'function') {
 
 const sessions = new Map();
 async function session(model) {
-  if (!sessions.has(model)) sessions.set(model, await ort.InferenceSession.create(join(modelsDir, model), { intraOpNumThreads: 2 }));
+  if (!sessions.has(model))
+    sessions.set(model, await ort.InferenceSession.create(join(modelsDir, model), { intraOpNumThreads: 2 }));
   return sessions.get(model);
 }
 async function features(model, data, n, crop) {
@@ -59,15 +60,32 @@ async function features(model, data, n, crop) {
   return rows;
 }
 function cosine(a, b) {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
+  let ab = 0,
+    aa = 0,
+    bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
   return ab / Math.sqrt(aa * bb);
 }
 
 const haveModels = existsSync(modelsDir);
 const results = [];
 for (const [name, c] of Object.entries(meta.configs)) {
-  const spec = resolvePreprocess({ preset: c.preset, resize: c.resize, crop: c.crop, interpolation: c.interpolation, mean: c.mean, std: c.std, borderCrop: c.borderCrop }, null);
+  const spec = resolvePreprocess(
+    {
+      preset: c.preset,
+      resize: c.resize,
+      crop: c.crop,
+      interpolation: c.interpolation,
+      mean: c.mean,
+      std: c.std,
+      borderCrop: c.borderCrop,
+    },
+    null,
+  );
   const ref = readNpy(join(out, 'ref', `${name}.npy`)).data;
   const per = 3 * c.crop * c.crop;
   const hw = c.crop * c.crop;
@@ -85,7 +103,9 @@ for (const [name, c] of Object.entries(meta.configs)) {
       ms += Number(process.hrtime.bigint() - t0) / 1e6;
       decodeMod.normalizeToChw(img, spec, mine, i * per);
     }
-    let max = 0, sum = 0, exact = 0;
+    let max = 0,
+      sum = 0,
+      exact = 0;
     for (let j = 0; j < per; j++) {
       // Back to [0, 255] units: normalized values are (x / 255 - mean) / std.
       const d = Math.abs(mine[i * per + j] - ref[i * per + j]) * c.std[Math.floor(j / hw)] * 255;
@@ -103,7 +123,9 @@ for (const [name, c] of Object.entries(meta.configs)) {
   for (const k of kinds) {
     const rows = perImage.filter((r) => r.kind === k);
     results.push({
-      config: name, kind: k, n: rows.length,
+      config: name,
+      kind: k,
+      n: rows.length,
       maxAbs: Math.max(...rows.map((r) => r.max)),
       meanAbs: rows.reduce((s, r) => s + r.mean, 0) / rows.length,
       exactFrac: rows.reduce((s, r) => s + r.exact, 0) / rows.length,
@@ -113,7 +135,9 @@ for (const [name, c] of Object.entries(meta.configs)) {
     });
   }
   const identical = perImage.filter((r) => r.max === 0).length;
-  console.error(`${name}: ${(ms / corpus.length).toFixed(2)} ms/image ${decodeMod.decodeToChw ? 'decodeToChw' : 'decodeAndCrop'} (from file); ${identical}/${corpus.length} tensors bit-identical; min cosine ${haveModels ? Math.min(...perImage.map((r) => r.cos)).toFixed(7) : "n/a (models not found)"}`);
+  console.error(
+    `${name}: ${(ms / corpus.length).toFixed(2)} ms/image ${decodeMod.decodeToChw ? 'decodeToChw' : 'decodeAndCrop'} (from file); ${identical}/${corpus.length} tensors bit-identical; min cosine ${haveModels ? Math.min(...perImage.map((r) => r.cos)).toFixed(7) : 'n/a (models not found)'}`,
+  );
 }
 
 const f = (x, d) => (Number.isNaN(x) ? 'n/a' : x.toFixed(d));
@@ -121,10 +145,14 @@ const f = (x, d) => (Number.isNaN(x) ? 'n/a' : x.toFixed(d));
 const g = (x) => (x !== 0 && x < 0.01 ? x.toExponential(1) : x.toFixed(2));
 console.log(`decode module: ${decodeModule}`);
 console.log(`reference: ${meta.backend} ${JSON.stringify(meta.versions)}`);
-console.log('| config | image kind | n | decode identical | identical tensors | max abs diff | mean abs diff | bytes equal | min cosine | mean cosine |');
+console.log(
+  '| config | image kind | n | decode identical | identical tensors | max abs diff | mean abs diff | bytes equal | min cosine | mean cosine |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const d = decodeSame.get(r.kind);
-  console.log(`| ${r.config} | ${r.kind} | ${r.n} | ${d.n ? `${d.same}/${d.n}` : 'n/a'} | ${r.identical}/${r.n} | ${g(r.maxAbs)} | ${g(r.meanAbs)} | ${f(r.exactFrac * 100, 2)}% | ${f(r.minCos, 7)} | ${f(r.meanCos, 7)} |`);
+  console.log(
+    `| ${r.config} | ${r.kind} | ${r.n} | ${d.n ? `${d.same}/${d.n}` : 'n/a'} | ${r.identical}/${r.n} | ${g(r.maxAbs)} | ${g(r.meanAbs)} | ${f(r.exactFrac * 100, 2)}% | ${f(r.minCos, 7)} | ${f(r.meanCos, 7)} |`,
+  );
 }
 if (jsonFile) writeFileSync(jsonFile, JSON.stringify(results, null, 1));

@@ -61,11 +61,13 @@ export interface CeilingRow {
 }
 
 /** Model-only throughput: session.run on a pre-made input tensor, as the extraction worker calls it. */
-export async function measureCeiling(o: CeilingOptions): Promise<{ inputName: string; size: number; rows: CeilingRow[] }> {
+export async function measureCeiling(
+  o: CeilingOptions,
+): Promise<{ inputName: string; size: number; rows: CeilingRow[] }> {
   const session = await ort.InferenceSession.create(o.modelPath, sessionOptions(o.provider, o.threads));
   try {
     const meta = session.inputMetadata[0];
-    if (!meta || !meta.isTensor) throw new FcprobeError('BAD_MODEL', `${o.modelPath} has no tensor input.`);
+    if (!meta?.isTensor) throw new FcprobeError('BAD_MODEL', `${o.modelPath} has no tensor input.`);
     const h = meta.shape[2];
     const size = o.size ?? (typeof h === 'number' ? h : 224);
     const half = meta.type === 'float16';
@@ -73,7 +75,9 @@ export async function measureCeiling(o: CeilingOptions): Promise<{ inputName: st
     for (const batch of o.batchSizes) {
       const n = batch * 3 * size * size;
       // Values in the range normalized pixels take; zeros would flatter nothing but are untypical.
-      const data = half ? new Uint16Array(n).fill(0x3800) : new Float32Array(n).map((_, i) => ((i * 2654435761) % 1000) / 500 - 1);
+      const data = half
+        ? new Uint16Array(n).fill(0x3800)
+        : new Float32Array(n).map((_, i) => ((i * 2654435761) % 1000) / 500 - 1);
       const input = new ort.Tensor(half ? 'float16' : 'float32', data, [batch, 3, size, size]);
       const feeds = { [meta.name]: input };
       const calls = Math.max(1, Math.ceil((o.minImages ?? 1) / batch));
@@ -105,7 +109,9 @@ export interface DecodeOptions {
 }
 
 /** Decode + resize + crop + normalize into a batch buffer, on extract's decode workers and concurrency, no model. */
-export async function measureDecode(o: DecodeOptions): Promise<{ concurrency: number; workers: number; imagesPerSecond: Stats }> {
+export async function measureDecode(
+  o: DecodeOptions,
+): Promise<{ concurrency: number; workers: number; imagesPerSecond: Stats }> {
   const concurrency = o.concurrency ?? defaultDecodeConcurrency();
   const workers = decodeWorkers(concurrency);
   const pool = new DecodePool(workers);
@@ -115,7 +121,11 @@ export async function measureDecode(o: DecodeOptions): Promise<{ concurrency: nu
   const per = 3 * o.spec.crop * o.spec.crop;
   const out = sharedBatchBuffer(batch * per);
   const pass = async (count: number): Promise<void> => {
-    await Promise.all(Array.from({ length: count }, (_, i) => limit(() => pool.decodeInto(o.files[i % o.files.length]!, o.spec, out, (i % batch) * per))));
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        limit(() => pool.decodeInto(o.files[i % o.files.length]!, o.spec, out, (i % batch) * per)),
+      ),
+    );
   };
   try {
     await pass(Math.min(total, 2 * concurrency + batch));
@@ -155,30 +165,49 @@ const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 // Written by the child on exit, so no polling can miss the peak; it covers every thread. Linux's VmHWM, not
 // getrusage's maxRSS: Linux carries maxRSS over fork and exec, so a child of a large parent (the benchmark
 // after loading ViT-B/16: ~700 MiB) reported the parent's size instead of its own.
-const RSS_HOOK = 'data:text/javascript,' + encodeURIComponent(
+const RSS_HOOK = `data:text/javascript,${encodeURIComponent(
   'import{readFileSync,writeFileSync}from"node:fs";const f=process.env.FCPROBE_BENCH_RSS_FILE;' +
-  'if(f)process.on("exit",()=>{let kb=process.resourceUsage().maxRSS;' +
-  'try{const m=/VmHWM:\\s*(\\d+) kB/.exec(readFileSync("/proc/self/status","utf8"));if(m)kb=Number(m[1]);}catch{}' +
-  'writeFileSync(f,String(kb));});');
+    'if(f)process.on("exit",()=>{let kb=process.resourceUsage().maxRSS;' +
+    'try{const m=/VmHWM:\\s*(\\d+) kB/.exec(readFileSync("/proc/self/status","utf8"));if(m)kb=Number(m[1]);}catch{}' +
+    'writeFileSync(f,String(kb));});',
+)}`;
 
 /** One `fcprobe extract` run in a child process. */
 export async function runExtractCommand(o: EndToEndOptions): Promise<EndToEndRun> {
   rmSync(o.outDir, { recursive: true, force: true });
   mkdirSync(o.outDir, { recursive: true });
   const rssFile = join(o.outDir, '..', `.rss-${process.pid}`);
-  const args = ['extract', '--model', o.modelPath, '--data', o.dataDir, '--out', o.outDir, '--quiet', '--force', ...(o.args ?? [])];
+  const args = [
+    'extract',
+    '--model',
+    o.modelPath,
+    '--data',
+    o.dataDir,
+    '--out',
+    o.outDir,
+    '--quiet',
+    '--force',
+    ...(o.args ?? []),
+  ];
   const t = performance.now();
   const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((res, rej) => {
     const child = spawn(process.execPath, ['--import', RSS_HOOK, CLI, ...args], {
-      env: { ...process.env, ...o.env, FCPROBE_BENCH_RSS_FILE: rssFile }, stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...o.env, FCPROBE_BENCH_RSS_FILE: rssFile },
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.on('error', rej);
     child.on('close', (c) => res({ code: c, stderr: err }));
   });
   const wallSeconds = (performance.now() - t) / 1000;
-  if (code !== 0) throw new FcprobeError('IO', `The benchmark's fcprobe extract run exited with ${code}: ${stderr.trim().split('\n').slice(-2).join(' ')}`);
+  if (code !== 0)
+    throw new FcprobeError(
+      'IO',
+      `The benchmark's fcprobe extract run exited with ${code}: ${stderr.trim().split('\n').slice(-2).join(' ')}`,
+    );
   const manifest = JSON.parse(readFileSync(join(o.outDir, 'manifest.json'), 'utf8')) as FeatureManifest;
   const maxRssKiB = Number(readFileSync(rssFile, 'utf8'));
   rmSync(rssFile, { force: true });
@@ -200,7 +229,9 @@ export interface EndToEndResult {
 }
 
 /** A warm-up run (page cache, model file) then `repeats` timed runs. */
-export async function measureEndToEnd(o: EndToEndOptions & { repeats: number; warmup?: boolean }): Promise<EndToEndResult> {
+export async function measureEndToEnd(
+  o: EndToEndOptions & { repeats: number; warmup?: boolean },
+): Promise<EndToEndResult> {
   if (o.warmup ?? true) await runExtractCommand(o);
   const runs: EndToEndRun[] = [];
   for (let r = 0; r < o.repeats; r++) runs.push(await runExtractCommand(o));
@@ -226,17 +257,24 @@ export interface BenchImageOptions {
 /** Photo-like content: smooth colour fields plus sensor-like noise (pure noise decodes slower than photos). */
 async function writeBenchJpeg(path: string, seed: number, w: number, h: number, quality: number): Promise<void> {
   const px = Buffer.alloc(w * h * 3);
-  let s = (seed + 1) * 2654435761 >>> 0;
-  const rnd = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
+  let s = ((seed + 1) * 2654435761) >>> 0;
+  const rnd = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
   const f = [rnd() * 6 + 1, rnd() * 6 + 1, rnd() * 6.28, rnd() * 6.28];
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      const u = x / w, v = y / h;
+      const u = x / w,
+        v = y / h;
       const base = 128 + 90 * Math.sin(f[0]! * u * 3 + f[2]!) * Math.cos(f[1]! * v * 3 + f[3]!);
-      for (let c = 0; c < 3; c++) px[(y * w + x) * 3 + c] = Math.max(0, Math.min(255, base + (c - 1) * 40 * u + (rnd() - 0.5) * 40));
+      for (let c = 0; c < 3; c++)
+        px[(y * w + x) * 3 + c] = Math.max(0, Math.min(255, base + (c - 1) * 40 * u + (rnd() - 0.5) * 40));
     }
   }
-  await sharp(px, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality }).toFile(path);
+  await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg({ quality })
+    .toFile(path);
 }
 
 /**
@@ -244,14 +282,20 @@ async function writeBenchJpeg(path: string, seed: number, w: number, h: number, 
  * ImageNet photo's size). Files already there are kept, so repeated benchmark runs reuse them.
  */
 export async function makeBenchImages(dir: string, count: number, o: BenchImageOptions = {}): Promise<string> {
-  const w = o.width ?? 500, h = o.height ?? 375, quality = o.quality ?? 90, classes = o.classes ?? 10;
+  const w = o.width ?? 500,
+    h = o.height ?? 375,
+    quality = o.quality ?? 90,
+    classes = o.classes ?? 10;
   const unique = Math.min(count, o.unique ?? 500);
   const src = o.sourceDir ?? join(dir, '..', `${dir.split(/[\\/]/).pop()}-src`);
   const srcPath = (i: number): string => join(src, `u_${w}x${h}_q${quality}_${i}.jpg`);
   mkdirSync(src, { recursive: true });
   const limit = pLimit(Math.max(2, cpus().length));
-  await Promise.all(Array.from({ length: unique }, (_, i) => i).filter((i) => !existsSync(srcPath(i)))
-    .map((i) => limit(() => writeBenchJpeg(srcPath(i), i, w, h, quality))));
+  await Promise.all(
+    Array.from({ length: unique }, (_, i) => i)
+      .filter((i) => !existsSync(srcPath(i)))
+      .map((i) => limit(() => writeBenchJpeg(srcPath(i), i, w, h, quality))),
+  );
   for (let c = 0; c < Math.min(classes, count); c++) mkdirSync(join(dir, `c${c}`), { recursive: true });
   for (let i = 0; i < count; i++) {
     const p = join(dir, `c${i % classes}`, `img_${String(i).padStart(6, '0')}.jpg`);
@@ -263,15 +307,15 @@ export async function makeBenchImages(dir: string, count: number, o: BenchImageO
 export interface BenchModelOptions {
   modelPath: string;
   dataDir: string;
-  batchSizes?: number[];
+  batchSizes?: number[] | undefined;
   /** Comma-separated providers as for `extract --ep`; default: the best installed one. */
-  providers?: string;
-  threads?: number;
-  preset?: string;
+  providers?: string | undefined;
+  threads?: number | undefined;
+  preset?: string | undefined;
   /** Images used for the decode and end-to-end runs (the first ones of the listing). */
-  images?: number;
-  repeats?: number;
-  onStep?: (message: string) => void;
+  images?: number | undefined;
+  repeats?: number | undefined;
+  onStep?: ((message: string) => void) | undefined;
 }
 
 export interface BenchModelResult {
@@ -302,7 +346,14 @@ export async function benchModel(o: BenchModelOptions): Promise<BenchModelResult
   for (const p of list) {
     try {
       step(`ceiling: ${p}, batch ${batchSizes.join(', ')}`);
-      ceiling = await measureCeiling({ modelPath: o.modelPath, provider: p, threads: o.threads ?? null, batchSizes, repeats, minImages: 8 });
+      ceiling = await measureCeiling({
+        modelPath: o.modelPath,
+        provider: p,
+        threads: o.threads ?? null,
+        batchSizes,
+        repeats,
+        minImages: 8,
+      });
       provider = p;
       break;
     } catch (e) {
@@ -314,7 +365,12 @@ export async function benchModel(o: BenchModelOptions): Promise<BenchModelResult
   configureSharp(1);
   const spec = resolvePreprocess({ preset: o.preset, borderCrop: listing.borderCrop || undefined }, ceiling.size);
   step(`decode: ${n} images`);
-  const d = await measureDecode({ files: items.map((i) => join(listing.root, i.file)), spec, repeats, batchSize: e2eBatch });
+  const d = await measureDecode({
+    files: items.map((i) => join(listing.root, i.file)),
+    spec,
+    repeats,
+    batchSize: e2eBatch,
+  });
 
   // The slice as its own folder of symlinks, so `fcprobe extract` sees exactly these images.
   const slice = mkdtempSync(join(tmpdir(), 'fcprobe-bench-'));
@@ -325,13 +381,33 @@ export async function benchModel(o: BenchModelOptions): Promise<BenchModelResult
       symlinkSync(join(listing.root, it.file), dst);
     }
     step(`end to end: fcprobe extract on ${n} images, batch ${e2eBatch}`);
-    const args = ['--batch', String(e2eBatch), '--ep', provider, ...(o.threads ? ['--threads', String(o.threads)] : []), ...(o.preset ? ['--preset', o.preset] : [])];
-    const e = await measureEndToEnd({ modelPath: resolve(o.modelPath), dataDir: join(slice, 'data'), outDir: join(slice, 'out'), args, repeats });
+    const args = [
+      '--batch',
+      String(e2eBatch),
+      '--ep',
+      provider,
+      ...(o.threads ? ['--threads', String(o.threads)] : []),
+      ...(o.preset ? ['--preset', o.preset] : []),
+    ];
+    const e = await measureEndToEnd({
+      modelPath: resolve(o.modelPath),
+      dataDir: join(slice, 'data'),
+      outDir: join(slice, 'out'),
+      args,
+      repeats,
+    });
     const c = ceiling.rows.find((r) => r.batch === e2eBatch)!.imagesPerSecond.median;
     return {
-      provider, size: ceiling.size, ceiling: ceiling.rows,
+      provider,
+      size: ceiling.size,
+      ceiling: ceiling.rows,
       decode: { concurrency: d.concurrency, images: n, imagesPerSecond: d.imagesPerSecond },
-      endToEnd: { ...e, images: n, batch: e2eBatch, ratio: e.imagesPerSecond.median / Math.min(c, d.imagesPerSecond.median) },
+      endToEnd: {
+        ...e,
+        images: n,
+        batch: e2eBatch,
+        ratio: e.imagesPerSecond.median / Math.min(c, d.imagesPerSecond.median),
+      },
     };
   } finally {
     rmSync(slice, { recursive: true, force: true });

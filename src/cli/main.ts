@@ -19,12 +19,15 @@ program
       'OOD-robust teacher generalizes out of distribution, and why. Pipeline: extract -> probe -> report.',
   )
   .showHelpAfterError('(run with --help for usage)')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Typical use:
   fcprobe run --teacher t.onnx --student s.onnx --train photos/train --test photos/test --ood sketches --work work/exp
   fcprobe report work/exp                                # re-render the stored results
   fcprobe extract --model teacher.onnx --data photos/train --out work/t-train
-  fcprobe merge work/t-train.* --out work/t-train       # after a sharded extract`);
+  fcprobe merge work/t-train.* --out work/t-train       # after a sharded extract`,
+  );
 
 registerExtractCommand(program);
 registerMergeCommand(program);

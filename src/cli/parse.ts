@@ -35,7 +35,8 @@ export function finiteNumber(v: string): number {
 
 export function triple(v: string): [number, number, number] {
   const parts = v.split(',').map((s) => Number(s.trim()));
-  if (parts.length !== 3 || parts.some((n) => !Number.isFinite(n))) fail('three comma-separated numbers, e.g. 0.485,0.456,0.406', v);
+  if (parts.length !== 3 || parts.some((n) => !Number.isFinite(n)))
+    fail('three comma-separated numbers, e.g. 0.485,0.456,0.406', v);
   return parts as [number, number, number];
 }
 

@@ -16,7 +16,10 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(r).padStart(2, '0')}s` : `${r}s`;
 }
 
-export function createProgress(label: string, options: { quiet?: boolean; stream?: NodeJS.WriteStream; intervalSeconds?: number } = {}): ProgressReporter {
+export function createProgress(
+  label: string,
+  options: { quiet?: boolean | undefined; stream?: NodeJS.WriteStream; intervalSeconds?: number } = {},
+): ProgressReporter {
   const stream = options.stream ?? process.stderr;
   if (options.quiet) return { update: () => {}, done: () => {} };
   const tty = stream.isTTY === true;

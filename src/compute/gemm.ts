@@ -31,7 +31,8 @@ function checkShapes(a: Mat, transA: boolean, b: Mat, transB: boolean, out: Mat)
   const kb = transB ? b.cols : b.rows;
   const n = transB ? b.rows : b.cols;
   if (k !== kb) throw new RangeError(`matmul: inner dimensions differ (${k} vs ${kb})`);
-  if (out.rows !== m || out.cols !== n) throw new RangeError(`matmul: out is ${out.rows}x${out.cols}, expected ${m}x${n}`);
+  if (out.rows !== m || out.cols !== n)
+    throw new RangeError(`matmul: out is ${out.rows}x${out.cols}, expected ${m}x${n}`);
   if (a.data.length < a.rows * a.cols || b.data.length < b.rows * b.cols || out.data.length < m * n) {
     throw new RangeError('matmul: buffer shorter than its declared shape');
   }
@@ -41,7 +42,9 @@ function checkShapes(a: Mat, transA: boolean, b: Mat, transB: boolean, out: Mat)
 /** Reference implementation (float64 accumulation, i-k-j order for cache-friendly inner loops). */
 export function matmulJs(a: Mat, transA: boolean, b: Mat, transB: boolean, out: Mat): void {
   const { m, k, n } = checkShapes(a, transA, b, transB, out);
-  const A = a.data, B = b.data, C = out.data;
+  const A = a.data,
+    B = b.data,
+    C = out.data;
   const acc = new Float64Array(n);
   for (let i = 0; i < m; i++) {
     acc.fill(0);
@@ -110,7 +113,7 @@ export async function createOrtGemm(options: OrtGemmOptions = {}): Promise<Gemm>
       // A pre-allocated output tensor makes onnxruntime write straight into `out`.
       const Y = new ort.Tensor('float32', out.data.subarray(0, m * n), [m, n]);
       const r = await s.run({ A, B }, { Y });
-      const y = r['Y'];
+      const y = r.Y;
       if (y && y.data !== Y.data) out.data.set(y.data as Float32Array);
     },
     async dispose() {

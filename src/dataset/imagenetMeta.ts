@@ -55,27 +55,38 @@ export function metaDir(): string {
     if (parent === dir) break;
     dir = parent;
   }
-  throw new FcprobeError('IO', `fcprobe's class metadata (${META_MARKER}) was not found above ${dirname(fileURLToPath(import.meta.url))}.`,
-    'The package is incomplete: reinstall fcprobe, or run it from a checkout that has data/meta/.');
+  throw new FcprobeError(
+    'IO',
+    `fcprobe's class metadata (${META_MARKER}) was not found above ${dirname(fileURLToPath(import.meta.url))}.`,
+    'The package is incomplete: reinstall fcprobe, or run it from a checkout that has data/meta/.',
+  );
 }
 
 function readMeta(file: string): string {
   const path = join(metaDir(), file);
-  if (!existsSync(path)) throw new FcprobeError('IO', `fcprobe's class metadata file ${path} is missing.`, 'Reinstall fcprobe.');
+  if (!existsSync(path))
+    throw new FcprobeError('IO', `fcprobe's class metadata file ${path} is missing.`, 'Reinstall fcprobe.');
   return readFileSync(path, 'utf8');
 }
 
 function corrupt(file: string, what: string): FcprobeError {
-  return new FcprobeError('IO', `fcprobe's class metadata file data/meta/${file} is corrupt: ${what}.`, 'Reinstall fcprobe.');
+  return new FcprobeError(
+    'IO',
+    `fcprobe's class metadata file data/meta/${file} is corrupt: ${what}.`,
+    'Reinstall fcprobe.',
+  );
 }
 
 /** Rows of a tab-separated file with a header line, checked against the expected column names. */
 function readTsv(file: string, columns: string[]): string[][] {
-  const lines = readMeta(file).split(/\r?\n/).filter((l) => l.length > 0);
+  const lines = readMeta(file)
+    .split(/\r?\n/)
+    .filter((l) => l.length > 0);
   if (lines[0] !== columns.join('\t')) throw corrupt(file, `expected the header "${columns.join('\\t')}"`);
   return lines.slice(1).map((l, i) => {
     const cells = l.split('\t');
-    if (cells.length !== columns.length) throw corrupt(file, `line ${i + 2} has ${cells.length} columns, expected ${columns.length}`);
+    if (cells.length !== columns.length)
+      throw corrupt(file, `line ${i + 2} has ${cells.length} columns, expected ${columns.length}`);
     return cells;
   });
 }
@@ -90,8 +101,10 @@ export function imagenetClasses(): readonly ImagenetClass[] {
   const list = rows.map(([index, wnid, name]) => ({ index: Number(index), wnid: wnid!, name: name! }));
   if (list.length !== 1000) throw corrupt(file, `${list.length} classes instead of 1000`);
   list.forEach((c, i) => {
-    if (c.index !== i || !WNID_PATTERN.test(c.wnid)) throw corrupt(file, `line ${i + 2} is not "${i}<TAB>n########<TAB>name"`);
-    if (i > 0 && !(list[i - 1]!.wnid < c.wnid)) throw corrupt(file, `wnids are not strictly increasing at line ${i + 2}`);
+    if (c.index !== i || !WNID_PATTERN.test(c.wnid))
+      throw corrupt(file, `line ${i + 2} is not "${i}<TAB>n########<TAB>name"`);
+    if (i > 0 && !(list[i - 1]!.wnid < c.wnid))
+      throw corrupt(file, `wnids are not strictly increasing at line ${i + 2}`);
   });
   classes = list;
   return classes;
@@ -116,7 +129,8 @@ function readSubset(file: string): string[] {
   const all = imagenetClasses();
   const wnids = readTsv(file, ['index', 'wnid']).map(([index, wnid], i) => {
     const k = Number(index);
-    if (!Number.isInteger(k) || all[k]?.wnid !== wnid) throw corrupt(file, `line ${i + 2}: ${wnid} is not ImageNet class ${index}`);
+    if (!Number.isInteger(k) || all[k]?.wnid !== wnid)
+      throw corrupt(file, `line ${i + 2}: ${wnid} is not ImageNet class ${index}`);
     return wnid!;
   });
   if (wnids.length !== 200 || new Set(wnids).size !== 200) throw corrupt(file, 'expected 200 distinct wnids');
@@ -151,13 +165,18 @@ export function objectnetMeta(): ObjectnetMeta {
     if (e instanceof FcprobeError) throw e;
     throw corrupt(file, (e as Error).message);
   }
-  if (!Array.isArray(raw.folders) || !Number.isInteger(raw.borderCrop)) throw corrupt(file, 'expected { borderCrop, folders: [...] }');
+  if (!Array.isArray(raw.folders) || !Number.isInteger(raw.borderCrop))
+    throw corrupt(file, 'expected { borderCrop, folders: [...] }');
   const all = imagenetClasses();
   const folders = raw.folders.map((f): ObjectnetFolder => {
     const indices = f.imagenetIndices ?? [];
     const wnids = f.imagenetWnids ?? [];
-    if (typeof f.folder !== 'string' || typeof f.label !== 'string' || indices.length !== wnids.length
-      || indices.some((k, j) => all[k]?.wnid !== wnids[j])) {
+    if (
+      typeof f.folder !== 'string' ||
+      typeof f.label !== 'string' ||
+      indices.length !== wnids.length ||
+      indices.some((k, j) => all[k]?.wnid !== wnids[j])
+    ) {
       throw corrupt(file, `entry ${JSON.stringify(f.folder)} does not pair its ImageNet indices with their wnids`);
     }
     return { folder: f.folder, label: f.label, imagenetIndices: indices.slice(), imagenetWnids: wnids.slice() };

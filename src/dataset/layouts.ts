@@ -13,9 +13,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { badOption, FcprobeError } from '../errors.js';
-import {
-  compareNames, listImages, scanImageFolder, type DatasetItem, type DatasetListing,
-} from './listing.js';
+import { compareNames, listImages, scanImageFolder, type DatasetItem, type DatasetListing } from './listing.js';
 import { imagenetIndexOf, imagenetWnids, objectnetMeta, WNID_PATTERN } from './imagenetMeta.js';
 
 export type LayoutName = 'folder' | 'imagenet' | 'imagenet-v2' | 'objectnet';
@@ -50,10 +48,17 @@ function subfolders(dir: string): string[] {
 }
 
 /** Symlinked class folders (the usual way to build an ImageNet subset) count as folders. */
-function isDirectoryEntry(dir: string, e: { name: string; isDirectory(): boolean; isSymbolicLink(): boolean }): boolean {
+function isDirectoryEntry(
+  dir: string,
+  e: { name: string; isDirectory(): boolean; isSymbolicLink(): boolean },
+): boolean {
   if (e.isDirectory()) return true;
   if (!e.isSymbolicLink()) return false;
-  try { return statSync(join(dir, e.name)).isDirectory(); } catch { return false; }
+  try {
+    return statSync(join(dir, e.name)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function requireFolder(dir: string): string {
@@ -90,7 +95,10 @@ export function detectLayout(dir: string): LayoutDetection {
     if (inner.length > 0 && known * 2 > inner.length) {
       const mapped = new Set(objectnetMeta().mapped.map((f) => f.folder));
       const scored = inner.filter((f) => mapped.has(f)).length;
-      return { layout: 'objectnet', detail: `images/ holds ${inner.length} folders, ${known} of them ObjectNet 1.0 classes (${scored} map to ImageNet-1k)` };
+      return {
+        layout: 'objectnet',
+        detail: `images/ holds ${inner.length} folders, ${known} of them ObjectNet 1.0 classes (${scored} map to ImageNet-1k)`,
+      };
     }
   }
   if (folders.length === 0) return { layout: 'folder', detail: 'no sub-folders' };
@@ -102,20 +110,31 @@ export function detectLayout(dir: string): LayoutDetection {
     if (outside.length === 0) {
       return { layout: 'imagenet', detail: `${folders.length} WordNet-id folders, all ImageNet-1k classes` };
     }
-    return { layout: 'folder', detail: `WordNet-id folders, but ${outside.length} (e.g. ${outside[0]}) are not ImageNet-1k classes` };
+    return {
+      layout: 'folder',
+      detail: `WordNet-id folders, but ${outside.length} (e.g. ${outside[0]}) are not ImageNet-1k classes`,
+    };
   }
   return { layout: 'folder', detail: `${folders.length} class folders` };
 }
 
 /** Images of each class folder, in the order given; labels are positions in `labels`. */
-function scanFolders(root: string, prefix: string, folders: { folder: string; label: number }[], what: string): { items: DatasetItem[]; ignored: DatasetListing['ignored'] } {
+function scanFolders(
+  root: string,
+  prefix: string,
+  folders: { folder: string; label: number }[],
+  what: string,
+): { items: DatasetItem[]; ignored: DatasetListing['ignored'] } {
   const items: DatasetItem[] = [];
   const ignored: DatasetListing['ignored'] = [];
   for (const { folder, label } of folders) {
     const rel = `${prefix}${folder}`;
     const { images, ignored: ign } = listImages(join(root, rel), rel);
     if (images.length === 0) {
-      throw new FcprobeError('BAD_DATA', `${what} folder ${join(root, rel)} contains no images (jpg, jpeg, png, webp).`);
+      throw new FcprobeError(
+        'BAD_DATA',
+        `${what} folder ${join(root, rel)} contains no images (jpg, jpeg, png, webp).`,
+      );
     }
     for (const file of images) items.push({ file, label });
     ignored.push(...ign);
@@ -132,36 +151,71 @@ function topLevelFiles(root: string, expected: string): DatasetListing['ignored'
 function listImagenet(root: string, classesOpt: string[] | undefined): DatasetListing {
   const folders = subfolders(root);
   if (folders.length === 0) {
-    throw new FcprobeError('BAD_DATA', `${root} has no class sub-folders.`, 'Expected <wnid>/<image> folders, e.g. n01440764/.');
+    throw new FcprobeError(
+      'BAD_DATA',
+      `${root} has no class sub-folders.`,
+      'Expected <wnid>/<image> folders, e.g. n01440764/.',
+    );
   }
   const bad = folders.find((f) => imagenetIndexOf(f) === undefined);
   if (bad !== undefined) {
-    throw new FcprobeError('BAD_DATA', `Folder "${bad}" in ${root} is not an ImageNet-1k WordNet id (layout imagenet expects <wnid>/ folders such as n01440764).`,
-      'Use --layout folder for other class folders.');
+    throw new FcprobeError(
+      'BAD_DATA',
+      `Folder "${bad}" in ${root} is not an ImageNet-1k WordNet id (layout imagenet expects <wnid>/ folders such as n01440764).`,
+      'Use --layout folder for other class folders.',
+    );
   }
   // Present folders only: a 200-folder ImageNet-R/A tree must be scored on its own 200 classes.
   const classes = classesOpt ?? folders.slice().sort((a, b) => imagenetIndexOf(a)! - imagenetIndexOf(b)!);
   const index = new Map(classes.map((c, i) => [c, i]));
   const missing = folders.find((f) => !index.has(f));
   if (missing !== undefined) {
-    throw new FcprobeError('BAD_DATA', `Class folder "${missing}" in ${root} is not in the class list.`, 'Add it to the --classes file, or remove the folder.');
+    throw new FcprobeError(
+      'BAD_DATA',
+      `Class folder "${missing}" in ${root} is not in the class list.`,
+      'Add it to the --classes file, or remove the folder.',
+    );
   }
-  const { items, ignored } = scanFolders(root, '', folders.map((f) => ({ folder: f, label: index.get(f)! })), 'Class');
-  return { root, layout: 'imagenet', classes, classMap: null, items, ignored: [...topLevelFiles(root, 'one <wnid>/ folder per class'), ...ignored], borderCrop: 0 };
+  const { items, ignored } = scanFolders(
+    root,
+    '',
+    folders.map((f) => ({ folder: f, label: index.get(f)! })),
+    'Class',
+  );
+  return {
+    root,
+    layout: 'imagenet',
+    classes,
+    classMap: null,
+    items,
+    ignored: [...topLevelFiles(root, 'one <wnid>/ folder per class'), ...ignored],
+    borderCrop: 0,
+  };
 }
 
 function listImagenetV2(root: string): DatasetListing {
   const folders = subfolders(root);
   const bad = folders.find((f) => !V2_FOLDER.test(f));
   if (bad !== undefined || folders.length === 0) {
-    throw new FcprobeError('BAD_DATA', bad === undefined
-      ? `${root} has no class sub-folders (layout imagenet-v2 expects folders 0..999).`
-      : `Folder "${bad}" in ${root} is not an ImageNet class index (layout imagenet-v2 expects folders named 0..999).`);
+    throw new FcprobeError(
+      'BAD_DATA',
+      bad === undefined
+        ? `${root} has no class sub-folders (layout imagenet-v2 expects folders 0..999).`
+        : `Folder "${bad}" in ${root} is not an ImageNet class index (layout imagenet-v2 expects folders named 0..999).`,
+    );
   }
   // Numeric order: "10" is class 10 and comes after "9"; the label is the integer itself.
   const ordered = folders.map((f) => ({ folder: f, label: Number(f) })).sort((a, b) => a.label - b.label);
   const { items, ignored } = scanFolders(root, '', ordered, 'Class');
-  return { root, layout: 'imagenet-v2', classes: imagenetWnids(), classMap: null, items, ignored: [...topLevelFiles(root, 'folders 0..999'), ...ignored], borderCrop: 0 };
+  return {
+    root,
+    layout: 'imagenet-v2',
+    classes: imagenetWnids(),
+    classMap: null,
+    items,
+    ignored: [...topLevelFiles(root, 'folders 0..999'), ...ignored],
+    borderCrop: 0,
+  };
 }
 
 function listObjectnet(root: string): DatasetListing {
@@ -171,13 +225,19 @@ function listObjectnet(root: string): DatasetListing {
   const classIndex = new Map(meta.mapped.map((f, i) => [f.folder, i]));
   const present = subfolders(on.dir);
   if (countKnownObjectnet(present) === 0) {
-    throw new FcprobeError('BAD_DATA', `${on.dir} holds no ObjectNet 1.0 class folders (layout objectnet expects images/<folder>/, e.g. images/alarm_clock/).`);
+    throw new FcprobeError(
+      'BAD_DATA',
+      `${on.dir} holds no ObjectNet 1.0 class folders (layout objectnet expects images/<folder>/, e.g. images/alarm_clock/).`,
+    );
   }
   const scored: { folder: string; label: number }[] = [];
   const left: DatasetListing['ignored'] = [];
   for (const folder of present) {
     const label = classIndex.get(folder);
-    if (label !== undefined) { scored.push({ folder, label }); continue; }
+    if (label !== undefined) {
+      scored.push({ folder, label });
+      continue;
+    }
     const rel = `${on.prefix}${folder}`;
     const n = listImages(join(on.dir, folder), rel).images.length;
     const known = byFolder.get(folder);
@@ -190,10 +250,13 @@ function listObjectnet(root: string): DatasetListing {
   }
   const { items, ignored } = scanFolders(root, on.prefix, scored, 'ObjectNet class');
   return {
-    root, layout: 'objectnet',
+    root,
+    layout: 'objectnet',
     classes: meta.mapped.map((f) => f.folder),
     classMap: meta.mapped.map((f) => f.imagenetWnids.slice()),
-    items, ignored: [...left, ...ignored], borderCrop: meta.borderCrop,
+    items,
+    ignored: [...left, ...ignored],
+    borderCrop: meta.borderCrop,
   };
 }
 
@@ -202,12 +265,19 @@ export function listDataset(dir: string, options: ListOptions = {}): DatasetList
   const root = requireFolder(dir);
   const layout = options.layout ?? detectLayout(root).layout;
   if (options.classes && (layout === 'imagenet-v2' || layout === 'objectnet')) {
-    throw new FcprobeError('BAD_OPTION', `--classes cannot be combined with layout ${layout}: its classes are fixed by ${layout === 'objectnet' ? "ObjectNet's mapping to ImageNet-1k" : "ImageNet-1k's 1000 classes"}.`);
+    throw new FcprobeError(
+      'BAD_OPTION',
+      `--classes cannot be combined with layout ${layout}: its classes are fixed by ${layout === 'objectnet' ? "ObjectNet's mapping to ImageNet-1k" : "ImageNet-1k's 1000 classes"}.`,
+    );
   }
   switch (layout) {
-    case 'folder': return scanImageFolder(root, options.classes ? { classes: options.classes } : {});
-    case 'imagenet': return listImagenet(root, options.classes);
-    case 'imagenet-v2': return listImagenetV2(root);
-    case 'objectnet': return listObjectnet(root);
+    case 'folder':
+      return scanImageFolder(root, options.classes ? { classes: options.classes } : {});
+    case 'imagenet':
+      return listImagenet(root, options.classes);
+    case 'imagenet-v2':
+      return listImagenetV2(root);
+    case 'objectnet':
+      return listObjectnet(root);
   }
 }

@@ -40,13 +40,19 @@ export function compareNames(a: string, b: string): number {
 }
 
 /** Image files directly inside `dir` (sorted), and everything else there as ignored. */
-export function listImages(dir: string, relPrefix: string): { images: string[]; ignored: { file: string; reason: string }[] } {
+export function listImages(
+  dir: string,
+  relPrefix: string,
+): { images: string[]; ignored: { file: string; reason: string }[] } {
   const images: string[] = [];
   const ignored: { file: string; reason: string }[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareNames(a.name, b.name))) {
     const rel = `${relPrefix}/${e.name}`;
     if (e.name.startsWith('.')) continue;
-    if (e.isDirectory()) { ignored.push({ file: rel, reason: 'nested folder (not scanned)' }); continue; }
+    if (e.isDirectory()) {
+      ignored.push({ file: rel, reason: 'nested folder (not scanned)' });
+      continue;
+    }
     if (isImageFile(e.name)) images.push(rel);
     else ignored.push({ file: rel, reason: 'not an image extension (jpg, jpeg, png, webp)' });
   }
@@ -56,7 +62,10 @@ export function listImages(dir: string, relPrefix: string): { images: string[]; 
 /** Reads a class-name file: one name per line, in index order; blank lines and '#' comments skipped. */
 export function readClassFile(path: string): string[] {
   if (!existsSync(path)) throw new FcprobeError('NOT_FOUND', `Class file ${path} does not exist.`);
-  const names = readFileSync(path, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const names = readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const seen = new Set<string>();
   for (const n of names) {
     if (seen.has(n)) throw new FcprobeError('BAD_DATA', `Class file ${path} lists "${n}" twice.`);
@@ -78,11 +87,19 @@ export function scanImageFolder(rootArg: string, options: ScanOptions = {}): Dat
     throw new FcprobeError('NOT_FOUND', `Data folder ${rootArg} does not exist or is not a folder.`);
   }
   const entries = readdirSync(root, { withFileTypes: true }).filter((e) => !e.name.startsWith('.'));
-  const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort(compareNames);
-  const ignored = entries.filter((e) => !e.isDirectory()).map((e) => ({ file: e.name, reason: 'file at the top level (expected one sub-folder per class)' }));
+  const folders = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort(compareNames);
+  const ignored = entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => ({ file: e.name, reason: 'file at the top level (expected one sub-folder per class)' }));
   if (folders.length === 0) {
-    throw new FcprobeError('BAD_DATA', `Data folder ${rootArg} has no class sub-folders.`,
-      'Expected an ImageNet-style layout: <data>/<class>/<image>.jpg');
+    throw new FcprobeError(
+      'BAD_DATA',
+      `Data folder ${rootArg} has no class sub-folders.`,
+      'Expected an ImageNet-style layout: <data>/<class>/<image>.jpg',
+    );
   }
   const classes = options.classes ?? folders;
   const index = new Map(classes.map((c, i) => [c, i]));
@@ -90,12 +107,18 @@ export function scanImageFolder(rootArg: string, options: ScanOptions = {}): Dat
   for (const folder of folders) {
     const label = index.get(folder);
     if (label === undefined) {
-      throw new FcprobeError('BAD_DATA', `Class folder "${folder}" in ${rootArg} is not in the class list.`,
-        'Add it to the --classes file, or remove the folder.');
+      throw new FcprobeError(
+        'BAD_DATA',
+        `Class folder "${folder}" in ${rootArg} is not in the class list.`,
+        'Add it to the --classes file, or remove the folder.',
+      );
     }
     const { images, ignored: ign } = listImages(join(root, folder), folder);
     if (images.length === 0) {
-      throw new FcprobeError('BAD_DATA', `Class folder ${join(rootArg, folder)} contains no images (jpg, jpeg, png, webp).`);
+      throw new FcprobeError(
+        'BAD_DATA',
+        `Class folder ${join(rootArg, folder)} contains no images (jpg, jpeg, png, webp).`,
+      );
     }
     for (const f of images) items.push({ file: f, label });
     ignored.push(...ign);

@@ -12,7 +12,14 @@ import type { DatasetItem, DatasetListing } from './listing.js';
 import { imagenetAWnids, imagenetRWnids, objectnetMeta } from './imagenetMeta.js';
 import { detectLayout, type LayoutName } from './layouts.js';
 
-export type SuiteSetId = 'imagenet-train' | 'imagenet-val' | 'imagenet-v2' | 'imagenet-r' | 'imagenet-sketch' | 'imagenet-a' | 'objectnet';
+export type SuiteSetId =
+  | 'imagenet-train'
+  | 'imagenet-val'
+  | 'imagenet-v2'
+  | 'imagenet-r'
+  | 'imagenet-sketch'
+  | 'imagenet-a'
+  | 'objectnet';
 
 export interface SuiteSet {
   id: SuiteSetId;
@@ -28,42 +35,68 @@ export interface SuiteSet {
 
 export const IMAGENET_OOD_SUITE: readonly SuiteSet[] = [
   {
-    id: 'imagenet-train', title: 'ImageNet train', role: 'train', layout: 'imagenet',
+    id: 'imagenet-train',
+    title: 'ImageNet train',
+    role: 'train',
+    layout: 'imagenet',
     folders: ['imagenet/train', 'ILSVRC2012/train', 'imagenet-train', 'ILSVRC/Data/CLS-LOC/train'],
     scoring: 'probe training set (1000 classes)',
   },
   {
-    id: 'imagenet-val', title: 'ImageNet', role: 'id', layout: 'imagenet',
+    id: 'imagenet-val',
+    title: 'ImageNet',
+    role: 'id',
+    layout: 'imagenet',
     folders: ['imagenet/val', 'ILSVRC2012/val', 'imagenet-val'],
     scoring: 'argmax over 1000',
   },
   {
-    id: 'imagenet-v2', title: 'ImageNet-V2', role: 'ood', layout: 'imagenet-v2',
+    id: 'imagenet-v2',
+    title: 'ImageNet-V2',
+    role: 'ood',
+    layout: 'imagenet-v2',
     folders: [
-      'imagenetv2-matched-frequency-format-val', 'imagenetv2-matched-frequency', 'imagenet-v2', 'imagenetv2',
-      'imagenetv2-threshold0.7-format-val', 'imagenetv2-top-images-format-val',
+      'imagenetv2-matched-frequency-format-val',
+      'imagenetv2-matched-frequency',
+      'imagenet-v2',
+      'imagenetv2',
+      'imagenetv2-threshold0.7-format-val',
+      'imagenetv2-top-images-format-val',
     ],
     scoring: 'argmax over 1000 (label = folder integer)',
   },
   {
-    id: 'imagenet-r', title: 'ImageNet-R', role: 'ood', layout: 'imagenet',
+    id: 'imagenet-r',
+    title: 'ImageNet-R',
+    role: 'ood',
+    layout: 'imagenet',
     folders: ['imagenet-r'],
     scoring: 'logits restricted to its 200 classes, argmax',
   },
   {
-    id: 'imagenet-sketch', title: 'ImageNet-Sketch', role: 'ood', layout: 'imagenet',
+    id: 'imagenet-sketch',
+    title: 'ImageNet-Sketch',
+    role: 'ood',
+    layout: 'imagenet',
     folders: ['imagenet-sketch/sketch', 'imagenet-sketch', 'sketch'],
     scoring: 'argmax over 1000',
   },
   {
-    id: 'imagenet-a', title: 'ImageNet-A', role: 'ood', layout: 'imagenet',
+    id: 'imagenet-a',
+    title: 'ImageNet-A',
+    role: 'ood',
+    layout: 'imagenet',
     folders: ['imagenet-a'],
     scoring: 'logits restricted to its 200 classes, argmax',
   },
   {
-    id: 'objectnet', title: 'ObjectNet', role: 'ood', layout: 'objectnet',
+    id: 'objectnet',
+    title: 'ObjectNet',
+    role: 'ood',
+    layout: 'objectnet',
     folders: ['objectnet-1.0', 'objectnet'],
-    scoring: '2-px border crop; max over the mapped ImageNet logits of each of 113 classes, argmax; unmapped folders left out',
+    scoring:
+      '2-px border crop; max over the mapped ImageNet logits of each of 113 classes, argmax; unmapped folders left out',
   },
 ];
 
@@ -92,9 +125,16 @@ function resolveInsensitive(root: string, rel: string): string | null {
   let dir = root;
   for (const seg of rel.split('/')) {
     const exact = join(dir, seg);
-    if (existsSync(exact)) { dir = exact; continue; }
+    if (existsSync(exact)) {
+      dir = exact;
+      continue;
+    }
     let names: string[];
-    try { names = readdirSync(dir); } catch { return null; }
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return null;
+    }
     const hit = names.find((n) => n.toLowerCase() === seg.toLowerCase());
     if (hit === undefined) return null;
     dir = join(dir, hit);
@@ -104,7 +144,11 @@ function resolveInsensitive(root: string, rel: string): string | null {
 
 function classFolders(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && statSync(join(dir, e.name)).isDirectory())))
+    .filter(
+      (e) =>
+        !e.name.startsWith('.') &&
+        (e.isDirectory() || (e.isSymbolicLink() && statSync(join(dir, e.name)).isDirectory())),
+    )
     .map((e) => e.name);
 }
 
@@ -126,20 +170,26 @@ function inspect(set: SuiteSet, dir: string, rel: string): { ok: boolean; notes:
       const want = new Set(expected);
       const inside = wnids.filter((w) => want.has(w)).length;
       if (inside !== wnids.length || inside !== expected.length) {
-        notes.push(`expected ${set.title}'s ${expected.length} classes; found ${inside} of them and ${wnids.length - inside} other ImageNet classes`);
+        notes.push(
+          `expected ${set.title}'s ${expected.length} classes; found ${inside} of them and ${wnids.length - inside} other ImageNet classes`,
+        );
       }
     } else if (wnids.length !== 1000) {
-      notes.push(`${wnids.length} of ImageNet's 1000 classes present (partial download?): scored on those ${wnids.length}`);
+      notes.push(
+        `${wnids.length} of ImageNet's 1000 classes present (partial download?): scored on those ${wnids.length}`,
+      );
     }
   } else if (set.layout === 'imagenet-v2') {
     const n = classFolders(dir).length;
     if (n !== 1000) notes.push(`${n} of 1000 class folders present`);
-    if (/threshold|top-images/i.test(rel)) notes.push('not the matched-frequency variant usually reported: numbers are not comparable');
+    if (/threshold|top-images/i.test(rel))
+      notes.push('not the matched-frequency variant usually reported: numbers are not comparable');
   } else if (set.layout === 'objectnet') {
     const images = existsSync(join(dir, 'images')) ? join(dir, 'images') : dir;
     const present = new Set(classFolders(images));
     const mapped = objectnetMeta().mapped.filter((f) => present.has(f.folder)).length;
-    if (mapped !== objectnetMeta().mapped.length) notes.push(`${mapped} of the 113 ImageNet-mapped ObjectNet classes present`);
+    if (mapped !== objectnetMeta().mapped.length)
+      notes.push(`${mapped} of the 113 ImageNet-mapped ObjectNet classes present`);
   }
   return { ok: true, notes };
 }
@@ -151,8 +201,11 @@ function inspect(set: SuiteSet, dir: string, rel: string): { ok: boolean; notes:
 export function findSuite(dataRoot: string, suite: readonly SuiteSet[] = IMAGENET_OOD_SUITE): SuiteLocation {
   const root = resolve(dataRoot);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new FcprobeError('NOT_FOUND', `Data root ${dataRoot} does not exist or is not a folder.`,
-      `Expected a folder holding ${suite.map((s) => s.folders[0]).join(', ')}.`);
+    throw new FcprobeError(
+      'NOT_FOUND',
+      `Data root ${dataRoot} does not exist or is not a folder.`,
+      `Expected a folder holding ${suite.map((s) => s.folders[0]).join(', ')}.`,
+    );
   }
   const sets = suite.map((set): SuiteEntry => {
     const notes: string[] = [];
@@ -161,10 +214,31 @@ export function findSuite(dataRoot: string, suite: readonly SuiteSet[] = IMAGENE
       if (!dir) continue;
       const r = inspect(set, dir, relative(root, dir).split(sep).join('/'));
       notes.push(...r.notes);
-      if (r.ok) return { id: set.id, title: set.title, role: set.role, found: true, path: dir, layout: set.layout, scoring: set.scoring, notes };
+      if (r.ok)
+        return {
+          id: set.id,
+          title: set.title,
+          role: set.role,
+          found: true,
+          path: dir,
+          layout: set.layout,
+          scoring: set.scoring,
+          notes,
+        };
     }
-    notes.push(`not found (looked for ${set.folders.join(', ')})${set.role === 'train' ? ': needed to train the probe' : ': left out of the OOD average'}`);
-    return { id: set.id, title: set.title, role: set.role, found: false, path: null, layout: set.layout, scoring: set.scoring, notes };
+    notes.push(
+      `not found (looked for ${set.folders.join(', ')})${set.role === 'train' ? ': needed to train the probe' : ': left out of the OOD average'}`,
+    );
+    return {
+      id: set.id,
+      title: set.title,
+      role: set.role,
+      found: false,
+      path: null,
+      layout: set.layout,
+      scoring: set.scoring,
+      notes,
+    };
   });
   return { dataRoot: root, sets, found: sets.filter((s) => s.found), missing: sets.filter((s) => !s.found) };
 }
@@ -186,11 +260,15 @@ export function selectPerClass(listing: DatasetListing, n: number, seed: number)
   const byClass = new Map<number, number[]>();
   listing.items.forEach((it, i) => {
     const list = byClass.get(it.label);
-    if (list) list.push(i); else byClass.set(it.label, [i]);
+    if (list) list.push(i);
+    else byClass.set(it.label, [i]);
   });
   const keep = new Uint8Array(listing.items.length);
   for (const [label, rows] of byClass) {
-    if (rows.length <= n) { for (const r of rows) keep[r] = 1; continue; }
+    if (rows.length <= n) {
+      for (const r of rows) keep[r] = 1;
+      continue;
+    }
     const order = new Rng(classSeed(seed, label)).shuffle(rows.slice());
     for (let j = 0; j < n; j++) keep[order[j]!] = 1;
   }

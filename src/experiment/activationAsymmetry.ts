@@ -72,9 +72,14 @@ export class ActivationAsymmetryAccumulator {
   private n = 0;
 
   /** `numClasses`: size of the label space (labels are indices in [0, numClasses)). */
-  constructor(readonly dim: number, readonly numClasses: number) {
-    if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`ActivationAsymmetryAccumulator: dim must be a positive integer, got ${dim}`);
-    if (!Number.isInteger(numClasses) || numClasses < 1) throw new RangeError(`ActivationAsymmetryAccumulator: numClasses must be a positive integer, got ${numClasses}`);
+  constructor(
+    readonly dim: number,
+    readonly numClasses: number,
+  ) {
+    if (!Number.isInteger(dim) || dim < 1)
+      throw new RangeError(`ActivationAsymmetryAccumulator: dim must be a positive integer, got ${dim}`);
+    if (!Number.isInteger(numClasses) || numClasses < 1)
+      throw new RangeError(`ActivationAsymmetryAccumulator: numClasses must be a positive integer, got ${numClasses}`);
     this.sums = new Float64Array(numClasses * dim);
     this.counts = new Float64Array(numClasses);
   }
@@ -82,14 +87,16 @@ export class ActivationAsymmetryAccumulator {
   /** block is [rows, dim] row-major; labels[i] is row i's class. */
   add(block: Float32Array, labels: ArrayLike<number>, rows: number): void {
     const d = this.dim;
-    if (block.length < rows * d || labels.length < rows) throw new RangeError(`ActivationAsymmetryAccumulator.add: inputs shorter than ${rows} rows`);
+    if (block.length < rows * d || labels.length < rows)
+      throw new RangeError(`ActivationAsymmetryAccumulator.add: inputs shorter than ${rows} rows`);
     for (let i = 0; i < rows; i++) {
       const c = labels[i]!;
       if (!Number.isInteger(c) || c < 0 || c >= this.numClasses) {
         throw new RangeError(`ActivationAsymmetryAccumulator.add: label ${c} outside [0, ${this.numClasses})`);
       }
       this.counts[c]! += 1;
-      const off = i * d, so = c * d;
+      const off = i * d,
+        so = c * d;
       for (let j = 0; j < d; j++) {
         const v = block[off + j]!;
         if (v < this.minValue) this.minValue = v;
@@ -108,39 +115,64 @@ export class ActivationAsymmetryAccumulator {
     if (this.n === 0) return { applicable: false, reason: 'no examples', ...base, minActivation: NaN };
     if (this.minValue < 0) {
       return {
-        applicable: false, ...base, minActivation: this.minValue,
+        applicable: false,
+        ...base,
+        minActivation: this.minValue,
         reason: `features take negative values (minimum ${this.minValue.toPrecision(4)}); the asymmetry is defined for non-negative (post-ReLU) features`,
       };
     }
-    if (K < 2) return { applicable: false, reason: `needs at least 2 classes with examples, found ${K}`, ...base, minActivation: this.minValue };
+    if (K < 2)
+      return {
+        applicable: false,
+        reason: `needs at least 2 classes with examples, found ${K}`,
+        ...base,
+        minActivation: this.minValue,
+      };
     const raw: number[] = [];
     let dead = 0;
     for (let j = 0; j < d; j++) {
-      let max = 0, total = 0;
+      let max = 0,
+        total = 0;
       for (const c of present) {
         const m = this.sums[c * d + j]! / this.counts[c]!;
         total += m;
         if (m > max) max = m;
       }
-      if (total === 0) { dead++; continue; }
+      if (total === 0) {
+        dead++;
+        continue;
+      }
       raw.push(max / total);
     }
     const norm = raw.map((a) => Math.max(0, Math.min(1, (a - 1 / K) / (1 - 1 / K))));
-    const shareAbove = ASYMMETRY_THRESHOLDS.map((t) => (norm.length ? norm.filter((s) => s >= t).length / norm.length : NaN));
+    const shareAbove = ASYMMETRY_THRESHOLDS.map((t) =>
+      norm.length ? norm.filter((s) => s >= t).length / norm.length : NaN,
+    );
     return {
-      applicable: true, ...base, deadNeurons: dead,
-      normalized: distribution(norm), raw: distribution(raw),
-      thresholds: [...ASYMMETRY_THRESHOLDS], shareAbove,
+      applicable: true,
+      ...base,
+      deadNeurons: dead,
+      normalized: distribution(norm),
+      raw: distribution(raw),
+      thresholds: [...ASYMMETRY_THRESHOLDS],
+      shareAbove,
     };
   }
 }
 
 function distribution(values: number[]): AsymmetryDistribution {
-  if (values.length === 0) return { mean: NaN, min: NaN, p10: NaN, p25: NaN, median: NaN, p75: NaN, p90: NaN, max: NaN };
+  if (values.length === 0)
+    return { mean: NaN, min: NaN, p10: NaN, p25: NaN, median: NaN, p75: NaN, p90: NaN, max: NaN };
   const v = Float64Array.from(values).sort();
   const mean = v.reduce((a, b) => a + b, 0) / v.length;
   return {
-    mean, min: v[0]!, p10: quantileSorted(v, 0.1), p25: quantileSorted(v, 0.25), median: quantileSorted(v, 0.5),
-    p75: quantileSorted(v, 0.75), p90: quantileSorted(v, 0.9), max: v[v.length - 1]!,
+    mean,
+    min: v[0]!,
+    p10: quantileSorted(v, 0.1),
+    p25: quantileSorted(v, 0.25),
+    median: quantileSorted(v, 0.5),
+    p75: quantileSorted(v, 0.75),
+    p90: quantileSorted(v, 0.9),
+    max: v[v.length - 1]!,
   };
 }

@@ -41,7 +41,11 @@ export class LinearCkaAccumulator {
   private readonly outYY: Float32Array;
   private readonly outXY: Float32Array;
 
-  constructor(readonly dx: number, readonly dy: number, private readonly gemm: Gemm) {
+  constructor(
+    readonly dx: number,
+    readonly dy: number,
+    private readonly gemm: Gemm,
+  ) {
     if (!Number.isInteger(dx) || dx < 1 || !Number.isInteger(dy) || dy < 1) {
       throw new RangeError(`LinearCkaAccumulator: dimensions must be positive integers, got ${dx} and ${dy}`);
     }
@@ -55,7 +59,9 @@ export class LinearCkaAccumulator {
     this.outXY = new Float32Array(dx * dy);
   }
 
-  get rows(): number { return this.n; }
+  get rows(): number {
+    return this.n;
+  }
 
   /** Adds `rows` examples: xBlock is [rows, dx], yBlock is [rows, dy], row-major, row i of each the same example. */
   async add(xBlock: Float32Array, yBlock: Float32Array, rows: number): Promise<void> {
@@ -90,7 +96,7 @@ export class LinearCkaAccumulator {
     const crossSquared = centredSquaredNorm(this.xy, this.sumX, this.sumY, n, dx, dy);
     const denom = normXX * normYY;
     // Relative to the data's scale, a zero-variance side leaves only rounding noise in its norm.
-    const cka = denom > 0 && isFinite(denom) ? Math.min(1, crossSquared / denom) : NaN;
+    const cka = denom > 0 && Number.isFinite(denom) ? Math.min(1, crossSquared / denom) : NaN;
     return { cka, n, dx, dy, crossSquared, normXX, normYY };
   }
 }
@@ -101,7 +107,11 @@ export async function linearCka(x: Mat, y: Mat, gemm: Gemm, blockRows = 4096): P
   const acc = new LinearCkaAccumulator(x.cols, y.cols, gemm);
   for (let start = 0; start < x.rows; start += blockRows) {
     const rows = Math.min(blockRows, x.rows - start);
-    await acc.add(x.data.subarray(start * x.cols, (start + rows) * x.cols), y.data.subarray(start * y.cols, (start + rows) * y.cols), rows);
+    await acc.add(
+      x.data.subarray(start * x.cols, (start + rows) * x.cols),
+      y.data.subarray(start * y.cols, (start + rows) * y.cols),
+      rows,
+    );
   }
   return acc.result();
 }
@@ -117,7 +127,14 @@ function columnMeans(block: Float32Array, rows: number, d: number): Float64Array
 }
 
 /** out = block - shift (row-wise), and adds the shifted column sums to `sums`. */
-function shiftInto(block: Float32Array, rows: number, d: number, shift: Float64Array, out: Float32Array, sums: Float64Array): void {
+function shiftInto(
+  block: Float32Array,
+  rows: number,
+  d: number,
+  shift: Float64Array,
+  out: Float32Array,
+  sums: Float64Array,
+): void {
   for (let i = 0; i < rows; i++) {
     const off = i * d;
     for (let j = 0; j < d; j++) {
@@ -133,7 +150,14 @@ function addInto(acc: Float64Array, part: Float32Array): void {
 }
 
 /** ||A - s_a s_b^T / n||_F^2 for A = sum of shifted outer products, s = shifted column sums. */
-function centredSquaredNorm(a: Float64Array, sa: Float64Array, sb: Float64Array, n: number, da: number, db: number): number {
+function centredSquaredNorm(
+  a: Float64Array,
+  sa: Float64Array,
+  sb: Float64Array,
+  n: number,
+  da: number,
+  db: number,
+): number {
   let total = 0;
   for (let i = 0; i < da; i++) {
     const si = sa[i]! / n;

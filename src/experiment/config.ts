@@ -11,14 +11,14 @@ export interface ModelConfig {
   /** Display name (default: "teacher" / "student"). */
   name: string;
   path: string;
-  preset?: string;
-  output?: string;
-  pool?: 'cls' | 'mean';
-  resize?: number;
-  crop?: number;
-  interpolation?: 'bilinear' | 'bicubic';
-  mean?: [number, number, number];
-  std?: [number, number, number];
+  preset?: string | undefined;
+  output?: string | undefined;
+  pool?: 'cls' | 'mean' | undefined;
+  resize?: number | undefined;
+  crop?: number | undefined;
+  interpolation?: 'bilinear' | 'bicubic' | undefined;
+  mean?: [number, number, number] | undefined;
+  std?: [number, number, number] | undefined;
 }
 
 export interface SetConfig {
@@ -65,7 +65,10 @@ type Obj = Record<string, unknown>;
 
 function fail(field: string, expected: string, got: unknown): never {
   const shown = got === undefined ? 'nothing' : JSON.stringify(got);
-  throw new FcprobeError('BAD_CONFIG', `Config field "${field}": expected ${expected}, got ${shown && shown.length > 80 ? `${shown.slice(0, 77)}...` : shown}.`);
+  throw new FcprobeError(
+    'BAD_CONFIG',
+    `Config field "${field}": expected ${expected}, got ${shown && shown.length > 80 ? `${shown.slice(0, 77)}...` : shown}.`,
+  );
 }
 
 function isObj(v: unknown): v is Obj {
@@ -75,7 +78,11 @@ function isObj(v: unknown): v is Obj {
 function checkKeys(o: Obj, field: string, allowed: readonly string[]): void {
   for (const k of Object.keys(o)) {
     if (!allowed.includes(k)) {
-      throw new FcprobeError('BAD_CONFIG', `Config field "${field ? `${field}.` : ''}${k}" is not a known field.`, `Known fields here: ${allowed.join(', ')}.`);
+      throw new FcprobeError(
+        'BAD_CONFIG',
+        `Config field "${field ? `${field}.` : ''}${k}" is not a known field.`,
+        `Known fields here: ${allowed.join(', ')}.`,
+      );
     }
   }
 }
@@ -106,14 +113,16 @@ function posNum(o: Obj, k: string, field: string): number | undefined {
 function triple(o: Obj, k: string, field: string): [number, number, number] | undefined {
   const v = o[k];
   if (v === undefined) return undefined;
-  if (!Array.isArray(v) || v.length !== 3 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) fail(`${field}${k}`, 'an array of three numbers', v);
+  if (!Array.isArray(v) || v.length !== 3 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x)))
+    fail(`${field}${k}`, 'an array of three numbers', v);
   return v as [number, number, number];
 }
 
 function oneOf<T extends string>(o: Obj, k: string, field: string, values: readonly T[]): T | undefined {
   const v = o[k];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) fail(`${field}${k}`, `one of ${values.map((x) => `"${x}"`).join(', ')}`, v);
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v))
+    fail(`${field}${k}`, `one of ${values.map((x) => `"${x}"`).join(', ')}`, v);
   return v as T;
 }
 
@@ -121,14 +130,42 @@ function pathOf(base: string, p: string): string {
   return isAbsolute(p) ? p : resolve(base, p);
 }
 
-const MODEL_KEYS = ['name', 'path', 'preset', 'output', 'pool', 'resize', 'crop', 'interpolation', 'mean', 'std'] as const;
+const MODEL_KEYS = [
+  'name',
+  'path',
+  'preset',
+  'output',
+  'pool',
+  'resize',
+  'crop',
+  'interpolation',
+  'mean',
+  'std',
+] as const;
 const SET_KEYS = ['name', 'path', 'layout', 'classes', 'borderCrop', 'perClass'] as const;
 const PROBE_KEYS = ['C', 'sweep', 'solver', 'recipe', 'weightDecay', 'maxIter', 'seed'] as const;
 /** The fields the validator accepts at each level (a test checks that schema/experiment.schema.json agrees). */
 export const CONFIG_FIELDS = {
-  top: [] as readonly string[], model: [] as readonly string[], set: [] as readonly string[], probe: [] as readonly string[],
+  top: [] as readonly string[],
+  model: [] as readonly string[],
+  set: [] as readonly string[],
+  probe: [] as readonly string[],
 };
-const TOP_KEYS = ['$schema', 'title', 'workDir', 'teacher', 'student', 'train', 'test', 'ood', 'probe', 'providers', 'threads', 'batchSize', 'baselines'] as const;
+const TOP_KEYS = [
+  '$schema',
+  'title',
+  'workDir',
+  'teacher',
+  'student',
+  'train',
+  'test',
+  'ood',
+  'probe',
+  'providers',
+  'threads',
+  'batchSize',
+  'baselines',
+] as const;
 
 CONFIG_FIELDS.top = TOP_KEYS;
 CONFIG_FIELDS.model = MODEL_KEYS;
@@ -166,8 +203,8 @@ function parseSet(v: unknown, field: string, base: string): SetConfig {
   if (layout) s.layout = layout;
   const classes = str(v, 'classes', f);
   if (classes) s.classes = pathOf(base, classes);
-  if (v['borderCrop'] !== undefined) {
-    const b = v['borderCrop'];
+  if (v.borderCrop !== undefined) {
+    const b = v.borderCrop;
     if (typeof b !== 'number' || !Number.isInteger(b) || b < 0) fail(`${f}borderCrop`, 'a non-negative integer', b);
     s.borderCrop = b;
   }
@@ -189,23 +226,23 @@ function parseProbe(v: unknown): ProbeConfig {
   const p: ProbeConfig = {};
   const C = posNum(v, 'C', 'probe.');
   if (C !== undefined) p.C = C;
-  if (v['sweep'] !== undefined) {
-    if (typeof v['sweep'] !== 'boolean') fail('probe.sweep', 'true or false', v['sweep']);
-    p.sweep = v['sweep'];
+  if (v.sweep !== undefined) {
+    if (typeof v.sweep !== 'boolean') fail('probe.sweep', 'true or false', v.sweep);
+    p.sweep = v.sweep;
   }
   const solver = oneOf(v, 'solver', 'probe.', ['lbfgs', 'ml', 'sgd']);
   if (solver) p.solver = solver;
   const recipe = oneOf(v, 'recipe', 'probe.', ['paper']);
   if (recipe) p.recipe = recipe;
-  if (v['weightDecay'] !== undefined) {
-    const wd = v['weightDecay'];
+  if (v.weightDecay !== undefined) {
+    const wd = v.weightDecay;
     if (typeof wd !== 'number' || !(wd >= 0)) fail('probe.weightDecay', 'a non-negative number', wd);
     p.weightDecay = wd;
   }
   const maxIter = posInt(v, 'maxIter', 'probe.');
   if (maxIter) p.maxIter = maxIter;
-  if (v['seed'] !== undefined) {
-    const s = v['seed'];
+  if (v.seed !== undefined) {
+    const s = v.seed;
     if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) fail('probe.seed', 'a non-negative integer', s);
     p.seed = s;
   }
@@ -223,18 +260,20 @@ function parseBaselines(v: unknown): ErBaselineInput[] | null {
     checkKeys(b, f, ['against', 'label', 'points']);
     const against = str(b, 'against', `${f}.`) ?? 'ood-average';
     const label = str(b, 'label', `${f}.`);
-    const pts = b['points'];
-    if (!Array.isArray(pts) || pts.length < 2) fail(`${f}.points`, 'an array of at least two {id, ood} accuracy pairs', pts);
+    const pts = b.points;
+    if (!Array.isArray(pts) || pts.length < 2)
+      fail(`${f}.points`, 'an array of at least two {id, ood} accuracy pairs', pts);
     const points = pts.map((p, j) => {
       const pf = `${f}.points[${j}]`;
       if (!isObj(p)) fail(pf, 'an object {name?, id, ood}', p);
       checkKeys(p, pf, ['name', 'id', 'ood']);
       for (const k of ['id', 'ood'] as const) {
         const x = p[k];
-        if (typeof x !== 'number' || !(x > 0 && x < 1)) fail(`${pf}.${k}`, 'an accuracy as a fraction strictly between 0 and 1', x);
+        if (typeof x !== 'number' || !(x > 0 && x < 1))
+          fail(`${pf}.${k}`, 'an accuracy as a fraction strictly between 0 and 1', x);
       }
       const name = str(p, 'name', `${pf}.`);
-      return { ...(name ? { name } : {}), id: p['id'] as number, ood: p['ood'] as number };
+      return { ...(name ? { name } : {}), id: p.id as number, ood: p.ood as number };
     });
     return { against, ...(label ? { label } : {}), points };
   });
@@ -247,13 +286,16 @@ export function parseRunConfig(raw: unknown, baseDir: string): RunConfig {
   const workDir = str(raw, 'workDir', '', true);
   const cfg: RunConfig = {
     workDir: pathOf(baseDir, workDir),
-    teacher: parseModel(raw['teacher'], 'teacher', 'teacher', baseDir),
-    student: parseModel(raw['student'], 'student', 'student', baseDir),
-    train: raw['train'] === undefined ? fail('train', 'the ID training set ({name, path} or a path)', undefined) : parseSet(raw['train'], 'train', baseDir),
-    test: parseSets(raw['test'], 'test', baseDir),
-    ood: parseSets(raw['ood'], 'ood', baseDir),
-    probe: parseProbe(raw['probe']),
-    baselines: parseBaselines(raw['baselines']),
+    teacher: parseModel(raw.teacher, 'teacher', 'teacher', baseDir),
+    student: parseModel(raw.student, 'student', 'student', baseDir),
+    train:
+      raw.train === undefined
+        ? fail('train', 'the ID training set ({name, path} or a path)', undefined)
+        : parseSet(raw.train, 'train', baseDir),
+    test: parseSets(raw.test, 'test', baseDir),
+    ood: parseSets(raw.ood, 'ood', baseDir),
+    probe: parseProbe(raw.probe),
+    baselines: parseBaselines(raw.baselines),
   };
   const title = str(raw, 'title', '');
   if (title) cfg.title = title;
@@ -263,9 +305,14 @@ export function parseRunConfig(raw: unknown, baseDir: string): RunConfig {
   if (threads) cfg.threads = threads;
   const batchSize = posInt(raw, 'batchSize', '');
   if (batchSize) cfg.batchSize = batchSize;
-  if (cfg.teacher.name === cfg.student.name) fail('student.name', `a name different from the teacher's ("${cfg.teacher.name}")`, cfg.student.name);
+  if (cfg.teacher.name === cfg.student.name)
+    fail('student.name', `a name different from the teacher's ("${cfg.teacher.name}")`, cfg.student.name);
   const names = new Map<string, string>();
-  const all: [string, SetConfig][] = [['train', cfg.train], ...cfg.test.map((s, i) => [`test[${i}]`, s] as [string, SetConfig]), ...cfg.ood.map((s, i) => [`ood[${i}]`, s] as [string, SetConfig])];
+  const all: [string, SetConfig][] = [
+    ['train', cfg.train],
+    ...cfg.test.map((s, i) => [`test[${i}]`, s] as [string, SetConfig]),
+    ...cfg.ood.map((s, i) => [`ood[${i}]`, s] as [string, SetConfig]),
+  ];
   for (const [field, s] of all) {
     const prev = names.get(s.name);
     if (prev) fail(`${field}.name`, `a set name not used already (by ${prev}); set "name" explicitly`, s.name);
@@ -276,7 +323,8 @@ export function parseRunConfig(raw: unknown, baseDir: string): RunConfig {
 }
 
 export function readRunConfig(path: string): RunConfig {
-  if (!existsSync(path) || !statSync(path).isFile()) throw new FcprobeError('NOT_FOUND', `Config file ${path} does not exist.`);
+  if (!existsSync(path) || !statSync(path).isFile())
+    throw new FcprobeError('NOT_FOUND', `Config file ${path} does not exist.`);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -288,12 +336,22 @@ export function readRunConfig(path: string): RunConfig {
 
 /** Fails early (before any extraction) when a file or folder the config names is missing. */
 export function checkConfigPaths(cfg: RunConfig): void {
-  for (const [field, m] of [['teacher.path', cfg.teacher], ['student.path', cfg.student]] as const) {
-    if (!existsSync(m.path) || !statSync(m.path).isFile()) throw new FcprobeError('NOT_FOUND', `Config field "${field}": model file ${m.path} does not exist.`);
+  for (const [field, m] of [
+    ['teacher.path', cfg.teacher],
+    ['student.path', cfg.student],
+  ] as const) {
+    if (!existsSync(m.path) || !statSync(m.path).isFile())
+      throw new FcprobeError('NOT_FOUND', `Config field "${field}": model file ${m.path} does not exist.`);
   }
-  const sets: [string, SetConfig][] = [['train', cfg.train], ...cfg.test.map((s, i) => [`test[${i}]`, s] as [string, SetConfig]), ...cfg.ood.map((s, i) => [`ood[${i}]`, s] as [string, SetConfig])];
+  const sets: [string, SetConfig][] = [
+    ['train', cfg.train],
+    ...cfg.test.map((s, i) => [`test[${i}]`, s] as [string, SetConfig]),
+    ...cfg.ood.map((s, i) => [`ood[${i}]`, s] as [string, SetConfig]),
+  ];
   for (const [field, s] of sets) {
-    if (!existsSync(s.path) || !statSync(s.path).isDirectory()) throw new FcprobeError('NOT_FOUND', `Config field "${field}.path": folder ${s.path} does not exist.`);
-    if (s.classes && !existsSync(s.classes)) throw new FcprobeError('NOT_FOUND', `Config field "${field}.classes": file ${s.classes} does not exist.`);
+    if (!existsSync(s.path) || !statSync(s.path).isDirectory())
+      throw new FcprobeError('NOT_FOUND', `Config field "${field}.path": folder ${s.path} does not exist.`);
+    if (s.classes && !existsSync(s.classes))
+      throw new FcprobeError('NOT_FOUND', `Config field "${field}.classes": file ${s.classes} does not exist.`);
   }
 }

@@ -24,27 +24,38 @@ function defaultBlockRows(dims: number): number {
 
 /** The two directories must hold the same images in the same row order, else row-wise comparison is meaningless. */
 function checkSameRows(t: FeatureSet, s: FeatureSet): void {
-  const tf = t.manifest.files, sf = s.manifest.files;
+  const tf = t.manifest.files,
+    sf = s.manifest.files;
   const where = `${t.dir} (teacher) and ${s.dir} (student)`;
   if (t.rows !== s.rows || tf.length !== sf.length) {
-    throw new FcprobeError('MISMATCH', `${where} hold different numbers of images (${t.rows} vs ${s.rows}).`,
-      'Extract both models from the same folder with the same options (skipped images differ if one extraction failed on some files).');
+    throw new FcprobeError(
+      'MISMATCH',
+      `${where} hold different numbers of images (${t.rows} vs ${s.rows}).`,
+      'Extract both models from the same folder with the same options (skipped images differ if one extraction failed on some files).',
+    );
   }
   for (let i = 0; i < tf.length; i++) {
     if (tf[i] !== sf[i]) {
       const tset = new Set(tf);
       const sameSet = tset.size === tf.length && sf.every((f) => tset.has(f));
-      throw new FcprobeError('MISMATCH',
+      throw new FcprobeError(
+        'MISMATCH',
         sameSet
           ? `${where} hold the same images in a different order (first difference at row ${i}: ${JSON.stringify(tf[i])} vs ${JSON.stringify(sf[i])}).`
           : `${where} list different images (row ${i}: ${JSON.stringify(tf[i])} vs ${JSON.stringify(sf[i])}).`,
-        'Extract both models from the same folder; features are compared row by row.');
+        'Extract both models from the same folder; features are compared row by row.',
+      );
     }
   }
 }
 
 /** Linear CKA (and, when the dimensions match, per-image cosine) between teacher and student features of one set. */
-export async function computeRepresentationFit(teacherDir: string, studentDir: string, gemm: Gemm, options: DiagnosticsOptions = {}): Promise<RepresentationFit> {
+export async function computeRepresentationFit(
+  teacherDir: string,
+  studentDir: string,
+  gemm: Gemm,
+  options: DiagnosticsOptions = {},
+): Promise<RepresentationFit> {
   const t = loadFeatureSet(teacherDir);
   const s = loadFeatureSet(studentDir);
   checkSameRows(t, s);
@@ -54,9 +65,11 @@ export async function computeRepresentationFit(teacherDir: string, studentDir: s
   const cos = t.dim === s.dim ? new CosineAccumulator(t.dim) : null;
   if (!cos) notes.push(`Feature dimensions differ (${t.dim} vs ${s.dim}): no per-image cosine`);
   const blockRows = options.blockRows ?? defaultBlockRows(t.dim + s.dim);
-  const tr = t.open(), sr = s.open();
+  const tr = t.open(),
+    sr = s.open();
   try {
-    const bufT = new Float32Array(blockRows * t.dim), bufS = new Float32Array(blockRows * s.dim);
+    const bufT = new Float32Array(blockRows * t.dim),
+      bufS = new Float32Array(blockRows * s.dim);
     for (let start = 0; start < t.rows; start += blockRows) {
       const rows = Math.min(blockRows, t.rows - start);
       const xb = tr.readFloat32Rows(start, rows, bufT.subarray(0, rows * t.dim));
@@ -71,12 +84,16 @@ export async function computeRepresentationFit(teacherDir: string, studentDir: s
   const r = cka.result();
   if (Number.isNaN(r.cka)) notes.push('One feature set has no variance: CKA undefined');
   const cosine = cos ? cos.result() : null;
-  if (cosine && cosine.zeroRows > 0) notes.push(`${cosine.zeroRows} image(s) with an all-zero feature vector left out of the cosine`);
+  if (cosine && cosine.zeroRows > 0)
+    notes.push(`${cosine.zeroRows} image(s) with an all-zero feature vector left out of the cosine`);
   return { n: t.rows, teacherDim: t.dim, studentDim: s.dim, cka: r.cka, cosine, notes };
 }
 
 /** Activation asymmetry of one model's features on (normally) the ID training set; see activationAsymmetry.ts. */
-export function computeActivationAsymmetry(featureDir: string, options: DiagnosticsOptions = {}): ActivationAsymmetryResult {
+export function computeActivationAsymmetry(
+  featureDir: string,
+  options: DiagnosticsOptions = {},
+): ActivationAsymmetryResult {
   const f = loadFeatureSet(featureDir);
   const labels = f.labels();
   const acc = new ActivationAsymmetryAccumulator(f.dim, Math.max(1, f.manifest.classes.length));
@@ -91,7 +108,10 @@ export function computeActivationAsymmetry(featureDir: string, options: Diagnost
         acc.add(block, labels.subarray(start, start + rows), rows);
       } catch (e) {
         if (e instanceof RangeError) {
-          throw new FcprobeError('BAD_FEATURES', `${featureDir}: ${e.message.replace(/^[^:]*: /, '')} (manifest lists ${f.manifest.classes.length} classes).`);
+          throw new FcprobeError(
+            'BAD_FEATURES',
+            `${featureDir}: ${e.message.replace(/^[^:]*: /, '')} (manifest lists ${f.manifest.classes.length} classes).`,
+          );
         }
         throw e;
       }

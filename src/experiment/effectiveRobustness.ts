@@ -40,13 +40,16 @@ export function baselineProblem(points: readonly AccuracyPair[]): string | null 
     for (const k of ['id', 'ood'] as const) {
       const v = p[k];
       if (typeof v !== 'number' || !(v > 0 && v < 1)) {
-        return `point ${i}: ${k} accuracy must be a fraction strictly between 0 and 1, got ${JSON.stringify(v)}` +
-          (typeof v === 'number' && v > 1 && v < 100 ? ' (percentages must be divided by 100)' : '');
+        return (
+          `point ${i}: ${k} accuracy must be a fraction strictly between 0 and 1, got ${JSON.stringify(v)}` +
+          (typeof v === 'number' && v > 1 && v < 100 ? ' (percentages must be divided by 100)' : '')
+        );
       }
     }
   }
   const first = points[0]!.id;
-  if (points.every((p) => p.id === first)) return 'all baseline points have the same ID accuracy, so no line can be fitted';
+  if (points.every((p) => p.id === first))
+    return 'all baseline points have the same ID accuracy, so no line can be fitted';
   return null;
 }
 
@@ -59,10 +62,15 @@ export function fitLogitLinear(points: readonly AccuracyPair[]): LogitFit {
   const ys = points.map((p) => logit(p.ood));
   const mx = xs.reduce((a, b) => a + b, 0) / n;
   const my = ys.reduce((a, b) => a + b, 0) / n;
-  let sxx = 0, sxy = 0, syy = 0;
+  let sxx = 0,
+    sxy = 0,
+    syy = 0;
   for (let i = 0; i < n; i++) {
-    const dx = xs[i]! - mx, dy = ys[i]! - my;
-    sxx += dx * dx; sxy += dx * dy; syy += dy * dy;
+    const dx = xs[i]! - mx,
+      dy = ys[i]! - my;
+    sxx += dx * dx;
+    sxy += dx * dy;
+    syy += dy * dy;
   }
   const slope = sxy / sxx;
   const intercept = my - slope * mx;

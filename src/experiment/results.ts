@@ -16,18 +16,34 @@ export const RESULTS_FILE = 'results.json';
 
 const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
 /** Keys whose values are names chosen by the user, never encoded numbers. */
-const TEXT_KEYS = new Set(['name', 'set', 'model', 'label', 'against', 'stage', 'path', 'reason', 'scoring', 'title', 'solver']);
+const TEXT_KEYS = new Set([
+  'name',
+  'set',
+  'model',
+  'label',
+  'against',
+  'stage',
+  'path',
+  'reason',
+  'scoring',
+  'title',
+  'solver',
+]);
 
 export function resultsPath(workDir: string): string {
   return join(workDir, RESULTS_FILE);
 }
 
 export function serializeResults(results: RunResults): string {
-  return JSON.stringify(results, (key, value: unknown) => {
-    if (key === 'config') return value;
-    if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-    return value;
-  }, 2) + '\n';
+  return `${JSON.stringify(
+    results,
+    (key, value: unknown) => {
+      if (key === 'config') return value;
+      if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+      return value;
+    },
+    2,
+  )}\n`;
 }
 
 function revive(value: unknown, key: string): unknown {
@@ -51,14 +67,24 @@ export function parseResults(text: string, where = RESULTS_FILE): RunResults {
   }
   const r = revive(raw, '') as Partial<RunResults> | null;
   if (!r || typeof r !== 'object' || r.format !== 'fcprobe-results') {
-    throw new FcprobeError('BAD_DATA', `${where} is not an fcprobe results file (expected "format": "fcprobe-results").`);
+    throw new FcprobeError(
+      'BAD_DATA',
+      `${where} is not an fcprobe results file (expected "format": "fcprobe-results").`,
+    );
   }
   if (r.formatVersion !== 1) {
-    throw new FcprobeError('BAD_DATA', `${where} has results format version ${JSON.stringify(r.formatVersion)}; this fcprobe reads version 1.`,
-      'Re-run `fcprobe run` with this version (extracted features are reused).');
+    throw new FcprobeError(
+      'BAD_DATA',
+      `${where} has results format version ${JSON.stringify(r.formatVersion)}; this fcprobe reads version 1.`,
+      'Re-run `fcprobe run` with this version (extracted features are reused).',
+    );
   }
   for (const k of ['models', 'sets', 'accuracy', 'probes', 'representationFit', 'asymmetry', 'timings'] as const) {
-    if (!Array.isArray(r[k])) throw new FcprobeError('BAD_DATA', `${where}: expected "${k}" to be an array, got ${JSON.stringify(r[k] ?? null)}.`);
+    if (!Array.isArray(r[k]))
+      throw new FcprobeError(
+        'BAD_DATA',
+        `${where}: expected "${k}" to be an array, got ${JSON.stringify(r[k] ?? null)}.`,
+      );
   }
   if (r.baselines !== null && r.baselines !== undefined && !Array.isArray(r.baselines)) {
     throw new FcprobeError('BAD_DATA', `${where}: expected "baselines" to be an array or null.`);
@@ -75,8 +101,11 @@ export function writeResults(workDir: string, results: RunResults): string {
 export function readResults(workDir: string): RunResults {
   const path = resultsPath(workDir);
   if (!existsSync(path)) {
-    throw new FcprobeError('NOT_FOUND', `${workDir} holds no ${RESULTS_FILE}.`,
-      'Create it with `fcprobe run --config <experiment.json>`, whose work directory this should be.');
+    throw new FcprobeError(
+      'NOT_FOUND',
+      `${workDir} holds no ${RESULTS_FILE}.`,
+      'Create it with `fcprobe run --config <experiment.json>`, whose work directory this should be.',
+    );
   }
   return parseResults(readFileSync(path, 'utf8'), path);
 }

@@ -10,7 +10,18 @@ import { FcprobeError } from '../errors.js';
 import { readClassFile, type DatasetListing } from '../dataset/listing.js';
 import { listDataset, parseLayout } from '../dataset/layouts.js';
 import { selectPerClass } from '../dataset/suite.js';
-import type { AccuracyMeasurement, AsymmetryMeasurement, ModelEntry, ProbeSummary, RepresentationFitMeasurement, RunResults, SetEntry, SetRole, StageTiming, JsonValue } from './types.js';
+import type {
+  AccuracyMeasurement,
+  AsymmetryMeasurement,
+  ModelEntry,
+  ProbeSummary,
+  RepresentationFitMeasurement,
+  RunResults,
+  SetEntry,
+  SetRole,
+  StageTiming,
+  JsonValue,
+} from './types.js';
 import { FCPROBE_VERSION } from '../version.js';
 import { computeActivationAsymmetry, computeRepresentationFit } from './diagnostics.js';
 import { extractFeatures, type ExtractProgress } from '../extract/extract.js';
@@ -44,7 +55,10 @@ const SEED = 0;
 /** Evaluation sets keep their own class lists: the probe maps them to training classes by name. */
 function listSet(s: SetConfig): DatasetListing {
   const classes = s.classes ? readClassFile(s.classes) : undefined;
-  let listing = listDataset(s.path, { ...(s.layout ? { layout: parseLayout(s.layout, `layout of set "${s.name}"`) } : {}), ...(classes ? { classes } : {}) });
+  let listing = listDataset(s.path, {
+    ...(s.layout ? { layout: parseLayout(s.layout, `layout of set "${s.name}"`) } : {}),
+    ...(classes ? { classes } : {}),
+  });
   if (s.perClass) listing = selectPerClass(listing, s.perClass, SEED);
   if (s.borderCrop !== undefined) listing = { ...listing, borderCrop: s.borderCrop };
   return listing;
@@ -62,8 +76,12 @@ function extractOptionsOf(m: ModelConfig, cfg: RunConfig): Parameters<typeof ins
     ...(cfg.providers ? { providers: cfg.providers } : {}),
     ...(cfg.threads ? { threads: cfg.threads } : {}),
     preprocess: {
-      ...(m.preset ? { preset: m.preset } : {}), ...(m.resize ? { resize: m.resize } : {}), ...(m.crop ? { crop: m.crop } : {}),
-      ...(m.interpolation ? { interpolation: m.interpolation } : {}), ...(m.mean ? { mean: m.mean } : {}), ...(m.std ? { std: m.std } : {}),
+      ...(m.preset ? { preset: m.preset } : {}),
+      ...(m.resize ? { resize: m.resize } : {}),
+      ...(m.crop ? { crop: m.crop } : {}),
+      ...(m.interpolation ? { interpolation: m.interpolation } : {}),
+      ...(m.mean ? { mean: m.mean } : {}),
+      ...(m.std ? { std: m.std } : {}),
     },
   };
 }
@@ -71,7 +89,9 @@ function extractOptionsOf(m: ModelConfig, cfg: RunConfig): Parameters<typeof ins
 function probeOptionsOf(cfg: RunConfig, train: string, evalDirs: string[], out: string): ProbeOptions {
   const p = cfg.probe;
   return {
-    train, eval: evalDirs, out,
+    train,
+    eval: evalDirs,
+    out,
     ...(p.solver ? { solver: p.solver } : {}),
     ...(p.recipe ? { recipe: p.recipe } : {}),
     ...(p.C !== undefined ? { C: p.C } : {}),
@@ -108,7 +128,12 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     try {
       buildLabelSpace(trainClasses, e.listing.classes, e.listing.classMap);
     } catch (err) {
-      if (err instanceof FcprobeError) throw new FcprobeError('BAD_DATA', `Set "${e.config.name}" (${e.config.path}): ${err.message}`, `Its classes must be among the training set's ${trainClasses.length} classes (${trainClasses.slice(0, 5).join(', ')}${trainClasses.length > 5 ? ', ...' : ''}).`);
+      if (err instanceof FcprobeError)
+        throw new FcprobeError(
+          'BAD_DATA',
+          `Set "${e.config.name}" (${e.config.path}): ${err.message}`,
+          `Its classes must be among the training set's ${trainClasses.length} classes (${trainClasses.slice(0, 5).join(', ')}${trainClasses.length > 5 ? ', ...' : ''}).`,
+        );
       throw err;
     }
   }
@@ -128,16 +153,18 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
       const label = `${m.name} / ${s.config.name}`;
       stage(`extract ${label} (${s.listing.items.length} images)`);
       try {
-        const r = await timed(`extract ${label}`, () => extractFeatures({
-          ...extractOptionsOf(m, cfg),
-          listing: s.listing,
-          outDir: featureDir(cfg.workDir, m, s.config),
-          ...(cfg.batchSize ? { batchSize: cfg.batchSize } : {}),
-          onStale: 'replace',
-          ...(o.onNotice ? { onNotice: o.onNotice } : {}),
-          ...(o.onExtractProgress ? { onProgress: (p: ExtractProgress) => o.onExtractProgress!(label, p) } : {}),
-          ...(o.shouldStop ? { shouldStop: o.shouldStop } : {}),
-        }));
+        const r = await timed(`extract ${label}`, () =>
+          extractFeatures({
+            ...extractOptionsOf(m, cfg),
+            listing: s.listing,
+            outDir: featureDir(cfg.workDir, m, s.config),
+            ...(cfg.batchSize ? { batchSize: cfg.batchSize } : {}),
+            onStale: 'replace',
+            ...(o.onNotice ? { onNotice: o.onNotice } : {}),
+            ...(o.onExtractProgress ? { onProgress: (p: ExtractProgress) => o.onExtractProgress!(label, p) } : {}),
+            ...(o.shouldStop ? { shouldStop: o.shouldStop } : {}),
+          }),
+        );
         if (r.status === 'already-done') stage(`  cached: ${r.rows} x ${r.manifest.featureDim}`);
         manifests.set(`${m.name}\u0000${s.config.name}`, r);
       } catch (err) {
@@ -156,18 +183,29 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     const probes: ProbeSummary[] = [];
     for (const m of models) {
       stage(`probe ${m.name}: fit on ${train.config.name}, score ${evals.length} set(s)`);
-      const r = await timed(`probe ${m.name}`, () => runProbe({
-        ...probeOptionsOf(cfg, featureDir(cfg.workDir, m, train.config), evals.map((e) => featureDir(cfg.workDir, m, e.config)), join(cfg.workDir, 'probes', m.name)),
-        gemm,
-      }));
+      const r = await timed(`probe ${m.name}`, () =>
+        runProbe({
+          ...probeOptionsOf(
+            cfg,
+            featureDir(cfg.workDir, m, train.config),
+            evals.map((e) => featureDir(cfg.workDir, m, e.config)),
+            join(cfg.workDir, 'probes', m.name),
+          ),
+          gemm,
+        }),
+      );
       const conv = r.probe.convergence as unknown as Record<string, unknown> | undefined;
       const details: Record<string, number | string> = {};
-      if (conv) for (const [k, v] of Object.entries(conv)) if (typeof v === 'number' || typeof v === 'string') details[k] = v;
+      if (conv)
+        for (const [k, v] of Object.entries(conv)) if (typeof v === 'number' || typeof v === 'string') details[k] = v;
       probes.push({ model: m.name, C: r.probe.C ?? NaN, solver: r.probe.solver, details });
       r.evaluations.forEach((ev, i) => {
         const e = evals[i]!;
         accuracy.push({
-          model: m.name, set: e.config.name, n: ev.n, top1: ev.top1,
+          model: m.name,
+          set: e.config.name,
+          n: ev.n,
+          top1: ev.top1,
           top5: ev.labelSpace.scoredClasses > 5 ? ev.top5 : null,
           ...(ev.labelSpace.kind !== 'identity' ? { scoring: ev.labelSpace.description } : {}),
         });
@@ -176,28 +214,56 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
     const representationFit: RepresentationFitMeasurement[] = [];
     for (const s of sets) {
       stage(`representation fit on ${s.config.name}`);
-      const fit = await timed(`fit ${s.config.name}`, () => computeRepresentationFit(featureDir(cfg.workDir, cfg.teacher, s.config), featureDir(cfg.workDir, cfg.student, s.config), gemm));
+      const fit = await timed(`fit ${s.config.name}`, () =>
+        computeRepresentationFit(
+          featureDir(cfg.workDir, cfg.teacher, s.config),
+          featureDir(cfg.workDir, cfg.student, s.config),
+          gemm,
+        ),
+      );
       representationFit.push({ set: s.config.name, fit });
     }
-    const asymmetry: AsymmetryMeasurement[] = models.map((m) => ({ model: m.name, set: train.config.name, result: computeActivationAsymmetry(featureDir(cfg.workDir, m, train.config)) }));
+    const asymmetry: AsymmetryMeasurement[] = models.map((m) => ({
+      model: m.name,
+      set: train.config.name,
+      result: computeActivationAsymmetry(featureDir(cfg.workDir, m, train.config)),
+    }));
 
     const modelEntries: ModelEntry[] = models.map((m, i) => {
       const man = manifests.get(`${m.name}\u0000${train.config.name}`)!.manifest;
       return {
-        role: i === 0 ? 'teacher' : 'student', name: m.name, path: m.path, sha256: man.model.sha256, featureDim: man.featureDim,
-        preset: man.preprocess.preset, output: man.model.outputName, pool: man.model.pool,
+        role: i === 0 ? 'teacher' : 'student',
+        name: m.name,
+        path: m.path,
+        sha256: man.model.sha256,
+        featureDim: man.featureDim,
+        preset: man.preprocess.preset,
+        output: man.model.outputName,
+        pool: man.model.pool,
       };
     });
     const setEntries: SetEntry[] = sets.map((s) => ({
-      name: s.config.name, role: s.role, path: s.config.path, n: manifests.get(`${cfg.teacher.name}\u0000${s.config.name}`)!.rows,
+      name: s.config.name,
+      role: s.role,
+      path: s.config.path,
+      n: manifests.get(`${cfg.teacher.name}\u0000${s.config.name}`)!.rows,
     }));
     const results: RunResults = {
-      format: 'fcprobe-results', formatVersion: 1, fcprobeVersion: FCPROBE_VERSION, createdAt: new Date().toISOString(),
+      format: 'fcprobe-results',
+      formatVersion: 1,
+      fcprobeVersion: FCPROBE_VERSION,
+      createdAt: new Date().toISOString(),
       ...(cfg.title ? { title: cfg.title } : {}),
       config: JSON.parse(JSON.stringify(cfg)) as JsonValue,
       machine: describeMachine([...new Set(checks.map((c) => c.provider))]),
-      models: modelEntries, sets: setEntries, accuracy, probes, representationFit, asymmetry,
-      baselines: cfg.baselines, timings,
+      models: modelEntries,
+      sets: setEntries,
+      accuracy,
+      probes,
+      representationFit,
+      asymmetry,
+      baselines: cfg.baselines,
+      timings,
     };
     writeResults(cfg.workDir, results);
     return { results, workDir: cfg.workDir };

@@ -23,27 +23,41 @@ export interface SuiteConfigInput {
 
 export function suiteConfig(i: SuiteConfigInput): RunConfig {
   const suite = SUITES[i.suite];
-  if (!suite) throw new FcprobeError('BAD_OPTION', `Expected --suite to be one of ${Object.keys(SUITES).join(', ')}, got ${JSON.stringify(i.suite)}.`);
+  if (!suite)
+    throw new FcprobeError(
+      'BAD_OPTION',
+      `Expected --suite to be one of ${Object.keys(SUITES).join(', ')}, got ${JSON.stringify(i.suite)}.`,
+    );
   const loc: SuiteLocation = findSuite(i.dataRoot, suite);
   const say = i.onNotice ?? ((m: string) => process.stderr.write(`${m}\n`));
   say(`Suite ${i.suite} under ${loc.dataRoot}:`);
   for (const s of loc.sets) say(`  ${s.found ? 'found  ' : 'missing'} ${s.title.padEnd(16)} ${s.notes.join('; ')}`);
   const train = loc.found.find((s) => s.role === 'train');
   if (!train) {
-    throw new FcprobeError('NOT_FOUND', `The suite's training set (ImageNet train) was not found under ${loc.dataRoot}.`,
-      `Expected one of ${suite.find((s) => s.role === 'train')!.folders.join(', ')}.`);
+    throw new FcprobeError(
+      'NOT_FOUND',
+      `The suite's training set (ImageNet train) was not found under ${loc.dataRoot}.`,
+      `Expected one of ${suite.find((s) => s.role === 'train')!.folders.join(', ')}.`,
+    );
   }
   const evalSets = loc.found.filter((s) => s.role !== 'train');
-  if (evalSets.length === 0) throw new FcprobeError('NOT_FOUND', `No evaluation set of the suite was found under ${loc.dataRoot}.`);
+  if (evalSets.length === 0)
+    throw new FcprobeError('NOT_FOUND', `No evaluation set of the suite was found under ${loc.dataRoot}.`);
   const set = (s: (typeof loc.found)[number], perClass?: number): Record<string, unknown> => ({
-    name: s.title, path: s.path, layout: s.layout, ...(perClass ? { perClass } : {}),
+    name: s.title,
+    path: s.path,
+    layout: s.layout,
+    ...(perClass ? { perClass } : {}),
   });
-  return parseRunConfig({
-    title: `${i.suite}: ${evalSets.map((s) => s.title).join(', ')}`,
-    workDir: i.workDir,
-    ...i.raw,
-    train: set(train, i.trainPerClass),
-    test: evalSets.filter((s) => s.role === 'id').map((s) => set(s)),
-    ood: evalSets.filter((s) => s.role === 'ood').map((s) => set(s)),
-  }, process.cwd());
+  return parseRunConfig(
+    {
+      title: `${i.suite}: ${evalSets.map((s) => s.title).join(', ')}`,
+      workDir: i.workDir,
+      ...i.raw,
+      train: set(train, i.trainPerClass),
+      test: evalSets.filter((s) => s.role === 'id').map((s) => set(s)),
+      ood: evalSets.filter((s) => s.role === 'ood').map((s) => set(s)),
+    },
+    process.cwd(),
+  );
 }

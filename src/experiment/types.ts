@@ -4,7 +4,7 @@
  */
 import type { ActivationAsymmetryResult } from './activationAsymmetry.js';
 import type { CosineSummary } from '../math/cosine.js';
-import type { AccuracyPair, LogitFit } from './effectiveRobustness.js';
+import type { AccuracyPair } from './effectiveRobustness.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 

@@ -29,21 +29,37 @@ export interface DecodedBatch {
  * Decodes one batch into `data` (a shared batch buffer), on the decode workers; each worker writes its image
  * into the image's slot, and rows of skipped files are closed up afterwards.
  */
-async function decodeBatch(pool: DecodePool, data: Float32Array, items: DatasetItem[], root: string, spec: PreprocessSpec, limit: ReturnType<typeof pLimit>, strict: boolean): Promise<DecodedBatch> {
+async function decodeBatch(
+  pool: DecodePool,
+  data: Float32Array,
+  items: DatasetItem[],
+  root: string,
+  spec: PreprocessSpec,
+  limit: ReturnType<typeof pLimit>,
+  strict: boolean,
+): Promise<DecodedBatch> {
   const per = 3 * spec.crop * spec.crop;
-  const failed: (string | null)[] = await Promise.all(items.map((it, i) => limit(async () => {
-    try {
-      await pool.decodeInto(resolve(root, it.file), spec, data, i * per);
-      return null;
-    } catch (e) {
-      if (!(e instanceof ImageDecodeError)) throw e;
-      return e.message.split('\n')[0] ?? 'decode failed';
-    }
-  })));
+  const failed: (string | null)[] = await Promise.all(
+    items.map((it, i) =>
+      limit(async () => {
+        try {
+          await pool.decodeInto(resolve(root, it.file), spec, data, i * per);
+          return null;
+        } catch (e) {
+          if (!(e instanceof ImageDecodeError)) throw e;
+          return e.message.split('\n')[0] ?? 'decode failed';
+        }
+      }),
+    ),
+  );
   // Decodes finish in any order; --strict names the first bad file in list order, the same on every run.
   const firstBad = failed.findIndex((f) => f !== null);
   if (strict && firstBad >= 0) {
-    throw new FcprobeError('BAD_DATA', `Cannot decode ${items[firstBad]!.file}: ${failed[firstBad]}`, 'Without --strict, undecodable files are skipped and listed in the manifest.');
+    throw new FcprobeError(
+      'BAD_DATA',
+      `Cannot decode ${items[firstBad]!.file}: ${failed[firstBad]}`,
+      'Without --strict, undecodable files are skipped and listed in the manifest.',
+    );
   }
   const labels = new Int32Array(failed.filter((f) => f === null).length);
   const skipped: SkippedFile[] = [];
@@ -84,7 +100,9 @@ export class BatchPrefetcher {
   constructor(private readonly o: PrefetchOptions) {
     this.pool = new DecodePool(decodeWorkers(o.concurrency));
     this.limit = pLimit(o.concurrency);
-    this.ring = Array.from({ length: PREFETCH + 1 }, () => sharedBatchBuffer(o.batchSize * 3 * o.spec.crop * o.spec.crop));
+    this.ring = Array.from({ length: PREFETCH + 1 }, () =>
+      sharedBatchBuffer(o.batchSize * 3 * o.spec.crop * o.spec.crop),
+    );
     this.nBatches = Math.ceil(o.items.length / o.batchSize);
     this.queued = o.firstBatch;
     this.fill();
@@ -94,8 +112,15 @@ export class BatchPrefetcher {
     const { items, batchSize } = this.o;
     while (this.queued < this.nBatches && this.queue.length < PREFETCH) {
       const b = this.queued++;
-      const p = decodeBatch(this.pool, this.ring[b % this.ring.length]!, items.slice(b * batchSize, Math.min(items.length, (b + 1) * batchSize)),
-        this.o.root, this.o.spec, this.limit, this.o.strict);
+      const p = decodeBatch(
+        this.pool,
+        this.ring[b % this.ring.length]!,
+        items.slice(b * batchSize, Math.min(items.length, (b + 1) * batchSize)),
+        this.o.root,
+        this.o.spec,
+        this.limit,
+        this.o.strict,
+      );
       // Keep a rejected prefetch from surfacing as an unhandled rejection if we stop early.
       p.catch(() => {});
       this.queue.push(p);

@@ -52,7 +52,9 @@ export class DecodePool {
         else p?.reject(new ImageDecodeError(m.error));
       });
       w.on('error', (e) => this.failAll(e));
-      w.on('exit', (code) => { if (code !== 0) this.failAll(new Error(`decode worker exited with code ${code}`)); });
+      w.on('exit', (code) => {
+        if (code !== 0) this.failAll(new Error(`decode worker exited with code ${code}`));
+      });
       return w;
     });
   }
@@ -69,11 +71,18 @@ export class DecodePool {
    */
   decodeInto(file: string, spec: PreprocessSpec, out: Float32Array, offset: number): Promise<void> {
     if (this.dead) return Promise.reject(this.dead);
-    if (!(out.buffer instanceof SharedArrayBuffer)) return Promise.reject(new TypeError('decodeInto needs a sharedBatchBuffer'));
+    if (!(out.buffer instanceof SharedArrayBuffer))
+      return Promise.reject(new TypeError('decodeInto needs a sharedBatchBuffer'));
     const id = this.nextId++;
     const decoded = new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const req: DecodeRequest = { id, file, spec, out: out.buffer as SharedArrayBuffer, offset: out.byteOffset / 4 + offset };
+      const req: DecodeRequest = {
+        id,
+        file,
+        spec,
+        out: out.buffer as SharedArrayBuffer,
+        offset: out.byteOffset / 4 + offset,
+      };
       let k = 0;
       for (let i = 1; i < this.busy.length; i++) if (this.busy[i]! < this.busy[k]!) k = i;
       this.busy[k]!++;

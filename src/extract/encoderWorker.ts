@@ -19,7 +19,8 @@ export class EncoderWorker {
     this.worker.on('error', (e) => this.failAll(e));
     this.worker.on('exit', (code) => {
       this.exited = true;
-      if (code !== 0 || this.pending.size > 0 || this.initWaiter) this.failAll(new Error(`inference worker exited with code ${code}`));
+      if (code !== 0 || this.pending.size > 0 || this.initWaiter)
+        this.failAll(new Error(`inference worker exited with code ${code}`));
     });
   }
 
@@ -70,7 +71,10 @@ export class EncoderWorker {
     const id = this.nextId++;
     const reply = new Promise<RunReply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.send({ type: 'run', id, data, n, size, outputName, pool }, data.buffer instanceof ArrayBuffer ? [data.buffer] : []);
+      this.send(
+        { type: 'run', id, data, n, size, outputName, pool },
+        data.buffer instanceof ArrayBuffer ? [data.buffer] : [],
+      );
     });
     return this.inFlight.track(reply);
   }
@@ -85,7 +89,9 @@ export class EncoderWorker {
     await this.inFlight.drain();
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.send({ type: 'close' });
-    const t = setTimeout(() => { void this.worker.terminate(); }, 30_000);
+    const t = setTimeout(() => {
+      void this.worker.terminate();
+    }, 30_000);
     await exited;
     clearTimeout(t);
   }

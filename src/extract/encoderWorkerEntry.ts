@@ -21,7 +21,11 @@ function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
 }
 
 function meta(list: readonly ort.InferenceSession.ValueMetadata[]): TensorMeta[] {
-  return list.map((m) => (m.isTensor ? { name: m.name, type: String(m.type), shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] }));
+  return list.map((m) =>
+    m.isTensor
+      ? { name: m.name, type: String(m.type), shape: [...m.shape] }
+      : { name: m.name, type: 'non-tensor', shape: [] },
+  );
 }
 
 async function createSession(req: InitRequest): Promise<void> {
@@ -41,7 +45,9 @@ async function createSession(req: InitRequest): Promise<void> {
     }
   }
   const last = failures[failures.length - 1];
-  const modelProblem = failures.every((f) => /protobuf|Load model|model_path|No such file|INVALID_GRAPH|INVALID_PROTOBUF|NO_SUCHFILE/i.test(f.reason));
+  const modelProblem = failures.every((f) =>
+    /protobuf|Load model|model_path|No such file|INVALID_GRAPH|INVALID_PROTOBUF|NO_SUCHFILE/i.test(f.reason),
+  );
   reply({
     type: 'error',
     id: null,
@@ -63,17 +69,26 @@ function unshared(data: Float32Array): Float32Array {
   return staging.subarray(0, data.length);
 }
 
-async function runBatch(id: number, data: Float32Array, n: number, size: number, outputName: string, pool: 'cls' | 'mean' | null): Promise<void> {
+async function runBatch(
+  id: number,
+  data: Float32Array,
+  n: number,
+  size: number,
+  outputName: string,
+  pool: 'cls' | 'mean' | null,
+): Promise<void> {
   if (!session) throw new Error('run before init');
   const dims = [n, 3, size, size];
-  const input = inputType === 'float16'
-    ? new ort.Tensor('float16', float32ToHalfArray(data), dims)
-    : new ort.Tensor('float32', unshared(data), dims);
+  const input =
+    inputType === 'float16'
+      ? new ort.Tensor('float16', float32ToHalfArray(data), dims)
+      : new ort.Tensor('float32', unshared(data), dims);
   const out = await session.run({ [inputName]: input }, [outputName]);
   const t = out[outputName];
   if (!t) throw new Error(`model produced no output "${outputName}"`);
   const raw = t.type === 'float16' ? halfToFloat32Array(t.data as Uint16Array) : (t.data as Float32Array);
-  if (t.type !== 'float32' && t.type !== 'float16') throw new Error(`output "${outputName}" is ${t.type}, expected float32 or float16`);
+  if (t.type !== 'float32' && t.type !== 'float16')
+    throw new Error(`output "${outputName}" is ${t.type}, expected float32 or float16`);
   const pooled = poolOutput(raw, t.dims, pool);
   // Copy into an exact-size buffer we own, so the transfer moves only this batch's features.
   const features = new Float32Array(pooled.data.length);

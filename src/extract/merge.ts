@@ -32,24 +32,66 @@ export function mergeShards(shardDirs: string[], outDirArg: string, force = fals
     const m = s.manifest;
     const where = s.dir;
     if (!m.shard) throw new FcprobeError('MISMATCH', `${where} is not a shard (extracted without --shard).`);
-    if (m.model.sha256 !== first.model.sha256) throw new FcprobeError('MISMATCH', `${where} was extracted with another model (sha256 ${m.model.sha256.slice(0, 12)} vs ${first.model.sha256.slice(0, 12)}).`);
-    if (!same(m.preprocess, first.preprocess)) throw new FcprobeError('MISMATCH', `${where} was extracted with other preprocessing.`);
-    if (m.model.outputName !== first.model.outputName || m.model.pool !== first.model.pool) throw new FcprobeError('MISMATCH', `${where} read another output or pooling.`);
-    if (m.listHash !== first.listHash) throw new FcprobeError('MISMATCH', `${where} was extracted from another file list (different folder contents or classes).`);
-    if (m.shard.count !== count) throw new FcprobeError('MISMATCH', `${where} is shard ${m.shard.index}/${m.shard.count}, others are of ${count}.`);
-    if (m.featureDim !== first.featureDim) throw new FcprobeError('MISMATCH', `${where} has feature size ${m.featureDim}, others ${first.featureDim}.`);
-    if (byIndex.has(m.shard.index)) throw new FcprobeError('MISMATCH', `Shard ${m.shard.index}/${count} is given twice (${byIndex.get(m.shard.index)!.dir} and ${where}).`);
+    if (m.model.sha256 !== first.model.sha256)
+      throw new FcprobeError(
+        'MISMATCH',
+        `${where} was extracted with another model (sha256 ${m.model.sha256.slice(0, 12)} vs ${first.model.sha256.slice(0, 12)}).`,
+      );
+    if (!same(m.preprocess, first.preprocess))
+      throw new FcprobeError('MISMATCH', `${where} was extracted with other preprocessing.`);
+    if (m.model.outputName !== first.model.outputName || m.model.pool !== first.model.pool)
+      throw new FcprobeError('MISMATCH', `${where} read another output or pooling.`);
+    if (m.listHash !== first.listHash)
+      throw new FcprobeError(
+        'MISMATCH',
+        `${where} was extracted from another file list (different folder contents or classes).`,
+      );
+    if (m.shard.count !== count)
+      throw new FcprobeError(
+        'MISMATCH',
+        `${where} is shard ${m.shard.index}/${m.shard.count}, others are of ${count}.`,
+      );
+    if (m.featureDim !== first.featureDim)
+      throw new FcprobeError('MISMATCH', `${where} has feature size ${m.featureDim}, others ${first.featureDim}.`);
+    if (byIndex.has(m.shard.index))
+      throw new FcprobeError(
+        'MISMATCH',
+        `Shard ${m.shard.index}/${count} is given twice (${byIndex.get(m.shard.index)!.dir} and ${where}).`,
+      );
     byIndex.set(m.shard.index, s);
   }
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
-  if (missing.length) throw new FcprobeError('MISMATCH', `Shards ${missing.map((i) => `${i}/${count}`).join(', ')} are missing.`, 'Merge needs every shard of the set.');
+  if (missing.length)
+    throw new FcprobeError(
+      'MISMATCH',
+      `Shards ${missing.map((i) => `${i}/${count}`).join(', ')} are missing.`,
+      'Merge needs every shard of the set.',
+    );
 
   const outDir = resolve(outDirArg);
   mkdirSync(outDir, { recursive: true });
-  const key = featureKey({ sha256: first.model.sha256, outputName: first.model.outputName, pool: first.model.pool, inputType: first.model.inputType, spec: first.preprocess, listHash: first.listHash, shard: null });
+  const key = featureKey({
+    sha256: first.model.sha256,
+    outputName: first.model.outputName,
+    pool: first.model.pool,
+    inputType: first.model.inputType,
+    spec: first.preprocess,
+    listHash: first.listHash,
+    shard: null,
+  });
   const state = readOutputState(outDir, key);
-  if (state.kind === 'done' && !force) throw new FcprobeError('MISMATCH', `${outDirArg} already holds merged features.`, 'Use --force to write them again.');
-  if (state.kind === 'stale' && !force) throw new FcprobeError('MISMATCH', `${outDirArg} holds other features.`, 'Use --force to replace them, or choose another output directory.');
+  if (state.kind === 'done' && !force)
+    throw new FcprobeError(
+      'MISMATCH',
+      `${outDirArg} already holds merged features.`,
+      'Use --force to write them again.',
+    );
+  if (state.kind === 'stale' && !force)
+    throw new FcprobeError(
+      'MISMATCH',
+      `${outDirArg} holds other features.`,
+      'Use --force to replace them, or choose another output directory.',
+    );
   clearOutput(outDir);
   const writer = new FeatureWriter(outDir, key, null);
   const files: string[] = [];

@@ -17,31 +17,48 @@ const FEATURE_OUTPUT_NAMES = ['features', 'embedding', 'embeddings', 'image_embe
 function chooseOutput(outputs: TensorMeta[], requested: string | undefined, modelPath: string): TensorMeta {
   if (requested !== undefined) {
     const o = outputs.find((x) => x.name === requested);
-    if (!o) throw badOption('--output', `one of the model's outputs (${outputs.map((x) => x.name).join(', ')})`, requested);
+    if (!o)
+      throw badOption('--output', `one of the model's outputs (${outputs.map((x) => x.name).join(', ')})`, requested);
     return o;
   }
   if (outputs.length === 1) return outputs[0]!;
   const named = FEATURE_OUTPUT_NAMES.map((n) => outputs.find((o) => o.name === n)).find((o) => o !== undefined);
   if (named) return named;
-  throw new FcprobeError('BAD_OPTION', `${modelPath} has several outputs (${outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ')}); choose one with --output.`);
+  throw new FcprobeError(
+    'BAD_OPTION',
+    `${modelPath} has several outputs (${outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ')}); choose one with --output.`,
+  );
 }
 
 /** The model's static square input size, or null when H/W are symbolic. */
-function checkInput(input: TensorMeta | undefined, modelPath: string): { size: number | null; type: 'float32' | 'float16' } {
+function checkInput(
+  input: TensorMeta | undefined,
+  modelPath: string,
+): { size: number | null; type: 'float32' | 'float16' } {
   if (!input) throw new FcprobeError('BAD_MODEL', `${modelPath} has no inputs.`);
   const { shape, type } = input;
   if (type !== 'float32' && type !== 'float16') {
-    throw new FcprobeError('BAD_MODEL', `${modelPath}: input "${input.name}" is ${type}; expected a float32 or float16 image tensor [N, 3, H, W].`);
+    throw new FcprobeError(
+      'BAD_MODEL',
+      `${modelPath}: input "${input.name}" is ${type}; expected a float32 or float16 image tensor [N, 3, H, W].`,
+    );
   }
   const bad = shape.length !== 4 || (typeof shape[1] === 'number' && shape[1] !== 3);
   if (bad) {
-    throw new FcprobeError('BAD_MODEL', `${modelPath}: input "${input.name}" has shape [${shape.join(', ')}]; expected an image tensor [N, 3, H, W].`,
-      'fcprobe feeds NCHW RGB images; export the encoder with an NCHW input.');
+    throw new FcprobeError(
+      'BAD_MODEL',
+      `${modelPath}: input "${input.name}" has shape [${shape.join(', ')}]; expected an image tensor [N, 3, H, W].`,
+      'fcprobe feeds NCHW RGB images; export the encoder with an NCHW input.',
+    );
   }
   const h = shape[2];
   const w = shape[3];
   if (typeof h === 'number' && typeof w === 'number') {
-    if (h !== w) throw new FcprobeError('BAD_MODEL', `${modelPath}: input is ${h}x${w}; only square inputs are supported (center crop).`);
+    if (h !== w)
+      throw new FcprobeError(
+        'BAD_MODEL',
+        `${modelPath}: input is ${h}x${w}; only square inputs are supported (center crop).`,
+      );
     return { size: h, type };
   }
   return { size: null, type };
@@ -49,10 +66,17 @@ function checkInput(input: TensorMeta | undefined, modelPath: string): { size: n
 
 function checkOutputShape(o: TensorMeta, pool: 'cls' | 'mean' | undefined, modelPath: string): void {
   const s = o.shape;
-  const ok = s.length === 2 || (s.length === 4 && (s[2] === 1 || typeof s[2] === 'string') && (s[3] === 1 || typeof s[3] === 'string')) || s.length === 3;
-  if (!ok) throw new FcprobeError('BAD_MODEL', `${modelPath}: output "${o.name}" has shape [${s.join(', ')}]; expected [N, D], [N, D, 1, 1] or [N, T, D].`);
+  const ok =
+    s.length === 2 ||
+    (s.length === 4 && (s[2] === 1 || typeof s[2] === 'string') && (s[3] === 1 || typeof s[3] === 'string')) ||
+    s.length === 3;
+  if (!ok)
+    throw new FcprobeError(
+      'BAD_MODEL',
+      `${modelPath}: output "${o.name}" has shape [${s.join(', ')}]; expected [N, D], [N, D, 1, 1] or [N, T, D].`,
+    );
   if (s.length === 3 && pool === undefined) {
-    throw badOption('--pool', 'cls or mean for the token output ' + `"${o.name}" [${s.join(', ')}]`, undefined);
+    throw badOption('--pool', `cls or mean for the token output "${o.name}" [${s.join(', ')}]`, undefined);
   }
 }
 
@@ -64,24 +88,45 @@ export interface PreparedModel {
 }
 
 /** Loads the model in the worker and checks input, output and preprocessing against it: no image is touched. */
-export async function prepareModel(worker: EncoderWorker, o: {
-  modelPath: string; providers: ProviderName[]; explicit: boolean; threads: number | null; outputName?: string; pool?: 'cls' | 'mean';
-  preprocess?: PreprocessOverrides; borderCrop: number; onNotice?: (m: string) => void;
-}): Promise<PreparedModel> {
+export async function prepareModel(
+  worker: EncoderWorker,
+  o: {
+    modelPath: string;
+    providers: ProviderName[];
+    explicit: boolean;
+    threads: number | null;
+    outputName?: string | undefined;
+    pool?: 'cls' | 'mean' | undefined;
+    preprocess?: PreprocessOverrides | undefined;
+    borderCrop: number;
+    onNotice?: ((m: string) => void) | undefined;
+  },
+): Promise<PreparedModel> {
   let ready: InitReply;
   try {
     ready = await worker.init({ modelPath: o.modelPath, providers: o.providers, threads: o.threads });
   } catch (e) {
     if (e instanceof FcprobeError && e.code === 'PROVIDER_UNAVAILABLE' && o.explicit) {
-      throw new FcprobeError('PROVIDER_UNAVAILABLE', e.message, o.providers.map((p) => INSTALL_HINT[p]).filter(Boolean).join(' '));
+      throw new FcprobeError(
+        'PROVIDER_UNAVAILABLE',
+        e.message,
+        o.providers
+          .map((p) => INSTALL_HINT[p])
+          .filter(Boolean)
+          .join(' '),
+      );
     }
     throw e;
   }
-  for (const f of ready.providerFailures) o.onNotice?.(`Execution provider ${f.provider} unavailable (${f.reason}); using the next one.`);
+  for (const f of ready.providerFailures)
+    o.onNotice?.(`Execution provider ${f.provider} unavailable (${f.reason}); using the next one.`);
   const input = checkInput(ready.inputs[0], o.modelPath);
   const output = chooseOutput(ready.outputs, o.outputName, o.modelPath);
   checkOutputShape(output, o.pool, o.modelPath);
-  const spec = resolvePreprocess({ ...o.preprocess, borderCrop: o.preprocess?.borderCrop ?? (o.borderCrop || undefined) }, input.size);
+  const spec = resolvePreprocess(
+    { ...o.preprocess, borderCrop: o.preprocess?.borderCrop ?? (o.borderCrop || undefined) },
+    input.size,
+  );
   return { ready, input, output, spec };
 }
 
@@ -97,15 +142,31 @@ export interface ModelCheck {
  * Preflight for multi-step commands (`run`): loads the model and validates options exactly as extract would,
  * so that a broken second model fails before the first one's hours of extraction.
  */
-export async function inspectModel(o: Pick<ExtractOptions, 'modelPath' | 'outputName' | 'pool' | 'providers' | 'threads' | 'preprocess'>): Promise<ModelCheck> {
+export async function inspectModel(
+  o: Pick<ExtractOptions, 'modelPath' | 'outputName' | 'pool' | 'providers' | 'threads' | 'preprocess'>,
+): Promise<ModelCheck> {
   const modelPath = resolve(o.modelPath);
-  if (!existsSync(modelPath) || !statSync(modelPath).isFile()) throw new FcprobeError('NOT_FOUND', `Model file ${o.modelPath} does not exist.`);
+  if (!existsSync(modelPath) || !statSync(modelPath).isFile())
+    throw new FcprobeError('NOT_FOUND', `Model file ${o.modelPath} does not exist.`);
   const { list: providers, explicit } = parseProviders(o.providers);
   if (explicit) checkProvidersInstalled(providers);
   const worker = new EncoderWorker();
   try {
-    const p = await prepareModel(worker, { ...o, modelPath, providers, explicit, threads: o.threads ?? null, borderCrop: 0 });
-    return { provider: p.ready.provider, inputShape: p.ready.inputs[0]!.shape, outputName: p.output.name, outputShape: p.output.shape, preprocess: p.spec };
+    const p = await prepareModel(worker, {
+      ...o,
+      modelPath,
+      providers,
+      explicit,
+      threads: o.threads ?? null,
+      borderCrop: 0,
+    });
+    return {
+      provider: p.ready.provider,
+      inputShape: p.ready.inputs[0]!.shape,
+      outputName: p.output.name,
+      outputShape: p.output.shape,
+      preprocess: p.spec,
+    };
   } finally {
     await worker.close();
   }

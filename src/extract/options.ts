@@ -7,27 +7,27 @@ export interface ExtractOptions {
   modelPath: string;
   listing: DatasetListing;
   outDir: string;
-  preprocess?: PreprocessOverrides;
+  preprocess?: PreprocessOverrides | undefined;
   /** Output tensor to read; default: the only output, or one named features/embedding/image_embeds/pooler_output. */
-  outputName?: string;
-  pool?: 'cls' | 'mean';
+  outputName?: string | undefined;
+  pool?: 'cls' | 'mean' | undefined;
   /** Comma-separated provider list as given to --ep; default: best installed. */
-  providers?: string;
-  threads?: number;
-  batchSize?: number;
+  providers?: string | undefined;
+  threads?: number | undefined;
+  batchSize?: number | undefined;
   /** Images decoded at once (on one decode worker thread per core); default: 4 per core, at least 8. */
-  decodeConcurrency?: number;
+  decodeConcurrency?: number | undefined;
   /** Commit (fsync) appended rows at most this often; default 2. A crash redoes at most this much work. */
-  commitEverySeconds?: number;
-  shard?: { index: number; count: number };
-  strict?: boolean;
-  force?: boolean;
+  commitEverySeconds?: number | undefined;
+  shard?: { index: number; count: number } | undefined;
+  strict?: boolean | undefined;
+  force?: boolean | undefined;
   /** What to do with finished features made from other inputs: 'error' (default) or replace them. */
-  onStale?: 'error' | 'replace';
-  onProgress?: (p: ExtractProgress) => void;
-  onNotice?: (message: string) => void;
+  onStale?: 'error' | 'replace' | undefined;
+  onProgress?: ((p: ExtractProgress) => void) | undefined;
+  onNotice?: ((message: string) => void) | undefined;
   /** Checked after every batch; when it returns true the run commits what it has and stops with INTERRUPTED. */
-  shouldStop?: () => boolean;
+  shouldStop?: (() => boolean) | undefined;
 }
 
 export interface ExtractProgress {

@@ -39,7 +39,8 @@ export function providerInstalled(p: ProviderName): boolean {
 
 export const INSTALL_HINT: Record<ProviderName, string> = {
   cuda: 'Install the CUDA provider: `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` on a machine that can reach the onnxruntime feed (see README, "GPU execution providers"), with CUDA 12 and cuDNN 9 libraries on the library path.',
-  tensorrt: 'Install the CUDA provider as for --ep cuda and TensorRT 10 libraries on the library path (see README, "GPU execution providers").',
+  tensorrt:
+    'Install the CUDA provider as for --ep cuda and TensorRT 10 libraries on the library path (see README, "GPU execution providers").',
   webgpu: 'WebGPU needs a GPU with a Vulkan driver visible to this process.',
   cpu: '',
 };
@@ -51,9 +52,13 @@ export function parseProviders(text: string | undefined): { list: ProviderName[]
     const list = (['tensorrt', 'cuda'] as ProviderName[]).filter((p) => p === 'cuda' && providerInstalled(p));
     return { list: [...list, 'cpu'], explicit: false };
   }
-  const list = text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const list = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   for (const p of list) {
-    if (!(PROVIDERS as readonly string[]).includes(p)) throw badOption('--ep', `a comma-separated list of ${PROVIDERS.join(', ')}`, text);
+    if (!(PROVIDERS as readonly string[]).includes(p))
+      throw badOption('--ep', `a comma-separated list of ${PROVIDERS.join(', ')}`, text);
   }
   if (list.length === 0) throw badOption('--ep', 'at least one provider', text);
   return { list: list as ProviderName[], explicit: true };
@@ -63,6 +68,10 @@ export function parseProviders(text: string | undefined): { list: ProviderName[]
 export function checkProvidersInstalled(list: ProviderName[]): void {
   const last = list[list.length - 1]!;
   if (list.length === 1 && !providerInstalled(last)) {
-    throw new FcprobeError('PROVIDER_UNAVAILABLE', `Execution provider "${last}" is not installed.`, INSTALL_HINT[last]);
+    throw new FcprobeError(
+      'PROVIDER_UNAVAILABLE',
+      `Execution provider "${last}" is not installed.`,
+      INSTALL_HINT[last],
+    );
   }
 }

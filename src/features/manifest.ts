@@ -78,8 +78,11 @@ export const MANIFEST_FILE = 'manifest.json';
 export function loadFeatureSet(dir: string): FeatureSet {
   const mPath = join(dir, MANIFEST_FILE);
   if (!existsSync(mPath)) {
-    throw new FcprobeError('NOT_FOUND', `${dir} is not a finished feature directory (no ${MANIFEST_FILE}).`,
-      'Create it with `fcprobe extract --model <m.onnx> --data <folder> --out ' + dir + '`.');
+    throw new FcprobeError(
+      'NOT_FOUND',
+      `${dir} is not a finished feature directory (no ${MANIFEST_FILE}).`,
+      `Create it with \`fcprobe extract --model <m.onnx> --data <folder> --out ${dir}\`.`,
+    );
   }
   let manifest: FeatureManifest;
   try {
@@ -95,7 +98,10 @@ export function loadFeatureSet(dir: string): FeatureSet {
   const dim = r.rowLength;
   r.close();
   if (rows !== manifest.rows || dim !== manifest.featureDim) {
-    throw new FcprobeError('BAD_FEATURES', `${dir}: features.npy is [${rows}, ${dim}] but the manifest says [${manifest.rows}, ${manifest.featureDim}].`);
+    throw new FcprobeError(
+      'BAD_FEATURES',
+      `${dir}: features.npy is [${rows}, ${dim}] but the manifest says [${manifest.rows}, ${manifest.featureDim}].`,
+    );
   }
   return {
     dir,
@@ -105,7 +111,8 @@ export function loadFeatureSet(dir: string): FeatureSet {
     open: () => new NpyReader(join(dir, FEATURES_FILE)),
     labels: () => {
       const l = readLabels(join(dir, LABELS_FILE));
-      if (l.length !== rows) throw new FcprobeError('BAD_FEATURES', `${dir}: labels.npy has ${l.length} rows, features.npy ${rows}.`);
+      if (l.length !== rows)
+        throw new FcprobeError('BAD_FEATURES', `${dir}: labels.npy has ${l.length} rows, features.npy ${rows}.`);
       return l;
     },
   };

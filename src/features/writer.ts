@@ -74,30 +74,56 @@ export class FeatureWriter {
   private uncommitted = false;
 
   /** commitEverySeconds: 0 commits every batch. */
-  constructor(readonly outDir: string, key: string, resumeFrom: Progress | null, private readonly commitEverySeconds = 0) {
+  constructor(
+    readonly outDir: string,
+    key: string,
+    resumeFrom: Progress | null,
+    private readonly commitEverySeconds = 0,
+  ) {
     this.partial = join(outDir, PARTIAL_DIR);
     mkdirSync(this.partial, { recursive: true });
     // Progress without its labels file cannot be trusted (removed by hand?): start over.
     const resuming = resumeFrom !== null && existsSync(join(this.partial, LABELS_FILE));
-    this.progress = resuming ? { ...resumeFrom, skipped: [...resumeFrom.skipped] } : { key, itemsDone: 0, rows: 0, dim: null, skipped: [], seconds: 0 };
+    this.progress = resuming
+      ? { ...resumeFrom, skipped: [...resumeFrom.skipped] }
+      : { key, itemsDone: 0, rows: 0, dim: null, skipped: [], seconds: 0 };
     this.labels = new NpyRowWriter(join(this.partial, LABELS_FILE), '<i8', [], this.progress.rows, !resuming);
     if (this.progress.dim !== null && resuming) {
-      this.features = new NpyRowWriter(join(this.partial, FEATURES_FILE), '<f4', [this.progress.dim], this.progress.rows, !existsSync(join(this.partial, FEATURES_FILE)));
+      this.features = new NpyRowWriter(
+        join(this.partial, FEATURES_FILE),
+        '<f4',
+        [this.progress.dim],
+        this.progress.rows,
+        !existsSync(join(this.partial, FEATURES_FILE)),
+      );
     }
   }
 
   /** Appends one batch; commits everything appended when the commit interval has passed. */
-  addBatch(features: Float32Array, dim: number, labels: Int32Array, itemsHandled: number, skipped: SkippedFile[], seconds: number): void {
+  addBatch(
+    features: Float32Array,
+    dim: number,
+    labels: Int32Array,
+    itemsHandled: number,
+    skipped: SkippedFile[],
+    seconds: number,
+  ): void {
     const n = labels.length;
     if (n > 0) {
       if (this.features === null) {
         this.progress.dim = dim;
         this.features = new NpyRowWriter(join(this.partial, FEATURES_FILE), '<f4', [dim], 0, true);
       } else if (dim !== this.progress.dim) {
-        throw new FcprobeError('BAD_MODEL', `The model's output size changed between batches (${this.progress.dim} then ${dim}).`);
+        throw new FcprobeError(
+          'BAD_MODEL',
+          `The model's output size changed between batches (${this.progress.dim} then ${dim}).`,
+        );
       }
       this.features.append(features.subarray(0, n * dim), n);
-      this.labels.append(BigInt64Array.from(labels, (v) => BigInt(v)), n);
+      this.labels.append(
+        BigInt64Array.from(labels, (v) => BigInt(v)),
+        n,
+      );
     }
     this.progress.rows += n;
     this.progress.itemsDone += itemsHandled;
@@ -119,7 +145,12 @@ export class FeatureWriter {
 
   /** Publishes the finished arrays and then the manifest. */
   finish(manifest: FeatureManifest): void {
-    if (this.features === null) throw new FcprobeError('BAD_DATA', 'No image could be decoded: nothing to write.', 'See the skipped files listed above.');
+    if (this.features === null)
+      throw new FcprobeError(
+        'BAD_DATA',
+        'No image could be decoded: nothing to write.',
+        'See the skipped files listed above.',
+      );
     this.features.finish();
     this.labels.finish();
     renameSync(join(this.partial, FEATURES_FILE), join(this.outDir, FEATURES_FILE));

@@ -34,11 +34,17 @@ export async function decodeToRgb(input: string | Buffer, autoOrient: boolean): 
   const buf = typeof input === 'string' ? await readFile(input) : input;
   const opts = { ...DECODE_OPTIONS, autoOrient, ignoreIcc: true };
   if (mayBeCmyk(buf) && (await sharp(buf, opts).metadata()).space === 'cmyk') {
-    const { data, info } = await sharp(buf, opts).pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' })
+    const { data, info } = await sharp(buf, opts)
+      .pipelineColourspace('cmyk')
+      .toColourspace('cmyk')
+      .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     return { data: cmykToRgb(data, info.width * info.height, info.channels), width: info.width, height: info.height };
   }
-  const { data, info } = await sharp(buf, opts).toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' })
+  const { data, info } = await sharp(buf, opts)
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
   const rgb = info.channels === 3 ? data : expandToRgb(data, info.width * info.height, info.channels);
   return { data: new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.length), width: info.width, height: info.height };
@@ -62,12 +68,19 @@ export function jpegComponents(buf: Uint8Array): number | null {
   while (p + 3 < buf.length) {
     if (buf[p] !== 0xff) return null;
     const m = buf[p + 1]!;
-    if (m === 0xff) { p++; continue; } // fill byte
-    if (m === 0x01 || (m >= 0xd0 && m <= 0xd7)) { p += 2; continue; } // markers without a length
+    if (m === 0xff) {
+      p++;
+      continue;
+    } // fill byte
+    if (m === 0x01 || (m >= 0xd0 && m <= 0xd7)) {
+      p += 2;
+      continue;
+    } // markers without a length
     if (m === 0xd9 || m === 0xda) return null; // end of image / start of scan before any frame header
     const len = (buf[p + 2]! << 8) | buf[p + 3]!;
     // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC): length, precision, height, width, components.
-    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return p + 9 < buf.length ? buf[p + 9]! : null;
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc)
+      return p + 9 < buf.length ? buf[p + 9]! : null;
     p += 2 + len;
   }
   return null;
@@ -82,7 +95,7 @@ export function cmykToRgb(cmyk: Uint8Array, pixels: number, channels: number): U
     for (let c = 0; c < 3; c++) {
       const t = cmyk[s + c]! * nk + 128;
       const v = nk - (((t >> 8) + t) >> 8);
-      out[i * 3 + c] = v < 0 ? 0 : v;
+      out[i * 3 + c] = Math.max(v, 0);
     }
   }
   return out;
@@ -149,7 +162,12 @@ export async function decodeToChw(input: string | Buffer, spec: PreprocessSpec):
 }
 
 /** decodeToChw, written into `out` from float index `offset` (a slot of a batch buffer). */
-export async function decodeToChwInto(input: string | Buffer, spec: PreprocessSpec, out: Float32Array, offset: number): Promise<void> {
+export async function decodeToChwInto(
+  input: string | Buffer,
+  spec: PreprocessSpec,
+  out: Float32Array,
+  offset: number,
+): Promise<void> {
   const { src, win } = cropGeometry(await decodeToRgb(input, spec.autoOrient), spec);
   if (wasm === undefined) wasm = WasmResampler.load();
   if (wasm && src.stride * src.height <= WASM_MAX_SOURCE_BYTES) {

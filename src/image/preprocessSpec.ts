@@ -19,7 +19,6 @@ export interface PreprocessSpec {
   autoOrient: boolean;
 }
 
-
 export type PresetName = 'torchvision' | 'clip' | 'inception';
 
 type PresetValues = Omit<PreprocessSpec, 'preset' | 'borderCrop' | 'autoOrient'> & { resizeRatio: number | null };
@@ -30,26 +29,47 @@ type PresetValues = Omit<PreprocessSpec, 'preset' | 'borderCrop' | 'autoOrient'>
  */
 export const PRESETS: Readonly<Record<PresetName, PresetValues>> = {
   // torchvision/timm eval: Resize(256, bilinear, antialias) -> CenterCrop(224), ImageNet statistics.
-  torchvision: { resize: 256, crop: 224, interpolation: 'bilinear', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resizeRatio: 0.875 },
+  torchvision: {
+    resize: 256,
+    crop: 224,
+    interpolation: 'bilinear',
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+    resizeRatio: 0.875,
+  },
   // OpenAI CLIP: Resize(res, bicubic) -> CenterCrop(res), CLIP statistics.
-  clip: { resize: 224, crop: 224, interpolation: 'bicubic', mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711], resizeRatio: 1 },
+  clip: {
+    resize: 224,
+    crop: 224,
+    interpolation: 'bicubic',
+    mean: [0.48145466, 0.4578275, 0.40821073],
+    std: [0.26862954, 0.26130258, 0.27577711],
+    resizeRatio: 1,
+  },
   // TF-slim / MobileNet style: [-1, 1] inputs, shorter side to crop / 0.875 (bilinear).
-  inception: { resize: 256, crop: 224, interpolation: 'bilinear', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], resizeRatio: 0.875 },
+  inception: {
+    resize: 256,
+    crop: 224,
+    interpolation: 'bilinear',
+    mean: [0.5, 0.5, 0.5],
+    std: [0.5, 0.5, 0.5],
+    resizeRatio: 0.875,
+  },
 };
 
 export interface PreprocessOverrides {
-  preset?: string;
-  resize?: number;
-  crop?: number;
-  interpolation?: string;
-  mean?: [number, number, number];
-  std?: [number, number, number];
-  borderCrop?: number;
-  autoOrient?: boolean;
+  preset?: string | undefined;
+  resize?: number | undefined;
+  crop?: number | undefined;
+  interpolation?: string | undefined;
+  mean?: [number, number, number] | undefined;
+  std?: [number, number, number] | undefined;
+  borderCrop?: number | undefined;
+  autoOrient?: boolean | undefined;
 }
 
 export function isPresetName(s: string): s is PresetName {
-  return Object.prototype.hasOwnProperty.call(PRESETS, s);
+  return Object.hasOwn(PRESETS, s);
 }
 
 /**
@@ -63,18 +83,33 @@ export function resolvePreprocess(o: PreprocessOverrides, modelSize: number | nu
   const crop = o.crop ?? modelSize ?? p.crop;
   const resize = o.resize ?? (p.resizeRatio === null ? p.resize : Math.round(crop / p.resizeRatio));
   const interpolation = (o.interpolation ?? p.interpolation) as Interpolation;
-  if (interpolation !== 'bilinear' && interpolation !== 'bicubic') throw badOption('--interpolation', 'bilinear or bicubic', o.interpolation);
-  for (const [name, v] of [['--crop', crop], ['--resize', resize]] as const) {
+  if (interpolation !== 'bilinear' && interpolation !== 'bicubic')
+    throw badOption('--interpolation', 'bilinear or bicubic', o.interpolation);
+  for (const [name, v] of [
+    ['--crop', crop],
+    ['--resize', resize],
+  ] as const) {
     if (!Number.isInteger(v) || v <= 0) throw badOption(name, 'a positive integer', v);
   }
-  if (resize < crop) throw badOption('--resize', `at least the crop size (${crop})`, resize, 'The shorter side is resized before the center crop, so it must be >= --crop.');
+  if (resize < crop)
+    throw badOption(
+      '--resize',
+      `at least the crop size (${crop})`,
+      resize,
+      'The shorter side is resized before the center crop, so it must be >= --crop.',
+    );
   const borderCrop = o.borderCrop ?? 0;
-  if (!Number.isInteger(borderCrop) || borderCrop < 0) throw badOption('--border-crop', 'a non-negative integer', borderCrop);
+  if (!Number.isInteger(borderCrop) || borderCrop < 0)
+    throw badOption('--border-crop', 'a non-negative integer', borderCrop);
   const std = o.std ?? p.std;
   if (std.some((s) => !(s > 0))) throw badOption('--std', 'three positive numbers', std.join(','));
   if (modelSize !== null && crop !== modelSize) {
-    throw badOption('--crop', `the model's input size ${modelSize} (the graph declares ${modelSize}x${modelSize})`, crop,
-      'Leave --crop out to use the model\'s size, or export the model with a dynamic input size.');
+    throw badOption(
+      '--crop',
+      `the model's input size ${modelSize} (the graph declares ${modelSize}x${modelSize})`,
+      crop,
+      "Leave --crop out to use the model's size, or export the model with a dynamic input size.",
+    );
   }
   return Object.freeze({
     preset: presetName,

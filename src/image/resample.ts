@@ -44,7 +44,7 @@ export interface AxisCoeffs {
 export function precomputeAxis(inSize: number, outSize: number, filter: ResampleFilter): AxisCoeffs {
   const fn = filter === 'bicubic' ? bicubicFilter : bilinearFilter;
   const scale = inSize / outSize;
-  const filterscale = scale < 1 ? 1 : scale;
+  const filterscale = Math.max(scale, 1);
   const support = SUPPORT[filter] * filterscale;
   const ksize = Math.ceil(support) * 2 + 1;
   const start = new Int32Array(outSize);
@@ -101,7 +101,7 @@ const HALF = 1 << (PRECISION_BITS - 1);
 
 function clip8(ss: number): number {
   const v = ss >> PRECISION_BITS;
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+  return v < 0 ? 0 : Math.min(v, 255);
 }
 
 /**
@@ -143,7 +143,9 @@ export function resampleRgbWindow(src: RgbSource, win: ResizeWindow, filter: Res
         const kb = xx * ks;
         const n = hc.count[xx]!;
         let p = rowBase + hc.start[xx]! * 3;
-        let s0 = HALF, s1 = HALF, s2 = HALF;
+        let s0 = HALF,
+          s1 = HALF,
+          s2 = HALF;
         for (let x = 0; x < n; x++, p += 3) {
           const w = kw[kb + x]!;
           s0 = (s0 + Math.imul(data[p]!, w)) | 0;
@@ -182,17 +184,27 @@ export function resampleRgbWindow(src: RgbSource, win: ResizeWindow, filter: Res
     let x = 0;
     for (; x + 3 < n; x += 4) {
       const kb = y * ks + x;
-      const w0 = kw[kb]!, w1 = kw[kb + 1]!, w2 = kw[kb + 2]!, w3 = kw[kb + 3]!;
+      const w0 = kw[kb]!,
+        w1 = kw[kb + 1]!,
+        w2 = kw[kb + 2]!,
+        w3 = kw[kb + 3]!;
       const p = first + x * rs;
       for (let i = 0; i < rs; i++) {
-        acc[i] = (acc[i]! + Math.imul(tmp[p + i]!, w0) + Math.imul(tmp[p + rs + i]!, w1)
-          + Math.imul(tmp[p + 2 * rs + i]!, w2) + Math.imul(tmp[p + 3 * rs + i]!, w3)) | 0;
+        acc[i] =
+          (acc[i]! +
+            Math.imul(tmp[p + i]!, w0) +
+            Math.imul(tmp[p + rs + i]!, w1) +
+            Math.imul(tmp[p + 2 * rs + i]!, w2) +
+            Math.imul(tmp[p + 3 * rs + i]!, w3)) |
+          0;
       }
     }
     for (; x + 1 < n; x += 2) {
-      const w0 = kw[y * ks + x]!, w1 = kw[y * ks + x + 1]!;
+      const w0 = kw[y * ks + x]!,
+        w1 = kw[y * ks + x + 1]!;
       const p = first + x * rs;
-      for (let i = 0; i < rs; i++) acc[i] = (acc[i]! + Math.imul(tmp[p + i]!, w0) + Math.imul(tmp[p + rs + i]!, w1)) | 0;
+      for (let i = 0; i < rs; i++)
+        acc[i] = (acc[i]! + Math.imul(tmp[p + i]!, w0) + Math.imul(tmp[p + rs + i]!, w1)) | 0;
     }
     if (x < n) {
       const w = kw[y * ks + x]!;

@@ -9,9 +9,42 @@ import { precomputeAxis, type AxisCoeffs, type ResampleFilter, type ResizeWindow
 
 interface Kernels {
   memory: WebAssembly.Memory;
-  hpass(src: number, srcStride: number, rows: number, dst: number, dstStride: number, nout: number, starts: number, counts: number, weights: number, ks: number): void;
-  hpass4(src: number, srcStride: number, quads: number, dst: number, dstStride: number, nout: number, starts: number, counts: number, weights: number, ks: number): void;
-  vpass(tmp: number, tmpStride: number, nrows: number, out: number, outStride: number, rowBytes: number, starts: number, counts: number, weights: number, ks: number): void;
+  hpass(
+    src: number,
+    srcStride: number,
+    rows: number,
+    dst: number,
+    dstStride: number,
+    nout: number,
+    starts: number,
+    counts: number,
+    weights: number,
+    ks: number,
+  ): void;
+  hpass4(
+    src: number,
+    srcStride: number,
+    quads: number,
+    dst: number,
+    dstStride: number,
+    nout: number,
+    starts: number,
+    counts: number,
+    weights: number,
+    ks: number,
+  ): void;
+  vpass(
+    tmp: number,
+    tmpStride: number,
+    nrows: number,
+    out: number,
+    outStride: number,
+    rowBytes: number,
+    starts: number,
+    counts: number,
+    weights: number,
+    ks: number,
+  ): void;
   normalize(src: number, stride: number, width: number, height: number, lut: number, dst: number): void;
 }
 
@@ -33,7 +66,12 @@ function axisCoeffs(inSize: number, outSize: number, filter: ResampleFilter): Ax
 const up16 = (n: number): number => (n + 15) & ~15;
 
 /** Coefficients of the kept outputs [first, first + n), with starts turned into byte offsets. */
-function axisSlice(c: AxisCoeffs, first: number, n: number, startOffset: (start: number) => number): { starts: Int32Array; counts: Int32Array; weights: Int32Array; ks: number } {
+function axisSlice(
+  c: AxisCoeffs,
+  first: number,
+  n: number,
+  startOffset: (start: number) => number,
+): { starts: Int32Array; counts: Int32Array; weights: Int32Array; ks: number } {
   const starts = new Int32Array(n);
   for (let j = 0; j < n; j++) starts[j] = startOffset(c.start[first + j]!);
   return {
@@ -78,11 +116,23 @@ export class WasmResampler {
   }
 
   /** resampleToChw, written into `out` from float index `offset` (e.g. a slot of a shared batch buffer). */
-  resampleToChwInto(src: RgbSource, win: ResizeWindow, filter: ResampleFilter, lut: Float32Array, out: Float32Array, offset: number): void {
+  resampleToChwInto(
+    src: RgbSource,
+    win: ResizeWindow,
+    filter: ResampleFilter,
+    lut: Float32Array,
+    out: Float32Array,
+    offset: number,
+  ): void {
     this.run(src, win, filter, { lut, out, offset });
   }
 
-  private run(src: RgbSource, win: ResizeWindow, filter: ResampleFilter, chw: { lut: Float32Array; out: Float32Array; offset: number } | null): Uint8Array | null {
+  private run(
+    src: RgbSource,
+    win: ResizeWindow,
+    filter: ResampleFilter,
+    chw: { lut: Float32Array; out: Float32Array; offset: number } | null,
+  ): Uint8Array | null {
     const lut = chw?.lut ?? null;
     // Both passes always run: on an axis that keeps its size, PIL's coefficients are exactly 1 (and 0), so
     // the pass copies, as PIL's skipped pass would.
@@ -104,12 +154,20 @@ export class WasmResampler {
     const srcFrom = (src.top + rowFirst) * src.stride;
     const srcBytes = rows * src.stride;
     let at = 0;
-    const take = (bytes: number): number => { const p = at; at = up16(at + bytes + PAD); return p; };
+    const take = (bytes: number): number => {
+      const p = at;
+      at = up16(at + bytes + PAD);
+      return p;
+    };
     const pSrc = take(srcBytes);
     const pTmp = take(rows * stride);
     const pOut = take(win.height * stride);
-    const pHs = take(h.starts.byteLength), pHc = take(h.counts.byteLength), pHw = take(h.weights.byteLength);
-    const pVs = take(v.starts.byteLength), pVc = take(v.counts.byteLength), pVw = take(v.weights.byteLength);
+    const pHs = take(h.starts.byteLength),
+      pHc = take(h.counts.byteLength),
+      pHw = take(h.weights.byteLength);
+    const pVs = take(v.starts.byteLength),
+      pVc = take(v.counts.byteLength),
+      pVw = take(v.weights.byteLength);
     const pLut = take(lut ? 768 * 4 : 0);
     const pChw = take(lut ? rowBytes * win.height * 4 : 0);
     const mem = this.k.memory;
@@ -118,16 +176,32 @@ export class WasmResampler {
     const u8 = new Uint8Array(mem.buffer);
     u8.set(src.data.subarray(srcFrom, srcFrom + srcBytes), pSrc);
     const i32 = new Int32Array(mem.buffer);
-    i32.set(h.starts, pHs >> 2); i32.set(h.counts, pHc >> 2); i32.set(h.weights, pHw >> 2);
-    i32.set(v.starts, pVs >> 2); i32.set(v.counts, pVc >> 2); i32.set(v.weights, pVw >> 2);
+    i32.set(h.starts, pHs >> 2);
+    i32.set(h.counts, pHc >> 2);
+    i32.set(h.weights, pHw >> 2);
+    i32.set(v.starts, pVs >> 2);
+    i32.set(v.counts, pVc >> 2);
+    i32.set(v.weights, pVw >> 2);
 
     const quads = rows >> 2;
     this.k.hpass4(pSrc, src.stride, quads, pTmp, stride, win.width, pHs, pHc, pHw, h.ks);
-    this.k.hpass(pSrc + 4 * quads * src.stride, src.stride, rows - 4 * quads, pTmp + 4 * quads * stride, stride, win.width, pHs, pHc, pHw, h.ks);
+    this.k.hpass(
+      pSrc + 4 * quads * src.stride,
+      src.stride,
+      rows - 4 * quads,
+      pTmp + 4 * quads * stride,
+      stride,
+      win.width,
+      pHs,
+      pHc,
+      pHw,
+      h.ks,
+    );
     this.k.vpass(pTmp, stride, win.height, pOut, stride, rowBytes, pVs, pVc, pVw, v.ks);
     if (!chw) {
       const rgb = new Uint8Array(rowBytes * win.height);
-      for (let y = 0; y < win.height; y++) rgb.set(u8.subarray(pOut + y * stride, pOut + y * stride + rowBytes), y * rowBytes);
+      for (let y = 0; y < win.height; y++)
+        rgb.set(u8.subarray(pOut + y * stride, pOut + y * stride + rowBytes), y * rowBytes);
       return rgb;
     }
     new Float32Array(mem.buffer, pLut, 768).set(chw.lut);

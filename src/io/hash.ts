@@ -17,7 +17,11 @@ export function stableStringify(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
   const o = v as Record<string, unknown>;
-  return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(',')}}`;
+  return `{${Object.keys(o)
+    .sort()
+    .filter((k) => o[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`)
+    .join(',')}}`;
 }
 
 export function sha256Text(text: string): string {
@@ -33,18 +37,29 @@ export function hashValue(v: unknown): string {
  * are streamed into the hash in ~64 KB pieces. A file list of ImageNet's 1.28 M images would otherwise take
  * ~0.5 GB of transient strings.
  */
-export function hashWithRows(head: Record<string, unknown>, rowsKey: string, count: number, row: (i: number) => unknown): string {
+export function hashWithRows(
+  head: Record<string, unknown>,
+  rowsKey: string,
+  count: number,
+  row: (i: number) => unknown,
+): string {
   const h = createHash('sha256');
   let pending = '';
   const put = (s: string): void => {
     pending += s;
-    if (pending.length >= 65536) { h.update(pending); pending = ''; }
+    if (pending.length >= 65536) {
+      h.update(pending);
+      pending = '';
+    }
   };
   const keys = [...Object.keys(head).filter((k) => head[k] !== undefined && k !== rowsKey), rowsKey].sort();
   put('{');
   keys.forEach((k, j) => {
     put(`${j > 0 ? ',' : ''}${JSON.stringify(k)}:`);
-    if (k !== rowsKey) { put(stableStringify(head[k])); return; }
+    if (k !== rowsKey) {
+      put(stableStringify(head[k]));
+      return;
+    }
     put('[');
     for (let i = 0; i < count; i++) put(`${i > 0 ? ',' : ''}${stableStringify(row(i))}`);
     put(']');

@@ -7,7 +7,12 @@ export class InFlight {
 
   /** Returns `p` unchanged, remembering it until it settles. */
   track<T>(p: Promise<T>): Promise<T> {
-    const s: Promise<void> = p.then(() => undefined, () => undefined).finally(() => this.settled.delete(s));
+    const s: Promise<void> = p
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => this.settled.delete(s));
     this.settled.add(s);
     return p;
   }

@@ -21,10 +21,16 @@ export const NPY_HEADER_BYTES = 128;
 
 export function bytesPerElement(dtype: NpyDtype): number {
   switch (dtype) {
-    case '<f4': case '<i4': return 4;
-    case '<f8': case '<i8': return 8;
-    case '<f2': return 2;
-    case '<u1': return 1;
+    case '<f4':
+    case '<i4':
+      return 4;
+    case '<f8':
+    case '<i8':
+      return 8;
+    case '<f2':
+      return 2;
+    case '<u1':
+      return 1;
   }
 }
 
@@ -51,9 +57,13 @@ export function parseNpyHeader(buf: Buffer, where = 'npy file'): NpyHeader {
   const major = buf[6];
   let headerLen: number;
   let start: number;
-  if (major === 1) { headerLen = buf.readUInt16LE(8); start = 10; }
-  else if (major === 2 || major === 3) { headerLen = buf.readUInt32LE(8); start = 12; }
-  else throw new FcprobeError('BAD_FEATURES', `${where}: unsupported .npy version ${major}.`);
+  if (major === 1) {
+    headerLen = buf.readUInt16LE(8);
+    start = 10;
+  } else if (major === 2 || major === 3) {
+    headerLen = buf.readUInt32LE(8);
+    start = 12;
+  } else throw new FcprobeError('BAD_FEATURES', `${where}: unsupported .npy version ${major}.`);
   if (buf.length < start + headerLen) throw new FcprobeError('BAD_FEATURES', `${where}: truncated .npy header.`);
   const text = buf.subarray(start, start + headerLen).toString('latin1');
   const descr = /'descr':\s*'([^']+)'/.exec(text)?.[1];
@@ -65,7 +75,11 @@ export function parseNpyHeader(buf: Buffer, where = 'npy file'): NpyHeader {
   const known: NpyDtype[] = ['<f4', '<f8', '<i8', '<i4', '<u1', '<f2'];
   const dtype = (descr === '|u1' ? '<u1' : descr) as NpyDtype;
   if (!known.includes(dtype)) throw new FcprobeError('BAD_FEATURES', `${where}: unsupported dtype ${descr}.`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number);
   return { dtype, shape, fortranOrder: fortran === 'True', dataOffset: start + headerLen };
 }
 
@@ -92,15 +106,20 @@ export class NpyReader {
     const head = Buffer.alloc(Math.min(4096, fstatSync(this.fd).size));
     readSync(this.fd, head, 0, head.length, 0);
     this.header = parseNpyHeader(head, path);
-    if (this.header.fortranOrder) throw new FcprobeError('BAD_FEATURES', `${path}: Fortran-ordered arrays are not supported.`);
+    if (this.header.fortranOrder)
+      throw new FcprobeError('BAD_FEATURES', `${path}: Fortran-ordered arrays are not supported.`);
     const expected = this.header.dataOffset + product(this.header.shape) * bytesPerElement(this.header.dtype);
     const size = fstatSync(this.fd).size;
     if (size < expected) {
       throw new FcprobeError('BAD_FEATURES', `${path} is truncated: ${size} bytes, header promises ${expected}.`);
     }
   }
-  get rows(): number { return this.header.shape[0] ?? 1; }
-  get rowLength(): number { return product(this.header.shape.slice(1)); }
+  get rows(): number {
+    return this.header.shape[0] ?? 1;
+  }
+  get rowLength(): number {
+    return product(this.header.shape.slice(1));
+  }
   /** Reads rows [start, start+count) into the raw bytes of a fresh buffer. */
   readRowBytes(start: number, count: number): Buffer {
     const bpr = this.rowLength * bytesPerElement(this.header.dtype);
@@ -115,13 +134,19 @@ export class NpyReader {
   }
   /** float32 rows [start, start+count) of a '<f4' array, into `out` if given. */
   readFloat32Rows(start: number, count: number, out?: Float32Array): Float32Array {
-    if (this.header.dtype !== '<f4') throw new FcprobeError('BAD_FEATURES', `${this.path}: expected float32, found ${this.header.dtype}.`);
+    if (this.header.dtype !== '<f4')
+      throw new FcprobeError('BAD_FEATURES', `${this.path}: expected float32, found ${this.header.dtype}.`);
     const bytes = this.readRowBytes(start, count);
     const view = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
-    if (out) { out.set(view); return out; }
+    if (out) {
+      out.set(view);
+      return out;
+    }
     return view;
   }
-  close(): void { closeSync(this.fd); }
+  close(): void {
+    closeSync(this.fd);
+  }
 }
 
 export function readNpy(path: string): NpyArray {
@@ -133,12 +158,18 @@ export function readNpy(path: string): NpyArray {
     new Uint8Array(ab).set(bytes);
     const shape = r.header.shape;
     switch (r.header.dtype) {
-      case '<f4': return { dtype: '<f4', shape, data: new Float32Array(ab) };
-      case '<f8': return { dtype: '<f8', shape, data: new Float64Array(ab) };
-      case '<i8': return { dtype: '<i8', shape, data: new BigInt64Array(ab) };
-      case '<i4': return { dtype: '<i4', shape, data: new Int32Array(ab) };
-      case '<u1': return { dtype: '<u1', shape, data: new Uint8Array(ab) };
-      case '<f2': return { dtype: '<f2', shape, data: new Uint16Array(ab) };
+      case '<f4':
+        return { dtype: '<f4', shape, data: new Float32Array(ab) };
+      case '<f8':
+        return { dtype: '<f8', shape, data: new Float64Array(ab) };
+      case '<i8':
+        return { dtype: '<i8', shape, data: new BigInt64Array(ab) };
+      case '<i4':
+        return { dtype: '<i4', shape, data: new Int32Array(ab) };
+      case '<u1':
+        return { dtype: '<u1', shape, data: new Uint8Array(ab) };
+      case '<f2':
+        return { dtype: '<f2', shape, data: new Uint16Array(ab) };
     }
   } finally {
     r.close();
@@ -148,7 +179,10 @@ export function readNpy(path: string): NpyArray {
 export function readFloat32Matrix(path: string): { rows: number; cols: number; data: Float32Array } {
   const a = readNpy(path);
   if (a.dtype !== '<f4' || a.shape.length !== 2) {
-    throw new FcprobeError('BAD_FEATURES', `${path}: expected a float32 [N, D] array, found ${a.dtype} ${JSON.stringify(a.shape)}.`);
+    throw new FcprobeError(
+      'BAD_FEATURES',
+      `${path}: expected a float32 [N, D] array, found ${a.dtype} ${JSON.stringify(a.shape)}.`,
+    );
   }
   return { rows: a.shape[0]!, cols: a.shape[1]!, data: a.data };
 }
@@ -168,7 +202,8 @@ function typedBytes(data: ArrayBufferView): Buffer {
 /** Writes a complete array in one go (small outputs: weights, predictions). */
 export function encodeNpy(dtype: NpyDtype, shape: readonly number[], data: ArrayBufferView): Buffer {
   const expected = product(shape) * bytesPerElement(dtype);
-  if (data.byteLength !== expected) throw new RangeError(`npy data has ${data.byteLength} bytes, shape needs ${expected}`);
+  if (data.byteLength !== expected)
+    throw new RangeError(`npy data has ${data.byteLength} bytes, shape needs ${expected}`);
   return Buffer.concat([encodeNpyHeader(dtype, shape), typedBytes(data)]);
 }
 
@@ -179,16 +214,27 @@ export function encodeNpy(dtype: NpyDtype, shape: readonly number[], data: Array
 export class NpyRowWriter {
   private fd: number;
   private rowsWritten: number;
-  constructor(readonly path: string, readonly dtype: NpyDtype, readonly rowShape: readonly number[], startRows = 0, fresh = true) {
+  constructor(
+    readonly path: string,
+    readonly dtype: NpyDtype,
+    readonly rowShape: readonly number[],
+    startRows = 0,
+    fresh = true,
+  ) {
     this.fd = openSync(path, fresh ? 'w' : 'r+');
     this.rowsWritten = startRows;
     if (fresh) writeSync(this.fd, encodeNpyHeader(dtype, [0, ...rowShape]), 0, NPY_HEADER_BYTES, 0);
     ftruncateSync(this.fd, NPY_HEADER_BYTES + startRows * this.rowBytes);
   }
-  get rowBytes(): number { return product(this.rowShape) * bytesPerElement(this.dtype); }
-  get rows(): number { return this.rowsWritten; }
+  get rowBytes(): number {
+    return product(this.rowShape) * bytesPerElement(this.dtype);
+  }
+  get rows(): number {
+    return this.rowsWritten;
+  }
   append(data: ArrayBufferView, rows: number): void {
-    if (data.byteLength !== rows * this.rowBytes) throw new RangeError(`append: ${data.byteLength} bytes for ${rows} rows of ${this.rowBytes}`);
+    if (data.byteLength !== rows * this.rowBytes)
+      throw new RangeError(`append: ${data.byteLength} bytes for ${rows} rows of ${this.rowBytes}`);
     const b = typedBytes(data);
     let off = 0;
     const pos = NPY_HEADER_BYTES + this.rowsWritten * this.rowBytes;
@@ -196,11 +242,15 @@ export class NpyRowWriter {
     this.rowsWritten += rows;
   }
   /** Durably stores what was appended so far (called before progress is recorded as committed). */
-  sync(): void { fsyncSync(this.fd); }
+  sync(): void {
+    fsyncSync(this.fd);
+  }
   finish(): void {
     writeSync(this.fd, encodeNpyHeader(this.dtype, [this.rowsWritten, ...this.rowShape]), 0, NPY_HEADER_BYTES, 0);
     fsyncSync(this.fd);
     closeSync(this.fd);
   }
-  close(): void { closeSync(this.fd); }
+  close(): void {
+    closeSync(this.fd);
+  }
 }

@@ -12,7 +12,12 @@ import { parentPort, Worker } from 'node:worker_threads';
 type TaskEnd<R> = { type: 'done'; result: R } | { type: 'error'; message: string };
 
 /** Starts `url` with `workerData`; progress messages go to onProgress; settles once the worker has exited. */
-export function runWorkerTask<P, R>(url: URL, workerData: unknown, name: string, onProgress: (m: P) => void): Promise<R> {
+export function runWorkerTask<P, R>(
+  url: URL,
+  workerData: unknown,
+  name: string,
+  onProgress: (m: P) => void,
+): Promise<R> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(url, { workerData });
     let end: TaskEnd<R> | null = null;
@@ -22,7 +27,9 @@ export function runWorkerTask<P, R>(url: URL, workerData: unknown, name: string,
       if (e.type === 'done' || e.type === 'error') end = e;
       else onProgress(m as P);
     });
-    worker.on('error', (e) => { failure ??= e; });
+    worker.on('error', (e) => {
+      failure ??= e;
+    });
     worker.on('exit', (code) => {
       if (failure) reject(failure);
       else if (end?.type === 'done') resolve(end.result);

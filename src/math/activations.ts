@@ -23,20 +23,40 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 export function erf(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
-    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? 1 - r : r - 1;
 }
 
 /** Scalar activation (reference for tests and for small inputs). */
 export function activate(kind: Activation, x: number): number {
   switch (kind) {
-    case 'relu': return x > 0 ? x : 0;
-    case 'gelu': return 0.5 * x * (1 + erf(x * INV_SQRT2));
-    case 'leaky-relu': return x > 0 ? x : LEAKY_SLOPE * x;
-    case 'sigmoid': return 1 / (1 + Math.exp(-x));
-    case 'tanh': return Math.tanh(x);
-    case 'none': return x;
+    case 'relu':
+      return Math.max(x, 0);
+    case 'gelu':
+      return 0.5 * x * (1 + erf(x * INV_SQRT2));
+    case 'leaky-relu':
+      return x > 0 ? x : LEAKY_SLOPE * x;
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-x));
+    case 'tanh':
+      return Math.tanh(x);
+    case 'none':
+      return x;
   }
 }
 
@@ -59,28 +79,42 @@ function biasOrZeros(bias: Float32Array | null, cols: number): Float32Array {
  * For 'relu' the pre-activation is left without its bias (backprop reads `act`); `act` may be `pre` only
  * for 'none'.
  */
-export function biasActivate(kind: Activation, pre: Float32Array, act: Float32Array, bias: Float32Array | null, rows: number, cols: number): void {
+export function biasActivate(
+  kind: Activation,
+  pre: Float32Array,
+  act: Float32Array,
+  bias: Float32Array | null,
+  rows: number,
+  cols: number,
+): void {
   const b = biasOrZeros(bias, cols);
   switch (kind) {
     case 'relu':
-      for (let i = 0, k = 0; i < rows; i++) for (let j = 0; j < cols; j++, k++) { const v = pre[k]! + b[j]!; act[k] = (v + Math.abs(v)) * 0.5; }
+      for (let i = 0, k = 0; i < rows; i++)
+        for (let j = 0; j < cols; j++, k++) {
+          const v = pre[k]! + b[j]!;
+          act[k] = (v + Math.abs(v)) * 0.5;
+        }
       return;
     case 'leaky-relu':
-      for (let i = 0, k = 0; i < rows; i++) for (let j = 0; j < cols; j++, k++) {
-        const v = pre[k]! + b[j]!;
-        pre[k] = v;
-        act[k] = v * (LEAKY_SLOPE + (1 - LEAKY_SLOPE) * +(v > 0));
-      }
+      for (let i = 0, k = 0; i < rows; i++)
+        for (let j = 0; j < cols; j++, k++) {
+          const v = pre[k]! + b[j]!;
+          pre[k] = v;
+          act[k] = v * (LEAKY_SLOPE + (1 - LEAKY_SLOPE) * +(v > 0));
+        }
       return;
     case 'gelu':
-      for (let i = 0, k = 0; i < rows; i++) for (let j = 0; j < cols; j++, k++) {
-        const v = pre[k]! + b[j]!;
-        pre[k] = v;
-        act[k] = 0.5 * v * (1 + erf(v * INV_SQRT2));
-      }
+      for (let i = 0, k = 0; i < rows; i++)
+        for (let j = 0; j < cols; j++, k++) {
+          const v = pre[k]! + b[j]!;
+          pre[k] = v;
+          act[k] = 0.5 * v * (1 + erf(v * INV_SQRT2));
+        }
       return;
     case 'sigmoid':
-      for (let i = 0, k = 0; i < rows; i++) for (let j = 0; j < cols; j++, k++) act[k] = 1 / (1 + Math.exp(-(pre[k]! + b[j]!)));
+      for (let i = 0, k = 0; i < rows; i++)
+        for (let j = 0; j < cols; j++, k++) act[k] = 1 / (1 + Math.exp(-(pre[k]! + b[j]!)));
       return;
     case 'tanh':
       for (let i = 0, k = 0; i < rows; i++) for (let j = 0; j < cols; j++, k++) act[k] = Math.tanh(pre[k]! + b[j]!);
@@ -95,8 +129,15 @@ export function biasActivate(kind: Activation, pre: Float32Array, act: Float32Ar
  * In place: grad[i, j] *= activation'(pre[i, j]) (relu, sigmoid and tanh read it off `act`), and
  * biasGrad[j] = sum_i grad[i, j] (float64) when biasGrad is given.
  */
-export function backpropActivation(kind: Activation, grad: Float32Array, pre: Float32Array, act: Float32Array,
-  rows: number, cols: number, biasGrad: Float64Array | null): void {
+export function backpropActivation(
+  kind: Activation,
+  grad: Float32Array,
+  pre: Float32Array,
+  act: Float32Array,
+  rows: number,
+  cols: number,
+  biasGrad: Float64Array | null,
+): void {
   const n = rows * cols;
   switch (kind) {
     case 'relu':
@@ -112,10 +153,16 @@ export function backpropActivation(kind: Activation, grad: Float32Array, pre: Fl
       }
       break;
     case 'sigmoid':
-      for (let k = 0; k < n; k++) { const s = act[k]!; grad[k] = grad[k]! * s * (1 - s); }
+      for (let k = 0; k < n; k++) {
+        const s = act[k]!;
+        grad[k] = grad[k]! * s * (1 - s);
+      }
       break;
     case 'tanh':
-      for (let k = 0; k < n; k++) { const t = act[k]!; grad[k] = grad[k]! * (1 - t * t); }
+      for (let k = 0; k < n; k++) {
+        const t = act[k]!;
+        grad[k] = grad[k]! * (1 - t * t);
+      }
       break;
     case 'none':
       break;
@@ -127,12 +174,23 @@ export function backpropActivation(kind: Activation, grad: Float32Array, pre: Fl
  * biasActivate that also writes deriv[i, j] = activation'(pre[i, j] + bias[j]), for the single-output
  * shortcut of MlpWorkspace.backward (the derivative is then read once by a Gemm instead of a JS pass).
  */
-export function biasActivateWithDerivative(kind: Activation, pre: Float32Array, act: Float32Array, deriv: Float32Array,
-  bias: Float32Array | null, rows: number, cols: number): void {
+export function biasActivateWithDerivative(
+  kind: Activation,
+  pre: Float32Array,
+  act: Float32Array,
+  deriv: Float32Array,
+  bias: Float32Array | null,
+  rows: number,
+  cols: number,
+): void {
   const b = biasOrZeros(bias, cols);
   if (kind === 'relu') {
     for (let i = 0, k = 0; i < rows; i++) {
-      for (let j = 0; j < cols; j++, k++) { const v = pre[k]! + b[j]!; act[k] = (v + Math.abs(v)) * 0.5; deriv[k] = +(v > 0); }
+      for (let j = 0; j < cols; j++, k++) {
+        const v = pre[k]! + b[j]!;
+        act[k] = (v + Math.abs(v)) * 0.5;
+        deriv[k] = +(v > 0);
+      }
     }
     return;
   }
@@ -158,10 +216,22 @@ export function biasActivateWithDerivative(kind: Activation, pre: Float32Array, 
  * backpropActivation for a gradient that is an outer product, grad[i, j] = u[i] v[j] (a single-output layer:
  * d loss / d hidden = dOut[i] w[j]), written into `grad` in one pass with the bias sums instead of three.
  */
-export function backpropOuterActivation(kind: Activation, u: Float32Array, v: Float32Array, grad: Float32Array, pre: Float32Array,
-  act: Float32Array, rows: number, cols: number, biasGrad: Float64Array): void {
+export function backpropOuterActivation(
+  kind: Activation,
+  u: Float32Array,
+  v: Float32Array,
+  grad: Float32Array,
+  pre: Float32Array,
+  act: Float32Array,
+  rows: number,
+  cols: number,
+  biasGrad: Float64Array,
+): void {
   if (kind !== 'relu' && kind !== 'none') {
-    for (let i = 0, k = 0; i < rows; i++) { const ui = u[i]!; for (let j = 0; j < cols; j++, k++) grad[k] = ui * v[j]!; }
+    for (let i = 0, k = 0; i < rows; i++) {
+      const ui = u[i]!;
+      for (let j = 0; j < cols; j++, k++) grad[k] = ui * v[j]!;
+    }
     backpropActivation(kind, grad, pre, act, rows, cols, biasGrad);
     return;
   }
@@ -169,12 +239,20 @@ export function backpropOuterActivation(kind: Activation, u: Float32Array, v: Fl
   if (kind === 'relu') {
     for (let i = 0, k = 0; i < rows; i++) {
       const ui = u[i]!;
-      for (let j = 0; j < cols; j++, k++) { const g = ui * v[j]! * +(act[k]! > 0); grad[k] = g; biasGrad[j] = biasGrad[j]! + g; }
+      for (let j = 0; j < cols; j++, k++) {
+        const g = ui * v[j]! * +(act[k]! > 0);
+        grad[k] = g;
+        biasGrad[j] = biasGrad[j]! + g;
+      }
     }
   } else {
     for (let i = 0, k = 0; i < rows; i++) {
       const ui = u[i]!;
-      for (let j = 0; j < cols; j++, k++) { const g = ui * v[j]!; grad[k] = g; biasGrad[j] = biasGrad[j]! + g; }
+      for (let j = 0; j < cols; j++, k++) {
+        const g = ui * v[j]!;
+        grad[k] = g;
+        biasGrad[j] = biasGrad[j]! + g;
+      }
     }
   }
 }

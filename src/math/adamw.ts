@@ -26,7 +26,9 @@ export class AdamW {
     this.v = new Float64Array(size);
   }
 
-  get steps(): number { return this.t; }
+  get steps(): number {
+    return this.t;
+  }
 
   /** One update of `params` with `grad` at learning rate `lr` (the schedule's value for this step). */
   step(params: Float64Array, grad: Float64Array, lr: number): void {
@@ -37,7 +39,8 @@ export class AdamW {
     const stepSize = lr / bc1;
     const sqrtBc2 = Math.sqrt(bc2);
     const decay = 1 - lr * weightDecay;
-    const m = this.m, v = this.v;
+    const m = this.m,
+      v = this.v;
     for (let i = 0; i < params.length; i++) {
       const g = grad[i]!;
       params[i] = params[i]! * decay;
@@ -45,18 +48,18 @@ export class AdamW {
       const vi = beta2 * v[i]! + (1 - beta2) * g * g;
       m[i] = mi;
       v[i] = vi;
-      params[i] = params[i]! - stepSize * mi / (Math.sqrt(vi) / sqrtBc2 + eps);
+      params[i] = params[i]! - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
     }
   }
 }
 
 /** Learning rate at 0-based `step` of `totalSteps` with linear warmup then cosine decay to 0. */
 export function cosineLr(baseLr: number, warmupSteps: number, totalSteps: number, step: number): number {
-  if (step < warmupSteps) return baseLr * (step + 1) / warmupSteps;
+  if (step < warmupSteps) return (baseLr * (step + 1)) / warmupSteps;
   const e = step - warmupSteps;
   const es = totalSteps - warmupSteps;
   if (es <= 0) return 0;
-  return 0.5 * (1 + Math.cos(Math.PI * e / es)) * baseLr;
+  return 0.5 * (1 + Math.cos((Math.PI * e) / es)) * baseLr;
 }
 
 /** Scales grad in place so that its L2 norm is at most maxNorm; returns the norm before clipping. */

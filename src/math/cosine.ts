@@ -24,13 +24,15 @@ export class CosineAccumulator {
   private zeros = 0;
 
   constructor(readonly dim: number) {
-    if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`CosineAccumulator: dim must be a positive integer, got ${dim}`);
+    if (!Number.isInteger(dim) || dim < 1)
+      throw new RangeError(`CosineAccumulator: dim must be a positive integer, got ${dim}`);
   }
 
   /** xBlock and yBlock are [rows, dim] row-major; row i of both is the same example. */
   add(xBlock: Float32Array, yBlock: Float32Array, rows: number): void {
     const d = this.dim;
-    if (xBlock.length < rows * d || yBlock.length < rows * d) throw new RangeError(`CosineAccumulator.add: blocks shorter than ${rows} rows`);
+    if (xBlock.length < rows * d || yBlock.length < rows * d)
+      throw new RangeError(`CosineAccumulator.add: blocks shorter than ${rows} rows`);
     if (this.values.length < this.count + rows) {
       const grown = new Float64Array(Math.max(this.values.length * 2, this.count + rows));
       grown.set(this.values.subarray(0, this.count));
@@ -38,19 +40,28 @@ export class CosineAccumulator {
     }
     for (let i = 0; i < rows; i++) {
       const off = i * d;
-      let xy = 0, xx = 0, yy = 0;
+      let xy = 0,
+        xx = 0,
+        yy = 0;
       for (let j = 0; j < d; j++) {
-        const a = xBlock[off + j]!, b = yBlock[off + j]!;
-        xy += a * b; xx += a * a; yy += b * b;
+        const a = xBlock[off + j]!,
+          b = yBlock[off + j]!;
+        xy += a * b;
+        xx += a * a;
+        yy += b * b;
       }
-      if (xx === 0 || yy === 0) { this.zeros++; continue; }
+      if (xx === 0 || yy === 0) {
+        this.zeros++;
+        continue;
+      }
       this.values[this.count++] = Math.max(-1, Math.min(1, xy / Math.sqrt(xx * yy)));
     }
   }
 
   result(): CosineSummary {
     const n = this.count;
-    if (n === 0) return { n: 0, zeroRows: this.zeros, mean: NaN, std: NaN, p10: NaN, median: NaN, p90: NaN, min: NaN, max: NaN };
+    if (n === 0)
+      return { n: 0, zeroRows: this.zeros, mean: NaN, std: NaN, p10: NaN, median: NaN, p90: NaN, min: NaN, max: NaN };
     const v = this.values.slice(0, n).sort();
     let sum = 0;
     for (let i = 0; i < n; i++) sum += v[i]!;
@@ -58,9 +69,15 @@ export class CosineAccumulator {
     let ss = 0;
     for (let i = 0; i < n; i++) ss += (v[i]! - mean) ** 2;
     return {
-      n, zeroRows: this.zeros, mean, std: Math.sqrt(ss / n),
-      p10: quantileSorted(v, 0.1), median: quantileSorted(v, 0.5), p90: quantileSorted(v, 0.9),
-      min: v[0]!, max: v[n - 1]!,
+      n,
+      zeroRows: this.zeros,
+      mean,
+      std: Math.sqrt(ss / n),
+      p10: quantileSorted(v, 0.1),
+      median: quantileSorted(v, 0.5),
+      p90: quantileSorted(v, 0.9),
+      min: v[0]!,
+      max: v[n - 1]!,
     };
   }
 }

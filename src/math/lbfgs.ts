@@ -42,7 +42,12 @@ export interface LbfgsResult {
 }
 
 /** scipy's L-BFGS-B defaults (ftol = factr 1e7 * eps), which scikit-learn 1.2 keeps for LogisticRegression. */
-export const DEFAULT_LBFGS: LbfgsOptions = { gtol: 1e-5, ftol: 1e7 * 2.220446049250313e-16, maxIter: 15000, memory: 10 };
+export const DEFAULT_LBFGS: LbfgsOptions = {
+  gtol: 1e-5,
+  ftol: 1e7 * 2.220446049250313e-16,
+  maxIter: 15000,
+  memory: 10,
+};
 
 function dot(a: Float64Array, b: Float64Array): number {
   let s = 0;
@@ -52,11 +57,18 @@ function dot(a: Float64Array, b: Float64Array): number {
 
 function maxAbs(a: Float64Array): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) { const v = Math.abs(a[i]!); if (v > m) m = v; }
+  for (let i = 0; i < a.length; i++) {
+    const v = Math.abs(a[i]!);
+    if (v > m) m = v;
+  }
   return m;
 }
 
-export async function minimizeLbfgs(fn: Objective, x0: Float64Array, opts: Partial<LbfgsOptions> = {}): Promise<LbfgsResult> {
+export async function minimizeLbfgs(
+  fn: Objective,
+  x0: Float64Array,
+  opts: Partial<LbfgsOptions> = {},
+): Promise<LbfgsResult> {
   const o: LbfgsOptions = { ...DEFAULT_LBFGS, ...opts };
   const n = x0.length;
   const m = o.memory;
@@ -125,8 +137,12 @@ export async function minimizeLbfgs(fn: Objective, x0: Float64Array, opts: Parti
     if (ls.needsReeval) await evalAt(ls.alpha);
     // Curvature pair from the accepted step.
     const slot = head;
-    const s = S[slot]!, y = Y[slot]!;
-    for (let i = 0; i < n; i++) { s[i] = xNew[i]! - x[i]!; y[i] = gNew[i]! - g[i]!; }
+    const s = S[slot]!,
+      y = Y[slot]!;
+    for (let i = 0; i < n; i++) {
+      s[i] = xNew[i]! - x[i]!;
+      y[i] = gNew[i]! - g[i]!;
+    }
     const sy = dot(s, y);
     if (sy > 1e-10 * Math.sqrt(dot(s, s) * dot(y, y))) {
       rho[slot] = 1 / sy;
@@ -170,7 +186,10 @@ const EPS_F = 1e-6;
 /** Approximate Wolfe: the slope at the step may not be more positive than this fraction of |dg0|. */
 const APPROX_UPPER = 0.8;
 
-interface Eval { f: number; dg: number }
+interface Eval {
+  f: number;
+  dg: number;
+}
 type EvalAt = (alpha: number) => Promise<Eval>;
 
 /** Strong-Wolfe line search with approximate-Wolfe acceptance; evalAt leaves x + alpha p in the caller's buffers. */
@@ -179,18 +198,25 @@ async function strongWolfe(evalAt: EvalAt, f0: number, dg0: number, alphaInit: n
   const accept = (a: number, e: Eval): boolean =>
     (e.f <= f0 + C1 * a * dg0 && Math.abs(e.dg) <= -C2 * dg0) ||
     (e.f <= f0 + epsF && e.dg >= C2 * dg0 && e.dg <= -APPROX_UPPER * dg0);
-  let aPrev = 0, fPrev = f0, dgPrev = dg0;
+  let aPrev = 0,
+    fPrev = f0,
+    dgPrev = dg0;
   let a = alphaInit;
   for (let i = 0; i < MAX_LS; i++) {
     const e = await evalAt(a);
-    if (!Number.isFinite(e.f)) { a = (aPrev + a) / 2; continue; }
+    if (!Number.isFinite(e.f)) {
+      a = (aPrev + a) / 2;
+      continue;
+    }
     if (accept(a, e)) return { ok: true, alpha: a, f: e.f, needsReeval: false };
     const noisy = e.f <= f0 + epsF;
     if (!noisy && (e.f > f0 + C1 * a * dg0 || (i > 0 && e.f >= fPrev))) {
       return zoom(evalAt, f0, dg0, accept, aPrev, fPrev, dgPrev, a, e.f, e.dg, MAX_LS - i - 1);
     }
     if (e.dg >= 0) return zoom(evalAt, f0, dg0, accept, a, e.f, e.dg, aPrev, fPrev, dgPrev, MAX_LS - i - 1);
-    aPrev = a; fPrev = e.f; dgPrev = e.dg;
+    aPrev = a;
+    fPrev = e.f;
+    dgPrev = e.dg;
     a *= 4;
   }
   return { ok: false, alpha: 0, f: f0, needsReeval: false };
@@ -198,8 +224,17 @@ async function strongWolfe(evalAt: EvalAt, f0: number, dg0: number, alphaInit: n
 
 /** Shrinks [lo, hi] (lo: the better end, its slope pointing toward hi) until a step is acceptable. */
 async function zoom(
-  evalAt: EvalAt, f0: number, dg0: number, accept: (a: number, e: Eval) => boolean,
-  lo: number, fLo: number, dgLo: number, hi: number, fHi: number, dgHi: number, budget: number,
+  evalAt: EvalAt,
+  f0: number,
+  dg0: number,
+  accept: (a: number, e: Eval) => boolean,
+  lo: number,
+  fLo: number,
+  dgLo: number,
+  hi: number,
+  fHi: number,
+  dgHi: number,
+  budget: number,
 ): Promise<LineSearchResult> {
   const epsF = EPS_F * Math.abs(f0);
   for (let j = 0; j < budget; j++) {
@@ -208,12 +243,20 @@ async function zoom(
     if (Number.isFinite(e.f) && accept(a, e)) return { ok: true, alpha: a, f: e.f, needsReeval: false };
     const noisy = Number.isFinite(e.f) && e.f <= f0 + epsF && Math.abs(fLo - f0) <= epsF;
     // In the noise band f cannot rank the points: the slope's sign says on which side the minimum lies.
-    const worse = noisy ? e.dg * (hi - lo) > 0 : (!Number.isFinite(e.f) || e.f > f0 + C1 * a * dg0 || e.f >= fLo);
+    const worse = noisy ? e.dg * (hi - lo) > 0 : !Number.isFinite(e.f) || e.f > f0 + C1 * a * dg0 || e.f >= fLo;
     if (worse) {
-      hi = a; fHi = e.f; dgHi = e.dg;
+      hi = a;
+      fHi = e.f;
+      dgHi = e.dg;
     } else {
-      if (e.dg * (hi - lo) >= 0) { hi = lo; fHi = fLo; dgHi = dgLo; }
-      lo = a; fLo = e.f; dgLo = e.dg;
+      if (e.dg * (hi - lo) >= 0) {
+        hi = lo;
+        fHi = fLo;
+        dgHi = dgLo;
+      }
+      lo = a;
+      fLo = e.f;
+      dgLo = e.dg;
     }
     if (Math.abs(hi - lo) <= 1e-12 * Math.max(1, Math.abs(lo))) break;
   }
@@ -223,14 +266,15 @@ async function zoom(
 }
 /** Minimizer of the cubic through both end points, kept inside the middle 80% of the interval. */
 function interpolate(a: number, fa: number, da: number, b: number, fb: number, db: number): number {
-  const lo = Math.min(a, b), hi = Math.max(a, b);
+  const lo = Math.min(a, b),
+    hi = Math.max(a, b);
   const w = hi - lo;
-  const d1 = da + db - 3 * (fa - fb) / (a - b);
+  const d1 = da + db - (3 * (fa - fb)) / (a - b);
   const disc = d1 * d1 - da * db;
   let t = (a + b) / 2;
   if (disc >= 0 && Number.isFinite(fb) && Number.isFinite(db)) {
     const d2 = Math.sign(b - a) * Math.sqrt(disc);
-    const c = b - (b - a) * (db + d2 - d1) / (db - da + 2 * d2);
+    const c = b - ((b - a) * (db + d2 - d1)) / (db - da + 2 * d2);
     if (Number.isFinite(c)) t = c;
   }
   return Math.min(Math.max(t, lo + 0.1 * w), hi - 0.1 * w);

@@ -17,8 +17,14 @@ export function softplus(z: number): number {
  * Loss of `out` [rows, outDim] against `target` ([rows] labels +1/-1 for logistic and hinge, [rows, outDim]
  * for mse). When `grad` is given it receives d loss / d out (same shape as out).
  */
-export function computeLoss(kind: LossKind, out: Float32Array, target: Float32Array, rows: number, outDim: number,
-  grad: Float32Array | null): number {
+export function computeLoss(
+  kind: LossKind,
+  out: Float32Array,
+  target: Float32Array,
+  rows: number,
+  outDim: number,
+  grad: Float32Array | null,
+): number {
   let sum = 0;
   switch (kind) {
     case 'logistic': {
@@ -29,7 +35,7 @@ export function computeLoss(kind: LossKind, out: Float32Array, target: Float32Ar
         const m = y * out[i]!;
         sum += softplus(-m);
         // d/df log(1 + exp(-y f)) = -y sigmoid(-y f)
-        if (grad) grad[i] = -y * inv / (1 + Math.exp(m));
+        if (grad) grad[i] = (-y * inv) / (1 + Math.exp(m));
       }
       return sum / rows;
     }

@@ -12,7 +12,14 @@
  * rows x in x hidden products by rows x r x hidden ones (3x fewer multiply-adds at the paper's sizes).
  */
 import type { Gemm, Mat } from '../compute/gemm.js';
-import { type Activation, backpropActivation, backpropOuterActivation, biasActivate, biasActivateWithDerivative, columnSums } from './activations.js';
+import {
+  type Activation,
+  backpropActivation,
+  backpropOuterActivation,
+  biasActivate,
+  biasActivateWithDerivative,
+  columnSums,
+} from './activations.js';
 import type { ParamTensor } from './optimizers.js';
 import type { Rng } from './rng.js';
 
@@ -56,7 +63,8 @@ export function isLowRank(x: MlpInput): x is LowRankInput {
 
 export function validateMlpSpec(spec: MlpSpec): void {
   for (const k of ['inDim', 'hidden', 'outDim', 'layers'] as const) {
-    if (!Number.isInteger(spec[k]) || spec[k] < 1) throw new RangeError(`MlpSpec.${k} must be a positive integer, got ${spec[k]}`);
+    if (!Number.isInteger(spec[k]) || spec[k] < 1)
+      throw new RangeError(`MlpSpec.${k} must be a positive integer, got ${spec[k]}`);
   }
   if (spec.freezeOutput && spec.layers < 2) throw new RangeError('MlpSpec.freezeOutput needs at least 2 layers');
 }
@@ -64,7 +72,10 @@ export function validateMlpSpec(spec: MlpSpec): void {
 export class Mlp {
   readonly layers: DenseLayer[];
 
-  constructor(readonly spec: MlpSpec, layers: DenseLayer[]) {
+  constructor(
+    readonly spec: MlpSpec,
+    layers: DenseLayer[],
+  ) {
     this.layers = layers;
   }
 
@@ -79,7 +90,8 @@ export class Mlp {
     dims.push(spec.outDim);
     const layers: DenseLayer[] = [];
     for (let l = 0; l < spec.layers; l++) {
-      const inDim = dims[l]!, outDim = dims[l + 1]!;
+      const inDim = dims[l]!,
+        outDim = dims[l + 1]!;
       const bound = 1 / Math.sqrt(inDim);
       const weight = new Float32Array(outDim * inDim);
       for (let i = 0; i < weight.length; i++) weight[i] = (2 * rng.uniform() - 1) * bound;
@@ -91,10 +103,14 @@ export class Mlp {
       const last = l === spec.layers - 1;
       if (last && spec.freezeOutput) {
         const half = Math.floor(inDim / 2);
-        for (let o = 0; o < outDim; o++) for (let j = 0; j < inDim; j++) weight[o * inDim + j] = (j < half ? 1 : -1) / inDim;
+        for (let o = 0; o < outDim; o++)
+          for (let j = 0; j < inDim; j++) weight[o * inDim + j] = (j < half ? 1 : -1) / inDim;
       }
       layers.push({
-        inDim, outDim, weight, bias,
+        inDim,
+        outDim,
+        weight,
+        bias,
         gradWeight: new Float32Array(weight.length),
         gradBias: bias ? new Float32Array(outDim) : null,
         trainable: !(last && spec.freezeOutput),
@@ -116,13 +132,16 @@ export class Mlp {
 
   /** Deep copy (weights only; gradients start at zero). */
   clone(): Mlp {
-    return new Mlp({ ...this.spec }, this.layers.map((L) => ({
-      ...L,
-      weight: L.weight.slice(),
-      bias: L.bias ? L.bias.slice() : null,
-      gradWeight: new Float32Array(L.gradWeight.length),
-      gradBias: L.gradBias ? new Float32Array(L.gradBias.length) : null,
-    })));
+    return new Mlp(
+      { ...this.spec },
+      this.layers.map((L) => ({
+        ...L,
+        weight: L.weight.slice(),
+        bias: L.bias ? L.bias.slice() : null,
+        gradWeight: new Float32Array(L.gradWeight.length),
+        gradBias: L.gradBias ? new Float32Array(L.gradBias.length) : null,
+      })),
+    );
   }
 }
 
@@ -144,11 +163,17 @@ export class MlpWorkspace {
   private readonly zs: Float32Array;
   private readonly gAug: Float32Array;
 
-  constructor(readonly net: Mlp, readonly maxRows: number, readonly maxRank = 0) {
+  constructor(
+    readonly net: Mlp,
+    readonly maxRows: number,
+    readonly maxRank = 0,
+  ) {
     const hidden = net.layers.slice(0, -1);
     this.pre = hidden.map((L) => new Float32Array(maxRows * L.outDim));
     // A linear network's activation is its pre-activation: share the buffer.
-    this.act = hidden.map((L, l) => (net.spec.activation === 'none' ? this.pre[l]! : new Float32Array(maxRows * L.outDim)));
+    this.act = hidden.map((L, l) =>
+      net.spec.activation === 'none' ? this.pre[l]! : new Float32Array(maxRows * L.outDim),
+    );
     this.delta = hidden.map((L) => new Float32Array(maxRows * L.outDim));
     this.out = new Float32Array(maxRows * net.spec.outDim);
     this.biasAcc = new Float64Array(Math.max(...net.layers.map((L) => L.outDim)));
@@ -165,8 +190,12 @@ export class MlpWorkspace {
     const inDim = this.net.spec.inDim;
     if (isLowRank(x)) {
       const { left, right } = x;
-      if (right.cols !== inDim || left.cols !== right.rows) throw new RangeError(`MLP low-rank input: ${left.rows}x${left.cols} times ${right.rows}x${right.cols}, expected inner match and ${inDim} columns`);
-      if (right.rows > this.maxRank) throw new RangeError(`MLP low-rank input of rank ${right.rows}, workspace sized for ${this.maxRank}`);
+      if (right.cols !== inDim || left.cols !== right.rows)
+        throw new RangeError(
+          `MLP low-rank input: ${left.rows}x${left.cols} times ${right.rows}x${right.cols}, expected inner match and ${inDim} columns`,
+        );
+      if (right.rows > this.maxRank)
+        throw new RangeError(`MLP low-rank input of rank ${right.rows}, workspace sized for ${this.maxRank}`);
       return left.rows;
     }
     if (x.cols !== inDim) throw new RangeError(`MLP input has ${x.cols} columns, expected ${inDim}`);
@@ -192,7 +221,16 @@ export class MlpWorkspace {
         await gemm.matmul(input, false, W, true, target);
       }
       if (l === last) biasActivate('none', target.data, target.data, L.bias, rows, L.outDim);
-      else if (l === 0 && this.deriv) biasActivateWithDerivative(this.net.spec.activation, this.pre[0]!, this.act[0]!, this.deriv, L.bias, rows, L.outDim);
+      else if (l === 0 && this.deriv)
+        biasActivateWithDerivative(
+          this.net.spec.activation,
+          this.pre[0]!,
+          this.act[0]!,
+          this.deriv,
+          L.bias,
+          rows,
+          L.outDim,
+        );
       else biasActivate(this.net.spec.activation, this.pre[l]!, this.act[l]!, L.bias, rows, L.outDim);
     }
     return { data: this.out, rows, cols: this.net.spec.outDim };
@@ -214,7 +252,16 @@ export class MlpWorkspace {
       const L = layers[l]!;
       if (l < layers.length - 1) {
         // delta holds d loss / d act[l] (unless the fused pass already made it d loss / d pre[l] and the sums).
-        if (!fusedBias) backpropActivation(act, delta.data, this.pre[l]!, this.act[l]!, rows, L.outDim, L.trainable && L.gradBias ? acc : null);
+        if (!fusedBias)
+          backpropActivation(
+            act,
+            delta.data,
+            this.pre[l]!,
+            this.act[l]!,
+            rows,
+            L.outDim,
+            L.trainable && L.gradBias ? acc : null,
+          );
       } else if (L.trainable && L.gradBias) {
         columnSums(delta.data, rows, L.outDim, acc);
       }
@@ -235,7 +282,17 @@ export class MlpWorkspace {
         if (L.outDim === 1) {
           // d loss / d act = dOut w^T is an outer product: one fused JS pass with the activation's derivative
           // and the bias sums beats a k = 1 Gemm followed by two more passes.
-          backpropOuterActivation(act, delta.data, L.weight, next.data, this.pre[l - 1]!, this.act[l - 1]!, rows, L.inDim, acc);
+          backpropOuterActivation(
+            act,
+            delta.data,
+            L.weight,
+            next.data,
+            this.pre[l - 1]!,
+            this.act[l - 1]!,
+            rows,
+            L.inDim,
+            acc,
+          );
           fusedBias = true;
         } else {
           await gemm.matmul(delta, false, { data: L.weight, rows: L.outDim, cols: L.inDim }, false, next);
@@ -252,31 +309,57 @@ export class MlpWorkspace {
    * which is one Gemm of D^T with [dOut * L, dOut] (rows x (r + 1), built in a pass over rows x r instead of
    * rows x hidden). No JavaScript pass over the [rows, hidden] gradient remains.
    */
-  private async backwardSingleOutputLowRank(gemm: Gemm, x: LowRankInput, rows: number, dOut: Float32Array): Promise<void> {
+  private async backwardSingleOutputLowRank(
+    gemm: Gemm,
+    x: LowRankInput,
+    rows: number,
+    dOut: Float32Array,
+  ): Promise<void> {
     const [L0, L1] = this.net.layers as [DenseLayer, DenseLayer];
-    const h = L0.outDim, r = x.left.cols, c = r + 1;
+    const h = L0.outDim,
+      r = x.left.cols,
+      c = r + 1;
     if (L1.trainable) {
       if (L1.gradBias) {
         let s = 0;
         for (let i = 0; i < rows; i++) s += dOut[i]!;
         L1.gradBias[0] = s;
       }
-      await gemm.matmul({ data: dOut, rows, cols: 1 }, true, { data: this.act[0]!, rows, cols: h }, false, { data: L1.gradWeight, rows: 1, cols: h });
+      await gemm.matmul({ data: dOut, rows, cols: 1 }, true, { data: this.act[0]!, rows, cols: h }, false, {
+        data: L1.gradWeight,
+        rows: 1,
+        cols: h,
+      });
     }
-    const zs = this.zs, left = x.left.data;
+    const zs = this.zs,
+      left = x.left.data;
     for (let i = 0; i < rows; i++) {
-      const d = dOut[i]!, o = i * c, li = i * r;
+      const d = dOut[i]!,
+        o = i * c,
+        li = i * r;
       for (let k = 0; k < r; k++) zs[o + k] = d * left[li + k]!;
       zs[o + r] = d;
     }
-    await gemm.matmul({ data: this.deriv!, rows, cols: h }, true, { data: zs, rows, cols: c }, false, { data: this.gAug, rows: h, cols: c });
-    const w2 = L1.weight, g = this.gAug, pg = this.projGrad, gb = L0.gradBias;
+    await gemm.matmul({ data: this.deriv!, rows, cols: h }, true, { data: zs, rows, cols: c }, false, {
+      data: this.gAug,
+      rows: h,
+      cols: c,
+    });
+    const w2 = L1.weight,
+      g = this.gAug,
+      pg = this.projGrad,
+      gb = L0.gradBias;
     for (let j = 0; j < h; j++) {
-      const s = w2[j]!, o = j * c;
+      const s = w2[j]!,
+        o = j * c;
       for (let k = 0; k < r; k++) pg[j * r + k] = s * g[o + k]!;
       if (gb) gb[j] = s * g[o + r]!;
     }
-    await gemm.matmul({ data: pg, rows: h, cols: r }, false, x.right, false, { data: L0.gradWeight, rows: h, cols: L0.inDim });
+    await gemm.matmul({ data: pg, rows: h, cols: r }, false, x.right, false, {
+      data: L0.gradWeight,
+      rows: h,
+      cols: L0.inDim,
+    });
   }
 
   /** Activations of hidden layer `l` [rows, hidden] after the last forward (a view). */

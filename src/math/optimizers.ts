@@ -20,7 +20,14 @@ export interface OptimizerOptions {
   eps: number;
 }
 
-export const OPTIMIZER_DEFAULTS: OptimizerOptions = { lr: 1e-3, weightDecay: 1e-3, momentum: 0.9, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+export const OPTIMIZER_DEFAULTS: OptimizerOptions = {
+  lr: 1e-3,
+  weightDecay: 1e-3,
+  momentum: 0.9,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+};
 
 /** A trainable tensor and its gradient buffer (same length), both owned by the model. */
 export interface ParamTensor {
@@ -35,16 +42,23 @@ export class Optimizer {
   private readonly v: Float32Array[];
   private t = 0;
 
-  constructor(readonly kind: OptimizerKind, private readonly params: ParamTensor[], options: Partial<OptimizerOptions> = {}) {
+  constructor(
+    readonly kind: OptimizerKind,
+    private readonly params: ParamTensor[],
+    options: Partial<OptimizerOptions> = {},
+  ) {
     this.options = { ...OPTIMIZER_DEFAULTS, ...options };
     for (const p of params) {
-      if (p.grad.length !== p.data.length) throw new RangeError(`Optimizer: ${p.name} has ${p.data.length} values but ${p.grad.length} gradients`);
+      if (p.grad.length !== p.data.length)
+        throw new RangeError(`Optimizer: ${p.name} has ${p.data.length} values but ${p.grad.length} gradients`);
     }
     this.m = params.map((p) => new Float32Array(p.data.length));
     this.v = kind === 'sgd' ? [] : params.map((p) => new Float32Array(p.data.length));
   }
 
-  get steps(): number { return this.t; }
+  get steps(): number {
+    return this.t;
+  }
 
   /** One update of every tensor from its current `grad`. */
   step(): void {
@@ -76,7 +90,7 @@ export class Optimizer {
         const gi = g[i]! + coupled * p[i]!;
         m[i] = beta1 * m[i]! + (1 - beta1) * gi;
         v[i] = beta2 * v[i]! + (1 - beta2) * gi * gi;
-        p[i] = pi - stepSize * m[i]! / (Math.sqrt(v[i]!) / sqrtBc2 + eps);
+        p[i] = pi - (stepSize * m[i]!) / (Math.sqrt(v[i]!) / sqrtBc2 + eps);
       }
     }
   }

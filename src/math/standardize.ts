@@ -33,7 +33,9 @@ export class StandardizationAccumulator {
       for (let j = 0; j < d; j++) this.shift[j] = x[j]!;
       this.shiftSet = true;
     }
-    const s = this.sum, q = this.sumSq, c = this.shift;
+    const s = this.sum,
+      q = this.sumSq,
+      c = this.shift;
     for (let i = 0; i < rows; i++) {
       const off = i * d;
       for (let j = 0; j < d; j++) {
@@ -46,10 +48,14 @@ export class StandardizationAccumulator {
   }
 
   finish(): Standardization {
-    const d = this.dim, n = this.count;
+    const d = this.dim,
+      n = this.count;
     const mean = new Float64Array(d);
     const std = new Float64Array(d);
-    if (n === 0) { std.fill(1); return { mean, std }; }
+    if (n === 0) {
+      std.fill(1);
+      return { mean, std };
+    }
     for (let j = 0; j < d; j++) {
       const m = this.sum[j]! / n;
       const variance = Math.max(0, this.sumSq[j]! / n - m * m);

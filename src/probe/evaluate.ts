@@ -33,7 +33,11 @@ export interface EvaluateOptions {
   onProgress?: (p: ProbeProgress) => void;
 }
 
-export interface PerClassResult { class: string; accuracy: number | null; n: number }
+export interface PerClassResult {
+  class: string;
+  accuracy: number | null;
+  n: number;
+}
 
 export interface EvalResult {
   name: string;
@@ -59,10 +63,18 @@ export interface EvalResult {
 }
 
 /** Runs fn with the given GEMM, or with an onnxruntime one created (and released) for the call. */
-export async function withGemm<T>(given: Gemm | undefined, threads: number | undefined, fn: (g: Gemm) => Promise<T>): Promise<T> {
+export async function withGemm<T>(
+  given: Gemm | undefined,
+  threads: number | undefined,
+  fn: (g: Gemm) => Promise<T>,
+): Promise<T> {
   if (given) return fn(given);
   const g = await createOrtGemm(threads ? { threads } : {});
-  try { return await fn(g); } finally { await g.dispose(); }
+  try {
+    return await fn(g);
+  } finally {
+    await g.dispose();
+  }
 }
 
 /** Scores a probe on one feature directory, in that set's label space (streamed, block by block). */
@@ -74,14 +86,20 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
   const set = loadFeatureSet(dir);
   const f = probe.file;
   checkSameOrigin(f.train.origin, `the probe (trained on ${f.train.dir})`, featureOrigin(set.manifest), dir);
-  if (set.dim !== f.featureDim) throw new FcprobeError('MISMATCH', `${dir} has ${set.dim}-d features; the probe expects ${f.featureDim}.`);
-  const space = buildLabelSpace(f.classes, set.manifest.classes, set.manifest.classMap, { ignoreUnknown: o.ignoreUnknown ?? false });
+  if (set.dim !== f.featureDim)
+    throw new FcprobeError('MISMATCH', `${dir} has ${set.dim}-d features; the probe expects ${f.featureDim}.`);
+  const space = buildLabelSpace(f.classes, set.manifest.classes, set.manifest.classMap, {
+    ignoreUnknown: o.ignoreUnknown ?? false,
+  });
   const labels = readCheckedLabels(set);
   const evalLabels = labels.map((l) => space.fromEval[l]!);
   const droppedImages = new Map<number, number>();
   for (const l of labels) if (space.fromEval[l]! < 0) droppedImages.set(l, (droppedImages.get(l) ?? 0) + 1);
   const name = o.name ?? basename(resolve(dir));
-  const k = f.classes.length, d = f.featureDim, E = space.classes.length, n = set.rows;
+  const k = f.classes.length,
+    d = f.featureDim,
+    E = space.classes.length,
+    n = set.rows;
   const block = Math.max(256, Math.min(8192, Math.floor((1 << 22) / Math.max(d, k))));
   const x = new Float32Array(Math.min(block, n) * d);
   const logits = new Float32Array(Math.min(block, n) * k);
@@ -122,7 +140,9 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
         const lines: string[] = [];
         for (let i = 0; i < rows; i++) {
           const y = yb[i]!;
-          lines.push(`${csvField(set.manifest.files[s + i] ?? String(s + i))},${y >= 0 ? csvField(space.classes[y]!) : ''},${csvField(space.classes[pred[i]!]!)},${conf[i]!.toPrecision(6)}\n`);
+          lines.push(
+            `${csvField(set.manifest.files[s + i] ?? String(s + i))},${y >= 0 ? csvField(space.classes[y]!) : ''},${csvField(space.classes[pred[i]!]!)},${conf[i]!.toPrecision(6)}\n`,
+          );
         }
         writeSync(out.csvFd, lines.join(''));
       } else {
@@ -136,18 +156,32 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
     reader.close();
     if (out) {
       closeSync(out.csvFd);
-      if (finished) out.probs.finish(); else out.probs.close();
+      if (finished) out.probs.finish();
+      else out.probs.close();
     }
   }
   if (out) predictionFiles.push(out.csvPath, out.npyPath);
   const m = acc.result();
   return {
-    name, dir: resolve(dir), n: m.n, top1: m.top1, top5: m.top5, topK: m.topK, meanLoss: m.meanLoss,
+    name,
+    dir: resolve(dir),
+    n: m.n,
+    top1: m.top1,
+    top5: m.top5,
+    topK: m.topK,
+    meanLoss: m.meanLoss,
     meanPerClassAccuracy: m.meanPerClassAccuracy,
     perClass: space.classes.map((c, e) => ({ class: c, accuracy: m.perClassAccuracy[e]!, n: m.perClassCount[e]! })),
     labelSpace: {
-      kind: space.kind, description: describeLabelSpace(space), scoredClasses: E, probeClasses: k,
-      dropped: space.dropped.map((dc) => ({ name: dc.name, reason: dc.reason, images: droppedImages.get(dc.evalIndex) ?? 0 })),
+      kind: space.kind,
+      description: describeLabelSpace(space),
+      scoredClasses: E,
+      probeClasses: k,
+      dropped: space.dropped.map((dc) => ({
+        name: dc.name,
+        reason: dc.reason,
+        images: droppedImages.get(dc.evalIndex) ?? 0,
+      })),
     },
     leftOut: n - m.n,
     predictionFiles,
@@ -157,4 +191,3 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
 function csvField(s: string): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
-

@@ -51,14 +51,20 @@ export interface LabelSpaceOptions {
 }
 
 export function buildLabelSpace(
-  trainClasses: readonly string[], evalClasses: readonly string[], classMap: readonly (readonly string[])[] | null,
+  trainClasses: readonly string[],
+  evalClasses: readonly string[],
+  classMap: readonly (readonly string[])[] | null,
   options: LabelSpaceOptions = {},
 ): LabelSpace {
   const index = new Map<string, number>();
-  trainClasses.forEach((c, i) => index.set(c, i));
+  trainClasses.forEach((c, i) => {
+    index.set(c, i);
+  });
   if (classMap !== null && classMap.length !== evalClasses.length) {
-    throw new FcprobeError('BAD_FEATURES',
-      `The evaluation classMap has ${classMap.length} entries but there are ${evalClasses.length} classes.`);
+    throw new FcprobeError(
+      'BAD_FEATURES',
+      `The evaluation classMap has ${classMap.length} entries but there are ${evalClasses.length} classes.`,
+    );
   }
   const classes: string[] = [];
   const members: Int32Array[] = [];
@@ -67,26 +73,40 @@ export function buildLabelSpace(
   const unknown: string[] = [];
   evalClasses.forEach((name, e) => {
     const names = classMap ? classMap[e]! : [name];
-    if (names.length === 0) { dropped.push({ evalIndex: e, name, reason: 'unmapped' }); return; }
+    if (names.length === 0) {
+      dropped.push({ evalIndex: e, name, reason: 'unmapped' });
+      return;
+    }
     const idx: number[] = [];
     for (const t of names) {
       const i = index.get(t);
       if (i === undefined) unknown.push(classMap ? `${name} -> ${t}` : t);
       else if (!idx.includes(i)) idx.push(i);
     }
-    if (idx.length === 0) { dropped.push({ evalIndex: e, name, reason: 'unknown' }); return; }
+    if (idx.length === 0) {
+      dropped.push({ evalIndex: e, name, reason: 'unknown' });
+      return;
+    }
     fromEval[e] = classes.length;
     classes.push(name);
     members.push(Int32Array.from(idx));
   });
   if (unknown.length > 0 && !options.ignoreUnknown) {
-    const shown = unknown.slice(0, 10).map((u) => JSON.stringify(u)).join(', ');
-    throw new FcprobeError('MISMATCH',
+    const shown = unknown
+      .slice(0, 10)
+      .map((u) => JSON.stringify(u))
+      .join(', ');
+    throw new FcprobeError(
+      'MISMATCH',
       `${unknown.length} evaluation class${unknown.length > 1 ? 'es are' : ' is'} not among the probe's ${trainClasses.length} training classes: ${shown}${unknown.length > 10 ? ', ...' : ''}.`,
-      'Use --ignore-unknown to leave those images out (they are counted in the report).');
+      'Use --ignore-unknown to leave those images out (they are counted in the report).',
+    );
   }
   if (classes.length === 0) {
-    throw new FcprobeError('MISMATCH', 'No evaluation class maps to a training class of the probe: nothing can be scored.');
+    throw new FcprobeError(
+      'MISMATCH',
+      'No evaluation class maps to a training class of the probe: nothing can be scored.',
+    );
   }
   let kind: LabelSpaceKind;
   if (classMap !== null) kind = 'mapped';
@@ -96,17 +116,31 @@ export function buildLabelSpace(
 }
 
 /** scores[rows, E] = for each scored class, the max of its members' logits (logits: [rows, K]). */
-export function poolLogits(logits: Float32Array, rows: number, k: number, space: LabelSpace, scores: Float32Array): void {
-  if (k !== space.trainClassCount) throw new RangeError(`poolLogits: logits have ${k} columns, the label space expects ${space.trainClassCount}`);
+export function poolLogits(
+  logits: Float32Array,
+  rows: number,
+  k: number,
+  space: LabelSpace,
+  scores: Float32Array,
+): void {
+  if (k !== space.trainClassCount)
+    throw new RangeError(`poolLogits: logits have ${k} columns, the label space expects ${space.trainClassCount}`);
   const E = space.classes.length;
-  if (space.kind === 'identity') { scores.set(logits.subarray(0, rows * k)); return; }
+  if (space.kind === 'identity') {
+    scores.set(logits.subarray(0, rows * k));
+    return;
+  }
   const members = space.members;
   for (let i = 0; i < rows; i++) {
-    const lo = i * k, so = i * E;
+    const lo = i * k,
+      so = i * E;
     for (let e = 0; e < E; e++) {
       const m = members[e]!;
       let best = logits[lo + m[0]!]!;
-      for (let j = 1; j < m.length; j++) { const v = logits[lo + m[j]!]!; if (v > best) best = v; }
+      for (let j = 1; j < m.length; j++) {
+        const v = logits[lo + m[j]!]!;
+        if (v > best) best = v;
+      }
       scores[so + e] = best;
     }
   }
@@ -114,10 +148,13 @@ export function poolLogits(logits: Float32Array, rows: number, k: number, space:
 
 /** A one-line description for reports, e.g. "predictions restricted to 200 of 1000 classes". */
 export function describeLabelSpace(space: LabelSpace): string {
-  const E = space.classes.length, K = space.trainClassCount;
+  const E = space.classes.length,
+    K = space.trainClassCount;
   switch (space.kind) {
-    case 'identity': return `all ${K} classes`;
-    case 'subset': return `predictions restricted to this set's ${E} of the probe's ${K} classes (other logits masked)`;
+    case 'identity':
+      return `all ${K} classes`;
+    case 'subset':
+      return `predictions restricted to this set's ${E} of the probe's ${K} classes (other logits masked)`;
     case 'mapped': {
       const pooled = space.members.reduce((a, m) => a + m.length, 0);
       return `${E} classes mapped to ${pooled} of the probe's ${K} classes (max over mapped logits, other logits masked)`;

@@ -66,8 +66,18 @@ function defaultChunkRows(n: number, k: number, d: number): number {
  * whose column sums are added to the bias gradient grad[c * (d + 1) + d]. Returns the summed cross-entropy.
  * `scratch` holds k float64 values.
  */
-export function softmaxResidual(z: Float32Array, rows: number, k: number, labels: Int32Array, labelStart: number,
-  bias: Float64Array, n: number, grad: Float64Array, d: number, scratch: Float64Array): number {
+export function softmaxResidual(
+  z: Float32Array,
+  rows: number,
+  k: number,
+  labels: Int32Array,
+  labelStart: number,
+  bias: Float64Array,
+  n: number,
+  grad: Float64Array,
+  d: number,
+  scratch: Float64Array,
+): number {
   const d1 = d + 1;
   const invN = 1 / n;
   const e = scratch;
@@ -76,10 +86,18 @@ export function softmaxResidual(z: Float32Array, rows: number, k: number, labels
     const off = i * k;
     const y = labels[labelStart + i]!;
     let mx = -Infinity;
-    for (let c = 0; c < k; c++) { const v = z[off + c]! + bias[c]!; e[c] = v; if (v > mx) mx = v; }
+    for (let c = 0; c < k; c++) {
+      const v = z[off + c]! + bias[c]!;
+      e[c] = v;
+      if (v > mx) mx = v;
+    }
     const vy = e[y]!;
     let se = 0;
-    for (let c = 0; c < k; c++) { const t = Math.exp(e[c]! - mx); e[c] = t; se += t; }
+    for (let c = 0; c < k; c++) {
+      const t = Math.exp(e[c]! - mx);
+      e[c] = t;
+      se += t;
+    }
     lossSum += mx + Math.log(se) - vy;
     const scale = 1 / (se * n);
     for (let c = 0; c < k; c++) {
@@ -106,7 +124,12 @@ export class SoftmaxObjective {
   /** Mean cross-entropy of the last evaluation (without the penalty). */
   lastMeanLoss = NaN;
 
-  constructor(private readonly gemm: Gemm, private readonly p: SoftmaxProblem, C: number, chunkRows?: number) {
+  constructor(
+    private readonly gemm: Gemm,
+    private readonly p: SoftmaxProblem,
+    C: number,
+    chunkRows?: number,
+  ) {
     this.l2 = 1 / (C * p.n);
     this.wf = new Float32Array(p.k * p.d);
     this.bias = new Float64Array(p.k);
@@ -119,7 +142,11 @@ export class SoftmaxObjective {
   async evaluate(theta: Float64Array, grad: Float64Array): Promise<number> {
     const { x, n, d, k, labels } = this.p;
     const d1 = d + 1;
-    const wf = this.wf, bias = this.bias, z = this.z, gb = this.gBlock, e = this.rowScratch;
+    const wf = this.wf,
+      bias = this.bias,
+      z = this.z,
+      gb = this.gBlock,
+      e = this.rowScratch;
     for (let c = 0; c < k; c++) {
       for (let j = 0; j < d; j++) wf[c * d + j] = theta[c * d1 + j]!;
       bias[c] = theta[c * d1 + d]!;
@@ -134,7 +161,8 @@ export class SoftmaxObjective {
       lossSum += softmaxResidual(z, rows, k, labels, start, bias, n, grad, d, e);
       await this.gemm.matmul(zb, true, xb, false, { data: gb, rows: k, cols: d });
       for (let c = 0; c < k; c++) {
-        const go = c * d1, bo = c * d;
+        const go = c * d1,
+          bo = c * d;
         for (let j = 0; j < d; j++) grad[go + j]! += gb[bo + j]!;
       }
     }
@@ -153,7 +181,11 @@ export class SoftmaxObjective {
   }
 }
 
-export async function fitSoftmaxRegression(gemm: Gemm, problem: SoftmaxProblem, o: SoftmaxFitOptions): Promise<SoftmaxFit> {
+export async function fitSoftmaxRegression(
+  gemm: Gemm,
+  problem: SoftmaxProblem,
+  o: SoftmaxFitOptions,
+): Promise<SoftmaxFit> {
   const { k, d } = problem;
   const obj = new SoftmaxObjective(gemm, problem, o.C, o.chunkRows);
   const x0 = o.init ? Float64Array.from(o.init) : new Float64Array(k * (d + 1));
@@ -164,9 +196,15 @@ export async function fitSoftmaxRegression(gemm: Gemm, problem: SoftmaxProblem, 
     ...(o.onIteration ? { onIteration: o.onIteration } : {}),
   });
   return {
-    theta: r.x, k, d,
-    iterations: r.iterations, evaluations: r.evaluations, gradMaxAbs: r.gradMaxAbs, objective: r.f,
-    converged: r.converged, reason: r.reason,
+    theta: r.x,
+    k,
+    d,
+    iterations: r.iterations,
+    evaluations: r.evaluations,
+    gradMaxAbs: r.gradMaxAbs,
+    objective: r.f,
+    converged: r.converged,
+    reason: r.reason,
   };
 }
 
@@ -180,11 +218,21 @@ export function thetaToWeights(theta: Float64Array): Float32Array {
  * the weights for every block when given.
  */
 export async function computeLogits(
-  gemm: Gemm, weights: Float32Array, k: number, d: number, x: Float32Array, rows: number, out: Float32Array,
+  gemm: Gemm,
+  weights: Float32Array,
+  k: number,
+  d: number,
+  x: Float32Array,
+  rows: number,
+  out: Float32Array,
   wScratch?: Float32Array,
 ): Promise<void> {
   const w = wScratch ?? splitWeights(weights, k, d);
-  await gemm.matmul({ data: x, rows, cols: d }, false, { data: w, rows: k, cols: d }, true, { data: out, rows, cols: k });
+  await gemm.matmul({ data: x, rows, cols: d }, false, { data: w, rows: k, cols: d }, true, {
+    data: out,
+    rows,
+    cols: k,
+  });
   for (let i = 0; i < rows; i++) {
     const off = i * k;
     for (let c = 0; c < k; c++) out[off + c] = out[off + c]! + weights[c * (d + 1) + d]!;

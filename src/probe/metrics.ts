@@ -32,7 +32,10 @@ export class MetricsAccumulator {
   private readonly count: Float64Array;
   readonly topK: number;
 
-  constructor(readonly numClasses: number, topK = 5) {
+  constructor(
+    readonly numClasses: number,
+    topK = 5,
+  ) {
     this.topK = Math.min(topK, numClasses);
     this.correct = new Float64Array(numClasses);
     this.count = new Float64Array(numClasses);
@@ -43,12 +46,26 @@ export class MetricsAccumulator {
    * Writes per-row predictions into `predictions` (length rows) and softmax probabilities into `probs`
    * ([rows, numClasses]) when given.
    */
-  add(scores: Float32Array, rows: number, labels: Int32Array, predictions?: Int32Array, confidence?: Float32Array, probs?: Float32Array): void {
+  add(
+    scores: Float32Array,
+    rows: number,
+    labels: Int32Array,
+    predictions?: Int32Array,
+    confidence?: Float32Array,
+    probs?: Float32Array,
+  ): void {
     const E = this.numClasses;
     for (let i = 0; i < rows; i++) {
       const off = i * E;
-      let best = 0, mx = scores[off]!;
-      for (let c = 1; c < E; c++) { const v = scores[off + c]!; if (v > mx) { mx = v; best = c; } }
+      let best = 0,
+        mx = scores[off]!;
+      for (let c = 1; c < E; c++) {
+        const v = scores[off + c]!;
+        if (v > mx) {
+          mx = v;
+          best = c;
+        }
+      }
       let se = 0;
       for (let c = 0; c < E; c++) se += Math.exp(scores[off + c]! - mx);
       if (predictions) predictions[i] = best;
@@ -65,7 +82,10 @@ export class MetricsAccumulator {
       }
       this.n++;
       this.count[y]!++;
-      if (rank === 0) { this.hit1++; this.correct[y]!++; }
+      if (rank === 0) {
+        this.hit1++;
+        this.correct[y]!++;
+      }
       if (rank < this.topK) this.hitK++;
       this.lossSum += mx + Math.log(se) - sy;
     }
@@ -74,12 +94,17 @@ export class MetricsAccumulator {
   result(): ClassificationMetrics {
     const perClassAccuracy: (number | null)[] = [];
     const perClassCount: number[] = [];
-    let sum = 0, m = 0;
+    let sum = 0,
+      m = 0;
     for (let c = 0; c < this.numClasses; c++) {
       const cnt = this.count[c]!;
       perClassCount.push(cnt);
-      if (cnt > 0) { const a = this.correct[c]! / cnt; perClassAccuracy.push(a); sum += a; m++; }
-      else perClassAccuracy.push(null);
+      if (cnt > 0) {
+        const a = this.correct[c]! / cnt;
+        perClassAccuracy.push(a);
+        sum += a;
+        m++;
+      } else perClassAccuracy.push(null);
     }
     const n = this.n;
     return {

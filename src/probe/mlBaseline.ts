@@ -17,15 +17,21 @@ export interface MlOptions {
 
 export const ML_DEFAULTS: MlOptions = { numSteps: 50000, learningRate: 5e-4 };
 
-interface MlTwoClass { weights: MatrixType }
+interface MlTwoClass {
+  weights: MatrixType;
+}
 export interface MlModel {
   numberClasses: number;
   classifiers: MlTwoClass[];
   train(x: MatrixType, y: MatrixType): void;
   predict(x: MatrixType): number[];
 }
-interface MlCtor { new(options: { numSteps: number; learningRate: number }): MlModel }
-interface MatrixModule { Matrix: typeof MatrixType }
+interface MlCtor {
+  new (options: { numSteps: number; learningRate: number }): MlModel;
+}
+interface MatrixModule {
+  Matrix: typeof MatrixType;
+}
 
 // The package is CommonJS without types; load it and ml-matrix through require so that both see the same
 // ml-matrix copy (the ESM build of ml-matrix is a different class).
@@ -50,11 +56,18 @@ export function createMlModel(o: MlOptions): MlModel {
 }
 
 /** Labels must be 0..k-1 with every class present (the package counts classes from the labels). */
-export function fitMlLogisticRegression(x: Float32Array, n: number, d: number, labels: Int32Array, k: number, o: MlOptions):
-  { weights: Float32Array; model: MlModel } {
+export function fitMlLogisticRegression(
+  x: Float32Array,
+  n: number,
+  d: number,
+  labels: Int32Array,
+  k: number,
+  o: MlOptions,
+): { weights: Float32Array; model: MlModel } {
   const model = createMlModel(o);
   model.train(mlDesignMatrix(x, n, d), Matrix.columnVector(Array.from(labels)));
-  if (model.numberClasses !== k) throw new RangeError(`ml-logistic-regression saw ${model.numberClasses} classes, expected ${k}`);
+  if (model.numberClasses !== k)
+    throw new RangeError(`ml-logistic-regression saw ${model.numberClasses} classes, expected ${k}`);
   return { weights: mlModelToWeights(model, d), model };
 }
 

@@ -28,8 +28,12 @@ export interface FeatureOrigin {
 export function featureOrigin(m: FeatureManifest): FeatureOrigin {
   const { resize, crop, interpolation, mean, std, autoOrient } = m.preprocess;
   return {
-    modelSha256: m.model.sha256, modelPath: m.model.path, outputName: m.model.outputName, pool: m.model.pool,
-    featureDim: m.featureDim, preprocess: { resize, crop, interpolation, mean, std, autoOrient },
+    modelSha256: m.model.sha256,
+    modelPath: m.model.path,
+    outputName: m.model.outputName,
+    pool: m.model.pool,
+    featureDim: m.featureDim,
+    preprocess: { resize, crop, interpolation, mean, std, autoOrient },
   };
 }
 
@@ -39,18 +43,25 @@ export function featureOrigin(m: FeatureManifest): FeatureOrigin {
  */
 export function checkSameOrigin(ref: FeatureOrigin, refName: string, other: FeatureOrigin, otherName: string): void {
   const diff: string[] = [];
-  if (ref.modelSha256 !== other.modelSha256) diff.push(`model.sha256 ${ref.modelSha256.slice(0, 12)} (${ref.modelPath}) vs ${other.modelSha256.slice(0, 12)} (${other.modelPath})`);
-  if (ref.outputName !== other.outputName) diff.push(`model output ${JSON.stringify(ref.outputName)} vs ${JSON.stringify(other.outputName)}`);
+  if (ref.modelSha256 !== other.modelSha256)
+    diff.push(
+      `model.sha256 ${ref.modelSha256.slice(0, 12)} (${ref.modelPath}) vs ${other.modelSha256.slice(0, 12)} (${other.modelPath})`,
+    );
+  if (ref.outputName !== other.outputName)
+    diff.push(`model output ${JSON.stringify(ref.outputName)} vs ${JSON.stringify(other.outputName)}`);
   if (ref.pool !== other.pool) diff.push(`pooling ${ref.pool} vs ${other.pool}`);
   if (ref.featureDim !== other.featureDim) diff.push(`feature dimension ${ref.featureDim} vs ${other.featureDim}`);
   for (const key of Object.keys(ref.preprocess) as (keyof FeatureOrigin['preprocess'])[]) {
-    const a = JSON.stringify(ref.preprocess[key]), b = JSON.stringify(other.preprocess[key]);
+    const a = JSON.stringify(ref.preprocess[key]),
+      b = JSON.stringify(other.preprocess[key]);
     if (a !== b) diff.push(`preprocess.${key} ${a} vs ${b}`);
   }
   if (diff.length > 0) {
-    throw new FcprobeError('MISMATCH',
+    throw new FcprobeError(
+      'MISMATCH',
       `${otherName} and ${refName} hold different representations and cannot be mixed: ${diff.join('; ')}.`,
-      'Extract every set with the same model, output, pooling and preprocessing.');
+      'Extract every set with the same model, output, pooling and preprocessing.',
+    );
   }
 }
 
@@ -96,13 +107,17 @@ export class BadRowCollector {
   }
   throwIfAny(set?: FeatureSet): void {
     if (this.count === 0) return;
-    const named = this.rows.map((r) => {
-      const f = set?.manifest.files[r];
-      return f ? `${r} (${f})` : String(r);
-    }).join(', ');
-    throw new FcprobeError('BAD_FEATURES',
+    const named = this.rows
+      .map((r) => {
+        const f = set?.manifest.files[r];
+        return f ? `${r} (${f})` : String(r);
+      })
+      .join(', ');
+    throw new FcprobeError(
+      'BAD_FEATURES',
       `${this.dir}/features.npy has NaN or infinite values in ${this.count} row${this.count > 1 ? 's' : ''}: ${named}${this.count > 10 ? ', ...' : ''}.`,
-      'Re-extract those images (a broken model output or a corrupt file), or remove them from the set.');
+      'Re-extract those images (a broken model output or a corrupt file), or remove them from the set.',
+    );
   }
 }
 
@@ -113,7 +128,10 @@ export function readCheckedLabels(set: FeatureSet): Int32Array {
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i]!;
     if (l < 0 || l >= k) {
-      throw new FcprobeError('BAD_FEATURES', `${set.dir}/labels.npy row ${i} has label ${l}, outside the manifest's ${k} classes.`);
+      throw new FcprobeError(
+        'BAD_FEATURES',
+        `${set.dir}/labels.npy row ${i} has label ${l}, outside the manifest's ${k} classes.`,
+      );
     }
   }
   return labels;
@@ -180,26 +198,39 @@ export interface LoadedProbe {
 
 export function saveProbe(dir: string, file: ProbeFile, weights: Float32Array): void {
   mkdirSync(dir, { recursive: true });
-  const k = file.classes.length, d = file.featureDim;
+  const k = file.classes.length,
+    d = file.featureDim;
   writeFileSync(join(dir, WEIGHTS_FILE), encodeNpy('<f4', [k, d + 1], weights));
-  writeFileSync(join(dir, PROBE_FILE), JSON.stringify(file, null, 1) + '\n');
+  writeFileSync(join(dir, PROBE_FILE), `${JSON.stringify(file, null, 1)}\n`);
 }
 
 export function loadProbe(dir: string): LoadedProbe {
   const p = join(dir, PROBE_FILE);
-  if (!existsSync(p)) throw new FcprobeError('NOT_FOUND', `${dir} is not a probe directory (no ${PROBE_FILE}).`, 'Fit one with `fcprobe probe --train <features> --out ' + dir + '`.');
+  if (!existsSync(p))
+    throw new FcprobeError(
+      'NOT_FOUND',
+      `${dir} is not a probe directory (no ${PROBE_FILE}).`,
+      `Fit one with \`fcprobe probe --train <features> --out ${dir}\`.`,
+    );
   let file: ProbeFile;
-  try { file = JSON.parse(readFileSync(p, 'utf8')) as ProbeFile; } catch (e) {
+  try {
+    file = JSON.parse(readFileSync(p, 'utf8')) as ProbeFile;
+  } catch (e) {
     throw new FcprobeError('BAD_DATA', `${p} is not valid JSON: ${(e as Error).message}`);
   }
   if (file.format !== 'fcprobe-probe') throw new FcprobeError('BAD_DATA', `${p} is not an fcprobe probe file.`);
   const w = readNpy(join(dir, WEIGHTS_FILE));
-  const k = file.classes.length, d = file.featureDim;
+  const k = file.classes.length,
+    d = file.featureDim;
   if (w.dtype !== '<f4' || w.shape.length !== 2 || w.shape[0] !== k || w.shape[1] !== d + 1) {
-    throw new FcprobeError('BAD_DATA', `${dir}/${WEIGHTS_FILE} is ${w.dtype} ${JSON.stringify(w.shape)}; ${PROBE_FILE} needs float32 [${k}, ${d + 1}].`);
+    throw new FcprobeError(
+      'BAD_DATA',
+      `${dir}/${WEIGHTS_FILE} is ${w.dtype} ${JSON.stringify(w.shape)}; ${PROBE_FILE} needs float32 [${k}, ${d + 1}].`,
+    );
   }
   const s = file.standardization;
-  if (s && (s.mean.length !== d || s.std.length !== d)) throw new FcprobeError('BAD_DATA', `${p}: standardization does not have ${d} entries.`);
+  if (s && (s.mean.length !== d || s.std.length !== d))
+    throw new FcprobeError('BAD_DATA', `${p}: standardization does not have ${d} entries.`);
   return {
     file,
     weights: w.data,

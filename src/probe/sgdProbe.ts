@@ -62,24 +62,38 @@ export function scanFeatures(set: FeatureSet, standardize: boolean, blockRows: n
  * optimizer step.
  */
 export async function fitSgdStreamed(
-  gemm: Gemm, set: FeatureSet, labels: Int32Array, k: number, standardization: Standardization | null, s: SgdSettings,
+  gemm: Gemm,
+  set: FeatureSet,
+  labels: Int32Array,
+  k: number,
+  standardization: Standardization | null,
+  s: SgdSettings,
   onStep?: (info: SgdStepInfo, totalSteps: number, epoch: number) => void,
 ): Promise<SgdFitResult> {
-  const n = set.rows, d = set.dim;
+  const n = set.rows,
+    d = set.dim;
   const bufferRows = Math.max(1, Math.min(s.bufferRows, n));
   const nBlocks = Math.ceil(n / bufferRows);
   const stepsPerEpoch = Math.ceil(n / s.batchSize);
   const totalSteps = s.epochs * stepsPerEpoch;
   const rng = new Rng(s.seed);
-  const trainer = new SoftmaxSgdTrainer(gemm, k, d, s.batchSize,
-    { lr: s.lr, weightDecay: s.weightDecay, warmupSteps: s.warmupSteps, totalSteps, clipNorm: s.clipNorm }, rng);
+  const trainer = new SoftmaxSgdTrainer(
+    gemm,
+    k,
+    d,
+    s.batchSize,
+    { lr: s.lr, weightDecay: s.weightDecay, warmupSteps: s.warmupSteps, totalSteps, clipNorm: s.clipNorm },
+    rng,
+  );
   const block = new Float32Array(bufferRows * d);
   const batchX = new Float32Array(s.batchSize * d);
   const batchY = new Int32Array(s.batchSize);
   const reader = set.open();
   let loadedBlock = -1;
   let lastGradNorm = NaN;
-  let epochLoss = 0, epochSteps = 0, lastEpochLoss = NaN;
+  let epochLoss = 0,
+    epochSteps = 0,
+    lastEpochLoss = NaN;
   const load = (b: number): number => {
     const start = b * bufferRows;
     const count = Math.min(bufferRows, n - start);
@@ -92,13 +106,15 @@ export async function fitSgdStreamed(
   };
   try {
     for (let epoch = 0; epoch < s.epochs; epoch++) {
-      epochLoss = 0; epochSteps = 0;
+      epochLoss = 0;
+      epochSteps = 0;
       const order = rng.shuffle(Int32Array.from({ length: nBlocks }, (_, i) => i));
       let filled = 0;
       const flush = async (): Promise<void> => {
         const info = await trainer.step(batchX, batchY, filled);
         lastGradNorm = info.gradNorm;
-        epochLoss += info.loss; epochSteps++;
+        epochLoss += info.loss;
+        epochSteps++;
         onStep?.(info, totalSteps, epoch);
         filled = 0;
       };

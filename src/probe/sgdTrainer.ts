@@ -38,8 +38,14 @@ export class SoftmaxSgdTrainer {
   private readonly opt: AdamW;
   private stepIndex = 0;
 
-  constructor(private readonly gemm: Gemm, readonly k: number, readonly d: number, maxBatch: number,
-    private readonly schedule: SgdSchedule, rng: Rng) {
+  constructor(
+    private readonly gemm: Gemm,
+    readonly k: number,
+    readonly d: number,
+    maxBatch: number,
+    private readonly schedule: SgdSchedule,
+    rng: Rng,
+  ) {
     this.theta = new Float64Array(k * (d + 1));
     // PyTorch's nn.Linear initialization: weights and bias ~ U(-1/sqrt(D), 1/sqrt(D)).
     const bound = 1 / Math.sqrt(d);
@@ -53,13 +59,20 @@ export class SoftmaxSgdTrainer {
     this.opt = new AdamW(this.theta.length, { lr: schedule.lr, weightDecay: schedule.weightDecay });
   }
 
-  get steps(): number { return this.stepIndex; }
+  get steps(): number {
+    return this.stepIndex;
+  }
 
   /** One optimizer step on the batch x [rows, d] with labels y. */
   async step(x: Float32Array, y: Int32Array, rows: number): Promise<SgdStepInfo> {
     const { k, d } = this;
     const d1 = d + 1;
-    const theta = this.theta, grad = this.grad, wf = this.wf, z = this.z, gb = this.gBlock, e = this.rowScratch;
+    const theta = this.theta,
+      grad = this.grad,
+      wf = this.wf,
+      z = this.z,
+      gb = this.gBlock,
+      e = this.rowScratch;
     for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) wf[c * d + j] = theta[c * d1 + j]!;
     const xb = { data: x.subarray(0, rows * d), rows, cols: d };
     const zb = { data: z.subarray(0, rows * k), rows, cols: k };
@@ -71,7 +84,8 @@ export class SoftmaxSgdTrainer {
     await this.gemm.matmul(zb, true, xb, false, { data: gb, rows: k, cols: d });
     for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) grad[c * d1 + j]! += gb[c * d + j]!;
     const s = this.schedule;
-    const gradNorm = s.clipNorm === null ? Math.sqrt(grad.reduce((a, g) => a + g * g, 0)) : clipGradNorm(grad, s.clipNorm);
+    const gradNorm =
+      s.clipNorm === null ? Math.sqrt(grad.reduce((a, g) => a + g * g, 0)) : clipGradNorm(grad, s.clipNorm);
     const lr = cosineLr(s.lr, s.warmupSteps, s.totalSteps, this.stepIndex);
     this.opt.step(theta, grad, lr);
     this.stepIndex++;

@@ -13,8 +13,9 @@ import type { Rng } from '../math/rng.js';
 /** count values from lo to hi, evenly spaced in log10 (numpy's logspace). */
 export function logGrid(lo: number, hi: number, count: number): number[] {
   if (count === 1) return [lo];
-  const a = Math.log10(lo), b = Math.log10(hi);
-  return Array.from({ length: count }, (_, i) => Number((10 ** (a + (b - a) * i / (count - 1))).toPrecision(12)));
+  const a = Math.log10(lo),
+    b = Math.log10(hi);
+  return Array.from({ length: count }, (_, i) => Number((10 ** (a + ((b - a) * i) / (count - 1))).toPrecision(12)));
 }
 
 /**
@@ -27,16 +28,26 @@ export const DEFAULT_C_GRID: readonly number[] = logGrid(1e-4, 1e2, 13);
  * A row order with the training rows first, then the held-out rows: per class, round(fraction * count)
  * rows (at least one, and at least one left for training) are held out, chosen by a seeded shuffle.
  */
-export function stratifiedSplit(labels: Int32Array, k: number, fraction: number, rng: Rng, classNames?: readonly string[]):
-  { order: Int32Array; nTrain: number } {
+export function stratifiedSplit(
+  labels: Int32Array,
+  k: number,
+  fraction: number,
+  rng: Rng,
+  classNames?: readonly string[],
+): { order: Int32Array; nTrain: number } {
   const byClass: number[][] = Array.from({ length: k }, () => []);
   for (let i = 0; i < labels.length; i++) byClass[labels[i]!]!.push(i);
   const single = byClass.map((r, c) => (r.length === 1 ? c : -1)).filter((c) => c >= 0);
   if (single.length > 0) {
-    const names = single.slice(0, 10).map((c) => JSON.stringify(classNames?.[c] ?? String(c))).join(', ');
-    throw new FcprobeError('BAD_DATA',
+    const names = single
+      .slice(0, 10)
+      .map((c) => JSON.stringify(classNames?.[c] ?? String(c)))
+      .join(', ');
+    throw new FcprobeError(
+      'BAD_DATA',
       `Sweeping C needs at least two training examples per class (one to fit, one to validate); ${single.length} class${single.length > 1 ? 'es have' : ' has'} one: ${names}${single.length > 10 ? ', ...' : ''}.`,
-      'Pass a fixed --C instead, or add examples of those classes.');
+      'Pass a fixed --C instead, or add examples of those classes.',
+    );
   }
   const train: number[] = [];
   const val: number[] = [];
@@ -61,14 +72,21 @@ export function permuteRows(x: Float32Array, d: number, labels: Int32Array, orde
   const done = new Uint8Array(n);
   const tmp = new Float32Array(d);
   for (let s = 0; s < n; s++) {
-    if (done[s] || order[s] === s) { done[s] = 1; continue; }
+    if (done[s] || order[s] === s) {
+      done[s] = 1;
+      continue;
+    }
     tmp.set(x.subarray(s * d, s * d + d));
     const tmpLabel = labels[s]!;
     let j = s;
     for (;;) {
       done[j] = 1;
       const src = order[j]!;
-      if (src === s) { x.set(tmp, j * d); labels[j] = tmpLabel; break; }
+      if (src === s) {
+        x.set(tmp, j * d);
+        labels[j] = tmpLabel;
+        break;
+      }
       x.copyWithin(j * d, src * d, src * d + d);
       labels[j] = labels[src]!;
       j = src;
@@ -111,7 +129,13 @@ export async function sweepC(gemm: Gemm, problem: SoftmaxProblem, o: SweepOption
   const { order, nTrain } = stratifiedSplit(problem.labels, k, o.holdout, o.rng, o.classNames);
   permuteRows(problem.x, d, problem.labels, order);
   const nVal = problem.n - nTrain;
-  const train: SoftmaxProblem = { x: problem.x.subarray(0, nTrain * d), n: nTrain, d, labels: problem.labels.subarray(0, nTrain), k };
+  const train: SoftmaxProblem = {
+    x: problem.x.subarray(0, nTrain * d),
+    n: nTrain,
+    d,
+    labels: problem.labels.subarray(0, nTrain),
+    k,
+  };
   const valX = problem.x.subarray(nTrain * d);
   const valLabels = problem.labels.subarray(nTrain);
   const grid = [...o.grid].sort((a, b) => a - b);
@@ -122,14 +146,26 @@ export async function sweepC(gemm: Gemm, problem: SoftmaxProblem, o: SweepOption
   let bestTheta = new Float64Array(k * (d + 1));
   for (let g = 0; g < grid.length; g++) {
     const C = grid[g]!;
-    const fit = await fitSoftmaxRegression(gemm, train, { C, tol: o.tol, maxIter: o.maxIter, ...(o.ftol !== undefined ? { ftol: o.ftol } : {}), ...(theta ? { init: theta } : {}) });
+    const fit = await fitSoftmaxRegression(gemm, train, {
+      C,
+      tol: o.tol,
+      maxIter: o.maxIter,
+      ...(o.ftol !== undefined ? { ftol: o.ftol } : {}),
+      ...(theta ? { init: theta } : {}),
+    });
     theta = fit.theta;
     const w = thetaToWeights(theta);
     await computeLogits(gemm, w, k, d, valX, nVal, logits, splitWeights(w, k, d));
     const acc = new MetricsAccumulator(k, 1);
     acc.add(logits, nVal, valLabels);
     const r = acc.result();
-    const p: SweepPoint = { C, valTop1: r.top1, valLoss: r.meanLoss, iterations: fit.iterations, converged: fit.converged };
+    const p: SweepPoint = {
+      C,
+      valTop1: r.top1,
+      valLoss: r.meanLoss,
+      iterations: fit.iterations,
+      converged: fit.converged,
+    };
     points.push(p);
     o.onPoint?.(p, g, grid.length);
     const b = points[best];

@@ -7,8 +7,18 @@ import { ASYMMETRY_DEFINITION } from '../experiment/activationAsymmetry.js';
 import { baselineProblem, effectiveRobustness, fitLogitLinear, predictOod } from '../experiment/effectiveRobustness.js';
 import { FcprobeError } from '../errors.js';
 import type {
-  AccuracyCell, EffectiveRobustnessSection, ErEntry, FitSummary, ModelEntry, PairSummary, Report,
-  RepresentationFitSection, RunResults, SetEntry, SetRole, SetRow,
+  AccuracyCell,
+  EffectiveRobustnessSection,
+  ErEntry,
+  FitSummary,
+  ModelEntry,
+  PairSummary,
+  Report,
+  RepresentationFitSection,
+  RunResults,
+  SetEntry,
+  SetRole,
+  SetRow,
 } from './types.js';
 
 export const OOD_AVERAGE = 'ood-average';
@@ -28,7 +38,8 @@ function pickModel(models: ModelEntry[], role: 'teacher' | 'student'): ModelEntr
 function checkUnique(names: string[], what: string): void {
   const seen = new Set<string>();
   for (const n of names) {
-    if (seen.has(n)) throw new FcprobeError('BAD_DATA', `Two ${what} are named ${JSON.stringify(n)}; names must be unique.`);
+    if (seen.has(n))
+      throw new FcprobeError('BAD_DATA', `Two ${what} are named ${JSON.stringify(n)}; names must be unique.`);
     seen.add(n);
   }
 }
@@ -36,17 +47,30 @@ function checkUnique(names: string[], what: string): void {
 export function buildReport(results: RunResults): Report {
   const teacher = pickModel(results.models, 'teacher');
   const student = pickModel(results.models, 'student');
-  checkUnique(results.models.map((m) => m.name), 'models');
-  checkUnique(results.sets.map((s) => s.name), 'sets');
+  checkUnique(
+    results.models.map((m) => m.name),
+    'models',
+  );
+  checkUnique(
+    results.sets.map((s) => s.name),
+    'sets',
+  );
   const modelNames = new Set(results.models.map((m) => m.name));
   const setByName = new Map(results.sets.map((s) => [s.name, s]));
   const notes: string[] = [];
 
   const cells = new Map<string, AccuracyCell>();
   for (const a of results.accuracy) {
-    if (!modelNames.has(a.model)) throw new FcprobeError('BAD_DATA', `An accuracy refers to unknown model ${JSON.stringify(a.model)}.`);
-    if (!setByName.has(a.set)) throw new FcprobeError('BAD_DATA', `An accuracy refers to unknown set ${JSON.stringify(a.set)}.`);
-    cells.set(`${a.model}\u0000${a.set}`, { n: a.n, top1: a.top1, top5: a.top5, ...(a.scoring ? { scoring: a.scoring } : {}) });
+    if (!modelNames.has(a.model))
+      throw new FcprobeError('BAD_DATA', `An accuracy refers to unknown model ${JSON.stringify(a.model)}.`);
+    if (!setByName.has(a.set))
+      throw new FcprobeError('BAD_DATA', `An accuracy refers to unknown set ${JSON.stringify(a.set)}.`);
+    cells.set(`${a.model}\u0000${a.set}`, {
+      n: a.n,
+      top1: a.top1,
+      top5: a.top5,
+      ...(a.scoring ? { scoring: a.scoring } : {}),
+    });
   }
   // One note per set when both models were scored the same way (the usual case), else one per model.
   for (const s of results.sets) {
@@ -58,13 +82,24 @@ export function buildReport(results: RunResults): Report {
   const cell = (model: string, set: string): AccuracyCell | null => cells.get(`${model}\u0000${set}`) ?? null;
 
   const roleOrder: Record<SetRole, number> = { 'id-train': 0, 'id-test': 1, ood: 2 };
-  const orderedSets = results.sets.map((s, i) => ({ s, i })).sort((a, b) => roleOrder[a.s.role] - roleOrder[b.s.role] || a.i - b.i).map((x) => x.s);
+  const orderedSets = results.sets
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => roleOrder[a.s.role] - roleOrder[b.s.role] || a.i - b.i)
+    .map((x) => x.s);
   const perSet: SetRow[] = orderedSets.map((s) => {
-    const t = cell(teacher.name, s.name), st = cell(student.name, s.name);
+    const t = cell(teacher.name, s.name),
+      st = cell(student.name, s.name);
     // The ID training set is usually not scored (its accuracy is the probe's training fit), so no note for it.
-    if ((!t || !st) && s.role !== 'id-train') notes.push(`${s.name}: no accuracy for ${[!t ? teacher.name : null, !st ? student.name : null].filter(Boolean).join(' and ')}.`);
+    if ((!t || !st) && s.role !== 'id-train')
+      notes.push(
+        `${s.name}: no accuracy for ${[!t ? teacher.name : null, !st ? student.name : null].filter(Boolean).join(' and ')}.`,
+      );
     return {
-      set: s.name, role: s.role, n: s.n, teacher: t, student: st,
+      set: s.name,
+      role: s.role,
+      n: s.n,
+      teacher: t,
+      student: st,
       gapTop1: t && st ? t.top1 - st.top1 : null,
       gapTop5: t && st && t.top5 !== null && st.top5 !== null ? t.top5 - st.top5 : null,
     };
@@ -74,12 +109,16 @@ export function buildReport(results: RunResults): Report {
     const rows = perSet.filter((r) => r.role === role);
     const complete = rows.filter((r) => r.teacher && r.student);
     if (complete.length === 0) return { summary: null, sets: [] };
-    const t = mean(complete.map((r) => r.teacher!.top1)), s = mean(complete.map((r) => r.student!.top1));
+    const t = mean(complete.map((r) => r.teacher!.top1)),
+      s = mean(complete.map((r) => r.student!.top1));
     return { summary: { teacher: t, student: s, gap: t - s }, sets: complete.map((r) => r.set) };
   };
   const id = pairMean('id-test');
   if (!id.summary) {
-    throw new FcprobeError('BAD_DATA', 'The results hold no ID test set with accuracies for both models; ID accuracy needs one.');
+    throw new FcprobeError(
+      'BAD_DATA',
+      'The results hold no ID test set with accuracies for both models; ID accuracy needs one.',
+    );
   }
   const ood = pairMean('ood');
   if (!ood.summary) notes.push('No OOD set: the OOD average, its gap and effective robustness are left out.');
@@ -111,35 +150,61 @@ export function buildReport(results: RunResults): Report {
   };
 }
 
-function buildEffectiveRobustness(results: RunResults, models: ModelEntry[], id: PairSummary, oodAvg: PairSummary | null, perSet: SetRow[]): EffectiveRobustnessSection {
+function buildEffectiveRobustness(
+  results: RunResults,
+  models: ModelEntry[],
+  id: PairSummary,
+  oodAvg: PairSummary | null,
+  perSet: SetRow[],
+): EffectiveRobustnessSection {
   const baselines = results.baselines ?? [];
   if (baselines.length === 0) {
-    return { status: 'omitted', note: 'No baseline (ID, OOD) accuracy pairs were given in the config, so effective robustness is not computed.' };
+    return {
+      status: 'omitted',
+      note: 'No baseline (ID, OOD) accuracy pairs were given in the config, so effective robustness is not computed.',
+    };
   }
   const entries: ErEntry[] = baselines.map((b, bi) => {
     const label = b.label ?? `baseline ${bi + 1}`;
     const problem = baselineProblem(b.points);
-    if (problem) throw new FcprobeError('BAD_CONFIG', `Effective-robustness baseline ${JSON.stringify(label)}: ${problem}.`);
+    if (problem)
+      throw new FcprobeError('BAD_CONFIG', `Effective-robustness baseline ${JSON.stringify(label)}: ${problem}.`);
     const fit = fitLogitLinear(b.points);
     let oodOf: (m: ModelEntry) => number;
     if (b.against === OOD_AVERAGE) {
-      if (!oodAvg) throw new FcprobeError('BAD_CONFIG', `Effective-robustness baseline ${JSON.stringify(label)} is against the OOD average, but there is no OOD set.`);
+      if (!oodAvg)
+        throw new FcprobeError(
+          'BAD_CONFIG',
+          `Effective-robustness baseline ${JSON.stringify(label)} is against the OOD average, but there is no OOD set.`,
+        );
       oodOf = (m) => (m.role === 'teacher' ? oodAvg.teacher : oodAvg.student);
     } else {
       const row = perSet.find((r) => r.set === b.against && r.role === 'ood');
-      if (!row || !row.teacher || !row.student) {
+      if (!row?.teacher || !row.student) {
         const oods = perSet.filter((r) => r.role === 'ood').map((r) => JSON.stringify(r.set));
-        throw new FcprobeError('BAD_CONFIG', `Effective-robustness baseline ${JSON.stringify(label)}: expected "against" to be "${OOD_AVERAGE}" or an OOD set name, got ${JSON.stringify(b.against)}.`,
-          `OOD sets: ${oods.join(', ') || '(none)'}.`);
+        throw new FcprobeError(
+          'BAD_CONFIG',
+          `Effective-robustness baseline ${JSON.stringify(label)}: expected "against" to be "${OOD_AVERAGE}" or an OOD set name, got ${JSON.stringify(b.against)}.`,
+          `OOD sets: ${oods.join(', ') || '(none)'}.`,
+        );
       }
       oodOf = (m) => (m.role === 'teacher' ? row.teacher!.top1 : row.student!.top1);
     }
     return {
-      label, against: b.against, points: b.points, fit,
+      label,
+      against: b.against,
+      points: b.points,
+      fit,
       models: models.map((m) => {
         const idAccuracy = m.role === 'teacher' ? id.teacher : id.student;
         const oodAccuracy = oodOf(m);
-        return { model: m.name, idAccuracy, oodAccuracy, predictedOod: predictOod(fit, idAccuracy), rho: effectiveRobustness(fit, idAccuracy, oodAccuracy) };
+        return {
+          model: m.name,
+          idAccuracy,
+          oodAccuracy,
+          predictedOod: predictOod(fit, idAccuracy),
+          rho: effectiveRobustness(fit, idAccuracy, oodAccuracy),
+        };
       }),
     };
   });
@@ -149,17 +214,25 @@ function buildEffectiveRobustness(results: RunResults, models: ModelEntry[], id:
 /** `orderedSets`: the report's set order (ID train, ID test, OOD), which the rows follow. */
 function buildRepresentationFit(results: RunResults, orderedSets: SetEntry[]): RepresentationFitSection {
   const position = new Map(orderedSets.map((s, i) => [s.name, i]));
-  const rows = results.representationFit.map((r) => {
-    const i = position.get(r.set);
-    if (i === undefined) throw new FcprobeError('BAD_DATA', `A representation fit refers to unknown set ${JSON.stringify(r.set)}.`);
-    return { set: r.set, role: orderedSets[i]!.role, fit: r.fit, i };
-  }).sort((a, b) => a.i - b.i).map(({ set, role, fit }) => ({ set, role, fit }));
+  const rows = results.representationFit
+    .map((r) => {
+      const i = position.get(r.set);
+      if (i === undefined)
+        throw new FcprobeError('BAD_DATA', `A representation fit refers to unknown set ${JSON.stringify(r.set)}.`);
+      return { set: r.set, role: orderedSets[i]!.role, fit: r.fit, i };
+    })
+    .sort((a, b) => a.i - b.i)
+    .map(({ set, role, fit }) => ({ set, role, fit }));
   const summarize = (role: SetRole): FitSummary | null => {
     const rs = rows.filter((r) => r.role === role);
     if (rs.length === 0) return null;
     const ckas = rs.map((r) => r.fit.cka).filter((v) => Number.isFinite(v));
     const coss = rs.map((r) => r.fit.cosine?.mean).filter((v): v is number => v !== undefined && Number.isFinite(v));
-    return { cka: ckas.length ? mean(ckas) : null, cosine: coss.length ? mean(coss) : null, sets: rs.map((r) => r.set) };
+    return {
+      cka: ckas.length ? mean(ckas) : null,
+      cosine: coss.length ? mean(coss) : null,
+      sets: rs.map((r) => r.set),
+    };
   };
   return { rows, idTrain: summarize('id-train'), idTest: summarize('id-test'), ood: summarize('ood') };
 }

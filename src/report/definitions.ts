@@ -3,19 +3,19 @@ import { ASYMMETRY_DEFINITION } from '../experiment/activationAsymmetry.js';
 
 export const DEFINITIONS = {
   accuracy:
-    'Top-1 / top-5: share of images whose label is the probe\'s highest-scoring class / among its five highest. ' +
+    "Top-1 / top-5: share of images whose label is the probe's highest-scoring class / among its five highest. " +
     'ID accuracy is the mean top-1 over the ID test sets, the OOD average the unweighted mean over the OOD sets. ' +
     'Gap = teacher minus student, in percentage points (pp); a larger OOD gap than ID gap is the feature-contamination signature.',
   effectiveRobustness:
     'Effective robustness (Taori et al., 2020): fit logit(OOD) = a * logit(ID) + b by least squares over the baseline ' +
-    'models\' (ID, OOD) accuracies, with logit(p) = ln(p / (1 - p)); the baseline predicts beta(x) = sigmoid(a * logit(x) + b). ' +
-    'A model\'s effective robustness is its OOD accuracy minus beta(its ID accuracy): above zero means more robust than the baseline trend.',
+    "models' (ID, OOD) accuracies, with logit(p) = ln(p / (1 - p)); the baseline predicts beta(x) = sigmoid(a * logit(x) + b). " +
+    "A model's effective robustness is its OOD accuracy minus beta(its ID accuracy): above zero means more robust than the baseline trend.",
   cka:
-    'Linear CKA between the teacher\'s and the student\'s feature matrices X [n, Dt], Y [n, Ds] of the same images: ' +
+    "Linear CKA between the teacher's and the student's feature matrices X [n, Dt], Y [n, Ds] of the same images: " +
     '||Xc^T Yc||_F^2 / (||Xc^T Xc||_F ||Yc^T Yc||_F) with column-centred Xc, Yc. 1: the same representation up to a rotation ' +
     'and a uniform scale; invariant to both, defined for any dimensions.',
   cosine:
     'Cosine: for each image, cos(teacher feature, student feature); mean, median and 10th percentile over the set. ' +
-    'Only when both features have the same dimension (a distilled student fits the teacher\'s embedding directly).',
+    "Only when both features have the same dimension (a distilled student fits the teacher's embedding directly).",
   asymmetry: ASYMMETRY_DEFINITION,
 } as const;

@@ -6,8 +6,16 @@ import { DEFINITIONS } from './definitions.js';
 import { MISSING, pct, pp, fixed, ROLE_LABEL } from './format.js';
 import { escapeXml, groupedBarChart, logitScatterChart, quantileBoxChart } from './svgCharts.js';
 import {
-  accuracyTable, asymmetryTable, effectiveRobustnessTable, machineLine, modelsTable, probesTable,
-  representationFitTable, summaryTable, timingsTable, type Table,
+  accuracyTable,
+  asymmetryTable,
+  effectiveRobustnessTable,
+  machineLine,
+  modelsTable,
+  probesTable,
+  representationFitTable,
+  summaryTable,
+  timingsTable,
+  type Table,
 } from './tables.js';
 import type { Report } from './types.js';
 
@@ -16,7 +24,11 @@ export const STUDENT_COLOR = '#dd8a2e';
 const GAP_COLOR = '#8a4fa3';
 const CKA_COLOR = '#4a7c59';
 const COSINE_COLOR = '#5fa8b8';
-const GROUP_FILLS: Record<string, string> = { [ROLE_LABEL['id-train']]: '#f1f4f8', [ROLE_LABEL['id-test']]: '#eaf1fa', [ROLE_LABEL.ood]: '#fcf1e8' };
+const GROUP_FILLS: Record<string, string> = {
+  [ROLE_LABEL['id-train']]: '#f1f4f8',
+  [ROLE_LABEL['id-test']]: '#eaf1fa',
+  [ROLE_LABEL.ood]: '#fcf1e8',
+};
 
 const CSS = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#222;background:#fff;margin:0;padding:24px 32px;max-width:1100px}
@@ -40,14 +52,22 @@ function htmlTable(t: Table | null): string {
   if (!t) return '';
   const cls = (i: number): string => (t.align[i] === 'r' ? ' class="r"' : '');
   const head = `<tr>${t.headers.map((h, i) => `<th${cls(i)}>${escapeXml(h)}</th>`).join('')}</tr>`;
-  const body = t.rows.map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${escapeXml(c)}</td>`).join('')}</tr>`).join('\n');
+  const body = t.rows
+    .map((r) => `<tr>${r.map((c, i) => `<td${cls(i)}>${escapeXml(c)}</td>`).join('')}</tr>`)
+    .join('\n');
   const notes = (t.notes ?? []).map((n) => `<p class="note">${escapeXml(n)}</p>`).join('');
   return `<table>\n${head}\n${body}\n</table>${notes}`;
 }
 
 const def = (text: string): string => `<p class="def">${escapeXml(text)}</p>`;
 
-function card(title: string, teacher: number | null, student: number | null, gap: number | null, unit: 'pct' | 'num' = 'pct'): string {
+function card(
+  title: string,
+  teacher: number | null,
+  student: number | null,
+  gap: number | null,
+  unit: 'pct' | 'num' = 'pct',
+): string {
   const show = unit === 'pct' ? (v: number | null) => pct(v, 1) : (v: number | null) => fixed(v, 3);
   const gapText = gap === null ? '' : `<div class="s">gap ${unit === 'pct' ? `${pp(gap)} pp` : fixed(gap, 3)}</div>`;
   return `<div class="card"><div class="k">${escapeXml(title)}</div><div class="v"><span class="t">${show(teacher)}</span> / <span class="st">${show(student)}</span></div>${gapText}</div>`;
@@ -58,60 +78,111 @@ export function renderHtml(r: Report): string {
   const scored = r.perSet.filter((s) => s.teacher || s.student);
   const cats = scored.map((s) => ({ label: s.set, group: ROLE_LABEL[s.role] }));
   const accuracyChart = groupedBarChart({
-    title: 'Top-1 accuracy per set', yLabel: 'top-1 accuracy (%)', categories: cats, yMax: 1,
-    format: (v) => (v * 100).toFixed(0), valueLabels: true, groupFills: GROUP_FILLS,
+    title: 'Top-1 accuracy per set',
+    yLabel: 'top-1 accuracy (%)',
+    categories: cats,
+    yMax: 1,
+    format: (v) => (v * 100).toFixed(0),
+    valueLabels: true,
+    groupFills: GROUP_FILLS,
     series: [
       { name: r.teacher, color: TEACHER_COLOR, values: scored.map((s) => s.teacher?.top1 ?? null) },
       { name: r.student, color: STUDENT_COLOR, values: scored.map((s) => s.student?.top1 ?? null) },
     ],
   });
   const gapChart = groupedBarChart({
-    title: 'Teacher minus student, top-1 (pp)', yLabel: 'gap (percentage points)', categories: cats,
-    format: (v) => (v * 100).toFixed(1), groupFills: GROUP_FILLS,
+    title: 'Teacher minus student, top-1 (pp)',
+    yLabel: 'gap (percentage points)',
+    categories: cats,
+    format: (v) => (v * 100).toFixed(1),
+    groupFills: GROUP_FILLS,
     series: [{ name: 'gap', color: GAP_COLOR, values: scored.map((s) => s.gapTop1) }],
   });
   const fitRows = r.representationFit.rows;
-  const fitChart = fitRows.length === 0 ? '' : groupedBarChart({
-    title: 'Representation fit per set', yLabel: 'similarity', yMin: 0, yMax: 1, format: (v) => v.toFixed(2), groupFills: GROUP_FILLS,
-    categories: fitRows.map((x) => ({ label: x.set, group: ROLE_LABEL[x.role] })),
-    series: [
-      { name: 'linear CKA', color: CKA_COLOR, values: fitRows.map((x) => (Number.isFinite(x.fit.cka) ? x.fit.cka : null)) },
-      ...(fitRows.some((x) => x.fit.cosine) ? [{ name: 'mean cosine', color: COSINE_COLOR, values: fitRows.map((x) => x.fit.cosine?.mean ?? null) }] : []),
-    ],
-  });
+  const fitChart =
+    fitRows.length === 0
+      ? ''
+      : groupedBarChart({
+          title: 'Representation fit per set',
+          yLabel: 'similarity',
+          yMin: 0,
+          yMax: 1,
+          format: (v) => v.toFixed(2),
+          groupFills: GROUP_FILLS,
+          categories: fitRows.map((x) => ({ label: x.set, group: ROLE_LABEL[x.role] })),
+          series: [
+            {
+              name: 'linear CKA',
+              color: CKA_COLOR,
+              values: fitRows.map((x) => (Number.isFinite(x.fit.cka) ? x.fit.cka : null)),
+            },
+            ...(fitRows.some((x) => x.fit.cosine)
+              ? [{ name: 'mean cosine', color: COSINE_COLOR, values: fitRows.map((x) => x.fit.cosine?.mean ?? null) }]
+              : []),
+          ],
+        });
 
   const { id, oodAverage } = r.summary;
   const rf = r.representationFit;
   const cards = [
     card(`ID accuracy (top-1, %): teacher / student`, id.teacher, id.student, id.gap),
     oodAverage ? card('OOD average (top-1, %)', oodAverage.teacher, oodAverage.student, oodAverage.gap) : '',
-    rf.idTest && rf.ood ? `<div class="card"><div class="k">Linear CKA: ID test / OOD</div><div class="v">${fixed(rf.idTest.cka, 3)} / ${fixed(rf.ood.cka, 3)}</div>` +
-      (rf.idTest.cosine !== null ? `<div class="s">cosine ${fixed(rf.idTest.cosine, 3)} / ${fixed(rf.ood.cosine, 3)}</div>` : '') + '</div>' : '',
+    rf.idTest && rf.ood
+      ? `<div class="card"><div class="k">Linear CKA: ID test / OOD</div><div class="v">${fixed(rf.idTest.cka, 3)} / ${fixed(rf.ood.cka, 3)}</div>` +
+        (rf.idTest.cosine !== null
+          ? `<div class="s">cosine ${fixed(rf.idTest.cosine, 3)} / ${fixed(rf.ood.cosine, 3)}</div>`
+          : '') +
+        '</div>'
+      : '',
   ];
   if (r.effectiveRobustness.status === 'computed') {
     const e = r.effectiveRobustness.entries[0]!;
     const [mt, ms] = [e.models[0]!, e.models[1]!];
-    cards.push(`<div class="card"><div class="k">Effective robustness (pp), ${escapeXml(e.against)}</div><div class="v"><span class="t">${pp(mt.rho, 1)}</span> / <span class="st">${pp(ms.rho, 1)}</span></div><div class="s">${escapeXml(e.label)}</div></div>`);
+    cards.push(
+      `<div class="card"><div class="k">Effective robustness (pp), ${escapeXml(e.against)}</div><div class="v"><span class="t">${pp(mt.rho, 1)}</span> / <span class="st">${pp(ms.rho, 1)}</span></div><div class="s">${escapeXml(e.label)}</div></div>`,
+    );
   }
 
   const er = r.effectiveRobustness;
-  const erBody = er.status === 'omitted'
-    ? `<p class="note">${escapeXml(er.note)}</p>`
-    : `<div class="charts">${er.entries.map((e) => logitScatterChart({
-      title: `${e.label}: ${e.against}`, xLabel: 'ID top-1 accuracy (%), logit scale', yLabel: `OOD top-1 accuracy (%), ${e.against}`,
-      baseline: e.points.map((p) => ({ x: p.id, y: p.ood, ...(p.name ? { label: p.name } : {}) })),
-      models: e.models.map((m, i) => ({ x: m.idAccuracy, y: m.oodAccuracy, label: m.model, color: i === 0 ? TEACHER_COLOR : STUDENT_COLOR })),
-      fit: e.fit,
-    })).join('\n')}</div>${htmlTable(effectiveRobustnessTable(r))}`;
+  const erBody =
+    er.status === 'omitted'
+      ? `<p class="note">${escapeXml(er.note)}</p>`
+      : `<div class="charts">${er.entries
+          .map((e) =>
+            logitScatterChart({
+              title: `${e.label}: ${e.against}`,
+              xLabel: 'ID top-1 accuracy (%), logit scale',
+              yLabel: `OOD top-1 accuracy (%), ${e.against}`,
+              baseline: e.points.map((p) => ({ x: p.id, y: p.ood, ...(p.name ? { label: p.name } : {}) })),
+              models: e.models.map((m, i) => ({
+                x: m.idAccuracy,
+                y: m.oodAccuracy,
+                label: m.model,
+                color: i === 0 ? TEACHER_COLOR : STUDENT_COLOR,
+              })),
+              fit: e.fit,
+            }),
+          )
+          .join('\n')}</div>${htmlTable(effectiveRobustnessTable(r))}`;
 
-  const boxes = r.asymmetry.perModel.flatMap((a) => (a.result.applicable
-    ? [{ label: a.model, color: a.model === r.teacher ? TEACHER_COLOR : STUDENT_COLOR, ...a.result.normalized }]
-    : []));
-  const asymChart = boxes.length === 0 ? '' : quantileBoxChart({
-    title: 'Normalized activation asymmetry s_j over neurons', xLabel: 's_j (0: even over classes, 1: one class); box p25-p75, whiskers p10-p90, line median, dot mean',
-    boxes, format: (v) => v.toFixed(3),
-  });
-  const asymBody = r.asymmetry.perModel.length === 0 ? '<p class="note">Not measured.</p>' : `${asymChart}\n${htmlTable(asymmetryTable(r))}`;
+  const boxes = r.asymmetry.perModel.flatMap((a) =>
+    a.result.applicable
+      ? [{ label: a.model, color: a.model === r.teacher ? TEACHER_COLOR : STUDENT_COLOR, ...a.result.normalized }]
+      : [],
+  );
+  const asymChart =
+    boxes.length === 0
+      ? ''
+      : quantileBoxChart({
+          title: 'Normalized activation asymmetry s_j over neurons',
+          xLabel: 's_j (0: even over classes, 1: one class); box p25-p75, whiskers p10-p90, line median, dot mean',
+          boxes,
+          format: (v) => v.toFixed(3),
+        });
+  const asymBody =
+    r.asymmetry.perModel.length === 0
+      ? '<p class="note">Not measured.</p>'
+      : `${asymChart}\n${htmlTable(asymmetryTable(r))}`;
   const [t, s] = r.models;
   return `<!DOCTYPE html>
 <html lang="en">

@@ -5,5 +5,5 @@
 import type { Report } from './types.js';
 
 export function renderJson(r: Report): string {
-  return JSON.stringify(r, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2) + '\n';
+  return `${JSON.stringify(r, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2)}\n`;
 }

@@ -2,14 +2,26 @@
 import { DEFINITIONS } from './definitions.js';
 import { markdownTable, mdText } from './format.js';
 import {
-  accuracyTable, asymmetryTable, effectiveRobustnessTable, machineLine, modelsTable, probesTable,
-  representationFitTable, summaryTable, timingsTable, type Table,
+  accuracyTable,
+  asymmetryTable,
+  effectiveRobustnessTable,
+  machineLine,
+  modelsTable,
+  probesTable,
+  representationFitTable,
+  summaryTable,
+  timingsTable,
+  type Table,
 } from './tables.js';
 import type { Report } from './types.js';
 
 function table(t: Table | null): string[] {
   if (!t) return [];
-  return [markdownTable(t.headers, t.rows, t.align), ...(t.notes?.length ? ['', ...t.notes.map((n) => `- ${mdText(n)}`)] : []), ''];
+  return [
+    markdownTable(t.headers, t.rows, t.align),
+    ...(t.notes?.length ? ['', ...t.notes.map((n) => `- ${mdText(n)}`)] : []),
+    '',
+  ];
 }
 
 export function renderMarkdown(r: Report): string {
@@ -37,17 +49,28 @@ export function renderMarkdown(r: Report): string {
   } else {
     out.push(...table(effectiveRobustnessTable(r)));
     for (const e of r.effectiveRobustness.entries) {
-      const pts = e.points.map((p) => `${p.name ? `${p.name} ` : ''}(${(p.id * 100).toFixed(1)}, ${(p.ood * 100).toFixed(1)})`).join(', ');
+      const pts = e.points
+        .map((p) => `${p.name ? `${p.name} ` : ''}(${(p.id * 100).toFixed(1)}, ${(p.ood * 100).toFixed(1)})`)
+        .join(', ');
       out.push(mdText(`Baseline "${e.label}" points (ID %, OOD %): ${pts}.`), '');
     }
     out.push(`> ${mdText(DEFINITIONS.effectiveRobustness)}`, '');
   }
-  out.push('## Representation fit', '', ...table(representationFitTable(r)), `> ${mdText(DEFINITIONS.cka)}`, '', `> ${mdText(DEFINITIONS.cosine)}`, '');
+  out.push(
+    '## Representation fit',
+    '',
+    ...table(representationFitTable(r)),
+    `> ${mdText(DEFINITIONS.cka)}`,
+    '',
+    `> ${mdText(DEFINITIONS.cosine)}`,
+    '',
+  );
   out.push('## Activation asymmetry', '');
   if (r.asymmetry.perModel.length === 0) out.push('Not measured.', '');
   else out.push(...table(asymmetryTable(r)));
   out.push(`> ${mdText(DEFINITIONS.asymmetry)}`, '');
-  const probes = probesTable(r), timings = timingsTable(r);
+  const probes = probesTable(r),
+    timings = timingsTable(r);
   if (probes) out.push('## Probes', '', ...table(probes));
   if (timings) out.push('## Timings', '', ...table(timings));
   if (r.notes.length) out.push('## Notes', '', ...r.notes.map((n) => `- ${mdText(n)}`), '');

@@ -5,7 +5,12 @@
  */
 
 export function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 export interface BarSeries {
@@ -49,7 +54,8 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const step = [1, 2, 2.5, 5, 10].map((m) => m * pow).find((s) => s >= raw) ?? 10 * pow;
   const ticks: number[] = [];
   // From the last tick at or below lo to the first at or above hi, so the axis always ends on a tick.
-  const first = Math.floor(lo / step + 1e-9), last = Math.ceil(hi / step - 1e-9);
+  const first = Math.floor(lo / step + 1e-9),
+    last = Math.ceil(hi / step - 1e-9);
   for (let k = first; k <= last; k++) ticks.push(k === 0 ? 0 : Number((k * step).toPrecision(12)));
   return ticks;
 }
@@ -66,19 +72,24 @@ function wrapLabel(label: string, maxChars: number): string[] {
 }
 
 export function groupedBarChart(o: GroupedBarOptions): string {
-  const width = o.width ?? 1000, height = o.height ?? 340;
+  const width = o.width ?? 1000,
+    height = o.height ?? 340;
   const values = o.series.flatMap((s) => s.values).filter((v): v is number => v !== null && Number.isFinite(v));
-  let lo = Math.min(0, o.yMin ?? 0, ...values), hi = Math.max(0, o.yMax ?? 0, ...values);
+  let lo = Math.min(0, o.yMin ?? 0, ...values),
+    hi = Math.max(0, o.yMax ?? 0, ...values);
   if (hi === lo) hi = lo + 1;
   const ticks = niceTicks(lo, hi);
   lo = Math.min(lo, ticks[0]!);
   hi = Math.max(hi, ticks[ticks.length - 1]!);
   const nCat = Math.max(1, o.categories.length);
-  const left = 64, right = 16, top = 58;
+  const left = 64,
+    right = 16,
+    top = 58;
   const plotW = width - left - right;
   const band = plotW / nCat;
   // Category labels: wrapped onto at most two lines when that fits the band, else rotated.
-  const charW = 6.6, maxChars = Math.max(1, Math.floor((band - 6) / charW));
+  const charW = 6.6,
+    maxChars = Math.max(1, Math.floor((band - 6) / charW));
   const wrapped = o.categories.map((c) => wrapLabel(c.label, maxChars));
   const rotate = wrapped.some((lines) => lines.length > 2 || lines.some((l) => l.length > maxChars));
   const longest = Math.max(0, ...o.categories.map((c) => c.label.length));
@@ -86,20 +97,26 @@ export function groupedBarChart(o: GroupedBarOptions): string {
   const plotH = height - top - bottom;
   const y = (v: number): number => top + ((hi - v) / (hi - lo)) * plotH;
   const parts: string[] = [];
-  parts.push(`<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(o.title)}" ${FONT}>`);
+  parts.push(
+    `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(o.title)}" ${FONT}>`,
+  );
   parts.push(`<title>${escapeXml(o.title)}</title>`);
   parts.push(`<text x="${left}" y="20" font-size="15" font-weight="600" fill="#222">${escapeXml(o.title)}</text>`);
 
   // Group bands behind the bars.
-  let start = 0, fillIndex = 0;
+  let start = 0,
+    fillIndex = 0;
   for (let i = 1; i <= o.categories.length; i++) {
     const g = o.categories[start]?.group;
     if (i < o.categories.length && o.categories[i]!.group === g) continue;
     if (g !== undefined) {
-      const x0 = left + start * band, w = (i - start) * band;
+      const x0 = left + start * band,
+        w = (i - start) * band;
       const fill = o.groupFills?.[g] ?? GROUP_FILLS[fillIndex % GROUP_FILLS.length];
       parts.push(`<rect x="${f(x0)}" y="${top}" width="${f(w)}" height="${f(plotH)}" fill="${fill}"/>`);
-      parts.push(`<text x="${f(x0 + w / 2)}" y="${top - 6}" font-size="11" fill="#666" text-anchor="middle">${escapeXml(g)}</text>`);
+      parts.push(
+        `<text x="${f(x0 + w / 2)}" y="${top - 6}" font-size="11" fill="#666" text-anchor="middle">${escapeXml(g)}</text>`,
+      );
       fillIndex++;
     }
     start = i;
@@ -107,55 +124,84 @@ export function groupedBarChart(o: GroupedBarOptions): string {
 
   for (const t of ticks) {
     const ty = y(t);
-    parts.push(`<line x1="${left}" x2="${width - right}" y1="${f(ty)}" y2="${f(ty)}" stroke="${t === 0 ? '#888' : '#ddd'}" stroke-width="1"/>`);
-    parts.push(`<text x="${left - 6}" y="${f(ty + 4)}" font-size="11" fill="#555" text-anchor="end">${escapeXml(o.format(t))}</text>`);
+    parts.push(
+      `<line x1="${left}" x2="${width - right}" y1="${f(ty)}" y2="${f(ty)}" stroke="${t === 0 ? '#888' : '#ddd'}" stroke-width="1"/>`,
+    );
+    parts.push(
+      `<text x="${left - 6}" y="${f(ty + 4)}" font-size="11" fill="#555" text-anchor="end">${escapeXml(o.format(t))}</text>`,
+    );
   }
-  parts.push(`<text transform="translate(14 ${f(top + plotH / 2)}) rotate(-90)" font-size="11" fill="#555" text-anchor="middle">${escapeXml(o.yLabel)}</text>`);
+  parts.push(
+    `<text transform="translate(14 ${f(top + plotH / 2)}) rotate(-90)" font-size="11" fill="#555" text-anchor="middle">${escapeXml(o.yLabel)}</text>`,
+  );
 
   const nSeries = Math.max(1, o.series.length);
-  const inner = band * 0.78, barW = inner / nSeries;
+  const inner = band * 0.78,
+    barW = inner / nSeries;
   o.categories.forEach((c, ci) => {
     const x0 = left + ci * band + (band - inner) / 2;
     o.series.forEach((s, si) => {
       const v = s.values[ci];
       const bx = x0 + si * barW;
       if (v === null || v === undefined || !Number.isFinite(v)) {
-        parts.push(`<text x="${f(bx + barW / 2)}" y="${f(y(0) - 4)}" font-size="10" fill="#999" text-anchor="middle">n/a</text>`);
+        parts.push(
+          `<text x="${f(bx + barW / 2)}" y="${f(y(0) - 4)}" font-size="10" fill="#999" text-anchor="middle">n/a</text>`,
+        );
         return;
       }
-      const y0 = y(Math.max(0, v)), y1 = y(Math.min(0, v));
-      parts.push(`<rect x="${f(bx + 1)}" y="${f(y0)}" width="${f(Math.max(1, barW - 2))}" height="${f(Math.max(0.5, y1 - y0))}" fill="${s.color}"><title>${escapeXml(`${c.label}, ${s.name}: ${o.format(v)}`)}</title></rect>`);
+      const y0 = y(Math.max(0, v)),
+        y1 = y(Math.min(0, v));
+      parts.push(
+        `<rect x="${f(bx + 1)}" y="${f(y0)}" width="${f(Math.max(1, barW - 2))}" height="${f(Math.max(0.5, y1 - y0))}" fill="${s.color}"><title>${escapeXml(`${c.label}, ${s.name}: ${o.format(v)}`)}</title></rect>`,
+      );
       if (o.valueLabels !== false && barW >= 22) {
         // Outside the bar's end, unless that would leave the plot (then inside, in white).
         const outside = v >= 0 ? y0 - 4 : y1 + 12;
         const inside = outside < top + 12 || outside > top + plotH - 2;
         const ly = inside ? (v >= 0 ? y0 + 12 : y1 - 4) : outside;
-        parts.push(`<text x="${f(bx + barW / 2)}" y="${f(ly)}" font-size="10" fill="${inside ? '#fff' : '#333'}" text-anchor="middle">${escapeXml(o.format(v))}</text>`);
+        parts.push(
+          `<text x="${f(bx + barW / 2)}" y="${f(ly)}" font-size="10" fill="${inside ? '#fff' : '#333'}" text-anchor="middle">${escapeXml(o.format(v))}</text>`,
+        );
       }
     });
-    const lx = left + ci * band + band / 2, ly = top + plotH + 16;
-    parts.push(rotate
-      ? `<text transform="translate(${f(lx)} ${f(ly - 4)}) rotate(-35)" font-size="11" fill="#333" text-anchor="end">${escapeXml(c.label)}</text>`
-      : `<text x="${f(lx)}" y="${f(ly)}" font-size="11" fill="#333" text-anchor="middle">${wrapped[ci]!.map((l, li) => `<tspan x="${f(lx)}" dy="${li === 0 ? 0 : 13}">${escapeXml(l)}</tspan>`).join('')}</text>`);
+    const lx = left + ci * band + band / 2,
+      ly = top + plotH + 16;
+    parts.push(
+      rotate
+        ? `<text transform="translate(${f(lx)} ${f(ly - 4)}) rotate(-35)" font-size="11" fill="#333" text-anchor="end">${escapeXml(c.label)}</text>`
+        : `<text x="${f(lx)}" y="${f(ly)}" font-size="11" fill="#333" text-anchor="middle">${wrapped[ci]!.map((l, li) => `<tspan x="${f(lx)}" dy="${li === 0 ? 0 : 13}">${escapeXml(l)}</tspan>`).join('')}</text>`,
+    );
   });
   parts.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${f(top + plotH)}" stroke="#888"/>`);
-  if (o.series.length > 1) parts.push(legend(o.series.map((s) => ({ name: s.name, color: s.color })), width - right, 20));
+  if (o.series.length > 1)
+    parts.push(
+      legend(
+        o.series.map((s) => ({ name: s.name, color: s.color })),
+        width - right,
+        20,
+      ),
+    );
   parts.push('</svg>');
   return parts.join('\n');
 }
 
-function legend(items: { name: string; color: string; shape?: 'square' | 'circle' | 'line' }[], rightX: number, yPos: number): string {
+function legend(
+  items: { name: string; color: string; shape?: 'square' | 'circle' | 'line' }[],
+  rightX: number,
+  yPos: number,
+): string {
   // Laid out right-to-left from the chart's right edge; widths estimated from character counts.
   const out: string[] = [];
   let x = rightX;
   for (const it of [...items].reverse()) {
     const w = 18 + it.name.length * 6.6;
     x -= w;
-    const mark = it.shape === 'circle'
-      ? `<circle cx="${f(x + 5)}" cy="${yPos - 4}" r="5" fill="${it.color}"/>`
-      : it.shape === 'line'
-        ? `<line x1="${f(x)}" x2="${f(x + 11)}" y1="${yPos - 4}" y2="${yPos - 4}" stroke="${it.color}" stroke-width="2" stroke-dasharray="4 2"/>`
-        : `<rect x="${f(x)}" y="${yPos - 10}" width="11" height="11" fill="${it.color}"/>`;
+    const mark =
+      it.shape === 'circle'
+        ? `<circle cx="${f(x + 5)}" cy="${yPos - 4}" r="5" fill="${it.color}"/>`
+        : it.shape === 'line'
+          ? `<line x1="${f(x)}" x2="${f(x + 11)}" y1="${yPos - 4}" y2="${yPos - 4}" stroke="${it.color}" stroke-width="2" stroke-dasharray="4 2"/>`
+          : `<rect x="${f(x)}" y="${yPos - 10}" width="11" height="11" fill="${it.color}"/>`;
     out.push(`${mark}<text x="${f(x + 15)}" y="${yPos}" font-size="11" fill="#333">${escapeXml(it.name)}</text>`);
     x -= 10;
   }
@@ -189,28 +235,40 @@ const logitOf = (p: number): number => Math.log(p / (1 - p));
  * line; points are fractions in (0, 1), ticks are shown as percent.
  */
 export function logitScatterChart(o: LogitScatterOptions): string {
-  const width = o.width ?? 560, height = o.height ?? 420;
-  const left = 58, right = 16, top = 50, bottom = 48;
-  const plotW = width - left - right, plotH = height - top - bottom;
+  const width = o.width ?? 560,
+    height = o.height ?? 420;
+  const left = 58,
+    right = 16,
+    top = 50,
+    bottom = 48;
+  const plotW = width - left - right,
+    plotH = height - top - bottom;
   const clamp = (p: number): number => Math.min(0.995, Math.max(0.005, p));
   const all = [...o.baseline, ...o.models];
-  const xs = all.map((p) => logitOf(clamp(p.x))), ys = all.map((p) => logitOf(clamp(p.y)));
+  const xs = all.map((p) => logitOf(clamp(p.x))),
+    ys = all.map((p) => logitOf(clamp(p.y)));
   const pad = (a: number[]): [number, number] => {
-    const lo = Math.min(...a), hi = Math.max(...a), m = Math.max(0.15, (hi - lo) * 0.08);
+    const lo = Math.min(...a),
+      hi = Math.max(...a),
+      m = Math.max(0.15, (hi - lo) * 0.08);
     return [lo - m, hi + m];
   };
-  const [x0, x1] = pad(xs), [y0, y1] = pad(ys);
+  const [x0, x1] = pad(xs),
+    [y0, y1] = pad(ys);
   const px = (l: number): number => left + ((l - x0) / (x1 - x0)) * plotW;
   const py = (l: number): number => top + ((y1 - l) / (y1 - y0)) * plotH;
   // Coarse percent ticks, or every 5 (then every 1) when the coarse ones leave an axis with fewer than 3.
-  const visible = (ticks: number[], lo: number, hi: number): number => ticks.filter((t) => logitOf(t / 100) >= lo && logitOf(t / 100) <= hi).length;
+  const visible = (ticks: number[], lo: number, hi: number): number =>
+    ticks.filter((t) => logitOf(t / 100) >= lo && logitOf(t / 100) <= hi).length;
   const coarse = [1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98, 99];
   const by5 = [1, 2, ...Array.from({ length: 19 }, (_, i) => 5 * (i + 1)), 98, 99];
   const by1 = Array.from({ length: 99 }, (_, i) => i + 1);
   const enough = (ticks: number[]): boolean => visible(ticks, x0, x1) >= 3 && visible(ticks, y0, y1) >= 3;
   const tickPcts = enough(coarse) ? coarse : enough(by5) ? by5 : by1;
   const parts: string[] = [];
-  parts.push(`<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(o.title)}" ${FONT}>`);
+  parts.push(
+    `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(o.title)}" ${FONT}>`,
+  );
   parts.push(`<title>${escapeXml(o.title)}</title>`);
   parts.push(`<text x="${left}" y="20" font-size="15" font-weight="600" fill="#222">${escapeXml(o.title)}</text>`);
   parts.push(`<rect x="${left}" y="${top}" width="${plotW}" height="${plotH}" fill="#fafbfc" stroke="#ccc"/>`);
@@ -218,7 +276,9 @@ export function logitScatterChart(o: LogitScatterOptions): string {
     const l = logitOf(t / 100);
     if (l >= x0 && l <= x1) {
       parts.push(`<line x1="${f(px(l))}" x2="${f(px(l))}" y1="${top}" y2="${top + plotH}" stroke="#e4e4e4"/>`);
-      parts.push(`<text x="${f(px(l))}" y="${top + plotH + 15}" font-size="11" fill="#555" text-anchor="middle">${t}</text>`);
+      parts.push(
+        `<text x="${f(px(l))}" y="${top + plotH + 15}" font-size="11" fill="#555" text-anchor="middle">${t}</text>`,
+      );
     }
     if (l >= y0 && l <= y1) {
       parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${f(py(l))}" y2="${f(py(l))}" stroke="#e4e4e4"/>`);
@@ -226,19 +286,42 @@ export function logitScatterChart(o: LogitScatterOptions): string {
     }
   }
   const [fa, fb] = [x0, x1].map((l) => o.fit.slope * l + o.fit.intercept) as [number, number];
-  parts.push(`<clipPath id="plot-clip-${hashId(o.title)}"><rect x="${left}" y="${top}" width="${plotW}" height="${plotH}"/></clipPath>`);
-  parts.push(`<line x1="${f(px(x0))}" y1="${f(py(fa))}" x2="${f(px(x1))}" y2="${f(py(fb))}" stroke="#777" stroke-width="1.5" stroke-dasharray="6 4" clip-path="url(#plot-clip-${hashId(o.title)})"/>`);
+  parts.push(
+    `<clipPath id="plot-clip-${hashId(o.title)}"><rect x="${left}" y="${top}" width="${plotW}" height="${plotH}"/></clipPath>`,
+  );
+  parts.push(
+    `<line x1="${f(px(x0))}" y1="${f(py(fa))}" x2="${f(px(x1))}" y2="${f(py(fb))}" stroke="#777" stroke-width="1.5" stroke-dasharray="6 4" clip-path="url(#plot-clip-${hashId(o.title)})"/>`,
+  );
   for (const p of o.baseline) {
-    parts.push(`<circle cx="${f(px(logitOf(clamp(p.x))))}" cy="${f(py(logitOf(clamp(p.y))))}" r="3.5" fill="#9aa3ad"><title>${escapeXml(`${p.label ?? 'baseline'}: ${(p.x * 100).toFixed(1)}, ${(p.y * 100).toFixed(1)}`)}</title></circle>`);
+    parts.push(
+      `<circle cx="${f(px(logitOf(clamp(p.x))))}" cy="${f(py(logitOf(clamp(p.y))))}" r="3.5" fill="#9aa3ad"><title>${escapeXml(`${p.label ?? 'baseline'}: ${(p.x * 100).toFixed(1)}, ${(p.y * 100).toFixed(1)}`)}</title></circle>`,
+    );
   }
   for (const p of o.models) {
-    const cx = px(logitOf(clamp(p.x))), cy = py(logitOf(clamp(p.y)));
-    parts.push(`<circle cx="${f(cx)}" cy="${f(cy)}" r="6" fill="${p.color}" stroke="#fff" stroke-width="1.5"><title>${escapeXml(`${p.label ?? ''}: ${(p.x * 100).toFixed(1)}, ${(p.y * 100).toFixed(1)}`)}</title></circle>`);
-    if (p.label) parts.push(`<text x="${f(cx + 9)}" y="${f(cy + 4)}" font-size="11" fill="#222">${escapeXml(p.label)}</text>`);
+    const cx = px(logitOf(clamp(p.x))),
+      cy = py(logitOf(clamp(p.y)));
+    parts.push(
+      `<circle cx="${f(cx)}" cy="${f(cy)}" r="6" fill="${p.color}" stroke="#fff" stroke-width="1.5"><title>${escapeXml(`${p.label ?? ''}: ${(p.x * 100).toFixed(1)}, ${(p.y * 100).toFixed(1)}`)}</title></circle>`,
+    );
+    if (p.label)
+      parts.push(`<text x="${f(cx + 9)}" y="${f(cy + 4)}" font-size="11" fill="#222">${escapeXml(p.label)}</text>`);
   }
-  parts.push(`<text x="${f(left + plotW / 2)}" y="${height - 8}" font-size="11" fill="#555" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
-  parts.push(`<text transform="translate(14 ${f(top + plotH / 2)}) rotate(-90)" font-size="11" fill="#555" text-anchor="middle">${escapeXml(o.yLabel)}</text>`);
-  parts.push(legend([{ name: 'baseline models', color: '#9aa3ad', shape: 'circle' }, { name: 'baseline fit', color: '#777', shape: 'line' }], width - right, 40));
+  parts.push(
+    `<text x="${f(left + plotW / 2)}" y="${height - 8}" font-size="11" fill="#555" text-anchor="middle">${escapeXml(o.xLabel)}</text>`,
+  );
+  parts.push(
+    `<text transform="translate(14 ${f(top + plotH / 2)}) rotate(-90)" font-size="11" fill="#555" text-anchor="middle">${escapeXml(o.yLabel)}</text>`,
+  );
+  parts.push(
+    legend(
+      [
+        { name: 'baseline models', color: '#9aa3ad', shape: 'circle' },
+        { name: 'baseline fit', color: '#777', shape: 'line' },
+      ],
+      width - right,
+      40,
+    ),
+  );
   parts.push('</svg>');
   return parts.join('\n');
 }
@@ -255,9 +338,19 @@ export interface QuantileBox {
 }
 
 /** Horizontal box plots (whiskers p10-p90, box p25-p75, median line, mean dot), one row per item. */
-export function quantileBoxChart(o: { title: string; xLabel: string; boxes: QuantileBox[]; format: (v: number) => string; width?: number }): string {
-  const width = o.width ?? 1000, rowH = 38;
-  const left = 160, right = 24, top = 40, bottom = 44;
+export function quantileBoxChart(o: {
+  title: string;
+  xLabel: string;
+  boxes: QuantileBox[];
+  format: (v: number) => string;
+  width?: number;
+}): string {
+  const width = o.width ?? 1000,
+    rowH = 38;
+  const left = 160,
+    right = 24,
+    top = 40,
+    bottom = 44;
   const height = top + bottom + rowH * Math.max(1, o.boxes.length);
   const values = o.boxes.flatMap((b) => [b.p10, b.p90, b.mean]).filter((v) => Number.isFinite(v));
   const ticks = niceTicks(0, Math.max(1e-9, ...values));
@@ -265,28 +358,48 @@ export function quantileBoxChart(o: { title: string; xLabel: string; boxes: Quan
   const plotW = width - left - right;
   const x = (v: number): number => left + (v / hi) * plotW;
   const parts: string[] = [];
-  parts.push(`<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(o.title)}" ${FONT}>`);
+  parts.push(
+    `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(o.title)}" ${FONT}>`,
+  );
   parts.push(`<title>${escapeXml(o.title)}</title>`);
   parts.push(`<text x="${left}" y="20" font-size="15" font-weight="600" fill="#222">${escapeXml(o.title)}</text>`);
   const plotBottom = top + rowH * o.boxes.length;
   for (const t of ticks) {
-    parts.push(`<line x1="${f(x(t))}" x2="${f(x(t))}" y1="${top}" y2="${plotBottom}" stroke="${t === 0 ? '#888' : '#e2e2e2'}"/>`);
-    parts.push(`<text x="${f(x(t))}" y="${plotBottom + 15}" font-size="11" fill="#555" text-anchor="middle">${escapeXml(o.format(t))}</text>`);
+    parts.push(
+      `<line x1="${f(x(t))}" x2="${f(x(t))}" y1="${top}" y2="${plotBottom}" stroke="${t === 0 ? '#888' : '#e2e2e2'}"/>`,
+    );
+    parts.push(
+      `<text x="${f(x(t))}" y="${plotBottom + 15}" font-size="11" fill="#555" text-anchor="middle">${escapeXml(o.format(t))}</text>`,
+    );
   }
   o.boxes.forEach((b, i) => {
     const cy = top + rowH * i + rowH / 2;
-    parts.push(`<text x="${left - 10}" y="${f(cy + 4)}" font-size="12" fill="#222" text-anchor="end">${escapeXml(b.label)}</text>`);
+    parts.push(
+      `<text x="${left - 10}" y="${f(cy + 4)}" font-size="12" fill="#222" text-anchor="end">${escapeXml(b.label)}</text>`,
+    );
     if (![b.p10, b.p25, b.median, b.p75, b.p90].every(Number.isFinite)) return;
     const tip = `${b.label}: p10 ${o.format(b.p10)}, p25 ${o.format(b.p25)}, median ${o.format(b.median)}, p75 ${o.format(b.p75)}, p90 ${o.format(b.p90)}, mean ${o.format(b.mean)}`;
     parts.push(`<g><title>${escapeXml(tip)}</title>`);
-    parts.push(`<line x1="${f(x(b.p10))}" x2="${f(x(b.p90))}" y1="${f(cy)}" y2="${f(cy)}" stroke="${b.color}" stroke-width="1.5"/>`);
-    for (const w of [b.p10, b.p90]) parts.push(`<line x1="${f(x(w))}" x2="${f(x(w))}" y1="${f(cy - 7)}" y2="${f(cy + 7)}" stroke="${b.color}" stroke-width="1.5"/>`);
-    parts.push(`<rect x="${f(x(b.p25))}" y="${f(cy - 11)}" width="${f(Math.max(1, x(b.p75) - x(b.p25)))}" height="22" fill="${b.color}" fill-opacity="0.35" stroke="${b.color}"/>`);
-    parts.push(`<line x1="${f(x(b.median))}" x2="${f(x(b.median))}" y1="${f(cy - 11)}" y2="${f(cy + 11)}" stroke="#222" stroke-width="2"/>`);
-    if (Number.isFinite(b.mean)) parts.push(`<circle cx="${f(x(b.mean))}" cy="${f(cy)}" r="3.5" fill="#fff" stroke="#222"/>`);
+    parts.push(
+      `<line x1="${f(x(b.p10))}" x2="${f(x(b.p90))}" y1="${f(cy)}" y2="${f(cy)}" stroke="${b.color}" stroke-width="1.5"/>`,
+    );
+    for (const w of [b.p10, b.p90])
+      parts.push(
+        `<line x1="${f(x(w))}" x2="${f(x(w))}" y1="${f(cy - 7)}" y2="${f(cy + 7)}" stroke="${b.color}" stroke-width="1.5"/>`,
+      );
+    parts.push(
+      `<rect x="${f(x(b.p25))}" y="${f(cy - 11)}" width="${f(Math.max(1, x(b.p75) - x(b.p25)))}" height="22" fill="${b.color}" fill-opacity="0.35" stroke="${b.color}"/>`,
+    );
+    parts.push(
+      `<line x1="${f(x(b.median))}" x2="${f(x(b.median))}" y1="${f(cy - 11)}" y2="${f(cy + 11)}" stroke="#222" stroke-width="2"/>`,
+    );
+    if (Number.isFinite(b.mean))
+      parts.push(`<circle cx="${f(x(b.mean))}" cy="${f(cy)}" r="3.5" fill="#fff" stroke="#222"/>`);
     parts.push('</g>');
   });
-  parts.push(`<text x="${f(left + plotW / 2)}" y="${height - 8}" font-size="11" fill="#555" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
+  parts.push(
+    `<text x="${f(left + plotW / 2)}" y="${height - 8}" font-size="11" fill="#555" text-anchor="middle">${escapeXml(o.xLabel)}</text>`,
+  );
   parts.push('</svg>');
   return parts.join('\n');
 }

@@ -28,13 +28,22 @@ export function accuracyTable(r: Report): Table {
       const scored = s.teacher?.n ?? s.student?.n ?? s.n;
       const marked = s.teacher?.scoring || s.student?.scoring ? '*' : '';
       return [
-        s.set + marked, ROLE_LABEL[s.role], scored === s.n ? String(s.n) : `${scored} of ${s.n}`,
-        pct(s.teacher?.top1), pct(s.teacher?.top5), pct(s.student?.top1), pct(s.student?.top5), pp(s.gapTop1), pp(s.gapTop5),
+        s.set + marked,
+        ROLE_LABEL[s.role],
+        scored === s.n ? String(s.n) : `${scored} of ${s.n}`,
+        pct(s.teacher?.top1),
+        pct(s.teacher?.top5),
+        pct(s.student?.top1),
+        pct(s.student?.top5),
+        pp(s.gapTop1),
+        pp(s.gapTop5),
       ];
     }),
     align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-    notes: [`Teacher = ${r.teacher}, Student = ${r.student}; @1 / @5: top-1 / top-5 accuracy; gap = teacher minus student.` +
-      (r.perSet.some((s) => s.teacher?.scoring || s.student?.scoring) ? ' *: scored specially, see Notes.' : '')],
+    notes: [
+      `Teacher = ${r.teacher}, Student = ${r.student}; @1 / @5: top-1 / top-5 accuracy; gap = teacher minus student.` +
+        (r.perSet.some((s) => s.teacher?.scoring || s.student?.scoring) ? ' *: scored specially, see Notes.' : ''),
+    ],
   };
 }
 
@@ -42,7 +51,13 @@ export function summaryTable(r: Report): Table {
   const rows: string[][] = [];
   const { id, oodAverage, idSets, oodSets } = r.summary;
   rows.push([`ID accuracy (${describeMean(idSets)})`, pct(id.teacher), pct(id.student), pp(id.gap)]);
-  if (oodAverage) rows.push([`OOD average (${describeMean(oodSets)})`, pct(oodAverage.teacher), pct(oodAverage.student), pp(oodAverage.gap)]);
+  if (oodAverage)
+    rows.push([
+      `OOD average (${describeMean(oodSets)})`,
+      pct(oodAverage.teacher),
+      pct(oodAverage.student),
+      pp(oodAverage.gap),
+    ]);
   for (const s of r.perSet.filter((x) => x.role === 'ood')) {
     rows.push([`  ${s.set}`, pct(s.teacher?.top1), pct(s.student?.top1), pp(s.gapTop1)]);
   }
@@ -63,8 +78,10 @@ export function effectiveRobustnessTable(r: Report): Table | null {
       rows.push([m.model, e.label, e.against, pct(m.idAccuracy), pct(m.oodAccuracy), pct(m.predictedOod), pp(m.rho)]);
     }
     const b = e.fit.intercept;
-    notes.push(`${e.label}: logit(OOD) = ${fixed(e.fit.slope, 3)} * logit(ID) ${b < 0 ? '-' : '+'} ${fixed(Math.abs(b), 3)}, ` +
-      `least squares over ${e.fit.n} baseline models (R^2 ${fixed(e.fit.r2, 3)} in logit space).`);
+    notes.push(
+      `${e.label}: logit(OOD) = ${fixed(e.fit.slope, 3)} * logit(ID) ${b < 0 ? '-' : '+'} ${fixed(Math.abs(b), 3)}, ` +
+        `least squares over ${e.fit.n} baseline models (R^2 ${fixed(e.fit.r2, 3)} in logit space).`,
+    );
   }
   return {
     headers: ['Model', 'Baseline', 'OOD target', 'ID', 'OOD', 'Baseline predicts', 'Eff. robustness (pp)'],
@@ -78,18 +95,28 @@ export function representationFitTable(r: Report): Table {
   const rf = r.representationFit;
   const withCosine = rf.rows.some((x) => x.fit.cosine !== null);
   const rows = rf.rows.map((x) => [
-    x.set, ROLE_LABEL[x.role], String(x.fit.n), fixed(x.fit.cka, 4),
+    x.set,
+    ROLE_LABEL[x.role],
+    String(x.fit.n),
+    fixed(x.fit.cka, 4),
     ...(withCosine ? [fixed(x.fit.cosine?.mean, 4), fixed(x.fit.cosine?.median, 4), fixed(x.fit.cosine?.p10, 4)] : []),
   ]);
-  for (const [label, s] of [['ID train', rf.idTrain], ['ID test (mean)', rf.idTest], ['OOD (mean)', rf.ood]] as const) {
-    if (s && (label !== 'ID train' || s.sets.length > 1)) rows.push([label, '', '', fixed(s.cka, 4), ...(withCosine ? [fixed(s.cosine, 4), '', ''] : [])]);
+  for (const [label, s] of [
+    ['ID train', rf.idTrain],
+    ['ID test (mean)', rf.idTest],
+    ['OOD (mean)', rf.ood],
+  ] as const) {
+    if (s && (label !== 'ID train' || s.sets.length > 1))
+      rows.push([label, '', '', fixed(s.cka, 4), ...(withCosine ? [fixed(s.cosine, 4), '', ''] : [])]);
   }
   // A note every set shares (e.g. differing dimensions) is shown once, others with their set.
   const notes: string[] = [];
   const all = rf.rows.flatMap((x) => x.fit.notes.map((n) => ({ set: x.set, n })));
   for (const n of new Set(all.map((a) => a.n))) {
     const sets = all.filter((a) => a.n === n).map((a) => a.set);
-    notes.push(sets.length === rf.rows.length ? `${n.charAt(0).toUpperCase()}${n.slice(1)}.` : `${sets.join(', ')}: ${n}.`);
+    notes.push(
+      sets.length === rf.rows.length ? `${n.charAt(0).toUpperCase()}${n.slice(1)}.` : `${sets.join(', ')}: ${n}.`,
+    );
   }
   return {
     headers: ['Set', 'Role', 'n', 'Linear CKA', ...(withCosine ? ['Cosine mean', 'Cosine median', 'Cosine p10'] : [])],
@@ -101,8 +128,21 @@ export function representationFitTable(r: Report): Table {
 
 export function asymmetryTable(r: Report): Table {
   const first = r.asymmetry.perModel.find((a) => a.result.applicable)?.result;
-  const th = first && first.applicable ? first.thresholds : [];
-  const headers = ['Model', 'Set', 'K', 'Neurons', 'Dead', 'Mean', 'p10', 'p25', 'Median', 'p75', 'p90', ...th.map((t) => `% s>=${t}`)];
+  const th = first?.applicable ? first.thresholds : [];
+  const headers = [
+    'Model',
+    'Set',
+    'K',
+    'Neurons',
+    'Dead',
+    'Mean',
+    'p10',
+    'p25',
+    'Median',
+    'p75',
+    'p90',
+    ...th.map((t) => `% s>=${t}`),
+  ];
   const rows: string[][] = [];
   const notes: string[] = [];
   for (const a of r.asymmetry.perModel) {
@@ -113,8 +153,17 @@ export function asymmetryTable(r: Report): Table {
     }
     const d = x.normalized;
     rows.push([
-      a.model, a.set, String(x.classes), String(x.neurons), String(x.deadNeurons),
-      fixed(d.mean, 3), fixed(d.p10, 3), fixed(d.p25, 3), fixed(d.median, 3), fixed(d.p75, 3), fixed(d.p90, 3),
+      a.model,
+      a.set,
+      String(x.classes),
+      String(x.neurons),
+      String(x.deadNeurons),
+      fixed(d.mean, 3),
+      fixed(d.p10, 3),
+      fixed(d.p25, 3),
+      fixed(d.median, 3),
+      fixed(d.p75, 3),
+      fixed(d.p90, 3),
       ...x.shareAbove.map((v) => pct(v, 1)),
     ]);
   }
@@ -125,7 +174,14 @@ export function probesTable(r: Report): Table | null {
   if (r.probes.length === 0) return null;
   return {
     headers: ['Model', 'C', 'Solver', 'Details'],
-    rows: r.probes.map((p) => [p.model, String(p.C), p.solver, Object.entries(p.details ?? {}).map(([k, v]) => `${k}=${detail(v)}`).join(', ')]),
+    rows: r.probes.map((p) => [
+      p.model,
+      String(p.C),
+      p.solver,
+      Object.entries(p.details ?? {})
+        .map(([k, v]) => `${k}=${detail(v)}`)
+        .join(', '),
+    ]),
     align: ['l', 'r', 'l', 'l'],
   };
 }

@@ -1,7 +1,13 @@
 /** Plain-text report for the terminal: the same tables as report.md, fixed-width, no colour codes. */
 import { textTable, shortHash } from './format.js';
 import {
-  accuracyTable, asymmetryTable, effectiveRobustnessTable, machineLine, representationFitTable, summaryTable, type Table,
+  accuracyTable,
+  asymmetryTable,
+  effectiveRobustnessTable,
+  machineLine,
+  representationFitTable,
+  summaryTable,
+  type Table,
 } from './tables.js';
 import type { Report } from './types.js';
 
@@ -24,13 +30,21 @@ export function renderTerminal(r: Report): string {
     '',
   ];
   const er = effectiveRobustnessTable(r);
-  out.push(r.effectiveRobustness.status === 'omitted'
-    ? section('Effective robustness', null, [r.effectiveRobustness.note])
-    : section('Effective robustness', er));
+  out.push(
+    r.effectiveRobustness.status === 'omitted'
+      ? section('Effective robustness', null, [r.effectiveRobustness.note])
+      : section('Effective robustness', er),
+  );
   out.push('', section('Representation fit (teacher vs student features)', representationFitTable(r)));
   const asym = asymmetryTable(r);
-  out.push('', section('Activation asymmetry (normalized s_j; 0 = even over classes, 1 = one class)', asym.rows.length || asym.notes?.length ? asym : null,
-    r.asymmetry.perModel.length === 0 ? ['Not measured.'] : []));
+  out.push(
+    '',
+    section(
+      'Activation asymmetry (normalized s_j; 0 = even over classes, 1 = one class)',
+      asym.rows.length || asym.notes?.length ? asym : null,
+      r.asymmetry.perModel.length === 0 ? ['Not measured.'] : [],
+    ),
+  );
   if (r.notes.length) out.push('', 'Notes', '=====', ...r.notes.map((n) => `* ${n}`));
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -4,9 +4,41 @@
  * A missing measurement is null, an undefined one NaN (JSON: null).
  */
 import type { LogitFit } from '../experiment/effectiveRobustness.js';
-import type { JsonValue, SetRole, ModelRole, ModelEntry, SetEntry, AccuracyMeasurement, ProbeSummary, RepresentationFit, RepresentationFitMeasurement, AsymmetryMeasurement, BaselinePoint, ErBaselineInput, MachineInfo, StageTiming, RunResults } from '../experiment/types.js';
+import type {
+  JsonValue,
+  SetRole,
+  ModelRole,
+  ModelEntry,
+  SetEntry,
+  AccuracyMeasurement,
+  ProbeSummary,
+  RepresentationFit,
+  RepresentationFitMeasurement,
+  AsymmetryMeasurement,
+  BaselinePoint,
+  ErBaselineInput,
+  MachineInfo,
+  StageTiming,
+  RunResults,
+} from '../experiment/types.js';
 
-export type { JsonValue, SetRole, ModelRole, ModelEntry, SetEntry, AccuracyMeasurement, ProbeSummary, RepresentationFit, RepresentationFitMeasurement, AsymmetryMeasurement, BaselinePoint, ErBaselineInput, MachineInfo, StageTiming, RunResults };
+export type {
+  JsonValue,
+  SetRole,
+  ModelRole,
+  ModelEntry,
+  SetEntry,
+  AccuracyMeasurement,
+  ProbeSummary,
+  RepresentationFit,
+  RepresentationFitMeasurement,
+  AsymmetryMeasurement,
+  BaselinePoint,
+  ErBaselineInput,
+  MachineInfo,
+  StageTiming,
+  RunResults,
+};
 
 export interface AccuracyCell {
   n: number;

@@ -17,7 +17,11 @@ import { readResults } from '../experiment/results.js';
 
 export type ReportFormat = 'terminal' | 'md' | 'json' | 'html';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['terminal', 'md', 'json', 'html'];
-export const REPORT_FILES: Record<Exclude<ReportFormat, 'terminal'>, string> = { md: 'report.md', json: 'report.json', html: 'report.html' };
+export const REPORT_FILES: Record<Exclude<ReportFormat, 'terminal'>, string> = {
+  md: 'report.md',
+  json: 'report.json',
+  html: 'report.html',
+};
 
 export interface RenderedReport {
   report: Report;
@@ -30,10 +34,16 @@ export interface RenderedReport {
 /** 'all' or a comma-separated list of formats -> the formats, validated. */
 export function parseReportFormats(text: string): ReportFormat[] {
   if (text === 'all') return [...REPORT_FORMATS];
-  const parts = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = parts.filter((p) => !(REPORT_FORMATS as readonly string[]).includes(p));
   if (parts.length === 0 || bad.length) {
-    throw new FcprobeError('BAD_OPTION', `Expected --format to be "all" or a comma-separated list of ${REPORT_FORMATS.join(', ')}, got ${JSON.stringify(text)}.`);
+    throw new FcprobeError(
+      'BAD_OPTION',
+      `Expected --format to be "all" or a comma-separated list of ${REPORT_FORMATS.join(', ')}, got ${JSON.stringify(text)}.`,
+    );
   }
   return [...new Set(parts as ReportFormat[])];
 }
@@ -52,6 +62,10 @@ export function writeReport(results: RunResults, formats: readonly ReportFormat[
   return { report, terminal: formats.includes('terminal') ? renderTerminal(report) : null, written };
 }
 
-export function renderReportFromWorkDir(workDir: string, formats: readonly ReportFormat[], outDir = workDir): RenderedReport {
+export function renderReportFromWorkDir(
+  workDir: string,
+  formats: readonly ReportFormat[],
+  outDir = workDir,
+): RenderedReport {
   return writeReport(readResults(workDir), formats, outDir);
 }

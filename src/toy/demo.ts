@@ -8,8 +8,17 @@ import sharp from 'sharp';
 import { createOrtGemm, type Gemm, type Mat } from '../compute/gemm.js';
 import type { Activation } from '../math/activations.js';
 import {
-  createDemoWorld, DEMO_SETS, DEMO_WORLD_DEFAULTS, imageToInput, latentToOffsets, offsetsToImage, pixelScale, sampleDemoSet, teacherWeights,
-  type DemoWorld, type DemoWorldSpec,
+  createDemoWorld,
+  DEMO_SETS,
+  DEMO_WORLD_DEFAULTS,
+  imageToInput,
+  latentToOffsets,
+  offsetsToImage,
+  pixelScale,
+  sampleDemoSet,
+  teacherWeights,
+  type DemoWorld,
+  type DemoWorldSpec,
 } from './demoWorld.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { hashValue } from '../io/hash.js';
@@ -48,7 +57,10 @@ export { STUDENT_DEFAULTS, type StudentSpec, type StudentTraining };
 const WORLD_FILE = 'world.json';
 
 /** Writes the image folders unless the same world is already there. */
-async function writeDataset(world: DemoWorld, dataDir: string): Promise<{ scale: number; train: { inputs: Float32Array; n: number } }> {
+async function writeDataset(
+  world: DemoWorld,
+  dataDir: string,
+): Promise<{ scale: number; train: { inputs: Float32Array; n: number } }> {
   const samples = DEMO_SETS.map((s, i) => sampleDemoSet(world, s, world.spec.seed * 1000 + i + 1));
   const offsets = samples.map((s) => latentToOffsets(world, s));
   const scale = pixelScale(offsets);
@@ -62,20 +74,45 @@ async function writeDataset(world: DemoWorld, dataDir: string): Promise<{ scale:
     for (let s = 0; s < DEMO_SETS.length; s++) {
       const set = DEMO_SETS[s]!;
       const sample = samples[s]!;
-      for (let k = 0; k < world.spec.classes; k++) mkdirSync(join(dataDir, set.name, world.className(k)), { recursive: true });
+      for (let k = 0; k < world.spec.classes; k++)
+        mkdirSync(join(dataDir, set.name, world.className(k)), { recursive: true });
       const writes: Promise<unknown>[] = [];
       for (let i = 0; i < sample.n; i++) {
         const img = offsetsToImage(offsets[s]!, i, side, scale);
-        const file = join(dataDir, set.name, world.className(sample.labels[i]!), `${String(i % DEMO_SETS[s]!.perClass).padStart(4, '0')}.png`);
-        writes.push(sharp(Buffer.from(img), { raw: { width: side, height: side, channels: 3 } }).png({ compressionLevel: 6 }).toFile(file));
+        const file = join(
+          dataDir,
+          set.name,
+          world.className(sample.labels[i]!),
+          `${String(i % DEMO_SETS[s]!.perClass).padStart(4, '0')}.png`,
+        );
+        writes.push(
+          sharp(Buffer.from(img), { raw: { width: side, height: side, channels: 3 } })
+            .png({ compressionLevel: 6 })
+            .toFile(file),
+        );
       }
       await Promise.all(writes);
     }
-    writeFileAtomic(marker, `${JSON.stringify({
-      key, spec: world.spec, scale,
-      sets: DEMO_SETS.map((s) => ({ name: s.name, role: s.role, perClass: s.perClass, background: s.background, description: s.description })),
-      classes: Array.from({ length: world.spec.classes }, (_, k) => world.className(k)),
-    }, null, 1)}\n`);
+    writeFileAtomic(
+      marker,
+      `${JSON.stringify(
+        {
+          key,
+          spec: world.spec,
+          scale,
+          sets: DEMO_SETS.map((s) => ({
+            name: s.name,
+            role: s.role,
+            perClass: s.perClass,
+            background: s.background,
+            description: s.description,
+          })),
+          classes: Array.from({ length: world.spec.classes }, (_, k) => world.className(k)),
+        },
+        null,
+        1,
+      )}\n`,
+    );
   }
   // The training inputs exactly as extract will see them (rounded pixels, mean = std = 0.5).
   const train = samples[0]!;
@@ -107,7 +144,11 @@ export function teacherOnnx(world: DemoWorld, scale: number): Uint8Array {
 /** The teacher's features of the training inputs, in TypeScript (same maths as its ONNX graph). */
 async function teacherTargets(gemm: Gemm, world: DemoWorld, scale: number, x: Mat): Promise<Float32Array> {
   const { weight, bias } = teacherWeights(world, scale);
-  const out: Mat = { data: new Float32Array(x.rows * world.spec.teacherDim), rows: x.rows, cols: world.spec.teacherDim };
+  const out: Mat = {
+    data: new Float32Array(x.rows * world.spec.teacherDim),
+    rows: x.rows,
+    cols: world.spec.teacherDim,
+  };
   await gemm.matmul(x, false, { data: weight, rows: world.spec.teacherDim, cols: x.cols }, true, out);
   for (let i = 0; i < x.rows; i++) {
     for (let j = 0; j < out.cols; j++) out.data[i * out.cols + j] = Math.max(0, out.data[i * out.cols + j]! + bias[j]!);
@@ -120,7 +161,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
   const dataDir = resolve(o.dataDir);
   const modelsDir = resolve(o.modelsDir);
   const world = createDemoWorld({ ...DEMO_WORLD_DEFAULTS, ...o.world });
-  stage(`demo world: ${world.spec.classes} classes, ${world.spec.coreDim}-d core + ${world.spec.backgroundDim}-d background -> ${world.spec.side}x${world.spec.side} RGB images in ${dataDir}`);
+  stage(
+    `demo world: ${world.spec.classes} classes, ${world.spec.coreDim}-d core + ${world.spec.backgroundDim}-d background -> ${world.spec.side}x${world.spec.side} RGB images in ${dataDir}`,
+  );
   const { scale, train } = await writeDataset(world, dataDir);
   mkdirSync(modelsDir, { recursive: true });
   const teacherPath = join(modelsDir, 'teacher.onnx');
@@ -138,30 +181,50 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
   }
   const labelOf = (a: Activation): string => (a === 'none' ? 'linear' : a);
   for (const spec of specs) {
-    stage(`distil student (${labelOf(spec.activation)}, ${spec.hidden} hidden units): ${spec.iterations} full-batch AdamW steps on ${train.n} ID images`);
+    stage(
+      `distil student (${labelOf(spec.activation)}, ${spec.hidden} hidden units): ${spec.iterations} full-batch AdamW steps on ${train.n} ID images`,
+    );
   }
   // One worker thread per student: on 2 cores the two students take the time of one.
-  const students = await Promise.all(specs.map((spec) => trainStudentInWorker(
-    { spec, world: world.spec, x, target, modelPath: join(modelsDir, `student-${labelOf(spec.activation)}.onnx`) },
-    o.onTrainProgress ? (i, n, l) => o.onTrainProgress!(labelOf(spec.activation), i, n, l, specs.length) : undefined,
-  )));
+  const students = await Promise.all(
+    specs.map((spec) =>
+      trainStudentInWorker(
+        { spec, world: world.spec, x, target, modelPath: join(modelsDir, `student-${labelOf(spec.activation)}.onnx`) },
+        o.onTrainProgress
+          ? (i, n, l) => o.onTrainProgress!(labelOf(spec.activation), i, n, l, specs.length)
+          : undefined,
+      ),
+    ),
+  );
   for (const s of students) {
-    stage(s.cached ? `  ${labelOf(s.activation)}: cached ${s.modelPath}` : `  ${labelOf(s.activation)}: MSE to teacher ${s.initialLoss.toFixed(4)} -> ${s.finalLoss.toFixed(4)} in ${s.seconds.toFixed(1)} s`);
+    stage(
+      s.cached
+        ? `  ${labelOf(s.activation)}: cached ${s.modelPath}`
+        : `  ${labelOf(s.activation)}: MSE to teacher ${s.initialLoss.toFixed(4)} -> ${s.finalLoss.toFixed(4)} in ${s.seconds.toFixed(1)} s`,
+    );
   }
-  const model = (path: string): Record<string, unknown> => ({ path, preset: 'inception', resize: world.spec.side, crop: world.spec.side });
+  const model = (path: string): Record<string, unknown> => ({
+    path,
+    preset: 'inception',
+    resize: world.spec.side,
+    crop: world.spec.side,
+  });
   const runs: DemoOutcome['runs'] = [];
   for (const s of students) {
     const label = s.activation === 'none' ? 'linear' : s.activation;
-    const config = parseRunConfig({
-      title: `fcprobe demo: teacher vs ${label} student`,
-      workDir: join(o.workDir, `student-${label}`),
-      teacher: { name: 'teacher', ...model(teacherPath) },
-      student: { name: `student-${label}`, ...model(s.modelPath) },
-      train: { name: 'train', path: join(dataDir, 'train') },
-      test: [{ name: 'test', path: join(dataDir, 'test') }],
-      ood: DEMO_SETS.filter((d) => d.role === 'ood').map((d) => ({ name: d.name, path: join(dataDir, d.name) })),
-      probe: { C: 1 },
-    }, process.cwd());
+    const config = parseRunConfig(
+      {
+        title: `fcprobe demo: teacher vs ${label} student`,
+        workDir: join(o.workDir, `student-${label}`),
+        teacher: { name: 'teacher', ...model(teacherPath) },
+        student: { name: `student-${label}`, ...model(s.modelPath) },
+        train: { name: 'train', path: join(dataDir, 'train') },
+        test: [{ name: 'test', path: join(dataDir, 'test') }],
+        ood: DEMO_SETS.filter((d) => d.role === 'ood').map((d) => ({ name: d.name, path: join(dataDir, d.name) })),
+        probe: { C: 1 },
+      },
+      process.cwd(),
+    );
     stage(`run: teacher vs ${label} student`);
     const outcome = await runExperiment({
       config,
@@ -169,7 +232,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
       ...(o.onExtractProgress ? { onExtractProgress: o.onExtractProgress } : {}),
       ...(o.shouldStop ? { shouldStop: o.shouldStop } : {}),
     });
-    runs.push({ student: s, outcome, rendered: writeReport(outcome.results, ['terminal', 'md', 'json', 'html'], outcome.workDir) });
+    runs.push({
+      student: s,
+      outcome,
+      rendered: writeReport(outcome.results, ['terminal', 'md', 'json', 'html'], outcome.workDir),
+    });
   }
   return { dataDir, modelsDir, scale, students, runs };
 }

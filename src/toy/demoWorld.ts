@@ -29,7 +29,14 @@ export interface DemoWorldSpec {
 }
 
 export const DEMO_WORLD_DEFAULTS: DemoWorldSpec = {
-  classes: 6, coreDim: 32, backgroundDim: 32, side: 16, coreRadius: 1.5, coreNoise: 0.5, teacherDim: 64, seed: 2024,
+  classes: 6,
+  coreDim: 32,
+  backgroundDim: 32,
+  side: 16,
+  coreRadius: 1.5,
+  coreNoise: 0.5,
+  teacherDim: 64,
+  seed: 2024,
 };
 
 /** Background distribution of a set: U[lo, hi]^d per coordinate. */
@@ -48,10 +55,34 @@ export interface DemoSetSpec {
 }
 
 export const DEMO_SETS: readonly DemoSetSpec[] = [
-  { name: 'train', role: 'train', perClass: 200, background: { lo: 0, hi: 1 }, description: 'ID training set, background U[0,1]^32' },
-  { name: 'test', role: 'test', perClass: 100, background: { lo: 0, hi: 1 }, description: 'ID test set, background U[0,1]^32' },
-  { name: 'ood-shift', role: 'ood', perClass: 100, background: { lo: -0.5, hi: 0.5 }, description: 'OOD, background U[-0.5,0.5]^32 (half the paper\'s shift)' },
-  { name: 'ood-flip', role: 'ood', perClass: 100, background: { lo: -1, hi: 0 }, description: 'OOD, background U[-1,0]^32 (the paper\'s shift)' },
+  {
+    name: 'train',
+    role: 'train',
+    perClass: 200,
+    background: { lo: 0, hi: 1 },
+    description: 'ID training set, background U[0,1]^32',
+  },
+  {
+    name: 'test',
+    role: 'test',
+    perClass: 100,
+    background: { lo: 0, hi: 1 },
+    description: 'ID test set, background U[0,1]^32',
+  },
+  {
+    name: 'ood-shift',
+    role: 'ood',
+    perClass: 100,
+    background: { lo: -0.5, hi: 0.5 },
+    description: "OOD, background U[-0.5,0.5]^32 (half the paper's shift)",
+  },
+  {
+    name: 'ood-flip',
+    role: 'ood',
+    perClass: 100,
+    background: { lo: -1, hi: 0 },
+    description: "OOD, background U[-1,0]^32 (the paper's shift)",
+  },
 ];
 
 export interface DemoWorld {
@@ -107,7 +138,8 @@ export function sampleDemoSet(world: DemoWorld, set: DemoSetSpec, seed: number):
   for (let k = 0, i = 0; k < classes; k++) {
     for (let r = 0; r < set.perClass; r++, i++) {
       labels[i] = k;
-      for (let j = 0; j < coreDim; j++) latent[i * z + j] = coreRadius * world.classDirections[k * coreDim + j]! + coreNoise * rng.normal();
+      for (let j = 0; j < coreDim; j++)
+        latent[i * z + j] = coreRadius * world.classDirections[k * coreDim + j]! + coreNoise * rng.normal();
       const { lo, hi } = set.background;
       for (let j = 0; j < backgroundDim; j++) latent[i * z + coreDim + j] = lo + (hi - lo) * rng.uniform();
     }
@@ -160,7 +192,8 @@ export function offsetsToImage(offsets: Float64Array, row: number, side: number,
  */
 export function imageToInput(img: Uint8Array, side: number, out: Float32Array, offset: number): void {
   const hw = side * side;
-  for (let c = 0; c < 3; c++) for (let p = 0; p < hw; p++) out[offset + c * hw + p] = (img[p * 3 + c]! / 255 - 0.5) / 0.5;
+  for (let c = 0; c < 3; c++)
+    for (let p = 0; p < hw; p++) out[offset + c * hw + p] = (img[p * 3 + c]! / 255 - 0.5) / 0.5;
 }
 
 /**

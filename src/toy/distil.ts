@@ -26,7 +26,14 @@ export interface StudentSpec {
   seed: number;
 }
 
-export const STUDENT_DEFAULTS: StudentSpec = { activation: 'relu', hidden: 256, iterations: 2000, lr: 1e-3, weightDecay: 1e-3, seed: 7 };
+export const STUDENT_DEFAULTS: StudentSpec = {
+  activation: 'relu',
+  hidden: 256,
+  iterations: 2000,
+  lr: 1e-3,
+  weightDecay: 1e-3,
+  seed: 7,
+};
 
 export interface StudentTraining {
   activation: Activation;
@@ -55,7 +62,11 @@ export interface DistilProgress {
 }
 
 /** Trains (or reuses, when the sidecar's key matches) one student and writes it as ONNX. */
-export async function trainStudent(gemm: Gemm, job: DistilJob, onProgress?: (i: number, total: number, loss: number) => void): Promise<StudentTraining> {
+export async function trainStudent(
+  gemm: Gemm,
+  job: DistilJob,
+  onProgress?: (i: number, total: number, loss: number) => void,
+): Promise<StudentTraining> {
   const { spec, world, x, target, modelPath } = job;
   const key = hashValue({ spec, world, v: 1 });
   const sidecar = `${modelPath}.json`;
@@ -64,7 +75,18 @@ export async function trainStudent(gemm: Gemm, job: DistilJob, onProgress?: (i: 
     if (info.key === key) return { ...info, modelPath, cached: true };
   }
   const t0 = performance.now();
-  const net = Mlp.create({ inDim: x.cols, hidden: spec.hidden, outDim: world.teacherDim, layers: 2, activation: spec.activation, bias: true, freezeOutput: false }, new Rng(spec.seed));
+  const net = Mlp.create(
+    {
+      inDim: x.cols,
+      hidden: spec.hidden,
+      outDim: world.teacherDim,
+      layers: 2,
+      activation: spec.activation,
+      bias: true,
+      freezeOutput: false,
+    },
+    new Rng(spec.seed),
+  );
   const ws = new MlpWorkspace(net, x.rows);
   const opt = new Optimizer('adamw', net.parameters(), { lr: spec.lr, weightDecay: spec.weightDecay });
   const grad = new Float32Array(x.rows * world.teacherDim);
@@ -80,18 +102,37 @@ export async function trainStudent(gemm: Gemm, job: DistilJob, onProgress?: (i: 
   }
   const finalOut = await ws.forward(gemm, x);
   const finalLoss = computeLoss('mse', finalOut.data, target, x.rows, finalOut.cols, null);
-  writeFileSync(modelPath, mlpToOnnx(net, {
-    inputName: 'input', outputName: 'features', flattenFrom: { channels: 3, height: world.side, width: world.side },
-    graphName: `fcprobe_demo_student_${spec.activation}`,
-    docString: `fcprobe demo student (${spec.activation}), distilled from the demo teacher on the ID training images.`,
-  }));
-  const result: StudentTraining = { activation: spec.activation, modelPath, initialLoss, finalLoss, seconds: (performance.now() - t0) / 1000, cached: false };
+  writeFileSync(
+    modelPath,
+    mlpToOnnx(net, {
+      inputName: 'input',
+      outputName: 'features',
+      flattenFrom: { channels: 3, height: world.side, width: world.side },
+      graphName: `fcprobe_demo_student_${spec.activation}`,
+      docString: `fcprobe demo student (${spec.activation}), distilled from the demo teacher on the ID training images.`,
+    }),
+  );
+  const result: StudentTraining = {
+    activation: spec.activation,
+    modelPath,
+    initialLoss,
+    finalLoss,
+    seconds: (performance.now() - t0) / 1000,
+    cached: false,
+  };
   writeFileAtomic(sidecar, `${JSON.stringify({ ...result, key, spec }, null, 1)}\n`);
   return result;
 }
 
 /** trainStudent in a worker thread of its own. */
-export function trainStudentInWorker(job: DistilJob, onProgress?: (i: number, total: number, loss: number) => void): Promise<StudentTraining> {
-  return runWorkerTask<DistilProgress, StudentTraining>(new URL('./distilWorker.js', import.meta.url), job, 'distillation',
-    (m) => onProgress?.(m.iteration, m.total, m.loss));
+export function trainStudentInWorker(
+  job: DistilJob,
+  onProgress?: (i: number, total: number, loss: number) => void,
+): Promise<StudentTraining> {
+  return runWorkerTask<DistilProgress, StudentTraining>(
+    new URL('./distilWorker.js', import.meta.url),
+    job,
+    'distillation',
+    (m) => onProgress?.(m.iteration, m.total, m.loss),
+  );
 }

@@ -9,7 +9,9 @@ await serveWorkerTask<DistilProgress, StudentTraining>(async (send) => {
   // helps (measured: same 24.7 s for 2,000 steps, half the CPU time), and the other student has the other core.
   const gemm = await createOrtGemm({ threads: 1 });
   try {
-    return await trainStudent(gemm, workerData as DistilJob, (iteration, total, loss) => send({ iteration, total, loss }));
+    return await trainStudent(gemm, workerData as DistilJob, (iteration, total, loss) =>
+      send({ iteration, total, loss }),
+    );
   } finally {
     await gemm.dispose();
   }

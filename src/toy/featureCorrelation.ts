@@ -24,14 +24,23 @@ export interface FeatureCorrelation {
  * Mean over neurons of the core and background norms of W1 T^T. `scratch` [hidden, latent] avoids an
  * allocation when called in a loop.
  */
-export async function featureCorrelation(gemm: Gemm, w1: Mat, transform: Mat, coreDim: number, scratch?: Float32Array): Promise<FeatureCorrelation> {
+export async function featureCorrelation(
+  gemm: Gemm,
+  w1: Mat,
+  transform: Mat,
+  coreDim: number,
+  scratch?: Float32Array,
+): Promise<FeatureCorrelation> {
   const latent = transform.rows;
-  if (coreDim < 0 || coreDim > latent) throw new RangeError(`featureCorrelation: coreDim ${coreDim} outside [0, ${latent}]`);
+  if (coreDim < 0 || coreDim > latent)
+    throw new RangeError(`featureCorrelation: coreDim ${coreDim} outside [0, ${latent}]`);
   const c: Mat = { data: scratch ?? new Float32Array(w1.rows * latent), rows: w1.rows, cols: latent };
   await gemm.matmul(w1, false, transform, true, c);
-  let core = 0, bg = 0;
+  let core = 0,
+    bg = 0;
   for (let j = 0; j < w1.rows; j++) {
-    let sc = 0, sb = 0;
+    let sc = 0,
+      sb = 0;
     const off = j * latent;
     for (let k = 0; k < coreDim; k++) sc += c.data[off + k]! ** 2;
     for (let k = coreDim; k < latent; k++) sb += c.data[off + k]! ** 2;
@@ -45,20 +54,34 @@ export async function featureCorrelation(gemm: Gemm, w1: Mat, transform: Mat, co
  * Per-neuron majority-class share of |activation| mass (see above) for labels +1/-1, written to `out`
  * (length cols). Neurons with no mass on either class get NaN. Returns the mean over the others.
  */
-export function activationAsymmetry(act: Float32Array, rows: number, cols: number, labels: Float32Array, out: Float32Array): number {
-  const pos = new Float64Array(cols), neg = new Float64Array(cols);
-  let nPos = 0, nNeg = 0;
+export function activationAsymmetry(
+  act: Float32Array,
+  rows: number,
+  cols: number,
+  labels: Float32Array,
+  out: Float32Array,
+): number {
+  const pos = new Float64Array(cols),
+    neg = new Float64Array(cols);
+  let nPos = 0,
+    nNeg = 0;
   for (let i = 0; i < rows; i++) {
     const target = labels[i]! > 0 ? pos : neg;
-    if (labels[i]! > 0) nPos++; else nNeg++;
+    if (labels[i]! > 0) nPos++;
+    else nNeg++;
     const off = i * cols;
     for (let j = 0; j < cols; j++) target[j] = target[j]! + Math.abs(act[off + j]!);
   }
-  let sum = 0, live = 0;
+  let sum = 0,
+    live = 0;
   for (let j = 0; j < cols; j++) {
-    const mp = nPos ? pos[j]! / nPos : 0, mn = nNeg ? neg[j]! / nNeg : 0;
+    const mp = nPos ? pos[j]! / nPos : 0,
+      mn = nNeg ? neg[j]! / nNeg : 0;
     const total = mp + mn;
-    if (!(total > 0)) { out[j] = NaN; continue; }
+    if (!(total > 0)) {
+      out[j] = NaN;
+      continue;
+    }
     out[j] = Math.max(mp, mn) / total;
     sum += out[j]!;
     live++;

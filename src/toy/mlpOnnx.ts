@@ -31,11 +31,16 @@ export interface MlpOnnxOptions {
 
 function activationNodes(kind: Activation, x: string, y: string, tag: string, inits: Initializer[]): NodeSpec[] {
   switch (kind) {
-    case 'relu': return [{ op: 'Relu', inputs: [x], outputs: [y] }];
-    case 'leaky-relu': return [{ op: 'LeakyRelu', inputs: [x], outputs: [y], attrs: { alpha: { float: LEAKY_SLOPE } } }];
-    case 'sigmoid': return [{ op: 'Sigmoid', inputs: [x], outputs: [y] }];
-    case 'tanh': return [{ op: 'Tanh', inputs: [x], outputs: [y] }];
-    case 'none': return [{ op: 'Identity', inputs: [x], outputs: [y] }];
+    case 'relu':
+      return [{ op: 'Relu', inputs: [x], outputs: [y] }];
+    case 'leaky-relu':
+      return [{ op: 'LeakyRelu', inputs: [x], outputs: [y], attrs: { alpha: { float: LEAKY_SLOPE } } }];
+    case 'sigmoid':
+      return [{ op: 'Sigmoid', inputs: [x], outputs: [y] }];
+    case 'tanh':
+      return [{ op: 'Tanh', inputs: [x], outputs: [y] }];
+    case 'none':
+      return [{ op: 'Identity', inputs: [x], outputs: [y] }];
     case 'gelu': {
       // Opset 17 has no Gelu op: 0.5 x (1 + erf(x / sqrt 2)), PyTorch's exact form.
       const c = `${tag}_gelu_`;
@@ -67,7 +72,9 @@ export function mlpToOnnx(net: Mlp, options: MlpOnnxOptions = {}): Uint8Array {
   if (options.flattenFrom) {
     const { channels, height, width } = options.flattenFrom;
     if (channels * height * width !== inDim) {
-      throw new RangeError(`mlpToOnnx: flattenFrom ${channels}x${height}x${width} = ${channels * height * width} values, the MLP takes ${inDim}`);
+      throw new RangeError(
+        `mlpToOnnx: flattenFrom ${channels}x${height}x${width} = ${channels * height * width} values, the MLP takes ${inDim}`,
+      );
     }
     graphInput = { name: inputName, type: 'float32', shape: [batch, channels, height, width] };
     nodes.push({ op: 'Flatten', inputs: [inputName], outputs: ['mlp_flat'], attrs: { axis: 1 } });
@@ -97,7 +104,9 @@ export function mlpToOnnx(net: Mlp, options: MlpOnnxOptions = {}): Uint8Array {
   });
   return buildOnnxModel({
     name: options.graphName ?? 'fcprobe_mlp',
-    docString: options.docString ?? `fcprobe MLP: ${net.spec.layers} layers, ${inDim} -> ${net.spec.hidden} -> ${outDim}, ${net.spec.activation}`,
+    docString:
+      options.docString ??
+      `fcprobe MLP: ${net.spec.layers} layers, ${inDim} -> ${net.spec.hidden} -> ${outDim}, ${net.spec.activation}`,
     inputs: [graphInput],
     outputs: [{ name: outputName, type: 'float32', shape: [batch, outDim] }],
     nodes,

@@ -83,20 +83,34 @@ export interface SimulateProgressEvent {
 
 export const SIMULATE_DEFAULTS: ResolvedSimulateOptions = Object.freeze({
   data: Object.freeze({ n: 1000, coreDim: 32, bgDim: 32, inputDim: 256, coreMode: 'nonlinear' as CoreMode }),
-  hidden: 256, layers: 2, activation: 'relu' as Activation, bias: true, freezeOutput: false,
-  loss: 'logistic' as LossKind, optimizer: 'adamw' as OptimizerKind, lr: 1e-3, weightDecay: 1e-3, momentum: 0.9,
-  iterations: 20000, every: 1000, seed: 2024, lowRank: true, compareLinear: false,
+  hidden: 256,
+  layers: 2,
+  activation: 'relu' as Activation,
+  bias: true,
+  freezeOutput: false,
+  loss: 'logistic' as LossKind,
+  optimizer: 'adamw' as OptimizerKind,
+  lr: 1e-3,
+  weightDecay: 1e-3,
+  momentum: 0.9,
+  iterations: 20000,
+  every: 1000,
+  seed: 2024,
+  lowRank: true,
+  compareLinear: false,
 });
 
 function posInt(name: string, v: number | undefined, dflt: number, min = 1): number {
   const x = v ?? dflt;
-  if (!Number.isInteger(x) || x < min) throw badOption(name, min === 0 ? 'a non-negative integer' : `an integer >= ${min}`, v);
+  if (!Number.isInteger(x) || x < min)
+    throw badOption(name, min === 0 ? 'a non-negative integer' : `an integer >= ${min}`, v);
   return x;
 }
 
 function nonNeg(name: string, v: number | undefined, dflt: number, positive = false): number {
   const x = v ?? dflt;
-  if (!Number.isFinite(x) || x < 0 || (positive && x === 0)) throw badOption(name, positive ? 'a positive number' : 'a non-negative number', v);
+  if (!Number.isFinite(x) || x < 0 || (positive && x === 0))
+    throw badOption(name, positive ? 'a positive number' : 'a non-negative number', v);
   return x;
 }
 
@@ -116,7 +130,11 @@ export function resolveSimulateOptions(o: SimulateOptions): ResolvedSimulateOpti
     coreMode: choice('--core-mode', CORE_MODES, o.coreMode, d.data.coreMode),
   };
   if (data.coreDim + data.bgDim > data.inputDim) {
-    throw badOption('--input-dim', `at least --core-dim + --bg-dim = ${data.coreDim + data.bgDim} (the transform has orthonormal rows)`, data.inputDim);
+    throw badOption(
+      '--input-dim',
+      `at least --core-dim + --bg-dim = ${data.coreDim + data.bgDim} (the transform has orthonormal rows)`,
+      data.inputDim,
+    );
   }
   const r: ResolvedSimulateOptions = {
     data,
@@ -140,37 +158,64 @@ export function resolveSimulateOptions(o: SimulateOptions): ResolvedSimulateOpti
   return Object.freeze(r);
 }
 
-export async function runSimulation(options: SimulateOptions, progress?: (e: SimulateProgressEvent) => void): Promise<SimulationResult> {
+export async function runSimulation(
+  options: SimulateOptions,
+  progress?: (e: SimulateProgressEvent) => void,
+): Promise<SimulationResult> {
   const resolved = resolveSimulateOptions(options);
   const activations: Activation[] = [resolved.activation];
   if (resolved.compareLinear && resolved.activation !== 'none') activations.push('none');
   const threads = options.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 0) throw badOption('--threads', 'a non-negative integer', options.threads);
-  const toResult = (activation: Activation, records: SimulationRecord[], finalAsymmetry: Float32Array, seconds: number): SimulationRunResult => ({
-    activation, records, seconds,
+  if (!Number.isInteger(threads) || threads < 0)
+    throw badOption('--threads', 'a non-negative integer', options.threads);
+  const toResult = (
+    activation: Activation,
+    records: SimulationRecord[],
+    finalAsymmetry: Float32Array,
+    seconds: number,
+  ): SimulationRunResult => ({
+    activation,
+    records,
+    seconds,
     iterationsPerSecond: resolved.iterations / seconds,
     finalAsymmetry: Array.from(finalAsymmetry, (v) => (Number.isNaN(v) ? null : v)),
   });
-  const reporter = (activation: Activation, k: number): { record: (r: SimulationRecord) => void; report: (done: number) => void } => {
+  const reporter = (
+    activation: Activation,
+    k: number,
+  ): { record: (r: SimulationRecord) => void; report: (done: number) => void } => {
     let latest: SimulationRecord | null = null;
     return {
-      record: (r) => { latest = r; },
-      report: (done) => progress?.({ activation, run: k + 1, runs: activations.length, done, total: resolved.iterations, latest }),
+      record: (r) => {
+        latest = r;
+      },
+      report: (done) =>
+        progress?.({ activation, run: k + 1, runs: activations.length, done, total: resolved.iterations, latest }),
     };
   };
   let runs: SimulationRunResult[];
   if (!options.gemm && activations.length > 1) {
     // Two networks: one worker thread each (same arithmetic, so the same records as one after the other).
-    runs = await Promise.all(activations.map((activation, k) => simulateInWorker({ config: { ...resolved, activation }, threads, progressEvery: 250 }, reporter(activation, k))
-      .then((r) => toResult(activation, r.records, r.finalAsymmetry, r.seconds))));
+    runs = await Promise.all(
+      activations.map((activation, k) =>
+        simulateInWorker(
+          { config: { ...resolved, activation }, threads, progressEvery: 250 },
+          reporter(activation, k),
+        ).then((r) => toResult(activation, r.records, r.finalAsymmetry, r.seconds)),
+      ),
+    );
   } else {
-    const gemm = options.gemm ?? await createOrtGemm(threads > 0 ? { threads } : {});
+    const gemm = options.gemm ?? (await createOrtGemm(threads > 0 ? { threads } : {}));
     runs = [];
     try {
       for (const [k, activation] of activations.entries()) {
         const { record, report } = reporter(activation, k);
         const t0 = performance.now();
-        const outcome = await runStructuredSimulation(gemm, { ...resolved, activation }, { onRecord: record, onProgress: report, progressEvery: 250 });
+        const outcome = await runStructuredSimulation(
+          gemm,
+          { ...resolved, activation },
+          { onRecord: record, onProgress: report, progressEvery: 250 },
+        );
         report(resolved.iterations);
         runs.push(toResult(activation, outcome.records, outcome.finalAsymmetry, (performance.now() - t0) / 1000));
       }
@@ -181,9 +226,16 @@ export async function runSimulation(options: SimulateOptions, progress?: (e: Sim
   return { tool: `fcprobe ${FCPROBE_VERSION}`, options: resolved, runs, summary: summarizeSimulation(resolved, runs) };
 }
 
-async function simulateInWorker(job: SimulateJob, hooks: { record: (r: SimulationRecord) => void; report: (done: number) => void }): Promise<SimulateRunOutcome> {
-  const outcome = await runWorkerTask<SimulateProgress, SimulateRunOutcome>(new URL('./simulateWorker.js', import.meta.url), job, 'simulation',
-    (m) => (m.type === 'record' ? hooks.record(m.record) : hooks.report(m.done)));
+async function simulateInWorker(
+  job: SimulateJob,
+  hooks: { record: (r: SimulationRecord) => void; report: (done: number) => void },
+): Promise<SimulateRunOutcome> {
+  const outcome = await runWorkerTask<SimulateProgress, SimulateRunOutcome>(
+    new URL('./simulateWorker.js', import.meta.url),
+    job,
+    'simulation',
+    (m) => (m.type === 'record' ? hooks.record(m.record) : hooks.report(m.done)),
+  );
   hooks.report(job.config.iterations);
   return outcome;
 }
@@ -200,19 +252,20 @@ export function summarizeSimulation(_o: ResolvedSimulateOptions, runs: Simulatio
   const lines: string[] = [];
   const growth: number[] = [];
   for (const run of runs) {
-    const a = run.records[0]!, b = run.records[run.records.length - 1]!;
+    const a = run.records[0]!,
+      b = run.records[run.records.length - 1]!;
     const dBg = b.backgroundCorrelation - a.backgroundCorrelation;
     growth.push(dBg);
     lines.push(
       `${describeActivation(run.activation)}, ${b.iteration} iterations: background correlation ${f3(a.backgroundCorrelation)} -> ` +
-      `${f3(b.backgroundCorrelation)} (x${(b.backgroundCorrelation / a.backgroundCorrelation).toFixed(2)}) while the label is independent of ` +
-      `the background; core correlation ${f3(a.coreCorrelation)} -> ${f3(b.coreCorrelation)} ` +
-      `(x${(b.coreCorrelation / a.coreCorrelation).toFixed(2)}).`,
+        `${f3(b.backgroundCorrelation)} (x${(b.backgroundCorrelation / a.backgroundCorrelation).toFixed(2)}) while the label is independent of ` +
+        `the background; core correlation ${f3(a.coreCorrelation)} -> ${f3(b.coreCorrelation)} ` +
+        `(x${(b.coreCorrelation / a.coreCorrelation).toFixed(2)}).`,
     );
     lines.push(
       `  final loss: OOD ${f3(b.oodLoss)} vs ID ${f3(b.idLoss)}${b.oodLoss > b.idLoss ? ` (OOD ${(b.oodLoss - b.idLoss).toFixed(3)} higher)` : ''}; ` +
-      `accuracy OOD ${pct(b.oodAccuracy)} vs ID ${pct(b.idAccuracy)}; mean activation asymmetry ${a.asymmetry.toFixed(3)} -> ${b.asymmetry.toFixed(3)} ` +
-      `(0.5: no class preference, 1: one class only).`,
+        `accuracy OOD ${pct(b.oodAccuracy)} vs ID ${pct(b.idAccuracy)}; mean activation asymmetry ${a.asymmetry.toFixed(3)} -> ${b.asymmetry.toFixed(3)} ` +
+        `(0.5: no class preference, 1: one class only).`,
     );
   }
   if (runs.length === 2) {
@@ -221,23 +274,37 @@ export function summarizeSimulation(_o: ResolvedSimulateOptions, runs: Simulatio
     const separated = g0 > 0 && g1 < 0.25 * g0;
     lines.push(
       `Feature contamination: background correlation grew by ${f3(g0)} for the ${name} network and by ${f3(g1)} for the ` +
-      `linear network${g1 > 0 ? ` (${(g0 / g1).toFixed(1)}x less)` : ''}: ` +
-      (separated
-        ? `the ${name} network learns the label-independent background, the linear network stays close to its start by comparison.`
-        : 'no clear separation between the two networks in this setting.'),
+        `linear network${g1 > 0 ? ` (${(g0 / g1).toFixed(1)}x less)` : ''}: ` +
+        (separated
+          ? `the ${name} network learns the label-independent background, the linear network stays close to its start by comparison.`
+          : 'no clear separation between the two networks in this setting.'),
     );
   }
-  if (runs[0]!.records.length < 2) lines.push('(Only one record: raise --iterations or lower --every to see the curves.)');
+  if (runs[0]!.records.length < 2)
+    lines.push('(Only one record: raise --iterations or lower --every to see the curves.)');
   return lines;
 }
 
 /** CSV: one row per (run, record). */
 export function simulationCsv(result: SimulationResult): string {
-  const head = 'activation,iteration,id_loss,ood_loss,id_accuracy,ood_accuracy,core_correlation,background_correlation,activation_asymmetry';
-  const rows = result.runs.flatMap((run) => run.records.map((r) => [
-    run.activation, r.iteration, r.idLoss, r.oodLoss, r.idAccuracy, r.oodAccuracy, r.coreCorrelation, r.backgroundCorrelation, r.asymmetry,
-  ].join(',')));
-  return [head, ...rows].join('\n') + '\n';
+  const head =
+    'activation,iteration,id_loss,ood_loss,id_accuracy,ood_accuracy,core_correlation,background_correlation,activation_asymmetry';
+  const rows = result.runs.flatMap((run) =>
+    run.records.map((r) =>
+      [
+        run.activation,
+        r.iteration,
+        r.idLoss,
+        r.oodLoss,
+        r.idAccuracy,
+        r.oodAccuracy,
+        r.coreCorrelation,
+        r.backgroundCorrelation,
+        r.asymmetry,
+      ].join(','),
+    ),
+  );
+  return `${[head, ...rows].join('\n')}\n`;
 }
 
 export interface SimulationFiles {
@@ -252,7 +319,7 @@ export function writeSimulationOutputs(result: SimulationResult, outDir: string)
   mkdirSync(dir, { recursive: true });
   const files = { csv: join(dir, 'curves.csv'), json: join(dir, 'curves.json'), svg: join(dir, 'curves.svg') };
   writeFileSync(files.csv, simulationCsv(result));
-  writeFileSync(files.json, JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(files.json, `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(files.svg, renderSimulationSvg(result));
   return files;
 }

@@ -77,21 +77,37 @@ export function recordIterations(iterations: number, every: number): number[] {
  * or optimizer (the network is initialized first, then the data drawn, as toy.py does), so a ReLU run and
  * a linear run with one seed differ only by the activation.
  */
-export async function runStructuredSimulation(gemm: Gemm, config: SimulationConfig, hooks: SimulationHooks = {}): Promise<SimulationOutcome> {
+export async function runStructuredSimulation(
+  gemm: Gemm,
+  config: SimulationConfig,
+  hooks: SimulationHooks = {},
+): Promise<SimulationOutcome> {
   const { data: dataSpec, iterations, every } = config;
   if (config.layers < 2) throw new RangeError('runStructuredSimulation: needs at least 2 layers (one hidden layer)');
   const rng = new Rng(config.seed);
-  const net = Mlp.create({
-    inDim: dataSpec.inputDim, hidden: config.hidden, outDim: 1, layers: config.layers,
-    activation: config.activation, bias: config.bias, freezeOutput: config.freezeOutput,
-  }, rng);
+  const net = Mlp.create(
+    {
+      inDim: dataSpec.inputDim,
+      hidden: config.hidden,
+      outDim: 1,
+      layers: config.layers,
+      activation: config.activation,
+      bias: config.bias,
+      freezeOutput: config.freezeOutput,
+    },
+    rng,
+  );
   const data = generateStructuredData(dataSpec, rng);
   const n = dataSpec.n;
   const latent = data.transform.rows;
   const inputId: MlpInput = config.lowRank ? { left: data.latentId, right: data.transform } : data.id;
   const inputOod: MlpInput = config.lowRank ? { left: data.latentOod, right: data.transform } : data.ood;
   const ws = new MlpWorkspace(net, n, config.lowRank ? latent : 0);
-  const opt = new Optimizer(config.optimizer, net.parameters(), { lr: config.lr, weightDecay: config.weightDecay, momentum: config.momentum });
+  const opt = new Optimizer(config.optimizer, net.parameters(), {
+    lr: config.lr,
+    weightDecay: config.weightDecay,
+    momentum: config.momentum,
+  });
   const dOut = new Float32Array(n);
   const corrScratch = new Float32Array(config.hidden * latent);
   const finalAsymmetry = new Float32Array(config.hidden);
@@ -108,8 +124,11 @@ export async function runStructuredSimulation(gemm: Gemm, config: SimulationConf
     if (isRecord) {
       const corr = await featureCorrelation(gemm, w1, data.transform, dataSpec.coreDim, corrScratch);
       partial = {
-        iteration: t, idLoss, idAccuracy: signAccuracy(out.data, data.labels, n),
-        coreCorrelation: corr.core, backgroundCorrelation: corr.background,
+        iteration: t,
+        idLoss,
+        idAccuracy: signAccuracy(out.data, data.labels, n),
+        coreCorrelation: corr.core,
+        backgroundCorrelation: corr.background,
         asymmetry: activationAsymmetry(ws.hiddenActivations(0), n, config.hidden, data.labels, finalAsymmetry),
       };
     }

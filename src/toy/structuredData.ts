@@ -46,7 +46,8 @@ export interface StructuredData {
  * experiment depends on.
  */
 export function randomOrthonormalRows(rows: number, cols: number, rng: Rng): Mat {
-  if (rows > cols) throw new RangeError(`randomOrthonormalRows: ${rows} orthonormal rows do not fit in ${cols} dimensions`);
+  if (rows > cols)
+    throw new RangeError(`randomOrthonormalRows: ${rows} orthonormal rows do not fit in ${cols} dimensions`);
   const q = new Float64Array(rows * cols);
   for (let i = 0; i < q.length; i++) q[i] = rng.normal();
   for (let pass = 0; pass < 2; pass++) {
@@ -87,7 +88,8 @@ function multiply(z: Mat, t: Mat): Mat {
 export function generateStructuredData(spec: StructuredDataSpec, rng: Rng): StructuredData {
   const { n, coreDim: c, bgDim: b, inputDim } = spec;
   for (const k of ['n', 'coreDim', 'bgDim', 'inputDim'] as const) {
-    if (!Number.isInteger(spec[k]) || spec[k] < 1) throw new RangeError(`StructuredDataSpec.${k} must be a positive integer, got ${spec[k]}`);
+    if (!Number.isInteger(spec[k]) || spec[k] < 1)
+      throw new RangeError(`StructuredDataSpec.${k} must be a positive integer, got ${spec[k]}`);
   }
   if (n < 2) throw new RangeError(`StructuredDataSpec.n must be at least 2 (one point per class), got ${n}`);
   const latent = c + b;
@@ -102,7 +104,10 @@ export function generateStructuredData(spec: StructuredDataSpec, rng: Rng): Stru
     labels[i] = pos ? 1 : -1;
     if (spec.coreMode === 'nonlinear') {
       let norm = 0;
-      for (let j = 0; j < c; j++) { v[j] = rng.normal(); norm += v[j]! * v[j]!; }
+      for (let j = 0; j < c; j++) {
+        v[j] = rng.normal();
+        norm += v[j]! * v[j]!;
+      }
       const scale = (pos ? 1 : 2) / Math.sqrt(norm);
       for (let j = 0; j < c; j++) v[j] = v[j]! * scale;
     } else {
@@ -115,7 +120,12 @@ export function generateStructuredData(spec: StructuredDataSpec, rng: Rng): Stru
   const latentId: Mat = { data: zId, rows: n, cols: latent };
   const latentOod: Mat = { data: zOod, rows: n, cols: latent };
   return {
-    spec: { ...spec }, transform, latentId, latentOod,
-    id: multiply(latentId, transform), ood: multiply(latentOod, transform), labels,
+    spec: { ...spec },
+    transform,
+    latentId,
+    latentOod,
+    id: multiply(latentId, transform),
+    ood: multiply(latentOod, transform),
+    labels,
   };
 }

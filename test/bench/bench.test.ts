@@ -30,10 +30,22 @@ test('makeBenchImages: 500x375 JPEGs in class folders, repeats hard-linked to th
 
 test('measureCeiling: one row per batch size with positive rates', async () => {
   const model = join(tempDir(), 'm.onnx');
-  writeFileSync(model, linearEncoder([[1, 0, 0], [0, 1, 0]], 16));
+  writeFileSync(
+    model,
+    linearEncoder(
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+      ],
+      16,
+    ),
+  );
   const r = await measureCeiling({ modelPath: model, provider: 'cpu', threads: 1, batchSizes: [1, 4], repeats: 3 });
   assert.equal(r.size, 16);
-  assert.deepEqual(r.rows.map((x) => x.batch), [1, 4]);
+  assert.deepEqual(
+    r.rows.map((x) => x.batch),
+    [1, 4],
+  );
   for (const row of r.rows) {
     assert.equal(row.imagesPerSecond.runs.length, 3);
     assert.ok(row.imagesPerSecond.min > 0);
@@ -44,8 +56,22 @@ test('runExtractCommand: runs fcprobe extract in a child, reports its rows and p
   const root = tempDir();
   const data = await makeBenchImages(join(root, 'imgs'), 5, { unique: 2, classes: 2, width: 40, height: 30 });
   const model = join(root, 'm.onnx');
-  writeFileSync(model, linearEncoder([[1, 0, 0], [0, 1, 0]], 24));
-  const r = await runExtractCommand({ modelPath: model, dataDir: data, outDir: join(root, 'out'), args: ['--batch', '2', '--resize', '24'] });
+  writeFileSync(
+    model,
+    linearEncoder(
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+      ],
+      24,
+    ),
+  );
+  const r = await runExtractCommand({
+    modelPath: model,
+    dataDir: data,
+    outDir: join(root, 'out'),
+    args: ['--batch', '2', '--resize', '24'],
+  });
   // A Node process with onnxruntime and sharp loaded needs tens of MiB at least, and far less than 4 GiB here.
   assert.ok(r.peakRssMiB > 30 && r.peakRssMiB < 4096, `peak RSS ${r.peakRssMiB}`);
   assert.ok(r.imagesPerSecond > 0 && r.wallImagesPerSecond > 0);
@@ -54,7 +80,9 @@ test('runExtractCommand: runs fcprobe extract in a child, reports its rows and p
   assert.equal(rows, 5);
 });
 
-test('runExtractCommand: the peak RSS is the child\'s own, not its parent\'s', { skip: process.platform !== 'linux' }, async () => {
+test("runExtractCommand: the peak RSS is the child's own, not its parent's", {
+  skip: process.platform !== 'linux',
+}, async () => {
   // Linux carries getrusage's maxRSS over fork + exec: a child of a large parent would report the parent's size.
   const root = tempDir();
   const data = await makeBenchImages(join(root, 'imgs'), 3, { unique: 1, classes: 1, width: 40, height: 30 });
@@ -63,9 +91,17 @@ test('runExtractCommand: the peak RSS is the child\'s own, not its parent\'s', {
   let ballast: Buffer | null = Buffer.alloc(768 << 20, 1);
   const parentMiB = process.memoryUsage().rss / 2 ** 20;
   try {
-    const r = await runExtractCommand({ modelPath: model, dataDir: data, outDir: join(root, 'out'), args: ['--batch', '2', '--resize', '24'] });
+    const r = await runExtractCommand({
+      modelPath: model,
+      dataDir: data,
+      outDir: join(root, 'out'),
+      args: ['--batch', '2', '--resize', '24'],
+    });
     assert.ok(parentMiB > 768, `parent RSS ${parentMiB} MiB`);
-    assert.ok(r.peakRssMiB < parentMiB - 256, `child peak ${r.peakRssMiB.toFixed(0)} MiB vs parent ${parentMiB.toFixed(0)} MiB`);
+    assert.ok(
+      r.peakRssMiB < parentMiB - 256,
+      `child peak ${r.peakRssMiB.toFixed(0)} MiB vs parent ${parentMiB.toFixed(0)} MiB`,
+    );
   } finally {
     ballast = null;
   }

@@ -44,7 +44,7 @@ test('countFlops: hand-computed small graph (padded conv, strided grouped conv, 
 test('countFlops: inferred shapes agree with onnxruntime on the small graph', async () => {
   const s = await ort.InferenceSession.create(buildOnnxModel(smallGraph('N')));
   const out = await s.run({ x: new ort.Tensor('float32', f32(2 * 3 * 64), [2, 3, 8, 8]) });
-  assert.deepEqual(out['y']!.dims, [2, 1, 7]);
+  assert.deepEqual(out.y!.dims, [2, 1, 7]);
   await s.release();
 });
 
@@ -62,13 +62,13 @@ test('benchmark graphs have the published operation counts of ResNet-50 and ViT-
   assert.ok(Math.abs(r50 - (4.09e9 - 2.05e6)) / 4.09e9 < 0.005, `ResNet-50 MACs ${r50}`);
   const vit = countFlops(vitB16Spec({ weights: false }));
   assert.ok(Math.abs(vit.flops / 2 - (17.56e9 - 0.77e6)) / 17.56e9 < 0.005, `ViT-B/16 MACs ${vit.flops / 2}`);
-  assert.equal(vit.byOp['Conv'], 2 * 768 * 3 * 16 * 16 * 196);
+  assert.equal(vit.byOp.Conv, 2 * 768 * 3 * 16 * 16 * 196);
 });
 
 test('the tiny benchmark graph runs and gives the declared [N, 64] features', async () => {
   const s = await ort.InferenceSession.create(buildOnnxModel(tinySpec()));
   const out = await s.run({ input: new ort.Tensor('float32', f32(2 * 3 * 224 * 224), [2, 3, 224, 224]) });
-  assert.deepEqual(out['features']!.dims, [2, 64]);
-  assert.ok(Array.from(out['features']!.data as Float32Array).every(Number.isFinite));
+  assert.deepEqual(out.features!.dims, [2, 64]);
+  assert.ok(Array.from(out.features!.data as Float32Array).every(Number.isFinite));
   await s.release();
 });

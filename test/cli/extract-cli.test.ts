@@ -18,7 +18,29 @@ describe('fcprobe extract (CLI)', () => {
   it('explains every option in --help, with examples', () => {
     const r = cli(['extract', '--help']);
     assert.equal(r.status, 0);
-    for (const flag of ['--model', '--data', '--out', '--classes', '--preset', '--resize', '--crop', '--interpolation', '--mean', '--std', '--border-crop', '--auto-orient', '--output', '--pool', '--ep', '--threads', '--batch', '--shard', '--strict', '--force', '--quiet']) {
+    for (const flag of [
+      '--model',
+      '--data',
+      '--out',
+      '--classes',
+      '--preset',
+      '--resize',
+      '--crop',
+      '--interpolation',
+      '--mean',
+      '--std',
+      '--border-crop',
+      '--auto-orient',
+      '--output',
+      '--pool',
+      '--ep',
+      '--threads',
+      '--batch',
+      '--shard',
+      '--strict',
+      '--force',
+      '--quiet',
+    ]) {
       assert.ok(r.stdout.includes(flag), `help mentions ${flag}`);
     }
     assert.match(r.stdout, /Examples:/);
@@ -43,7 +65,22 @@ describe('fcprobe extract (CLI)', () => {
     await makeNoiseFolder(join(dir, 'data'), ['a', 'b', 'c'], 40, 32);
     writeFileSync(join(dir, 'data', 'b', 'corrupt.png'), 'corrupt');
     const model = writeModel(join(dir, 'slow.onnx'), slowEncoder(32, 10));
-    const args = (out: string): string[] => ['extract', '--model', model, '--data', join(dir, 'data'), '--out', out, '--batch', '4', '--quiet', '--threads', '1', '--commit-every', '0'];
+    const args = (out: string): string[] => [
+      'extract',
+      '--model',
+      model,
+      '--data',
+      join(dir, 'data'),
+      '--out',
+      out,
+      '--batch',
+      '4',
+      '--quiet',
+      '--threads',
+      '1',
+      '--commit-every',
+      '0',
+    ];
     assert.equal(cli(args(join(dir, 'ref'))).status, 0);
 
     const out = join(dir, 'killed');
@@ -57,7 +94,11 @@ describe('fcprobe extract (CLI)', () => {
         await sleep(5);
         if (existsSync(progress)) {
           const done = (JSON.parse(readFileSync(progress, 'utf8')) as { itemsDone: number }).itemsDone;
-          if (done >= 16) { child.kill('SIGKILL'); killedAt = done; break; }
+          if (done >= 16) {
+            child.kill('SIGKILL');
+            killedAt = done;
+            break;
+          }
         }
         if (child.exitCode !== null) break;
       }
@@ -66,7 +107,9 @@ describe('fcprobe extract (CLI)', () => {
     assert.ok(killedAt > 0 && killedAt < 121, `killed midway (at ${killedAt} of 121)`);
     assert.equal(existsSync(join(out, 'manifest.json')), false, 'no manifest: the killed run does not look finished');
     assert.equal(existsSync(join(out, 'features.npy')), false, 'no features.npy visible before the end');
-    const resumed = spawnSync(process.execPath, [CLI, ...args(out).filter((a) => a !== '--quiet')], { encoding: 'utf8' });
+    const resumed = spawnSync(process.execPath, [CLI, ...args(out).filter((a) => a !== '--quiet')], {
+      encoding: 'utf8',
+    });
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stderr, /Resuming/);
     for (const f of ['features.npy', 'labels.npy']) {
@@ -85,7 +128,23 @@ describe('fcprobe extract (CLI)', () => {
     const dir = tempDir();
     await makeNoiseFolder(join(dir, 'data'), ['a', 'b'], 48, 48);
     const model = writeModel(join(dir, 'slow.onnx'), slowEncoder(48, 30, 64));
-    const args = (out: string): string[] => ['extract', '--model', model, '--data', join(dir, 'data'), '--out', out, '--batch', '32', '--threads', '1', '--resize', '48', '--crop', '48'];
+    const args = (out: string): string[] => [
+      'extract',
+      '--model',
+      model,
+      '--data',
+      join(dir, 'data'),
+      '--out',
+      out,
+      '--batch',
+      '32',
+      '--threads',
+      '1',
+      '--resize',
+      '48',
+      '--crop',
+      '48',
+    ];
     const out = join(dir, 'twice');
     const child = spawn(process.execPath, [CLI, ...args(out)], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -93,10 +152,18 @@ describe('fcprobe extract (CLI)', () => {
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       // First signal once the first batch is in (the next one is running), the second right after its notice.
-      if (sent === 0 && /extract 32\/96/.test(stderr)) { sent = 1; child.kill('SIGINT'); }
-      if (sent === 1 && /Stopping after the current batch/.test(stderr)) { sent = 2; child.kill('SIGINT'); }
+      if (sent === 0 && /extract 32\/96/.test(stderr)) {
+        sent = 1;
+        child.kill('SIGINT');
+      }
+      if (sent === 1 && /Stopping after the current batch/.test(stderr)) {
+        sent = 2;
+        child.kill('SIGINT');
+      }
     });
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('exit', (c, s) => r([c, s])));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) =>
+      child.on('exit', (c, s) => r([c, s])),
+    );
     assert.equal(sent, 2, stderr);
     assert.doesNotMatch(stderr, /Napi|terminate called/);
     assert.ok(signal === 'SIGINT' || code === 130, `ended by SIGINT (code ${code}, signal ${signal}): ${stderr}`);
@@ -104,7 +171,10 @@ describe('fcprobe extract (CLI)', () => {
     assert.equal(cli(args(join(dir, 'ref'))).status, 0);
     const resumed = cli(args(out));
     assert.equal(resumed.status, 0, resumed.stderr);
-    assert.ok(readFileSync(join(dir, 'ref', 'features.npy')).equals(readFileSync(join(out, 'features.npy'))), 'features identical');
+    assert.ok(
+      readFileSync(join(dir, 'ref', 'features.npy')).equals(readFileSync(join(out, 'features.npy'))),
+      'features identical',
+    );
   });
 
   it('prints a summary with the provider and the skipped count', async () => {
@@ -112,7 +182,19 @@ describe('fcprobe extract (CLI)', () => {
     await makeNoiseFolder(join(dir, 'data'), ['a'], 3, 16);
     writeFileSync(join(dir, 'data', 'a', 'z.jpg'), 'nope');
     const model = writeModel(join(dir, 'm.onnx'), linearEncoder([[1, 0, 0]], null));
-    const r = cli(['extract', '-m', model, '-d', join(dir, 'data'), '-o', join(dir, 'o'), '--resize', '16', '--crop', '16']);
+    const r = cli([
+      'extract',
+      '-m',
+      model,
+      '-d',
+      join(dir, 'data'),
+      '-o',
+      join(dir, 'o'),
+      '--resize',
+      '16',
+      '--crop',
+      '16',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Extracted 3 images x 1 features/);
     assert.match(r.stdout, /provider cpu/);

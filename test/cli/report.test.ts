@@ -16,7 +16,10 @@ test('fcprobe report <work-dir> --format json --out <dir> writes report.json the
   const out = join(work, 'elsewhere');
   const lines: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => { lines.push(String(chunk)); return true; }) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: string) => {
+    lines.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
   try {
     await program.parseAsync(['node', 'fcprobe', 'report', work, '--format', 'json', '--out', out]);
   } finally {
@@ -33,7 +36,10 @@ test('fcprobe report on a folder without results.json: clean error, exit code 3,
   registerReportCommand(program);
   const err: string[] = [];
   const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string) => { err.push(String(chunk)); return true; }) as typeof process.stderr.write;
+  process.stderr.write = ((chunk: string) => {
+    err.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
   try {
     await program.parseAsync(['node', 'fcprobe', 'report', work]);
   } finally {

@@ -3,29 +3,49 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
-  imagenetAWnids, imagenetClasses, imagenetIndexOf, imagenetRWnids, imagenetWnids, metaDir, objectnetMeta,
+  imagenetAWnids,
+  imagenetClasses,
+  imagenetIndexOf,
+  imagenetRWnids,
+  imagenetWnids,
+  metaDir,
+  objectnetMeta,
 } from '../../src/dataset/imagenetMeta.js';
 
 /** The data files parsed here without the loader, so a loader bug cannot hide a data bug (and vice versa). */
 function rawTsv(file: string): string[][] {
-  return readFileSync(join(metaDir(), file), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+  return readFileSync(join(metaDir(), file), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split('\t'));
 }
 
 describe('data/meta: ImageNet-1k classes', () => {
   it('is found from the compiled module (dist/src/io) and holds the cited files', () => {
     assert.ok(metaDir().endsWith(join('data', 'meta')));
-    for (const f of ['README.md', 'imagenet-classes.tsv', 'imagenet-r-classes.tsv', 'imagenet-a-classes.tsv', 'objectnet.json']) {
+    for (const f of [
+      'README.md',
+      'imagenet-classes.tsv',
+      'imagenet-r-classes.tsv',
+      'imagenet-a-classes.tsv',
+      'objectnet.json',
+    ]) {
       assert.ok(existsSync(join(metaDir(), f)), f);
     }
     const readme = readFileSync(join(metaDir(), 'README.md'), 'utf8');
-    for (const src of ['hendrycks/imagenet-r', 'hendrycks/natural-adv-examples', 'mlfoundations/wise-ft']) assert.ok(readme.includes(src), src);
+    for (const src of ['hendrycks/imagenet-r', 'hendrycks/natural-adv-examples', 'mlfoundations/wise-ft'])
+      assert.ok(readme.includes(src), src);
   });
 
   it('lists 1000 distinct wnids whose sorted order is the index order', () => {
     const rows = rawTsv('imagenet-classes.tsv');
     assert.equal(rows.length, 1000);
     const wnids = rows.map((r) => r[1]!);
-    assert.deepEqual(rows.map((r) => Number(r[0])), Array.from({ length: 1000 }, (_, i) => i));
+    assert.deepEqual(
+      rows.map((r) => Number(r[0])),
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
     assert.equal(new Set(wnids).size, 1000);
     assert.deepEqual(wnids.slice().sort(), wnids, 'index = position in the sorted wnid list');
     for (const w of wnids) assert.match(w, /^n\d{8}$/);
@@ -61,13 +81,21 @@ describe('data/meta: ImageNet-R and ImageNet-A subsets', () => {
         assert.equal(all.indexOf(wnid!), Number(idx), `${wnid} index`);
       }
       const idx = rows.map((r) => Number(r[0]));
-      assert.deepEqual(idx, idx.slice().sort((a, b) => a - b), 'listed in index order');
-      assert.deepEqual(load(), rows.map((r) => r[1]));
+      assert.deepEqual(
+        idx,
+        idx.slice().sort((a, b) => a - b),
+        'listed in index order',
+      );
+      assert.deepEqual(
+        load(),
+        rows.map((r) => r[1]),
+      );
     });
   }
 
   it('are different subsets with the first members their authors list', () => {
-    const r = imagenetRWnids(), a = imagenetAWnids();
+    const r = imagenetRWnids(),
+      a = imagenetAWnids();
     assert.notDeepEqual(r, a);
     // ImageNet-R starts at goldfish (index 1); ImageNet-A at stingray (index 6) in the authors' index lists.
     assert.equal(r[0], 'n01443537');
@@ -96,18 +124,38 @@ describe('data/meta: ObjectNet', () => {
     assert.equal(new Set(all).size, 125);
     const wnids = imagenetWnids();
     for (const f of meta.mapped) {
-      assert.deepEqual(f.imagenetWnids, f.imagenetIndices.map((k) => wnids[k]), f.folder);
+      assert.deepEqual(
+        f.imagenetWnids,
+        f.imagenetIndices.map((k) => wnids[k]),
+        f.folder,
+      );
     }
   });
 
   it('maps chair to three ImageNet chairs, and exactly the documented classes to several', () => {
     const chair = meta.mapped.find((f) => f.folder === 'chair')!;
     assert.equal(chair.label, 'Chair');
-    assert.deepEqual(chair.imagenetIndices.slice().sort((a, b) => a - b), [423, 559, 765]);
+    assert.deepEqual(
+      chair.imagenetIndices.slice().sort((a, b) => a - b),
+      [423, 559, 765],
+    );
     const multi = meta.mapped.filter((f) => f.imagenetIndices.length > 1).map((f) => f.folder);
-    assert.deepEqual(multi, ['alarm_clock', 'bicycle', 'chair', 'helmet', 'pen', 'skirt', 'still_camera', 'tie', 'wheel']);
+    assert.deepEqual(multi, [
+      'alarm_clock',
+      'bicycle',
+      'chair',
+      'helmet',
+      'pen',
+      'skirt',
+      'still_camera',
+      'tie',
+      'wheel',
+    ]);
     const alarm = meta.mapped.find((f) => f.folder === 'alarm_clock')!;
-    assert.deepEqual(alarm.imagenetIndices.map((k) => imagenetClasses()[k]!.name), ['analog clock', 'digital clock']);
+    assert.deepEqual(
+      alarm.imagenetIndices.map((k) => imagenetClasses()[k]!.name),
+      ['analog clock', 'digital clock'],
+    );
   });
 
   it('leaves well-known non-ImageNet classes unmapped', () => {

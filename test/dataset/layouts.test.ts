@@ -12,7 +12,9 @@ import { detectLayout, listDataset, parseLayout } from '../../src/dataset/layout
 let jpeg: Buffer;
 
 before(async () => {
-  jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+  jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } })
+    .jpeg()
+    .toBuffer();
 });
 
 function tmp(): string {
@@ -56,7 +58,10 @@ describe('layout imagenet (ImageNet val/train, Sketch, and the R/A subsets)', ()
     assert.equal(labels.get('n01440764'), 0);
     assert.equal(labels.get('n01443537'), 1);
     assert.equal(labels.get('n15075141'), 999);
-    assert.deepEqual(l.ignored.map((x) => x.file), ['LOC_synset_mapping.txt']);
+    assert.deepEqual(
+      l.ignored.map((x) => x.file),
+      ['LOC_synset_mapping.txt'],
+    );
   });
 
   it('takes a subset of wnid folders (ImageNet-R style) as its own classes, in ImageNet index order', () => {
@@ -79,11 +84,18 @@ describe('layout imagenet (ImageNet val/train, Sketch, and the R/A subsets)', ()
     const root = tmp();
     makeTree(root, ['n01443537', 'n15075141'], 1);
     const l = listDataset(root, { classes: imagenetWnids() });
-    assert.deepEqual([...labelsOf(l).entries()], [['n01443537', 1], ['n15075141', 999]]);
+    assert.deepEqual(
+      [...labelsOf(l).entries()],
+      [
+        ['n01443537', 1],
+        ['n15075141', 999],
+      ],
+    );
   });
 
   it('follows symlinked class folders', () => {
-    const src = tmp(), root = tmp();
+    const src = tmp(),
+      root = tmp();
     makeTree(src, ['n01440764'], 2);
     symlinkSync(join(src, 'n01440764'), join(root, 'n01440764'));
     const l = listDataset(root);
@@ -101,7 +113,11 @@ describe('layout imagenet (ImageNet val/train, Sketch, and the R/A subsets)', ()
     makeTree(b, ['cat', 'dog'], 1);
     assert.equal(detectLayout(b).layout, 'folder');
     assert.equal(listDataset(b).layout, 'folder');
-    assertFcprobe(() => listDataset(a, { layout: 'imagenet' }), 'BAD_DATA', /"n99999999".*not an ImageNet-1k WordNet id/);
+    assertFcprobe(
+      () => listDataset(a, { layout: 'imagenet' }),
+      'BAD_DATA',
+      /"n99999999".*not an ImageNet-1k WordNet id/,
+    );
   });
 
   it('rejects an empty class folder', () => {
@@ -130,10 +146,17 @@ describe('layout imagenet-v2', () => {
 
   it('handles the full 1000 folders', () => {
     const root = tmp();
-    makeTree(root, Array.from({ length: 1000 }, (_, i) => String(i)), 1);
+    makeTree(
+      root,
+      Array.from({ length: 1000 }, (_, i) => String(i)),
+      1,
+    );
     const l = listDataset(root);
     assert.equal(l.items.length, 1000);
-    assert.deepEqual(l.items.map((it) => it.label), Array.from({ length: 1000 }, (_, i) => i));
+    assert.deepEqual(
+      l.items.map((it) => it.label),
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
   });
 
   it('does not take zero-padded or out-of-range names for class indices', () => {
@@ -148,7 +171,7 @@ describe('layout imagenet-v2', () => {
   it('refuses a class list', () => {
     const root = tmp();
     makeTree(root, ['0'], 1);
-    assertFcprobe(() => listDataset(root, { classes: ['a'] , layout: 'imagenet-v2' }), 'BAD_OPTION', /imagenet-v2/);
+    assertFcprobe(() => listDataset(root, { classes: ['a'], layout: 'imagenet-v2' }), 'BAD_OPTION', /imagenet-v2/);
   });
 });
 
@@ -175,7 +198,10 @@ describe('layout objectnet', () => {
     assert.equal(l.classMap.length, 113);
     const chair = l.classes.indexOf('chair');
     const wn = imagenetWnids();
-    assert.deepEqual(l.classMap[chair]!.map((w) => wn.indexOf(w)).sort((a, b) => a - b), [423, 559, 765]);
+    assert.deepEqual(
+      l.classMap[chair]!.map((w) => wn.indexOf(w)).sort((a, b) => a - b),
+      [423, 559, 765],
+    );
     assert.equal(l.items.length, 6, 'chair, alarm_clock, bicycle: 2 each');
     for (const it of l.items) {
       assert.match(it.file, /^images\/(chair|alarm_clock|bicycle)\/img_\d\.png$/);
@@ -203,24 +229,34 @@ describe('scoring a 1000-way probe on these listings (src/probe/labelSpace.ts)',
   const K = 1000;
   const train = imagenetWnids();
 
-  it('ImageNet-R/A: only the subset\'s logits compete', () => {
+  it("ImageNet-R/A: only the subset's logits compete", () => {
     const root = tmp();
     const a = imagenetAWnids();
     // A subset of three ImageNet-A classes: stingray (6), goldfinch (11), junco (13).
     makeTree(root, [a[0]!, a[1]!, a[2]!], 1);
     const l = listDataset(root);
-    assert.deepEqual(l.classes.map((w) => train.indexOf(w)), [6, 11, 13]);
+    assert.deepEqual(
+      l.classes.map((w) => train.indexOf(w)),
+      [6, 11, 13],
+    );
     const space = buildLabelSpace(train, l.classes, l.classMap);
     assert.equal(space.kind, 'subset');
     const logits = new Float32Array(2 * K);
     // Row 0: class 0 (tench, not in the subset) is the global max; among 6, 11, 13 the max is 13.
-    logits[0] = 9; logits[6] = 1; logits[11] = 2; logits[13] = 3;
+    logits[0] = 9;
+    logits[6] = 1;
+    logits[11] = 2;
+    logits[13] = 3;
     // Row 1: the subset's max is 6 even though 500 is larger overall.
-    logits[K + 500] = 50; logits[K + 6] = 0.5; logits[K + 11] = -1; logits[K + 13] = 0.25;
+    logits[K + 500] = 50;
+    logits[K + 6] = 0.5;
+    logits[K + 11] = -1;
+    logits[K + 13] = 0.25;
     const scores = new Float32Array(2 * 3);
     poolLogits(logits, 2, K, space, scores);
     assert.deepEqual([...scores], [1, 2, 3, 0.5, -1, 0.25]);
-    const argmax = (r: number): number => [0, 1, 2].reduce((b, e) => (scores[r * 3 + e]! > scores[r * 3 + b]! ? e : b), 0);
+    const argmax = (r: number): number =>
+      [0, 1, 2].reduce((b, e) => (scores[r * 3 + e]! > scores[r * 3 + b]! ? e : b), 0);
     assert.equal(l.classes[argmax(0)], train[13]);
     assert.equal(l.classes[argmax(1)], train[6]);
   });
@@ -234,12 +270,12 @@ describe('scoring a 1000-way probe on these listings (src/probe/labelSpace.ts)',
     assert.equal(space.classes.length, 113);
     const E = 113;
     const logits = new Float32Array(K);
-    logits[0] = 100;        // tench: not mapped by any ObjectNet class, cannot win
-    logits[423] = 1;        // barber chair
-    logits[559] = 5;        // folding chair
-    logits[765] = -2;       // rocking chair
-    logits[409] = 4.5;      // analog clock
-    logits[530] = 4;        // digital clock
+    logits[0] = 100; // tench: not mapped by any ObjectNet class, cannot win
+    logits[423] = 1; // barber chair
+    logits[559] = 5; // folding chair
+    logits[765] = -2; // rocking chair
+    logits[409] = 4.5; // analog clock
+    logits[530] = 4; // digital clock
     const scores = new Float32Array(E);
     poolLogits(logits, 1, K, space, scores);
     const chair = space.fromEval[l.classes.indexOf('chair')]!;
@@ -261,6 +297,10 @@ describe('scoring a 1000-way probe on these listings (src/probe/labelSpace.ts)',
 describe('parseLayout', () => {
   it('accepts the four names and rejects others with the option named', () => {
     assert.equal(parseLayout('objectnet'), 'objectnet');
-    assertFcprobe(() => parseLayout('imagenet2'), 'BAD_OPTION', /Expected --layout to be one of folder, imagenet, imagenet-v2, objectnet, got "imagenet2"/);
+    assertFcprobe(
+      () => parseLayout('imagenet2'),
+      'BAD_OPTION',
+      /Expected --layout to be one of folder, imagenet, imagenet-v2, objectnet, got "imagenet2"/,
+    );
   });
 });

@@ -13,7 +13,9 @@ import { findSuite, IMAGENET_OOD_SUITE, selectPerClass } from '../../src/dataset
 let jpeg: Buffer;
 
 before(async () => {
-  jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+  jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } })
+    .jpeg()
+    .toBuffer();
 });
 
 function tmp(): string {
@@ -38,20 +40,38 @@ describe('findSuite', () => {
     makeTree(join(root, 'imagenet-a'), imagenetAWnids().slice(0, 5));
     makeTree(join(root, 'objectnet-1.0', 'images'), ['chair', 'squeegee']);
     const s = findSuite(root);
-    assert.deepEqual(s.sets.map((x) => x.id), IMAGENET_OOD_SUITE.map((x) => x.id));
-    assert.deepEqual(s.found.map((x) => x.id), ['imagenet-train', 'imagenet-val', 'imagenet-v2', 'imagenet-r', 'imagenet-a', 'objectnet']);
-    assert.deepEqual(s.missing.map((x) => x.id), ['imagenet-sketch']);
+    assert.deepEqual(
+      s.sets.map((x) => x.id),
+      IMAGENET_OOD_SUITE.map((x) => x.id),
+    );
+    assert.deepEqual(
+      s.found.map((x) => x.id),
+      ['imagenet-train', 'imagenet-val', 'imagenet-v2', 'imagenet-r', 'imagenet-a', 'objectnet'],
+    );
+    assert.deepEqual(
+      s.missing.map((x) => x.id),
+      ['imagenet-sketch'],
+    );
     const byId = new Map(s.sets.map((x) => [x.id, x]));
     assert.equal(byId.get('imagenet-r')!.path, join(root, 'ImageNet-R'));
     assert.equal(byId.get('objectnet')!.path, join(root, 'objectnet-1.0'));
     assert.equal(byId.get('imagenet-v2')!.layout, 'imagenet-v2');
-    assert.deepEqual(byId.get('imagenet-r')!.notes, ['ImageNet-R: 200 WordNet-id folders, all ImageNet-1k classes'], 'the full ImageNet-R raises no warning');
+    assert.deepEqual(
+      byId.get('imagenet-r')!.notes,
+      ['ImageNet-R: 200 WordNet-id folders, all ImageNet-1k classes'],
+      'the full ImageNet-R raises no warning',
+    );
     assert.ok(byId.get('imagenet-a')!.notes.some((n) => /expected ImageNet-A's 200 classes; found 5 of them/.test(n)));
     assert.ok(byId.get('imagenet-val')!.notes.some((n) => /3 of ImageNet's 1000 classes present/.test(n)));
-    assert.ok(byId.get('objectnet')!.notes.some((n) => /1 of the 113 ImageNet-mapped ObjectNet classes present/.test(n)));
+    assert.ok(
+      byId.get('objectnet')!.notes.some((n) => /1 of the 113 ImageNet-mapped ObjectNet classes present/.test(n)),
+    );
     const sketch = byId.get('imagenet-sketch')!;
     assert.equal(sketch.path, null);
-    assert.match(sketch.notes.at(-1)!, /not found \(looked for imagenet-sketch\/sketch, imagenet-sketch, sketch\): left out of the OOD average/);
+    assert.match(
+      sketch.notes.at(-1)!,
+      /not found \(looked for imagenet-sketch\/sketch, imagenet-sketch, sketch\): left out of the OOD average/,
+    );
     for (const set of s.found) assert.equal(listDataset(set.path!, { layout: set.layout }).layout, set.layout);
   });
 
@@ -72,7 +92,10 @@ describe('findSuite', () => {
     const r = findSuite(root).sets.find((x) => x.id === 'imagenet-r')!;
     assert.equal(r.found, true);
     const shared = imagenetAWnids().filter((w) => imagenetRWnids().includes(w)).length;
-    assert.ok(r.notes.some((n) => n.includes(`found ${shared} of them and ${200 - shared} other ImageNet classes`)), r.notes.join('; '));
+    assert.ok(
+      r.notes.some((n) => n.includes(`found ${shared} of them and ${200 - shared} other ImageNet classes`)),
+      r.notes.join('; '),
+    );
   });
 
   it('reports a missing training set and fails only when the root itself is missing', () => {
@@ -80,14 +103,27 @@ describe('findSuite', () => {
     const s = findSuite(root);
     assert.equal(s.found.length, 0);
     assert.match(s.sets[0]!.notes.at(-1)!, /needed to train the probe/);
-    assert.throws(() => findSuite(join(root, 'nope')), (e: unknown) => e instanceof FcprobeError && e.code === 'NOT_FOUND');
+    assert.throws(
+      () => findSuite(join(root, 'nope')),
+      (e: unknown) => e instanceof FcprobeError && e.code === 'NOT_FOUND',
+    );
   });
 });
 
 describe('selectPerClass', () => {
   function listing(counts: number[]): DatasetListing {
-    const items = counts.flatMap((n, label) => Array.from({ length: n }, (_, i) => ({ file: `c${label}/img_${String(i).padStart(3, '0')}.jpg`, label })));
-    return { root: '/x', layout: 'imagenet', classes: counts.map((_, i) => `c${i}`), classMap: null, items, ignored: [], borderCrop: 0 };
+    const items = counts.flatMap((n, label) =>
+      Array.from({ length: n }, (_, i) => ({ file: `c${label}/img_${String(i).padStart(3, '0')}.jpg`, label })),
+    );
+    return {
+      root: '/x',
+      layout: 'imagenet',
+      classes: counts.map((_, i) => `c${i}`),
+      classMap: null,
+      items,
+      ignored: [],
+      borderCrop: 0,
+    };
   }
 
   it('keeps min(n, class size) per class, in the listing order', () => {
@@ -97,8 +133,15 @@ describe('selectPerClass', () => {
     for (const it of s.items) per[it.label]!++;
     assert.deepEqual(per, [5, 3, 5, 0, 5]);
     const pos = s.items.map((it) => l.items.indexOf(it));
-    assert.ok(pos.every((p) => p >= 0), 'items come from the listing');
-    assert.deepEqual(pos, pos.slice().sort((a, b) => a - b), 'original order kept');
+    assert.ok(
+      pos.every((p) => p >= 0),
+      'items come from the listing',
+    );
+    assert.deepEqual(
+      pos,
+      pos.slice().sort((a, b) => a - b),
+      'original order kept',
+    );
     assert.deepEqual(s.classes, l.classes);
     assert.equal(l.items.length, 42, 'input untouched');
   });
@@ -112,16 +155,26 @@ describe('selectPerClass', () => {
     const big = new Set(files(selectPerClass(l, 25, 7)));
     for (const f of small) assert.ok(big.has(f), f);
     // Not just the first files of each class.
-    assert.notDeepEqual(files(selectPerClass(l, 10, 7)).filter((f) => f.startsWith('c0/')), files(l).slice(0, 10));
+    assert.notDeepEqual(
+      files(selectPerClass(l, 10, 7)).filter((f) => f.startsWith('c0/')),
+      files(l).slice(0, 10),
+    );
   });
 
   it('draws each class independently of the other classes', () => {
-    const a = selectPerClass(listing([30, 30]), 4, 3).items.filter((it) => it.label === 1).map((it) => it.file);
-    const b = selectPerClass(listing([5, 30]), 4, 3).items.filter((it) => it.label === 1).map((it) => it.file);
+    const a = selectPerClass(listing([30, 30]), 4, 3)
+      .items.filter((it) => it.label === 1)
+      .map((it) => it.file);
+    const b = selectPerClass(listing([5, 30]), 4, 3)
+      .items.filter((it) => it.label === 1)
+      .map((it) => it.file);
     assert.deepEqual(a, b);
   });
 
   it('rejects a non-positive n', () => {
-    assert.throws(() => selectPerClass(listing([3]), 0, 1), (e: unknown) => e instanceof FcprobeError && /--train-per-class/.test(e.message));
+    assert.throws(
+      () => selectPerClass(listing([3]), 0, 1),
+      (e: unknown) => e instanceof FcprobeError && /--train-per-class/.test(e.message),
+    );
   });
 });

@@ -9,21 +9,35 @@ function directCka(x: Mat, y: Mat): number {
   const n = x.rows;
   const gram = (m: Mat): Float64Array => {
     const g = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let k = 0; k < m.cols; k++) s += m.data[i * m.cols + k]! * m.data[j * m.cols + k]!;
-      g[i * n + j] = s;
-    }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let k = 0; k < m.cols; k++) s += m.data[i * m.cols + k]! * m.data[j * m.cols + k]!;
+        g[i * n + j] = s;
+      }
     // H G H: subtract row means and column means, add the grand mean.
-    const row = new Float64Array(n), col = new Float64Array(n);
+    const row = new Float64Array(n),
+      col = new Float64Array(n);
     let all = 0;
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) { row[i]! += g[i * n + j]! / n; col[j]! += g[i * n + j]! / n; all += g[i * n + j]! / (n * n); }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        row[i]! += g[i * n + j]! / n;
+        col[j]! += g[i * n + j]! / n;
+        all += g[i * n + j]! / (n * n);
+      }
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) g[i * n + j] = g[i * n + j]! - row[i]! - col[j]! + all;
     return g;
   };
-  const K = gram(x), L = gram(y);
-  let kl = 0, kk = 0, ll = 0;
-  for (let i = 0; i < n * n; i++) { kl += K[i]! * L[i]!; kk += K[i]! * K[i]!; ll += L[i]! * L[i]!; }
+  const K = gram(x),
+    L = gram(y);
+  let kl = 0,
+    kk = 0,
+    ll = 0;
+  for (let i = 0; i < n * n; i++) {
+    kl += K[i]! * L[i]!;
+    kk += K[i]! * K[i]!;
+    ll += L[i]! * L[i]!;
+  }
   return kl / Math.sqrt(kk * ll);
 }
 
@@ -53,11 +67,12 @@ function randomOrthogonal(rng: Rng, d: number): Float64Array {
 function transform(x: Mat, q: Float64Array, scale: number, shift: number): Mat {
   const d = x.cols;
   const out = new Float32Array(x.rows * d);
-  for (let i = 0; i < x.rows; i++) for (let j = 0; j < d; j++) {
-    let s = 0;
-    for (let k = 0; k < d; k++) s += x.data[i * d + k]! * q[k * d + j]!;
-    out[i * d + j] = s * scale + shift;
-  }
+  for (let i = 0; i < x.rows; i++)
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += x.data[i * d + k]! * q[k * d + j]!;
+      out[i * d + j] = s * scale + shift;
+    }
   return { data: out, rows: x.rows, cols: d };
 }
 
@@ -109,7 +124,12 @@ test('streamed CKA equals the direct N x N formula, for any block split', async 
   }
   // Uneven blocks through the accumulator directly.
   const acc = new LinearCkaAccumulator(7, 4, jsGemm);
-  for (const [s, e] of [[0, 5], [5, 6], [6, 40], [40, 53]] as const) {
+  for (const [s, e] of [
+    [0, 5],
+    [5, 6],
+    [6, 40],
+    [40, 53],
+  ] as const) {
     await acc.add(x.data.subarray(s * 7, e * 7), y.data.subarray(s * 4, e * 4), e - s);
   }
   assert.equal(acc.rows, 53);
@@ -123,8 +143,7 @@ test('onnxruntime Gemm gives the direct value, also with a large common offset (
     const x = randomMat(rng, 300, 24, 500, 1);
     const y = randomMat(rng, 300, 16, 1000, 0.5);
     for (let i = 0; i < 300; i++) for (let j = 0; j < 16; j++) y.data[i * 16 + j]! += 0.5 * (x.data[i * 24 + j]! - 500);
-    const direct = directCka(
-      { ...x, data: x.data.map((v) => v - 500) }, { ...y, data: y.data.map((v) => v - 1000) });
+    const direct = directCka({ ...x, data: x.data.map((v) => v - 500) }, { ...y, data: y.data.map((v) => v - 1000) });
     const r = await linearCka(x, y, gemm, 64);
     assert.ok(Math.abs(r.cka - direct) < 1e-4, `${r.cka} vs ${direct}`);
   } finally {

@@ -5,13 +5,23 @@ import { describe, it } from 'node:test';
 import { checkConfigPaths, CONFIG_FIELDS, parseRunConfig, readRunConfig } from '../../src/experiment/config.js';
 import { tempDir } from '../helpers/fixtures.js';
 
-const base = { workDir: 'work', teacher: 't.onnx', student: { path: 's.onnx', preset: 'clip' }, train: 'data/train', test: ['data/test'], ood: [{ name: 'sketch', path: 'data/sketch' }] };
+const base = {
+  workDir: 'work',
+  teacher: 't.onnx',
+  student: { path: 's.onnx', preset: 'clip' },
+  train: 'data/train',
+  test: ['data/test'],
+  ood: [{ name: 'sketch', path: 'data/sketch' }],
+};
 
 function configError(raw: unknown, pattern: RegExp): void {
-  assert.throws(() => parseRunConfig(raw, '/base'), (e: Error) => {
-    assert.match(e.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => parseRunConfig(raw, '/base'),
+    (e: Error) => {
+      assert.match(e.message, pattern);
+      return true;
+    },
+  );
 }
 
 describe('run config', () => {
@@ -29,20 +39,70 @@ describe('run config', () => {
 
   it('names the field and what is wrong', () => {
     configError({ ...base, workDir: 3 }, /"workDir": expected a non-empty string, got 3/);
-    configError({ ...base, student: { path: 's.onnx', preset: 'vgg' } }, /"student.preset": expected one of "torchvision", "clip", "inception", got "vgg"/);
-    configError({ ...base, ood: [{ path: 'a', borderCrop: -1 }] }, /"ood\[0\]\.borderCrop": expected a non-negative integer/);
+    configError(
+      { ...base, student: { path: 's.onnx', preset: 'vgg' } },
+      /"student.preset": expected one of "torchvision", "clip", "inception", got "vgg"/,
+    );
+    configError(
+      { ...base, ood: [{ path: 'a', borderCrop: -1 }] },
+      /"ood\[0\]\.borderCrop": expected a non-negative integer/,
+    );
     configError({ ...base, probe: { C: 0 } }, /"probe.C": expected a positive number, got 0/);
     configError({ ...base, probe: { Cs: 1 } }, /"probe.Cs" is not a known field/);
-    configError({ ...base, test: ['x/data'], ood: ['y/data'] }, /"ood\[0\]\.name": expected a set name not used already/);
+    configError(
+      { ...base, test: ['x/data'], ood: ['y/data'] },
+      /"ood\[0\]\.name": expected a set name not used already/,
+    );
     configError({ ...base, train: undefined }, /"train": expected the ID training set/);
-    configError({ ...base, baselines: [{ id: 0.5, ood: 1.2 }, { id: 0.6, ood: 0.3 }] }, /"baselines\[0\]\.points\[0\]\.ood": expected an accuracy as a fraction/);
+    configError(
+      {
+        ...base,
+        baselines: [
+          { id: 0.5, ood: 1.2 },
+          { id: 0.6, ood: 0.3 },
+        ],
+      },
+      /"baselines\[0\]\.points\[0\]\.ood": expected an accuracy as a fraction/,
+    );
     configError({ ...base, test: [], ood: [] }, /at least one evaluation set/);
   });
 
   it('accepts baselines as a bare list of points or as named groups', () => {
-    const a = parseRunConfig({ ...base, baselines: [{ id: 0.7, ood: 0.4 }, { id: 0.8, ood: 0.5, name: 'r50' }] }, '/b');
-    assert.deepEqual(a.baselines, [{ against: 'ood-average', points: [{ id: 0.7, ood: 0.4 }, { name: 'r50', id: 0.8, ood: 0.5 }] }]);
-    const b = parseRunConfig({ ...base, baselines: [{ against: 'sketch', label: 'ref', points: [{ id: 0.7, ood: 0.4 }, { id: 0.8, ood: 0.5 }] }] }, '/b');
+    const a = parseRunConfig(
+      {
+        ...base,
+        baselines: [
+          { id: 0.7, ood: 0.4 },
+          { id: 0.8, ood: 0.5, name: 'r50' },
+        ],
+      },
+      '/b',
+    );
+    assert.deepEqual(a.baselines, [
+      {
+        against: 'ood-average',
+        points: [
+          { id: 0.7, ood: 0.4 },
+          { name: 'r50', id: 0.8, ood: 0.5 },
+        ],
+      },
+    ]);
+    const b = parseRunConfig(
+      {
+        ...base,
+        baselines: [
+          {
+            against: 'sketch',
+            label: 'ref',
+            points: [
+              { id: 0.7, ood: 0.4 },
+              { id: 0.8, ood: 0.5 },
+            ],
+          },
+        ],
+      },
+      '/b',
+    );
     assert.equal(b.baselines![0]!.against, 'sketch');
   });
 

@@ -10,18 +10,65 @@ import { FcprobeError } from '../../src/errors.js';
 import type { FeatureManifest } from '../../src/features/manifest.js';
 import { encodeNpy } from '../../src/io/npy.js';
 
-function writeFeatureDir(dir: string, data: Float32Array, dim: number, labels: number[], files: string[], classes: string[]): string {
+function writeFeatureDir(
+  dir: string,
+  data: Float32Array,
+  dim: number,
+  labels: number[],
+  files: string[],
+  classes: string[],
+): string {
   mkdirSync(dir, { recursive: true });
   const rows = labels.length;
   writeFileSync(join(dir, 'features.npy'), encodeNpy('<f4', [rows, dim], data));
-  writeFileSync(join(dir, 'labels.npy'), encodeNpy('<i8', [rows], BigInt64Array.from(labels, (l) => BigInt(l))));
+  writeFileSync(
+    join(dir, 'labels.npy'),
+    encodeNpy(
+      '<i8',
+      [rows],
+      BigInt64Array.from(labels, (l) => BigInt(l)),
+    ),
+  );
   // Partial: the fields the diagnostics read are required, the rest of the contract may grow without breaking this.
-  const manifest: Partial<FeatureManifest> & Pick<FeatureManifest, 'format' | 'rows' | 'featureDim' | 'files' | 'classes'> = {
-    format: 'fcprobe-features', formatVersion: 1, fcprobeVersion: '0.0.0-test', key: 'k',
-    model: { path: 'm.onnx', sha256: '0'.repeat(64), inputName: 'x', inputShape: [1, 3, 8, 8], inputType: 'float32', outputName: 'y', outputShape: [1, dim], pool: 'none', featureDim: dim },
-    preprocess: { preset: 'test', resize: 8, crop: 8, interpolation: 'bilinear', mean: [0, 0, 0], std: [1, 1, 1], borderCrop: 0, autoOrient: false },
-    executionProvider: 'cpu', dataRoot: '/data', classes, classMap: null, files, skipped: [], listHash: 'h', shard: null,
-    rows, featureDim: dim, timing: { seconds: 1, imagesPerSecond: rows }, createdAt: '2024-01-01T00:00:00Z',
+  const manifest: Partial<FeatureManifest> &
+    Pick<FeatureManifest, 'format' | 'rows' | 'featureDim' | 'files' | 'classes'> = {
+    format: 'fcprobe-features',
+    formatVersion: 1,
+    fcprobeVersion: '0.0.0-test',
+    key: 'k',
+    model: {
+      path: 'm.onnx',
+      sha256: '0'.repeat(64),
+      inputName: 'x',
+      inputShape: [1, 3, 8, 8],
+      inputType: 'float32',
+      outputName: 'y',
+      outputShape: [1, dim],
+      pool: 'none',
+      featureDim: dim,
+    },
+    preprocess: {
+      preset: 'test',
+      resize: 8,
+      crop: 8,
+      interpolation: 'bilinear',
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+      borderCrop: 0,
+      autoOrient: false,
+    },
+    executionProvider: 'cpu',
+    dataRoot: '/data',
+    classes,
+    classMap: null,
+    files,
+    skipped: [],
+    listHash: 'h',
+    shard: null,
+    rows,
+    featureDim: dim,
+    timing: { seconds: 1, imagesPerSecond: rows },
+    createdAt: '2024-01-01T00:00:00Z',
   };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
   return dir;
@@ -38,20 +85,23 @@ function referenceCka(x: Float32Array, y: Float32Array, n: number, dx: number, d
     }
     return out;
   };
-  const a = centre(x, dx), b = centre(y, dy);
+  const a = centre(x, dx),
+    b = centre(y, dy);
   const cross = (p: Float64Array, dp: number, q: Float64Array, dq: number): number => {
     let total = 0;
-    for (let i = 0; i < dp; i++) for (let j = 0; j < dq; j++) {
-      let s = 0;
-      for (let r = 0; r < n; r++) s += p[r * dp + i]! * q[r * dq + j]!;
-      total += s * s;
-    }
+    for (let i = 0; i < dp; i++)
+      for (let j = 0; j < dq; j++) {
+        let s = 0;
+        for (let r = 0; r < n; r++) s += p[r * dp + i]! * q[r * dq + j]!;
+        total += s * s;
+      }
     return total;
   };
   return cross(a, dx, b, dy) / Math.sqrt(cross(a, dx, a, dx) * cross(b, dy, b, dy));
 }
 
-const N = 150, D = 6;
+const N = 150,
+  D = 6;
 const rng = new Rng(21);
 const files = Array.from({ length: N }, (_, i) => `c${i % 3}/img${i}.jpg`);
 const labels = Array.from({ length: N }, (_, i) => i % 3);
@@ -67,11 +117,23 @@ test('representation fit: streamed CKA and cosine match direct computations', as
   assert.equal(fit.n, N);
   assert.equal(fit.teacherDim, D);
   assert.ok(Math.abs(fit.cka - referenceCka(teacher, student, N, D, D)) < 1e-6);
-  let sum = 0, used = 0;
+  let sum = 0,
+    used = 0;
   for (let i = 0; i < N; i++) {
-    let xy = 0, xx = 0, yy = 0;
-    for (let j = 0; j < D; j++) { const a = teacher[i * D + j]!, b = student[i * D + j]!; xy += a * b; xx += a * a; yy += b * b; }
-    if (xx > 0 && yy > 0) { sum += xy / Math.sqrt(xx * yy); used++; }
+    let xy = 0,
+      xx = 0,
+      yy = 0;
+    for (let j = 0; j < D; j++) {
+      const a = teacher[i * D + j]!,
+        b = student[i * D + j]!;
+      xy += a * b;
+      xx += a * a;
+      yy += b * b;
+    }
+    if (xx > 0 && yy > 0) {
+      sum += xy / Math.sqrt(xx * yy);
+      used++;
+    }
   }
   assert.ok(fit.cosine);
   assert.equal(fit.cosine.n + fit.cosine.zeroRows, N);
@@ -96,13 +158,27 @@ test('representation fit refuses directories that list different images or anoth
   const swapped = [...files];
   [swapped[3], swapped[4]] = [swapped[4]!, swapped[3]!];
   const s1 = writeFeatureDir(join(root, 's1'), student, D, labels, swapped, ['a', 'b', 'c']);
-  await assert.rejects(computeRepresentationFit(t, s1, jsGemm), (e: unknown) =>
-    e instanceof FcprobeError && e.code === 'MISMATCH' && /different order \(first difference at row 3/.test(e.message));
+  await assert.rejects(
+    computeRepresentationFit(t, s1, jsGemm),
+    (e: unknown) =>
+      e instanceof FcprobeError &&
+      e.code === 'MISMATCH' &&
+      /different order \(first difference at row 3/.test(e.message),
+  );
   const other = files.map((f, i) => (i === 7 ? 'c1/other.jpg' : f));
   const s2 = writeFeatureDir(join(root, 's2'), student, D, labels, other, ['a', 'b', 'c']);
-  await assert.rejects(computeRepresentationFit(t, s2, jsGemm), (e: unknown) =>
-    e instanceof FcprobeError && /list different images \(row 7/.test(e.message));
-  const s3 = writeFeatureDir(join(root, 's3'), student.subarray(0, 10 * D), D, labels.slice(0, 10), files.slice(0, 10), ['a', 'b', 'c']);
+  await assert.rejects(
+    computeRepresentationFit(t, s2, jsGemm),
+    (e: unknown) => e instanceof FcprobeError && /list different images \(row 7/.test(e.message),
+  );
+  const s3 = writeFeatureDir(
+    join(root, 's3'),
+    student.subarray(0, 10 * D),
+    D,
+    labels.slice(0, 10),
+    files.slice(0, 10),
+    ['a', 'b', 'c'],
+  );
   await assert.rejects(computeRepresentationFit(t, s3, jsGemm), /different numbers of images \(150 vs 10\)/);
 });
 

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { baselineProblem, effectiveRobustness, fitLogitLinear, logit, predictOod, sigmoid } from '../../src/experiment/effectiveRobustness.js';
+import {
+  baselineProblem,
+  effectiveRobustness,
+  fitLogitLinear,
+  logit,
+  predictOod,
+  sigmoid,
+} from '../../src/experiment/effectiveRobustness.js';
 
 const s = (z: number): number => 1 / (1 + Math.exp(-z));
 const close = (a: number, b: number, tol = 1e-9): void => assert.ok(Math.abs(a - b) < tol, `${a} vs ${b}`);
@@ -16,7 +23,11 @@ test('hand-computed example: fit, prediction and effective robustness', () => {
   // Baseline points chosen with logit(ID) = 0, 1, 2 and logit(OOD) = -1, -0.3, 0.
   // OLS by hand: mean x 1, mean y -13/30; Sxx = 2, Sxy = 17/30 + 13/30 = 1 -> slope 1/2, intercept -13/30 - 1/2 = -14/15.
   // Residuals -1/15, 2/15, -1/15: SSE = 6/225; SYY = 474/900; R^2 = 1 - 24/474 = 450/474.
-  const points = [{ id: s(0), ood: s(-1) }, { id: s(1), ood: s(-0.3) }, { id: s(2), ood: s(0) }];
+  const points = [
+    { id: s(0), ood: s(-1) },
+    { id: s(1), ood: s(-0.3) },
+    { id: s(2), ood: s(0) },
+  ];
   const fit = fitLogitLinear(points);
   close(fit.slope, 0.5);
   close(fit.intercept, -14 / 15);
@@ -35,9 +46,33 @@ test('hand-computed example: fit, prediction and effective robustness', () => {
 
 test('baseline problems are reported, not fitted', () => {
   assert.match(baselineProblem([{ id: 0.7, ood: 0.4 }]) ?? '', /at least 2/);
-  assert.match(baselineProblem([{ id: 76.1, ood: 0.4 }, { id: 0.5, ood: 0.3 }]) ?? '', /percentages must be divided by 100/);
-  assert.match(baselineProblem([{ id: 1, ood: 0.4 }, { id: 0.5, ood: 0.3 }]) ?? '', /strictly between 0 and 1/);
-  assert.match(baselineProblem([{ id: 0.5, ood: 0.4 }, { id: 0.5, ood: 0.3 }]) ?? '', /same ID accuracy/);
-  assert.equal(baselineProblem([{ id: 0.6, ood: 0.4 }, { id: 0.5, ood: 0.3 }]), null);
+  assert.match(
+    baselineProblem([
+      { id: 76.1, ood: 0.4 },
+      { id: 0.5, ood: 0.3 },
+    ]) ?? '',
+    /percentages must be divided by 100/,
+  );
+  assert.match(
+    baselineProblem([
+      { id: 1, ood: 0.4 },
+      { id: 0.5, ood: 0.3 },
+    ]) ?? '',
+    /strictly between 0 and 1/,
+  );
+  assert.match(
+    baselineProblem([
+      { id: 0.5, ood: 0.4 },
+      { id: 0.5, ood: 0.3 },
+    ]) ?? '',
+    /same ID accuracy/,
+  );
+  assert.equal(
+    baselineProblem([
+      { id: 0.6, ood: 0.4 },
+      { id: 0.5, ood: 0.3 },
+    ]),
+    null,
+  );
   assert.throws(() => fitLogitLinear([{ id: 0.5, ood: 0.4 }]), RangeError);
 });

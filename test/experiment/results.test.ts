@@ -14,7 +14,9 @@ test('results.json round-trips, NaN and Infinity included, names left alone', ()
   input.representationFit[0]!.fit.cka = NaN;
   input.representationFit[1]!.fit.cosine!.min = -Infinity;
   input.sets[2]!.name = 'NaN';
-  input.accuracy.forEach((a) => { if (a.set === 'ImageNet-V2') a.set = 'NaN'; });
+  input.accuracy.forEach((a) => {
+    if (a.set === 'ImageNet-V2') a.set = 'NaN';
+  });
   input.representationFit[2]!.set = 'NaN';
   writeResults(dir, input);
   const back = readResults(dir);
@@ -29,7 +31,10 @@ test('results.json round-trips, NaN and Infinity included, names left alone', ()
 
 test('missing or foreign results.json: clear errors', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fcprobe-results-'));
-  assert.throws(() => readResults(dir), (e: unknown) => e instanceof FcprobeError && e.code === 'NOT_FOUND' && /fcprobe run/.test(e.hint ?? ''));
+  assert.throws(
+    () => readResults(dir),
+    (e: unknown) => e instanceof FcprobeError && e.code === 'NOT_FOUND' && /fcprobe run/.test(e.hint ?? ''),
+  );
   writeFileSync(join(dir, 'results.json'), '{"format": "something-else"}');
   assert.throws(() => readResults(dir), /not an fcprobe results file/);
   writeFileSync(join(dir, 'results.json'), '{"format": "fcprobe-results", "formatVersion": 1, "models": []}');

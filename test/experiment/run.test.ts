@@ -30,18 +30,33 @@ function labelsOf(path: string): number[] {
 /** Colour images: class c has a dominant channel; background brightness varies (more so in the "ood" set). */
 async function makeSet(root: string, classes: string[], perClass: number, seed: number, shift: number): Promise<void> {
   let s = seed;
-  const rnd = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
+  const rnd = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
   for (let c = 0; c < classes.length; c++) {
     mkdirSync(join(root, classes[c]!), { recursive: true });
     for (let i = 0; i < perClass; i++) {
       const base = 60 + shift * rnd() * 120;
-      const rgb = [base, base, base].map((v, ch) => Math.min(255, Math.round(v + (ch === c ? 80 : 0) + (rnd() - 0.5) * 60)));
-      await sharp({ create: { width: 12, height: 12, channels: 3, background: { r: rgb[0]!, g: rgb[1]!, b: rgb[2]! } } }).png().toFile(join(root, classes[c]!, `${i}.png`));
+      const rgb = [base, base, base].map((v, ch) =>
+        Math.min(255, Math.round(v + (ch === c ? 80 : 0) + (rnd() - 0.5) * 60)),
+      );
+      await sharp({
+        create: { width: 12, height: 12, channels: 3, background: { r: rgb[0]!, g: rgb[1]!, b: rgb[2]! } },
+      })
+        .png()
+        .toFile(join(root, classes[c]!, `${i}.png`));
     }
   }
 }
 
-function predict(x: Matrix, weights: Matrix, mean: number[] | null, std: number[] | null, classCols: number[]): number[] {
+function predict(
+  x: Matrix,
+  weights: Matrix,
+  mean: number[] | null,
+  std: number[] | null,
+  classCols: number[],
+): number[] {
   const preds: number[] = [];
   for (let i = 0; i < x.rows; i++) {
     let best = -1;
@@ -52,7 +67,10 @@ function predict(x: Matrix, weights: Matrix, mean: number[] | null, std: number[
         const v = mean && std ? (x.data[i * x.cols + j]! - mean[j]!) / std[j]! : x.data[i * x.cols + j]!;
         z += weights.data[k * weights.cols + j]! * v;
       }
-      if (z > bestScore) { bestScore = z; best = k; }
+      if (z > bestScore) {
+        bestScore = z;
+        best = k;
+      }
     }
     preds.push(best);
   }
@@ -63,16 +81,30 @@ function predict(x: Matrix, weights: Matrix, mean: number[] | null, std: number[
 function ckaDirect(a: Matrix, b: Matrix): number {
   const n = a.rows;
   const gram = (m: Matrix): number[][] => {
-    const mu = Array.from({ length: m.cols }, (_, j) => { let s = 0; for (let i = 0; i < n; i++) s += m.data[i * m.cols + j]!; return s / n; });
-    return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, k) => {
+    const mu = Array.from({ length: m.cols }, (_, j) => {
       let s = 0;
-      for (let j = 0; j < m.cols; j++) s += (m.data[i * m.cols + j]! - mu[j]!) * (m.data[k * m.cols + j]! - mu[j]!);
-      return s;
-    }));
+      for (let i = 0; i < n; i++) s += m.data[i * m.cols + j]!;
+      return s / n;
+    });
+    return Array.from({ length: n }, (_, i) =>
+      Array.from({ length: n }, (_, k) => {
+        let s = 0;
+        for (let j = 0; j < m.cols; j++) s += (m.data[i * m.cols + j]! - mu[j]!) * (m.data[k * m.cols + j]! - mu[j]!);
+        return s;
+      }),
+    );
   };
-  const K = gram(a), L = gram(b);
-  let kl = 0, kk = 0, ll = 0;
-  for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) { kl += K[i]![k]! * L[i]![k]!; kk += K[i]![k]! ** 2; ll += L[i]![k]! ** 2; }
+  const K = gram(a),
+    L = gram(b);
+  let kl = 0,
+    kk = 0,
+    ll = 0;
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < n; k++) {
+      kl += K[i]![k]! * L[i]![k]!;
+      kk += K[i]![k]! ** 2;
+      ll += L[i]![k]! ** 2;
+    }
   return kl / Math.sqrt(kk * ll);
 }
 
@@ -83,16 +115,46 @@ describe('run (end to end)', () => {
     await makeSet(join(dir, 'train'), classes, 12, 1, 0.3);
     await makeSet(join(dir, 'test'), classes, 6, 2, 0.3);
     await makeSet(join(dir, 'shifted'), classes.slice(0, 2), 6, 3, 1.0);
-    const teacher = writeModel(join(dir, 't.onnx'), linearEncoder([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1]], null));
-    const student = writeModel(join(dir, 's.onnx'), linearEncoder([[1, 0.5, 0], [0, 1, 0.5], [0.2, 0.2, 1]], null));
-    const config = parseRunConfig({
-      workDir: 'work',
-      teacher: { path: 't.onnx', resize: 12, crop: 12 },
-      student: { path: 's.onnx', resize: 12, crop: 12 },
-      train: 'train', test: ['test'], ood: [{ name: 'shifted', path: 'shifted' }],
-      probe: { C: 1 },
-      baselines: [{ id: 0.6, ood: 0.3 }, { id: 0.8, ood: 0.5 }, { id: 0.9, ood: 0.7 }],
-    }, dir);
+    writeModel(
+      join(dir, 't.onnx'),
+      linearEncoder(
+        [
+          [1, 0, 0],
+          [0, 1, 0],
+          [0, 0, 1],
+          [1, 1, 1],
+        ],
+        null,
+      ),
+    );
+    writeModel(
+      join(dir, 's.onnx'),
+      linearEncoder(
+        [
+          [1, 0.5, 0],
+          [0, 1, 0.5],
+          [0.2, 0.2, 1],
+        ],
+        null,
+      ),
+    );
+    const config = parseRunConfig(
+      {
+        workDir: 'work',
+        teacher: { path: 't.onnx', resize: 12, crop: 12 },
+        student: { path: 's.onnx', resize: 12, crop: 12 },
+        train: 'train',
+        test: ['test'],
+        ood: [{ name: 'shifted', path: 'shifted' }],
+        probe: { C: 1 },
+        baselines: [
+          { id: 0.6, ood: 0.3 },
+          { id: 0.8, ood: 0.5 },
+          { id: 0.9, ood: 0.7 },
+        ],
+      },
+      dir,
+    );
     const stages: string[] = [];
     const out = await runExperiment({ config, onStage: (m) => stages.push(m) });
     writeReport(out.results, ['md', 'json', 'html'], out.workDir);
@@ -104,7 +166,9 @@ describe('run (end to end)', () => {
       for (const set of ['test', 'shifted']) {
         const x = load(join(work, 'features', model, set, 'features.npy'));
         const manifest = JSON.parse(readFileSync(join(work, 'features', model, set, 'manifest.json'), 'utf8'));
-        const y = labelsOf(join(work, 'features', model, set, 'labels.npy')).map((l) => probe.classes.indexOf(manifest.classes[l]));
+        const y = labelsOf(join(work, 'features', model, set, 'labels.npy')).map((l) =>
+          probe.classes.indexOf(manifest.classes[l]),
+        );
         // Subset scoring: only the probe columns of the set's own classes compete.
         const cols = manifest.classes.map((c: string) => probe.classes.indexOf(c));
         const p = predict(x, w, probe.standardization?.mean ?? null, probe.standardization?.std ?? null, cols);
@@ -123,7 +187,8 @@ describe('run (end to end)', () => {
       assert.equal(fit.cosine, null, 'dimensions differ (4 vs 3): no cosine');
     }
     const report = JSON.parse(readFileSync(join(work, 'report.json'), 'utf8'));
-    const acc = (model: string, set: string): number => out.results.accuracy.find((a) => a.model === model && a.set === set)!.top1;
+    const acc = (model: string, set: string): number =>
+      out.results.accuracy.find((a) => a.model === model && a.set === set)!.top1;
     assert.ok(Math.abs(report.summary.id.gap - (acc('teacher', 'test') - acc('student', 'test'))) < 1e-12);
     assert.ok(Math.abs(report.summary.oodAverage.teacher - acc('teacher', 'shifted')) < 1e-12);
     assert.equal(report.effectiveRobustness.status, 'computed');
@@ -146,14 +211,32 @@ describe('run (end to end)', () => {
     const dir = tempDir();
     await makeSet(join(dir, 'train'), ['a', 'b'], 2, 1, 0.3);
     await makeSet(join(dir, 'ood'), ['a', 'zebra'], 2, 1, 0.3);
-    const m = writeModel(join(dir, 'm.onnx'), linearEncoder([[1, 0, 0]], null));
-    const base = { workDir: 'work', teacher: 'm.onnx', student: { path: 'm.onnx', name: 's' }, train: 'train', ood: ['ood'] };
+    writeModel(join(dir, 'm.onnx'), linearEncoder([[1, 0, 0]], null));
+    const base = {
+      workDir: 'work',
+      teacher: 'm.onnx',
+      student: { path: 'm.onnx', name: 's' },
+      train: 'train',
+      ood: ['ood'],
+    };
     const stages: string[] = [];
-    await assert.rejects(runExperiment({ config: parseRunConfig(base, dir), onStage: (s) => stages.push(s) }), /Set "ood".*zebra/);
+    await assert.rejects(
+      runExperiment({ config: parseRunConfig(base, dir), onStage: (s) => stages.push(s) }),
+      /Set "ood".*zebra/,
+    );
     assert.equal(stages.filter((s) => s.startsWith('extract')).length, 0);
     const bad = join(dir, 'bad.onnx');
     writeModel(bad, new Uint8Array([1, 2, 3]));
-    await assert.rejects(runExperiment({ config: parseRunConfig({ ...base, ood: [], test: [{ name: 'again', path: 'train' }], student: 'bad.onnx' }, dir), onStage: (s) => stages.push(s) }), /Cannot load model/);
+    await assert.rejects(
+      runExperiment({
+        config: parseRunConfig(
+          { ...base, ood: [], test: [{ name: 'again', path: 'train' }], student: 'bad.onnx' },
+          dir,
+        ),
+        onStage: (s) => stages.push(s),
+      }),
+      /Cannot load model/,
+    );
     assert.equal(stages.filter((s) => s.startsWith('extract')).length, 0);
   });
 });

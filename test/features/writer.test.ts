@@ -49,7 +49,9 @@ describe('FeatureWriter commit interval', () => {
   it('redoes the uncommitted rows exactly once after a crash', () => {
     const out = tempDir('fcprobe-writer-');
     const dim = 3;
-    const b0 = batch(0, 5, dim), b1 = batch(5, 5, dim), b2 = batch(10, 2, dim);
+    const b0 = batch(0, 5, dim),
+      b1 = batch(5, 5, dim),
+      b2 = batch(10, 2, dim);
     const first = new FeatureWriter(out, KEY, null, 3600);
     first.addBatch(b0.f, dim, b0.l, 5, [], 1);
     first.commit();

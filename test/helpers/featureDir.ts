@@ -22,21 +22,58 @@ export function writeFeatureDir(dir: string, s: FeatureDirSpec): string {
   const n = s.labels.length;
   if (s.x.length !== n * s.d) throw new RangeError(`x has ${s.x.length} values, expected ${n} x ${s.d}`);
   writeFileSync(join(dir, 'features.npy'), encodeNpy('<f4', [n, s.d], s.x));
-  writeFileSync(join(dir, 'labels.npy'), encodeNpy('<i8', [n], BigInt64Array.from(Array.from(s.labels), (v) => BigInt(v))));
+  writeFileSync(
+    join(dir, 'labels.npy'),
+    encodeNpy(
+      '<i8',
+      [n],
+      BigInt64Array.from(Array.from(s.labels), (v) => BigInt(v)),
+    ),
+  );
   const model: ModelInfo = {
-    path: 'encoder.onnx', sha256: 'a'.repeat(64), inputName: 'input', inputShape: ['N', 3, 224, 224], inputType: 'float32',
-    outputName: 'features', outputShape: ['N', s.d], pool: 'none', featureDim: s.d, ...s.model,
+    path: 'encoder.onnx',
+    sha256: 'a'.repeat(64),
+    inputName: 'input',
+    inputShape: ['N', 3, 224, 224],
+    inputType: 'float32',
+    outputName: 'features',
+    outputShape: ['N', s.d],
+    pool: 'none',
+    featureDim: s.d,
+    ...s.model,
   };
   const preprocess: PreprocessSpec = {
-    preset: 'torchvision', resize: 256, crop: 224, interpolation: 'bilinear', mean: [0.485, 0.456, 0.406],
-    std: [0.229, 0.224, 0.225], borderCrop: 0, autoOrient: false, ...s.preprocess,
+    preset: 'torchvision',
+    resize: 256,
+    crop: 224,
+    interpolation: 'bilinear',
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+    borderCrop: 0,
+    autoOrient: false,
+    ...s.preprocess,
   };
   const files = s.files ?? Array.from({ length: n }, (_, i) => `${s.classes[s.labels[i]!]}/img_${i}.png`);
   const manifest: FeatureManifest = {
-    format: 'fcprobe-features', formatVersion: 1, fcprobeVersion: '0.0.0-test', key: `test-${n}-${s.d}`,
-    model, preprocess, executionProvider: 'cpu', dataRoot: '/nonexistent', classes: s.classes,
-    classMap: s.classMap ?? null, files, skipped: [], ignored: [], listHash: `list-${n}`, shard: null, rows: n, featureDim: s.d,
-    timing: { seconds: 0, imagesPerSecond: 0 }, createdAt: '2024-01-01T00:00:00.000Z',
+    format: 'fcprobe-features',
+    formatVersion: 1,
+    fcprobeVersion: '0.0.0-test',
+    key: `test-${n}-${s.d}`,
+    model,
+    preprocess,
+    executionProvider: 'cpu',
+    dataRoot: '/nonexistent',
+    classes: s.classes,
+    classMap: s.classMap ?? null,
+    files,
+    skipped: [],
+    ignored: [],
+    listHash: `list-${n}`,
+    shard: null,
+    rows: n,
+    featureDim: s.d,
+    timing: { seconds: 0, imagesPerSecond: 0 },
+    createdAt: '2024-01-01T00:00:00.000Z',
   };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1));
   return dir;
@@ -46,9 +83,15 @@ export function writeFeatureDir(dir: string, s: FeatureDirSpec): string {
  * Gaussian classes: class c has mean means[c] (length d), unit-variance noise times `noise`; rows cycle through
  * the classes (row i has class i % k) so every class is represented.
  */
-export function gaussianClasses(means: number[][], n: number, seed: number, noise = 1): { x: Float32Array; labels: Int32Array; d: number } {
+export function gaussianClasses(
+  means: number[][],
+  n: number,
+  seed: number,
+  noise = 1,
+): { x: Float32Array; labels: Int32Array; d: number } {
   const rng = new Rng(seed);
-  const k = means.length, d = means[0]!.length;
+  const k = means.length,
+    d = means[0]!.length;
   const x = new Float32Array(n * d);
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {

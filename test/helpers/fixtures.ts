@@ -12,7 +12,13 @@ export function tempDir(prefix = 'fcprobe-test-'): string {
 export type Rgb = [number, number, number];
 
 /** A solid-colour image file. */
-export async function writeSolidImage(path: string, rgb: Rgb, width = 40, height = 30, format: 'png' | 'jpeg' = 'png'): Promise<void> {
+export async function writeSolidImage(
+  path: string,
+  rgb: Rgb,
+  width = 40,
+  height = 30,
+  format: 'png' | 'jpeg' = 'png',
+): Promise<void> {
   const img = sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } });
   await (format === 'png' ? img.png() : img.jpeg({ quality: 95 })).toFile(path);
 }
@@ -31,14 +37,17 @@ export function noiseBytes(n: number, seed: number): Uint8Array {
 /** A small noisy image (deterministic from `seed`): varied content so features differ per image. */
 export async function writeNoiseImage(path: string, seed: number, width = 48, height = 40): Promise<void> {
   const data = noiseBytes(width * height * 3, seed * 2654435761);
-  await sharp(Buffer.from(data.buffer, data.byteOffset, data.length), { raw: { width, height, channels: 3 } }).png().toFile(path);
+  await sharp(Buffer.from(data.buffer, data.byteOffset, data.length), { raw: { width, height, channels: 3 } })
+    .png()
+    .toFile(path);
 }
 
 /** <root>/<class>/<i>.png with a given colour per class. */
 export async function makeSolidFolder(root: string, classes: Record<string, Rgb[]>): Promise<void> {
   for (const [cls, colours] of Object.entries(classes)) {
     mkdirSync(join(root, cls), { recursive: true });
-    for (let i = 0; i < colours.length; i++) await writeSolidImage(join(root, cls, `img_${String(i).padStart(3, '0')}.png`), colours[i]!);
+    for (let i = 0; i < colours.length; i++)
+      await writeSolidImage(join(root, cls, `img_${String(i).padStart(3, '0')}.png`), colours[i]!);
   }
 }
 
@@ -46,7 +55,8 @@ export async function makeNoiseFolder(root: string, classes: string[], perClass:
   let seed = 1;
   for (const cls of classes) {
     mkdirSync(join(root, cls), { recursive: true });
-    for (let i = 0; i < perClass; i++) await writeNoiseImage(join(root, cls, `img_${String(i).padStart(3, '0')}.png`), seed++, size, size);
+    for (let i = 0; i < perClass; i++)
+      await writeNoiseImage(join(root, cls, `img_${String(i).padStart(3, '0')}.png`), seed++, size, size);
   }
 }
 
@@ -54,7 +64,11 @@ export async function makeNoiseFolder(root: string, classes: string[], perClass:
  * features = GlobalAveragePool(Conv1x1(W, x)) + 0: for a constant image with normalized colour c, feature k is
  * exactly sum_j W[k][j] * c[j]. `size` fixes the input size in the graph (null: symbolic H, W).
  */
-export function linearEncoder(W: number[][], size: number | null, opts: { outputRank?: 2 | 4; extraOutput?: boolean } = {}): Uint8Array {
+export function linearEncoder(
+  W: number[][],
+  size: number | null,
+  opts: { outputRank?: 2 | 4; extraOutput?: boolean } = {},
+): Uint8Array {
   const k = W.length;
   const hw: Dim[] = size === null ? ['H', 'W'] : [size, size];
   const nodes: NodeSpec[] = [
@@ -62,14 +76,25 @@ export function linearEncoder(W: number[][], size: number | null, opts: { output
     { op: 'GlobalAveragePool', inputs: ['c'], outputs: ['g'] },
   ];
   const rank4 = opts.outputRank === 4;
-  nodes.push(rank4 ? { op: 'Identity', inputs: ['g'], outputs: ['features'] } : { op: 'Flatten', inputs: ['g'], outputs: ['features'] });
-  const outputs = [{ name: 'features', type: 'float32' as const, shape: rank4 ? ['N', k, 1, 1] as Dim[] : ['N', k] as Dim[] }];
+  nodes.push(
+    rank4
+      ? { op: 'Identity', inputs: ['g'], outputs: ['features'] }
+      : { op: 'Flatten', inputs: ['g'], outputs: ['features'] },
+  );
+  const outputs = [
+    { name: 'features', type: 'float32' as const, shape: rank4 ? (['N', k, 1, 1] as Dim[]) : (['N', k] as Dim[]) },
+  ];
   if (opts.extraOutput) {
     nodes.push({ op: 'Neg', inputs: ['features'], outputs: ['logits'] });
     outputs.push({ name: 'logits', type: 'float32', shape: rank4 ? ['N', k, 1, 1] : ['N', k] });
   }
   const inits: Initializer[] = [{ name: 'W', dims: [k, 3, 1, 1], data: Float32Array.from(W.flat()) }];
-  return buildOnnxModel({ inputs: [{ name: 'input', type: 'float32', shape: ['N', 3, ...hw] }], outputs, nodes, initializers: inits });
+  return buildOnnxModel({
+    inputs: [{ name: 'input', type: 'float32', shape: ['N', 3, ...hw] }],
+    outputs,
+    nodes,
+    initializers: inits,
+  });
 }
 
 /** A deliberately slow encoder (stacked 3x3 convolutions) for interruption tests. */
@@ -91,7 +116,10 @@ export function slowEncoder(size: number, layers: number, channels = 48): Uint8A
     prev = `r${l}`;
     cin = channels;
   }
-  nodes.push({ op: 'GlobalAveragePool', inputs: [prev], outputs: ['g'] }, { op: 'Flatten', inputs: ['g'], outputs: ['features'] });
+  nodes.push(
+    { op: 'GlobalAveragePool', inputs: [prev], outputs: ['g'] },
+    { op: 'Flatten', inputs: ['g'], outputs: ['features'] },
+  );
   return buildOnnxModel({
     inputs: [{ name: 'input', type: 'float32', shape: ['N', 3, size, size] }],
     outputs: [{ name: 'features', type: 'float32', shape: ['N', channels] }],

@@ -15,7 +15,9 @@ export interface TaskWorkerData {
 if (!isMainThread) {
   const data = workerData as TaskWorkerData;
   const flag = new Int32Array(data.flag);
-  const lastAct = (): void => { setTimeout(() => Atomics.store(flag, 0, 1), 100); };
+  const lastAct = (): void => {
+    setTimeout(() => Atomics.store(flag, 0, 1), 100);
+  };
   if (data.mode !== 'silent') {
     await serveWorkerTask<number, string>(async (send) => {
       send(1);

@@ -8,11 +8,29 @@ import { centerCropOffset, resizedSize, resolvePreprocess, roundHalfEven } from 
 
 describe('roundHalfEven (Python round)', () => {
   it('rounds halves to the even neighbour', () => {
-    const cases: [number, number][] = [[0.5, 0], [1.5, 2], [2.5, 2], [3.5, 4], [16.5, 16], [58.5, 58], [59.5, 60], [80.5, 80], [-0.5, 0], [-1.5, -2]];
+    const cases: [number, number][] = [
+      [0.5, 0],
+      [1.5, 2],
+      [2.5, 2],
+      [3.5, 4],
+      [16.5, 16],
+      [58.5, 58],
+      [59.5, 60],
+      [80.5, 80],
+      [-0.5, 0],
+      [-1.5, -2],
+    ];
     for (const [x, want] of cases) assert.equal(roundHalfEven(x), want, `round(${x})`);
   });
   it('rounds everything else to the nearest integer', () => {
-    const cases: [number, number][] = [[2.4999, 2], [2.5001, 3], [7, 7], [0, 0], [-2.6, -3], [116.9, 117]];
+    const cases: [number, number][] = [
+      [2.4999, 2],
+      [2.5001, 3],
+      [7, 7],
+      [0, 0],
+      [-2.6, -3],
+      [116.9, 117],
+    ];
     for (const [x, want] of cases) assert.equal(roundHalfEven(x), want, `round(${x})`);
   });
 });
@@ -40,7 +58,16 @@ describe('resizedSize (torchvision Resize with an int)', () => {
 describe('centerCropOffset (torchvision CenterCrop)', () => {
   it('uses half-to-even rounding of (dim - crop) / 2', () => {
     // 341-224 = 117 -> 58.5 -> 58 (not 59); 343-224 = 119 -> 59.5 -> 60; 385-224 = 161 -> 80.5 -> 80.
-    const cases: [number, number][] = [[341, 58], [343, 60], [385, 80], [298, 37], [256, 16], [225, 0], [227, 2], [224, 0]];
+    const cases: [number, number][] = [
+      [341, 58],
+      [343, 60],
+      [385, 80],
+      [298, 37],
+      [256, 16],
+      [225, 0],
+      [227, 2],
+      [224, 0],
+    ];
     for (const [dim, want] of cases) assert.equal(centerCropOffset(dim, 224), want, `dim ${dim}`);
   });
   it('gives the offsets for the 128 crop of the inception preset', () => {

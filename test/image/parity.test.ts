@@ -13,8 +13,22 @@ import { resolvePreprocess } from '../../src/image/preprocessSpec.js';
 const FIXTURES = new URL('../../../test/fixtures/preprocess-parity/', import.meta.url);
 
 interface Expected {
-  configs: Record<string, { preset: string; resize: number; crop: number; interpolation: string; mean: [number, number, number]; std: [number, number, number]; borderCrop: number }>;
-  images: Record<string, Record<string, { tensorSha256: string; rgbSha256: string; channelSums: number[]; samples: number[][] }>>;
+  configs: Record<
+    string,
+    {
+      preset: string;
+      resize: number;
+      crop: number;
+      interpolation: string;
+      mean: [number, number, number];
+      std: [number, number, number];
+      borderCrop: number;
+    }
+  >;
+  images: Record<
+    string,
+    Record<string, { tensorSha256: string; rgbSha256: string; channelSums: number[]; samples: number[][] }>
+  >;
 }
 
 const expected = JSON.parse(readFileSync(new URL('expected.json', FIXTURES), 'utf8')) as Expected;
@@ -24,7 +38,18 @@ describe('parity with torchvision on generated images', () => {
     for (const [name, want] of Object.entries(perConfig)) {
       it(`${image} / ${name}`, async () => {
         const c = expected.configs[name]!;
-        const spec = resolvePreprocess({ preset: c.preset, resize: c.resize, crop: c.crop, interpolation: c.interpolation, mean: c.mean, std: c.std, borderCrop: c.borderCrop }, null);
+        const spec = resolvePreprocess(
+          {
+            preset: c.preset,
+            resize: c.resize,
+            crop: c.crop,
+            interpolation: c.interpolation,
+            mean: c.mean,
+            std: c.std,
+            borderCrop: c.borderCrop,
+          },
+          null,
+        );
         const img = await decodeAndCrop(new URL(image, FIXTURES).pathname, spec);
         // Pixels first: they say where a mismatch is; the hashes then pin every byte and every float.
         const got = want.samples.map(([x, y]) => {
@@ -33,7 +58,7 @@ describe('parity with torchvision on generated images', () => {
         });
         assert.deepEqual(got, want.samples);
         const sums = [0, 0, 0];
-        for (let i = 0; i < img.rgb.length; i++) sums[i % 3] += img.rgb[i]!;
+        for (let i = 0; i < img.rgb.length; i++) sums[i % 3]! += img.rgb[i]!;
         assert.deepEqual(sums, want.channelSums);
         assert.equal(createHash('sha256').update(img.rgb).digest('hex'), want.rgbSha256);
         const t = new Float32Array(3 * c.crop * c.crop);

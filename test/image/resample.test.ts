@@ -20,7 +20,12 @@ describe('precomputeAxis', () => {
   });
   it('sums the fixed-point weights of every output to 2^22 within rounding', () => {
     for (const filter of ['bilinear', 'bicubic'] as ResampleFilter[]) {
-      for (const [inSize, outSize] of [[500, 341], [227, 256], [1200, 146], [375, 256]] as const) {
+      for (const [inSize, outSize] of [
+        [500, 341],
+        [227, 256],
+        [1200, 146],
+        [375, 256],
+      ] as const) {
         const a = precomputeAxis(inSize, outSize, filter);
         for (let i = 0; i < outSize; i++) {
           let s = 0;
@@ -44,16 +49,25 @@ describe('resampleRgbWindow', () => {
     const data = noise(37 * 23 * 3, 5);
     const src = { data, stride: 37 * 3, left: 0, top: 0, width: 37, height: 23 };
     for (const f of ['bilinear', 'bicubic'] as ResampleFilter[]) {
-      assert.deepEqual(resampleRgbWindow(src, { outWidth: 37, outHeight: 23, left: 0, top: 0, width: 37, height: 23 }, f), data);
+      assert.deepEqual(
+        resampleRgbWindow(src, { outWidth: 37, outHeight: 23, left: 0, top: 0, width: 37, height: 23 }, f),
+        data,
+      );
     }
   });
 
   it('computes a window equal to the same region of the full output', () => {
-    const w = 131, h = 97;
+    const w = 131,
+      h = 97;
     const data = noise(w * h * 3, 11);
     const src = { data, stride: w * 3, left: 0, top: 0, width: w, height: h };
     for (const f of ['bilinear', 'bicubic'] as ResampleFilter[]) {
-      for (const [ow, oh] of [[88, 65], [200, 148], [131, 40], [60, 97]] as const) {
+      for (const [ow, oh] of [
+        [88, 65],
+        [200, 148],
+        [131, 40],
+        [60, 97],
+      ] as const) {
         const full = resampleRgbWindow(src, { outWidth: ow, outHeight: oh, left: 0, top: 0, width: ow, height: oh }, f);
         const win = { outWidth: ow, outHeight: oh, left: 7, top: 5, width: ow - 20, height: oh - 9 };
         const part = resampleRgbWindow(src, win, f);
@@ -67,13 +81,18 @@ describe('resampleRgbWindow', () => {
   });
 
   it('reads a sub-rectangle of the source like a copied crop', () => {
-    const w = 50, h = 40;
+    const w = 50,
+      h = 40;
     const data = noise(w * h * 3, 3);
     const inner = new Uint8Array(46 * 36 * 3);
     for (let y = 0; y < 36; y++) inner.set(data.subarray(((y + 2) * w + 2) * 3, ((y + 2) * w + 48) * 3), y * 46 * 3);
     const win = { outWidth: 30, outHeight: 23, left: 0, top: 0, width: 30, height: 23 };
     const a = resampleRgbWindow({ data, stride: w * 3, left: 2, top: 2, width: 46, height: 36 }, win, 'bicubic');
-    const b = resampleRgbWindow({ data: inner, stride: 46 * 3, left: 0, top: 0, width: 46, height: 36 }, win, 'bicubic');
+    const b = resampleRgbWindow(
+      { data: inner, stride: 46 * 3, left: 0, top: 0, width: 46, height: 36 },
+      win,
+      'bicubic',
+    );
     assert.deepEqual(a, b);
   });
 });

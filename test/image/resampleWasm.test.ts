@@ -13,15 +13,34 @@ import { noiseBytes as noise } from '../helpers/fixtures.js';
 
 const kernels = WasmResampler.load();
 
-interface Case { name: string; src: RgbSource; win: ResizeWindow }
+interface Case {
+  name: string;
+  src: RgbSource;
+  win: ResizeWindow;
+}
 
 function cases(): Case[] {
   const out: Case[] = [];
   let seed = 1;
-  const add = (name: string, w: number, h: number, border: number, outW: number, outH: number, crop: [number, number]): void => {
+  const add = (
+    name: string,
+    w: number,
+    h: number,
+    border: number,
+    outW: number,
+    outH: number,
+    crop: [number, number],
+  ): void => {
     const data = noise(w * h * 3, seed++);
     const src = { data, stride: w * 3, left: border, top: border, width: w - 2 * border, height: h - 2 * border };
-    const win = { outWidth: outW, outHeight: outH, left: (outW - crop[0]) >> 1, top: (outH - crop[1]) >> 1, width: crop[0], height: crop[1] };
+    const win = {
+      outWidth: outW,
+      outHeight: outH,
+      left: (outW - crop[0]) >> 1,
+      top: (outH - crop[1]) >> 1,
+      width: crop[0],
+      height: crop[1],
+    };
     out.push({ name, src, win });
   };
   add('ImageNet-sized 500x375 -> 341x256, crop 224', 500, 375, 0, 341, 256, [224, 224]);
@@ -65,7 +84,10 @@ describe('WasmResampler', { skip: kernels === null ? 'no WebAssembly SIMD in thi
   it('gives the same result when reused for images of different sizes (memory grows, no stale bytes)', () => {
     const all = cases();
     const first = all.map((c) => kernels!.resampleWindow(c.src, c.win, 'bicubic'));
-    const again = [...all].reverse().map((c) => kernels!.resampleWindow(c.src, c.win, 'bicubic')).reverse();
+    const again = [...all]
+      .reverse()
+      .map((c) => kernels!.resampleWindow(c.src, c.win, 'bicubic'))
+      .reverse();
     assert.deepEqual(again, first);
   });
 });

@@ -20,11 +20,20 @@ if (!available) console.log(`# realdata not found at ${REAL}: skipping real-mode
 const isDog = (logitIndex: number): boolean => logitIndex - 1 >= 151 && logitIndex - 1 <= 268;
 
 describe('real encoders on PACS photos', { skip: !available && 'shared/realdata is absent' }, () => {
-  for (const [model, size, minDogShare] of [['mobilenet_v2_1.0_224_int8.onnx', 224, 0.7], ['mobilenet_v1_0.25_128_int8.onnx', 128, 0.5]] as const) {
+  for (const [model, size, minDogShare] of [
+    ['mobilenet_v2_1.0_224_int8.onnx', 224, 0.7],
+    ['mobilenet_v1_0.25_128_int8.onnx', 128, 0.5],
+  ] as const) {
     it(`${model}: dog photos are classified as dog breeds`, async () => {
       const out = tempDir();
       const listing = scanImageFolder(join(REAL, 'pacs-mini', 'photo'));
-      await extractFeatures({ modelPath: join(REAL, 'models', model), listing, outDir: out, outputName: 'logits', preprocess: { preset: 'inception' } });
+      await extractFeatures({
+        modelPath: join(REAL, 'models', model),
+        listing,
+        outDir: out,
+        outputName: 'logits',
+        preprocess: { preset: 'inception' },
+      });
       const logits = readFloat32Matrix(join(out, 'features.npy'));
       const labels = readLabels(join(out, 'labels.npy'));
       assert.equal(logits.cols, 1001);

@@ -16,20 +16,35 @@ describe('stableStringify / hashValue', () => {
 });
 
 describe('hashWithRows', () => {
-  const rows = (n: number): [string, number][] => Array.from({ length: n }, (_, i) => [`c${i % 7}/ímg_${i}.jpg`, i % 7]);
+  const rows = (n: number): [string, number][] =>
+    Array.from({ length: n }, (_, i) => [`c${i % 7}/ímg_${i}.jpg`, i % 7]);
   for (const n of [0, 1, 3, 5000]) {
     it(`equals hashValue of the whole object (${n} rows, rows key sorted among the others)`, () => {
       const r = rows(n);
       const head = { z: ['last'], a: null, skip: undefined };
-      assert.equal(hashWithRows(head, 'm', n, (i) => r[i]), hashValue({ ...head, m: r }));
+      assert.equal(
+        hashWithRows(head, 'm', n, (i) => r[i]),
+        hashValue({ ...head, m: r }),
+      );
     });
   }
 
   it('keeps the listing hash of existing feature directories', () => {
     const items = rows(3000).map(([file, label]) => ({ file, label }));
     for (const classMap of [null, [['a', 'b'], ['c']]]) {
-      const listing: DatasetListing = { root: '/x', layout: 'folder', classes: ['a', 'b'], classMap, items, ignored: [], borderCrop: 0 };
-      assert.equal(listingHash(listing), hashValue({ classes: listing.classes, classMap, items: items.map((i) => [i.file, i.label]) }));
+      const listing: DatasetListing = {
+        root: '/x',
+        layout: 'folder',
+        classes: ['a', 'b'],
+        classMap,
+        items,
+        ignored: [],
+        borderCrop: 0,
+      };
+      assert.equal(
+        listingHash(listing),
+        hashValue({ classes: listing.classes, classMap, items: items.map((i) => [i.file, i.label]) }),
+      );
     }
   });
 });

@@ -12,7 +12,9 @@ const url = new URL('../helpers/taskWorker.js', import.meta.url);
 function start(mode: TaskWorkerData['mode']): { flag: Int32Array; task: Promise<string>; progress: number[] } {
   const sab = new SharedArrayBuffer(4);
   const progress: number[] = [];
-  const task = runWorkerTask<number, string>(url, { mode, flag: sab } satisfies TaskWorkerData, 'test', (m) => progress.push(m));
+  const task = runWorkerTask<number, string>(url, { mode, flag: sab } satisfies TaskWorkerData, 'test', (m) =>
+    progress.push(m),
+  );
   return { flag: new Int32Array(sab), task, progress };
 }
 

@@ -5,16 +5,26 @@ import { AdamW, clipGradNorm, cosineLr } from '../../src/math/adamw.js';
 test('adamw: two steps match the PyTorch update written out by hand', () => {
   const p = Float64Array.from([1, -2]);
   const opt = new AdamW(2, { weightDecay: 0.1 });
-  const lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8;
-  const g1 = [0.5, -1], g2 = [0.1, 0.3];
-  const ref = [1, -2], m = [0, 0], v = [0, 0];
-  for (const [t, g] of [[1, g1], [2, g2]] as const) {
+  const lr = 0.01,
+    b1 = 0.9,
+    b2 = 0.999,
+    eps = 1e-8;
+  const g1 = [0.5, -1],
+    g2 = [0.1, 0.3];
+  const ref = [1, -2],
+    m = [0, 0],
+    v = [0, 0];
+  for (const [t, g] of [
+    [1, g1],
+    [2, g2],
+  ] as const) {
     for (let i = 0; i < 2; i++) {
       ref[i] = ref[i]! * (1 - lr * 0.1);
       m[i] = b1 * m[i]! + (1 - b1) * g[i]!;
       v[i] = b2 * v[i]! + (1 - b2) * g[i]! ** 2;
-      const mh = m[i]! / (1 - b1 ** t), vh = v[i]! / (1 - b2 ** t);
-      ref[i] = ref[i]! - lr * mh / (Math.sqrt(vh) + eps);
+      const mh = m[i]! / (1 - b1 ** t),
+        vh = v[i]! / (1 - b2 ** t);
+      ref[i] = ref[i]! - (lr * mh) / (Math.sqrt(vh) + eps);
     }
     opt.step(p, Float64Array.from(g), lr);
   }

@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/math/rng.js';
 import {
-  applyStandardization, computeStandardization, invertStandardization, StandardizationAccumulator,
+  applyStandardization,
+  computeStandardization,
+  invertStandardization,
+  StandardizationAccumulator,
 } from '../../src/math/standardize.js';
 
 function data(n: number, d: number, seed: number): Float32Array {
@@ -13,7 +16,8 @@ function data(n: number, d: number, seed: number): Float32Array {
 }
 
 test('standardize: columns get mean 0 and population std 1; a constant column maps to 0', () => {
-  const n = 500, d = 4;
+  const n = 500,
+    d = 4;
   const x = data(n, d, 1);
   for (let i = 0; i < n; i++) x[i * d + 3] = 7.25;
   const s = computeStandardization(x, n, d);
@@ -21,7 +25,8 @@ test('standardize: columns get mean 0 and population std 1; a constant column ma
   assert.equal(s.mean[3], 7.25);
   applyStandardization(x, n, s);
   for (let j = 0; j < d; j++) {
-    let m = 0, q = 0;
+    let m = 0,
+      q = 0;
     for (let i = 0; i < n; i++) m += x[i * d + j]!;
     m /= n;
     for (let i = 0; i < n; i++) q += (x[i * d + j]! - m) ** 2;
@@ -33,7 +38,8 @@ test('standardize: columns get mean 0 and population std 1; a constant column ma
 });
 
 test('standardize: statistics agree with a two-pass float64 reference even with a large mean', () => {
-  const n = 300, d = 3;
+  const n = 300,
+    d = 3;
   const x = data(n, d, 2);
   const s = computeStandardization(x, n, d);
   for (let j = 0; j < d; j++) {
@@ -48,7 +54,8 @@ test('standardize: statistics agree with a two-pass float64 reference even with 
 });
 
 test('standardize: round trip restores the features; block-wise statistics equal the one-shot bytes', () => {
-  const n = 257, d = 5;
+  const n = 257,
+    d = 5;
   const x = data(n, d, 3);
   const orig = Float32Array.from(x);
   const s = computeStandardization(x, n, d);
@@ -62,5 +69,6 @@ test('standardize: round trip restores the features; block-wise statistics equal
   assert.deepEqual(Buffer.from(s2.std.buffer), Buffer.from(s.std.buffer));
   applyStandardization(x, n, s);
   invertStandardization(x, n, s);
-  for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i]! - orig[i]!) <= 1e-6 * Math.max(1, Math.abs(orig[i]!)), `element ${i}`);
+  for (let i = 0; i < x.length; i++)
+    assert.ok(Math.abs(x[i]! - orig[i]!) <= 1e-6 * Math.max(1, Math.abs(orig[i]!)), `element ${i}`);
 });

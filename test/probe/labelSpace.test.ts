@@ -22,11 +22,11 @@ test('labelSpace: a class subset masks the other logits (hand-computed example)'
   const s = buildLabelSpace(TRAIN, ['cat', 'ant'], null);
   assert.equal(s.kind, 'subset');
   assert.deepEqual(s.classes, ['cat', 'ant']);
-  assert.deepEqual(s.members.map((m) => Array.from(m)), [[2], [0]]);
-  const logits = Float32Array.from([
-    1, 0, 2, 3, 4, 9,
-    5, 6, -1, 7, 0, 0,
-  ]);
+  assert.deepEqual(
+    s.members.map((m) => Array.from(m)),
+    [[2], [0]],
+  );
+  const logits = Float32Array.from([1, 0, 2, 3, 4, 9, 5, 6, -1, 7, 0, 0]);
   const scores = new Float32Array(4);
   poolLogits(logits, 2, 6, s, scores);
   assert.deepEqual(Array.from(scores), [2, 1, -1, 5]);
@@ -51,18 +51,21 @@ test('labelSpace: classMap pools the max over mapped logits (ObjectNet style)', 
   assert.deepEqual(s.classes, ['seat', 'bug']);
   assert.deepEqual(Array.from(s.fromEval), [0, -1, 1]);
   assert.deepEqual(s.dropped, [{ evalIndex: 1, name: 'car', reason: 'unmapped' }]);
-  const logits = Float32Array.from([
-    0, 1, 0.5, 3, 2, 100,
-    4, 0, 3.9, -2, 3, 0,
-  ]);
+  const logits = Float32Array.from([0, 1, 0.5, 3, 2, 100, 4, 0, 3.9, -2, 3, 0]);
   const scores = new Float32Array(4);
   poolLogits(logits, 2, 6, s, scores);
   assert.deepEqual(Array.from(scores), [3, 1, Math.fround(3.9), 4]);
 });
 
 test('labelSpace: an unknown evaluation class is an error naming it; --ignore-unknown drops it', () => {
-  assert.throws(() => buildLabelSpace(TRAIN, ['cat', 'gnu'], null), (e: unknown) =>
-    e instanceof FcprobeError && e.code === 'MISMATCH' && /"gnu"/.test(e.message) && /--ignore-unknown/.test(e.hint ?? ''));
+  assert.throws(
+    () => buildLabelSpace(TRAIN, ['cat', 'gnu'], null),
+    (e: unknown) =>
+      e instanceof FcprobeError &&
+      e.code === 'MISMATCH' &&
+      /"gnu"/.test(e.message) &&
+      /--ignore-unknown/.test(e.hint ?? ''),
+  );
   assert.throws(() => buildLabelSpace(TRAIN, ['seat'], [['cat', 'sofa']]), /seat -> sofa/);
   const s = buildLabelSpace(TRAIN, ['cat', 'gnu'], null, { ignoreUnknown: true });
   assert.deepEqual(s.classes, ['cat']);
@@ -70,7 +73,10 @@ test('labelSpace: an unknown evaluation class is an error naming it; --ignore-un
   assert.deepEqual(s.dropped, [{ evalIndex: 1, name: 'gnu', reason: 'unknown' }]);
   // Partly known mapping: the unknown name is dropped, the class kept with its known members.
   const m = buildLabelSpace(TRAIN, ['seat'], [['cat', 'sofa']], { ignoreUnknown: true });
-  assert.deepEqual(m.members.map((x) => Array.from(x)), [[2]]);
+  assert.deepEqual(
+    m.members.map((x) => Array.from(x)),
+    [[2]],
+  );
   assert.throws(() => buildLabelSpace(TRAIN, ['gnu'], null, { ignoreUnknown: true }), /nothing can be scored/);
 });
 

@@ -7,10 +7,7 @@ test('metrics: top-1, top-5, per-class accuracy and loss on hand-made scores', (
   // Row 0: class 3 best -> correct (label 3). Row 1: label 0 ranks 6th (five larger) -> miss for top-5.
   // Row 2: label 6 ranks 2nd -> top-5 hit only. Row 3: not scored (label -1).
   const scores = Float32Array.from([
-    0, 0, 0, 5, 0, 0, 0,
-    0, 1, 2, 3, 4, 5, -1,
-    1, 0, 0, 0, 0, 0, 0.5,
-    9, 9, 9, 9, 9, 9, 9,
+    0, 0, 0, 5, 0, 0, 0, 0, 1, 2, 3, 4, 5, -1, 1, 0, 0, 0, 0, 0, 0.5, 9, 9, 9, 9, 9, 9, 9,
   ]);
   const labels = Int32Array.from([3, 0, 6, -1]);
   const acc = new MetricsAccumulator(E, 5);

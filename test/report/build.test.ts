@@ -6,7 +6,8 @@ import type { RunResults } from '../../src/report/types.js';
 import { sampleResults } from './fixtures.js';
 
 const s = (z: number): number => 1 / (1 + Math.exp(-z));
-const close = (a: number | null | undefined, b: number, tol = 1e-12): void => assert.ok(typeof a === 'number' && Math.abs(a - b) < tol, `${a} vs ${b}`);
+const close = (a: number | null | undefined, b: number, tol = 1e-12): void =>
+  assert.ok(typeof a === 'number' && Math.abs(a - b) < tol, `${a} vs ${b}`);
 
 function small(): RunResults {
   const r = sampleResults();
@@ -16,24 +17,53 @@ function small(): RunResults {
     { name: 'val', role: 'id-test', path: 'v', n: 50 },
     { name: 'A', role: 'ood', path: 'a', n: 40 },
   ];
-  const acc = (model: string, set: string, top1: number, top5: number | null = null) => ({ model, set, n: 10, top1, top5 });
+  const acc = (model: string, set: string, top1: number, top5: number | null = null) => ({
+    model,
+    set,
+    n: 10,
+    top1,
+    top5,
+  });
   r.accuracy = [
-    acc('clip-rn50', 'train', 0.9), acc('distilled-rn50', 'train', 0.95),
-    acc('clip-rn50', 'val', 0.8, 0.95), acc('distilled-rn50', 'val', 0.7, 0.9),
-    acc('clip-rn50', 'A', 0.5), acc('distilled-rn50', 'A', 0.4),
-    acc('clip-rn50', 'B', 0.3), acc('distilled-rn50', 'B', 0.1),
+    acc('clip-rn50', 'train', 0.9),
+    acc('distilled-rn50', 'train', 0.95),
+    acc('clip-rn50', 'val', 0.8, 0.95),
+    acc('distilled-rn50', 'val', 0.7, 0.9),
+    acc('clip-rn50', 'A', 0.5),
+    acc('distilled-rn50', 'A', 0.4),
+    acc('clip-rn50', 'B', 0.3),
+    acc('distilled-rn50', 'B', 0.1),
   ];
   r.representationFit = [];
   r.baselines = [
-    { against: 'ood-average', label: 'hand', points: [{ id: s(0), ood: s(-1) }, { id: s(1), ood: s(-0.3) }, { id: s(2), ood: s(0) }] },
-    { against: 'B', points: [{ id: s(0), ood: s(-1) }, { id: s(1), ood: s(-0.3) }, { id: s(2), ood: s(0) }] },
+    {
+      against: 'ood-average',
+      label: 'hand',
+      points: [
+        { id: s(0), ood: s(-1) },
+        { id: s(1), ood: s(-0.3) },
+        { id: s(2), ood: s(0) },
+      ],
+    },
+    {
+      against: 'B',
+      points: [
+        { id: s(0), ood: s(-1) },
+        { id: s(1), ood: s(-0.3) },
+        { id: s(2), ood: s(0) },
+      ],
+    },
   ];
   return r;
 }
 
 test('ID accuracy, OOD average and gaps from hand-made accuracies', () => {
   const r = buildReport(small());
-  assert.deepEqual(r.perSet.map((x) => x.set), ['train', 'val', 'B', 'A'], 'ID train, ID test, then OOD in config order');
+  assert.deepEqual(
+    r.perSet.map((x) => x.set),
+    ['train', 'val', 'B', 'A'],
+    'ID train, ID test, then OOD in config order',
+  );
   close(r.summary.id.teacher, 0.8);
   close(r.summary.id.student, 0.7);
   close(r.summary.id.gap, 0.1);
@@ -47,7 +77,10 @@ test('ID accuracy, OOD average and gaps from hand-made accuracies', () => {
   close(byName.get('val')!.gapTop5, 0.05);
   assert.equal(byName.get('A')!.gapTop5, null, 'top-5 gap is null when top-5 was not measured');
   assert.equal(r.teacher, 'clip-rn50');
-  assert.deepEqual(r.models.map((m) => m.role), ['teacher', 'student']);
+  assert.deepEqual(
+    r.models.map((m) => m.role),
+    ['teacher', 'student'],
+  );
 });
 
 test('effective robustness against the OOD average and against one set', () => {
@@ -80,17 +113,42 @@ test('no baselines: the section is omitted with a note', () => {
 
 test('bad baselines are config errors that name the problem', () => {
   const input = small();
-  input.baselines = [{ against: 'ImageNet-Z', label: 'x', points: [{ id: 0.5, ood: 0.3 }, { id: 0.6, ood: 0.4 }] }];
-  assert.throws(() => buildReport(input), (e: unknown) => e instanceof FcprobeError && e.code === 'BAD_CONFIG' && /"ImageNet-Z"/.test(e.message) && /"B", "A"/.test(e.hint ?? ''));
-  input.baselines = [{ against: 'ood-average', label: 'pct', points: [{ id: 76, ood: 30 }, { id: 0.6, ood: 0.4 }] }];
+  input.baselines = [
+    {
+      against: 'ImageNet-Z',
+      label: 'x',
+      points: [
+        { id: 0.5, ood: 0.3 },
+        { id: 0.6, ood: 0.4 },
+      ],
+    },
+  ];
+  assert.throws(
+    () => buildReport(input),
+    (e: unknown) =>
+      e instanceof FcprobeError &&
+      e.code === 'BAD_CONFIG' &&
+      /"ImageNet-Z"/.test(e.message) &&
+      /"B", "A"/.test(e.hint ?? ''),
+  );
+  input.baselines = [
+    {
+      against: 'ood-average',
+      label: 'pct',
+      points: [
+        { id: 76, ood: 30 },
+        { id: 0.6, ood: 0.4 },
+      ],
+    },
+  ];
   assert.throws(() => buildReport(input), /baseline "pct": point 0: id accuracy .*percentages must be divided by 100/);
 });
 
 test('the sample run: OOD average over five sets, notes for masked scoring, representation-fit means', () => {
   const r = buildReport(sampleResults());
   close(r.summary.id.teacher, 0.733);
-  close(r.summary.oodAverage?.teacher, (0.620 + 0.601 + 0.352 + 0.226 + 0.415) / 5, 1e-12);
-  close(r.summary.oodAverage?.student, (0.591 + 0.385 + 0.240 + 0.061 + 0.287) / 5, 1e-12);
+  close(r.summary.oodAverage?.teacher, (0.62 + 0.601 + 0.352 + 0.226 + 0.415) / 5, 1e-12);
+  close(r.summary.oodAverage?.student, (0.591 + 0.385 + 0.24 + 0.061 + 0.287) / 5, 1e-12);
   close(r.summary.oodAverage?.gap, 0.13, 1e-12);
   assert.ok(r.notes.some((n) => n.includes('ImageNet-R') && n.includes('masked')));
   close(r.representationFit.idTest?.cka, 0.912);

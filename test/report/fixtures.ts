@@ -7,27 +7,97 @@ import type { RunResults, SetRole } from '../../src/report/types.js';
 
 function dist(mean: number, spread: number): AsymmetryDistribution {
   return {
-    mean, min: 0, p10: mean - 1.3 * spread, p25: mean - 0.7 * spread, median: mean - 0.1 * spread,
-    p75: mean + 0.6 * spread, p90: mean + 1.4 * spread, max: Math.min(1, mean + 8 * spread),
+    mean,
+    min: 0,
+    p10: mean - 1.3 * spread,
+    p25: mean - 0.7 * spread,
+    median: mean - 0.1 * spread,
+    p75: mean + 0.6 * spread,
+    p90: mean + 1.4 * spread,
+    max: Math.min(1, mean + 8 * spread),
   };
 }
 
-interface SetSpec { name: string; role: SetRole; n: number; t: [number, number]; s: [number, number]; cka: number; cos: number; scored?: number; scoring?: string }
+interface SetSpec {
+  name: string;
+  role: SetRole;
+  n: number;
+  t: [number, number];
+  s: [number, number];
+  cka: number;
+  cos: number;
+  scored?: number;
+  scoring?: string;
+}
 
 const SETS: SetSpec[] = [
-  { name: 'ImageNet train (subset)', role: 'id-train', n: 64000, t: [0.792, 0.941], s: [0.781, 0.935], cka: 0.934, cos: 0.951 },
-  { name: 'ImageNet', role: 'id-test', n: 50000, t: [0.733, 0.915], s: [0.710, 0.901], cka: 0.912, cos: 0.936 },
-  { name: 'ImageNet-V2', role: 'ood', n: 10000, t: [0.620, 0.851], s: [0.591, 0.830], cka: 0.893, cos: 0.921 },
-  { name: 'ImageNet-R', role: 'ood', n: 30000, t: [0.601, 0.792], s: [0.385, 0.601], cka: 0.712, cos: 0.764, scoring: 'masked to the 200 ImageNet-R classes' },
-  { name: 'ImageNet-Sketch', role: 'ood', n: 50889, t: [0.352, 0.598], s: [0.240, 0.452], cka: 0.681, cos: 0.722 },
-  { name: 'ImageNet-A', role: 'ood', n: 7500, t: [0.226, 0.512], s: [0.061, 0.215], cka: 0.623, cos: 0.701, scoring: 'masked to the 200 ImageNet-A classes' },
-  { name: 'ObjectNet', role: 'ood', n: 50000, scored: 18574, t: [0.415, 0.652], s: [0.287, 0.512], cka: 0.741, cos: 0.789, scoring: 'max over mapped ImageNet classes; 113 of 313 classes scored' },
+  {
+    name: 'ImageNet train (subset)',
+    role: 'id-train',
+    n: 64000,
+    t: [0.792, 0.941],
+    s: [0.781, 0.935],
+    cka: 0.934,
+    cos: 0.951,
+  },
+  { name: 'ImageNet', role: 'id-test', n: 50000, t: [0.733, 0.915], s: [0.71, 0.901], cka: 0.912, cos: 0.936 },
+  { name: 'ImageNet-V2', role: 'ood', n: 10000, t: [0.62, 0.851], s: [0.591, 0.83], cka: 0.893, cos: 0.921 },
+  {
+    name: 'ImageNet-R',
+    role: 'ood',
+    n: 30000,
+    t: [0.601, 0.792],
+    s: [0.385, 0.601],
+    cka: 0.712,
+    cos: 0.764,
+    scoring: 'masked to the 200 ImageNet-R classes',
+  },
+  { name: 'ImageNet-Sketch', role: 'ood', n: 50889, t: [0.352, 0.598], s: [0.24, 0.452], cka: 0.681, cos: 0.722 },
+  {
+    name: 'ImageNet-A',
+    role: 'ood',
+    n: 7500,
+    t: [0.226, 0.512],
+    s: [0.061, 0.215],
+    cka: 0.623,
+    cos: 0.701,
+    scoring: 'masked to the 200 ImageNet-A classes',
+  },
+  {
+    name: 'ObjectNet',
+    role: 'ood',
+    n: 50000,
+    scored: 18574,
+    t: [0.415, 0.652],
+    s: [0.287, 0.512],
+    cka: 0.741,
+    cos: 0.789,
+    scoring: 'max over mapped ImageNet classes; 113 of 313 classes scored',
+  },
 ];
 
 export function sampleResults(): RunResults {
   const models = [
-    { role: 'teacher' as const, name: 'clip-rn50', path: 'models/clip_rn50_visual.onnx', sha256: 'a3f1c9e2'.repeat(8), featureDim: 1024, preset: 'clip', output: 'embedding', pool: 'none' },
-    { role: 'student' as const, name: 'distilled-rn50', path: 'models/student_rn50.onnx', sha256: '5b7d02c4'.repeat(8), featureDim: 1024, preset: 'clip', output: 'embedding', pool: 'none' },
+    {
+      role: 'teacher' as const,
+      name: 'clip-rn50',
+      path: 'models/clip_rn50_visual.onnx',
+      sha256: 'a3f1c9e2'.repeat(8),
+      featureDim: 1024,
+      preset: 'clip',
+      output: 'embedding',
+      pool: 'none',
+    },
+    {
+      role: 'student' as const,
+      name: 'distilled-rn50',
+      path: 'models/student_rn50.onnx',
+      sha256: '5b7d02c4'.repeat(8),
+      featureDim: 1024,
+      preset: 'clip',
+      output: 'embedding',
+      pool: 'none',
+    },
   ];
   return {
     format: 'fcprobe-results',
@@ -37,14 +107,43 @@ export function sampleResults(): RunResults {
     config: {
       teacher: { path: 'models/clip_rn50_visual.onnx', preset: 'clip' },
       student: { path: 'models/student_rn50.onnx', preset: 'clip' },
-      train: 'data/imagenet/train-subset', probe: { C: 'sweep', solver: 'lbfgs' }, workDir: 'work/rn50',
+      train: 'data/imagenet/train-subset',
+      probe: { C: 'sweep', solver: 'lbfgs' },
+      workDir: 'work/rn50',
     },
-    machine: { platform: 'linux', arch: 'x64', cpuModel: 'Example CPU @ 2.0GHz', cpus: 2, memoryGiB: 7.8, node: '20.20.2', executionProviders: ['cpu'] },
+    machine: {
+      platform: 'linux',
+      arch: 'x64',
+      cpuModel: 'Example CPU @ 2.0GHz',
+      cpus: 2,
+      memoryGiB: 7.8,
+      node: '20.20.2',
+      executionProviders: ['cpu'],
+    },
     models,
-    sets: SETS.map((s) => ({ name: s.name, role: s.role, path: `data/${s.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`, n: s.n })),
+    sets: SETS.map((s) => ({
+      name: s.name,
+      role: s.role,
+      path: `data/${s.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,
+      n: s.n,
+    })),
     accuracy: SETS.flatMap((s) => [
-      { model: 'clip-rn50', set: s.name, n: s.scored ?? s.n, top1: s.t[0], top5: s.t[1], ...(s.scoring ? { scoring: s.scoring } : {}) },
-      { model: 'distilled-rn50', set: s.name, n: s.scored ?? s.n, top1: s.s[0], top5: s.s[1], ...(s.scoring ? { scoring: s.scoring } : {}) },
+      {
+        model: 'clip-rn50',
+        set: s.name,
+        n: s.scored ?? s.n,
+        top1: s.t[0],
+        top5: s.t[1],
+        ...(s.scoring ? { scoring: s.scoring } : {}),
+      },
+      {
+        model: 'distilled-rn50',
+        set: s.name,
+        n: s.scored ?? s.n,
+        top1: s.s[0],
+        top5: s.s[1],
+        ...(s.scoring ? { scoring: s.scoring } : {}),
+      },
     ]),
     probes: [
       { model: 'clip-rn50', C: 0.316, solver: 'lbfgs', details: { iterations: 412, sweep: '1e-3..1e3' } },
@@ -53,31 +152,75 @@ export function sampleResults(): RunResults {
     representationFit: SETS.map((s) => ({
       set: s.name,
       fit: {
-        n: s.n, teacherDim: 1024, studentDim: 1024, cka: s.cka,
-        cosine: { n: s.n, zeroRows: 0, mean: s.cos, std: 0.06, p10: s.cos - 0.08, median: s.cos + 0.01, p90: s.cos + 0.05, min: s.cos - 0.4, max: 0.995 },
+        n: s.n,
+        teacherDim: 1024,
+        studentDim: 1024,
+        cka: s.cka,
+        cosine: {
+          n: s.n,
+          zeroRows: 0,
+          mean: s.cos,
+          std: 0.06,
+          p10: s.cos - 0.08,
+          median: s.cos + 0.01,
+          p90: s.cos + 0.05,
+          min: s.cos - 0.4,
+          max: 0.995,
+        },
         notes: [],
       },
     })),
     asymmetry: [
       {
-        model: 'clip-rn50', set: 'ImageNet train (subset)',
-        result: { applicable: true, classes: 1000, examples: 64000, neurons: 1024, deadNeurons: 3, normalized: dist(0.031, 0.012), raw: dist(0.032, 0.012), thresholds: [0.1, 0.25, 0.5], shareAbove: [0.021, 0.004, 0.001] },
+        model: 'clip-rn50',
+        set: 'ImageNet train (subset)',
+        result: {
+          applicable: true,
+          classes: 1000,
+          examples: 64000,
+          neurons: 1024,
+          deadNeurons: 3,
+          normalized: dist(0.031, 0.012),
+          raw: dist(0.032, 0.012),
+          thresholds: [0.1, 0.25, 0.5],
+          shareAbove: [0.021, 0.004, 0.001],
+        },
       },
       {
-        model: 'distilled-rn50', set: 'ImageNet train (subset)',
-        result: { applicable: true, classes: 1000, examples: 64000, neurons: 1024, deadNeurons: 11, normalized: dist(0.047, 0.019), raw: dist(0.048, 0.019), thresholds: [0.1, 0.25, 0.5], shareAbove: [0.058, 0.012, 0.002] },
+        model: 'distilled-rn50',
+        set: 'ImageNet train (subset)',
+        result: {
+          applicable: true,
+          classes: 1000,
+          examples: 64000,
+          neurons: 1024,
+          deadNeurons: 11,
+          normalized: dist(0.047, 0.019),
+          raw: dist(0.048, 0.019),
+          thresholds: [0.1, 0.25, 0.5],
+          shareAbove: [0.058, 0.012, 0.002],
+        },
       },
     ],
-    baselines: [{
-      against: 'ood-average',
-      label: 'Illustrative baseline (made-up points)',
-      points: [
-        { name: 'A', id: 0.60, ood: 0.262 }, { name: 'B', id: 0.65, ood: 0.301 }, { name: 'C', id: 0.70, ood: 0.338 },
-        { name: 'D', id: 0.72, ood: 0.352 }, { name: 'E', id: 0.76, ood: 0.389 }, { name: 'F', id: 0.80, ood: 0.431 },
-      ],
-    }],
+    baselines: [
+      {
+        against: 'ood-average',
+        label: 'Illustrative baseline (made-up points)',
+        points: [
+          { name: 'A', id: 0.6, ood: 0.262 },
+          { name: 'B', id: 0.65, ood: 0.301 },
+          { name: 'C', id: 0.7, ood: 0.338 },
+          { name: 'D', id: 0.72, ood: 0.352 },
+          { name: 'E', id: 0.76, ood: 0.389 },
+          { name: 'F', id: 0.8, ood: 0.431 },
+        ],
+      },
+    ],
     timings: [
-      { stage: 'extract', seconds: 1834.2 }, { stage: 'probe', seconds: 212.7 }, { stage: 'diagnostics', seconds: 41.3 }, { stage: 'report', seconds: 0.2 },
+      { stage: 'extract', seconds: 1834.2 },
+      { stage: 'probe', seconds: 212.7 },
+      { stage: 'diagnostics', seconds: 41.3 },
+      { stage: 'report', seconds: 0.2 },
     ],
   };
 }

@@ -13,11 +13,16 @@ const report = buildReport(sampleResults());
 // (59.1 + 38.5 + 24.0 + 6.1 + 28.7) / 5 = 31.28, gap 13.00 pp; ID gap 73.3 - 71.0 = 2.30 pp; ImageNet-R gap 21.60 pp.
 const EXPECTED = ['73.30', '71.00', '+2.30', '44.28', '31.28', '+13.00', '+21.60', '0.9120', '0.7300', '5b7d02c45b7d'];
 
-for (const [name, render] of [['terminal', renderTerminal], ['markdown', renderMarkdown], ['html', renderHtml]] as const) {
+for (const [name, render] of [
+  ['terminal', renderTerminal],
+  ['markdown', renderMarkdown],
+  ['html', renderHtml],
+] as const) {
   test(`${name} report shows the key numbers and the section of every measure`, () => {
     const text = render(report);
     for (const n of EXPECTED) assert.ok(text.includes(n), `${name} lacks ${n}`);
-    for (const h of ['Effective robustness', 'Representation fit', 'Activation asymmetry']) assert.ok(text.includes(h), `${name} lacks ${h}`);
+    for (const h of ['Effective robustness', 'Representation fit', 'Activation asymmetry'])
+      assert.ok(text.includes(h), `${name} lacks ${h}`);
     // Effective robustness of the sample: +7.90 pp teacher, -3.11 pp student (checked against the core maths in build.test).
     assert.ok(text.includes('+7.90') && text.includes('-3.11'));
   });
@@ -39,13 +44,20 @@ test('html is self-contained: no URLs, no scripts, no external resources, inline
   assert.ok(!/<script/i.test(html), 'no script');
   assert.ok(!/<link\b/i.test(html) && !/\bsrc\s*=/i.test(html) && !/url\((?!#)/i.test(html), 'no linked resources');
   assert.ok(html.startsWith('<!DOCTYPE html>'));
-  assert.ok((html.match(/<svg /g) ?? []).length >= 5, 'accuracy, gap, effective robustness, representation fit, asymmetry charts');
+  assert.ok(
+    (html.match(/<svg /g) ?? []).length >= 5,
+    'accuracy, gap, effective robustness, representation fit, asymmetry charts',
+  );
   // Every opened svg is closed, and names are escaped.
   assert.equal((html.match(/<svg /g) ?? []).length, (html.match(/<\/svg>/g) ?? []).length);
   const input = sampleResults();
   input.models[1]!.name = 'student <b>&"x"';
-  input.accuracy.forEach((a) => { if (a.model === 'distilled-rn50') a.model = input.models[1]!.name; });
-  input.asymmetry.forEach((a) => { if (a.model === 'distilled-rn50') a.model = input.models[1]!.name; });
+  input.accuracy.forEach((a) => {
+    if (a.model === 'distilled-rn50') a.model = input.models[1]!.name;
+  });
+  input.asymmetry.forEach((a) => {
+    if (a.model === 'distilled-rn50') a.model = input.models[1]!.name;
+  });
   const escaped = renderHtml(buildReport(input));
   assert.ok(!escaped.includes('<b>&"x"'));
   assert.ok(escaped.includes('student &lt;b&gt;&amp;&quot;x&quot;'));
@@ -54,10 +66,13 @@ test('html is self-contained: no URLs, no scripts, no external resources, inline
 test('report.json holds every number, the version, the sha256 and the config; NaN becomes null', () => {
   const input = sampleResults();
   input.representationFit[0]!.fit.cka = NaN;
-  const parsed = JSON.parse(renderJson(buildReport(input))) as Record<string, unknown> & { summary: { oodAverage: { teacher: number } }; representationFit: { rows: { fit: { cka: number | null } }[] } };
-  assert.equal(parsed['format'], 'fcprobe-report');
-  assert.equal(parsed['fcprobeVersion'], '0.1.0');
-  assert.deepEqual(parsed['config'], input.config);
+  const parsed = JSON.parse(renderJson(buildReport(input))) as Record<string, unknown> & {
+    summary: { oodAverage: { teacher: number } };
+    representationFit: { rows: { fit: { cka: number | null } }[] };
+  };
+  assert.equal(parsed.format, 'fcprobe-report');
+  assert.equal(parsed.fcprobeVersion, '0.1.0');
+  assert.deepEqual(parsed.config, input.config);
   assert.ok(Math.abs(parsed.summary.oodAverage.teacher - 0.4428) < 1e-12);
   assert.equal(parsed.representationFit.rows[0]!.fit.cka, null);
   assert.ok(JSON.stringify(parsed).includes('5b7d02c4'.repeat(8)));
@@ -67,7 +82,10 @@ test('chart axes end on round ticks that cover the data, including negative gaps
   assert.deepEqual(niceTicks(0, 21.6), [0, 5, 10, 15, 20, 25]);
   assert.deepEqual(niceTicks(-0.031, 0.2), [-0.05, 0, 0.05, 0.1, 0.15, 0.2]);
   const svg = groupedBarChart({
-    title: 'gap', yLabel: 'pp', format: (v) => v.toFixed(2), categories: [{ label: 'a' }, { label: 'b' }],
+    title: 'gap',
+    yLabel: 'pp',
+    format: (v) => v.toFixed(2),
+    categories: [{ label: 'a' }, { label: 'b' }],
     series: [{ name: 's', color: '#000', values: [-0.5, null] }],
   });
   assert.match(svg, />-0\.50</);

@@ -1,10 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  createDemoWorld, DEMO_SETS, imageToInput, latentToOffsets, offsetsToImage, pixelScale, sampleDemoSet, teacherWeights,
+  createDemoWorld,
+  DEMO_SETS,
+  imageToInput,
+  latentToOffsets,
+  offsetsToImage,
+  pixelScale,
+  sampleDemoSet,
+  teacherWeights,
 } from '../../src/toy/demoWorld.js';
 
-const world = createDemoWorld({ classes: 4, coreDim: 8, backgroundDim: 8, side: 6, coreRadius: 1.5, coreNoise: 0.5, teacherDim: 10, seed: 3 });
+const world = createDemoWorld({
+  classes: 4,
+  coreDim: 8,
+  backgroundDim: 8,
+  side: 6,
+  coreRadius: 1.5,
+  coreNoise: 0.5,
+  teacherDim: 10,
+  seed: 3,
+});
 const z = 16;
 
 describe('demo world', () => {

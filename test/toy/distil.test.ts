@@ -14,18 +14,25 @@ import { tempDir } from '../helpers/fixtures.js';
 
 function job(dir: string, name: string): DistilJob {
   const world = DEMO_WORLD_DEFAULTS;
-  const rows = 40, cols = 3 * world.side * world.side;
+  const rows = 40,
+    cols = 3 * world.side * world.side;
   const rng = new Rng(5);
   const x = Float32Array.from({ length: rows * cols }, () => rng.normal());
   const target = Float32Array.from({ length: rows * world.teacherDim }, () => Math.max(0, rng.normal()));
-  return { spec: { activation: 'relu', hidden: 16, iterations: 30, lr: 1e-2, weightDecay: 1e-3, seed: 3 }, world, x: { data: x, rows, cols }, target, modelPath: join(dir, name) };
+  return {
+    spec: { activation: 'relu', hidden: 16, iterations: 30, lr: 1e-2, weightDecay: 1e-3, seed: 3 },
+    world,
+    x: { data: x, rows, cols },
+    target,
+    modelPath: join(dir, name),
+  };
 }
 
 describe('trainStudentInWorker', () => {
   it('writes the same ONNX bytes as training on the calling thread, and reports progress', async () => {
     const dir = tempDir('fcprobe-distil-');
     const gemm = await createOrtGemm({ threads: 1 });
-    let here;
+    let here: Awaited<ReturnType<typeof trainStudent>>;
     try {
       here = await trainStudent(gemm, job(dir, 'here.onnx'));
     } finally {
@@ -36,7 +43,10 @@ describe('trainStudentInWorker', () => {
     assert.equal(there.cached, false);
     assert.equal(there.finalLoss, here.finalLoss);
     assert.ok(there.finalLoss < there.initialLoss, `the loss falls: ${there.initialLoss} -> ${there.finalLoss}`);
-    assert.ok(readFileSync(join(dir, 'there.onnx')).equals(readFileSync(join(dir, 'here.onnx'))), 'identical ONNX files');
+    assert.ok(
+      readFileSync(join(dir, 'there.onnx')).equals(readFileSync(join(dir, 'here.onnx'))),
+      'identical ONNX files',
+    );
     assert.deepEqual(steps, [1, 30]);
     const again = await trainStudentInWorker(job(dir, 'there.onnx'));
     assert.equal(again.cached, true);
@@ -44,6 +54,9 @@ describe('trainStudentInWorker', () => {
 
   it('rejects with the reason when the student cannot be written', async () => {
     const j = job(tempDir('fcprobe-distil-'), 'x.onnx');
-    await assert.rejects(trainStudentInWorker({ ...j, modelPath: join(j.modelPath, 'no', 'such', 'dir.onnx') }), /ENOENT|ENOTDIR/);
+    await assert.rejects(
+      trainStudentInWorker({ ...j, modelPath: join(j.modelPath, 'no', 'such', 'dir.onnx') }),
+      /ENOENT|ENOTDIR/,
+    );
   });
 });

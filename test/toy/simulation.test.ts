@@ -6,9 +6,20 @@ import { recordIterations, runStructuredSimulation, type SimulationConfig } from
 /** Small dims so the JS reference Gemm runs it in well under a second per network. */
 const base: SimulationConfig = {
   data: { n: 200, coreDim: 8, bgDim: 8, inputDim: 32, coreMode: 'linear' },
-  hidden: 32, layers: 2, activation: 'relu', bias: true, freezeOutput: true,
-  loss: 'hinge', optimizer: 'sgd', lr: 0.1, weightDecay: 0, momentum: 0.9,
-  iterations: 300, every: 100, seed: 1, lowRank: true,
+  hidden: 32,
+  layers: 2,
+  activation: 'relu',
+  bias: true,
+  freezeOutput: true,
+  loss: 'hinge',
+  optimizer: 'sgd',
+  lr: 0.1,
+  weightDecay: 0,
+  momentum: 0.9,
+  iterations: 300,
+  every: 100,
+  seed: 1,
+  lowRank: true,
 };
 
 test('record iterations: 0, every, ..., and the last one', () => {
@@ -21,7 +32,10 @@ for (const seed of [1, 2]) {
   test(`theory setting (hinge, SGD, frozen output, linear core), seed ${seed}: ReLU learns the background, the linear network does not`, async () => {
     const relu = await runStructuredSimulation(jsGemm, { ...base, seed });
     const lin = await runStructuredSimulation(jsGemm, { ...base, seed, activation: 'none' });
-    assert.deepEqual(relu.records.map((r) => r.iteration), [0, 100, 200, 300]);
+    assert.deepEqual(
+      relu.records.map((r) => r.iteration),
+      [0, 100, 200, 300],
+    );
     const [r0, r1] = [relu.records[0]!, relu.records.at(-1)!];
     const [l0, l1] = [lin.records[0]!, lin.records.at(-1)!];
     // Same seed: same initialization and data, so both start from the same correlations.
@@ -31,9 +45,14 @@ for (const seed of [1, 2]) {
     assert.ok(r1.idAccuracy === 1 && l1.idAccuracy === 1, `ID accuracy ${r1.idAccuracy}, ${l1.idAccuracy}`);
     assert.ok(r1.coreCorrelation > 2 * r0.coreCorrelation && l1.coreCorrelation > 2 * l0.coreCorrelation);
     // Contamination: ReLU's background correlation grows by a large factor, the linear network's stays put.
-    assert.ok(r1.backgroundCorrelation > 1.8 * r0.backgroundCorrelation, `ReLU background ${r0.backgroundCorrelation} -> ${r1.backgroundCorrelation}`);
-    assert.ok(Math.abs(l1.backgroundCorrelation - l0.backgroundCorrelation) < 0.1 * l0.backgroundCorrelation,
-      `linear background ${l0.backgroundCorrelation} -> ${l1.backgroundCorrelation}`);
+    assert.ok(
+      r1.backgroundCorrelation > 1.8 * r0.backgroundCorrelation,
+      `ReLU background ${r0.backgroundCorrelation} -> ${r1.backgroundCorrelation}`,
+    );
+    assert.ok(
+      Math.abs(l1.backgroundCorrelation - l0.backgroundCorrelation) < 0.1 * l0.backgroundCorrelation,
+      `linear background ${l0.backgroundCorrelation} -> ${l1.backgroundCorrelation}`,
+    );
     // ...and it costs ReLU out of distribution, not the linear network.
     assert.ok(r1.oodLoss > r1.idLoss + 0.1, `ReLU OOD loss ${r1.oodLoss} vs ID ${r1.idLoss}`);
     assert.ok(l1.oodLoss < l1.idLoss + 0.05, `linear OOD loss ${l1.oodLoss} vs ID ${l1.idLoss}`);
@@ -42,11 +61,20 @@ for (const seed of [1, 2]) {
   });
 }
 
-test('paper setting (logistic, AdamW, nonlinear core): ReLU background growth is several times the linear network\'s', async () => {
-  const cfg: SimulationConfig = { ...base, data: { ...base.data, coreMode: 'nonlinear' }, loss: 'logistic', optimizer: 'adamw', lr: 1e-2, weightDecay: 1e-3, freezeOutput: false };
+test("paper setting (logistic, AdamW, nonlinear core): ReLU background growth is several times the linear network's", async () => {
+  const cfg: SimulationConfig = {
+    ...base,
+    data: { ...base.data, coreMode: 'nonlinear' },
+    loss: 'logistic',
+    optimizer: 'adamw',
+    lr: 1e-2,
+    weightDecay: 1e-3,
+    freezeOutput: false,
+  };
   const relu = await runStructuredSimulation(jsGemm, cfg);
   const lin = await runStructuredSimulation(jsGemm, { ...cfg, activation: 'none' });
-  const grow = (o: typeof relu): number => o.records.at(-1)!.backgroundCorrelation - o.records[0]!.backgroundCorrelation;
+  const grow = (o: typeof relu): number =>
+    o.records.at(-1)!.backgroundCorrelation - o.records[0]!.backgroundCorrelation;
   assert.ok(grow(relu) > 2.5 * grow(lin), `background growth relu ${grow(relu)} vs linear ${grow(lin)}`);
   assert.ok(relu.records.at(-1)!.oodLoss > relu.records.at(-1)!.idLoss + 0.3);
 });
@@ -55,7 +83,8 @@ test('the dense input and its x = z T factorization train the same network', asy
   const a = await runStructuredSimulation(jsGemm, { ...base, iterations: 50, every: 50 });
   const b = await runStructuredSimulation(jsGemm, { ...base, iterations: 50, every: 50, lowRank: false });
   for (const k of ['idLoss', 'oodLoss', 'coreCorrelation', 'backgroundCorrelation'] as const) {
-    const x = a.records.at(-1)![k], y = b.records.at(-1)![k];
+    const x = a.records.at(-1)![k],
+      y = b.records.at(-1)![k];
     assert.ok(Math.abs(x - y) < 1e-3 * (1 + Math.abs(x)), `${k}: ${x} vs ${y}`);
   }
 });

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { configureSharp } from '../../extract/extract.js';
 import { runDemo, STUDENT_DEFAULTS, type DemoOutcome } from '../../toy/demo.js';
 import type { Activation } from '../../math/activations.js';
@@ -20,26 +20,38 @@ interface DemoFlags {
   quiet?: boolean;
 }
 
-const pct = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '  n/a' : (100 * x).toFixed(1).padStart(5));
+const pct = (x: number | null | undefined): string =>
+  x === null || x === undefined || Number.isNaN(x) ? '  n/a' : (100 * x).toFixed(1).padStart(5);
 
 /** One table over all students: the paper's Figure 1 in miniature. */
 export function demoSummary(d: DemoOutcome): string {
   const first = d.runs[0]!.outcome.results;
   const sets = first.sets.filter((s) => s.role !== 'id-train').map((s) => s.name);
   const rows: string[][] = [];
-  const acc = (r: DemoOutcome['runs'][number]['outcome']['results'], model: string, set: string): number | null => r.accuracy.find((a) => a.model === model && a.set === set)?.top1 ?? null;
+  const acc = (r: DemoOutcome['runs'][number]['outcome']['results'], model: string, set: string): number | null =>
+    r.accuracy.find((a) => a.model === model && a.set === set)?.top1 ?? null;
   rows.push(['model', ...sets.map((s) => `${s} top-1`), ...sets.map((s) => `${s} CKA`)]);
   rows.push(['teacher', ...sets.map((s) => pct(acc(first, 'teacher', s))), ...sets.map(() => '')]);
   for (const run of d.runs) {
     const r = run.outcome.results;
     const name = r.models[1]!.name;
-    rows.push([name, ...sets.map((s) => pct(acc(r, name, s))), ...sets.map((s) => {
-      const f = r.representationFit.find((x) => x.set === s)?.fit.cka;
-      return f === undefined ? '' : f.toFixed(3);
-    })]);
+    rows.push([
+      name,
+      ...sets.map((s) => pct(acc(r, name, s))),
+      ...sets.map((s) => {
+        const f = r.representationFit.find((x) => x.set === s)?.fit.cka;
+        return f === undefined ? '' : f.toFixed(3);
+      }),
+    ]);
   }
   const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
-  return rows.map((r, i) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  ') + (i === 0 ? `\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : '')).join('\n');
+  return rows
+    .map(
+      (r, i) =>
+        r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  ') +
+        (i === 0 ? `\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : ''),
+    )
+    .join('\n');
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -47,7 +59,7 @@ export function registerDemoCommand(program: Command): void {
     .command('demo')
     .summary('build the embedded demo world (images, teacher, distilled students) and run the pipeline on it')
     .description(
-      'Renders the paper\'s structured feature model as 16x16 PNG images (class-dependent core features plus ' +
+      "Renders the paper's structured feature model as 16x16 PNG images (class-dependent core features plus " +
         'label-independent background features, mixed by a fixed orthogonal map; OOD sets shift the background), writes a ' +
         'teacher encoder that reads only the core (robust by construction) and students distilled from it on ID images ' +
         'only (two-layer MLPs trained in TypeScript, exported to ONNX), then runs `fcprobe run` for each student.',
@@ -55,52 +67,80 @@ export function registerDemoCommand(program: Command): void {
     .option('--data <dir>', 'where the demo images are written', 'data/demo')
     .option('--models <dir>', 'where the demo encoders are written', 'models/demo')
     .option('--work <dir>', 'work directory of the runs (features, probes, reports)', 'work/demo')
-    .addOption(new Option('--student-activation <name>', 'activation of the distilled student').choices(['relu', 'gelu', 'leaky-relu', 'tanh', 'sigmoid', 'none']).default('relu'))
+    .addOption(
+      new Option('--student-activation <name>', 'activation of the distilled student')
+        .choices(['relu', 'gelu', 'leaky-relu', 'tanh', 'sigmoid', 'none'])
+        .default('relu'),
+    )
     .option('--no-compare-linear', 'do not also distil and evaluate a linear student')
     .option('--iterations <n>', 'full-batch AdamW steps of the distillation', positiveInt, STUDENT_DEFAULTS.iterations)
     .option('--hidden <n>', 'hidden units of the student', positiveInt, STUDENT_DEFAULTS.hidden)
     .option('--lr <value>', 'AdamW learning rate', positiveNumber, STUDENT_DEFAULTS.lr)
     .option('--seed <n>', 'seed of the world (images, teacher)', positiveInt, 2024)
     .option('-q, --quiet', 'no progress output')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Example:
   npm run demo                      # = fcprobe demo: ~30-60 s on 2 cores
-  fcprobe demo --student-activation gelu --iterations 4000`)
-    .action(action(async (f: DemoFlags) => {
-      configureSharp(1);
-      const say = (m: string): void => { if (!f.quiet) process.stderr.write(`${m}\n`); };
-      let bar: ProgressReporter | null = null;
-      const training = new Map<string, { i: number; n: number; loss: number }>();
-      const stop = installStopHandler();
-      const t0 = performance.now();
-      try {
-        const d = await runDemo({
-          dataDir: f.data, modelsDir: f.models, workDir: f.work,
-          world: { seed: f.seed },
-          student: { activation: f.studentActivation, iterations: f.iterations, hidden: f.hidden, lr: f.lr },
-          compareLinear: f.compareLinear,
-          onStage: (m) => { bar?.done(); bar = null; say(m); },
-          onTrainProgress: (label, i, n, loss, students) => {
-            // The students train side by side: one line with each one's step and loss.
-            training.set(label, { i, n, loss });
-            bar ??= createProgress('  train', { quiet: f.quiet });
-            const done = [...training.values()].reduce((s, t) => s + t.i, 0);
-            bar.update(done, n * students, [...training].map(([l, t]) => `${l} MSE ${t.loss.toFixed(4)}`).join(', '));
-          },
-          onExtractProgress: (label, p) => {
-            bar ??= createProgress(`    ${label}`, { quiet: f.quiet });
-            bar.update(p.done, p.total, `${p.imagesPerSecond.toFixed(0)} img/s, ETA ${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}`);
-          },
-          shouldStop: stop.shouldStop,
-        });
-        (bar as ProgressReporter | null)?.done();
-        const main = d.runs[0]!;
-        if (main.rendered.terminal) process.stdout.write(`\n${main.rendered.terminal}\n`);
-        process.stdout.write(`\nAll students (top-1 %, and linear CKA to the teacher's features):\n${demoSummary(d)}\n\n`);
-        process.stdout.write(`Report files:\n${d.runs.flatMap((r) => r.rendered.written).map((p) => `  ${p}`).join('\n')}\n`);
-        process.stdout.write(`Demo finished in ${formatDuration((performance.now() - t0) / 1000)}.\n`);
-      } finally {
-        stop.dispose();
-      }
-    }));
+  fcprobe demo --student-activation gelu --iterations 4000`,
+    )
+    .action(
+      action(async (f: DemoFlags) => {
+        configureSharp(1);
+        const say = (m: string): void => {
+          if (!f.quiet) process.stderr.write(`${m}\n`);
+        };
+        let bar: ProgressReporter | null = null;
+        const training = new Map<string, { i: number; n: number; loss: number }>();
+        const stop = installStopHandler();
+        const t0 = performance.now();
+        try {
+          const d = await runDemo({
+            dataDir: f.data,
+            modelsDir: f.models,
+            workDir: f.work,
+            world: { seed: f.seed },
+            student: { activation: f.studentActivation, iterations: f.iterations, hidden: f.hidden, lr: f.lr },
+            compareLinear: f.compareLinear,
+            onStage: (m) => {
+              bar?.done();
+              bar = null;
+              say(m);
+            },
+            onTrainProgress: (label, i, n, loss, students) => {
+              // The students train side by side: one line with each one's step and loss.
+              training.set(label, { i, n, loss });
+              bar ??= createProgress('  train', { quiet: f.quiet });
+              const done = [...training.values()].reduce((s, t) => s + t.i, 0);
+              bar.update(done, n * students, [...training].map(([l, t]) => `${l} MSE ${t.loss.toFixed(4)}`).join(', '));
+            },
+            onExtractProgress: (label, p) => {
+              bar ??= createProgress(`    ${label}`, { quiet: f.quiet });
+              bar.update(
+                p.done,
+                p.total,
+                `${p.imagesPerSecond.toFixed(0)} img/s, ETA ${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}`,
+              );
+            },
+            shouldStop: stop.shouldStop,
+          });
+          (bar as ProgressReporter | null)?.done();
+          const main = d.runs[0]!;
+          if (main.rendered.terminal) process.stdout.write(`\n${main.rendered.terminal}\n`);
+          process.stdout.write(
+            `\nAll students (top-1 %, and linear CKA to the teacher's features):\n${demoSummary(d)}\n\n`,
+          );
+          process.stdout.write(
+            `Report files:\n${d.runs
+              .flatMap((r) => r.rendered.written)
+              .map((p) => `  ${p}`)
+              .join('\n')}\n`,
+          );
+          process.stdout.write(`Demo finished in ${formatDuration((performance.now() - t0) / 1000)}.\n`);
+        } finally {
+          stop.dispose();
+        }
+      }),
+    );
 }

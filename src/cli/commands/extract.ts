@@ -1,9 +1,9 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { extractFeatures, configureSharp } from '../../extract/extract.js';
 import type { PreprocessOverrides } from '../../image/preprocessSpec.js';
 import { readClassFile } from '../../dataset/listing.js';
 import { LAYOUT_NAMES, listDataset, parseLayout } from '../../dataset/layouts.js';
-import { nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, shard, triple } from '../parse.js';
+import { nonNegativeInt, nonNegativeNumber, positiveInt, shard, triple } from '../parse.js';
 import { action } from '../run-command.js';
 import { createProgress, formatDuration } from '../progress.js';
 
@@ -45,7 +45,9 @@ export function installStopHandler(): { shouldStop: () => boolean; dispose: () =
       return;
     }
     stop = true;
-    process.stderr.write('\nStopping after the current batch (press Ctrl-C again to quit now; finished batches are saved)...\n');
+    process.stderr.write(
+      '\nStopping after the current batch (press Ctrl-C again to quit now; finished batches are saved)...\n',
+    );
   };
   const dispose = (): void => {
     process.off('SIGINT', handler);
@@ -68,12 +70,29 @@ export function registerExtractCommand(program: Command): void {
     .requiredOption('-m, --model <file.onnx>', 'ONNX encoder with an NCHW image input')
     .requiredOption('-d, --data <folder>', 'image folder: <folder>/<class>/<image>.{jpg,jpeg,png,webp}')
     .requiredOption('-o, --out <dir>', 'output feature directory')
-    .option('--classes <file>', 'class names in index order, one per line (default: sorted sub-folder names); lets ID and OOD sets with different subsets share one index space')
-    .addOption(new Option('--layout <name>', 'dataset layout (default: detected): folder, imagenet (wnid folders, labels = ImageNet indices), imagenet-v2 (folders 0..999), objectnet (images/<folder>, 113 mapped classes, 2-px border crop)').choices([...LAYOUT_NAMES]))
-    .addOption(new Option('--preset <name>', 'preprocessing preset: torchvision (resize 256 bilinear, crop 224, ImageNet mean/std), clip (resize=crop, bicubic, CLIP mean/std), inception (mean/std 0.5, resize crop/0.875)').choices(['torchvision', 'clip', 'inception']).default('torchvision'))
+    .option(
+      '--classes <file>',
+      'class names in index order, one per line (default: sorted sub-folder names); lets ID and OOD sets with different subsets share one index space',
+    )
+    .addOption(
+      new Option(
+        '--layout <name>',
+        'dataset layout (default: detected): folder, imagenet (wnid folders, labels = ImageNet indices), imagenet-v2 (folders 0..999), objectnet (images/<folder>, 113 mapped classes, 2-px border crop)',
+      ).choices([...LAYOUT_NAMES]),
+    )
+    .addOption(
+      new Option(
+        '--preset <name>',
+        'preprocessing preset: torchvision (resize 256 bilinear, crop 224, ImageNet mean/std), clip (resize=crop, bicubic, CLIP mean/std), inception (mean/std 0.5, resize crop/0.875)',
+      )
+        .choices(['torchvision', 'clip', 'inception'])
+        .default('torchvision'),
+    )
     .option('--resize <px>', 'shorter side after resizing (default: from the preset)', positiveInt)
-    .option('--crop <px>', 'center-crop size (default: the model\'s input size, else the preset\'s)', positiveInt)
-    .addOption(new Option('--interpolation <kind>', 'resize kernel (default: from the preset)').choices(['bilinear', 'bicubic']))
+    .option('--crop <px>', "center-crop size (default: the model's input size, else the preset's)", positiveInt)
+    .addOption(
+      new Option('--interpolation <kind>', 'resize kernel (default: from the preset)').choices(['bilinear', 'bicubic']),
+    )
     .option('--mean <r,g,b>', 'per-channel mean on [0,1] pixels (default: from the preset)', triple)
     .option('--std <r,g,b>', 'per-channel std (default: from the preset)', triple)
     .option('--border-crop <px>', 'pixels removed from every border before resizing (ObjectNet: 2)', nonNegativeInt)
@@ -84,60 +103,95 @@ export function registerExtractCommand(program: Command): void {
     .option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)', positiveInt)
     .option('--batch <n>', 'images per inference batch', positiveInt, 32)
     .option('--decode-concurrency <n>', 'images decoded at once (default: 4 per core, at least 8)', positiveInt)
-    .option('--commit-every <seconds>', 'make finished rows durable (fsync) at most this often; a crash redoes at most this much work (0: every batch)', nonNegativeNumber, 2)
-    .option('--shard <k/n>', 'extract only the k-th (0-based) of n equal slices of the file list; join with `fcprobe merge`', shard)
+    .option(
+      '--commit-every <seconds>',
+      'make finished rows durable (fsync) at most this often; a crash redoes at most this much work (0: every batch)',
+      nonNegativeNumber,
+      2,
+    )
+    .option(
+      '--shard <k/n>',
+      'extract only the k-th (0-based) of n equal slices of the file list; join with `fcprobe merge`',
+      shard,
+    )
     .option('--strict', 'fail on the first undecodable image instead of skipping it')
     .option('--force', 'redo a finished extraction or replace features made from other inputs')
     .option('-q, --quiet', 'no progress output')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fcprobe extract --model resnet50.onnx --data imagenet/val --out work/teacher-val
   fcprobe extract --model clip-vitb16.onnx --preset clip --data imagenet-r --classes imagenet-classes.txt --out work/r
-  fcprobe extract --model m.onnx --data imagenet/train --out work/train-3 --shard 3/8   # then: fcprobe merge`)
-    .action(action(async (flags: ExtractFlags) => {
-      configureSharp(1);
-      const classes = flags.classes ? readClassFile(flags.classes) : undefined;
-      const listing = listDataset(flags.data, { ...(flags.layout ? { layout: parseLayout(flags.layout) } : {}), ...(classes ? { classes } : {}) });
-      if (listing.layout !== 'folder' && !flags.quiet) process.stderr.write(`Layout ${listing.layout}: ${listing.classes.length} classes, ${listing.items.length} images${listing.ignored.length ? `, ${listing.ignored.length} entries left out (see manifest)` : ''}.\n`);
-      const progress = createProgress('extract', { quiet: flags.quiet });
-      const stop = installStopHandler();
-      try {
-        const r = await extractFeatures({
-          modelPath: flags.model,
-          listing,
-          outDir: flags.out,
-          preprocess: {
-            preset: flags.preset, resize: flags.resize, crop: flags.crop, interpolation: flags.interpolation,
-            mean: flags.mean, std: flags.std, borderCrop: flags.borderCrop, autoOrient: flags.autoOrient,
-          },
-          outputName: flags.output,
-          pool: flags.pool,
-          providers: flags.ep,
-          threads: flags.threads,
-          batchSize: flags.batch,
-          decodeConcurrency: flags.decodeConcurrency,
-          commitEverySeconds: flags.commitEvery,
-          shard: flags.shard,
-          strict: flags.strict,
-          force: flags.force,
-          onProgress: (p) => progress.update(p.done, p.total, `${p.imagesPerSecond.toFixed(1)} img/s, ETA ${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}${p.skipped ? `, ${p.skipped} skipped` : ''}`),
-          onNotice: (m) => process.stderr.write(`${m}\n`),
-          shouldStop: stop.shouldStop,
+  fcprobe extract --model m.onnx --data imagenet/train --out work/train-3 --shard 3/8   # then: fcprobe merge`,
+    )
+    .action(
+      action(async (flags: ExtractFlags) => {
+        configureSharp(1);
+        const classes = flags.classes ? readClassFile(flags.classes) : undefined;
+        const listing = listDataset(flags.data, {
+          ...(flags.layout ? { layout: parseLayout(flags.layout) } : {}),
+          ...(classes ? { classes } : {}),
         });
-        progress.done();
-        const m = r.manifest;
-        if (r.status === 'already-done') {
-          process.stdout.write(`${flags.out}: already extracted (${m.rows} x ${m.featureDim}, ${m.executionProvider}); use --force to redo.\n`);
-          return;
+        if (listing.layout !== 'folder' && !flags.quiet)
+          process.stderr.write(
+            `Layout ${listing.layout}: ${listing.classes.length} classes, ${listing.items.length} images${listing.ignored.length ? `, ${listing.ignored.length} entries left out (see manifest)` : ''}.\n`,
+          );
+        const progress = createProgress('extract', { quiet: flags.quiet });
+        const stop = installStopHandler();
+        try {
+          const r = await extractFeatures({
+            modelPath: flags.model,
+            listing,
+            outDir: flags.out,
+            preprocess: {
+              preset: flags.preset,
+              resize: flags.resize,
+              crop: flags.crop,
+              interpolation: flags.interpolation,
+              mean: flags.mean,
+              std: flags.std,
+              borderCrop: flags.borderCrop,
+              autoOrient: flags.autoOrient,
+            },
+            outputName: flags.output,
+            pool: flags.pool,
+            providers: flags.ep,
+            threads: flags.threads,
+            batchSize: flags.batch,
+            decodeConcurrency: flags.decodeConcurrency,
+            commitEverySeconds: flags.commitEvery,
+            shard: flags.shard,
+            strict: flags.strict,
+            force: flags.force,
+            onProgress: (p) =>
+              progress.update(
+                p.done,
+                p.total,
+                `${p.imagesPerSecond.toFixed(1)} img/s, ETA ${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}${p.skipped ? `, ${p.skipped} skipped` : ''}`,
+              ),
+            onNotice: (m) => process.stderr.write(`${m}\n`),
+            shouldStop: stop.shouldStop,
+          });
+          progress.done();
+          const m = r.manifest;
+          if (r.status === 'already-done') {
+            process.stdout.write(
+              `${flags.out}: already extracted (${m.rows} x ${m.featureDim}, ${m.executionProvider}); use --force to redo.\n`,
+            );
+            return;
+          }
+          process.stdout.write(
+            `Extracted ${m.rows} images x ${m.featureDim} features from ${m.classes.length} classes into ${flags.out}\n` +
+              `  model ${m.model.path} (output ${m.model.outputName}), provider ${m.executionProvider}, ${m.timing.seconds.toFixed(1)} s, ${m.timing.imagesPerSecond.toFixed(1)} img/s\n` +
+              (m.skipped.length
+                ? `  skipped ${m.skipped.length} file(s) that could not be decoded (listed in manifest.json), e.g. ${m.skipped[0]!.file}: ${m.skipped[0]!.reason}\n`
+                : ''),
+          );
+        } finally {
+          progress.done();
+          stop.dispose();
         }
-        process.stdout.write(
-          `Extracted ${m.rows} images x ${m.featureDim} features from ${m.classes.length} classes into ${flags.out}\n` +
-            `  model ${m.model.path} (output ${m.model.outputName}), provider ${m.executionProvider}, ${m.timing.seconds.toFixed(1)} s, ${m.timing.imagesPerSecond.toFixed(1)} img/s\n` +
-            (m.skipped.length ? `  skipped ${m.skipped.length} file(s) that could not be decoded (listed in manifest.json), e.g. ${m.skipped[0]!.file}: ${m.skipped[0]!.reason}\n` : ''),
-        );
-      } finally {
-        progress.done();
-        stop.dispose();
-      }
-    }));
+      }),
+    );
 }

@@ -9,12 +9,19 @@ export function registerMergeCommand(program: Command): void {
     .argument('<shard-dirs...>', 'feature directories written with --shard k/n, all n of them, any order')
     .requiredOption('-o, --out <dir>', 'merged feature directory (same content as an unsharded extract)')
     .option('--force', 'replace an existing feature directory at --out')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Example (a Slurm array of 8 tasks, then one merge):
   fcprobe extract --model m.onnx --data imagenet/train --out work/train.$SLURM_ARRAY_TASK_ID --shard $SLURM_ARRAY_TASK_ID/8
-  fcprobe merge work/train.* --out work/train`)
-    .action(action(async (dirs: string[], flags: { out: string; force?: boolean }) => {
-      const r = mergeShards(dirs, flags.out, flags.force ?? false);
-      process.stdout.write(`Merged ${r.shards} shards: ${r.rows} rows x ${r.manifest.featureDim} into ${flags.out}\n`);
-    }));
+  fcprobe merge work/train.* --out work/train`,
+    )
+    .action(
+      action(async (dirs: string[], flags: { out: string; force?: boolean }) => {
+        const r = mergeShards(dirs, flags.out, flags.force ?? false);
+        process.stdout.write(
+          `Merged ${r.shards} shards: ${r.rows} rows x ${r.manifest.featureDim} into ${flags.out}\n`,
+        );
+      }),
+    );
 }

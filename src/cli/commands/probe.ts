@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { runProbe, type ProbeOptions, type ProbeResult, type SolverName } from '../../probe/probe.js';
 import { finiteNumber, nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
 import { action } from '../run-command.js';
@@ -45,7 +45,8 @@ function numberList(v: string): number[] {
 
 function fraction(v: string): number {
   const n = Number(v);
-  if (v.trim() === '' || !(n > 0 && n < 1)) throw new InvalidArgumentError(`expected a fraction between 0 and 1, got "${v}".`);
+  if (v.trim() === '' || !(n > 0 && n < 1))
+    throw new InvalidArgumentError(`expected a fraction between 0 and 1, got "${v}".`);
   return n;
 }
 
@@ -58,33 +59,50 @@ export function formatProbeTable(r: ProbeResult): string {
   const p = r.probe;
   const c = p.convergence;
   const lines: string[] = [];
-  const how = p.solver === 'lbfgs'
-    ? `lbfgs, C=${p.C}${p.sweep ? ` (chosen by sweep over ${p.sweep.grid.length} values on ${p.sweep.nVal} held-out rows)` : ''}, ` +
-      `${c.iterations} iterations, max|grad| ${c.finalGradNorm?.toExponential(2)}, objective ${c.objective?.toPrecision(8)}${c.converged ? '' : ` (NOT converged: ${c.reason})`}`
-    : p.solver === 'sgd'
-      ? `${p.recipe === 'paper' ? 'paper recipe (' : 'sgd ('}AdamW, ${c.iterations} steps, weight decay ${String(p.settings['weightDecay'])}), last-epoch loss ${c.meanTrainLoss?.toFixed(4)}`
-      : `ml-logistic-regression (${String(p.settings['numSteps'])} steps, lr ${String(p.settings['learningRate'])})`;
+  const how =
+    p.solver === 'lbfgs'
+      ? `lbfgs, C=${p.C}${p.sweep ? ` (chosen by sweep over ${p.sweep.grid.length} values on ${p.sweep.nVal} held-out rows)` : ''}, ` +
+        `${c.iterations} iterations, max|grad| ${c.finalGradNorm?.toExponential(2)}, objective ${c.objective?.toPrecision(8)}${c.converged ? '' : ` (NOT converged: ${c.reason})`}`
+      : p.solver === 'sgd'
+        ? `${p.recipe === 'paper' ? 'paper recipe (' : 'sgd ('}AdamW, ${c.iterations} steps, weight decay ${String(p.settings.weightDecay)}), last-epoch loss ${c.meanTrainLoss?.toFixed(4)}`
+        : `ml-logistic-regression (${String(p.settings.numSteps)} steps, lr ${String(p.settings.learningRate)})`;
   lines.push(`probe: ${p.classes.length} classes x ${p.featureDim} features, ${p.train.rows} training rows; ${how}`);
-  lines.push(`standardization: ${p.standardization ? 'training mean/std' : 'none (raw features)'}; written to ${r.probeDir}`);
-  if (p.sweep?.atGridEdge) lines.push(`note: the chosen C=${p.C} is at the end of the sweep grid; the best C may lie outside it (extend --C-grid)`);
-  if (p.train.droppedClasses.length > 0) lines.push(`note: ${p.train.droppedClasses.length} class(es) of the training manifest have no rows and are not in the probe`);
-  if (r.evaluations.length === 0) return lines.join('\n') + '\n';
+  lines.push(
+    `standardization: ${p.standardization ? 'training mean/std' : 'none (raw features)'}; written to ${r.probeDir}`,
+  );
+  if (p.sweep?.atGridEdge)
+    lines.push(
+      `note: the chosen C=${p.C} is at the end of the sweep grid; the best C may lie outside it (extend --C-grid)`,
+    );
+  if (p.train.droppedClasses.length > 0)
+    lines.push(
+      `note: ${p.train.droppedClasses.length} class(es) of the training manifest have no rows and are not in the probe`,
+    );
+  if (r.evaluations.length === 0) return `${lines.join('\n')}\n`;
   const header = ['set', 'n', 'top-1 %', 'top-5 %', 'class-mean %', 'loss', 'classes'];
   const rows = r.evaluations.map((e) => [
-    e.name, String(e.n), pct(e.top1), `${pct(e.top5)}${e.topK < 5 ? ` (top-${e.topK})` : ''}`, pct(e.meanPerClassAccuracy),
-    Number.isFinite(e.meanLoss) ? e.meanLoss.toFixed(4) : '-', `${e.labelSpace.scoredClasses}/${e.labelSpace.probeClasses}`,
+    e.name,
+    String(e.n),
+    pct(e.top1),
+    `${pct(e.top5)}${e.topK < 5 ? ` (top-${e.topK})` : ''}`,
+    pct(e.meanPerClassAccuracy),
+    Number.isFinite(e.meanLoss) ? e.meanLoss.toFixed(4) : '-',
+    `${e.labelSpace.scoredClasses}/${e.labelSpace.probeClasses}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const fmt = (row: string[]): string => row.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
+  const fmt = (row: string[]): string =>
+    row.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
   lines.push('', fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt));
   for (const e of r.evaluations) {
     if (e.labelSpace.kind !== 'identity') lines.push(`${e.name}: ${e.labelSpace.description}`);
     if (e.leftOut > 0) {
       const why = e.labelSpace.dropped.filter((d) => d.images > 0).map((d) => `${d.name} (${d.reason}, ${d.images})`);
-      lines.push(`${e.name}: ${e.leftOut} image(s) left out: ${why.slice(0, 8).join(', ')}${why.length > 8 ? ', ...' : ''}`);
+      lines.push(
+        `${e.name}: ${e.leftOut} image(s) left out: ${why.slice(0, 8).join(', ')}${why.length > 8 ? ', ...' : ''}`,
+      );
     }
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function registerProbeCommand(program: Command): void {
@@ -92,7 +110,7 @@ export function registerProbeCommand(program: Command): void {
     .command('probe')
     .summary('fit a linear probe on ID features and score it on ID and OOD feature sets')
     .description(
-      'Fit a multinomial logistic regression (softmax, intercept, L2 penalty as scikit-learn\'s ' +
+      "Fit a multinomial logistic regression (softmax, intercept, L2 penalty as scikit-learn's " +
         'LogisticRegression(C)) on standardized training features, then report top-1/top-5, per-class accuracy and ' +
         'loss on each --eval set. Sets whose classes are a subset of the training classes (ImageNet-R/A) are scored ' +
         'with the other logits masked; sets with a classMap (ObjectNet) by the max over mapped logits. Writes ' +
@@ -102,66 +120,112 @@ export function registerProbeCommand(program: Command): void {
     .option('--eval <features-dir...>', 'evaluation feature directories (ID val, OOD sets)')
     .requiredOption('-o, --out <probe-dir>', 'where probe.json, weights.npy and metrics.json go')
     .option('--load <probe-dir>', 'evaluate a saved probe instead of fitting one')
-    .addOption(new Option('--solver <name>', 'lbfgs: full-batch L-BFGS to a gradient tolerance (default); ml: the npm package ml-logistic-regression (baseline); sgd: streamed mini-batch AdamW for sets larger than memory').choices(['lbfgs', 'ml', 'sgd']))
-    .addOption(new Option('--recipe <name>', 'paper: the paper\'s probe (sgd on raw features, AdamW lr 1e-3, 10 epochs, batch 256, 500 warmup steps + cosine, clip 1.0); needs --weight-decay').choices(['paper']))
-    .option('--C <value>', 'inverse L2 strength, as scikit-learn\'s C (lbfgs)', positiveNumber, 1)
+    .addOption(
+      new Option(
+        '--solver <name>',
+        'lbfgs: full-batch L-BFGS to a gradient tolerance (default); ml: the npm package ml-logistic-regression (baseline); sgd: streamed mini-batch AdamW for sets larger than memory',
+      ).choices(['lbfgs', 'ml', 'sgd']),
+    )
+    .addOption(
+      new Option(
+        '--recipe <name>',
+        "paper: the paper's probe (sgd on raw features, AdamW lr 1e-3, 10 epochs, batch 256, 500 warmup steps + cosine, clip 1.0); needs --weight-decay",
+      ).choices(['paper']),
+    )
+    .option('--C <value>', "inverse L2 strength, as scikit-learn's C (lbfgs)", positiveNumber, 1)
     .option('--C-sweep', 'choose C on a held-out stratified split of the training set, then refit on all of it')
     .option('--C-grid <list>', 'C values for --C-sweep (default: 13 values, half-decades from 1e-4 to 1e2)', numberList)
     .option('--holdout <fraction>', 'fraction of each class held out by --C-sweep', fraction, 0.2)
     .option('--seed <n>', 'seed of the sweep split and of the sgd shuffle/initialization', nonNegativeInt, 0)
-    .option('--tol <value>', 'lbfgs: stop when max |gradient| of mean CE + ||W||^2/(2Cn) is below this', positiveNumber, 1e-7)
-    .option('--ftol <value>', 'lbfgs: also stop when an iteration lowers the objective by less than this, relative (scipy/sklearn default 2.2e-9; 0: run to --tol)', (v) => { const n = Number(v); if (v.trim() === '' || !(n >= 0)) throw new InvalidArgumentError(`expected a non-negative number, got "${v}".`); return n; })
+    .option(
+      '--tol <value>',
+      'lbfgs: stop when max |gradient| of mean CE + ||W||^2/(2Cn) is below this',
+      positiveNumber,
+      1e-7,
+    )
+    .option(
+      '--ftol <value>',
+      'lbfgs: also stop when an iteration lowers the objective by less than this, relative (scipy/sklearn default 2.2e-9; 0: run to --tol)',
+      (v) => {
+        const n = Number(v);
+        if (v.trim() === '' || !(n >= 0)) throw new InvalidArgumentError(`expected a non-negative number, got "${v}".`);
+        return n;
+      },
+    )
     .option('--max-iter <n>', 'lbfgs: iteration limit', positiveInt, 2000)
-    .option('--no-standardize', 'use the features as they are (default: standardize with the training mean/std; off with --recipe paper)')
+    .option(
+      '--no-standardize',
+      'use the features as they are (default: standardize with the training mean/std; off with --recipe paper)',
+    )
     .option('--ml-steps <n>', 'ml: gradient steps per one-vs-all classifier (package default 50000)', positiveInt)
     .option('--ml-learning-rate <value>', 'ml: step size (package default 5e-4)', positiveNumber)
     .option('--lr <value>', 'sgd: peak AdamW learning rate (default 1e-3)', positiveNumber)
     .option('--epochs <n>', 'sgd: passes over the training set (default 10)', positiveInt)
     .option('--batch <n>', 'sgd: batch size (default 256)', positiveInt)
-    .option('--weight-decay <value>', 'sgd: AdamW weight decay (paper: 0.1 for CLIP teachers, 1e-3 for distilled students)', finiteNumber)
+    .option(
+      '--weight-decay <value>',
+      'sgd: AdamW weight decay (paper: 0.1 for CLIP teachers, 1e-3 for distilled students)',
+      finiteNumber,
+    )
     .option('--warmup <steps>', 'sgd: linear warmup steps before the cosine decay (default 500)', nonNegativeInt)
     .option('--clip <norm>', 'sgd: global gradient-norm clip (default 1.0)', positiveNumber)
     .option('--buffer-rows <n>', 'sgd: rows held in memory for the block shuffle (default: 256 MB worth)', positiveInt)
-    .option('--ignore-unknown', 'leave out (and count) evaluation images of classes the probe never saw, instead of failing')
+    .option(
+      '--ignore-unknown',
+      'leave out (and count) evaluation images of classes the probe never saw, instead of failing',
+    )
     .option('--predictions', 'also write <out>/predictions/<set>.predictions.csv and <set>.probabilities.npy')
     .option('--threads <n>', 'onnxruntime threads for the matrix products (default: one per core)', positiveInt)
     .option('--json', 'print the result as JSON instead of the table')
     .option('-q, --quiet', 'no progress output')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   fcprobe probe --train work/t-train --eval work/t-val work/t-sketch --out work/t-probe --C-sweep
   fcprobe probe --train work/s-train --eval work/s-val --out work/s-paper --recipe paper --weight-decay 1e-3
-  fcprobe probe --load work/t-probe --eval work/t-objectnet --out work/t-probe-on --ignore-unknown`)
-    .action(action(async (flags: ProbeFlags) => {
-      const sgd = {
-        lr: flags.lr, epochs: flags.epochs, batchSize: flags.batch, weightDecay: flags.weightDecay,
-        warmupSteps: flags.warmup, clipNorm: flags.clip, bufferRows: flags.bufferRows,
-      };
-      const options: ProbeOptions = {
-        out: flags.out,
-        ...(flags.train ? { train: flags.train } : {}),
-        ...(flags.load ? { load: flags.load } : {}),
-        eval: flags.eval ?? [],
-        ...(flags.solver ? { solver: flags.solver } : {}),
-        recipe: flags.recipe ?? null,
-        ...(flags.C !== undefined ? { C: flags.C } : {}),
-        cSweep: flags.CSweep ? (flags.CGrid ?? true) : false,
-        ...(flags.holdout !== undefined ? { holdout: flags.holdout } : {}),
-        ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
-        ...(flags.tol !== undefined ? { tol: flags.tol } : {}),
-        ...(flags.ftol !== undefined ? { ftol: flags.ftol } : {}),
-        ...(flags.maxIter !== undefined ? { maxIter: flags.maxIter } : {}),
-        // --no-standardize is the only way to turn it off; the paper recipe turns it off by itself.
-        ...(flags.standardize === false ? { standardize: false } : {}),
-        ml: { ...(flags.mlSteps !== undefined ? { numSteps: flags.mlSteps } : {}), ...(flags.mlLearningRate !== undefined ? { learningRate: flags.mlLearningRate } : {}) },
-        sgd: Object.fromEntries(Object.entries(sgd).filter(([, v]) => v !== undefined)),
-        ignoreUnknown: flags.ignoreUnknown ?? false,
-        predictions: flags.predictions ?? false,
-        ...(flags.threads ? { threads: flags.threads } : {}),
-        ...(flags.quiet ? {} : { onProgress: (p) => process.stderr.write(`[${p.phase}] ${p.message}\n`) }),
-      };
-      if (flags.CGrid && !flags.CSweep) process.stderr.write('note: --C-grid has no effect without --C-sweep\n');
-      const result = await runProbe(options);
-      process.stdout.write(flags.json ? JSON.stringify(result, null, 1) + '\n' : formatProbeTable(result));
-    }));
+  fcprobe probe --load work/t-probe --eval work/t-objectnet --out work/t-probe-on --ignore-unknown`,
+    )
+    .action(
+      action(async (flags: ProbeFlags) => {
+        const sgd = {
+          lr: flags.lr,
+          epochs: flags.epochs,
+          batchSize: flags.batch,
+          weightDecay: flags.weightDecay,
+          warmupSteps: flags.warmup,
+          clipNorm: flags.clip,
+          bufferRows: flags.bufferRows,
+        };
+        const options: ProbeOptions = {
+          out: flags.out,
+          ...(flags.train ? { train: flags.train } : {}),
+          ...(flags.load ? { load: flags.load } : {}),
+          eval: flags.eval ?? [],
+          ...(flags.solver ? { solver: flags.solver } : {}),
+          recipe: flags.recipe ?? null,
+          ...(flags.C !== undefined ? { C: flags.C } : {}),
+          cSweep: flags.CSweep ? (flags.CGrid ?? true) : false,
+          ...(flags.holdout !== undefined ? { holdout: flags.holdout } : {}),
+          ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+          ...(flags.tol !== undefined ? { tol: flags.tol } : {}),
+          ...(flags.ftol !== undefined ? { ftol: flags.ftol } : {}),
+          ...(flags.maxIter !== undefined ? { maxIter: flags.maxIter } : {}),
+          // --no-standardize is the only way to turn it off; the paper recipe turns it off by itself.
+          ...(flags.standardize === false ? { standardize: false } : {}),
+          ml: {
+            ...(flags.mlSteps !== undefined ? { numSteps: flags.mlSteps } : {}),
+            ...(flags.mlLearningRate !== undefined ? { learningRate: flags.mlLearningRate } : {}),
+          },
+          sgd: Object.fromEntries(Object.entries(sgd).filter(([, v]) => v !== undefined)),
+          ignoreUnknown: flags.ignoreUnknown ?? false,
+          predictions: flags.predictions ?? false,
+          ...(flags.threads ? { threads: flags.threads } : {}),
+          ...(flags.quiet ? {} : { onProgress: (p) => process.stderr.write(`[${p.phase}] ${p.message}\n`) }),
+        };
+        if (flags.CGrid && !flags.CSweep) process.stderr.write('note: --C-grid has no effect without --C-sweep\n');
+        const result = await runProbe(options);
+        process.stdout.write(flags.json ? `${JSON.stringify(result, null, 1)}\n` : formatProbeTable(result));
+      }),
+    );
 }

@@ -9,10 +9,12 @@ export function registerReportCommand(program: Command): void {
     .argument('<work-dir>', 'the work directory of `fcprobe run`')
     .option('--format <formats>', 'all, or a comma-separated list of: terminal, md, json, html', 'all')
     .option('--out <dir>', 'where to write report.md / report.json / report.html (default: <work-dir>)')
-    .action(action(async (workDir: string, opts: { format: string; out?: string }) => {
-      const formats = parseReportFormats(opts.format);
-      const r = renderReportFromWorkDir(workDir, formats, opts.out ?? workDir);
-      if (r.terminal !== null) process.stdout.write(r.terminal);
-      for (const p of r.written) process.stdout.write(`wrote ${p}\n`);
-    }));
+    .action(
+      action(async (workDir: string, opts: { format: string; out?: string }) => {
+        const formats = parseReportFormats(opts.format);
+        const r = renderReportFromWorkDir(workDir, formats, opts.out ?? workDir);
+        if (r.terminal !== null) process.stdout.write(r.terminal);
+        for (const p of r.written) process.stdout.write(`wrote ${p}\n`);
+      }),
+    );
 }
