@@ -5,7 +5,7 @@
  * (He-uniform, damped residual branches) so activations stay finite: NaN/denormal inputs would.
  *
  * Built once and cached under bench/.cache/ (not in git); a file exported by the user with PyTorch
- * (docs/readme-bench.md) at bench/.cache/<name>.torch.onnx is used instead when present.
+ * (docs/bench.md) at bench/.cache/<name>.torch.onnx is used instead when present.
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -38,9 +38,9 @@ export function providerInstalled(p: ProviderName): boolean {
 }
 
 export const INSTALL_HINT: Record<ProviderName, string> = {
-  cuda: 'Install the CUDA provider: `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` on a machine that can reach the onnxruntime feed (see README, "GPU execution providers"), with CUDA 12 and cuDNN 9 libraries on the library path.',
+  cuda: 'Install the CUDA provider: `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` on a machine that can reach the onnxruntime feed (see docs/gpu.md), with CUDA 12 and cuDNN 9 libraries on the library path.',
   tensorrt:
-    'Install the CUDA provider as for --ep cuda and TensorRT 10 libraries on the library path (see README, "GPU execution providers").',
+    'Install the CUDA provider as for --ep cuda and TensorRT 10 libraries on the library path (see docs/gpu.md).',
   webgpu: 'WebGPU needs a GPU with a Vulkan driver visible to this process.',
   cpu: '',
 };

@@ -1,4 +1,4 @@
-/** The report's definitions, worded once for every format (the README section says the same). */
+/** The report's definitions, worded once for every format (docs/run.md says the same). */
 import { ASYMMETRY_DEFINITION } from '../experiment/activationAsymmetry.js';
 
 export const DEFINITIONS = {
