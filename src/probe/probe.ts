@@ -15,9 +15,8 @@ import { fitMlLogisticRegression, ML_DEFAULTS, type MlOptions } from './mlBaseli
 import { Rng } from '../math/rng.js';
 import { applyStandardization, computeStandardization, type Standardization } from '../math/standardize.js';
 import { DEFAULT_C_GRID, sweepC } from './sweep.js';
+import { checkSameRepresentation, featureOrigin } from '../features/origin.js';
 import {
-  checkSameOrigin,
-  featureOrigin,
   loadProbe,
   readCheckedLabels,
   readFeatureMatrix,
@@ -387,7 +386,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   const sets = evalDirs.map((dir) => ({ dir, set: loadFeatureSet(dir) }));
   if (o.train) {
     const ref = featureOrigin(loadFeatureSet(o.train).manifest);
-    for (const { dir, set } of sets) checkSameOrigin(ref, o.train, featureOrigin(set.manifest), dir);
+    for (const { dir, set } of sets) checkSameRepresentation(ref, o.train, featureOrigin(set.manifest), dir);
   }
   return withGemm(o.gemm, o.threads, async (gemm) => {
     const t0 = now();
