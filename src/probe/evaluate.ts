@@ -24,14 +24,14 @@ export interface ProbeProgress {
 
 export interface EvaluateOptions {
   /** Leave out (and count) images of classes the probe never saw instead of failing. */
-  ignoreUnknown?: boolean;
+  ignoreUnknown?: boolean | undefined;
   /** Write per-image predictions and probabilities under this directory. */
-  predictionsDir?: string;
+  predictionsDir?: string | undefined;
   /** Name of the set in reports (default: the directory's base name). */
-  name?: string;
-  gemm?: Gemm;
-  threads?: number;
-  onProgress?: (p: ProbeProgress) => void;
+  name?: string | undefined;
+  gemm?: Gemm | undefined;
+  threads?: number | undefined;
+  onProgress?: ((p: ProbeProgress) => void) | undefined;
 }
 
 export interface PerClassResult {
