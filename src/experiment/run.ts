@@ -95,7 +95,7 @@ function probeOptionsOf(cfg: RunConfig, train: string, evalDirs: string[], out: 
     solver: p.solver,
     recipe: p.recipe,
     C: p.C,
-    ...(p.sweep ? { cSweep: true } : {}),
+    cSweep: p.sweep,
     maxIter: p.maxIter,
     seed: p.seed,
     ...(p.weightDecay !== undefined ? { sgd: { weightDecay: p.weightDecay } } : {}),
