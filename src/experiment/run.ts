@@ -24,7 +24,7 @@ import type {
 } from './types.js';
 import { FCPROBE_VERSION } from '../version.js';
 import { computeActivationAsymmetry, computeRepresentationFit } from './diagnostics.js';
-import { extractFeatures, type ExtractProgress } from '../extract/extract.js';
+import { extractFeatures, type ExtractProgress, type ExtractResult } from '../extract/extract.js';
 import { inspectModel } from '../extract/modelCheck.js';
 import { runProbe, type ProbeOptions } from '../probe/probe.js';
 import { describeMachine, writeResults } from './results.js';
@@ -71,17 +71,17 @@ function featureDir(workDir: string, model: ModelConfig, set: SetConfig): string
 function extractOptionsOf(m: ModelConfig, cfg: RunConfig): Parameters<typeof inspectModel>[0] {
   return {
     modelPath: m.path,
-    ...(m.output ? { outputName: m.output } : {}),
-    ...(m.pool ? { pool: m.pool } : {}),
-    ...(cfg.providers ? { providers: cfg.providers } : {}),
-    ...(cfg.threads ? { threads: cfg.threads } : {}),
+    outputName: m.output,
+    pool: m.pool,
+    providers: cfg.providers,
+    threads: cfg.threads,
     preprocess: {
-      ...(m.preset ? { preset: m.preset } : {}),
-      ...(m.resize ? { resize: m.resize } : {}),
-      ...(m.crop ? { crop: m.crop } : {}),
-      ...(m.interpolation ? { interpolation: m.interpolation } : {}),
-      ...(m.mean ? { mean: m.mean } : {}),
-      ...(m.std ? { std: m.std } : {}),
+      preset: m.preset,
+      resize: m.resize,
+      crop: m.crop,
+      interpolation: m.interpolation,
+      mean: m.mean,
+      std: m.std,
     },
   };
 }
@@ -92,20 +92,38 @@ function probeOptionsOf(cfg: RunConfig, train: string, evalDirs: string[], out: 
     train,
     eval: evalDirs,
     out,
-    ...(p.solver ? { solver: p.solver } : {}),
-    ...(p.recipe ? { recipe: p.recipe } : {}),
-    ...(p.C !== undefined ? { C: p.C } : {}),
-    ...(p.sweep ? { cSweep: true } : {}),
-    ...(p.maxIter ? { maxIter: p.maxIter } : {}),
-    ...(p.seed !== undefined ? { seed: p.seed } : {}),
+    solver: p.solver,
+    recipe: p.recipe,
+    C: p.C,
+    cSweep: p.sweep,
+    maxIter: p.maxIter,
+    seed: p.seed,
     ...(p.weightDecay !== undefined ? { sgd: { weightDecay: p.weightDecay } } : {}),
-    ...(cfg.threads ? { threads: cfg.threads } : {}),
+    threads: cfg.threads,
   };
 }
 
-export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
-  const cfg = o.config;
-  const stage = o.onStage ?? (() => {});
+/** What runExperiment will do, all of it checked before the first image is decoded. */
+interface RunPlan {
+  cfg: RunConfig;
+  /** Teacher first, then student. */
+  models: [ModelConfig, ModelConfig];
+  train: PlannedSet;
+  evals: PlannedSet[];
+  /** train, then evals. */
+  sets: PlannedSet[];
+  /** Execution providers the model checks ended up on. */
+  providers: string[];
+}
+
+/** Stage headlines and the time each stage takes. */
+interface StageLog {
+  stage: (message: string) => void;
+  timed: <T>(name: string, f: () => Promise<T>) => Promise<T>;
+  timings: StageTiming[];
+}
+
+function stageLog(onStage: ((message: string) => void) | undefined): StageLog {
   const timings: StageTiming[] = [];
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
@@ -115,58 +133,97 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
       timings.push({ stage: name, seconds: (performance.now() - t0) / 1000 });
     }
   };
+  return { stage: onStage ?? (() => {}), timed, timings };
+}
 
-  // 1. Validate everything before long work: paths, listings, class spaces, both models.
+/** Extraction results by model and set name. */
+type Extracted = Map<string, ExtractResult>;
+const pairKey = (model: ModelConfig, set: SetConfig): string => `${model.name}\u0000${set.name}`;
+
+interface Diagnostics {
+  representationFit: RepresentationFitMeasurement[];
+  asymmetry: AsymmetryMeasurement[];
+}
+
+/**
+ * The whole experiment: plan (validate config, folders, class spaces, both models), extract every (model,
+ * set) pair, fit and score one probe per model, compute the diagnostics, write results.json.
+ * @throws FcprobeError from any stage (extraction errors name the model and set); INTERRUPTED on shouldStop.
+ */
+export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
+  const log = stageLog(o.onStage);
+  const plan = await planRun(o.config, log);
+  const extracted = await extractAll(plan, o, log);
+  const gemm: Gemm = await createOrtGemm(plan.cfg.threads ? { threads: plan.cfg.threads } : {});
+  try {
+    const probed = await probeAll(plan, gemm, log);
+    const diagnostics = await diagnose(plan, gemm, log);
+    const results = assembleResults(plan, extracted, probed, diagnostics, log.timings);
+    writeResults(plan.cfg.workDir, results);
+    return { results, workDir: plan.cfg.workDir };
+  } finally {
+    await gemm.dispose();
+  }
+}
+
+/** Validates everything before long work: paths, listings, class spaces, both models. */
+async function planRun(cfg: RunConfig, log: StageLog): Promise<RunPlan> {
   checkConfigPaths(cfg);
   const train: PlannedSet = { config: cfg.train, role: 'id-train', listing: listSet(cfg.train) };
-  const trainClasses = train.listing.classes;
   const evals: PlannedSet[] = [
     ...cfg.test.map((s) => ({ config: s, role: 'id-test' as const, listing: listSet(s) })),
     ...cfg.ood.map((s) => ({ config: s, role: 'ood' as const, listing: listSet(s) })),
   ];
-  for (const e of evals) {
-    try {
-      buildLabelSpace(trainClasses, e.listing.classes, e.listing.classMap);
-    } catch (err) {
-      if (err instanceof FcprobeError)
-        throw new FcprobeError(
-          'BAD_DATA',
-          `Set "${e.config.name}" (${e.config.path}): ${err.message}`,
-          `Its classes must be among the training set's ${trainClasses.length} classes (${trainClasses.slice(0, 5).join(', ')}${trainClasses.length > 5 ? ', ...' : ''}).`,
-        );
-      throw err;
-    }
-  }
-  const models = [cfg.teacher, cfg.student];
-  const checks = [];
+  for (const e of evals) checkLabelSpace(train.listing.classes, e);
+  const models: [ModelConfig, ModelConfig] = [cfg.teacher, cfg.student];
+  const providers: string[] = [];
   for (const m of models) {
-    stage(`check model ${m.name}: ${m.path}`);
-    checks.push(await inspectModel(extractOptionsOf(m, cfg)));
+    log.stage(`check model ${m.name}: ${m.path}`);
+    providers.push((await inspectModel(extractOptionsOf(m, cfg))).provider);
   }
+  return { cfg, models, train, evals, sets: [train, ...evals], providers: [...new Set(providers)] };
+}
 
-  // 2. Features (cached: a finished (model, set) pair is not recomputed).
-  const sets = [train, ...evals];
-  const manifests = new Map<string, Awaited<ReturnType<typeof extractFeatures>>>();
+/** @throws FcprobeError BAD_DATA when the set's classes cannot be scored by a probe on the training classes. */
+function checkLabelSpace(trainClasses: string[], e: PlannedSet): void {
+  try {
+    buildLabelSpace(trainClasses, e.listing.classes, e.listing.classMap);
+  } catch (err) {
+    if (err instanceof FcprobeError)
+      throw new FcprobeError(
+        'BAD_DATA',
+        `Set "${e.config.name}" (${e.config.path}): ${err.message}`,
+        `Its classes must be among the training set's ${trainClasses.length} classes (${trainClasses.slice(0, 5).join(', ')}${trainClasses.length > 5 ? ', ...' : ''}).`,
+      );
+    throw err;
+  }
+}
+
+/** Features of every (model, set) pair, cached: a finished pair is not recomputed. */
+async function extractAll(plan: RunPlan, o: RunOptions, log: StageLog): Promise<Extracted> {
+  const { cfg } = plan;
+  const extracted: Extracted = new Map();
   const resumeHint = 'Rerun the same command: finished extractions are reused and an interrupted one resumes.';
-  for (const m of models) {
-    for (const s of sets) {
+  const report = o.onExtractProgress;
+  for (const m of plan.models) {
+    for (const s of plan.sets) {
       const label = `${m.name} / ${s.config.name}`;
-      stage(`extract ${label} (${s.listing.items.length} images)`);
+      log.stage(`extract ${label} (${s.listing.items.length} images)`);
       try {
-        const r = await timed(`extract ${label}`, () =>
+        const r = await log.timed(`extract ${label}`, () =>
           extractFeatures({
             ...extractOptionsOf(m, cfg),
             listing: s.listing,
             outDir: featureDir(cfg.workDir, m, s.config),
-            ...(cfg.batchSize ? { batchSize: cfg.batchSize } : {}),
+            batchSize: cfg.batchSize,
             onStale: 'replace',
-            ...(o.onNotice ? { onNotice: o.onNotice } : {}),
-            ...(o.onExtractProgress ? { onProgress: (p: ExtractProgress) => o.onExtractProgress!(label, p) } : {}),
-            ...(o.shouldStop ? { shouldStop: o.shouldStop } : {}),
+            onNotice: o.onNotice,
+            onProgress: report && ((p: ExtractProgress) => report(label, p)),
+            shouldStop: o.shouldStop,
           }),
         );
-        if (r.status === 'already-done') stage(`  cached: ${r.rows} x ${r.manifest.featureDim}`);
-        manifests.set(`${m.name}\u0000${s.config.name}`, r);
+        if (r.status === 'already-done') log.stage(`  cached: ${r.rows} x ${r.manifest.featureDim}`);
+        extracted.set(pairKey(m, s.config), r);
       } catch (err) {
         if (err instanceof FcprobeError && err.code !== 'INTERRUPTED') {
           throw new FcprobeError(err.code, `While extracting ${label}: ${err.message}`, err.hint ?? resumeHint);
@@ -175,99 +232,121 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
       }
     }
   }
+  return extracted;
+}
 
-  // 3. Probes, 4. diagnostics.
-  const gemm: Gemm = await createOrtGemm(cfg.threads ? { threads: cfg.threads } : {});
-  try {
-    const accuracy: AccuracyMeasurement[] = [];
-    const probes: ProbeSummary[] = [];
-    for (const m of models) {
-      stage(`probe ${m.name}: fit on ${train.config.name}, score ${evals.length} set(s)`);
-      const r = await timed(`probe ${m.name}`, () =>
-        runProbe({
-          ...probeOptionsOf(
-            cfg,
-            featureDir(cfg.workDir, m, train.config),
-            evals.map((e) => featureDir(cfg.workDir, m, e.config)),
-            join(cfg.workDir, 'probes', m.name),
-          ),
-          gemm,
-        }),
-      );
-      const conv = r.probe.convergence as unknown as Record<string, unknown> | undefined;
-      const details: Record<string, number | string> = {};
-      if (conv)
-        for (const [k, v] of Object.entries(conv)) if (typeof v === 'number' || typeof v === 'string') details[k] = v;
-      probes.push({ model: m.name, C: r.probe.C ?? NaN, solver: r.probe.solver, details });
-      r.evaluations.forEach((ev, i) => {
-        const e = evals[i]!;
-        accuracy.push({
-          model: m.name,
-          set: e.config.name,
-          n: ev.n,
-          top1: ev.top1,
-          top5: ev.labelSpace.scoredClasses > 5 ? ev.top5 : null,
-          ...(ev.labelSpace.kind !== 'identity' ? { scoring: ev.labelSpace.description } : {}),
-        });
-      });
-    }
-    const representationFit: RepresentationFitMeasurement[] = [];
-    for (const s of sets) {
-      stage(`representation fit on ${s.config.name}`);
-      const fit = await timed(`fit ${s.config.name}`, () =>
-        computeRepresentationFit(
-          featureDir(cfg.workDir, cfg.teacher, s.config),
-          featureDir(cfg.workDir, cfg.student, s.config),
-          gemm,
+/** One probe per model, fitted on the ID training features and scored on every evaluation set. */
+async function probeAll(
+  plan: RunPlan,
+  gemm: Gemm,
+  log: StageLog,
+): Promise<{ accuracy: AccuracyMeasurement[]; probes: ProbeSummary[] }> {
+  const { cfg, train, evals } = plan;
+  const accuracy: AccuracyMeasurement[] = [];
+  const probes: ProbeSummary[] = [];
+  for (const m of plan.models) {
+    log.stage(`probe ${m.name}: fit on ${train.config.name}, score ${evals.length} set(s)`);
+    const r = await log.timed(`probe ${m.name}`, () =>
+      runProbe({
+        ...probeOptionsOf(
+          cfg,
+          featureDir(cfg.workDir, m, train.config),
+          evals.map((e) => featureDir(cfg.workDir, m, e.config)),
+          join(cfg.workDir, 'probes', m.name),
         ),
-      );
-      representationFit.push({ set: s.config.name, fit });
-    }
-    const asymmetry: AsymmetryMeasurement[] = models.map((m) => ({
-      model: m.name,
-      set: train.config.name,
-      result: computeActivationAsymmetry(featureDir(cfg.workDir, m, train.config)),
-    }));
-
-    const modelEntries: ModelEntry[] = models.map((m, i) => {
-      const man = manifests.get(`${m.name}\u0000${train.config.name}`)!.manifest;
-      return {
-        role: i === 0 ? 'teacher' : 'student',
-        name: m.name,
-        path: m.path,
-        sha256: man.model.sha256,
-        featureDim: man.featureDim,
-        preset: man.preprocess.preset,
-        output: man.model.outputName,
-        pool: man.model.pool,
-      };
+        gemm,
+      }),
+    );
+    const details: Record<string, number | string> = {};
+    for (const [k, v] of Object.entries(r.probe.convergence))
+      if (typeof v === 'number' || typeof v === 'string') details[k] = v;
+    probes.push({ model: m.name, C: r.probe.C ?? NaN, solver: r.probe.solver, details });
+    evals.forEach((e, i) => {
+      const ev = r.evaluations[i];
+      if (!ev) return;
+      accuracy.push({
+        model: m.name,
+        set: e.config.name,
+        n: ev.n,
+        top1: ev.top1,
+        top5: ev.labelSpace.scoredClasses > 5 ? ev.top5 : null,
+        ...(ev.labelSpace.kind !== 'identity' ? { scoring: ev.labelSpace.description } : {}),
+      });
     });
-    const setEntries: SetEntry[] = sets.map((s) => ({
-      name: s.config.name,
-      role: s.role,
-      path: s.config.path,
-      n: manifests.get(`${cfg.teacher.name}\u0000${s.config.name}`)!.rows,
-    }));
-    const results: RunResults = {
-      format: 'fcprobe-results',
-      formatVersion: 1,
-      fcprobeVersion: FCPROBE_VERSION,
-      createdAt: new Date().toISOString(),
-      ...(cfg.title ? { title: cfg.title } : {}),
-      config: JSON.parse(JSON.stringify(cfg)) as JsonValue,
-      machine: describeMachine([...new Set(checks.map((c) => c.provider))]),
-      models: modelEntries,
-      sets: setEntries,
-      accuracy,
-      probes,
-      representationFit,
-      asymmetry,
-      baselines: cfg.baselines,
-      timings,
-    };
-    writeResults(cfg.workDir, results);
-    return { results, workDir: cfg.workDir };
-  } finally {
-    await gemm.dispose();
   }
+  return { accuracy, probes };
+}
+
+/** Teacher-student representation fit on every set; activation asymmetry of each model on the training set. */
+async function diagnose(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Diagnostics> {
+  const { cfg, train } = plan;
+  const representationFit: RepresentationFitMeasurement[] = [];
+  for (const s of plan.sets) {
+    log.stage(`representation fit on ${s.config.name}`);
+    const fit = await log.timed(`fit ${s.config.name}`, () =>
+      computeRepresentationFit(
+        featureDir(cfg.workDir, cfg.teacher, s.config),
+        featureDir(cfg.workDir, cfg.student, s.config),
+        gemm,
+      ),
+    );
+    representationFit.push({ set: s.config.name, fit });
+  }
+  const asymmetry: AsymmetryMeasurement[] = plan.models.map((m) => ({
+    model: m.name,
+    set: train.config.name,
+    result: computeActivationAsymmetry(featureDir(cfg.workDir, m, train.config)),
+  }));
+  return { representationFit, asymmetry };
+}
+
+/** The results.json document (models and set sizes as the manifests recorded them). */
+function assembleResults(
+  plan: RunPlan,
+  extracted: Extracted,
+  probed: { accuracy: AccuracyMeasurement[]; probes: ProbeSummary[] },
+  diagnostics: Diagnostics,
+  timings: StageTiming[],
+): RunResults {
+  const { cfg, train } = plan;
+  const extraction = (m: ModelConfig, s: SetConfig): ExtractResult => {
+    const r = extracted.get(pairKey(m, s));
+    // extractAll fills every pair or throws: a missing one is a bug here, not a user error.
+    if (!r) throw new Error(`no extraction of ${m.name} / ${s.name}`);
+    return r;
+  };
+  const modelEntries: ModelEntry[] = plan.models.map((m, i) => {
+    const man = extraction(m, train.config).manifest;
+    return {
+      role: i === 0 ? 'teacher' : 'student',
+      name: m.name,
+      path: m.path,
+      sha256: man.model.sha256,
+      featureDim: man.featureDim,
+      preset: man.preprocess.preset,
+      output: man.model.outputName,
+      pool: man.model.pool,
+    };
+  });
+  const setEntries: SetEntry[] = plan.sets.map((s) => ({
+    name: s.config.name,
+    role: s.role,
+    path: s.config.path,
+    n: extraction(cfg.teacher, s.config).rows,
+  }));
+  return {
+    format: 'fcprobe-results',
+    formatVersion: 1,
+    fcprobeVersion: FCPROBE_VERSION,
+    createdAt: new Date().toISOString(),
+    ...(cfg.title ? { title: cfg.title } : {}),
+    config: JSON.parse(JSON.stringify(cfg)) as JsonValue,
+    machine: describeMachine(plan.providers),
+    models: modelEntries,
+    sets: setEntries,
+    ...probed,
+    ...diagnostics,
+    baselines: cfg.baselines,
+    timings,
+  };
 }

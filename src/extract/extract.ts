@@ -11,13 +11,13 @@ import { defaultDecodeConcurrency } from './sessionOptions.js';
 import { checkProvidersInstalled, parseProviders } from './providers.js';
 import type { DatasetItem, DatasetListing } from '../dataset/listing.js';
 import type { FeatureManifest, ModelInfo, SkippedFile } from '../features/manifest.js';
-import type { PreprocessSpec } from '../image/preprocessSpec.js';
-import { clearOutput, FeatureWriter, readOutputState } from '../features/writer.js';
+import { clearOutput, FeatureWriter, readOutputState, type OutputState } from '../features/writer.js';
+import { compareOrigin, describeOriginMismatch, originOf, type OriginOf } from '../features/origin.js';
 import { featureKey } from '../features/key.js';
 import { hashWithRows, sha256File } from '../io/hash.js';
 import { FCPROBE_VERSION } from '../version.js';
 import { BatchPrefetcher } from './batchPrefetch.js';
-import { prepareModel } from './modelCheck.js';
+import { prepareModel, type PreparedModel } from './modelCheck.js';
 import type { ExtractOptions, ExtractResult } from './options.js';
 
 export type { ExtractOptions, ExtractProgress, ExtractResult } from './options.js';
@@ -41,15 +41,83 @@ export function shardRange(total: number, index: number, count: number): { start
 /** hashValue({ classes, classMap, items: [[file, label], ...] }), streamed (the key of existing features). */
 export function listingHash(listing: DatasetListing): string {
   const items = listing.items;
-  return hashWithRows({ classes: listing.classes, classMap: listing.classMap }, 'items', items.length, (i) => [
-    items[i]!.file,
-    items[i]!.label,
-  ]);
+  return hashWithRows({ classes: listing.classes, classMap: listing.classMap }, 'items', items.length, (i) => {
+    const item = items[i] as DatasetItem;
+    return [item.file, item.label];
+  });
 }
 
+/** Everything extractFeatures needs before the model is loaded: checked options and the items to do. */
+interface ExtractRequest {
+  opts: ExtractOptions;
+  notice: (message: string) => void;
+  modelPath: string;
+  outDir: string;
+  listing: DatasetListing;
+  batchSize: number;
+  providers: ReturnType<typeof parseProviders>;
+  /** This run's items (the shard's slice when sharding). */
+  items: DatasetItem[];
+  shard: FeatureManifest['shard'];
+  sha256: string;
+}
+
+/** The loaded model and the feature key it gives with this request. */
+interface ExtractTarget {
+  prepared: PreparedModel;
+  model: Omit<ModelInfo, 'featureDim'>;
+  listHash: string;
+  key: string;
+}
+
+/**
+ * Extracts features of `opts.listing` with the ONNX model into `opts.outDir` (features.npy, labels.npy,
+ * manifest.json), resuming an unfinished run of the same inputs and skipping a finished one.
+ * @throws FcprobeError BAD_OPTION, NOT_FOUND, BAD_MODEL, BAD_DATA, IO, PROVIDER_UNAVAILABLE; MISMATCH when
+ *   the output holds features of other inputs (without force / onStale 'replace'); INTERRUPTED on shouldStop.
+ */
 export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResult> {
   const started = performance.now();
-  const notice = opts.onNotice ?? (() => {});
+  const req = await resolveRequest(opts);
+  const worker = new EncoderWorker();
+  let writer: FeatureWriter | null = null;
+  let prefetch: BatchPrefetcher | null = null;
+  try {
+    const target = await loadTarget(worker, req);
+    const state = readOutputState(req.outDir, target.key);
+    if (state.kind === 'done' && !opts.force) return alreadyDone(req.outDir, state.manifest);
+    const w = openWriter(req, target, state);
+    writer = w;
+    prefetch = new BatchPrefetcher({
+      items: req.items,
+      batchSize: req.batchSize,
+      firstBatch: w.progress.itemsDone / req.batchSize,
+      root: req.listing.root,
+      spec: target.prepared.spec,
+      concurrency: opts.decodeConcurrency ?? defaultDecodeConcurrency(),
+      strict: opts.strict ?? false,
+    });
+    await extractBatches(req, target, worker, w, prefetch);
+    const manifest = publish(req, target, w);
+    writer = null;
+    return {
+      status: 'extracted',
+      outDir: req.outDir,
+      manifest,
+      provider: manifest.executionProvider,
+      rows: manifest.rows,
+      skipped: manifest.skipped,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    (writer as FeatureWriter | null)?.close();
+    await (prefetch as BatchPrefetcher | null)?.close();
+    await worker.close();
+  }
+}
+
+/** Validates the options, model file, output directory and providers before the first image is decoded. */
+async function resolveRequest(opts: ExtractOptions): Promise<ExtractRequest> {
   const modelPath = resolve(opts.modelPath);
   const outDir = resolve(opts.outDir);
   const listing = opts.listing;
@@ -62,8 +130,6 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
     !(opts.commitEverySeconds >= 0 && Number.isFinite(opts.commitEverySeconds))
   )
     throw badOption('--commit-every', 'a non-negative number of seconds', opts.commitEverySeconds);
-
-  // Validate everything before the first image is decoded.
   if (!existsSync(modelPath) || !statSync(modelPath).isFile())
     throw new FcprobeError('NOT_FOUND', `Model file ${opts.modelPath} does not exist.`);
   try {
@@ -73,8 +139,8 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
   }
   if (listing.items.length === 0) throw new FcprobeError('BAD_DATA', `No images found in ${listing.root}.`);
   checkWritable(outDir);
-  const { list: providers, explicit } = parseProviders(opts.providers);
-  if (explicit) checkProvidersInstalled(providers);
+  const providers = parseProviders(opts.providers);
+  if (providers.explicit) checkProvidersInstalled(providers.list);
   let items = listing.items;
   let shard: FeatureManifest['shard'] = null;
   if (opts.shard) {
@@ -84,189 +150,200 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
     items = items.slice(r.start, r.end);
   }
   const sha256 = await sha256File(modelPath);
+  const notice = opts.onNotice ?? (() => {});
+  return { opts, notice, modelPath, outDir, listing, batchSize, providers, items, shard, sha256 };
+}
 
-  const worker = new EncoderWorker();
-  let writer: FeatureWriter | null = null;
-  let prefetch: BatchPrefetcher | null = null;
-  try {
-    // The encoder worker gets the cores (--threads, default one per core); decoding takes what is left.
-    const { ready, input, output, spec } = await prepareModel(worker, {
-      ...opts,
-      modelPath,
-      providers,
-      explicit,
-      threads: opts.threads ?? null,
-      borderCrop: listing.borderCrop,
-    });
-    const provider = ready.provider;
-    const lHash = listingHash(listing);
-    const model: Omit<ModelInfo, 'featureDim'> = {
-      path: opts.modelPath,
-      sha256,
-      inputName: ready.inputs[0]!.name,
-      inputShape: ready.inputs[0]!.shape,
-      inputType: input.type,
-      outputName: output.name,
-      outputShape: output.shape,
-      pool: opts.pool ?? 'none',
+/** Loads the model in the worker, checks it against the request and computes the feature key. */
+async function loadTarget(worker: EncoderWorker, req: ExtractRequest): Promise<ExtractTarget> {
+  const { opts, sha256, shard } = req;
+  // The encoder worker gets the cores (--threads, default one per core); decoding takes what is left.
+  const prepared = await prepareModel(worker, {
+    ...opts,
+    modelPath: req.modelPath,
+    providers: req.providers.list,
+    explicit: req.providers.explicit,
+    threads: opts.threads ?? null,
+    borderCrop: req.listing.borderCrop,
+  });
+  const { ready, input, output, spec } = prepared;
+  const firstInput = ready.inputs[0];
+  if (!firstInput) throw new FcprobeError('BAD_MODEL', `Model file ${opts.modelPath} has no input.`);
+  const listHash = listingHash(req.listing);
+  const model: Omit<ModelInfo, 'featureDim'> = {
+    path: opts.modelPath,
+    sha256,
+    inputName: firstInput.name,
+    inputShape: firstInput.shape,
+    inputType: input.type,
+    outputName: output.name,
+    outputShape: output.shape,
+    pool: opts.pool ?? 'none',
+  };
+  const key = featureKey({
+    sha256,
+    outputName: output.name,
+    pool: model.pool,
+    inputType: input.type,
+    spec,
+    listHash,
+    shard,
+  });
+  return { prepared, model, listHash, key };
+}
+
+function alreadyDone(outDir: string, manifest: FeatureManifest): ExtractResult {
+  return {
+    status: 'already-done',
+    outDir,
+    manifest,
+    provider: manifest.executionProvider,
+    rows: manifest.rows,
+    skipped: manifest.skipped,
+    seconds: 0,
+  };
+}
+
+/**
+ * Decides what to do with what the output directory holds (refuse, replace, discard or resume) and opens the
+ * writer accordingly.
+ * @throws FcprobeError MISMATCH for finished features of other inputs (unless force or onStale 'replace'), or
+ *   an unfinished run with another batch size.
+ */
+function openWriter(req: ExtractRequest, target: ExtractTarget, state: OutputState): FeatureWriter {
+  const { opts, notice } = req;
+  if (state.kind === 'stale' && !opts.force) {
+    const request: OriginOf<(typeof EXTRACT_ORIGIN_FIELDS)[number]> = {
+      modelSha256: req.sha256,
+      modelPath: opts.modelPath,
+      outputName: target.model.outputName,
+      pool: target.model.pool,
+      inputType: target.model.inputType,
+      preprocess: target.prepared.spec,
+      listHash: target.listHash,
+      shard: req.shard,
     };
-    const key = featureKey({
-      sha256,
-      outputName: output.name,
-      pool: model.pool,
-      inputType: input.type,
-      spec,
-      listHash: lHash,
-      shard,
-    });
-
-    const state = readOutputState(outDir, key);
-    if (state.kind === 'done' && !opts.force) {
-      return {
-        status: 'already-done',
-        outDir,
-        manifest: state.manifest,
-        provider: state.manifest.executionProvider,
-        rows: state.manifest.rows,
-        skipped: state.manifest.skipped,
-        seconds: 0,
-      };
-    }
-    if (state.kind === 'stale' && !opts.force) {
-      const what = describeChange(state.manifest, sha256, spec, lHash, shard);
-      if (opts.onStale !== 'replace') {
-        throw new FcprobeError(
-          'MISMATCH',
-          `${opts.outDir} holds features made with a different ${what}.`,
-          'Rerun with --force to replace them, or choose another --out.',
-        );
-      }
-      notice(`${opts.outDir} holds features made with a different ${what}: extracting again.`);
-    }
-    if (state.kind === 'stale-partial')
-      notice(`Discarding an unfinished extraction in ${opts.outDir} made from other inputs.`);
-    if (state.kind === 'resume' && !opts.force)
-      notice(`Resuming ${opts.outDir}: ${state.progress.itemsDone} of ${items.length} images already done.`);
-    const resumeFrom = state.kind === 'resume' && !opts.force ? state.progress : null;
-    if (!resumeFrom) clearOutput(outDir);
-    const w = new FeatureWriter(outDir, key, resumeFrom, opts.commitEverySeconds ?? 2);
-    writer = w;
-    if (w.progress.itemsDone % batchSize !== 0)
-      throw new FcprobeError(
-        'MISMATCH',
-        `${opts.outDir}: the unfinished run used another --batch; rerun with the same --batch or with --force.`,
-      );
-
-    const firstBatch = w.progress.itemsDone / batchSize;
-    const nBatches = Math.ceil(items.length / batchSize);
-    const per = 3 * spec.crop * spec.crop;
-    const batches = new BatchPrefetcher({
-      items,
-      batchSize,
-      firstBatch,
-      root: listing.root,
-      spec,
-      concurrency: opts.decodeConcurrency ?? defaultDecodeConcurrency(),
-      strict: opts.strict ?? false,
-    });
-    prefetch = batches;
-    const t0 = performance.now();
-    const previousSeconds = w.progress.seconds;
-    let doneThisRun = 0;
-    for (let b = firstBatch; b < nBatches; b++) {
-      const cur = await batches.next();
-      let features: Float32Array = new Float32Array(0);
-      let dim = w.progress.dim ?? 0;
-      if (cur.rows > 0) {
-        const r = await worker.run(
-          cur.data.subarray(0, cur.rows * per),
-          cur.rows,
-          spec.crop,
-          output.name,
-          opts.pool ?? null,
-        );
-        features = r.features;
-        dim = r.dim;
-      }
-      const elapsed = (performance.now() - t0) / 1000;
-      w.addBatch(features, dim, cur.labels, cur.items, cur.skipped, previousSeconds + elapsed);
-      doneThisRun += cur.items;
-      const rate = doneThisRun / Math.max(elapsed, 1e-9);
-      opts.onProgress?.({
-        done: w.progress.itemsDone,
-        total: items.length,
-        skipped: w.progress.skipped.length,
-        imagesPerSecond: rate,
-        etaSeconds: rate > 0 ? (items.length - w.progress.itemsDone) / rate : null,
-      });
-      if (opts.shouldStop?.() && b + 1 < nBatches) {
-        w.commit();
-        throw new FcprobeError(
-          'INTERRUPTED',
-          `Interrupted after ${w.progress.itemsDone} of ${items.length} images (all of them saved).`,
-          'Rerun the same command to resume where it stopped.',
-        );
-      }
-    }
-
-    const seconds = w.progress.seconds;
-    const manifest: FeatureManifest = {
-      format: 'fcprobe-features',
-      formatVersion: 1,
-      fcprobeVersion: FCPROBE_VERSION,
-      key,
-      model: { ...model, featureDim: w.progress.dim ?? 0 },
-      preprocess: spec,
-      executionProvider: provider,
-      dataRoot: listing.root,
-      classes: listing.classes,
-      classMap: listing.classMap,
-      files: filesInRowOrder(items, w.progress.skipped),
-      skipped: w.progress.skipped,
-      ignored: listing.ignored,
-      listHash: lHash,
-      shard,
-      rows: w.progress.rows,
-      featureDim: w.progress.dim ?? 0,
-      timing: { seconds, imagesPerSecond: seconds > 0 ? items.length / seconds : 0 },
-      createdAt: new Date().toISOString(),
-    };
-    w.finish(manifest);
-    writer = null;
-    return {
-      status: 'extracted',
-      outDir,
-      manifest,
-      provider,
-      rows: manifest.rows,
-      skipped: manifest.skipped,
-      seconds: (performance.now() - started) / 1000,
-    };
-  } finally {
-    (writer as FeatureWriter | null)?.close();
-    await (prefetch as BatchPrefetcher | null)?.close();
-    await worker.close();
+    const diffs = compareOrigin(originOf(state.manifest), request, EXTRACT_ORIGIN_FIELDS);
+    // Every input of the key is compared; an empty list means a key computed differently (another format).
+    const message =
+      diffs.length > 0
+        ? describeOriginMismatch(`${opts.outDir} holds features made with a different`, diffs)
+        : `${opts.outDir} holds features made with other extraction settings.`;
+    if (opts.onStale !== 'replace')
+      throw new FcprobeError('MISMATCH', message, 'Rerun with --force to replace them, or choose another --out.');
+    notice(`${message} Extracting again.`);
   }
+  if (state.kind === 'stale-partial')
+    notice(`Discarding an unfinished extraction in ${opts.outDir} made from other inputs.`);
+  const resumeFrom = state.kind === 'resume' && !opts.force ? state.progress : null;
+  if (resumeFrom)
+    notice(`Resuming ${opts.outDir}: ${resumeFrom.itemsDone} of ${req.items.length} images already done.`);
+  else clearOutput(req.outDir);
+  const w = new FeatureWriter(req.outDir, target.key, resumeFrom, opts.commitEverySeconds ?? 2);
+  if (w.progress.itemsDone % req.batchSize !== 0) {
+    w.close();
+    throw new FcprobeError(
+      'MISMATCH',
+      `${opts.outDir}: the unfinished run used another --batch; rerun with the same --batch or with --force.`,
+    );
+  }
+  return w;
+}
+
+/** The fields an existing output is compared on to say why it does not match the request. */
+const EXTRACT_ORIGIN_FIELDS = Object.freeze([
+  'model',
+  'output',
+  'pool',
+  'inputType',
+  'preprocess',
+  'listing',
+  'shard',
+] as const);
+
+/**
+ * The batch loop: decoded batches (prefetched) -> encoder -> writer, with progress after every batch.
+ * @throws FcprobeError INTERRUPTED when opts.shouldStop says so (after committing every finished batch).
+ */
+async function extractBatches(
+  req: ExtractRequest,
+  target: ExtractTarget,
+  worker: EncoderWorker,
+  w: FeatureWriter,
+  batches: BatchPrefetcher,
+): Promise<void> {
+  const { opts, items, batchSize } = req;
+  const { spec, output } = target.prepared;
+  const firstBatch = w.progress.itemsDone / batchSize;
+  const nBatches = Math.ceil(items.length / batchSize);
+  const per = 3 * spec.crop * spec.crop;
+  const t0 = performance.now();
+  const previousSeconds = w.progress.seconds;
+  let doneThisRun = 0;
+  for (let b = firstBatch; b < nBatches; b++) {
+    const cur = await batches.next();
+    let features: Float32Array = new Float32Array(0);
+    let dim = w.progress.dim ?? 0;
+    if (cur.rows > 0) {
+      const input = cur.data.subarray(0, cur.rows * per);
+      const r = await worker.run(input, cur.rows, spec.crop, output.name, opts.pool ?? null);
+      features = r.features;
+      dim = r.dim;
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    w.addBatch(features, dim, cur.labels, cur.items, cur.skipped, previousSeconds + elapsed);
+    doneThisRun += cur.items;
+    const rate = doneThisRun / Math.max(elapsed, 1e-9);
+    opts.onProgress?.({
+      done: w.progress.itemsDone,
+      total: items.length,
+      skipped: w.progress.skipped.length,
+      imagesPerSecond: rate,
+      etaSeconds: rate > 0 ? (items.length - w.progress.itemsDone) / rate : null,
+    });
+    if (opts.shouldStop?.() && b + 1 < nBatches) {
+      w.commit();
+      throw new FcprobeError(
+        'INTERRUPTED',
+        `Interrupted after ${w.progress.itemsDone} of ${items.length} images (all of them saved).`,
+        'Rerun the same command to resume where it stopped.',
+      );
+    }
+  }
+}
+
+/** Writes the manifest last, which turns the partial output into a finished feature set. */
+function publish(req: ExtractRequest, target: ExtractTarget, w: FeatureWriter): FeatureManifest {
+  const { listing, items } = req;
+  const seconds = w.progress.seconds;
+  const manifest: FeatureManifest = {
+    format: 'fcprobe-features',
+    formatVersion: 1,
+    fcprobeVersion: FCPROBE_VERSION,
+    key: target.key,
+    model: { ...target.model, featureDim: w.progress.dim ?? 0 },
+    preprocess: target.prepared.spec,
+    executionProvider: target.prepared.ready.provider,
+    dataRoot: listing.root,
+    classes: listing.classes,
+    classMap: listing.classMap,
+    files: filesInRowOrder(items, w.progress.skipped),
+    skipped: w.progress.skipped,
+    ignored: listing.ignored,
+    listHash: target.listHash,
+    shard: req.shard,
+    rows: w.progress.rows,
+    featureDim: w.progress.dim ?? 0,
+    timing: { seconds, imagesPerSecond: seconds > 0 ? items.length / seconds : 0 },
+    createdAt: new Date().toISOString(),
+  };
+  w.finish(manifest);
+  return manifest;
 }
 
 function filesInRowOrder(items: DatasetItem[], skipped: SkippedFile[]): string[] {
   const skip = new Set(skipped.map((s) => s.file));
   return items.filter((i) => !skip.has(i.file)).map((i) => i.file);
-}
-
-function describeChange(
-  m: FeatureManifest,
-  sha256: string,
-  spec: PreprocessSpec,
-  lHash: string,
-  shard: FeatureManifest['shard'],
-): string {
-  const parts: string[] = [];
-  if (m.model.sha256 !== sha256) parts.push('model (sha256 differs)');
-  if (JSON.stringify(m.preprocess) !== JSON.stringify(spec)) parts.push('preprocessing');
-  if (m.listHash !== lHash) parts.push('file list');
-  if (JSON.stringify(m.shard) !== JSON.stringify(shard)) parts.push('shard');
-  return parts.length ? parts.join(', ') : 'output or pooling';
 }
 
 /** sharp's own thread pool per image; concurrency comes from decoding several images at once. */

@@ -8,6 +8,7 @@ import { FcprobeError } from '../errors.js';
 import { loadFeatureSet, type FeatureManifest, type FeatureSet } from '../features/manifest.js';
 import { clearOutput, FeatureWriter, readOutputState } from '../features/writer.js';
 import { featureKey } from '../features/key.js';
+import { checkOrigin, originOf } from '../features/origin.js';
 import { FCPROBE_VERSION } from '../version.js';
 
 export interface MergeResult {
@@ -17,47 +18,35 @@ export interface MergeResult {
   manifest: FeatureManifest;
 }
 
-function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
+/** The fields every shard of one `extract --shard` run shares. */
+const SHARD_ORIGIN_FIELDS = Object.freeze(['model', 'output', 'pool', 'preprocess', 'listing', 'featureDim'] as const);
 
-export function mergeShards(shardDirs: string[], outDirArg: string, force = false): MergeResult {
+/** Loads the shard directories and checks that they are the complete shards of one run, by index. */
+function loadShardSet(shardDirs: string[]): { first: FeatureManifest; totalItems: number; shards: FeatureSet[] } {
   if (shardDirs.length === 0) throw new FcprobeError('BAD_OPTION', 'Give at least one shard directory to merge.');
   const sets: FeatureSet[] = shardDirs.map((d) => loadFeatureSet(d));
-  const first = sets[0]!.manifest;
-  if (!first.shard) throw new FcprobeError('MISMATCH', `${shardDirs[0]} is not a shard (extracted without --shard).`);
-  const count = first.shard.count;
+  const firstSet = sets[0];
+  if (!firstSet?.manifest.shard)
+    throw new FcprobeError('MISMATCH', `${shardDirs[0]} is not a shard (extracted without --shard).`);
+  const first = firstSet.manifest;
+  const count = firstSet.manifest.shard.count;
   const byIndex = new Map<number, FeatureSet>();
   for (const s of sets) {
     const m = s.manifest;
     const where = s.dir;
     if (!m.shard) throw new FcprobeError('MISMATCH', `${where} is not a shard (extracted without --shard).`);
-    if (m.model.sha256 !== first.model.sha256)
-      throw new FcprobeError(
-        'MISMATCH',
-        `${where} was extracted with another model (sha256 ${m.model.sha256.slice(0, 12)} vs ${first.model.sha256.slice(0, 12)}).`,
-      );
-    if (!same(m.preprocess, first.preprocess))
-      throw new FcprobeError('MISMATCH', `${where} was extracted with other preprocessing.`);
-    if (m.model.outputName !== first.model.outputName || m.model.pool !== first.model.pool)
-      throw new FcprobeError('MISMATCH', `${where} read another output or pooling.`);
-    if (m.listHash !== first.listHash)
-      throw new FcprobeError(
-        'MISMATCH',
-        `${where} was extracted from another file list (different folder contents or classes).`,
-      );
+    checkOrigin(originOf(first), originOf(m), SHARD_ORIGIN_FIELDS, {
+      subject: `${where} does not belong with ${firstSet.dir}: it was extracted with another`,
+      hint: 'Merge the shards of one `extract --shard` run (same model, output, pooling, preprocessing, folder).',
+    });
     if (m.shard.count !== count)
       throw new FcprobeError(
         'MISMATCH',
         `${where} is shard ${m.shard.index}/${m.shard.count}, others are of ${count}.`,
       );
-    if (m.featureDim !== first.featureDim)
-      throw new FcprobeError('MISMATCH', `${where} has feature size ${m.featureDim}, others ${first.featureDim}.`);
-    if (byIndex.has(m.shard.index))
-      throw new FcprobeError(
-        'MISMATCH',
-        `Shard ${m.shard.index}/${count} is given twice (${byIndex.get(m.shard.index)!.dir} and ${where}).`,
-      );
+    const twin = byIndex.get(m.shard.index);
+    if (twin)
+      throw new FcprobeError('MISMATCH', `Shard ${m.shard.index}/${count} is given twice (${twin.dir} and ${where}).`);
     byIndex.set(m.shard.index, s);
   }
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
@@ -67,7 +56,13 @@ export function mergeShards(shardDirs: string[], outDirArg: string, force = fals
       `Shards ${missing.map((i) => `${i}/${count}`).join(', ')} are missing.`,
       'Merge needs every shard of the set.',
     );
+  // Every index below count is present (checked above), in index order.
+  const shards = Array.from({ length: count }, (_, i) => byIndex.get(i) as FeatureSet);
+  return { first, totalItems: firstSet.manifest.shard.totalItems, shards };
+}
 
+export function mergeShards(shardDirs: string[], outDirArg: string, force = false): MergeResult {
+  const { first, totalItems, shards } = loadShardSet(shardDirs);
   const outDir = resolve(outDirArg);
   mkdirSync(outDir, { recursive: true });
   const key = featureKey({
@@ -94,45 +89,42 @@ export function mergeShards(shardDirs: string[], outDirArg: string, force = fals
     );
   clearOutput(outDir);
   const writer = new FeatureWriter(outDir, key, null);
-  const files: string[] = [];
-  const skipped: FeatureManifest['skipped'] = [];
-  let seconds = 0;
-  const chunk = 4096;
   try {
-    for (let i = 0; i < count; i++) {
-      const s = byIndex.get(i)!;
-      const labels = s.labels();
-      const r = s.open();
-      try {
-        for (let start = 0; start < s.rows; start += chunk) {
-          const n = Math.min(chunk, s.rows - start);
-          const f = r.readFloat32Rows(start, n);
-          writer.addBatch(new Float32Array(f), s.dim, labels.subarray(start, start + n), 0, [], 0);
-        }
-        if (s.rows === 0) writer.addBatch(new Float32Array(0), s.dim, new Int32Array(0), 0, [], 0);
-      } finally {
-        r.close();
-      }
-      files.push(...s.manifest.files);
-      skipped.push(...s.manifest.skipped);
-      seconds += s.manifest.timing.seconds;
-    }
-    const total = first.shard.totalItems;
+    for (const s of shards) appendShard(writer, s);
+    const files = shards.flatMap((s) => s.manifest.files);
+    const seconds = shards.reduce((t, s) => t + s.manifest.timing.seconds, 0);
     const manifest: FeatureManifest = {
       ...first,
       fcprobeVersion: FCPROBE_VERSION,
       key,
       files,
-      skipped,
+      skipped: shards.flatMap((s) => s.manifest.skipped),
       shard: null,
       rows: files.length,
-      timing: { seconds, imagesPerSecond: seconds > 0 ? total / seconds : 0 },
+      timing: { seconds, imagesPerSecond: seconds > 0 ? totalItems / seconds : 0 },
       createdAt: new Date().toISOString(),
     };
     writer.finish(manifest);
-    return { outDir, rows: files.length, shards: count, manifest };
+    return { outDir, rows: files.length, shards: shards.length, manifest };
   } catch (e) {
     writer.close();
     throw e;
+  }
+}
+
+/** Streams one shard's rows and labels into the writer, 4096 rows at a time. */
+function appendShard(writer: FeatureWriter, s: FeatureSet): void {
+  const chunk = 4096;
+  const labels = s.labels();
+  const r = s.open();
+  try {
+    for (let start = 0; start < s.rows; start += chunk) {
+      const n = Math.min(chunk, s.rows - start);
+      const f = r.readFloat32Rows(start, n);
+      writer.addBatch(new Float32Array(f), s.dim, labels.subarray(start, start + n), 0, [], 0);
+    }
+    if (s.rows === 0) writer.addBatch(new Float32Array(0), s.dim, new Int32Array(0), 0, [], 0);
+  } finally {
+    r.close();
   }
 }

@@ -12,7 +12,8 @@ import { buildLabelSpace, describeLabelSpace, poolLogits, type LabelSpaceKind } 
 import { computeLogits, splitWeights } from './logreg.js';
 import { MetricsAccumulator } from './metrics.js';
 import { applyStandardization } from '../math/standardize.js';
-import { BadRowCollector, checkSameOrigin, featureOrigin, readCheckedLabels, type LoadedProbe } from './probeFiles.js';
+import { checkSameRepresentation, featureOrigin } from '../features/origin.js';
+import { BadRowCollector, readCheckedLabels, type LoadedProbe } from './probeFiles.js';
 
 export interface ProbeProgress {
   phase: 'load' | 'sweep' | 'fit' | 'evaluate';
@@ -23,14 +24,14 @@ export interface ProbeProgress {
 
 export interface EvaluateOptions {
   /** Leave out (and count) images of classes the probe never saw instead of failing. */
-  ignoreUnknown?: boolean;
+  ignoreUnknown?: boolean | undefined;
   /** Write per-image predictions and probabilities under this directory. */
-  predictionsDir?: string;
+  predictionsDir?: string | undefined;
   /** Name of the set in reports (default: the directory's base name). */
-  name?: string;
-  gemm?: Gemm;
-  threads?: number;
-  onProgress?: (p: ProbeProgress) => void;
+  name?: string | undefined;
+  gemm?: Gemm | undefined;
+  threads?: number | undefined;
+  onProgress?: ((p: ProbeProgress) => void) | undefined;
 }
 
 export interface PerClassResult {
@@ -85,7 +86,7 @@ export async function evaluateProbe(probe: LoadedProbe, dir: string, o: Evaluate
 async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: EvaluateOptions): Promise<EvalResult> {
   const set = loadFeatureSet(dir);
   const f = probe.file;
-  checkSameOrigin(f.train.origin, `the probe (trained on ${f.train.dir})`, featureOrigin(set.manifest), dir);
+  checkSameRepresentation(f.train.origin, `the probe (trained on ${f.train.dir})`, featureOrigin(set.manifest), dir);
   if (set.dim !== f.featureDim)
     throw new FcprobeError('MISMATCH', `${dir} has ${set.dim}-d features; the probe expects ${f.featureDim}.`);
   const space = buildLabelSpace(f.classes, set.manifest.classes, set.manifest.classMap, {

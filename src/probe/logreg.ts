@@ -34,7 +34,7 @@ export interface SoftmaxFitOptions {
    */
   ftol?: number;
   /** Warm start [k, d+1]; zeros (sklearn's start) when absent. */
-  init?: Float64Array;
+  init?: Float64Array | undefined;
   /** Rows per GEMM block; bounds the logits buffer to chunkRows * k floats. */
   chunkRows?: number;
   onIteration?: (info: LbfgsIteration) => void;

@@ -15,9 +15,8 @@ import { fitMlLogisticRegression, ML_DEFAULTS, type MlOptions } from './mlBaseli
 import { Rng } from '../math/rng.js';
 import { applyStandardization, computeStandardization, type Standardization } from '../math/standardize.js';
 import { DEFAULT_C_GRID, sweepC } from './sweep.js';
+import { checkSameRepresentation, featureOrigin } from '../features/origin.js';
 import {
-  checkSameOrigin,
-  featureOrigin,
   loadProbe,
   readCheckedLabels,
   readFeatureMatrix,
@@ -29,6 +28,7 @@ import {
 } from './probeFiles.js';
 import { evaluateProbe, withGemm, type EvalResult, type EvaluateOptions, type ProbeProgress } from './evaluate.js';
 import { fitSgdStreamed, scanFeatures, type SgdSettings } from './sgdProbe.js';
+import type { SgdStepInfo } from './sgdTrainer.js';
 
 export type { ProbeFile, SolverName, LoadedProbe } from './probeFiles.js';
 export type { SgdSettings } from './sgdProbe.js';
@@ -45,49 +45,49 @@ export interface FitProbeOptions {
   /** Training feature directory (written by `fcprobe extract`). */
   train: string;
   /** Default 'lbfgs' ('sgd' with --recipe paper). */
-  solver?: SolverName;
+  solver?: SolverName | undefined;
   /** 'paper': the paper's probe (sgd, raw features, AdamW 1e-3, 10 epochs, batch 256, warmup 500, clip 1). */
-  recipe?: 'paper' | null;
+  recipe?: 'paper' | null | undefined;
   /** lbfgs: inverse L2 strength as sklearn's C (default 1). */
-  C?: number;
+  C?: number | undefined;
   /** lbfgs: choose C on a held-out stratified split; `true` uses DEFAULT_C_GRID. */
-  cSweep?: boolean | readonly number[];
+  cSweep?: boolean | readonly number[] | undefined;
   /** Fraction of each class held out by the sweep (default 0.2). */
-  holdout?: number;
+  holdout?: number | undefined;
   /** Seed of the sweep split and the sgd shuffle/initialization (default 0). */
-  seed?: number;
+  seed?: number | undefined;
   /** lbfgs: max |gradient| of the mean-form objective at which to stop (default 1e-7). */
-  tol?: number;
+  tol?: number | undefined;
   /**
    * lbfgs: also stop when an iteration lowers the objective by less than this relative amount (default
    * 2.2e-9, scipy's L-BFGS-B default that scikit-learn keeps); 0 runs until `tol` (or the noise floor).
    */
-  ftol?: number;
+  ftol?: number | undefined;
   /** lbfgs: iteration limit (default 2000). */
-  maxIter?: number;
+  maxIter?: number | undefined;
   /** Standardize with the training mean/std (default true; false with recipe 'paper'). */
-  standardize?: boolean;
-  ml?: Partial<MlOptions>;
+  standardize?: boolean | undefined;
+  ml?: Partial<MlOptions> | undefined;
   /** sgd settings; weightDecay is required for sgd and the paper recipe. */
-  sgd?: Partial<SgdSettings>;
+  sgd?: Partial<SgdSettings> | undefined;
   /** onnxruntime intra-op threads for the GEMM (default: one per core). */
-  threads?: number;
+  threads?: number | undefined;
   /** A GEMM to use instead of creating one (tests, or callers that share one). */
-  gemm?: Gemm;
-  onProgress?: (p: ProbeProgress) => void;
+  gemm?: Gemm | undefined;
+  onProgress?: ((p: ProbeProgress) => void) | undefined;
 }
 
 export interface ProbeOptions extends Omit<FitProbeOptions, 'train'>, Omit<EvaluateOptions, 'name' | 'predictionsDir'> {
   /** Training features; required unless `load` is given. */
-  train?: string;
+  train?: string | undefined;
   /** Evaluate this saved probe directory instead of fitting one. */
-  load?: string;
+  load?: string | undefined;
   /** Evaluation feature directories. */
-  eval?: readonly string[];
+  eval?: readonly string[] | undefined;
   /** Probe directory to write (probe.json, weights.npy, metrics.json). */
   out: string;
   /** Write <out>/predictions/<set>.{csv,probabilities.npy}. */
-  predictions?: boolean;
+  predictions?: boolean | undefined;
 }
 
 export interface ProbeResult {
@@ -160,18 +160,86 @@ function resolveSgd(o: FitProbeOptions, paper: boolean, rows: number, dim: numbe
   return r;
 }
 
-/** Fits a probe on the training features; nothing is written. */
+/** Fit settings every solver sees (lbfgs uses all of them; validated whatever the solver). */
+interface LbfgsSettings {
+  C: number;
+  tol: number;
+  maxIter: number;
+  ftol: number;
+  seed: number;
+  holdout: number;
+}
+
+/** The parts of probe.json that do not depend on the solver. */
+type ProbeBase = Omit<ProbeFile, 'C' | 'standardization' | 'convergence' | 'settings' | 'sweep'>;
+
+/** What a solver fits from: the training set, its compacted labels and the resolved settings. */
+interface FitContext {
+  o: FitProbeOptions;
+  paper: boolean;
+  standardize: boolean;
+  progress: (p: ProbeProgress) => void;
+  set: FeatureSet;
+  labels: Int32Array;
+  /** Classes with training rows (k = classes.length). */
+  classes: string[];
+  settings: LbfgsSettings;
+  base: ProbeBase;
+  gemm: Gemm;
+}
+
+interface Solver {
+  /** Fits the probe; nothing is written. */
+  fit(ctx: FitContext): Promise<LoadedProbe>;
+}
+
+/**
+ * The probe solvers by name (like transformers.js's SUPPORTED_TASKS): lbfgs (sklearn-equivalent multinomial
+ * logistic regression, optional C sweep), ml (ml-logistic-regression's one-vs-all baseline) and sgd (the
+ * paper's streamed AdamW probe).
+ */
+export const SOLVERS: Readonly<Record<SolverName, Solver>> = Object.freeze({
+  lbfgs: { fit: fitLbfgs },
+  ml: { fit: fitMl },
+  sgd: { fit: fitSgd },
+});
+
+/**
+ * Fits a probe on the training features; nothing is written.
+ * @throws FcprobeError BAD_OPTION for bad settings, BAD_FEATURES / BAD_DATA for unusable training features.
+ */
 export async function fitProbe(o: FitProbeOptions): Promise<LoadedProbe> {
   const paper = o.recipe === 'paper';
   const solver: SolverName = o.solver ?? (paper ? 'sgd' : 'lbfgs');
   if (paper && solver !== 'sgd') throw badOption('--solver', 'sgd (or nothing) with --recipe paper', solver);
-  const standardize = o.standardize ?? !paper;
-  const progress = o.onProgress ?? (() => {});
+  if (!Object.hasOwn(SOLVERS, solver)) throw badOption('--solver', `one of ${Object.keys(SOLVERS).join(', ')}`, solver);
   const set = loadFeatureSet(o.train);
   const { classes, dropped, labels } = compactClasses(set, readCheckedLabels(set));
-  const k = classes.length,
-    d = set.dim,
-    n = set.rows;
+  const settings = resolveLbfgsSettings(o);
+  const base: ProbeBase = {
+    format: 'fcprobe-probe',
+    formatVersion: 1,
+    fcprobeVersion: FCPROBE_VERSION,
+    classes,
+    featureDim: set.dim,
+    solver,
+    recipe: paper ? 'paper' : null,
+    train: {
+      dir: resolve(o.train),
+      key: set.manifest.key,
+      rows: set.rows,
+      origin: featureOrigin(set.manifest),
+      droppedClasses: dropped,
+    },
+  };
+  const standardize = o.standardize ?? !paper;
+  const progress = o.onProgress ?? (() => {});
+  return withGemm(o.gemm, o.threads, (gemm) =>
+    SOLVERS[solver].fit({ o, paper, standardize, progress, set, labels, classes, settings, base, gemm }),
+  );
+}
+
+function resolveLbfgsSettings(o: FitProbeOptions): LbfgsSettings {
   const C = o.C ?? 1;
   if (!(C > 0) || !Number.isFinite(C)) throw badOption('--C', 'a positive number', C);
   const tol = o.tol ?? 1e-7;
@@ -180,166 +248,192 @@ export async function fitProbe(o: FitProbeOptions): Promise<LoadedProbe> {
   const seed = o.seed ?? 0;
   const holdout = o.holdout ?? 0.2;
   if (!(holdout > 0 && holdout < 1)) throw badOption('--holdout', 'a fraction in (0, 1)', holdout);
-  const base = {
-    format: 'fcprobe-probe' as const,
-    formatVersion: 1 as const,
-    fcprobeVersion: FCPROBE_VERSION,
-    classes,
-    featureDim: d,
-    solver,
-    recipe: paper ? ('paper' as const) : null,
-    train: {
-      dir: resolve(o.train),
-      key: set.manifest.key,
-      rows: n,
-      origin: featureOrigin(set.manifest),
-      droppedClasses: dropped,
-    },
-  };
-  return withGemm(o.gemm, o.threads, async (gemm) => {
-    if (solver === 'sgd') {
-      if (o.cSweep) throw badOption('--C-sweep', 'used with --solver lbfgs only', true);
-      const s = resolveSgd(o, paper, n, d);
-      progress({ phase: 'load', message: `scanning ${n} x ${d} features` });
-      const st = scanFeatures(set, standardize, s.bufferRows);
-      const totalSteps = s.epochs * Math.ceil(n / s.batchSize);
-      if (s.warmupSteps >= totalSteps) {
-        progress({
-          phase: 'fit',
-          message: `warning: ${s.warmupSteps} warmup steps >= ${totalSteps} total steps: the learning rate never reaches ${s.lr} (lower --warmup for a small set)`,
-        });
-      }
-      let last = -1;
-      const r = await fitSgdStreamed(gemm, set, labels, k, st, s, (info, total) => {
-        const pct = Math.floor((100 * info.step) / total);
-        if (pct !== last || info.step === total) {
-          last = pct;
-          progress({
-            phase: 'fit',
-            message: `step ${info.step}/${total}, loss ${info.loss.toFixed(4)}, lr ${info.lr.toExponential(2)}`,
-            fraction: info.step / total,
-          });
-        }
-      });
-      const weights = thetaToWeights(r.theta);
-      const convergence: ConvergenceInfo = {
-        iterations: r.steps,
-        evaluations: r.steps,
-        finalGradNorm: r.lastGradNorm,
-        objective: null,
-        meanTrainLoss: r.lastEpochLoss,
-        converged: true,
-        reason: 'epochs',
-      };
-      const file: ProbeFile = {
-        ...base,
-        C: null,
-        standardization: jsonStandardization(st),
-        convergence,
-        settings: { ...s },
-        sweep: null,
-      };
-      return { file, weights, standardization: st };
-    }
-    progress({ phase: 'load', message: `reading ${n} x ${d} features` });
-    const x = readFeatureMatrix(set);
-    const st = standardize ? computeStandardization(x, n, d) : null;
-    if (st) applyStandardization(x, n, st);
-    const problem = { x, n, d, labels, k };
-    if (solver === 'ml') {
-      if (o.cSweep) throw badOption('--C-sweep', 'used with --solver lbfgs only', true);
-      const ml: MlOptions = { ...ML_DEFAULTS, ...definedOnly(o.ml ?? {}) };
-      progress({ phase: 'fit', message: `ml-logistic-regression: ${k} one-vs-all classifiers x ${ml.numSteps} steps` });
-      const { weights } = fitMlLogisticRegression(x, n, d, labels, k, ml);
-      const loss = await meanLoss(gemm, weights, problem);
-      const convergence: ConvergenceInfo = {
-        iterations: ml.numSteps,
-        evaluations: ml.numSteps,
-        finalGradNorm: null,
-        objective: null,
-        meanTrainLoss: loss,
-        converged: true,
-        reason: 'steps',
-      };
-      return {
-        file: {
-          ...base,
-          C: null,
-          standardization: jsonStandardization(st),
-          convergence,
-          settings: { ...ml },
-          sweep: null,
-        },
-        weights,
-        standardization: st,
-      };
-    }
-    let chosenC = C;
-    let sweep: ProbeFile['sweep'] = null;
-    let init: Float64Array | undefined;
-    if (o.cSweep) {
-      const grid = o.cSweep === true ? DEFAULT_C_GRID : o.cSweep;
-      if (grid.length === 0 || grid.some((c) => !(c > 0))) throw badOption('--C-grid', 'positive numbers', grid);
-      const r = await sweepC(gemm, problem, {
-        grid,
-        holdout,
-        rng: new Rng(seed),
-        tol,
-        ftol,
-        maxIter,
-        classNames: classes,
-        onPoint: (p, i, total) =>
-          progress({
-            phase: 'sweep',
-            message: `C=${p.C}: held-out top-1 ${(100 * p.valTop1).toFixed(2)}% (${p.iterations} it)`,
-            fraction: (i + 1) / total,
-          }),
-      });
-      chosenC = r.bestC;
-      init = r.bestTheta;
-      const sorted = [...grid].sort((a, b) => a - b);
-      const atGridEdge = sorted.length > 1 && (chosenC === sorted[0] || chosenC === sorted[sorted.length - 1]);
-      if (atGridEdge)
-        progress({
-          phase: 'sweep',
-          message: `warning: the chosen C=${chosenC} is at the end of the grid; the best C may lie outside it (extend --C-grid)`,
-        });
-      sweep = { grid: sorted, holdout, seed, nTrain: r.nTrain, nVal: r.nVal, chosenC, atGridEdge, points: r.points };
-    }
-    const fit = await fitSoftmaxRegression(gemm, problem, {
-      C: chosenC,
-      tol,
-      ftol,
-      maxIter,
-      ...(init ? { init } : {}),
-      onIteration: (it) => {
-        if (it.iteration % 10 === 0)
-          progress({
-            phase: 'fit',
-            message: `iteration ${it.iteration}: objective ${it.f.toPrecision(8)}, max|grad| ${it.gradMaxAbs.toExponential(2)}`,
-          });
-      },
+  return { C, tol, maxIter, ftol, seed, holdout };
+}
+
+function refuseSweep(o: FitProbeOptions): void {
+  if (o.cSweep) throw badOption('--C-sweep', 'used with --solver lbfgs only', true);
+}
+
+/** The paper's probe: streamed AdamW over raw (or standardized) features, never all in memory. */
+async function fitSgd(ctx: FitContext): Promise<LoadedProbe> {
+  const { o, set, progress } = ctx;
+  refuseSweep(o);
+  const n = set.rows,
+    d = set.dim;
+  const s = resolveSgd(o, ctx.paper, n, d);
+  progress({ phase: 'load', message: `scanning ${n} x ${d} features` });
+  const st = scanFeatures(set, ctx.standardize, s.bufferRows);
+  const totalSteps = s.epochs * Math.ceil(n / s.batchSize);
+  if (s.warmupSteps >= totalSteps) {
+    progress({
+      phase: 'fit',
+      message: `warning: ${s.warmupSteps} warmup steps >= ${totalSteps} total steps: the learning rate never reaches ${s.lr} (lower --warmup for a small set)`,
     });
-    const weights = thetaToWeights(fit.theta);
-    const convergence: ConvergenceInfo = {
-      iterations: fit.iterations,
-      evaluations: fit.evaluations,
-      finalGradNorm: fit.gradMaxAbs,
-      objective: fit.objective,
-      meanTrainLoss: fit.objective - penalty(fit.theta, k, d, chosenC, n),
-      converged: fit.converged,
-      reason: fit.reason,
-    };
-    const file: ProbeFile = {
-      ...base,
-      C: chosenC,
-      standardization: jsonStandardization(st),
-      convergence,
-      settings: { tol, ftol, maxIter, memory: DEFAULT_LBFGS.memory },
-      sweep,
-    };
-    return { file, weights, standardization: st };
+  }
+  const r = await fitSgdStreamed(ctx.gemm, set, ctx.labels, ctx.classes.length, st, s, sgdProgress(progress));
+  const convergence: ConvergenceInfo = {
+    iterations: r.steps,
+    evaluations: r.steps,
+    finalGradNorm: r.lastGradNorm,
+    objective: null,
+    meanTrainLoss: r.lastEpochLoss,
+    converged: true,
+    reason: 'epochs',
+  };
+  const file: ProbeFile = {
+    ...ctx.base,
+    C: null,
+    standardization: jsonStandardization(st),
+    convergence,
+    settings: { ...s },
+    sweep: null,
+  };
+  return { file, weights: thetaToWeights(r.theta), standardization: st };
+}
+
+/** Reports sgd steps at most once per percent. */
+function sgdProgress(progress: (p: ProbeProgress) => void): (info: SgdStepInfo, total: number) => void {
+  let last = -1;
+  return (info, total) => {
+    const pct = Math.floor((100 * info.step) / total);
+    if (pct !== last || info.step === total) {
+      last = pct;
+      progress({
+        phase: 'fit',
+        message: `step ${info.step}/${total}, loss ${info.loss.toFixed(4)}, lr ${info.lr.toExponential(2)}`,
+        fraction: info.step / total,
+      });
+    }
+  };
+}
+
+interface Problem {
+  x: Float32Array;
+  n: number;
+  d: number;
+  labels: Int32Array;
+  k: number;
+}
+
+/** The whole training matrix in memory, standardized in place when asked. */
+function loadProblem(ctx: FitContext): { problem: Problem; st: Standardization | null } {
+  const { set } = ctx;
+  const n = set.rows,
+    d = set.dim;
+  ctx.progress({ phase: 'load', message: `reading ${n} x ${d} features` });
+  const x = readFeatureMatrix(set);
+  const st = ctx.standardize ? computeStandardization(x, n, d) : null;
+  if (st) applyStandardization(x, n, st);
+  return { problem: { x, n, d, labels: ctx.labels, k: ctx.classes.length }, st };
+}
+
+/** ml-logistic-regression's one-vs-all classifiers, the JavaScript baseline. */
+async function fitMl(ctx: FitContext): Promise<LoadedProbe> {
+  const { o } = ctx;
+  const { problem, st } = loadProblem(ctx);
+  refuseSweep(o);
+  const { x, n, d, labels, k } = problem;
+  const ml: MlOptions = { ...ML_DEFAULTS, ...definedOnly(o.ml ?? {}) };
+  ctx.progress({ phase: 'fit', message: `ml-logistic-regression: ${k} one-vs-all classifiers x ${ml.numSteps} steps` });
+  const { weights } = fitMlLogisticRegression(x, n, d, labels, k, ml);
+  const convergence: ConvergenceInfo = {
+    iterations: ml.numSteps,
+    evaluations: ml.numSteps,
+    finalGradNorm: null,
+    objective: null,
+    meanTrainLoss: await meanLoss(ctx.gemm, weights, problem),
+    converged: true,
+    reason: 'steps',
+  };
+  const file: ProbeFile = {
+    ...ctx.base,
+    C: null,
+    standardization: jsonStandardization(st),
+    convergence,
+    settings: { ...ml },
+    sweep: null,
+  };
+  return { file, weights, standardization: st };
+}
+
+/** Multinomial logistic regression by L-BFGS (scikit-learn's objective), after an optional C sweep. */
+async function fitLbfgs(ctx: FitContext): Promise<LoadedProbe> {
+  const { problem, st } = loadProblem(ctx);
+  const { tol, ftol, maxIter } = ctx.settings;
+  const { chosenC, init, sweep } = await chooseC(ctx, problem);
+  const fit = await fitSoftmaxRegression(ctx.gemm, problem, {
+    C: chosenC,
+    tol,
+    ftol,
+    maxIter,
+    init,
+    onIteration: (it) => {
+      if (it.iteration % 10 === 0)
+        ctx.progress({
+          phase: 'fit',
+          message: `iteration ${it.iteration}: objective ${it.f.toPrecision(8)}, max|grad| ${it.gradMaxAbs.toExponential(2)}`,
+        });
+    },
   });
+  const convergence: ConvergenceInfo = {
+    iterations: fit.iterations,
+    evaluations: fit.evaluations,
+    finalGradNorm: fit.gradMaxAbs,
+    objective: fit.objective,
+    meanTrainLoss: fit.objective - penalty(fit.theta, problem.k, problem.d, chosenC, problem.n),
+    converged: fit.converged,
+    reason: fit.reason,
+  };
+  const file: ProbeFile = {
+    ...ctx.base,
+    C: chosenC,
+    standardization: jsonStandardization(st),
+    convergence,
+    settings: { tol, ftol, maxIter, memory: DEFAULT_LBFGS.memory },
+    sweep,
+  };
+  return { file, weights: thetaToWeights(fit.theta), standardization: st };
+}
+
+/**
+ * The C to fit with: the given one, or the sweep's best on a held-out split (whose weights start the refit).
+ * @throws FcprobeError BAD_OPTION for an empty grid or a non-positive C in it.
+ */
+async function chooseC(
+  ctx: FitContext,
+  problem: Problem,
+): Promise<{ chosenC: number; init: Float64Array | undefined; sweep: ProbeFile['sweep'] }> {
+  const { o, progress } = ctx;
+  const { C, holdout, seed, tol, ftol, maxIter } = ctx.settings;
+  if (!o.cSweep) return { chosenC: C, init: undefined, sweep: null };
+  const grid = o.cSweep === true ? DEFAULT_C_GRID : o.cSweep;
+  if (grid.length === 0 || grid.some((c) => !(c > 0))) throw badOption('--C-grid', 'positive numbers', grid);
+  const r = await sweepC(ctx.gemm, problem, {
+    grid,
+    holdout,
+    rng: new Rng(seed),
+    tol,
+    ftol,
+    maxIter,
+    classNames: ctx.classes,
+    onPoint: (p, i, total) =>
+      progress({
+        phase: 'sweep',
+        message: `C=${p.C}: held-out top-1 ${(100 * p.valTop1).toFixed(2)}% (${p.iterations} it)`,
+        fraction: (i + 1) / total,
+      }),
+  });
+  const chosenC = r.bestC;
+  const sorted = [...grid].sort((a, b) => a - b);
+  const atGridEdge = sorted.length > 1 && (chosenC === sorted[0] || chosenC === sorted[sorted.length - 1]);
+  if (atGridEdge)
+    progress({
+      phase: 'sweep',
+      message: `warning: the chosen C=${chosenC} is at the end of the grid; the best C may lie outside it (extend --C-grid)`,
+    });
+  const sweep = { grid: sorted, holdout, seed, nTrain: r.nTrain, nVal: r.nVal, chosenC, atGridEdge, points: r.points };
+  return { chosenC, init: r.bestTheta, sweep };
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {
@@ -373,70 +467,85 @@ async function meanLoss(
   return acc.result().meanLoss;
 }
 
-/** The `fcprobe probe` command: fit (or load) a probe, save it, evaluate every set, write metrics.json. */
+/**
+ * The `fcprobe probe` command: fit (or load) a probe, save it, evaluate every set, write metrics.json.
+ * @throws FcprobeError BAD_OPTION without exactly one of train / load; MISMATCH when an evaluation set holds
+ *   another representation than the training set (checked before the fit); whatever fitting and scoring throw.
+ */
 export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
-  if (!o.train && !o.load)
-    throw new FcprobeError('BAD_OPTION', 'Expected --train <features-dir> (or --load <probe-dir>).');
+  const source = probeSource(o);
+  const evalDirs = o.eval ?? [];
+  // Validate every evaluation set's origin before spending time on the fit.
+  const sets = evalDirs.map((dir) => ({ dir, set: loadFeatureSet(dir) }));
+  if (source.train !== undefined) {
+    const ref = featureOrigin(loadFeatureSet(source.train).manifest);
+    for (const { dir, set } of sets) checkSameRepresentation(ref, source.train, featureOrigin(set.manifest), dir);
+  }
+  return withGemm(o.gemm, o.threads, async (gemm) => {
+    const t0 = now();
+    const probe =
+      source.train !== undefined ? await fitProbe({ ...o, train: source.train, gemm }) : loadProbe(source.load);
+    saveProbe(o.out, probe.file, probe.weights);
+    const t1 = now();
+    const evaluations = await evaluateAll(probe, evalDirs, o, gemm);
+    const t2 = now();
+    writeMetrics(o.out, probe.file, evaluations);
+    return { probeDir: resolve(o.out), probe: probe.file, evaluations, seconds: { fit: t1 - t0, evaluate: t2 - t1 } };
+  });
+}
+
+/** Exactly one of --train (fit) and --load (saved probe). */
+function probeSource(o: ProbeOptions): { train: string; load?: never } | { train?: never; load: string } {
   if (o.train && o.load)
     throw new FcprobeError(
       'BAD_OPTION',
       'Give either --train (fit a probe) or --load (evaluate a saved one), not both.',
     );
-  const evalDirs = o.eval ?? [];
-  // Validate every evaluation set's origin before spending time on the fit.
-  const sets = evalDirs.map((dir) => ({ dir, set: loadFeatureSet(dir) }));
-  if (o.train) {
-    const ref = featureOrigin(loadFeatureSet(o.train).manifest);
-    for (const { dir, set } of sets) checkSameOrigin(ref, o.train, featureOrigin(set.manifest), dir);
-  }
-  return withGemm(o.gemm, o.threads, async (gemm) => {
-    const t0 = now();
-    let probe: LoadedProbe;
-    if (o.load) {
-      probe = loadProbe(o.load);
-    } else {
-      probe = await fitProbe({ ...o, train: o.train!, gemm });
-    }
-    saveProbe(o.out, probe.file, probe.weights);
-    const t1 = now();
-    const names = uniqueNames(evalDirs);
-    const evaluations: EvalResult[] = [];
-    for (let i = 0; i < evalDirs.length; i++) {
-      evaluations.push(
-        await evaluateProbe(probe, evalDirs[i]!, {
-          name: names[i]!,
-          gemm,
-          ignoreUnknown: o.ignoreUnknown ?? false,
-          ...(o.predictions ? { predictionsDir: join(o.out, 'predictions') } : {}),
-          ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-        }),
-      );
-    }
-    const t2 = now();
-    mkdirSync(o.out, { recursive: true });
-    writeFileSync(
-      join(o.out, 'metrics.json'),
-      `${JSON.stringify(
-        {
-          format: 'fcprobe-probe-metrics',
-          formatVersion: 1,
-          fcprobeVersion: FCPROBE_VERSION,
-          probe: {
-            solver: probe.file.solver,
-            recipe: probe.file.recipe,
-            C: probe.file.C,
-            classes: probe.file.classes.length,
-            featureDim: probe.file.featureDim,
-            train: probe.file.train.dir,
-          },
-          sets: evaluations,
-        },
-        null,
-        1,
-      )}\n`,
+  if (o.train) return { train: o.train };
+  if (o.load) return { load: o.load };
+  throw new FcprobeError('BAD_OPTION', 'Expected --train <features-dir> (or --load <probe-dir>).');
+}
+
+async function evaluateAll(
+  probe: LoadedProbe,
+  evalDirs: readonly string[],
+  o: ProbeOptions,
+  gemm: Gemm,
+): Promise<EvalResult[]> {
+  const names = uniqueNames(evalDirs);
+  const evaluations: EvalResult[] = [];
+  for (const [i, dir] of evalDirs.entries()) {
+    evaluations.push(
+      await evaluateProbe(probe, dir, {
+        name: names[i],
+        gemm,
+        ignoreUnknown: o.ignoreUnknown ?? false,
+        predictionsDir: o.predictions ? join(o.out, 'predictions') : undefined,
+        onProgress: o.onProgress,
+      }),
     );
-    return { probeDir: resolve(o.out), probe: probe.file, evaluations, seconds: { fit: t1 - t0, evaluate: t2 - t1 } };
-  });
+  }
+  return evaluations;
+}
+
+/** <out>/metrics.json: the probe's summary and every set's scores. */
+function writeMetrics(out: string, probe: ProbeFile, evaluations: EvalResult[]): void {
+  mkdirSync(out, { recursive: true });
+  const metrics = {
+    format: 'fcprobe-probe-metrics',
+    formatVersion: 1,
+    fcprobeVersion: FCPROBE_VERSION,
+    probe: {
+      solver: probe.solver,
+      recipe: probe.recipe,
+      C: probe.C,
+      classes: probe.classes.length,
+      featureDim: probe.featureDim,
+      train: probe.train.dir,
+    },
+    sets: evaluations,
+  };
+  writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 1)}\n`);
 }
 
 /** Base names of the directories, made unique with a -2, -3... suffix when they collide. */

@@ -6,64 +6,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FcprobeError } from '../errors.js';
-import type { FeatureManifest, FeatureSet } from '../features/manifest.js';
-import type { PreprocessSpec } from '../image/preprocessSpec.js';
+import type { FeatureSet } from '../features/manifest.js';
+import type { FeatureOrigin } from '../features/origin.js';
 import { encodeNpy, readNpy } from '../io/npy.js';
 import type { Standardization } from '../math/standardize.js';
 
 export const PROBE_FILE = 'probe.json';
 export const WEIGHTS_FILE = 'weights.npy';
-
-/** What identifies the representation a feature set holds: features from different ones cannot be mixed. */
-export interface FeatureOrigin {
-  modelSha256: string;
-  modelPath: string;
-  outputName: string;
-  pool: FeatureManifest['model']['pool'];
-  featureDim: number;
-  /** Preprocessing parameters that change the representation (preset name and borderCrop excluded). */
-  preprocess: Omit<PreprocessSpec, 'preset' | 'borderCrop'>;
-}
-
-export function featureOrigin(m: FeatureManifest): FeatureOrigin {
-  const { resize, crop, interpolation, mean, std, autoOrient } = m.preprocess;
-  return {
-    modelSha256: m.model.sha256,
-    modelPath: m.model.path,
-    outputName: m.model.outputName,
-    pool: m.model.pool,
-    featureDim: m.featureDim,
-    preprocess: { resize, crop, interpolation, mean, std, autoOrient },
-  };
-}
-
-/**
- * Throws MISMATCH naming the first difference. borderCrop is not compared: it is part of a data set's
- * protocol (ObjectNet crops 2 pixels) rather than of the representation.
- */
-export function checkSameOrigin(ref: FeatureOrigin, refName: string, other: FeatureOrigin, otherName: string): void {
-  const diff: string[] = [];
-  if (ref.modelSha256 !== other.modelSha256)
-    diff.push(
-      `model.sha256 ${ref.modelSha256.slice(0, 12)} (${ref.modelPath}) vs ${other.modelSha256.slice(0, 12)} (${other.modelPath})`,
-    );
-  if (ref.outputName !== other.outputName)
-    diff.push(`model output ${JSON.stringify(ref.outputName)} vs ${JSON.stringify(other.outputName)}`);
-  if (ref.pool !== other.pool) diff.push(`pooling ${ref.pool} vs ${other.pool}`);
-  if (ref.featureDim !== other.featureDim) diff.push(`feature dimension ${ref.featureDim} vs ${other.featureDim}`);
-  for (const key of Object.keys(ref.preprocess) as (keyof FeatureOrigin['preprocess'])[]) {
-    const a = JSON.stringify(ref.preprocess[key]),
-      b = JSON.stringify(other.preprocess[key]);
-    if (a !== b) diff.push(`preprocess.${key} ${a} vs ${b}`);
-  }
-  if (diff.length > 0) {
-    throw new FcprobeError(
-      'MISMATCH',
-      `${otherName} and ${refName} hold different representations and cannot be mixed: ${diff.join('; ')}.`,
-      'Extract every set with the same model, output, pooling and preprocessing.',
-    );
-  }
-}
 
 /**
  * Reads features.npy into one Float32Array (the only copy a fit makes), block by block, and fails on NaN or

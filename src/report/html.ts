@@ -73,7 +73,68 @@ function card(
   return `<div class="card"><div class="k">${escapeXml(title)}</div><div class="v"><span class="t">${show(teacher)}</span> / <span class="st">${show(student)}</span></div>${gapText}</div>`;
 }
 
+/**
+ * The whole report as one self-contained HTML document.
+ * @param r the report model (report/build.ts); nothing is recomputed here.
+ */
 export function renderHtml(r: Report): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeXml(r.title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+${headerSection(r)}
+${accuracySection(r)}
+${effectiveRobustnessSection(r)}
+${representationFitSection(r)}
+${asymmetrySection(r)}
+${runSection(r)}
+</body>
+</html>
+`;
+}
+
+/** Title, the two models, the machine, and the headline cards. */
+function headerSection(r: Report): string {
+  const [t, s] = r.models;
+  const model = (m: Report['models'][number] | undefined, cls: string): string =>
+    m ? `<b class="${cls}">${escapeXml(m.name)}</b> (${m.featureDim}-d)` : MISSING;
+  return `<h1>${escapeXml(r.title)}</h1>
+<p class="meta">Teacher ${model(t, 't')} vs student ${model(s, 'st')}. fcprobe ${escapeXml(r.fcprobeVersion)}, ${escapeXml(r.createdAt)}.</p>
+<p class="meta">${escapeXml(machineLine(r))}</p>
+<div class="cards">${headlineCards(r).join('')}</div>`;
+}
+
+/** ID and OOD accuracy, representation fit (when measured on both), effective robustness (when computed). */
+function headlineCards(r: Report): string[] {
+  const { id, oodAverage } = r.summary;
+  const rf = r.representationFit;
+  const cards = [
+    card(`ID accuracy (top-1, %): teacher / student`, id.teacher, id.student, id.gap),
+    oodAverage ? card('OOD average (top-1, %)', oodAverage.teacher, oodAverage.student, oodAverage.gap) : '',
+    rf.idTest && rf.ood
+      ? `<div class="card"><div class="k">Linear CKA: ID test / OOD</div><div class="v">${fixed(rf.idTest.cka, 3)} / ${fixed(rf.ood.cka, 3)}</div>` +
+        (rf.idTest.cosine !== null
+          ? `<div class="s">cosine ${fixed(rf.idTest.cosine, 3)} / ${fixed(rf.ood.cosine, 3)}</div>`
+          : '') +
+        '</div>'
+      : '',
+  ];
+  const e = r.effectiveRobustness.status === 'computed' ? r.effectiveRobustness.entries[0] : undefined;
+  const [mt, ms] = e ? e.models : [];
+  if (e && mt && ms) {
+    cards.push(
+      `<div class="card"><div class="k">Effective robustness (pp), ${escapeXml(e.against)}</div><div class="v"><span class="t">${pp(mt.rho, 1)}</span> / <span class="st">${pp(ms.rho, 1)}</span></div><div class="s">${escapeXml(e.label)}</div></div>`,
+    );
+  }
+  return cards;
+}
+
+function accuracySection(r: Report): string {
   // Sets nobody scored (usually the ID training set) would only be empty slots in the accuracy charts.
   const scored = r.perSet.filter((s) => s.teacher || s.student);
   const cats = scored.map((s) => ({ label: s.set, group: ROLE_LABEL[s.role] }));
@@ -98,6 +159,42 @@ export function renderHtml(r: Report): string {
     groupFills: GROUP_FILLS,
     series: [{ name: 'gap', color: GAP_COLOR, values: scored.map((s) => s.gapTop1) }],
   });
+  return `<h2>Accuracy</h2>
+${accuracyChart}
+${htmlTable(accuracyTable(r))}
+${htmlTable(summaryTable(r))}
+${gapChart}
+${def(DEFINITIONS.accuracy)}`;
+}
+
+function effectiveRobustnessSection(r: Report): string {
+  const er = r.effectiveRobustness;
+  const body =
+    er.status === 'omitted'
+      ? `<p class="note">${escapeXml(er.note)}</p>`
+      : `<div class="charts">${er.entries
+          .map((e) =>
+            logitScatterChart({
+              title: `${e.label}: ${e.against}`,
+              xLabel: 'ID top-1 accuracy (%), logit scale',
+              yLabel: `OOD top-1 accuracy (%), ${e.against}`,
+              baseline: e.points.map((p) => ({ x: p.id, y: p.ood, ...(p.name ? { label: p.name } : {}) })),
+              models: e.models.map((m, i) => ({
+                x: m.idAccuracy,
+                y: m.oodAccuracy,
+                label: m.model,
+                color: i === 0 ? TEACHER_COLOR : STUDENT_COLOR,
+              })),
+              fit: e.fit,
+            }),
+          )
+          .join('\n')}</div>${htmlTable(effectiveRobustnessTable(r))}`;
+  return `<h2>Effective robustness</h2>
+${body}
+${er.status === 'computed' ? def(DEFINITIONS.effectiveRobustness) : ''}`;
+}
+
+function representationFitSection(r: Report): string {
   const fitRows = r.representationFit.rows;
   const fitChart =
     fitRows.length === 0
@@ -121,56 +218,20 @@ export function renderHtml(r: Report): string {
               : []),
           ],
         });
+  return `<h2>Representation fit</h2>
+${fitChart}
+${htmlTable(representationFitTable(r))}
+${def(DEFINITIONS.cka)}
+${def(DEFINITIONS.cosine)}`;
+}
 
-  const { id, oodAverage } = r.summary;
-  const rf = r.representationFit;
-  const cards = [
-    card(`ID accuracy (top-1, %): teacher / student`, id.teacher, id.student, id.gap),
-    oodAverage ? card('OOD average (top-1, %)', oodAverage.teacher, oodAverage.student, oodAverage.gap) : '',
-    rf.idTest && rf.ood
-      ? `<div class="card"><div class="k">Linear CKA: ID test / OOD</div><div class="v">${fixed(rf.idTest.cka, 3)} / ${fixed(rf.ood.cka, 3)}</div>` +
-        (rf.idTest.cosine !== null
-          ? `<div class="s">cosine ${fixed(rf.idTest.cosine, 3)} / ${fixed(rf.ood.cosine, 3)}</div>`
-          : '') +
-        '</div>'
-      : '',
-  ];
-  if (r.effectiveRobustness.status === 'computed') {
-    const e = r.effectiveRobustness.entries[0]!;
-    const [mt, ms] = [e.models[0]!, e.models[1]!];
-    cards.push(
-      `<div class="card"><div class="k">Effective robustness (pp), ${escapeXml(e.against)}</div><div class="v"><span class="t">${pp(mt.rho, 1)}</span> / <span class="st">${pp(ms.rho, 1)}</span></div><div class="s">${escapeXml(e.label)}</div></div>`,
-    );
-  }
-
-  const er = r.effectiveRobustness;
-  const erBody =
-    er.status === 'omitted'
-      ? `<p class="note">${escapeXml(er.note)}</p>`
-      : `<div class="charts">${er.entries
-          .map((e) =>
-            logitScatterChart({
-              title: `${e.label}: ${e.against}`,
-              xLabel: 'ID top-1 accuracy (%), logit scale',
-              yLabel: `OOD top-1 accuracy (%), ${e.against}`,
-              baseline: e.points.map((p) => ({ x: p.id, y: p.ood, ...(p.name ? { label: p.name } : {}) })),
-              models: e.models.map((m, i) => ({
-                x: m.idAccuracy,
-                y: m.oodAccuracy,
-                label: m.model,
-                color: i === 0 ? TEACHER_COLOR : STUDENT_COLOR,
-              })),
-              fit: e.fit,
-            }),
-          )
-          .join('\n')}</div>${htmlTable(effectiveRobustnessTable(r))}`;
-
+function asymmetrySection(r: Report): string {
   const boxes = r.asymmetry.perModel.flatMap((a) =>
     a.result.applicable
       ? [{ label: a.model, color: a.model === r.teacher ? TEACHER_COLOR : STUDENT_COLOR, ...a.result.normalized }]
       : [],
   );
-  const asymChart =
+  const chart =
     boxes.length === 0
       ? ''
       : quantileBoxChart({
@@ -179,49 +240,22 @@ export function renderHtml(r: Report): string {
           boxes,
           format: (v) => v.toFixed(3),
         });
-  const asymBody =
+  const body =
     r.asymmetry.perModel.length === 0
       ? '<p class="note">Not measured.</p>'
-      : `${asymChart}\n${htmlTable(asymmetryTable(r))}`;
-  const [t, s] = r.models;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeXml(r.title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<h1>${escapeXml(r.title)}</h1>
-<p class="meta">Teacher <b class="t">${escapeXml(t!.name)}</b> (${t!.featureDim}-d) vs student <b class="st">${escapeXml(s!.name)}</b> (${s!.featureDim}-d). fcprobe ${escapeXml(r.fcprobeVersion)}, ${escapeXml(r.createdAt)}.</p>
-<p class="meta">${escapeXml(machineLine(r))}</p>
-<div class="cards">${cards.join('')}</div>
-<h2>Accuracy</h2>
-${accuracyChart}
-${htmlTable(accuracyTable(r))}
-${htmlTable(summaryTable(r))}
-${gapChart}
-${def(DEFINITIONS.accuracy)}
-<h2>Effective robustness</h2>
-${erBody}
-${er.status === 'computed' ? def(DEFINITIONS.effectiveRobustness) : ''}
-<h2>Representation fit</h2>
-${fitChart}
-${htmlTable(representationFitTable(r))}
-${def(DEFINITIONS.cka)}
-${def(DEFINITIONS.cosine)}
-<h2>Activation asymmetry</h2>
-${asymBody}
-${def(DEFINITIONS.asymmetry)}
-<h2>Models and run</h2>
+      : `${chart}\n${htmlTable(asymmetryTable(r))}`;
+  return `<h2>Activation asymmetry</h2>
+${body}
+${def(DEFINITIONS.asymmetry)}`;
+}
+
+/** Models, probes, timings, notes, the config as run, and the full model hashes. */
+function runSection(r: Report): string {
+  return `<h2>Models and run</h2>
 ${htmlTable(modelsTable(r))}
 ${htmlTable(probesTable(r))}
 ${htmlTable(timingsTable(r))}
 ${r.notes.length ? `<h2>Notes</h2>\n<ul>${r.notes.map((n) => `<li class="def">${escapeXml(n)}</li>`).join('')}</ul>` : ''}
 <details><summary>Config</summary><pre>${escapeXml(JSON.stringify(r.config, null, 2))}</pre></details>
-<p class="meta">Full sha256: ${r.models.map((m) => `${escapeXml(m.name)} ${escapeXml(m.sha256)}`).join('; ')}. Missing values are shown as ${MISSING}.</p>
-</body>
-</html>
-`;
+<p class="meta">Full sha256: ${r.models.map((m) => `${escapeXml(m.name)} ${escapeXml(m.sha256)}`).join('; ')}. Missing values are shown as ${MISSING}.</p>`;
 }
