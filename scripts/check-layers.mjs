@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 /** Lowest first: a folder may import only from folders listed before it (or from itself). */
 export const LAYERS = [
   ['errors.ts', 'version.ts', 'validate.ts'],
-  ['io', 'compute', 'math'],
+  ['io', 'compute', 'math', 'models'],
   ['dataset'],
   ['image'],
   ['features'],

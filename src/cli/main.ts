@@ -2,9 +2,12 @@
 import { Command } from 'commander';
 import { FCPROBE_VERSION } from '../version.js';
 import { registerBenchCommand } from './commands/bench.js';
+import { registerCheckExportCommand } from './commands/checkExport.js';
+import { registerDatasetsCommand } from './commands/datasets.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerExtractCommand } from './commands/extract.js';
 import { registerMergeCommand } from './commands/merge.js';
+import { registerModelsCommand } from './commands/models.js';
 import { registerProbeCommand } from './commands/probe.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerRunCommand } from './commands/run.js';
@@ -37,5 +40,8 @@ registerReportCommand(program);
 registerDemoCommand(program);
 registerSimulateCommand(program);
 registerBenchCommand(program);
+registerModelsCommand(program);
+registerCheckExportCommand(program);
+registerDatasetsCommand(program);
 
 await program.parseAsync(process.argv);

@@ -6,6 +6,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { FcprobeError } from '../errors.js';
 import type { ErBaselineInput } from './types.js';
+import { defaultCacheDir } from '../models/cache.js';
+import { isModelReference, resolveModel } from '../models/resolve.js';
 
 export interface ModelConfig {
   /** Display name (default: "teacher" / "student"). */
@@ -172,24 +174,51 @@ CONFIG_FIELDS.model = MODEL_KEYS;
 CONFIG_FIELDS.set = SET_KEYS;
 CONFIG_FIELDS.probe = PROBE_KEYS;
 
+/**
+ * A pulled catalog name or hf: reference -> the cached file, with the catalog's preprocessing and output as
+ * defaults for the fields the config leaves out (see src/models/resolve.ts: nothing is downloaded here).
+ */
+function withCatalog(m: ModelConfig, base: string): ModelConfig {
+  if (!isModelReference(m.path, base)) return { ...m, path: pathOf(base, m.path) };
+  const r = resolveModel(m.path, defaultCacheDir(), base);
+  const e = r.entry;
+  if (!e) return { ...m, path: r.path };
+  const p = e.preset;
+  return {
+    ...m,
+    path: r.path,
+    preset: m.preset ?? p.preset,
+    output: m.output ?? e.output.name,
+    pool: m.pool ?? (e.output.pool === 'none' ? undefined : e.output.pool),
+    resize: m.resize ?? p.resize,
+    crop: m.crop ?? p.crop,
+    interpolation: m.interpolation ?? p.interpolation,
+    mean: m.mean ?? p.mean,
+    std: m.std ?? p.std,
+  };
+}
+
 function parseModel(v: unknown, field: string, defaultName: string, base: string): ModelConfig {
-  if (typeof v === 'string') return { name: defaultName, path: pathOf(base, v) };
+  if (typeof v === 'string') return withCatalog({ name: defaultName, path: v }, base);
   if (!isObj(v)) fail(field, 'an object with at least "path", or a path string', v);
   const f = `${field}.`;
   checkKeys(v, field, MODEL_KEYS);
   // Absent fields stay undefined (JSON.stringify leaves them out of the echoed config).
-  return {
-    name: str(v, 'name', f) ?? defaultName,
-    path: pathOf(base, str(v, 'path', f, true)),
-    preset: oneOf(v, 'preset', f, ['torchvision', 'clip', 'inception']),
-    output: str(v, 'output', f),
-    pool: oneOf(v, 'pool', f, ['cls', 'mean']),
-    resize: posInt(v, 'resize', f),
-    crop: posInt(v, 'crop', f),
-    interpolation: oneOf(v, 'interpolation', f, ['bilinear', 'bicubic']),
-    mean: triple(v, 'mean', f),
-    std: triple(v, 'std', f),
-  };
+  return withCatalog(
+    {
+      name: str(v, 'name', f) ?? defaultName,
+      path: str(v, 'path', f, true),
+      preset: oneOf(v, 'preset', f, ['torchvision', 'clip', 'inception']),
+      output: str(v, 'output', f),
+      pool: oneOf(v, 'pool', f, ['cls', 'mean']),
+      resize: posInt(v, 'resize', f),
+      crop: posInt(v, 'crop', f),
+      interpolation: oneOf(v, 'interpolation', f, ['bilinear', 'bicubic']),
+      mean: triple(v, 'mean', f),
+      std: triple(v, 'std', f),
+    },
+    base,
+  );
 }
 
 function parseSet(v: unknown, field: string, base: string): SetConfig {

@@ -4,6 +4,7 @@ import { InvalidArgumentError } from 'commander';
 import { benchModel, spread, type Stats } from '../../bench/bench.js';
 import { positiveInt } from '../parse.js';
 import { action } from '../run-command.js';
+import { resolveModelArg } from './models.js';
 
 interface BenchFlags {
   model: string;
@@ -69,7 +70,7 @@ Examples:
     .action(
       action(async (flags: BenchFlags) => {
         const r = await benchModel({
-          modelPath: flags.model,
+          modelPath: resolveModelArg(flags.model).path,
           dataDir: flags.data,
           batchSizes: flags.batch,
           providers: flags.ep,

@@ -6,6 +6,7 @@ import { LAYOUT_NAMES, listDataset, parseLayout } from '../../dataset/layouts.js
 import { nonNegativeInt, nonNegativeNumber, positiveInt, shard, triple } from '../parse.js';
 import { action } from '../run-command.js';
 import { createProgress, formatDuration } from '../progress.js';
+import { resolveModelArg } from './models.js';
 
 /** Preprocessing flags carry the same names and types as PreprocessOverrides. */
 interface ExtractFlags extends PreprocessOverrides {
@@ -67,7 +68,10 @@ export function registerExtractCommand(program: Command): void {
         '<out>/features.npy (float32 [N, D]), <out>/labels.npy (int64 [N]) and <out>/manifest.json. ' +
         'Resumable: rerunning an interrupted command continues where it stopped; a finished run is skipped.',
     )
-    .requiredOption('-m, --model <file.onnx>', 'ONNX encoder with an NCHW image input')
+    .requiredOption(
+      '-m, --model <file.onnx|name|hf:ref>',
+      'ONNX encoder with an NCHW image input, or a pulled catalog name / hf: reference (fcprobe models)',
+    )
     .requiredOption('-d, --data <folder>', 'image folder: <folder>/<class>/<image>.{jpg,jpeg,png,webp}')
     .requiredOption('-o, --out <dir>', 'output feature directory')
     .option(
@@ -126,8 +130,13 @@ Examples:
   fcprobe extract --model m.onnx --data imagenet/train --out work/train-3 --shard 3/8   # then: fcprobe merge`,
     )
     .action(
-      action(async (flags: ExtractFlags) => {
+      action(async (flags: ExtractFlags, cmd: Command) => {
         configureSharp(1);
+        // A catalog model brings its preset and output; flags the user gave win.
+        const model = resolveModelArg(flags.model);
+        const cat = model.entry;
+        const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
+        const pre = cat?.preset;
         const classes = flags.classes ? readClassFile(flags.classes) : undefined;
         const listing = listDataset(flags.data, {
           ...(flags.layout ? { layout: parseLayout(flags.layout) } : {}),
@@ -141,21 +150,21 @@ Examples:
         const stop = installStopHandler();
         try {
           const r = await extractFeatures({
-            modelPath: flags.model,
+            modelPath: model.path,
             listing,
             outDir: flags.out,
             preprocess: {
-              preset: flags.preset,
-              resize: flags.resize,
-              crop: flags.crop,
-              interpolation: flags.interpolation,
-              mean: flags.mean,
-              std: flags.std,
+              preset: pre && !given('preset') ? pre.preset : flags.preset,
+              resize: flags.resize ?? pre?.resize,
+              crop: flags.crop ?? pre?.crop,
+              interpolation: flags.interpolation ?? pre?.interpolation,
+              mean: flags.mean ?? pre?.mean,
+              std: flags.std ?? pre?.std,
               borderCrop: flags.borderCrop,
               autoOrient: flags.autoOrient,
             },
-            outputName: flags.output,
-            pool: flags.pool,
+            outputName: flags.output ?? cat?.output.name,
+            pool: flags.pool ?? (cat && cat.output.pool !== 'none' ? cat.output.pool : undefined),
             providers: flags.ep,
             threads: flags.threads,
             batchSize: flags.batch,

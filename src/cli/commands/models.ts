@@ -1,0 +1,131 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { defaultCacheDir, readLock } from '../../models/cache.js';
+import { loadCatalog } from '../../models/catalog.js';
+import { DEFAULT_ENDPOINT, pullModel } from '../../models/pull.js';
+import { cachePath, formatHubRef } from '../../models/reference.js';
+import { resolveModel } from '../../models/resolve.js';
+import { createProgress } from '../progress.js';
+import { action } from '../run-command.js';
+
+function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+/**
+ * A model argument of extract/bench -> the file to open, with the catalog's preprocessing and output as
+ * defaults for what the user did not set. Nothing is downloaded (see src/models/resolve.ts).
+ */
+export function resolveModelArg(spec: string): ReturnType<typeof resolveModel> {
+  return resolveModel(spec, defaultCacheDir());
+}
+
+export function registerModelsCommand(program: Command): void {
+  const models = program
+    .command('models')
+    .summary('list the model catalog; download a catalog model or a Hugging Face file into the cache')
+    .description(
+      'Models fcprobe knows by name (models/catalog.json) and the download cache. A catalog name or an ' +
+        'hf:<owner>/<repo>/<path>.onnx[@<revision>] reference works wherever a model path does (extract, ' +
+        'bench, run and its configs) once it has been pulled: nothing is downloaded at run time. Cache: ' +
+        '$FCPROBE_CACHE (default ~/.cache/fcprobe); checksums in <cache>/fcprobe-models.lock.json.',
+    );
+
+  models
+    .command('list')
+    .description(
+      'the catalog: name, feature dimension, preset, output, where the ONNX comes from, whether it is pulled',
+    )
+    .option('--json', 'print the catalog entries as JSON')
+    .action(
+      action(async (flags: { json?: boolean }) => {
+        const cat = loadCatalog();
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify(cat.models, null, 2)}\n`);
+          return;
+        }
+        const cache = defaultCacheDir();
+        const lock = readLock(cache);
+        const rows = cat.models.map((m) => {
+          let source: string;
+          let pulled = '-';
+          if (m.export.kind === 'hub') {
+            const ref = { repo: m.export.repo, path: m.export.path, revision: m.export.revision };
+            source = formatHubRef(ref);
+            pulled = existsSync(cachePath(cache, ref)) && lock.models[formatHubRef(ref)] ? 'yes' : 'no';
+          } else source = `export: ${m.export.script}`;
+          const p = m.preset;
+          return [
+            m.name,
+            String(m.output.featureDim),
+            `${p.preset} ${p.resize}/${p.crop} ${p.interpolation}`,
+            m.output.name,
+            pulled,
+            source,
+          ];
+        });
+        const head = ['name', 'dim', 'preset (resize/crop)', 'output', 'pulled', 'ONNX source'];
+        const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+        const line = (r: string[]): string =>
+          r
+            .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+            .join('  ')
+            .trimEnd();
+        process.stdout.write(`${[head, ...rows].map(line).join('\n')}\n`);
+        process.stdout.write(
+          `\nCache: ${cache}. Models with "export:" have no published ONNX: make one with the script (models/export/README.md).\n`,
+        );
+      }),
+    );
+
+  models
+    .command('pull')
+    .description(
+      'download a catalog model or a Hugging Face file (with its external-data files) into the cache, resuming an ' +
+        'interrupted download and verifying its sha256 against the catalog or the lock file (the first pull records it)',
+    )
+    .argument('<model>', 'catalog name (fcprobe models list) or hf:<owner>/<repo>/<path>.onnx[@<revision>]')
+    .option('--sha256 <hex>', 'expected sha256 of an hf: file (otherwise recorded at the first pull)')
+    .option('-q, --quiet', 'no progress bar')
+    .addHelpText(
+      'after',
+      `
+Environment:
+  FCPROBE_CACHE  cache folder (default: $XDG_CACHE_HOME/fcprobe or ~/.cache/fcprobe)
+  HF_ENDPOINT    hub address (default ${DEFAULT_ENDPOINT}; a mirror works)
+  HF_TOKEN       access token for gated or private repositories (sent to HF_ENDPOINT only)
+
+Examples:
+  fcprobe models pull clip-vit-b16
+  fcprobe models pull hf:Xenova/dinov2-small/onnx/model.onnx@560a572cedd01ab59cf1a614c2d9673397b65ef2
+  fcprobe extract --model clip-vit-b16 --data imagenet/val --out work/clip-val   # preset and output from the catalog`,
+    )
+    .action(
+      action(async (spec: string, flags: { sha256?: string; quiet?: boolean }) => {
+        const cacheDir = defaultCacheDir();
+        let progress: ReturnType<typeof createProgress> | null = null;
+        let current = '';
+        const r = await pullModel(spec, {
+          cacheDir,
+          endpoint: process.env.HF_ENDPOINT || undefined,
+          token: process.env.HF_TOKEN || undefined,
+          sha256: flags.sha256,
+          onProgress: (file, done, total) => {
+            if (file !== current) {
+              progress?.done();
+              progress = createProgress(`pull ${file}`, { quiet: flags.quiet });
+              current = file;
+            }
+            progress?.update(done, total ?? done, `bytes (${mib(done)}${total ? ` of ${mib(total)}` : ''})`);
+          },
+        });
+        (progress as ReturnType<typeof createProgress> | null)?.done();
+        const ext = r.externalData.length ? ` + ${r.externalData.length} external-data file(s)` : '';
+        process.stdout.write(
+          `${r.status === 'cached' ? 'Already in the cache (verified)' : 'Pulled'}: ${r.key}${ext}\n` +
+            `  file   ${r.path} (${mib(r.size)})\n` +
+            `  sha256 ${r.sha256}${r.recorded ? ' (recorded in the lock file: later pulls and runs must match it)' : ' (verified)'}\n`,
+        );
+      }),
+    );
+}

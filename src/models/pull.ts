@@ -1,0 +1,153 @@
+/**
+ * `fcprobe models pull`: a catalog name or hf: reference -> the cache, verified against the catalog's checksum
+ * or the lock file's (written by the first pull), with the graph's external-data files fetched alongside.
+ * The graph is published last, so a graph in the cache always has its external data next to it.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { posix } from 'node:path';
+import { badOption, FcprobeError } from '../errors.js';
+import { readLock, verifyCached, writeLockEntry, type LockedFile } from './cache.js';
+import { findCatalogEntry, type CatalogEntry } from './catalog.js';
+import { downloadToPart, publish } from './download.js';
+import { externalDataLocations } from './externalData.js';
+import { cachePath, formatHubRef, hubUrl, isHubRef, parseHubRef, type HubRef } from './reference.js';
+
+export const DEFAULT_ENDPOINT = 'https://huggingface.co';
+
+export interface HubTarget {
+  ref: HubRef;
+  /** Checksum the catalog pins (null: the lock file's, or record on first pull). */
+  catalogSha256: string | null;
+  entry: CatalogEntry | null;
+}
+
+/**
+ * A catalog name or hf: reference -> what to fetch. Throws BAD_OPTION for an unknown name, and for a catalog
+ * model with no published export (its hint is the export command).
+ */
+export function hubTarget(spec: string): HubTarget {
+  if (isHubRef(spec)) return { ref: parseHubRef(spec), catalogSha256: null, entry: null };
+  const entry = findCatalogEntry(spec);
+  if (!entry)
+    throw badOption(
+      'the model',
+      'a catalog name (see `fcprobe models list`) or hf:<owner>/<repo>/<path>.onnx[@<revision>]',
+      spec,
+    );
+  if (entry.export.kind !== 'hub')
+    throw new FcprobeError(
+      'BAD_OPTION',
+      `No published ONNX export of ${entry.name} (${entry.title}) is known, so it cannot be pulled.`,
+      `Make one: ${entry.export.command} (see models/export/README.md), then pass the .onnx file's path.`,
+    );
+  const e = entry.export;
+  return { ref: { repo: e.repo, path: e.path, revision: e.revision }, catalogSha256: e.sha256, entry };
+}
+
+export interface PullOptions {
+  cacheDir: string;
+  endpoint?: string | undefined;
+  token?: string | undefined;
+  /** Pin for an hf: reference (overrides the lock; the catalog's own pin wins over both for a name). */
+  sha256?: string | undefined;
+  retries?: number | undefined;
+  onProgress?: ((file: string, done: number, total: number | null) => void) | undefined;
+}
+
+export interface PullResult {
+  key: string;
+  path: string;
+  sha256: string;
+  size: number;
+  /** 'cached': already there and verified; 'downloaded': fetched now. */
+  status: 'cached' | 'downloaded';
+  externalData: LockedFile[];
+  /** The checksum was recorded now (no catalog pin, no lock entry before). */
+  recorded: boolean;
+}
+
+/** Downloads (or finds) one model; see the module comment. Errors as downloadToPart's. */
+export async function pullModel(spec: string, opts: PullOptions): Promise<PullResult> {
+  const target = hubTarget(spec);
+  const { ref } = target;
+  if (opts.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(opts.sha256))
+    throw badOption('--sha256', '64 lower-case hex digits', opts.sha256);
+  const key = formatHubRef(ref);
+  const endpoint = opts.endpoint ?? DEFAULT_ENDPOINT;
+  const authOrigin = new URL(endpoint).origin;
+  const locked = readLock(opts.cacheDir).models[key];
+  const expected = target.catalogSha256 ?? opts.sha256 ?? locked?.sha256 ?? null;
+  if (locked && expected !== null && locked.sha256 !== expected)
+    throw new FcprobeError(
+      'MISMATCH',
+      `${key}: the lock file records sha256 ${locked.sha256}, but ${target.catalogSha256 ? 'the catalog pins' : '--sha256 asks for'} ${expected}.`,
+      'Remove the entry from fcprobe-models.lock.json in the cache if the new checksum is the right one.',
+    );
+  const dest = cachePath(opts.cacheDir, ref);
+  // Already there: verify it (and its external data) against the record instead of trusting the file's presence.
+  if (existsSync(dest) && locked) {
+    verifyCached(dest, key, locked);
+    return {
+      key,
+      path: dest,
+      sha256: locked.sha256,
+      size: locked.size,
+      status: 'cached',
+      externalData: locked.externalData,
+      recorded: false,
+    };
+  }
+  const common = {
+    token: opts.token,
+    authOrigin,
+    retries: opts.retries,
+  };
+  const graph = await downloadToPart(hubUrl(endpoint, ref), dest, {
+    ...common,
+    expectedSha256: expected,
+    label: key,
+    onProgress: (d, t) => opts.onProgress?.(ref.path, d, t),
+  });
+  const external: LockedFile[] = [];
+  const extParts: [string, string][] = [];
+  try {
+    const dir = posix.dirname(ref.path);
+    for (const rel of externalDataLocations(graph.path, key)) {
+      const path = dir === '.' ? rel : `${dir}/${rel}`;
+      const extDest = cachePath(opts.cacheDir, ref, path);
+      const pinned = locked?.externalData.find((f) => f.path === path)?.sha256 ?? null;
+      const r = await downloadToPart(hubUrl(endpoint, ref, path), extDest, {
+        ...common,
+        expectedSha256: pinned,
+        label: `${key} (external data ${path})`,
+        onProgress: (d, t) => opts.onProgress?.(path, d, t),
+      });
+      external.push({ path, sha256: r.sha256, size: r.size });
+      extParts.push([r.path, extDest]);
+    }
+  } catch (e) {
+    // The graph's part stays for a resume only if it is not the problem; a bad graph is removed.
+    if (e instanceof FcprobeError && e.code === 'BAD_MODEL') rmSync(graph.path, { force: true });
+    throw e;
+  }
+  for (const [p, d] of extParts) publish(p, d);
+  publish(graph.path, dest);
+  writeLockEntry(opts.cacheDir, key, {
+    path: ref.path,
+    sha256: graph.sha256,
+    size: graph.size,
+    url: hubUrl(endpoint, ref),
+    commit: graph.commit,
+    pulledAt: new Date().toISOString(),
+    externalData: external,
+  });
+  return {
+    key,
+    path: dest,
+    sha256: graph.sha256,
+    size: graph.size,
+    status: 'downloaded',
+    externalData: external,
+    recorded: expected === null,
+  };
+}
