@@ -74,7 +74,8 @@ export function validateJson(value: unknown, schema: Schema, root: Schema = sche
       out.push(`${path}: fewer than ${schema.minItems} items`);
     if (typeof schema.maxItems === 'number' && a.length > schema.maxItems)
       out.push(`${path}: more than ${schema.maxItems} items`);
-    if (schema.items) a.forEach((v, i) => out.push(...validateJson(v, schema.items as Schema, root, `${path}[${i}]`)));
+    if (schema.items)
+      for (const [i, v] of a.entries()) out.push(...validateJson(v, schema.items as Schema, root, `${path}[${i}]`));
   }
   if (typeof value === 'number') {
     if (typeof schema.minimum === 'number' && value < schema.minimum) out.push(`${path}: below ${schema.minimum}`);
