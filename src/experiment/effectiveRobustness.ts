@@ -127,7 +127,7 @@ export function bootstrapFitBand(
     if (baselineProblem(sample)) continue;
     const fit = fitLogitLinear(sample);
     ok++;
-    x.forEach((v, i) => preds[i]!.push(predictOod(fit, v)));
+    for (let i = 0; i < x.length; i++) preds[i]!.push(predictOod(fit, x[i]!));
   }
   if (ok < reps / 2) return null;
   const low: number[] = [],

@@ -6,7 +6,7 @@
  * - the percentile bootstrap: quantiles of resampled statistics, and the paired resampling of two models'
  *   per-image correctness.
  *
- * Pure: no clocks, no Math.random; randomness comes from a seeded `Rng`.
+ * Pure: randomness comes only from a seeded `Rng`, so a seed fixes every interval.
  */
 import type { Rng } from './rng.js';
 
