@@ -60,6 +60,8 @@ export interface RunConfig {
   providers?: string;
   threads?: number;
   batchSize?: number;
+  /** Paired bootstrap replicates for the gap and contamination intervals (default 2000; 0: none). */
+  bootstrap?: number;
   baselines: ErBaselineInput[] | null;
 }
 
@@ -166,6 +168,7 @@ const TOP_KEYS = [
   'providers',
   'threads',
   'batchSize',
+  'bootstrap',
   'baselines',
 ] as const;
 
@@ -334,6 +337,12 @@ export function parseRunConfig(raw: unknown, baseDir: string): RunConfig {
   if (threads) cfg.threads = threads;
   const batchSize = posInt(raw, 'batchSize', '');
   if (batchSize) cfg.batchSize = batchSize;
+  if (raw.bootstrap !== undefined) {
+    const b = raw.bootstrap;
+    if (typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b > 1_000_000)
+      fail('bootstrap', 'a whole number of bootstrap replicates from 0 (off) to 1000000', b);
+    cfg.bootstrap = b;
+  }
   if (cfg.teacher.name === cfg.student.name)
     fail('student.name', `a name different from the teacher's ("${cfg.teacher.name}")`, cfg.student.name);
   const names = new Map<string, string>();

@@ -23,7 +23,7 @@ function defaultBlockRows(dims: number): number {
 }
 
 /** The two directories must hold the same images in the same row order, else row-wise comparison is meaningless. */
-function checkSameRows(t: FeatureSet, s: FeatureSet): void {
+export function checkSameRows(t: FeatureSet, s: FeatureSet): void {
   const tf = t.manifest.files,
     sf = s.manifest.files;
   const where = `${t.dir} (teacher) and ${s.dir} (student)`;
@@ -86,7 +86,7 @@ export async function computeRepresentationFit(
   const cosine = cos ? cos.result() : null;
   if (cosine && cosine.zeroRows > 0)
     notes.push(`${cosine.zeroRows} image(s) with an all-zero feature vector left out of the cosine`);
-  return { n: t.rows, teacherDim: t.dim, studentDim: s.dim, cka: r.cka, cosine, notes };
+  return { n: t.rows, teacherDim: t.dim, studentDim: s.dim, cka: r.cka, ckaDebiased: r.ckaDebiased, cosine, notes };
 }
 
 /** Activation asymmetry of one model's features on (normally) the ID training set; see activationAsymmetry.ts. */

@@ -4,6 +4,8 @@
  * the baseline's predicted OOD accuracy is beta(x) = sigmoid(a * logit(x) + b) and a model's effective
  * robustness is rho = acc_OOD - beta(acc_ID). Accuracies are fractions in [0, 1].
  */
+import { percentileInterval } from '../math/intervals.js';
+import type { Rng } from '../math/rng.js';
 
 export interface AccuracyPair {
   /** ID accuracy, a fraction in (0, 1). */
@@ -88,4 +90,52 @@ export function predictOod(fit: LogitFit, idAccuracy: number): number {
 /** rho = acc_OOD - beta(acc_ID), in accuracy fraction units (multiply by 100 for percentage points). */
 export function effectiveRobustness(fit: LogitFit, idAccuracy: number, oodAccuracy: number): number {
   return oodAccuracy - predictOod(fit, idAccuracy);
+}
+
+/** Pointwise band of the baseline fit's prediction, from a bootstrap over the baseline models. */
+export interface FitBand {
+  /** ID accuracies (fractions) at which the band is evaluated, ascending. */
+  x: number[];
+  /** Percentile interval of the predicted OOD accuracy at each x (fractions). */
+  low: number[];
+  high: number[];
+  /** Replicates that could be fitted (a resample with a single distinct ID accuracy cannot). */
+  replicates: number;
+  level: number;
+}
+
+/**
+ * Bootstrap band of beta(x): resample the baseline models with replacement `reps` times, refit the logit line
+ * each time, and take the percentile interval of the prediction at each x. Resamples that cannot be fitted are
+ * skipped (counted in `replicates`). Returns null when fewer than 3 points (no resample varies meaningfully) or
+ * fewer than half the replicates could be fitted.
+ */
+export function bootstrapFitBand(
+  points: readonly AccuracyPair[],
+  x: readonly number[],
+  reps: number,
+  rng: Rng,
+  level = 0.95,
+): FitBand | null {
+  if (points.length < 3 || reps < 1) return null;
+  const preds = x.map(() => [] as number[]);
+  let ok = 0;
+  const sample: AccuracyPair[] = [];
+  for (let r = 0; r < reps; r++) {
+    sample.length = 0;
+    for (let i = 0; i < points.length; i++) sample.push(points[rng.int(points.length)]!);
+    if (baselineProblem(sample)) continue;
+    const fit = fitLogitLinear(sample);
+    ok++;
+    for (let i = 0; i < x.length; i++) preds[i]!.push(predictOod(fit, x[i]!));
+  }
+  if (ok < reps / 2) return null;
+  const low: number[] = [],
+    high: number[] = [];
+  for (const p of preds) {
+    const ci = percentileInterval(p, level);
+    low.push(ci.low);
+    high.push(ci.high);
+  }
+  return { x: [...x], low, high, replicates: ok, level };
 }

@@ -28,6 +28,13 @@ const TEXT_KEYS = new Set([
   'scoring',
   'title',
   'solver',
+  'teacher',
+  'student',
+  'accuracyInterval',
+  'gapInterval',
+  'gapTest',
+  'idSets',
+  'oodSets',
 ]);
 
 export function resultsPath(workDir: string): string {
@@ -72,20 +79,32 @@ export function parseResults(text: string, where = RESULTS_FILE): RunResults {
       `${where} is not an fcprobe results file (expected "format": "fcprobe-results").`,
     );
   }
-  if (r.formatVersion !== 1) {
+  if (r.formatVersion !== 2) {
     throw new FcprobeError(
       'BAD_DATA',
-      `${where} has results format version ${JSON.stringify(r.formatVersion)}; this fcprobe reads version 1.`,
+      `${where} has results format version ${JSON.stringify(r.formatVersion)}; this fcprobe reads version 2.`,
       'Re-run `fcprobe run` with this version (extracted features are reused).',
     );
   }
-  for (const k of ['models', 'sets', 'accuracy', 'probes', 'representationFit', 'asymmetry', 'timings'] as const) {
+  for (const k of [
+    'models',
+    'sets',
+    'accuracy',
+    'gaps',
+    'contamination',
+    'probes',
+    'representationFit',
+    'asymmetry',
+    'timings',
+  ] as const) {
     if (!Array.isArray(r[k]))
       throw new FcprobeError(
         'BAD_DATA',
         `${where}: expected "${k}" to be an array, got ${JSON.stringify(r[k] ?? null)}.`,
       );
   }
+  if (!r.statistics || typeof r.statistics !== 'object')
+    throw new FcprobeError('BAD_DATA', `${where}: expected "statistics" (how the intervals were made).`);
   if (r.baselines !== null && r.baselines !== undefined && !Array.isArray(r.baselines)) {
     throw new FcprobeError('BAD_DATA', `${where}: expected "baselines" to be an array or null.`);
   }

@@ -23,7 +23,10 @@ import type {
   JsonValue,
 } from './types.js';
 import { FCPROBE_VERSION } from '../version.js';
-import { computeActivationAsymmetry, computeRepresentationFit } from './diagnostics.js';
+import { checkSameRows, computeActivationAsymmetry, computeRepresentationFit } from './diagnostics.js';
+import { accuracyInterval, computeStatistics, DEFAULT_BOOTSTRAP, type PairedSet } from './statistics.js';
+import { loadFeatureSet } from '../features/manifest.js';
+import type { EvalResult } from '../probe/evaluate.js';
 import { extractFeatures, type ExtractProgress, type ExtractResult } from '../extract/extract.js';
 import { inspectModel } from '../extract/modelCheck.js';
 import { runProbe, type ProbeOptions } from '../probe/probe.js';
@@ -145,6 +148,15 @@ interface Diagnostics {
   asymmetry: AsymmetryMeasurement[];
 }
 
+interface Probed {
+  accuracy: AccuracyMeasurement[];
+  probes: ProbeSummary[];
+  /** Per model name, its evaluations in plan.evals order (per-image correctness for the paired statistics). */
+  evaluations: Map<string, EvalResult[]>;
+}
+
+type Statistics = Pick<RunResults, 'gaps' | 'contamination' | 'statistics'>;
+
 /**
  * The whole experiment: plan (validate config, folders, class spaces, both models), extract every (model,
  * set) pair, fit and score one probe per model, compute the diagnostics, write results.json.
@@ -158,7 +170,8 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   try {
     const probed = await probeAll(plan, gemm, log);
     const diagnostics = await diagnose(plan, gemm, log);
-    const results = assembleResults(plan, extracted, probed, diagnostics, log.timings);
+    const statistics = await measureStatistics(plan, probed, log);
+    const results = assembleResults(plan, extracted, probed, statistics, diagnostics, log.timings);
     writeResults(plan.cfg.workDir, results);
     return { results, workDir: plan.cfg.workDir };
   } finally {
@@ -236,14 +249,11 @@ async function extractAll(plan: RunPlan, o: RunOptions, log: StageLog): Promise<
 }
 
 /** One probe per model, fitted on the ID training features and scored on every evaluation set. */
-async function probeAll(
-  plan: RunPlan,
-  gemm: Gemm,
-  log: StageLog,
-): Promise<{ accuracy: AccuracyMeasurement[]; probes: ProbeSummary[] }> {
+async function probeAll(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Probed> {
   const { cfg, train, evals } = plan;
   const accuracy: AccuracyMeasurement[] = [];
   const probes: ProbeSummary[] = [];
+  const evaluations = new Map<string, EvalResult[]>();
   for (const m of plan.models) {
     log.stage(`probe ${m.name}: fit on ${train.config.name}, score ${evals.length} set(s)`);
     const r = await log.timed(`probe ${m.name}`, () =>
@@ -260,7 +270,15 @@ async function probeAll(
     const details: Record<string, number | string> = {};
     for (const [k, v] of Object.entries(r.probe.convergence))
       if (typeof v === 'number' || typeof v === 'string') details[k] = v;
-    probes.push({ model: m.name, C: r.probe.C ?? NaN, solver: r.probe.solver, details });
+    const sw = r.probe.sweep;
+    probes.push({
+      model: m.name,
+      C: r.probe.C ?? NaN,
+      solver: r.probe.solver,
+      details,
+      sweep: sw ? { grid: sw.grid, nVal: sw.nVal, classes: r.probe.classes.length, atGridEdge: sw.atGridEdge } : null,
+    });
+    evaluations.set(m.name, r.evaluations);
     evals.forEach((e, i) => {
       const ev = r.evaluations[i];
       if (!ev) return;
@@ -269,12 +287,46 @@ async function probeAll(
         set: e.config.name,
         n: ev.n,
         top1: ev.top1,
+        top1Interval: accuracyInterval(ev.top1, ev.n),
+        classes: ev.labelSpace.scoredClasses,
         top5: ev.labelSpace.scoredClasses > 5 ? ev.top5 : null,
         ...(ev.labelSpace.kind !== 'identity' ? { scoring: ev.labelSpace.description } : {}),
       });
     });
   }
-  return { accuracy, probes };
+  return { accuracy, probes, evaluations };
+}
+
+/**
+ * Gap intervals, McNemar p and contamination from the two models' per-image correctness, paired by image:
+ * refuses (MISMATCH) when the two feature sets of a set do not list the same images in the same order.
+ */
+async function measureStatistics(plan: RunPlan, probed: Probed, log: StageLog): Promise<Statistics> {
+  const { cfg, evals } = plan;
+  const t = probed.evaluations.get(cfg.teacher.name) ?? [],
+    st = probed.evaluations.get(cfg.student.name) ?? [];
+  const sets: PairedSet[] = evals.flatMap((e, i) => {
+    const te = t[i],
+      se = st[i];
+    if (!te || !se) return [];
+    checkSameRows(
+      loadFeatureSet(featureDir(cfg.workDir, cfg.teacher, e.config)),
+      loadFeatureSet(featureDir(cfg.workDir, cfg.student, e.config)),
+    );
+    return [{ set: e.config.name, role: e.role as PairedSet['role'], teacher: te.correct, student: se.correct }];
+  });
+  const bootstrap = cfg.bootstrap ?? DEFAULT_BOOTSTRAP;
+  log.stage(`statistics: intervals${bootstrap > 0 ? `, ${bootstrap} paired bootstrap replicates` : ''}`);
+  const out = await log.timed('statistics', async () =>
+    computeStatistics({
+      teacher: cfg.teacher.name,
+      student: cfg.student.name,
+      sets,
+      bootstrap,
+      seed: cfg.probe.seed ?? SEED,
+    }),
+  );
+  return { gaps: out.gaps, contamination: out.contamination, statistics: out.info };
 }
 
 /** Teacher-student representation fit on every set; activation asymmetry of each model on the training set. */
@@ -290,7 +342,7 @@ async function diagnose(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Diagn
         gemm,
       ),
     );
-    representationFit.push({ set: s.config.name, fit });
+    representationFit.push({ set: s.config.name, linearCka: fit.cka, linearCkaDebiased: fit.ckaDebiased, fit });
   }
   const asymmetry: AsymmetryMeasurement[] = plan.models.map((m) => ({
     model: m.name,
@@ -304,7 +356,8 @@ async function diagnose(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Diagn
 function assembleResults(
   plan: RunPlan,
   extracted: Extracted,
-  probed: { accuracy: AccuracyMeasurement[]; probes: ProbeSummary[] },
+  probed: Probed,
+  statistics: Statistics,
   diagnostics: Diagnostics,
   timings: StageTiming[],
 ): RunResults {
@@ -336,7 +389,7 @@ function assembleResults(
   }));
   return {
     format: 'fcprobe-results',
-    formatVersion: 1,
+    formatVersion: 2,
     fcprobeVersion: FCPROBE_VERSION,
     createdAt: new Date().toISOString(),
     ...(cfg.title ? { title: cfg.title } : {}),
@@ -344,7 +397,9 @@ function assembleResults(
     machine: describeMachine(plan.providers),
     models: modelEntries,
     sets: setEntries,
-    ...probed,
+    accuracy: probed.accuracy,
+    ...statistics,
+    probes: probed.probes,
     ...diagnostics,
     baselines: cfg.baselines,
     timings,

@@ -5,6 +5,9 @@
 import type { ActivationAsymmetryResult } from './activationAsymmetry.js';
 import type { CosineSummary } from '../math/cosine.js';
 import type { AccuracyPair } from './effectiveRobustness.js';
+import type { Interval } from '../math/intervals.js';
+
+export type { Interval };
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -38,6 +41,10 @@ export interface AccuracyMeasurement {
   /** Images scored (may be fewer than the set's n, e.g. ObjectNet's unmapped folders). */
   n: number;
   top1: number;
+  /** Exact two-sided 95% Clopper-Pearson interval of top1 (fractions); null when n = 0. */
+  top1Interval: Interval | null;
+  /** Classes the set is scored over (chance level is 1 / classes). */
+  classes: number;
   /** null when not measured (e.g. 5 classes or fewer, where top-5 is trivially 1). */
   top5: number | null;
   /** How the probe's outputs were scored when not plainly, e.g. "masked to the 200 ImageNet-R classes". */
@@ -51,6 +58,56 @@ export interface ProbeSummary {
   solver: string;
   /** Free-form extra facts (iterations, sweep range, training accuracy). */
   details?: Record<string, number | string>;
+  /** The C sweep, when C was chosen on a held-out split; null otherwise. */
+  sweep?: {
+    grid: number[];
+    /** Held-out images, and the classes they come from (the probe's classes). */
+    nVal: number;
+    classes: number;
+    /** The chosen C is the smallest or largest of the grid. */
+    atGridEdge: boolean;
+  } | null;
+}
+
+/** Teacher minus student top-1 on the same images of one set. */
+export interface GapMeasurement {
+  teacher: string;
+  student: string;
+  set: string;
+  /** Images scored for both. */
+  n: number;
+  /** Teacher top-1 minus student top-1 (fractions). */
+  top1Gap: number;
+  /** Paired bootstrap percentile 95% interval of top1Gap; null with --bootstrap 0. */
+  interval: Interval | null;
+  /** Exact two-sided McNemar p-value on the discordant images. */
+  mcnemarP: number;
+  /** Discordant images: only the teacher right, only the student right. */
+  onlyTeacher: number;
+  onlyStudent: number;
+}
+
+/** Feature contamination: (teacher - student on the OOD average) - (teacher - student on the ID test mean). */
+export interface ContaminationMeasurement {
+  teacher: string;
+  student: string;
+  estimate: number;
+  /** Bootstrap percentile 95% interval (images resampled within each set independently); null with --bootstrap 0. */
+  interval: Interval | null;
+  idSets: string[];
+  oodSets: string[];
+}
+
+/** How the intervals were computed. */
+export interface StatisticsInfo {
+  /** Confidence level of every interval (0.95). */
+  level: number;
+  accuracyInterval: 'clopper-pearson';
+  gapInterval: 'paired-bootstrap-percentile' | null;
+  gapTest: 'mcnemar-exact';
+  /** Bootstrap replicates (0: none). */
+  bootstrap: number;
+  seed: number;
 }
 
 export interface RepresentationFit {
@@ -60,6 +117,8 @@ export interface RepresentationFit {
   studentDim: number;
   /** Linear CKA in [0, 1]; NaN when one side has no variance. */
   cka: number;
+  /** Debiased linear CKA (unbiased HSIC); NaN when n < 4 or a side has no variance. */
+  ckaDebiased: number;
   /** Per-image cosine between teacher and student features; null when the dimensions differ. */
   cosine: CosineSummary | null;
   /** Why a measure is missing or partial. */
@@ -68,6 +127,10 @@ export interface RepresentationFit {
 
 export interface RepresentationFitMeasurement {
   set: string;
+  /** Linear CKA (biased HSIC estimator), as fit.cka. */
+  linearCka: number;
+  /** Linear CKA from the unbiased HSIC estimator (Song et al. 2012): near 0 for independent features at any n. */
+  linearCkaDebiased: number;
   fit: RepresentationFit;
 }
 
@@ -109,7 +172,7 @@ export interface StageTiming {
 /** What `run` measured; <work-dir>/results.json. */
 export interface RunResults {
   format: 'fcprobe-results';
-  formatVersion: 1;
+  formatVersion: 2;
   fcprobeVersion: string;
   createdAt: string;
   title?: string;
@@ -119,6 +182,11 @@ export interface RunResults {
   models: ModelEntry[];
   sets: SetEntry[];
   accuracy: AccuracyMeasurement[];
+  /** One per (student, evaluation set). */
+  gaps: GapMeasurement[];
+  /** One per student, when there is an ID test set and an OOD set. */
+  contamination: ContaminationMeasurement[];
+  statistics: StatisticsInfo;
   probes: ProbeSummary[];
   representationFit: RepresentationFitMeasurement[];
   asymmetry: AsymmetryMeasurement[];

@@ -61,6 +61,20 @@ export interface EvalResult {
   /** Images of the set not scored (classes unknown to the probe, or unmapped). */
   leftOut: number;
   predictionFiles: string[];
+  /**
+   * Per feature row, in the set's row order: 1 when the top-1 prediction is right, 0 when wrong, 2 when the
+   * image is not scored (class unknown to the probe or unmapped). Paired statistics compare two models on it.
+   */
+  correct: Uint8Array;
+}
+
+/** `correct` value of an image that is not scored. */
+export const NOT_SCORED = 2;
+
+/** The result without its per-image vector, for JSON (a Uint8Array would serialize as an object of indices). */
+export function withoutCorrectness(e: EvalResult): Omit<EvalResult, 'correct'> {
+  const { correct: _correct, ...rest } = e;
+  return rest;
 }
 
 /** Runs fn with the given GEMM, or with an onnxruntime one created (and released) for the call. */
@@ -120,6 +134,7 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
     out = { csvFd, probs: new NpyRowWriter(npyPath, '<f4', [E]), csvPath, npyPath };
   }
   const pred = new Int32Array(Math.min(block, n));
+  const correct = new Uint8Array(n).fill(NOT_SCORED);
   const conf = new Float32Array(Math.min(block, n));
   const probs = out ? new Float32Array(Math.min(block, n) * E) : null;
   const reader = set.open();
@@ -147,8 +162,10 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
         }
         writeSync(out.csvFd, lines.join(''));
       } else {
-        acc.add(scores, rows, yb);
+        acc.add(scores, rows, yb, pred);
       }
+      // pred is the first maximal class, as the accumulator's rank-0 test: right iff pred equals the label.
+      for (let i = 0; i < rows; i++) if (yb[i]! >= 0) correct[s + i] = pred[i] === yb[i] ? 1 : 0;
       o.onProgress?.({ phase: 'evaluate', message: `${name}: ${s + rows}/${n}`, fraction: (s + rows) / n });
     }
     bad.throwIfAny(set);
@@ -186,6 +203,7 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
     },
     leftOut: n - m.n,
     predictionFiles,
+    correct,
   };
 }
 

@@ -26,7 +26,14 @@ import {
   type ProbeFile,
   type SolverName,
 } from './probeFiles.js';
-import { evaluateProbe, withGemm, type EvalResult, type EvaluateOptions, type ProbeProgress } from './evaluate.js';
+import {
+  evaluateProbe,
+  withGemm,
+  withoutCorrectness,
+  type EvalResult,
+  type EvaluateOptions,
+  type ProbeProgress,
+} from './evaluate.js';
 import { fitSgdStreamed, scanFeatures, type SgdSettings } from './sgdProbe.js';
 import type { SgdStepInfo } from './sgdTrainer.js';
 
@@ -35,6 +42,7 @@ export type { SgdSettings } from './sgdProbe.js';
 export { loadProbe } from './probeFiles.js';
 export {
   evaluateProbe,
+  withoutCorrectness,
   type EvalResult,
   type EvaluateOptions,
   type PerClassResult,
@@ -543,7 +551,7 @@ function writeMetrics(out: string, probe: ProbeFile, evaluations: EvalResult[]):
       featureDim: probe.featureDim,
       train: probe.train.dir,
     },
-    sets: evaluations,
+    sets: evaluations.map(withoutCorrectness),
   };
   writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 1)}\n`);
 }

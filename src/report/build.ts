@@ -4,7 +4,14 @@
  * against the configured baselines, and the representation-fit and asymmetry sections.
  */
 import { ASYMMETRY_DEFINITION } from '../experiment/activationAsymmetry.js';
-import { baselineProblem, effectiveRobustness, fitLogitLinear, predictOod } from '../experiment/effectiveRobustness.js';
+import {
+  baselineProblem,
+  bootstrapFitBand,
+  effectiveRobustness,
+  fitLogitLinear,
+  predictOod,
+} from '../experiment/effectiveRobustness.js';
+import { Rng } from '../math/rng.js';
 import { FcprobeError } from '../errors.js';
 import type {
   AccuracyCell,
@@ -68,6 +75,8 @@ export function buildReport(results: RunResults): Report {
     cells.set(`${a.model}\u0000${a.set}`, {
       n: a.n,
       top1: a.top1,
+      top1Interval: a.top1Interval,
+      classes: a.classes,
       top5: a.top5,
       ...(a.scoring ? { scoring: a.scoring } : {}),
     });
@@ -94,6 +103,7 @@ export function buildReport(results: RunResults): Report {
       notes.push(
         `${s.name}: no accuracy for ${[!t ? teacher.name : null, !st ? student.name : null].filter(Boolean).join(' and ')}.`,
       );
+    const g = results.gaps.find((x) => x.teacher === teacher.name && x.student === student.name && x.set === s.name);
     return {
       set: s.name,
       role: s.role,
@@ -101,6 +111,8 @@ export function buildReport(results: RunResults): Report {
       teacher: t,
       student: st,
       gapTop1: t && st ? t.top1 - st.top1 : null,
+      gapInterval: g?.interval ?? null,
+      mcnemarP: g?.mcnemarP ?? null,
       gapTop5: t && st && t.top5 !== null && st.top5 !== null ? t.top5 - st.top5 : null,
     };
   });
@@ -124,6 +136,9 @@ export function buildReport(results: RunResults): Report {
   if (!ood.summary) notes.push('No OOD set: the OOD average, its gap and effective robustness are left out.');
 
   const models = [teacher, student];
+  const contamination =
+    results.contamination.find((c) => c.teacher === teacher.name && c.student === student.name) ?? null;
+  const effectiveRobustnessSection = buildEffectiveRobustness(results, models, id.summary, ood.summary, perSet);
   return {
     format: 'fcprobe-report',
     formatVersion: 1,
@@ -137,8 +152,10 @@ export function buildReport(results: RunResults): Report {
     student: student.name,
     sets: orderedSets,
     perSet,
-    summary: { idSets: id.sets, oodSets: ood.sets, id: id.summary, oodAverage: ood.summary },
-    effectiveRobustness: buildEffectiveRobustness(results, models, id.summary, ood.summary, perSet),
+    summary: { idSets: id.sets, oodSets: ood.sets, id: id.summary, oodAverage: ood.summary, contamination },
+    statistics: results.statistics,
+    warnings: buildWarnings(results, perSet, contamination),
+    effectiveRobustness: effectiveRobustnessSection,
     representationFit: buildRepresentationFit(results, orderedSets),
     asymmetry: {
       definition: ASYMMETRY_DEFINITION,
@@ -190,11 +207,25 @@ function buildEffectiveRobustness(
       }
       oodOf = (m) => (m.role === 'teacher' ? row.teacher!.top1 : row.student!.top1);
     }
+    // The band's seed is the run's: re-rendering the report gives the same band.
+    const lo = Math.min(...b.points.map((p) => p.id), id.teacher, id.student),
+      hi = Math.max(...b.points.map((p) => p.id), id.teacher, id.student);
+    const grid = Array.from({ length: 41 }, (_, i) =>
+      sigmoidLerp(Math.max(0.005, lo * 0.9), Math.min(0.995, 1 - (1 - hi) * 0.9), i / 40),
+    );
+    const band = bootstrapFitBand(
+      b.points,
+      grid,
+      results.statistics.bootstrap,
+      new Rng(results.statistics.seed + bi),
+      results.statistics.level,
+    );
     return {
       label,
       against: b.against,
       points: b.points,
       fit,
+      band,
       models: models.map((m) => {
         const idAccuracy = m.role === 'teacher' ? id.teacher : id.student;
         const oodAccuracy = oodOf(m);
@@ -209,6 +240,64 @@ function buildEffectiveRobustness(
     };
   });
   return { status: 'computed', entries };
+}
+
+/** The point a fraction t of the way from p to q, evenly spaced in logit space. */
+function sigmoidLerp(p: number, q: number, t: number): number {
+  const lp = Math.log(p / (1 - p)),
+    lq = Math.log(q / (1 - q));
+  const z = lp + t * (lq - lp);
+  return 1 / (1 + Math.exp(-z));
+}
+
+const pctOf = (x: number): string => (x * 100).toFixed(1);
+
+/**
+ * Cautions computed from the numbers: wide accuracy intervals, a contamination interval containing 0, a C
+ * sweep with a thin hold-out or a choice at the grid's edge, an OOD set whose accuracy is not above chance.
+ */
+function buildWarnings(
+  results: RunResults,
+  perSet: SetRow[],
+  contamination: RunResults['contamination'][number] | null,
+): string[] {
+  const w: string[] = [];
+  for (const row of perSet) {
+    for (const [who, c] of [
+      ['teacher', row.teacher],
+      ['student', row.student],
+    ] as const) {
+      const ci = c?.top1Interval;
+      if (!c || !ci) continue;
+      if (ci.high - ci.low > 0.2)
+        w.push(
+          `${row.set}, ${who}: the 95% interval of top-1 is ${pctOf(ci.high - ci.low)} pp wide (${pctOf(ci.low)}-${pctOf(ci.high)}% on ${c.n} images); more images would narrow it.`,
+        );
+      const chance = 1 / c.classes;
+      if (row.role === 'ood' && ci.low <= chance)
+        w.push(
+          `${row.set}, ${who}: top-1 ${pctOf(c.top1)}% is not above chance (${pctOf(chance)}% for ${c.classes} classes) at 95%.`,
+        );
+    }
+  }
+  if (contamination?.interval && contamination.interval.low <= 0 && contamination.interval.high >= 0)
+    w.push(
+      `Contamination ${pctOf(contamination.estimate)} pp, 95% interval ${pctOf(contamination.interval.low)} to ${pctOf(contamination.interval.high)} pp contains 0: not distinguishable from no contamination at this n.`,
+    );
+  for (const p of results.probes) {
+    const sw = p.sweep;
+    if (!sw) continue;
+    const perClass = sw.nVal / Math.max(1, sw.classes);
+    if (perClass < 5)
+      w.push(
+        `${p.model}: the C sweep held out ${sw.nVal} images for ${sw.classes} classes (${perClass.toFixed(1)} per class, fewer than 5): the chosen C = ${p.C} is a noisy choice.`,
+      );
+    if (sw.atGridEdge)
+      w.push(
+        `${p.model}: the chosen C = ${p.C} is at the edge of the sweep grid (${sw.grid[0]} to ${sw.grid[sw.grid.length - 1]}); the best C may lie outside it.`,
+      );
+  }
+  return w;
 }
 
 /** `orderedSets`: the report's set order (ID train, ID test, OOD), which the rows follow. */

@@ -18,4 +18,19 @@ export const DEFINITIONS = {
     'Cosine: for each image, cos(teacher feature, student feature); mean, median and 10th percentile over the set. ' +
     "Only when both features have the same dimension (a distilled student fits the teacher's embedding directly).",
   asymmetry: ASYMMETRY_DEFINITION,
+  accuracyInterval:
+    'Accuracy interval: the exact two-sided 95% Clopper-Pearson interval for k right of n images, from Beta quantiles. ' +
+    'It covers the accuracy on the population the images were drawn from at least 95% of the time, and is wide on small sets.',
+  gapInterval:
+    'Gap interval: the 95% paired bootstrap percentile interval, resampling the images of the set with replacement and scoring both ' +
+    'models on the same resample. McNemar p is the exact two-sided binomial test on the images only one model gets right: a small p means the gap is unlikely under equal accuracy.',
+  contaminationInterval:
+    'Contamination = (teacher - student on the OOD average) - (teacher - student on the ID test mean), the feature-contamination ' +
+    'signature when positive. Its 95% interval resamples images within each set independently; when it contains 0, this n cannot tell the effect from none.',
+  ckaDebiased:
+    'Debiased CKA uses the unbiased HSIC estimator (Song et al. 2012; Kornblith et al. 2019, debiased=True): it stays near 0 for ' +
+    'independent features at any n, where plain linear CKA reads about 0.2 at n = 32. It can come out slightly negative.',
+  scatter:
+    'ID vs OOD on logit axes: one point per model and OOD set (and the OOD average), with Clopper-Pearson 95% bars in both directions; ' +
+    'the dotted diagonal is OOD = ID, the grey lines mark chance level, and with baselines the dashed line is their fit with its bootstrap band.',
 } as const;

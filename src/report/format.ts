@@ -18,6 +18,18 @@ export function pp(x: number | null | undefined, digits = 2): string {
   return x >= 0 && !s.startsWith('-') ? `+${s}` : s;
 }
 
+/** An interval of fractions in percent: "[70.1, 81.5]"; signed (pp) when `signed`. */
+export function ci(x: { low: number; high: number } | null | undefined, digits = 1, signed = false): string {
+  if (!x || !ok(x.low) || !ok(x.high)) return MISSING;
+  return signed ? `[${pp(x.low, digits)}, ${pp(x.high, digits)}]` : `[${pct(x.low, digits)}, ${pct(x.high, digits)}]`;
+}
+
+/** A p-value: 3 significant digits, "<1e-6" below that. */
+export function pValue(p: number | null | undefined): string {
+  if (!ok(p)) return MISSING;
+  return p < 1e-6 ? '<1e-6' : String(Number(p.toPrecision(3)));
+}
+
 export function fixed(x: number | null | undefined, digits = 3): string {
   return ok(x) ? x.toFixed(digits) : MISSING;
 }

@@ -3,7 +3,7 @@
  * archived or opened offline and always shows the same thing.
  */
 import { DEFINITIONS } from './definitions.js';
-import { MISSING, pct, pp, fixed, ROLE_LABEL } from './format.js';
+import { ci, MISSING, pct, pp, fixed, ROLE_LABEL } from './format.js';
 import { escapeXml, groupedBarChart, logitScatterChart, quantileBoxChart } from './svgCharts.js';
 import {
   accuracyTable,
@@ -74,6 +74,77 @@ function card(
 }
 
 /**
+ * The ID-vs-OOD scatter on logit axes, drawn for every report: each model at its ID accuracy against each OOD
+ * set's accuracy (and the OOD average when there are several sets), Clopper-Pearson bars both ways where the
+ * point is one set's accuracy (an average over several sets has no exact interval, so no bar).
+ */
+function idVsOodScatter(r: Report): string {
+  const oodRows = r.perSet.filter((x) => x.role === 'ood' && x.teacher && x.student);
+  if (oodRows.length === 0) return '';
+  const idRow = r.summary.idSets.length === 1 ? r.perSet.find((x) => x.set === r.summary.idSets[0]) : undefined;
+  const classes = new Set(
+    r.perSet.flatMap((x) => (x.role !== 'id-train' ? [x.teacher?.classes, x.student?.classes] : [])),
+  );
+  classes.delete(undefined);
+  const chance = classes.size === 1 ? 1 / [...classes][0]! : null;
+  const models = [
+    {
+      name: r.teacher,
+      color: TEACHER_COLOR,
+      id: r.summary.id.teacher,
+      cell: (x: (typeof oodRows)[number]) => x.teacher!,
+    },
+    {
+      name: r.student,
+      color: STUDENT_COLOR,
+      id: r.summary.id.student,
+      cell: (x: (typeof oodRows)[number]) => x.student!,
+    },
+  ];
+  const points = models.flatMap((m, mi) => {
+    const xInterval = idRow ? ((mi === 0 ? idRow.teacher : idRow.student)?.top1Interval ?? null) : null;
+    const perSet = oodRows.map((row) => ({
+      x: m.id,
+      y: m.cell(row).top1,
+      label: `${m.name}: ${row.set}`,
+      color: m.color,
+      xInterval,
+      yInterval: m.cell(row).top1Interval,
+    }));
+    const avg = r.summary.oodAverage;
+    if (oodRows.length > 1 && avg)
+      perSet.push({
+        x: m.id,
+        y: mi === 0 ? avg.teacher : avg.student,
+        label: `${m.name}: OOD average`,
+        color: m.color,
+        xInterval,
+        yInterval: null,
+      });
+    return perSet;
+  });
+  const er = r.effectiveRobustness.status === 'computed' ? r.effectiveRobustness.entries[0]! : null;
+  return logitScatterChart({
+    title: 'ID vs OOD top-1 (logit axes, 95% intervals)',
+    xLabel: `ID top-1 accuracy (%), ${r.summary.idSets.join(', ')}`,
+    yLabel: 'OOD top-1 accuracy (%)',
+    baseline: er ? er.points.map((p) => ({ x: p.id, y: p.ood, ...(p.name ? { label: p.name } : {}) })) : [],
+    models: points,
+    fit: er ? er.fit : null,
+    band: er?.band ?? null,
+    diagonal: true,
+    chance,
+    width: 720,
+    height: 520,
+  });
+}
+
+function warningsHtml(r: Report): string {
+  if (r.warnings.length === 0) return '';
+  return `<h2>Warnings</h2>\n<ul>${r.warnings.map((w) => `<li class="note">${escapeXml(w)}</li>`).join('')}</ul>`;
+}
+
+/**
  * The whole report as one self-contained HTML document.
  * @param r the report model (report/build.ts); nothing is recomputed here.
  */
@@ -116,6 +187,9 @@ function headlineCards(r: Report): string[] {
   const cards = [
     card(`ID accuracy (top-1, %): teacher / student`, id.teacher, id.student, id.gap),
     oodAverage ? card('OOD average (top-1, %)', oodAverage.teacher, oodAverage.student, oodAverage.gap) : '',
+    r.summary.contamination
+      ? `<div class="card"><div class="k">Contamination (OOD gap - ID gap, pp)</div><div class="v">${pp(r.summary.contamination.estimate, 1)}</div><div class="s">95% CI ${ci(r.summary.contamination.interval, 1, true)}</div></div>`
+      : '',
     rf.idTest && rf.ood
       ? `<div class="card"><div class="k">Linear CKA: ID test / OOD</div><div class="v">${fixed(rf.idTest.cka, 3)} / ${fixed(rf.ood.cka, 3)}</div>` +
         (rf.idTest.cosine !== null
@@ -139,7 +213,7 @@ function accuracySection(r: Report): string {
   const scored = r.perSet.filter((s) => s.teacher || s.student);
   const cats = scored.map((s) => ({ label: s.set, group: ROLE_LABEL[s.role] }));
   const accuracyChart = groupedBarChart({
-    title: 'Top-1 accuracy per set',
+    title: 'Top-1 accuracy per set, 95% Clopper-Pearson intervals',
     yLabel: 'top-1 accuracy (%)',
     categories: cats,
     yMax: 1,
@@ -147,24 +221,47 @@ function accuracySection(r: Report): string {
     valueLabels: true,
     groupFills: GROUP_FILLS,
     series: [
-      { name: r.teacher, color: TEACHER_COLOR, values: scored.map((s) => s.teacher?.top1 ?? null) },
-      { name: r.student, color: STUDENT_COLOR, values: scored.map((s) => s.student?.top1 ?? null) },
+      {
+        name: r.teacher,
+        color: TEACHER_COLOR,
+        values: scored.map((s) => s.teacher?.top1 ?? null),
+        errors: scored.map((s) => s.teacher?.top1Interval ?? null),
+      },
+      {
+        name: r.student,
+        color: STUDENT_COLOR,
+        values: scored.map((s) => s.student?.top1 ?? null),
+        errors: scored.map((s) => s.student?.top1Interval ?? null),
+      },
     ],
   });
   const gapChart = groupedBarChart({
-    title: 'Teacher minus student, top-1 (pp)',
+    title: 'Teacher minus student, top-1 (pp), 95% paired bootstrap intervals',
     yLabel: 'gap (percentage points)',
     categories: cats,
     format: (v) => (v * 100).toFixed(1),
     groupFills: GROUP_FILLS,
-    series: [{ name: 'gap', color: GAP_COLOR, values: scored.map((s) => s.gapTop1) }],
+    series: [
+      {
+        name: 'gap',
+        color: GAP_COLOR,
+        values: scored.map((s) => s.gapTop1),
+        errors: scored.map((s) => s.gapInterval),
+      },
+    ],
   });
   return `<h2>Accuracy</h2>
 ${accuracyChart}
 ${htmlTable(accuracyTable(r))}
 ${htmlTable(summaryTable(r))}
 ${gapChart}
-${def(DEFINITIONS.accuracy)}`;
+${warningsHtml(r)}
+${idVsOodScatter(r)}
+${def(DEFINITIONS.scatter)}
+${def(DEFINITIONS.accuracy)}
+${def(DEFINITIONS.accuracyInterval)}
+${def(DEFINITIONS.gapInterval)}
+${def(DEFINITIONS.contaminationInterval)}`;
 }
 
 function effectiveRobustnessSection(r: Report): string {
@@ -186,6 +283,7 @@ function effectiveRobustnessSection(r: Report): string {
                 color: i === 0 ? TEACHER_COLOR : STUDENT_COLOR,
               })),
               fit: e.fit,
+              band: e.band,
             }),
           )
           .join('\n')}</div>${htmlTable(effectiveRobustnessTable(r))}`;
@@ -222,6 +320,7 @@ function representationFitSection(r: Report): string {
 ${fitChart}
 ${htmlTable(representationFitTable(r))}
 ${def(DEFINITIONS.cka)}
+${def(DEFINITIONS.ckaDebiased)}
 ${def(DEFINITIONS.cosine)}`;
 }
 

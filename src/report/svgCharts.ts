@@ -17,6 +17,8 @@ export interface BarSeries {
   name: string;
   values: (number | null)[];
   color: string;
+  /** Per value, an interval drawn as an error bar (null: none). */
+  errors?: ({ low: number; high: number } | null)[];
 }
 
 export interface BarCategory {
@@ -74,7 +76,9 @@ function wrapLabel(label: string, maxChars: number): string[] {
 export function groupedBarChart(o: GroupedBarOptions): string {
   const width = o.width ?? 1000,
     height = o.height ?? 340;
-  const values = o.series.flatMap((s) => s.values).filter((v): v is number => v !== null && Number.isFinite(v));
+  const values = o.series
+    .flatMap((s) => [...s.values, ...(s.errors ?? []).flatMap((e) => (e ? [e.low, e.high] : []))])
+    .filter((v): v is number => v !== null && Number.isFinite(v));
   let lo = Math.min(0, o.yMin ?? 0, ...values),
     hi = Math.max(0, o.yMax ?? 0, ...values);
   if (hi === lo) hi = lo + 1;
@@ -154,7 +158,15 @@ export function groupedBarChart(o: GroupedBarOptions): string {
       parts.push(
         `<rect x="${f(bx + 1)}" y="${f(y0)}" width="${f(Math.max(1, barW - 2))}" height="${f(Math.max(0.5, y1 - y0))}" fill="${s.color}"><title>${escapeXml(`${c.label}, ${s.name}: ${o.format(v)}`)}</title></rect>`,
       );
-      if (o.valueLabels !== false && barW >= 22) {
+      const err = s.errors?.[ci];
+      if (err && Number.isFinite(err.low) && Number.isFinite(err.high)) {
+        const cx = bx + barW / 2,
+          cap = Math.min(6, barW / 4);
+        parts.push(
+          `<path d="M${f(cx)} ${f(y(err.low))}V${f(y(err.high))}M${f(cx - cap)} ${f(y(err.low))}H${f(cx + cap)}M${f(cx - cap)} ${f(y(err.high))}H${f(cx + cap)}" stroke="#222" stroke-width="1.2" fill="none"><title>${escapeXml(`${c.label}, ${s.name}: 95% interval ${o.format(err.low)} to ${o.format(err.high)}`)}</title></path>`,
+        );
+      }
+      if (o.valueLabels !== false && barW >= 22 && !err) {
         // Outside the bar's end, unless that would leave the plot (then inside, in white).
         const outside = v >= 0 ? y0 - 4 : y1 + 12;
         const inside = outside < top + 12 || outside > top + plotH - 2;
@@ -218,12 +230,22 @@ export interface LogitScatterOptions {
   title: string;
   xLabel: string;
   yLabel: string;
-  /** Reference models (grey dots). */
+  /** Reference models (grey dots); may be empty. */
   baseline: ScatterPoint[];
-  /** Highlighted models (coloured, labelled). */
-  models: (ScatterPoint & { color: string })[];
-  /** The fitted line logit(y) = slope * logit(x) + intercept. */
-  fit: { slope: number; intercept: number };
+  /** Highlighted models (coloured, labelled), with optional 95% intervals drawn as bars in x and y. */
+  models: (ScatterPoint & {
+    color: string;
+    xInterval?: { low: number; high: number } | null;
+    yInterval?: { low: number; high: number } | null;
+  })[];
+  /** The fitted line logit(y) = slope * logit(x) + intercept; null: none. */
+  fit: { slope: number; intercept: number } | null;
+  /** Band around the fit: at each x, the interval of the prediction (fractions). */
+  band?: { x: number[]; low: number[]; high: number[] } | null;
+  /** Draw the y = x line. */
+  diagonal?: boolean;
+  /** Chance accuracy (fraction), marked on both axes. */
+  chance?: number | null;
   width?: number;
   height?: number;
 }
@@ -245,8 +267,17 @@ export function logitScatterChart(o: LogitScatterOptions): string {
     plotH = height - top - bottom;
   const clamp = (p: number): number => Math.min(0.995, Math.max(0.005, p));
   const all = [...o.baseline, ...o.models];
-  const xs = all.map((p) => logitOf(clamp(p.x))),
-    ys = all.map((p) => logitOf(clamp(p.y)));
+  const chance = o.chance !== null && o.chance !== undefined && o.chance > 0 && o.chance < 1 ? o.chance : null;
+  const xs = [
+      ...all.map((p) => p.x),
+      ...o.models.flatMap((m) => (m.xInterval ? [m.xInterval.low, m.xInterval.high] : [])),
+      ...(chance ? [chance] : []),
+    ].map((v) => logitOf(clamp(v))),
+    ys = [
+      ...all.map((p) => p.y),
+      ...o.models.flatMap((m) => (m.yInterval ? [m.yInterval.low, m.yInterval.high] : [])),
+      ...(chance ? [chance] : []),
+    ].map((v) => logitOf(clamp(v)));
   const pad = (a: number[]): [number, number] => {
     const lo = Math.min(...a),
       hi = Math.max(...a),
@@ -285,13 +316,37 @@ export function logitScatterChart(o: LogitScatterOptions): string {
       parts.push(`<text x="${left - 6}" y="${f(py(l) + 4)}" font-size="11" fill="#555" text-anchor="end">${t}</text>`);
     }
   }
-  const [fa, fb] = [x0, x1].map((l) => o.fit.slope * l + o.fit.intercept) as [number, number];
-  parts.push(
-    `<clipPath id="plot-clip-${hashId(o.title)}"><rect x="${left}" y="${top}" width="${plotW}" height="${plotH}"/></clipPath>`,
-  );
-  parts.push(
-    `<line x1="${f(px(x0))}" y1="${f(py(fa))}" x2="${f(px(x1))}" y2="${f(py(fb))}" stroke="#777" stroke-width="1.5" stroke-dasharray="6 4" clip-path="url(#plot-clip-${hashId(o.title)})"/>`,
-  );
+  const clip = `plot-clip-${hashId(o.title)}`;
+  parts.push(`<clipPath id="${clip}"><rect x="${left}" y="${top}" width="${plotW}" height="${plotH}"/></clipPath>`);
+  if (o.band && o.band.x.length > 1) {
+    const b = o.band;
+    const upper = b.x.map((x, i) => `${f(px(logitOf(clamp(x))))} ${f(py(logitOf(clamp(b.high[i]!))))}`);
+    const lower = b.x.map((x, i) => `${f(px(logitOf(clamp(x))))} ${f(py(logitOf(clamp(b.low[i]!))))}`).reverse();
+    parts.push(
+      `<path d="M${upper.join('L')}L${lower.join('L')}Z" fill="#9aa3ad" fill-opacity="0.25" stroke="none" clip-path="url(#${clip})"><title>95% bootstrap band of the baseline fit</title></path>`,
+    );
+  }
+  if (o.diagonal) {
+    const a = Math.max(x0, y0),
+      b = Math.min(x1, y1);
+    if (b > a)
+      parts.push(
+        `<line x1="${f(px(a))}" y1="${f(py(a))}" x2="${f(px(b))}" y2="${f(py(b))}" stroke="#444" stroke-width="1" stroke-dasharray="1 3"><title>OOD = ID</title></line>`,
+      );
+  }
+  if (chance) {
+    const l = logitOf(chance);
+    parts.push(
+      `<line x1="${f(px(l))}" x2="${f(px(l))}" y1="${top}" y2="${top + plotH}" stroke="#c55" stroke-width="1" stroke-dasharray="3 3"><title>chance ${(chance * 100).toFixed(1)}%</title></line>`,
+      `<line x1="${left}" x2="${left + plotW}" y1="${f(py(l))}" y2="${f(py(l))}" stroke="#c55" stroke-width="1" stroke-dasharray="3 3"><title>chance ${(chance * 100).toFixed(1)}%</title></line>`,
+    );
+  }
+  if (o.fit) {
+    const [fa, fb] = [x0, x1].map((l) => o.fit!.slope * l + o.fit!.intercept) as [number, number];
+    parts.push(
+      `<line x1="${f(px(x0))}" y1="${f(py(fa))}" x2="${f(px(x1))}" y2="${f(py(fb))}" stroke="#777" stroke-width="1.5" stroke-dasharray="6 4" clip-path="url(#${clip})"/>`,
+    );
+  }
   for (const p of o.baseline) {
     parts.push(
       `<circle cx="${f(px(logitOf(clamp(p.x))))}" cy="${f(py(logitOf(clamp(p.y))))}" r="3.5" fill="#9aa3ad"><title>${escapeXml(`${p.label ?? 'baseline'}: ${(p.x * 100).toFixed(1)}, ${(p.y * 100).toFixed(1)}`)}</title></circle>`,
@@ -300,6 +355,12 @@ export function logitScatterChart(o: LogitScatterOptions): string {
   for (const p of o.models) {
     const cx = px(logitOf(clamp(p.x))),
       cy = py(logitOf(clamp(p.y)));
+    const bars: string[] = [];
+    if (p.xInterval)
+      bars.push(`M${f(px(logitOf(clamp(p.xInterval.low))))} ${f(cy)}H${f(px(logitOf(clamp(p.xInterval.high))))}`);
+    if (p.yInterval)
+      bars.push(`M${f(cx)} ${f(py(logitOf(clamp(p.yInterval.low))))}V${f(py(logitOf(clamp(p.yInterval.high))))}`);
+    if (bars.length) parts.push(`<path d="${bars.join('')}" stroke="${p.color}" stroke-width="1.5" fill="none"/>`);
     parts.push(
       `<circle cx="${f(cx)}" cy="${f(cy)}" r="6" fill="${p.color}" stroke="#fff" stroke-width="1.5"><title>${escapeXml(`${p.label ?? ''}: ${(p.x * 100).toFixed(1)}, ${(p.y * 100).toFixed(1)}`)}</title></circle>`,
     );
@@ -312,16 +373,12 @@ export function logitScatterChart(o: LogitScatterOptions): string {
   parts.push(
     `<text transform="translate(14 ${f(top + plotH / 2)}) rotate(-90)" font-size="11" fill="#555" text-anchor="middle">${escapeXml(o.yLabel)}</text>`,
   );
-  parts.push(
-    legend(
-      [
-        { name: 'baseline models', color: '#9aa3ad', shape: 'circle' },
-        { name: 'baseline fit', color: '#777', shape: 'line' },
-      ],
-      width - right,
-      40,
-    ),
-  );
+  const items: { name: string; color: string; shape?: 'square' | 'circle' | 'line' }[] = [];
+  if (o.baseline.length) items.push({ name: 'baseline models', color: '#9aa3ad', shape: 'circle' });
+  if (o.fit) items.push({ name: o.band ? 'baseline fit (band: 95%)' : 'baseline fit', color: '#777', shape: 'line' });
+  if (o.diagonal) items.push({ name: 'OOD = ID', color: '#444', shape: 'line' });
+  if (chance) items.push({ name: 'chance', color: '#c55', shape: 'line' });
+  if (items.length) parts.push(legend(items, width - right, 40));
   parts.push('</svg>');
   return parts.join('\n');
 }

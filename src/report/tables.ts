@@ -2,7 +2,7 @@
  * The report's tables as plain cells, so the terminal, Markdown and HTML renderers show the same rows and the
  * same digits and differ only in layout.
  */
-import { fixed, pct, pp, ROLE_LABEL, seconds, shortHash, type Align } from './format.js';
+import { ci, fixed, pct, pp, pValue, ROLE_LABEL, seconds, shortHash, type Align } from './format.js';
 import type { Report } from './types.js';
 
 export interface Table {
@@ -23,7 +23,21 @@ export function modelsTable(r: Report): Table {
 
 export function accuracyTable(r: Report): Table {
   return {
-    headers: ['Set', 'Role', 'n', 'Teacher@1', 'Teacher@5', 'Student@1', 'Student@5', 'Gap@1 (pp)', 'Gap@5 (pp)'],
+    headers: [
+      'Set',
+      'Role',
+      'n',
+      'Teacher@1',
+      '95% CI',
+      'Teacher@5',
+      'Student@1',
+      '95% CI',
+      'Student@5',
+      'Gap@1 (pp)',
+      '95% CI (pp)',
+      'McNemar p',
+      'Gap@5 (pp)',
+    ],
     rows: r.perSet.map((s) => {
       const scored = s.teacher?.n ?? s.student?.n ?? s.n;
       const marked = s.teacher?.scoring || s.student?.scoring ? '*' : '';
@@ -32,16 +46,21 @@ export function accuracyTable(r: Report): Table {
         ROLE_LABEL[s.role],
         scored === s.n ? String(s.n) : `${scored} of ${s.n}`,
         pct(s.teacher?.top1),
+        ci(s.teacher?.top1Interval),
         pct(s.teacher?.top5),
         pct(s.student?.top1),
+        ci(s.student?.top1Interval),
         pct(s.student?.top5),
         pp(s.gapTop1),
+        ci(s.gapInterval, 1, true),
+        pValue(s.mcnemarP),
         pp(s.gapTop5),
       ];
     }),
-    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     notes: [
-      `Teacher = ${r.teacher}, Student = ${r.student}; @1 / @5: top-1 / top-5 accuracy; gap = teacher minus student.` +
+      `Teacher = ${r.teacher}, Student = ${r.student}; @1 / @5: top-1 / top-5 accuracy; gap = teacher minus student. ` +
+        `95% CI: Clopper-Pearson for accuracies, paired bootstrap (${r.statistics.bootstrap} replicates) for gaps; McNemar p: exact test of equal top-1 on the same images.` +
         (r.perSet.some((s) => s.teacher?.scoring || s.student?.scoring) ? ' *: scored specially, see Notes.' : ''),
     ],
   };
@@ -50,18 +69,35 @@ export function accuracyTable(r: Report): Table {
 export function summaryTable(r: Report): Table {
   const rows: string[][] = [];
   const { id, oodAverage, idSets, oodSets } = r.summary;
-  rows.push([`ID accuracy (${describeMean(idSets)})`, pct(id.teacher), pct(id.student), pp(id.gap)]);
-  if (oodAverage)
+  const single = (sets: string[]) => (sets.length === 1 ? r.perSet.find((x) => x.set === sets[0]) : undefined);
+  const idRow = single(idSets);
+  rows.push([
+    `ID accuracy (${describeMean(idSets)})`,
+    pct(id.teacher),
+    pct(id.student),
+    pp(id.gap),
+    idRow ? ci(idRow.gapInterval, 1, true) : '',
+  ]);
+  if (oodAverage) {
+    const oodRow = single(oodSets);
     rows.push([
       `OOD average (${describeMean(oodSets)})`,
       pct(oodAverage.teacher),
       pct(oodAverage.student),
       pp(oodAverage.gap),
+      oodRow ? ci(oodRow.gapInterval, 1, true) : '',
     ]);
-  for (const s of r.perSet.filter((x) => x.role === 'ood')) {
-    rows.push([`  ${s.set}`, pct(s.teacher?.top1), pct(s.student?.top1), pp(s.gapTop1)]);
   }
-  return { headers: ['Top-1 accuracy (%)', r.teacher, r.student, 'Gap (pp)'], rows, align: ['l', 'r', 'r', 'r'] };
+  for (const s of r.perSet.filter((x) => x.role === 'ood')) {
+    rows.push([`  ${s.set}`, pct(s.teacher?.top1), pct(s.student?.top1), pp(s.gapTop1), ci(s.gapInterval, 1, true)]);
+  }
+  const c = r.summary.contamination;
+  if (c) rows.push(['Contamination (OOD gap - ID gap)', '', '', pp(c.estimate), ci(c.interval, 1, true)]);
+  return {
+    headers: ['Top-1 accuracy (%)', r.teacher, r.student, 'Gap (pp)', '95% CI (pp)'],
+    rows,
+    align: ['l', 'r', 'r', 'r', 'r'],
+  };
 }
 
 function describeMean(sets: string[]): string {
@@ -99,6 +135,7 @@ export function representationFitTable(r: Report): Table {
     ROLE_LABEL[x.role],
     String(x.fit.n),
     fixed(x.fit.cka, 4),
+    fixed(x.fit.ckaDebiased, 4),
     ...(withCosine ? [fixed(x.fit.cosine?.mean, 4), fixed(x.fit.cosine?.median, 4), fixed(x.fit.cosine?.p10, 4)] : []),
   ]);
   for (const [label, s] of [
@@ -107,7 +144,7 @@ export function representationFitTable(r: Report): Table {
     ['OOD (mean)', rf.ood],
   ] as const) {
     if (s && (label !== 'ID train' || s.sets.length > 1))
-      rows.push([label, '', '', fixed(s.cka, 4), ...(withCosine ? [fixed(s.cosine, 4), '', ''] : [])]);
+      rows.push([label, '', '', fixed(s.cka, 4), '', ...(withCosine ? [fixed(s.cosine, 4), '', ''] : [])]);
   }
   // A note every set shares (e.g. differing dimensions) is shown once, others with their set.
   const notes: string[] = [];
@@ -119,9 +156,16 @@ export function representationFitTable(r: Report): Table {
     );
   }
   return {
-    headers: ['Set', 'Role', 'n', 'Linear CKA', ...(withCosine ? ['Cosine mean', 'Cosine median', 'Cosine p10'] : [])],
+    headers: [
+      'Set',
+      'Role',
+      'n',
+      'Linear CKA',
+      'Debiased CKA',
+      ...(withCosine ? ['Cosine mean', 'Cosine median', 'Cosine p10'] : []),
+    ],
     rows,
-    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r'].slice(0, withCosine ? 7 : 4) as Align[],
+    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'].slice(0, withCosine ? 8 : 5) as Align[],
     notes,
   };
 }

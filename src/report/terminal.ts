@@ -5,6 +5,7 @@ import {
   asymmetryTable,
   effectiveRobustnessTable,
   machineLine,
+  probesTable,
   representationFitTable,
   summaryTable,
   type Table,
@@ -45,6 +46,8 @@ export function renderTerminal(r: Report): string {
       r.asymmetry.perModel.length === 0 ? ['Not measured.'] : [],
     ),
   );
+  out.push('', section('Probes (chosen C)', probesTable(r)));
+  if (r.warnings.length) out.push('', 'Warnings', '========', ...r.warnings.map((n) => `! ${n}`));
   if (r.notes.length) out.push('', 'Notes', '=====', ...r.notes.map((n) => `* ${n}`));
   return `${out.join('\n')}\n`;
 }

@@ -3,7 +3,7 @@
  * purely). Accuracies are fractions in [0, 1] everywhere; renderers show percent and gaps in percentage points.
  * A missing measurement is null, an undefined one NaN (JSON: null).
  */
-import type { LogitFit } from '../experiment/effectiveRobustness.js';
+import type { FitBand, LogitFit } from '../experiment/effectiveRobustness.js';
 import type {
   JsonValue,
   SetRole,
@@ -20,9 +20,17 @@ import type {
   MachineInfo,
   StageTiming,
   RunResults,
+  Interval,
+  GapMeasurement,
+  ContaminationMeasurement,
+  StatisticsInfo,
 } from '../experiment/types.js';
 
 export type {
+  Interval,
+  GapMeasurement,
+  ContaminationMeasurement,
+  StatisticsInfo,
   JsonValue,
   SetRole,
   ModelRole,
@@ -43,6 +51,10 @@ export type {
 export interface AccuracyCell {
   n: number;
   top1: number;
+  /** Clopper-Pearson 95% interval of top1. */
+  top1Interval: Interval | null;
+  /** Classes scored; chance level is 1 / classes. */
+  classes: number;
   top5: number | null;
   scoring?: string;
 }
@@ -55,6 +67,9 @@ export interface SetRow {
   student: AccuracyCell | null;
   /** Teacher minus student, as fractions; null when either is missing. */
   gapTop1: number | null;
+  /** Paired bootstrap interval of gapTop1 and the exact McNemar p; null when not measured. */
+  gapInterval: Interval | null;
+  mcnemarP: number | null;
   gapTop5: number | null;
 }
 
@@ -80,6 +95,8 @@ export interface ErEntry {
   against: string;
   points: BaselinePoint[];
   fit: LogitFit;
+  /** Bootstrap band of the fit (baseline models resampled); null with too few points or no bootstrap. */
+  band: FitBand | null;
   models: ErModelEntry[];
 }
 
@@ -128,7 +145,12 @@ export interface Report {
     id: PairSummary;
     /** Mean top-1 over the OOD sets; null when there are none. */
     oodAverage: PairSummary | null;
+    /** OOD-average gap minus ID gap, with its bootstrap interval; null without an ID test and an OOD set. */
+    contamination: ContaminationMeasurement | null;
   };
+  statistics: StatisticsInfo;
+  /** Computed cautions about what the numbers allow one to conclude. */
+  warnings: string[];
   effectiveRobustness: EffectiveRobustnessSection;
   representationFit: RepresentationFitSection;
   asymmetry: AsymmetrySection;

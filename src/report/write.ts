@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { FcprobeError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { buildReport } from './build.js';
+import { CSV_FILE, renderResultsCsv } from './csv.js';
 import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
 import { renderMarkdown } from './markdown.js';
@@ -15,12 +16,14 @@ import { renderTerminal } from './terminal.js';
 import type { Report, RunResults } from './types.js';
 import { readResults } from '../experiment/results.js';
 
-export type ReportFormat = 'terminal' | 'md' | 'json' | 'html';
-export const REPORT_FORMATS: readonly ReportFormat[] = ['terminal', 'md', 'json', 'html'];
+export type ReportFormat = 'terminal' | 'md' | 'json' | 'html' | 'csv';
+export const REPORT_FORMATS: readonly ReportFormat[] = ['terminal', 'md', 'json', 'html', 'csv'];
+/** csv: results.csv, every measured number with its interval as tidy rows (report/csv.ts). */
 export const REPORT_FILES: Record<Exclude<ReportFormat, 'terminal'>, string> = {
   md: 'report.md',
   json: 'report.json',
   html: 'report.html',
+  csv: CSV_FILE,
 };
 
 export interface RenderedReport {
@@ -54,7 +57,14 @@ export function writeReport(results: RunResults, formats: readonly ReportFormat[
   const files = formats.filter((f): f is Exclude<ReportFormat, 'terminal'> => f !== 'terminal');
   if (files.length) mkdirSync(outDir, { recursive: true });
   for (const f of files) {
-    const text = f === 'md' ? renderMarkdown(report) : f === 'json' ? renderJson(report) : renderHtml(report);
+    const text =
+      f === 'md'
+        ? renderMarkdown(report)
+        : f === 'json'
+          ? renderJson(report)
+          : f === 'csv'
+            ? renderResultsCsv(results)
+            : renderHtml(report);
     const path = join(outDir, REPORT_FILES[f]);
     writeFileAtomic(path, text);
     written.push(path);

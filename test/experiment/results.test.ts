@@ -37,7 +37,7 @@ test('missing or foreign results.json: clear errors', () => {
   );
   writeFileSync(join(dir, 'results.json'), '{"format": "something-else"}');
   assert.throws(() => readResults(dir), /not an fcprobe results file/);
-  writeFileSync(join(dir, 'results.json'), '{"format": "fcprobe-results", "formatVersion": 1, "models": []}');
+  writeFileSync(join(dir, 'results.json'), '{"format": "fcprobe-results", "formatVersion": 2, "models": []}');
   assert.throws(() => readResults(dir), /expected "sets" to be an array/);
 });
 
@@ -49,6 +49,6 @@ test('renderReportFromWorkDir writes the asked formats only', () => {
   assert.deepEqual(r.written, [join(dir, 'report.md'), join(dir, 'report.html')]);
   assert.ok(readFileSync(join(dir, 'report.md'), 'utf8').includes('44.28'));
   assert.ok(!existsSync(join(dir, 'report.json')));
-  assert.deepEqual(parseReportFormats('all'), ['terminal', 'md', 'json', 'html']);
+  assert.deepEqual(parseReportFormats('all'), ['terminal', 'md', 'json', 'html', 'csv']);
   assert.throws(() => parseReportFormats('pdf'), /Expected --format to be "all" or a comma-separated list/);
 });

@@ -13,6 +13,7 @@ import { writeReport } from '../../src/report/write.js';
 import { readNpy } from '../../src/io/npy.js';
 import { CLI, linearEncoder, tempDir, writeModel } from '../helpers/fixtures.js';
 import { spawnSync } from 'node:child_process';
+import { clopperPearson, mcnemarExactP } from '../../src/math/intervals.js';
 
 type Matrix = { rows: number; cols: number; data: Float32Array };
 
@@ -159,6 +160,7 @@ describe('run (end to end)', () => {
     const out = await runExperiment({ config, onStage: (m) => stages.push(m) });
     writeReport(out.results, ['md', 'json', 'html'], out.workDir);
     const work = join(dir, 'work');
+    const hits = new Map<string, boolean[]>();
     for (const model of ['teacher', 'student']) {
       const probe = JSON.parse(readFileSync(join(work, 'probes', model, 'probe.json'), 'utf8'));
       const w = load(join(work, 'probes', model, 'weights.npy'));
@@ -173,6 +175,10 @@ describe('run (end to end)', () => {
         const cols = manifest.classes.map((c: string) => probe.classes.indexOf(c));
         const p = predict(x, w, probe.standardization?.mean ?? null, probe.standardization?.std ?? null, cols);
         const top1 = p.filter((v, i) => v === y[i]).length / y.length;
+        hits.set(
+          `${model}/${set}`,
+          Array.from(p, (v, i) => v === y[i]),
+        );
         const m = out.results.accuracy.find((a) => a.model === model && a.set === set)!;
         assert.ok(Math.abs(m.top1 - top1) < 1e-12, `${model}/${set}: reported ${m.top1}, recomputed ${top1}`);
         assert.equal(m.n, y.length);
@@ -186,6 +192,36 @@ describe('run (end to end)', () => {
       assert.ok(Math.abs(fit.cka - ckaDirect(t, s)) < 1e-6, `${set}: CKA ${fit.cka} vs ${ckaDirect(t, s)}`);
       assert.equal(fit.cosine, null, 'dimensions differ (4 vs 3): no cosine');
     }
+    // The statistics contract of results.json, against the predictions recomputed above.
+    const saved = JSON.parse(readFileSync(join(work, 'results.json'), 'utf8'));
+    assert.equal(saved.statistics.bootstrap, 2000);
+    assert.equal(saved.statistics.level, 0.95);
+    const gapOf = new Map<string, number>();
+    for (const set of ['test', 'shifted']) {
+      const t = hits.get(`teacher/${set}`)!,
+        st = hits.get(`student/${set}`)!;
+      const b = t.filter((v, i) => v && !st[i]).length,
+        c = t.filter((v, i) => !v && st[i]).length;
+      const g = saved.gaps.find((x: { set: string }) => x.set === set);
+      assert.equal(g.teacher, 'teacher');
+      assert.equal(g.student, 'student');
+      assert.ok(Math.abs(g.top1Gap - (b - c) / t.length) < 1e-12);
+      assert.ok(Math.abs(g.mcnemarP - mcnemarExactP(b, c)) < 1e-12);
+      assert.ok(g.interval.low <= g.top1Gap && g.top1Gap <= g.interval.high, JSON.stringify(g));
+      gapOf.set(set, g.top1Gap);
+      for (const model of ['teacher', 'student']) {
+        const a = saved.accuracy.find((x: { model: string; set: string }) => x.model === model && x.set === set);
+        const k = hits.get(`${model}/${set}`)!.filter(Boolean).length;
+        assert.deepEqual(a.top1Interval, clopperPearson(k, t.length));
+      }
+    }
+    assert.equal(saved.contamination.length, 1);
+    assert.ok(Math.abs(saved.contamination[0].estimate - (gapOf.get('shifted')! - gapOf.get('test')!)) < 1e-12);
+    assert.ok(saved.contamination[0].interval.low <= saved.contamination[0].interval.high);
+    for (const f of saved.representationFit) {
+      assert.equal(f.linearCka, f.fit.cka);
+      assert.equal(typeof f.linearCkaDebiased, 'number');
+    }
     const report = JSON.parse(readFileSync(join(work, 'report.json'), 'utf8'));
     const acc = (model: string, set: string): number =>
       out.results.accuracy.find((a) => a.model === model && a.set === set)!.top1;
@@ -196,6 +232,7 @@ describe('run (end to end)', () => {
     assert.match(md, /shifted/);
     const html = readFileSync(join(work, 'report.html'), 'utf8');
     assert.match(html, /<svg/);
+    assert.match(html, /ID vs OOD top-1 \(logit axes, 95% intervals\)/);
     assert.doesNotMatch(html, /<script[^>]+src=|https?:\/\/(?!www\.w3\.org)/);
     // A second run with nothing changed reuses every extraction.
     const again: string[] = [];

@@ -4,6 +4,7 @@ import { buildReport } from '../../src/report/build.js';
 import { FcprobeError } from '../../src/errors.js';
 import type { RunResults } from '../../src/report/types.js';
 import { sampleResults } from './fixtures.js';
+import { accuracyInterval } from '../../src/experiment/statistics.js';
 
 const s = (z: number): number => 1 / (1 + Math.exp(-z));
 const close = (a: number | null | undefined, b: number, tol = 1e-12): void =>
@@ -22,6 +23,8 @@ function small(): RunResults {
     set,
     n: 10,
     top1,
+    top1Interval: accuracyInterval(top1, 10),
+    classes: 10,
     top5,
   });
   r.accuracy = [

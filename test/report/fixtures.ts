@@ -4,6 +4,7 @@
  */
 import type { AsymmetryDistribution } from '../../src/experiment/activationAsymmetry.js';
 import type { RunResults, SetRole } from '../../src/report/types.js';
+import { accuracyInterval, computeStatistics, type StatisticsOutput } from '../../src/experiment/statistics.js';
 
 function dist(mean: number, spread: number): AsymmetryDistribution {
   return {
@@ -28,6 +29,7 @@ interface SetSpec {
   cos: number;
   scored?: number;
   scoring?: string;
+  classes?: number;
 }
 
 const SETS: SetSpec[] = [
@@ -51,6 +53,7 @@ const SETS: SetSpec[] = [
     cka: 0.712,
     cos: 0.764,
     scoring: 'masked to the 200 ImageNet-R classes',
+    classes: 200,
   },
   { name: 'ImageNet-Sketch', role: 'ood', n: 50889, t: [0.352, 0.598], s: [0.24, 0.452], cka: 0.681, cos: 0.722 },
   {
@@ -62,6 +65,7 @@ const SETS: SetSpec[] = [
     cka: 0.623,
     cos: 0.701,
     scoring: 'masked to the 200 ImageNet-A classes',
+    classes: 200,
   },
   {
     name: 'ObjectNet',
@@ -73,8 +77,34 @@ const SETS: SetSpec[] = [
     cka: 0.741,
     cos: 0.789,
     scoring: 'max over mapped ImageNet classes; 113 of 313 classes scored',
+    classes: 113,
   },
 ];
+
+/**
+ * Per-image correctness with the sets' accuracies: the teacher right on its first k_t images, the student on
+ * k_s images starting 10% in, so the two disagree on some images both ways. The statistics are computed by the
+ * real code (a small bootstrap), once per process.
+ */
+let statsMemo: StatisticsOutput | null = null;
+function sampleStatistics(): StatisticsOutput {
+  statsMemo ??= computeStatistics({
+    teacher: 'clip-rn50',
+    student: 'distilled-rn50',
+    sets: SETS.filter((s) => s.role !== 'id-train').map((s) => {
+      const n = s.scored ?? s.n;
+      const teacher = new Uint8Array(n),
+        student = new Uint8Array(n);
+      teacher.fill(1, 0, Math.round(s.t[0] * n));
+      const d = Math.round(0.1 * n);
+      student.fill(1, d, d + Math.round(s.s[0] * n));
+      return { set: s.name, role: s.role as 'id-test' | 'ood', teacher, student };
+    }),
+    bootstrap: 100,
+    seed: 0,
+  });
+  return statsMemo;
+}
 
 export function sampleResults(): RunResults {
   const models = [
@@ -101,7 +131,7 @@ export function sampleResults(): RunResults {
   ];
   return {
     format: 'fcprobe-results',
-    formatVersion: 1,
+    formatVersion: 2,
     fcprobeVersion: '0.1.0',
     createdAt: '2024-06-01T12:00:00.000Z',
     config: {
@@ -133,6 +163,8 @@ export function sampleResults(): RunResults {
         set: s.name,
         n: s.scored ?? s.n,
         top1: s.t[0],
+        top1Interval: accuracyInterval(s.t[0], s.scored ?? s.n),
+        classes: s.classes ?? 1000,
         top5: s.t[1],
         ...(s.scoring ? { scoring: s.scoring } : {}),
       },
@@ -141,6 +173,8 @@ export function sampleResults(): RunResults {
         set: s.name,
         n: s.scored ?? s.n,
         top1: s.s[0],
+        top1Interval: accuracyInterval(s.s[0], s.scored ?? s.n),
+        classes: s.classes ?? 1000,
         top5: s.s[1],
         ...(s.scoring ? { scoring: s.scoring } : {}),
       },
@@ -149,13 +183,19 @@ export function sampleResults(): RunResults {
       { model: 'clip-rn50', C: 0.316, solver: 'lbfgs', details: { iterations: 412, sweep: '1e-3..1e3' } },
       { model: 'distilled-rn50', C: 1, solver: 'lbfgs', details: { iterations: 388, sweep: '1e-3..1e3' } },
     ],
+    gaps: sampleStatistics().gaps,
+    contamination: sampleStatistics().contamination,
+    statistics: sampleStatistics().info,
     representationFit: SETS.map((s) => ({
       set: s.name,
+      linearCka: s.cka,
+      linearCkaDebiased: s.cka - 0.01,
       fit: {
         n: s.n,
         teacherDim: 1024,
         studentDim: 1024,
         cka: s.cka,
+        ckaDebiased: s.cka - 0.01,
         cosine: {
           n: s.n,
           zeroRows: 0,

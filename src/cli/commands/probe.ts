@@ -1,5 +1,11 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { runProbe, type ProbeOptions, type ProbeResult, type SolverName } from '../../probe/probe.js';
+import {
+  runProbe,
+  withoutCorrectness,
+  type ProbeOptions,
+  type ProbeResult,
+  type SolverName,
+} from '../../probe/probe.js';
 import { finiteNumber, nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
 import { action } from '../run-command.js';
 
@@ -225,7 +231,11 @@ Examples:
         };
         if (flags.CGrid && !flags.CSweep) process.stderr.write('note: --C-grid has no effect without --C-sweep\n');
         const result = await runProbe(options);
-        process.stdout.write(flags.json ? `${JSON.stringify(result, null, 1)}\n` : formatProbeTable(result));
+        process.stdout.write(
+          flags.json
+            ? `${JSON.stringify({ ...result, evaluations: result.evaluations.map(withoutCorrectness) }, null, 1)}\n`
+            : formatProbeTable(result),
+        );
       }),
     );
 }

@@ -7,7 +7,7 @@ export function registerReportCommand(program: Command): void {
     .command('report')
     .description('Re-render the report of a finished `run` from <work-dir>/results.json (no models or features needed)')
     .argument('<work-dir>', 'the work directory of `fcprobe run`')
-    .option('--format <formats>', 'all, or a comma-separated list of: terminal, md, json, html', 'all')
+    .option('--format <formats>', 'all, or a comma-separated list of: terminal, md, json, html, csv', 'all')
     .option('--out <dir>', 'where to write report.md / report.json / report.html (default: <work-dir>)')
     .action(
       action(async (workDir: string, opts: { format: string; out?: string }) => {

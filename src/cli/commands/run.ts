@@ -5,7 +5,7 @@ import { parseRunConfig, readRunConfig, type RunConfig } from '../../experiment/
 import { configureSharp } from '../../extract/extract.js';
 import { FcprobeError } from '../../errors.js';
 import { suiteConfig } from '../../experiment/suiteConfig.js';
-import { positiveInt, positiveNumber, finiteNumber } from '../parse.js';
+import { positiveInt, positiveNumber, finiteNumber, nonNegativeInt } from '../parse.js';
 import { createProgress, formatDuration, type ProgressReporter } from '../progress.js';
 import { action } from '../run-command.js';
 import { installStopHandler } from './extract.js';
@@ -32,6 +32,8 @@ interface RunFlags {
   ep?: string;
   threads?: number;
   batch?: number;
+  bootstrap?: number;
+  seed?: number;
   format: string;
   quiet?: boolean;
 }
@@ -73,6 +75,7 @@ function rawModelAndProbe(f: RunFlags): Record<string, unknown> {
   if (f.solver) probe.solver = f.solver;
   if (f.recipe) probe.recipe = f.recipe;
   if (f.weightDecay !== undefined) probe.weightDecay = f.weightDecay;
+  if (f.seed !== undefined) probe.seed = f.seed;
   return {
     teacher: model(f.teacher, f.teacherPreset ?? f.preset),
     student: model(f.student, f.studentPreset ?? f.preset),
@@ -80,6 +83,7 @@ function rawModelAndProbe(f: RunFlags): Record<string, unknown> {
     ...(f.ep ? { providers: f.ep } : {}),
     ...(f.threads ? { threads: f.threads } : {}),
     ...(f.batch ? { batchSize: f.batch } : {}),
+    ...(f.bootstrap !== undefined ? { bootstrap: f.bootstrap } : {}),
   };
 }
 
@@ -126,7 +130,13 @@ export function registerRunCommand(program: Command): void {
     .option('--ep <list>', 'execution providers in order, e.g. cuda,cpu')
     .option('--threads <n>', 'onnxruntime threads', positiveInt)
     .option('--batch <n>', 'inference batch size', positiveInt)
-    .option('--format <list>', 'report formats: all, or some of terminal,md,json,html', 'all')
+    .option(
+      '--bootstrap <n>',
+      'paired bootstrap replicates of the gap intervals (default 2000; 0: none)',
+      nonNegativeInt,
+    )
+    .option('--seed <n>', "seed of the probe's sweep split / SGD and of the bootstrap", nonNegativeInt)
+    .option('--format <list>', 'report formats: all, or some of terminal,md,json,html,csv', 'all')
     .option('-q, --quiet', 'no progress output')
     .addHelpText(
       'after',
@@ -143,7 +153,11 @@ the providers, the work directory and optional effective-robustness baselines; s
     .action(
       action(async (flags: RunFlags) => {
         configureSharp(1);
-        const config = flags.config ? readRunConfig(flags.config) : configFromFlags(flags);
+        let config = flags.config ? readRunConfig(flags.config) : configFromFlags(flags);
+        // With a config file, the flags given explicitly still apply (the config's own values otherwise).
+        if (flags.config && flags.bootstrap !== undefined) config = { ...config, bootstrap: flags.bootstrap };
+        if (flags.config && flags.seed !== undefined)
+          config = { ...config, probe: { ...config.probe, seed: flags.seed } };
         const formats = parseReportFormats(flags.format);
         const stop = installStopHandler();
         let bar: ProgressReporter | null = null;

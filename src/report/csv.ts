@@ -1,0 +1,48 @@
+/**
+ * results.csv: every measured number with its interval as one tidy row per (model, set, metric), for
+ * spreadsheets and data-frame tools. Columns: model, set, metric, value, low, high, n. Fractions stay fractions
+ * (as in results.json); an empty cell is a missing value (no interval, or not measured).
+ *
+ * Metrics: top1 and top5 (per model and set), top1_gap (teacher minus student; model = the student, "vs"
+ * the teacher), mcnemar_p (value only), contamination (set = "ood-vs-id"), linear_cka and linear_cka_debiased
+ * (model = "teacher~student").
+ */
+import type { RunResults } from './types.js';
+
+export const CSV_FILE = 'results.csv';
+const HEADER = ['model', 'set', 'metric', 'value', 'low', 'high', 'n'];
+
+function field(v: string | number | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+export function renderResultsCsv(r: RunResults): string {
+  const rows: (string | number | null)[][] = [];
+  for (const a of r.accuracy) {
+    rows.push([a.model, a.set, 'top1', a.top1, a.top1Interval?.low ?? null, a.top1Interval?.high ?? null, a.n]);
+    if (a.top5 !== null) rows.push([a.model, a.set, 'top5', a.top5, null, null, a.n]);
+  }
+  for (const g of r.gaps) {
+    rows.push([g.student, g.set, 'top1_gap', g.top1Gap, g.interval?.low ?? null, g.interval?.high ?? null, g.n]);
+    rows.push([g.student, g.set, 'mcnemar_p', g.mcnemarP, null, null, g.n]);
+  }
+  for (const c of r.contamination)
+    rows.push([
+      c.student,
+      'ood-vs-id',
+      'contamination',
+      c.estimate,
+      c.interval?.low ?? null,
+      c.interval?.high ?? null,
+      null,
+    ]);
+  const teacher = r.models.find((m) => m.role === 'teacher')?.name ?? 'teacher';
+  const student = r.models.find((m) => m.role === 'student')?.name ?? 'student';
+  for (const f of r.representationFit) {
+    rows.push([`${teacher}~${student}`, f.set, 'linear_cka', f.linearCka, null, null, f.fit.n]);
+    rows.push([`${teacher}~${student}`, f.set, 'linear_cka_debiased', f.linearCkaDebiased, null, null, f.fit.n]);
+  }
+  return `${[HEADER, ...rows].map((row) => row.map(field).join(',')).join('\n')}\n`;
+}
