@@ -74,7 +74,7 @@ function card(
 }
 
 /**
- * The whole report as one self-contained HTML document.
+ * The whole report as one self-contained HTML document (inline CSS and SVG charts, no scripts or remote files).
  * @param r the report model (report/build.ts); nothing is recomputed here.
  */
 export function renderHtml(r: Report): string {
