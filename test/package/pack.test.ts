@@ -7,7 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -131,6 +140,18 @@ describe('npm package', { timeout: 600_000 }, () => {
       'tests, source maps or benchmarks in the tarball',
     );
     assert.ok(packed.length < 250, `${packed.length} files in the tarball`);
+    // The whitelist takes all of dist/src: an output whose source is gone would ship too.
+    const stale = packed.filter(
+      (p) =>
+        p.startsWith('dist/src/') &&
+        !existsSync(
+          join(
+            ROOT,
+            p.slice('dist/'.length).replace(/(\.d\.ts|\.js|\.wasm)$/, (e) => (e === '.wasm' ? '.wat' : '.ts')),
+          ),
+        ),
+    );
+    assert.deepEqual(stale, [], 'build outputs without a source: rm -rf dist && npm run build');
     const has = new Set(packed);
     const entry = PKG.exports['.'] as Record<string, string>;
     for (const target of [PKG.main, PKG.types, ...Object.values(PKG.bin), entry.import!, entry.types!])
