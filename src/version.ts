@@ -7,4 +7,8 @@ function readVersion(): string {
   return pkg.version;
 }
 
+/**
+ * fcprobe's version, read from its package.json (two folders above this module in both src/ and dist/src/).
+ * Written into every manifest, probe and results file.
+ */
 export const FCPROBE_VERSION: string = readVersion();

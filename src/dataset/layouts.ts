@@ -260,7 +260,14 @@ function listObjectnet(root: string): DatasetListing {
   };
 }
 
-/** The listing of a benchmark folder in the given (or detected) layout. */
+/**
+ * Lists a benchmark folder in the given layout, or in the one detected from its contents: a plain class-folder
+ * tree ('folder'), ImageNet wnid folders ('imagenet'), ImageNet-V2's integer folders or ObjectNet's images/
+ * tree, with that benchmark's class index space.
+ *
+ * @throws FcprobeError NOT_FOUND when the folder does not exist; BAD_OPTION when `classes` is combined with a
+ *   layout whose classes are fixed; BAD_DATA when the folder does not match the layout.
+ */
 export function listDataset(dir: string, options: ListOptions = {}): DatasetListing {
   const root = requireFolder(dir);
   const layout = options.layout ?? detectLayout(root).layout;

@@ -80,7 +80,14 @@ export interface ScanOptions {
   classes?: string[];
 }
 
-/** An ImageNet-style folder: one sub-folder per class, images inside. */
+/**
+ * Lists an ImageNet-style folder: one sub-folder per class, images (.jpg, .jpeg, .png, .webp) inside, in a
+ * stable order (classes as given or sorted, files sorted by name). Nothing is decoded.
+ *
+ * @param rootArg - the dataset folder.
+ * @throws FcprobeError NOT_FOUND when the folder does not exist; BAD_DATA when it has no class sub-folders, a
+ *   sub-folder is not in `options.classes`, or a class folder holds no image.
+ */
 export function scanImageFolder(rootArg: string, options: ScanOptions = {}): DatasetListing {
   const root = resolve(rootArg);
   if (!existsSync(root) || !statSync(root).isDirectory()) {

@@ -48,6 +48,7 @@ export interface ProbeConfig {
   seed?: number;
 }
 
+/** A validated experiment config: see parseRunConfig and docs/run.md. */
 export interface RunConfig {
   title?: string;
   workDir: string;
@@ -311,7 +312,14 @@ function parseBaselines(v: unknown): ErBaselineInput[] | null {
   });
 }
 
-/** Parses and validates a config object; relative paths are resolved against `baseDir`. */
+/**
+ * Parses and validates an experiment config object (the JSON of schema/experiment.schema.json) into a
+ * complete, frozen RunConfig; relative paths are resolved against `baseDir`. Files are not checked here
+ * (runExperiment does that first).
+ *
+ * @throws FcprobeError BAD_CONFIG naming the first field that is missing, unknown or of the wrong type or
+ *   value (`Config field "teacher.path": expected a non-empty string, got nothing.`).
+ */
 export function parseRunConfig(raw: unknown, baseDir: string): RunConfig {
   if (!isObj(raw)) fail('(top level)', 'a JSON object', raw);
   checkKeys(raw, '', TOP_KEYS);
@@ -360,6 +368,12 @@ export function parseRunConfig(raw: unknown, baseDir: string): RunConfig {
   return Object.freeze(cfg);
 }
 
+/**
+ * Reads and validates a JSON experiment config file; relative paths in it are resolved against its folder.
+ *
+ * @throws FcprobeError NOT_FOUND when the file does not exist; BAD_CONFIG when it is not valid JSON or not a
+ *   valid config (see parseRunConfig).
+ */
 export function readRunConfig(path: string): RunConfig {
   if (!existsSync(path) || !statSync(path).isFile())
     throw new FcprobeError('NOT_FOUND', `Config file ${path} does not exist.`);

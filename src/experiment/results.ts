@@ -117,6 +117,11 @@ export function writeResults(workDir: string, results: RunResults): string {
   return path;
 }
 
+/**
+ * Reads and checks `<workDir>/results.json` (written by runExperiment).
+ *
+ * @throws FcprobeError NOT_FOUND when the file is missing; BAD_DATA when it is not valid fcprobe results.
+ */
 export function readResults(workDir: string): RunResults {
   const path = resultsPath(workDir);
   if (!existsSync(path)) {

@@ -158,9 +158,23 @@ interface Probed {
 type Statistics = Pick<RunResults, 'gaps' | 'contamination' | 'statistics'>;
 
 /**
- * The whole experiment: plan (validate config, folders, class spaces, both models), extract every (model,
- * set) pair, fit and score one probe per model, compute the diagnostics, write results.json.
- * @throws FcprobeError from any stage (extraction errors name the model and set); INTERRUPTED on shouldStop.
+ * The whole experiment (`fcprobe run` without the report): validates the config's files, set listings,
+ * class spaces and both models first; extracts every (model, set) pair into `<workDir>/features/<model>/<set>`
+ * (cached and resumable); fits one probe per model on the ID training set and scores every set; measures
+ * representation fit and activation asymmetry; writes `<workDir>/results.json`. Render the report from the
+ * returned results with writeReport. Accuracies are fractions in [0, 1]; timings in seconds.
+ *
+ * @throws FcprobeError NOT_FOUND when a model or data folder is missing; BAD_DATA when a set's classes do not
+ *   fit the training classes or a folder is not a dataset; BAD_MODEL / PROVIDER_UNAVAILABLE when a model
+ *   cannot run; extraction and probe errors (see extractFeatures, runProbe) prefixed with the model and set;
+ *   INTERRUPTED when `shouldStop` returned true (rerunning resumes).
+ *
+ * @example
+ * ```js
+ * const { results } = await runExperiment({ config: readRunConfig('experiment.json'), onStage: console.log });
+ * const { terminal } = writeReport(results, ['terminal', 'md', 'html'], 'work/exp');
+ * console.log(terminal);
+ * ```
  */
 export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   const log = stageLog(o.onStage);

@@ -71,10 +71,33 @@ interface ExtractTarget {
 }
 
 /**
- * Extracts features of `opts.listing` with the ONNX model into `opts.outDir` (features.npy, labels.npy,
- * manifest.json), resuming an unfinished run of the same inputs and skipping a finished one.
- * @throws FcprobeError BAD_OPTION, NOT_FOUND, BAD_MODEL, BAD_DATA, IO, PROVIDER_UNAVAILABLE; MISMATCH when
- *   the output holds features of other inputs (without force / onStale 'replace'); INTERRUPTED on shouldStop.
+ * Runs an ONNX encoder over every image of a listing and writes its features to `outDir`: features.npy
+ * (float32 [rows, featureDim], row i = manifest.files[i]), labels.npy (int64 [rows], indices into
+ * manifest.classes) and manifest.json (model sha256, resolved preprocessing, provider, file list). Images are
+ * decoded, resized, cropped and normalized as `preprocess` says (default: the torchvision preset; the crop
+ * follows a static model input size). The work is resumable: an interrupted run continues where it stopped,
+ * and a finished directory made from the same inputs is returned as `'already-done'` without recomputing.
+ * Undecodable images are skipped and listed in manifest.skipped (with `strict`, they fail the run).
+ *
+ * @returns where the features are, how many rows, the provider used and the wall time in seconds.
+ * @throws FcprobeError BAD_OPTION for a bad batch size, thread count or commit interval; NOT_FOUND when the
+ *   model file is missing; BAD_MODEL when it is unreadable or not an image encoder fcprobe can run; BAD_DATA
+ *   for an empty listing or (with `strict`) an undecodable image; IO when `outDir` is not writable;
+ *   PROVIDER_UNAVAILABLE when an explicitly requested execution provider is not installed; MISMATCH when
+ *   `outDir` holds features of other inputs (unless `force` or `onStale: 'replace'`) or an unfinished run
+ *   with another batch size; INTERRUPTED when `shouldStop` returned true (rows done so far are kept).
+ *
+ * @example
+ * ```js
+ * const r = await extractFeatures({
+ *   modelPath: 'teacher.onnx',
+ *   listing: scanImageFolder('photos/train'),
+ *   outDir: 'work/teacher-train',
+ *   preprocess: { preset: 'clip' },
+ *   onProgress: (p) => console.log(`${p.done}/${p.total} images, ${p.imagesPerSecond.toFixed(0)}/s`),
+ * });
+ * console.log(r.status, r.rows, r.manifest.featureDim);
+ * ```
  */
 export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResult> {
   const started = performance.now();

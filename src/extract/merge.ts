@@ -61,6 +61,17 @@ function loadShardSet(shardDirs: string[]): { first: FeatureManifest; totalItems
   return { first, totalItems: firstSet.manifest.shard.totalItems, shards };
 }
 
+/**
+ * Joins the feature directories of an `extract` run split with `shard` into one directory with the same
+ * features, labels and file order as an unsharded run. Shards may be given in any order.
+ *
+ * @param shardDirs - one directory per shard, all `count` of them.
+ * @param outDirArg - the merged directory (created).
+ * @param force - replace `outDirArg` when it holds other features.
+ * @throws FcprobeError BAD_OPTION when no directory is given; NOT_FOUND or BAD_FEATURES when a directory is
+ *   not a finished feature directory; MISMATCH when the shards come from different models, preprocessing,
+ *   outputs or file lists, a shard is missing or given twice, or `outDirArg` holds other features.
+ */
 export function mergeShards(shardDirs: string[], outDirArg: string, force = false): MergeResult {
   const { first, totalItems, shards } = loadShardSet(shardDirs);
   const outDir = resolve(outDirArg);

@@ -3,47 +3,71 @@ import type { DatasetListing } from '../dataset/listing.js';
 import type { FeatureManifest, SkippedFile } from '../features/manifest.js';
 import type { PreprocessOverrides } from '../image/preprocessSpec.js';
 
+/** Options of {@link extractFeatures}. */
 export interface ExtractOptions {
+  /** The ONNX encoder: one image input [N, 3, H, W] (float32 or float16). */
   modelPath: string;
+  /** The images in row order, from `scanImageFolder` or `listDataset`. */
   listing: DatasetListing;
+  /** Output directory (created); holds features.npy, labels.npy and manifest.json when done. */
   outDir: string;
+  /** Preset ('torchvision', 'clip', 'inception') and per-field overrides; sizes in pixels. */
   preprocess?: PreprocessOverrides | undefined;
   /** Output tensor to read; default: the only output, or one named features/embedding/image_embeds/pooler_output. */
   outputName?: string | undefined;
+  /** Reduce a [N, tokens, D] output to [N, D]: the first token ('cls') or the mean over tokens. */
   pool?: 'cls' | 'mean' | undefined;
   /** Comma-separated provider list as given to --ep; default: best installed. */
   providers?: string | undefined;
+  /** onnxruntime intra-op threads for the encoder; default: one per core. */
   threads?: number | undefined;
+  /** Images per inference call (default 32). */
   batchSize?: number | undefined;
   /** Images decoded at once (on one decode worker thread per core); default: 4 per core, at least 8. */
   decodeConcurrency?: number | undefined;
   /** Commit (fsync) appended rows at most this often; default 2. A crash redoes at most this much work. */
   commitEverySeconds?: number | undefined;
+  /** Process only slice `index` (0-based) of `count` equal slices of the listing; join them with mergeShards. */
   shard?: { index: number; count: number } | undefined;
+  /** Fail on the first undecodable image instead of skipping it. */
   strict?: boolean | undefined;
+  /** Recompute even when `outDir` holds finished or partial features. */
   force?: boolean | undefined;
   /** What to do with finished features made from other inputs: 'error' (default) or replace them. */
   onStale?: 'error' | 'replace' | undefined;
+  /** Called after every batch. */
   onProgress?: ((p: ExtractProgress) => void) | undefined;
+  /** One-line notices (resuming, replacing stale features). */
   onNotice?: ((message: string) => void) | undefined;
   /** Checked after every batch; when it returns true the run commits what it has and stops with INTERRUPTED. */
   shouldStop?: (() => boolean) | undefined;
 }
 
+/** Progress of one extraction, reported after every batch. */
 export interface ExtractProgress {
+  /** Images processed so far (including earlier runs that this one resumes), of `total`. */
   done: number;
   total: number;
+  /** Images skipped as undecodable so far. */
   skipped: number;
+  /** Throughput of this run, images per second. */
   imagesPerSecond: number;
+  /** Estimated seconds left at that rate; null before any image is done. */
   etaSeconds: number | null;
 }
 
+/** What {@link extractFeatures} produced. */
 export interface ExtractResult {
+  /** 'already-done': `outDir` held finished features of the same inputs and nothing was computed. */
   status: 'extracted' | 'already-done';
+  /** Absolute path of the feature directory. */
   outDir: string;
   manifest: FeatureManifest;
+  /** Execution provider that ran the encoder ('cpu', 'cuda', ...). */
   provider: string;
+  /** Rows written (images minus skipped ones). */
   rows: number;
   skipped: SkippedFile[];
+  /** Wall time of this call in seconds (0 when already done). */
   seconds: number;
 }

@@ -60,6 +60,7 @@ export interface FeatureManifest {
   createdAt: string;
 }
 
+/** An opened feature directory: see {@link loadFeatureSet}. */
 export interface FeatureSet {
   dir: string;
   manifest: FeatureManifest;
@@ -74,7 +75,15 @@ export const FEATURES_FILE = 'features.npy';
 export const LABELS_FILE = 'labels.npy';
 export const MANIFEST_FILE = 'manifest.json';
 
-/** Opens a finished feature directory, validating that its parts agree. */
+/**
+ * Opens a finished feature directory (written by `extractFeatures` or `mergeShards`) after checking that its
+ * parts agree: the manifest's format, and features.npy's shape against the manifest's rows and featureDim.
+ * Nothing large is read; `open()` streams rows, `labels()` reads labels.npy (and checks its length).
+ *
+ * @throws FcprobeError NOT_FOUND when `dir` has no manifest.json (not extracted, or unfinished); BAD_FEATURES
+ *   when the manifest is not valid, features.npy is not a readable .npy file or disagrees with the manifest.
+ *   (A manifest whose features.npy was deleted still fails with node:fs's ENOENT error.)
+ */
 export function loadFeatureSet(dir: string): FeatureSet {
   const mPath = join(dir, MANIFEST_FILE);
   if (!existsSync(mPath)) {

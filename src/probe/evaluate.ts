@@ -40,14 +40,18 @@ export interface PerClassResult {
   n: number;
 }
 
+/** One set's scores; accuracies are fractions in [0, 1]. */
 export interface EvalResult {
   name: string;
   dir: string;
+  /** Images scored. */
   n: number;
   top1: number;
   /** Top-min(5, classes). */
   top5: number;
+  /** The k of `top5`: min(5, scored classes). */
   topK: number;
+  /** Mean cross-entropy in nats over the scored classes. */
   meanLoss: number;
   meanPerClassAccuracy: number;
   perClass: PerClassResult[];
@@ -92,7 +96,16 @@ export async function withGemm<T>(
   }
 }
 
-/** Scores a probe on one feature directory, in that set's label space (streamed, block by block). */
+/**
+ * Scores a probe on one feature directory, in that set's label space (streamed, block by block): a set whose
+ * classes are a subset of the probe's is scored over those classes only, and ObjectNet-style sets through
+ * their class map. Accuracies and losses are means over the scored images; accuracies are fractions in [0, 1].
+ *
+ * @throws FcprobeError NOT_FOUND or BAD_FEATURES when `dir` is not a valid feature directory or holds NaN,
+ *   infinite values or out-of-range labels; MISMATCH when it was extracted with another model, output,
+ *   pooling or preprocessing than the probe's training set, has another feature size, has classes the probe
+ *   never saw (unless `ignoreUnknown`) or no class the probe can score.
+ */
 export async function evaluateProbe(probe: LoadedProbe, dir: string, o: EvaluateOptions = {}): Promise<EvalResult> {
   return withGemm(o.gemm, o.threads, (gemm) => evaluateWith(gemm, probe, dir, o));
 }

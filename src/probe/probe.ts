@@ -213,8 +213,16 @@ export const SOLVERS: Readonly<Record<SolverName, Solver>> = Object.freeze({
 });
 
 /**
- * Fits a probe on the training features; nothing is written.
- * @throws FcprobeError BAD_OPTION for bad settings, BAD_FEATURES / BAD_DATA for unusable training features.
+ * Fits a multinomial logistic-regression probe on a training feature directory; nothing is written (see
+ * `saveProbe`, or `runProbe` for fit + save + evaluate). Solvers: 'lbfgs' (default; L2 strength as
+ * scikit-learn's C, optionally chosen by a held-out sweep), 'ml' (ml-logistic-regression, a baseline) and
+ * 'sgd' (streamed AdamW, for feature sets larger than memory; `recipe: 'paper'` is the paper's settings).
+ * Classes without training rows are dropped and listed in `file.train.droppedClasses`.
+ *
+ * @throws FcprobeError BAD_OPTION for an invalid or inconsistent setting (solver, C, holdout, C grid, sgd settings,
+ *   a missing sgd `weightDecay`, a sweep with a solver other than lbfgs); NOT_FOUND or BAD_FEATURES when
+ *   `train` is not a valid feature directory or holds NaN/infinite values or out-of-range labels; BAD_DATA
+ *   when fewer than two classes have training rows.
  */
 export async function fitProbe(o: FitProbeOptions): Promise<LoadedProbe> {
   const paper = o.recipe === 'paper';
@@ -476,9 +484,21 @@ async function meanLoss(
 }
 
 /**
- * The `fcprobe probe` command: fit (or load) a probe, save it, evaluate every set, write metrics.json.
- * @throws FcprobeError BAD_OPTION without exactly one of train / load; MISMATCH when an evaluation set holds
- *   another representation than the training set (checked before the fit); whatever fitting and scoring throw.
+ * The `fcprobe probe` command as a function: fits a probe on `train` (or loads the one in `load`), saves it to
+ * `out` (probe.json, weights.npy), scores every `eval` directory in its own label space and writes
+ * `out`/metrics.json (and per-image predictions with `predictions`). Accuracies are fractions in [0, 1].
+ *
+ * @throws FcprobeError BAD_OPTION when neither or both of `train` and `load` are given, or for a bad fit
+ *   setting (see fitProbe); NOT_FOUND / BAD_FEATURES / BAD_DATA for unreadable inputs (see fitProbe,
+ *   loadProbe, evaluateProbe); MISMATCH when an evaluation set was extracted with another model, output,
+ *   pooling or preprocessing than the training set (checked before the fit), or has classes the probe cannot
+ *   score (see evaluateProbe).
+ *
+ * @example
+ * ```js
+ * const r = await runProbe({ train: 'work/t-train', eval: ['work/t-test', 'work/t-sketch'], out: 'work/probe-t' });
+ * for (const e of r.evaluations) console.log(e.name, (100 * e.top1).toFixed(2), '% top-1 of', e.n);
+ * ```
  */
 export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   const source = probeSource(o);

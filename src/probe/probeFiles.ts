@@ -17,6 +17,9 @@ export const WEIGHTS_FILE = 'weights.npy';
 /**
  * Reads features.npy into one Float32Array (the only copy a fit makes), block by block, and fails on NaN or
  * infinite values, naming the rows.
+ *
+ * @returns row-major float32 [set.rows, set.dim]: value (i, j) is at `i * set.dim + j`.
+ * @throws FcprobeError BAD_FEATURES when a row holds NaN or an infinity (the first ten rows are named).
  */
 export function readFeatureMatrix(set: FeatureSet, blockRows = 4096): Float32Array {
   const { rows, dim } = set;
@@ -138,13 +141,19 @@ export interface ProbeFile {
   };
 }
 
+/** A probe in memory: its probe.json and weights. */
 export interface LoadedProbe {
   file: ProbeFile;
-  /** float32 [K, D+1]. */
+  /** float32 [K, D+1], row-major: row c holds class c's D weights, then its bias (in standardized units when `standardization` is set). */
   weights: Float32Array;
   standardization: Standardization | null;
 }
 
+/**
+ * Writes a probe directory: probe.json and weights.npy (float32 [K, D+1]).
+ *
+ * @throws Error from node:fs when `dir` cannot be written.
+ */
 export function saveProbe(dir: string, file: ProbeFile, weights: Float32Array): void {
   mkdirSync(dir, { recursive: true });
   const k = file.classes.length,
@@ -153,6 +162,13 @@ export function saveProbe(dir: string, file: ProbeFile, weights: Float32Array): 
   writeFileSync(join(dir, PROBE_FILE), `${JSON.stringify(file, null, 1)}\n`);
 }
 
+/**
+ * Reads a probe directory written by `runProbe` or `saveProbe`, checking weights.npy's shape against
+ * probe.json.
+ *
+ * @throws FcprobeError NOT_FOUND when `dir` has no probe.json; BAD_DATA when probe.json is not an fcprobe probe
+ *   or does not agree with weights.npy; BAD_FEATURES when weights.npy is not a readable .npy file.
+ */
 export function loadProbe(dir: string): LoadedProbe {
   const p = join(dir, PROBE_FILE);
   if (!existsSync(p))

@@ -51,6 +51,13 @@ function checkUnique(names: string[], what: string): void {
   }
 }
 
+/**
+ * Derives the report model every renderer reads from measured results (pure: no I/O): accuracy tables,
+ * teacher - student gaps, effective robustness, representation fit and activation asymmetry.
+ *
+ * @throws FcprobeError BAD_DATA when the results are inconsistent (see writeReport); BAD_CONFIG for an
+ *   invalid effective-robustness baseline.
+ */
 export function buildReport(results: RunResults): Report {
   const teacher = pickModel(results.models, 'teacher');
   const student = pickModel(results.models, 'student');

@@ -74,6 +74,7 @@ function card(
 }
 
 /**
+<<<<<<< HEAD
  * The ID-vs-OOD scatter on logit axes, drawn for every report: each model at its ID accuracy against each OOD
  * set's accuracy (and the OOD average when there are several sets), Clopper-Pearson bars both ways where the
  * point is one set's accuracy (an average over several sets has no exact interval, so no bar).
@@ -146,6 +147,9 @@ function warningsHtml(r: Report): string {
 
 /**
  * The whole report as one self-contained HTML document.
+=======
+ * The whole report as one self-contained HTML document (inline CSS and SVG charts, no scripts or remote files).
+>>>>>>> lib
  * @param r the report model (report/build.ts); nothing is recomputed here.
  */
 export function renderHtml(r: Report): string {

@@ -24,6 +24,7 @@ function table(t: Table | null): string[] {
   ];
 }
 
+/** The report as Markdown text (tables; accuracies in percent, gaps in percentage points). */
 export function renderMarkdown(r: Report): string {
   const out: string[] = [
     `# ${mdText(r.title)}`,

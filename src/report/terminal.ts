@@ -17,6 +17,7 @@ function section(title: string, table: Table | null, extra: string[] = []): stri
   return [title, '='.repeat(title.length), ...body, ...extra].join('\n');
 }
 
+/** The report as plain text for a terminal (no colour codes). */
 export function renderTerminal(r: Report): string {
   const [t, s] = r.models;
   const out: string[] = [

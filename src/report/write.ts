@@ -16,9 +16,11 @@ import { renderTerminal } from './terminal.js';
 import type { Report, RunResults } from './types.js';
 import { readResults } from '../experiment/results.js';
 
+/** 'terminal' is returned as text; the others are files (REPORT_FILES). csv: results.csv, every measured number
+ * with its interval as tidy rows (report/csv.ts). */
 export type ReportFormat = 'terminal' | 'md' | 'json' | 'html' | 'csv';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['terminal', 'md', 'json', 'html', 'csv'];
-/** csv: results.csv, every measured number with its interval as tidy rows (report/csv.ts). */
+/** File name of each file format, inside the report's folder. */
 export const REPORT_FILES: Record<Exclude<ReportFormat, 'terminal'>, string> = {
   md: 'report.md',
   json: 'report.json',
@@ -26,6 +28,7 @@ export const REPORT_FILES: Record<Exclude<ReportFormat, 'terminal'>, string> = {
   csv: CSV_FILE,
 };
 
+/** What writeReport produced. */
 export interface RenderedReport {
   report: Report;
   /** The terminal text when 'terminal' was asked for, else null. */
@@ -34,7 +37,11 @@ export interface RenderedReport {
   written: string[];
 }
 
-/** 'all' or a comma-separated list of formats -> the formats, validated. */
+/**
+ * 'all' or a comma-separated list of formats -> the formats, validated and deduplicated.
+ *
+ * @throws FcprobeError BAD_OPTION for an empty list or an unknown format.
+ */
 export function parseReportFormats(text: string): ReportFormat[] {
   if (text === 'all') return [...REPORT_FORMATS];
   const parts = text
@@ -51,6 +58,20 @@ export function parseReportFormats(text: string): ReportFormat[] {
   return [...new Set(parts as ReportFormat[])];
 }
 
+/**
+ * Builds the report from measured results and writes the requested file formats into `outDir` (created;
+ * files replaced atomically): report.md, report.json, report.html. The terminal text is returned, not
+ * printed. Accuracies show as percent, gaps in percentage points.
+ *
+ * @throws FcprobeError BAD_DATA when the results are inconsistent (not exactly one teacher and one student,
+ *   duplicate names, measurements of unknown models or sets); BAD_CONFIG for an invalid effective-robustness
+ *   baseline. Errors from node:fs when `outDir` cannot be written.
+ *
+ * @example
+ * ```js
+ * const { written, terminal } = writeReport(readResults('work/exp'), ['terminal', 'html'], 'work/exp');
+ * ```
+ */
 export function writeReport(results: RunResults, formats: readonly ReportFormat[], outDir: string): RenderedReport {
   const report = buildReport(results);
   const written: string[] = [];
@@ -72,6 +93,13 @@ export function writeReport(results: RunResults, formats: readonly ReportFormat[
   return { report, terminal: formats.includes('terminal') ? renderTerminal(report) : null, written };
 }
 
+/**
+ * `fcprobe report <work-dir>`: reads `<workDir>/results.json` and writes the report (see writeReport) into
+ * `outDir` (default: the work directory).
+ *
+ * @throws FcprobeError NOT_FOUND when there is no results.json; BAD_DATA for invalid results (see
+ *   readResults, writeReport).
+ */
 export function renderReportFromWorkDir(
   workDir: string,
   formats: readonly ReportFormat[],

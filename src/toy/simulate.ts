@@ -53,8 +53,10 @@ export interface SimulateOptions {
   gemm?: Gemm;
 }
 
+/** Every simulation option, defaults filled in and validated (see resolveSimulateOptions). */
 export type ResolvedSimulateOptions = SimulationConfig & { compareLinear: boolean };
 
+/** One trained network's curves (accuracies are fractions in [0, 1]). */
 export interface SimulationRunResult {
   activation: Activation;
   records: SimulationRecord[];
@@ -64,6 +66,7 @@ export interface SimulationRunResult {
   iterationsPerSecond: number;
 }
 
+/** What runSimulation returns; writeSimulationOutputs stores it. */
 export interface SimulationResult {
   tool: string;
   options: ResolvedSimulateOptions;
@@ -72,6 +75,7 @@ export interface SimulationResult {
   summary: string[];
 }
 
+/** Progress of runSimulation: `done` of `total` iterations of run `run` (1-based) of `runs`. */
 export interface SimulateProgressEvent {
   activation: Activation;
   run: number;
@@ -81,6 +85,7 @@ export interface SimulateProgressEvent {
   latest: SimulationRecord | null;
 }
 
+/** The paper's toy.py settings (n 1000, 32 core + 32 background dims in 256, ReLU width 256, AdamW). */
 export const SIMULATE_DEFAULTS: ResolvedSimulateOptions = Object.freeze({
   data: Object.freeze({ n: 1000, coreDim: 32, bgDim: 32, inputDim: 256, coreMode: 'nonlinear' as CoreMode }),
   hidden: 256,
@@ -120,6 +125,12 @@ function choice<T extends string>(name: string, values: readonly T[], v: T | und
   return x;
 }
 
+/**
+ * Fills in defaults (SIMULATE_DEFAULTS) and validates every option.
+ *
+ * @throws FcprobeError BAD_OPTION naming the option (as its CLI flag) that is out of range, e.g. an input
+ *   dimension below core + background dimensions, or momentum outside [0, 1).
+ */
 export function resolveSimulateOptions(o: SimulateOptions): ResolvedSimulateOptions {
   const d = SIMULATE_DEFAULTS;
   const data = {
@@ -158,6 +169,23 @@ export function resolveSimulateOptions(o: SimulateOptions): ResolvedSimulateOpti
   return Object.freeze(r);
 }
 
+/**
+ * The paper's synthetic experiment (Section 4): trains a network on structured data with core and background
+ * features and records, every `every` iterations, ID/OOD accuracy, the correlation of the learned features
+ * with the core and background directions, and activation asymmetry; with `compareLinear`, also the same
+ * network without activation (same seed; the two train in parallel worker threads unless `gemm` is given).
+ * Nothing is written.
+ *
+ * @param progress - called as iterations complete.
+ * @throws FcprobeError BAD_OPTION for an invalid option (see resolveSimulateOptions) or thread count.
+ *
+ * @example
+ * ```js
+ * const result = await runSimulation({ iterations: 2000, every: 200, compareLinear: true });
+ * console.log(result.summary.join('\n'));
+ * writeSimulationOutputs(result, 'work/simulate');
+ * ```
+ */
 export async function runSimulation(
   options: SimulateOptions,
   progress?: (e: SimulateProgressEvent) => void,
@@ -313,7 +341,11 @@ export interface SimulationFiles {
   svg: string;
 }
 
-/** Writes curves.csv, curves.json and curves.svg into outDir (created if needed). */
+/**
+ * Writes curves.csv, curves.json and curves.svg into outDir (created if needed).
+ *
+ * @returns the absolute paths written. Errors from node:fs when outDir cannot be written.
+ */
 export function writeSimulationOutputs(result: SimulationResult, outDir: string): SimulationFiles {
   const dir = resolve(outDir);
   mkdirSync(dir, { recursive: true });
