@@ -250,7 +250,7 @@ export async function runDistill(o: DistillOptions): Promise<DistillResult> {
     const pairs = [{ t: teacher, st: student }, ...evals];
     for (let i = 0; i < pairs.length; i++) {
       const p = pairs[i]!;
-      const m = await measureFit(gemm, exported, p.st, p.t, targetStats.std, fitBlock, s.seed + i);
+      const m = await measureFit(gemm, exported, p.st, p.t, targetStats.std, fitBlock);
       fit.push({ name: i === 0 ? 'train' : `eval${i}`, teacherDir: p.t.dir, studentDir: p.st.dir, ...m });
     }
     const result: DistillResult = {

@@ -5,19 +5,17 @@
  *
  * Intervals (95%): MSE and mean cosine are means over images, so their intervals are mean +- 1.96 s / sqrt(n)
  * (normal approximation, s the sample standard deviation of the per-image values). Linear CKA is not a mean over
- * images: its interval is a percentile bootstrap over images (the Gram-matrix form, resampling rows), computed
- * when n <= BOOTSTRAP_MAX_ROWS (the Gram matrices are n x n) and left null above.
+ * images: its interval is a leave-one-image-out jackknife (the Gram-matrix form), computed when
+ * n <= JACKKNIFE_MAX_ROWS (the Gram matrices are n x n, the time n^3) and left null above.
  */
 import type { Gemm, Mat } from '../compute/gemm.js';
 import type { FeatureSet } from '../features/manifest.js';
 import { LinearCkaAccumulator } from '../math/cka.js';
-import { CosineAccumulator, quantileSorted } from '../math/cosine.js';
+import { CosineAccumulator } from '../math/cosine.js';
 import { type Mlp, MlpWorkspace } from '../math/mlp.js';
-import { Rng } from '../math/rng.js';
 import type { Standardization } from '../math/standardize.js';
 
-export const BOOTSTRAP_MAX_ROWS = 1000;
-export const BOOTSTRAP_RESAMPLES = 500;
+export const JACKKNIFE_MAX_ROWS = 1000;
 
 export interface Interval {
   low: number;
@@ -36,7 +34,7 @@ export interface FitMetrics {
   cosineInterval: Interval;
   cosineMedian: number;
   cka: number;
-  /** Percentile bootstrap (BOOTSTRAP_RESAMPLES resamples of images); null when n > BOOTSTRAP_MAX_ROWS. */
+  /** Jackknife over images (see jackknifeCkaInterval); null when n > JACKKNIFE_MAX_ROWS or n < 4. */
   ckaInterval: Interval | null;
 }
 
@@ -58,7 +56,6 @@ export async function measureFit(
   teacher: FeatureSet,
   trainingStd: Standardization['std'],
   blockRows: number,
-  seed: number,
 ): Promise<FitMetrics> {
   const n = student.rows,
     ds = student.dim,
@@ -69,7 +66,7 @@ export async function measureFit(
   const ts = new Float32Array(rowsPer * dt);
   const cka = new LinearCkaAccumulator(dt, dt, gemm);
   const cos = new CosineAccumulator(dt);
-  const keep = n <= BOOTSTRAP_MAX_ROWS;
+  const keep = n <= JACKKNIFE_MAX_ROWS;
   const allOut = keep ? new Float32Array(n * dt) : null;
   const allT = keep ? new Float32Array(n * dt) : null;
   const invVar = Float64Array.from(trainingStd, (s) => 1 / (s * s));
@@ -115,6 +112,7 @@ export async function measureFit(
   const m = meanInterval(se, se2, n);
   const z = meanInterval(sz, sz2, n);
   const c = cos.result();
+  const ckaValue = cka.result().cka;
   const cosHalf = c.n > 1 ? (1.96 * c.std * Math.sqrt(c.n / (c.n - 1))) / Math.sqrt(c.n) : NaN;
   return {
     n,
@@ -125,78 +123,93 @@ export async function measureFit(
     cosineMean: c.mean,
     cosineInterval: { low: c.mean - cosHalf, high: c.mean + cosHalf },
     cosineMedian: c.median,
-    cka: cka.result().cka,
-    ckaInterval:
-      allOut && allT ? await bootstrapCkaInterval(gemm, allOut, allT, n, dt, BOOTSTRAP_RESAMPLES, new Rng(seed)) : null,
+    cka: ckaValue,
+    ckaInterval: allOut && allT ? await jackknifeCkaInterval(gemm, allOut, allT, n, dt, ckaValue) : null,
   };
 }
 
 /**
- * Percentile (2.5%, 97.5%) bootstrap interval of linear CKA over rows, via the Gram matrices K = X X^T and
- * L = Y Y^T: a resample of rows idx has Gram K[idx, idx], and CKA = <HKH, HLH> / (||HKH|| ||HLH||).
+ * 95% jackknife interval of linear CKA over images: CKA of each leave-one-image-out subset through the Gram
+ * matrices K = X X^T and L = Y Y^T (a subset of rows idx has Gram K[idx, idx]), standard error
+ * sqrt((n - 1) / n * sum_i (cka_i - mean)^2), interval cka +- 1.96 se. Not a percentile bootstrap: resampling
+ * with replacement duplicates rows, which biases linear CKA upward at small n (at n = 28 the bootstrap interval
+ * fell entirely above the estimate). O(n^3) time, O(n^2) memory.
  */
-export async function bootstrapCkaInterval(
+export async function jackknifeCkaInterval(
   gemm: Gemm,
   x: Float32Array,
   y: Float32Array,
   n: number,
   d: number,
-  resamples: number,
-  rng: Rng,
-): Promise<Interval> {
+  cka: number,
+): Promise<Interval | null> {
+  if (n < 4 || !Number.isFinite(cka)) return null;
   const K = new Float32Array(n * n);
   const L = new Float32Array(n * n);
-  await gemm.matmul({ data: x, rows: n, cols: d }, false, { data: x, rows: n, cols: d }, true, {
-    data: K,
-    rows: n,
-    cols: n,
-  });
-  await gemm.matmul({ data: y, rows: n, cols: d }, false, { data: y, rows: n, cols: d }, true, {
-    data: L,
-    rows: n,
-    cols: n,
-  });
-  const idx = new Int32Array(n);
-  const rk = new Float64Array(n),
-    rl = new Float64Array(n);
-  const values = new Float64Array(resamples);
-  for (let b = 0; b < resamples; b++) {
-    for (let i = 0; i < n; i++) idx[i] = rng.int(n);
-    // Row means of the resampled Grams (symmetric, so column means are the same) and grand means.
-    let gk = 0,
-      gl = 0;
-    for (let a = 0; a < n; a++) {
-      const ra = idx[a]! * n;
-      let sk = 0,
-        sl = 0;
-      for (let c = 0; c < n; c++) {
-        sk += K[ra + idx[c]!]!;
-        sl += L[ra + idx[c]!]!;
-      }
-      rk[a] = sk / n;
-      rl[a] = sl / n;
-      gk += sk;
-      gl += sl;
-    }
-    gk /= n * n;
-    gl /= n * n;
-    let kl = 0,
-      kk = 0,
-      ll = 0;
-    for (let a = 0; a < n; a++) {
-      const ra = idx[a]! * n;
-      const ka = rk[a]! - gk,
-        la = rl[a]! - gl;
-      for (let c = 0; c < n; c++) {
-        const kc = K[ra + idx[c]!]! - ka - rk[c]!;
-        const lc = L[ra + idx[c]!]! - la - rl[c]!;
-        kl += kc * lc;
-        kk += kc * kc;
-        ll += lc * lc;
-      }
-    }
-    values[b] = kl / Math.sqrt(kk * ll);
+  const X = { data: x, rows: n, cols: d },
+    Y = { data: y, rows: n, cols: d };
+  await gemm.matmul(X, false, X, true, { data: K, rows: n, cols: n });
+  await gemm.matmul(Y, false, Y, true, { data: L, rows: n, cols: n });
+  const m = n - 1;
+  const idx = new Int32Array(m);
+  const rk = new Float64Array(m),
+    rl = new Float64Array(m);
+  const values = new Float64Array(n);
+  for (let leave = 0; leave < n; leave++) {
+    for (let i = 0, j = 0; i < n; i++) if (i !== leave) idx[j++] = i;
+    values[leave] = subsetCka(K, L, n, idx, rk, rl);
   }
-  values.sort();
-  return { low: quantileSorted(values, 0.025), high: quantileSorted(values, 0.975) };
+  let mean = 0;
+  for (const v of values) mean += v;
+  mean /= n;
+  let ss = 0;
+  for (const v of values) ss += (v - mean) ** 2;
+  const se = Math.sqrt(((n - 1) / n) * ss);
+  return { low: cka - 1.96 * se, high: cka + 1.96 * se };
+}
+
+/** Linear CKA of the rows `idx` from full Gram matrices K, L [n, n]: <HKH, HLH> / (||HKH|| ||HLH||). */
+function subsetCka(
+  K: Float32Array,
+  L: Float32Array,
+  n: number,
+  idx: Int32Array,
+  rk: Float64Array,
+  rl: Float64Array,
+): number {
+  const m = idx.length;
+  let gk = 0,
+    gl = 0;
+  for (let a = 0; a < m; a++) {
+    const ra = idx[a]! * n;
+    let sk = 0,
+      sl = 0;
+    for (let c = 0; c < m; c++) {
+      sk += K[ra + idx[c]!]!;
+      sl += L[ra + idx[c]!]!;
+    }
+    rk[a] = sk / m;
+    rl[a] = sl / m;
+    gk += sk;
+    gl += sl;
+  }
+  gk /= m * m;
+  gl /= m * m;
+  let kl = 0,
+    kk = 0,
+    ll = 0;
+  for (let a = 0; a < m; a++) {
+    const ra = idx[a]! * n;
+    const ka = rk[a]! - gk,
+      la = rl[a]! - gl;
+    for (let c = 0; c < m; c++) {
+      // Centred entry K_ac - rowmean_a - colmean_c + grand (K symmetric: column means are the row means).
+      const kc = K[ra + idx[c]!]! - ka - rk[c]!;
+      const lc = L[ra + idx[c]!]! - la - rl[c]!;
+      kl += kc * lc;
+      kk += kc * kc;
+      ll += lc * lc;
+    }
+  }
+  return kl / Math.sqrt(kk * ll);
 }

@@ -121,7 +121,7 @@ Examples:
     .action(
       action(async (flags: DistillFlags) => {
         const progress = createProgress('distill', { quiet: flags.quiet });
-        const stop = installStopHandler();
+        const stop = installStopHandler('finished epochs are saved');
         const t0 = performance.now();
         try {
           const result = await runDistill({
