@@ -13,6 +13,7 @@ export const LAYERS = [
   ['features'],
   ['extract'],
   ['probe'],
+  ['distill'],
   ['experiment'],
   ['report'],
   ['toy', 'bench'],

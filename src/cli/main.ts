@@ -5,6 +5,7 @@ import { registerBenchCommand } from './commands/bench.js';
 import { registerCheckExportCommand } from './commands/checkExport.js';
 import { registerDatasetsCommand } from './commands/datasets.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDistillCommand } from './commands/distill.js';
 import { registerExtractCommand } from './commands/extract.js';
 import { registerMergeCommand } from './commands/merge.js';
 import { registerModelsCommand } from './commands/models.js';
@@ -35,6 +36,7 @@ Typical use:
 registerExtractCommand(program);
 registerMergeCommand(program);
 registerProbeCommand(program);
+registerDistillCommand(program);
 registerRunCommand(program);
 registerReportCommand(program);
 registerDemoCommand(program);

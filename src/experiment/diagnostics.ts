@@ -4,11 +4,11 @@
  * class-asymmetric a model's neurons are on the ID training set. Both stream features.npy in row blocks.
  */
 import type { Gemm } from '../compute/gemm.js';
-import { LinearCkaAccumulator } from './cka.js';
+import { LinearCkaAccumulator } from '../math/cka.js';
 import { CosineAccumulator } from '../math/cosine.js';
 import { ActivationAsymmetryAccumulator, type ActivationAsymmetryResult } from './activationAsymmetry.js';
 import { FcprobeError } from '../errors.js';
-import { loadFeatureSet, type FeatureSet } from '../features/manifest.js';
+import { checkSameImages, loadFeatureSet } from '../features/manifest.js';
 import type { RepresentationFit } from './types.js';
 
 export type { RepresentationFit };
@@ -22,33 +22,6 @@ function defaultBlockRows(dims: number): number {
   return Math.max(256, Math.min(16384, Math.floor((64 * 1024 * 1024) / (4 * Math.max(1, dims)))));
 }
 
-/** The two directories must hold the same images in the same row order, else row-wise comparison is meaningless. */
-export function checkSameRows(t: FeatureSet, s: FeatureSet): void {
-  const tf = t.manifest.files,
-    sf = s.manifest.files;
-  const where = `${t.dir} (teacher) and ${s.dir} (student)`;
-  if (t.rows !== s.rows || tf.length !== sf.length) {
-    throw new FcprobeError(
-      'MISMATCH',
-      `${where} hold different numbers of images (${t.rows} vs ${s.rows}).`,
-      'Extract both models from the same folder with the same options (skipped images differ if one extraction failed on some files).',
-    );
-  }
-  for (let i = 0; i < tf.length; i++) {
-    if (tf[i] !== sf[i]) {
-      const tset = new Set(tf);
-      const sameSet = tset.size === tf.length && sf.every((f) => tset.has(f));
-      throw new FcprobeError(
-        'MISMATCH',
-        sameSet
-          ? `${where} hold the same images in a different order (first difference at row ${i}: ${JSON.stringify(tf[i])} vs ${JSON.stringify(sf[i])}).`
-          : `${where} list different images (row ${i}: ${JSON.stringify(tf[i])} vs ${JSON.stringify(sf[i])}).`,
-        'Extract both models from the same folder; features are compared row by row.',
-      );
-    }
-  }
-}
-
 /** Linear CKA (and, when the dimensions match, per-image cosine) between teacher and student features of one set. */
 export async function computeRepresentationFit(
   teacherDir: string,
@@ -58,7 +31,7 @@ export async function computeRepresentationFit(
 ): Promise<RepresentationFit> {
   const t = loadFeatureSet(teacherDir);
   const s = loadFeatureSet(studentDir);
-  checkSameRows(t, s);
+  checkSameImages(t, s);
   if (t.rows === 0) throw new FcprobeError('BAD_FEATURES', `${teacherDir} holds no images.`);
   const notes: string[] = [];
   const cka = new LinearCkaAccumulator(t.dim, s.dim, gemm);

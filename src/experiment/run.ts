@@ -23,9 +23,9 @@ import type {
   JsonValue,
 } from './types.js';
 import { FCPROBE_VERSION } from '../version.js';
-import { checkSameRows, computeActivationAsymmetry, computeRepresentationFit } from './diagnostics.js';
+import { computeActivationAsymmetry, computeRepresentationFit } from './diagnostics.js';
 import { accuracyInterval, computeStatistics, DEFAULT_BOOTSTRAP, type PairedSet } from './statistics.js';
-import { loadFeatureSet } from '../features/manifest.js';
+import { checkSameImages, loadFeatureSet } from '../features/manifest.js';
 import type { EvalResult } from '../probe/evaluate.js';
 import { extractFeatures, type ExtractProgress, type ExtractResult } from '../extract/extract.js';
 import { inspectModel } from '../extract/modelCheck.js';
@@ -323,7 +323,7 @@ async function measureStatistics(plan: RunPlan, probed: Probed, log: StageLog): 
     const te = t[i],
       se = st[i];
     if (!te || !se) return [];
-    checkSameRows(
+    checkSameImages(
       loadFeatureSet(featureDir(cfg.workDir, cfg.teacher, e.config)),
       loadFeatureSet(featureDir(cfg.workDir, cfg.student, e.config)),
     );

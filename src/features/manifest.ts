@@ -126,3 +126,33 @@ export function loadFeatureSet(dir: string): FeatureSet {
     },
   };
 }
+
+/**
+ * Throws MISMATCH unless the two directories hold the same images (manifest file lists) in the same row order:
+ * row-wise comparison (fit diagnostics, distillation) is meaningless otherwise. `roles` name the two in the message.
+ */
+export function checkSameImages(t: FeatureSet, s: FeatureSet, roles: [string, string] = ['teacher', 'student']): void {
+  const tf = t.manifest.files,
+    sf = s.manifest.files;
+  const where = `${t.dir} (${roles[0]}) and ${s.dir} (${roles[1]})`;
+  if (t.rows !== s.rows || tf.length !== sf.length) {
+    throw new FcprobeError(
+      'MISMATCH',
+      `${where} hold different numbers of images (${t.rows} vs ${s.rows}).`,
+      'Extract both models from the same folder with the same options (skipped images differ if one extraction failed on some files).',
+    );
+  }
+  for (let i = 0; i < tf.length; i++) {
+    if (tf[i] !== sf[i]) {
+      const tset = new Set(tf);
+      const sameSet = tset.size === tf.length && sf.every((f) => tset.has(f));
+      throw new FcprobeError(
+        'MISMATCH',
+        sameSet
+          ? `${where} hold the same images in a different order (first difference at row ${i}: ${JSON.stringify(tf[i])} vs ${JSON.stringify(sf[i])}).`
+          : `${where} list different images (row ${i}: ${JSON.stringify(tf[i])} vs ${JSON.stringify(sf[i])}).`,
+        'Extract both models from the same folder; features are compared row by row.',
+      );
+    }
+  }
+}

@@ -69,3 +69,43 @@ export function signAccuracy(out: Float32Array, labels: Float32Array, rows: numb
   for (let i = 0; i < rows; i++) if ((out[i]! > 0 ? 1 : -1) === labels[i]) ok++;
   return rows > 0 ? ok / rows : NaN;
 }
+
+/**
+ * Cosine-distance loss mean_i (1 - cos(f_i, t_i)) over `rows` rows of `dim` values, with cosine as PyTorch's
+ * F.cosine_similarity (each norm clamped below at eps = 1e-8, so an all-zero row counts as cosine 0 instead of
+ * NaN). When `grad` is given it receives d loss / d out [rows, dim].
+ */
+export function cosineDistanceLoss(
+  out: Float32Array,
+  target: Float32Array,
+  rows: number,
+  dim: number,
+  grad: Float32Array | null,
+): number {
+  const eps = 1e-8;
+  let sum = 0;
+  for (let i = 0; i < rows; i++) {
+    const o = i * dim;
+    let ff = 0,
+      tt = 0,
+      ft = 0;
+    for (let k = 0; k < dim; k++) {
+      const f = out[o + k]!,
+        t = target[o + k]!;
+      ff += f * f;
+      tt += t * t;
+      ft += f * t;
+    }
+    const nf = Math.max(Math.sqrt(ff), eps),
+      nt = Math.max(Math.sqrt(tt), eps);
+    const cos = ft / (nf * nt);
+    sum += 1 - cos;
+    if (grad) {
+      // d cos / d f = t / (|f| |t|) - cos f / |f|^2 (the clamped norm is constant below eps).
+      const a = -1 / (rows * nf * nt);
+      const b = Math.sqrt(ff) > eps ? cos / (rows * nf * nf) : 0;
+      for (let k = 0; k < dim; k++) grad[o + k] = a * target[o + k]! + b * out[o + k]!;
+    }
+  }
+  return sum / rows;
+}

@@ -60,10 +60,13 @@ export class Optimizer {
     return this.t;
   }
 
-  /** One update of every tensor from its current `grad`. */
-  step(): void {
+  /**
+   * One update of every tensor from its current `grad`, at learning rate `lr` (default options.lr; a schedule
+   * passes its value for this step, as PyTorch's LR schedulers overwrite the group's lr).
+   */
+  step(lr = this.options.lr): void {
     this.t++;
-    const { lr, weightDecay: wd, momentum, beta1, beta2, eps } = this.options;
+    const { weightDecay: wd, momentum, beta1, beta2, eps } = this.options;
     for (let k = 0; k < this.params.length; k++) {
       const { data: p, grad: g } = this.params[k]!;
       const m = this.m[k]!;
@@ -94,4 +97,31 @@ export class Optimizer {
       }
     }
   }
+
+  /** The optimizer's state (step count and moment buffers, views, not copies), for a checkpoint. */
+  state(): OptimizerState {
+    return { steps: this.t, m: this.m, v: this.v };
+  }
+
+  /**
+   * Restores a state saved by `state()` from an optimizer over tensors of the same sizes; a resumed run then
+   * continues with the same bytes as an uninterrupted one. Throws RangeError when the sizes differ.
+   */
+  restore(s: OptimizerState): void {
+    const same = (a: Float32Array[], b: Float32Array[]): boolean =>
+      a.length === b.length && a.every((x, k) => x.length === b[k]!.length);
+    if (!Number.isInteger(s.steps) || s.steps < 0 || !same(this.m, s.m) || !same(this.v, s.v))
+      throw new RangeError('Optimizer.restore: the saved state does not match this optimizer');
+    this.t = s.steps;
+    for (let k = 0; k < this.m.length; k++) this.m[k]!.set(s.m[k]!);
+    for (let k = 0; k < this.v.length; k++) this.v[k]!.set(s.v[k]!);
+  }
+}
+
+export interface OptimizerState {
+  steps: number;
+  /** First moments (SGD: momentum buffers), one per tensor. */
+  m: Float32Array[];
+  /** Second moments, one per tensor (empty for SGD). */
+  v: Float32Array[];
 }

@@ -14,7 +14,7 @@ import { Optimizer } from '../math/optimizers.js';
 import { Rng } from '../math/rng.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { hashValue } from '../io/hash.js';
-import { mlpToOnnx } from './mlpOnnx.js';
+import { mlpToOnnx } from '../distill/mlpOnnx.js';
 import { runWorkerTask } from '../io/workerTask.js';
 
 export interface StudentSpec {

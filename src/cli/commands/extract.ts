@@ -37,7 +37,10 @@ interface ExtractFlags extends PreprocessOverrides {
  * ("terminate called after throwing an instance of 'Napi::Error'", exit 134, 4 of 4 tries with a batch in
  * flight). The default action ends it as the shell expects (status 130 for Ctrl-C, 143 for SIGTERM).
  */
-export function installStopHandler(): { shouldStop: () => boolean; dispose: () => void } {
+export function installStopHandler(saved = 'finished batches are saved'): {
+  shouldStop: () => boolean;
+  dispose: () => void;
+} {
   let stop = false;
   const handler = (signal: NodeJS.Signals): void => {
     if (stop) {
@@ -46,9 +49,7 @@ export function installStopHandler(): { shouldStop: () => boolean; dispose: () =
       return;
     }
     stop = true;
-    process.stderr.write(
-      '\nStopping after the current batch (press Ctrl-C again to quit now; finished batches are saved)...\n',
-    );
+    process.stderr.write(`\nStopping after the current batch (press Ctrl-C again to quit now; ${saved})...\n`);
   };
   const dispose = (): void => {
     process.off('SIGINT', handler);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LinearCkaAccumulator, linearCka } from '../../src/experiment/cka.js';
+import { LinearCkaAccumulator, linearCka } from '../../src/math/cka.js';
 import { createOrtGemm, jsGemm, type Mat } from '../../src/compute/gemm.js';
 import { Rng } from '../../src/math/rng.js';
 

@@ -5,7 +5,7 @@ import { jsGemm } from '../../src/compute/gemm.js';
 import { ACTIVATIONS, type Activation } from '../../src/math/activations.js';
 import { Mlp, MlpWorkspace } from '../../src/math/mlp.js';
 import { Rng } from '../../src/math/rng.js';
-import { mlpToOnnx } from '../../src/toy/mlpOnnx.js';
+import { mlpToOnnx } from '../../src/distill/mlpOnnx.js';
 
 async function runOnnx(bytes: Uint8Array, input: string, data: Float32Array, dims: number[]): Promise<ort.Tensor> {
   const s = await ort.InferenceSession.create(bytes);

@@ -1,0 +1,290 @@
+/**
+ * `fcprobe distill`: representation distillation of a head on a frozen backbone. student(x) = head(backbone(x)),
+ * the head trained on the ID training images to reproduce the teacher's features from the backbone's (both
+ * already extracted to feature directories of the same images). Writes to `out`:
+ *   head.onnx     input `backbone_features` [N, Ds] -> output `features` [N, Dt] (teacher's raw feature space)
+ *   student.onnx  with a backbone: backbone and head in one graph (image input -> `features`)
+ *   distill.json  settings, seed, per-epoch loss, and the fit (MSE, cosine, linear CKA) on the training set and
+ *                 on every --eval pair
+ * An epoch checkpoint (checkpoint.fcpd) makes an interrupted run resume to the same bytes; it is removed at the end.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Gemm } from '../compute/gemm.js';
+import { badOption, FcprobeError } from '../errors.js';
+import { checkSameImages, type FeatureSet, loadFeatureSet } from '../features/manifest.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { hashValue, sha256File } from '../io/hash.js';
+import { Rng } from '../math/rng.js';
+import { withGemm } from '../probe/evaluate.js';
+import { scanFeatures } from '../probe/sgdProbe.js';
+import { FCPROBE_VERSION } from '../version.js';
+import { PairedStream } from './batches.js';
+import { composeStudent } from './compose.js';
+import { type FitMetrics, measureFit } from './fit.js';
+import { createHead, foldTargetStandardization, type HeadSpec, headToOnnx } from './head.js';
+import { type DistillLoss, type TrainProgress, trainHead } from './train.js';
+
+export type { DistillLoss, TrainProgress } from './train.js';
+export type { HeadSpec } from './head.js';
+
+export interface DistillSettings {
+  head: HeadSpec;
+  loss: DistillLoss;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  warmupSteps: number;
+  seed: number;
+  standardizeTarget: boolean;
+}
+
+export const DISTILL_DEFAULTS: DistillSettings = {
+  head: { kind: 'linear', hidden: 2048, layers: 2, activation: 'relu' },
+  loss: 'mse',
+  epochs: 30,
+  batchSize: 256,
+  lr: 1e-3,
+  weightDecay: 1e-4,
+  warmupSteps: 0,
+  seed: 0,
+  standardizeTarget: false,
+};
+
+export interface DistillOptions {
+  teacherFeatures: string;
+  studentFeatures: string;
+  /** The student backbone ONNX model; when given, student.onnx is written. */
+  backbone?: string | undefined;
+  out: string;
+  settings: DistillSettings;
+  /** Pairs of (teacher, student) feature directories of other image sets to report the fit on. */
+  eval?: { teacher: string; student: string }[];
+  /** Rows held in memory for the block shuffle (default: 256 MiB of float32 across both sets). */
+  bufferRows?: number | undefined;
+  threads?: number | undefined;
+  gemm?: Gemm | undefined;
+  onStep?: ((p: TrainProgress) => void) | undefined;
+  onNotice?: ((message: string) => void) | undefined;
+  shouldStop?: (() => boolean) | undefined;
+}
+
+export interface FitEntry extends FitMetrics {
+  name: string;
+  teacherDir: string;
+  studentDir: string;
+}
+
+export interface DistillResult {
+  format: 'fcprobe-distill';
+  formatVersion: 1;
+  fcprobeVersion: string;
+  /** Hash of everything that determines head.onnx's bytes (settings and both feature sets' keys). */
+  key: string;
+  settings: DistillSettings;
+  teacher: { dir: string; key: string; model: string; sha256: string; dim: number };
+  student: { dir: string; key: string; model: string; sha256: string; dim: number };
+  rows: number;
+  headParameters: number;
+  /** Teacher standardization used for the targets (true) or raw targets (false); see settings. */
+  steps: number;
+  epochLosses: number[];
+  resumedFromEpoch: number;
+  outputs: { head: string; student: string | null };
+  fit: FitEntry[];
+  seconds: number;
+  createdAt: string;
+}
+
+export const CHECKPOINT_FILE = 'checkpoint.fcpd';
+
+function validate(s: DistillSettings): void {
+  const posInt = (name: string, v: number): void => {
+    if (!Number.isInteger(v) || v < 1) throw badOption(name, 'a positive integer', v);
+  };
+  posInt('--epochs', s.epochs);
+  posInt('--batch', s.batchSize);
+  posInt('--hidden', s.head.hidden);
+  if (s.head.kind === 'mlp' && (!Number.isInteger(s.head.layers) || s.head.layers < 2))
+    throw badOption('--layers', 'an integer >= 2 for --head mlp', s.head.layers);
+  if (!(s.lr > 0 && Number.isFinite(s.lr))) throw badOption('--lr', 'a positive number', s.lr);
+  if (!(s.weightDecay >= 0 && Number.isFinite(s.weightDecay)))
+    throw badOption('--weight-decay', 'a non-negative number', s.weightDecay);
+  if (!Number.isInteger(s.warmupSteps) || s.warmupSteps < 0)
+    throw badOption('--warmup', 'a non-negative integer', s.warmupSteps);
+  if (!Number.isInteger(s.seed) || s.seed < 0) throw badOption('--seed', 'a non-negative integer', s.seed);
+}
+
+/** Eval pairs must be the same two models, preprocessing and output as the training pair, else the fit means nothing. */
+function checkSameModels(train: FeatureSet, other: FeatureSet, role: string): void {
+  const a = train.manifest,
+    b = other.manifest;
+  const what =
+    a.model.sha256 !== b.model.sha256
+      ? 'another model'
+      : a.model.outputName !== b.model.outputName || a.model.pool !== b.model.pool
+        ? 'another output of the model'
+        : hashValue(a.preprocess) !== hashValue(b.preprocess)
+          ? 'other preprocessing'
+          : null;
+  if (what)
+    throw new FcprobeError(
+      'MISMATCH',
+      `${other.dir} (${role}) was extracted with ${what} than ${train.dir}, which the head was trained on.`,
+      'Extract every set with the same model, output and preprocessing flags.',
+    );
+}
+
+/** Runs the whole distillation (see the file comment). Errors: BAD_OPTION, NOT_FOUND, BAD_FEATURES, MISMATCH, BAD_MODEL, INTERRUPTED. */
+export async function runDistill(o: DistillOptions): Promise<DistillResult> {
+  const started = performance.now();
+  const s = o.settings;
+  validate(s);
+  const notice = o.onNotice ?? (() => {});
+  const teacher = loadFeatureSet(resolve(o.teacherFeatures));
+  const student = loadFeatureSet(resolve(o.studentFeatures));
+  checkSameImages(teacher, student, ['teacher', 'student']);
+  const evals = (o.eval ?? []).map((p) => {
+    const t = loadFeatureSet(resolve(p.teacher));
+    const st = loadFeatureSet(resolve(p.student));
+    checkSameImages(t, st, ['teacher', 'student']);
+    checkSameModels(teacher, t, 'teacher');
+    checkSameModels(student, st, 'student');
+    return { t, st };
+  });
+  let backboneBytes: Uint8Array | null = null;
+  if (o.backbone) {
+    const path = resolve(o.backbone);
+    if (!existsSync(path)) throw new FcprobeError('NOT_FOUND', `--backbone ${o.backbone} does not exist.`);
+    const sha = await sha256File(path);
+    if (sha !== student.manifest.model.sha256)
+      throw new FcprobeError(
+        'MISMATCH',
+        `--backbone ${o.backbone} is not the model that made --student-features ${student.dir} (SHA-256 ${sha.slice(0, 12)}... vs ${student.manifest.model.sha256.slice(0, 12)}...).`,
+        'Give the ONNX file the student features were extracted with.',
+      );
+    if (student.manifest.model.pool !== 'none')
+      throw new FcprobeError(
+        'BAD_MODEL',
+        `--student-features were pooled by extract (--pool ${student.manifest.model.pool}), so the backbone alone does not compute them.`,
+        'Distil from features of an output that is already [N, D].',
+      );
+    backboneBytes = readFileSync(path);
+  }
+  const n = teacher.rows,
+    ds = student.dim,
+    dt = teacher.dim;
+  const bufferRows = o.bufferRows ?? Math.max(s.batchSize, Math.floor((256 * 1024 * 1024) / (4 * (ds + dt))));
+  // Verified before training: a NaN/Inf row anywhere would poison the head silently.
+  const targetStats = scanFeatures(teacher, true, bufferRows)!;
+  scanFeatures(student, false, bufferRows);
+  for (const e of evals) {
+    scanFeatures(e.t, false, bufferRows);
+    scanFeatures(e.st, false, bufferRows);
+  }
+  const out = resolve(o.out);
+  mkdirSync(out, { recursive: true });
+  const key = hashValue({ v: 1, settings: s, teacher: teacher.manifest.key, student: student.manifest.key, n });
+  return withGemm(o.gemm, o.threads, async (gemm) => {
+    const net = createHead(s.head, ds, dt, new Rng(s.seed));
+    const stream = new PairedStream(
+      student,
+      teacher,
+      s.batchSize,
+      bufferRows,
+      s.standardizeTarget ? targetStats : null,
+    );
+    let trained: Awaited<ReturnType<typeof trainHead>>;
+    const ckPath = join(out, CHECKPOINT_FILE);
+    try {
+      trained = await trainHead(
+        gemm,
+        net,
+        stream,
+        {
+          loss: s.loss,
+          epochs: s.epochs,
+          lr: s.lr,
+          weightDecay: s.weightDecay,
+          warmupSteps: s.warmupSteps,
+          seed: s.seed,
+        },
+        ckPath,
+        key,
+        { ...(o.onStep ? { onStep: o.onStep } : {}), ...(o.shouldStop ? { shouldStop: o.shouldStop } : {}) },
+      );
+    } finally {
+      stream.close();
+    }
+    if (!trained) {
+      throw new FcprobeError(
+        'INTERRUPTED',
+        'Distillation interrupted.',
+        existsSync(ckPath)
+          ? 'Rerun the same command: it resumes from the last finished epoch and ends with the same bytes.'
+          : 'No epoch had finished; rerun the same command to start again.',
+      );
+    }
+    if (trained.checkpointIgnored) notice(`note: the checkpoint in ${out} was not used (${trained.checkpointIgnored})`);
+    if (trained.resumedFromEpoch > 0) notice(`resumed after epoch ${trained.resumedFromEpoch} from ${ckPath}`);
+    const exported = foldTargetStandardization(net, s.standardizeTarget ? targetStats : null);
+    const desc = `fcprobe distill head (${s.head.kind === 'linear' ? 'linear' : `${s.head.layers}-layer ${s.head.activation} MLP, hidden ${s.head.hidden}`}): ${ds} -> ${dt}, ${s.loss} loss, ${s.epochs} epochs on ${n} images of ${teacher.manifest.dataRoot}`;
+    const headBytes = headToOnnx(exported, desc);
+    const headPath = join(out, 'head.onnx');
+    writeFileAtomic(headPath, headBytes);
+    let studentPath: string | null = null;
+    if (backboneBytes) {
+      studentPath = join(out, 'student.onnx');
+      writeFileAtomic(
+        studentPath,
+        composeStudent(backboneBytes, headBytes, {
+          featureOutput: student.manifest.model.outputName,
+          preprocess: student.manifest.preprocess,
+          docString: `fcprobe distilled student: ${student.manifest.model.path} + ${desc}`,
+        }),
+      );
+    }
+    const fitBlock = Math.max(1, Math.min(4096, bufferRows));
+    const fit: FitEntry[] = [];
+    const pairs = [{ t: teacher, st: student }, ...evals];
+    for (let i = 0; i < pairs.length; i++) {
+      const p = pairs[i]!;
+      const m = await measureFit(gemm, exported, p.st, p.t, targetStats.std, fitBlock);
+      fit.push({ name: i === 0 ? 'train' : `eval${i}`, teacherDir: p.t.dir, studentDir: p.st.dir, ...m });
+    }
+    const result: DistillResult = {
+      format: 'fcprobe-distill',
+      formatVersion: 1,
+      fcprobeVersion: FCPROBE_VERSION,
+      key,
+      settings: s,
+      teacher: {
+        dir: teacher.dir,
+        key: teacher.manifest.key,
+        model: teacher.manifest.model.path,
+        sha256: teacher.manifest.model.sha256,
+        dim: dt,
+      },
+      student: {
+        dir: student.dir,
+        key: student.manifest.key,
+        model: student.manifest.model.path,
+        sha256: student.manifest.model.sha256,
+        dim: ds,
+      },
+      rows: n,
+      headParameters: net.parameters().reduce((a, p) => a + p.data.length, 0),
+      steps: trained.steps,
+      epochLosses: trained.epochLosses,
+      resumedFromEpoch: trained.resumedFromEpoch,
+      outputs: { head: headPath, student: studentPath },
+      fit,
+      seconds: (performance.now() - started) / 1000,
+      createdAt: new Date().toISOString(),
+    };
+    writeFileAtomic(join(out, 'distill.json'), `${JSON.stringify(result, null, 1)}\n`);
+    rmSync(ckPath, { force: true });
+    return result;
+  });
+}
