@@ -56,3 +56,13 @@ export function oneOf<T extends string>(values: readonly T[]): (v: string) => T 
     return v as T;
   };
 }
+
+/** A byte count: an integer, or a number with K, M, G or T (binary: 2^10...; optional "iB"/"B"), e.g. "512M". */
+export function byteSize(v: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(v);
+  if (!m) fail('a size such as 512M or 4G', v);
+  const unit = { '': 0, K: 1, M: 2, G: 3, T: 4 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'];
+  const n = Math.floor(Number(m[1]) * 1024 ** unit);
+  if (!(n >= 1)) fail('a size of at least 1 byte', v);
+  return n;
+}

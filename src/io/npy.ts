@@ -3,7 +3,7 @@
  * Writers reserve a fixed 128-byte header so that rows can be streamed to disk before N is known and the
  * header patched at the end: the bytes of a finished file do not depend on how it was written.
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync, ftruncateSync, fsyncSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, read, readSync, writeSync, ftruncateSync, fsyncSync } from 'node:fs';
 import { FcprobeError } from '../errors.js';
 
 export type NpyDtype = '<f4' | '<f8' | '<i8' | '<i4' | '<u1' | '<f2';
@@ -143,6 +143,27 @@ export class NpyReader {
       return out;
     }
     return view;
+  }
+  /**
+   * readFloat32Rows into `out`, asynchronously (libuv's thread pool reads while the caller computes: the
+   * streamed solvers' read-ahead). The bytes go straight into `out`'s memory; the caller must not touch
+   * `out` until the promise settles. Throws FcprobeError BAD_FEATURES on a short file or another dtype.
+   */
+  async readFloat32RowsAsync(start: number, count: number, out: Float32Array): Promise<void> {
+    if (this.header.dtype !== '<f4')
+      throw new FcprobeError('BAD_FEATURES', `${this.path}: expected float32, found ${this.header.dtype}.`);
+    const bpr = this.rowLength * 4;
+    const buf = Buffer.from(out.buffer, out.byteOffset, count * bpr);
+    let off = 0;
+    while (off < buf.length) {
+      const n = await new Promise<number>((resolve, reject) =>
+        read(this.fd, buf, off, buf.length - off, this.header.dataOffset + start * bpr + off, (e, b) =>
+          e ? reject(e) : resolve(b),
+        ),
+      );
+      if (n === 0) throw new FcprobeError('BAD_FEATURES', `${this.path}: unexpected end of file.`);
+      off += n;
+    }
   }
   close(): void {
     closeSync(this.fd);

@@ -13,9 +13,22 @@
 import type { Gemm } from '../compute/gemm.js';
 import { minimizeLbfgs, type LbfgsIteration, type StopReason } from '../math/lbfgs.js';
 
-/** Features X [n, d] (row-major float32) with labels in [0, k). */
+/**
+ * Rows of X read on demand (out-of-core L-BFGS): `read` fills `out` with rows [start, start + rows), already
+ * transformed (standardized) as the in-memory X would be. Reads never overlap in time for one buffer.
+ */
+export interface RowSource {
+  read(start: number, rows: number, out: Float32Array): Promise<void>;
+}
+
+/**
+ * Features X [n, d] (row-major float32) with labels in [0, k). With `source`, X is not in memory (`x` is
+ * ignored and may be empty): every evaluation streams it in chunks, the next chunk read while the current one
+ * is computed. The arithmetic is the same per chunk, so equal chunkRows give identical results either way.
+ */
 export interface SoftmaxProblem {
   x: Float32Array;
+  source?: RowSource | undefined;
   n: number;
   d: number;
   labels: Int32Array;
@@ -121,6 +134,8 @@ export class SoftmaxObjective {
   private readonly gBlock: Float32Array;
   private readonly chunk: number;
   private readonly rowScratch: Float64Array;
+  /** Two chunk buffers when X is streamed from `p.source`. */
+  private readonly xBufs: [Float32Array, Float32Array] | null;
   /** Mean cross-entropy of the last evaluation (without the penalty). */
   lastMeanLoss = NaN;
 
@@ -137,6 +152,17 @@ export class SoftmaxObjective {
     this.z = new Float32Array(this.chunk * p.k);
     this.gBlock = new Float32Array(p.k * p.d);
     this.rowScratch = new Float64Array(p.k);
+    this.xBufs = p.source
+      ? [
+          new Float32Array(this.chunk * p.d),
+          new Float32Array(Math.min(this.chunk, Math.max(0, p.n - this.chunk)) * p.d),
+        ]
+      : null;
+  }
+
+  /** Rows held in memory per chunk (two chunks of X when streamed). */
+  get chunkRows(): number {
+    return this.chunk;
   }
 
   async evaluate(theta: Float64Array, grad: Float64Array): Promise<number> {
@@ -153,9 +179,24 @@ export class SoftmaxObjective {
     }
     grad.fill(0);
     let lossSum = 0;
-    for (let start = 0; start < n; start += this.chunk) {
+    const src = this.p.source,
+      bufs = this.xBufs;
+    const chunkRead = (start: number, slot: number): Promise<void> => {
       const rows = Math.min(this.chunk, n - start);
-      const xb = { data: x.subarray(start * d, (start + rows) * d), rows, cols: d };
+      const p = src!.read(start, rows, bufs![slot]!.subarray(0, rows * d));
+      p.catch(() => {}); // awaited below; a read-ahead failure surfaces there
+      return p;
+    };
+    let next = src && n > 0 ? chunkRead(0, 0) : null;
+    for (let start = 0, ci = 0; start < n; start += this.chunk, ci++) {
+      const rows = Math.min(this.chunk, n - start);
+      let xs: Float32Array;
+      if (next) {
+        await next;
+        next = start + this.chunk < n ? chunkRead(start + this.chunk, (ci + 1) & 1) : null;
+        xs = bufs![ci & 1]!.subarray(0, rows * d);
+      } else xs = x.subarray(start * d, (start + rows) * d);
+      const xb = { data: xs, rows, cols: d };
       const zb = { data: z.subarray(0, rows * k), rows, cols: k };
       await this.gemm.matmul(xb, false, { data: wf, rows: k, cols: d }, true, zb);
       lossSum += softmaxResidual(z, rows, k, labels, start, bias, n, grad, d, e);

@@ -9,7 +9,7 @@ import { FcprobeError, badOption } from '../errors.js';
 import { loadFeatureSet, type FeatureSet } from '../features/manifest.js';
 import { FCPROBE_VERSION } from '../version.js';
 import { DEFAULT_LBFGS } from '../math/lbfgs.js';
-import { computeLogits, fitSoftmaxRegression, splitWeights, thetaToWeights } from './logreg.js';
+import { computeLogits, fitSoftmaxRegression, splitWeights, thetaToWeights, type RowSource } from './logreg.js';
 import { MetricsAccumulator } from './metrics.js';
 import { fitMlLogisticRegression, ML_DEFAULTS, type MlOptions } from './mlBaseline.js';
 import { Rng } from '../math/rng.js';
@@ -80,6 +80,12 @@ export interface FitProbeOptions {
   sgd?: Partial<SgdSettings> | undefined;
   /** onnxruntime intra-op threads for the GEMM (default: one per core). */
   threads?: number | undefined;
+  /**
+   * Bytes of feature rows held in memory (`--memory-budget`). lbfgs streams its passes from features.npy
+   * when the training matrix is larger; sgd's block-shuffle buffer (two blocks, read-ahead) is sized from it.
+   * Default: lbfgs loads everything; sgd uses 256 MiB per block.
+   */
+  memoryBudget?: number | undefined;
   /** A GEMM to use instead of creating one (tests, or callers that share one). */
   gemm?: Gemm | undefined;
   onProgress?: ((p: ProbeProgress) => void) | undefined;
@@ -152,7 +158,11 @@ function resolveSgd(o: FitProbeOptions, paper: boolean, rows: number, dim: numbe
       'The paper uses 0.1 for CLIP teachers and 1e-3 for distilled students.',
     );
   }
-  const budgetRows = Math.max(1024, Math.floor((256 * 2 ** 20) / (4 * dim)));
+  // Two blocks are held (the one training and the one read ahead).
+  const budgetRows =
+    o.memoryBudget !== undefined
+      ? Math.max(1, Math.floor(o.memoryBudget / (2 * 4 * dim)))
+      : Math.max(1024, Math.floor((256 * 2 ** 20) / (4 * dim)));
   const r: SgdSettings = {
     ...PAPER_SGD,
     bufferRows: Math.min(rows, budgetRows),
@@ -326,6 +336,7 @@ function sgdProgress(progress: (p: ProbeProgress) => void): (info: SgdStepInfo, 
 
 interface Problem {
   x: Float32Array;
+  source?: RowSource | undefined;
   n: number;
   d: number;
   labels: Int32Array;
@@ -375,15 +386,66 @@ async function fitMl(ctx: FitContext): Promise<LoadedProbe> {
 
 /** Multinomial logistic regression by L-BFGS (scikit-learn's objective), after an optional C sweep. */
 async function fitLbfgs(ctx: FitContext): Promise<LoadedProbe> {
+  const budget = ctx.o.memoryBudget;
+  const { set } = ctx;
+  if (budget !== undefined && set.rows * set.dim * 4 > budget) return fitLbfgsStreamed(ctx, budget);
   const { problem, st } = loadProblem(ctx);
-  const { tol, ftol, maxIter } = ctx.settings;
   const { chosenC, init, sweep } = await chooseC(ctx, problem);
+  return fitLbfgsOn(ctx, problem, st, chosenC, init, sweep, undefined);
+}
+
+/**
+ * L-BFGS with the features left on disk (they exceed `--memory-budget`): one scan for NaN/Inf and the
+ * standardization, then every evaluation streams features.npy in chunks of at most budget / (2 * 4 * D) rows
+ * (two chunks held: one computed, one read ahead). Same objective and solver as in memory; only the GEMM's
+ * float32 summation order over rows follows the chunking.
+ */
+async function fitLbfgsStreamed(ctx: FitContext, budget: number): Promise<LoadedProbe> {
+  const { set } = ctx;
+  const n = set.rows,
+    d = set.dim;
+  if (ctx.o.cSweep) {
+    throw new FcprobeError(
+      'BAD_OPTION',
+      `--C-sweep needs the training features in memory (${n} x ${d} float32 > --memory-budget ${budget} bytes).`,
+      'Raise --memory-budget, or give --C (e.g. the best C of a sweep on a subset).',
+    );
+  }
+  const chunkRows = Math.max(1, Math.floor(budget / (2 * 4 * d)));
+  ctx.progress({ phase: 'load', message: `streaming ${n} x ${d} features in chunks of ${chunkRows} rows` });
+  const st = scanFeatures(set, ctx.standardize, chunkRows);
+  const reader = set.open();
+  try {
+    const source = {
+      async read(start: number, rows: number, out: Float32Array): Promise<void> {
+        await reader.readFloat32RowsAsync(start, rows, out);
+        if (st) applyStandardization(out, rows, st);
+      },
+    };
+    const problem: Problem = { x: new Float32Array(0), source, n, d, labels: ctx.labels, k: ctx.classes.length };
+    return await fitLbfgsOn(ctx, problem, st, ctx.settings.C, undefined, null, chunkRows);
+  } finally {
+    reader.close();
+  }
+}
+
+async function fitLbfgsOn(
+  ctx: FitContext,
+  problem: Problem,
+  st: Standardization | null,
+  chosenC: number,
+  init: Float64Array | undefined,
+  sweep: ProbeFile['sweep'],
+  chunkRows: number | undefined,
+): Promise<LoadedProbe> {
+  const { tol, ftol, maxIter } = ctx.settings;
   const fit = await fitSoftmaxRegression(ctx.gemm, problem, {
     C: chosenC,
     tol,
     ftol,
     maxIter,
     init,
+    ...(chunkRows !== undefined ? { chunkRows } : {}),
     onIteration: (it) => {
       if (it.iteration % 10 === 0)
         ctx.progress({

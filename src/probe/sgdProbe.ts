@@ -5,7 +5,9 @@
  * Shuffling: each epoch visits the blocks in a seeded random order and the rows of each block in a seeded
  * random order (a block shuffle, as streaming loaders do); batches run across block boundaries so that an
  * epoch has exactly ceil(N / batch) steps, the last one partial (PyTorch's drop_last=False). When the whole
- * set fits in one block it is read once and the shuffle is a full one.
+ * set fits in one block it is read once and the shuffle is a full one. The next block of the order is read
+ * ahead (asynchronously) while the current one trains; the read-ahead consumes no randomness, so the
+ * result depends on bufferRows and the seed only, as before.
  */
 import type { Gemm } from '../compute/gemm.js';
 import { Rng } from '../math/rng.js';
@@ -85,25 +87,31 @@ export async function fitSgdStreamed(
     { lr: s.lr, weightDecay: s.weightDecay, warmupSteps: s.warmupSteps, totalSteps, clipNorm: s.clipNorm },
     rng,
   );
-  const block = new Float32Array(bufferRows * d);
+  // Two block buffers: the steps run on one while libuv's thread pool reads the next block of the epoch's
+  // order into the other (read-ahead), so disk time hides behind compute. Memory: 2 blocks + 1 batch.
+  const bufs = [new Float32Array(bufferRows * d), new Float32Array(nBlocks > 1 ? bufferRows * d : 0)];
+  const held = [-1, -1];
+  const pending: Array<Promise<void> | null> = [null, null];
   const batchX = new Float32Array(s.batchSize * d);
   const batchY = new Int32Array(s.batchSize);
   const reader = set.open();
-  let loadedBlock = -1;
   let lastGradNorm = NaN;
   let epochLoss = 0,
     epochSteps = 0,
     lastEpochLoss = NaN;
-  const load = (b: number): number => {
-    const start = b * bufferRows;
-    const count = Math.min(bufferRows, n - start);
-    if (loadedBlock !== b) {
-      reader.readFloat32Rows(start, count, block.subarray(0, count * d));
-      if (standardization) applyStandardization(block.subarray(0, count * d), count, standardization);
-      loadedBlock = b;
-    }
-    return count;
+  const rowsOf = (b: number): number => Math.min(bufferRows, n - b * bufferRows);
+  const fetch = (slot: number, b: number): void => {
+    const count = rowsOf(b);
+    const dst = bufs[slot]!.subarray(0, count * d);
+    held[slot] = b;
+    const p = reader.readFloat32RowsAsync(b * bufferRows, count, dst).then(() => {
+      if (standardization) applyStandardization(dst, count, standardization);
+    });
+    // Awaited before use; marked handled so that a failed read-ahead of a block never used is not fatal.
+    p.catch(() => {});
+    pending[slot] = p;
   };
+  const slotOf = (b: number): number => (held[0] === b ? 0 : held[1] === b ? 1 : -1);
   try {
     for (let epoch = 0; epoch < s.epochs; epoch++) {
       epochLoss = 0;
@@ -118,10 +126,26 @@ export async function fitSgdStreamed(
         onStep?.(info, totalSteps, epoch);
         filled = 0;
       };
-      for (const b of order) {
-        const count = load(b);
+      for (let i = 0; i < nBlocks; i++) {
+        const b = order[i]!;
+        let slot = slotOf(b);
+        if (slot < 0) {
+          // Either slot may be reused (the previous block's rows were copied into batches already); prefer the
+          // one not holding the previous block, which a later epoch may want first.
+          slot = nBlocks === 1 || held[0] === order[i - 1] ? (nBlocks === 1 ? 0 : 1) : 0;
+          await pending[slot];
+          fetch(slot, b);
+        }
+        await pending[slot];
+        const next = order[i + 1];
+        if (next !== undefined && slotOf(next) < 0) {
+          await pending[1 - slot];
+          fetch(1 - slot, next);
+        }
+        const block = bufs[slot]!;
+        const count = rowsOf(b);
         const start = b * bufferRows;
-        const rows = rng.shuffle(Int32Array.from({ length: count }, (_, i) => i));
+        const rows = rng.shuffle(Int32Array.from({ length: count }, (_, r) => r));
         for (const r of rows) {
           batchX.set(block.subarray(r * d, r * d + d), filled * d);
           batchY[filled] = labels[start + r]!;
@@ -133,6 +157,8 @@ export async function fitSgdStreamed(
       lastEpochLoss = epochLoss / epochSteps;
     }
   } finally {
+    // No read may still be writing when the descriptor closes.
+    await Promise.allSettled(pending.filter((p) => p !== null));
     reader.close();
   }
   return { theta: trainer.theta, steps: trainer.steps, lastGradNorm, lastEpochLoss };

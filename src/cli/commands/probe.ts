@@ -6,7 +6,7 @@ import {
   type ProbeResult,
   type SolverName,
 } from '../../probe/probe.js';
-import { finiteNumber, nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
+import { byteSize, finiteNumber, nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
 import { action } from '../run-command.js';
 
 interface ProbeFlags {
@@ -34,6 +34,7 @@ interface ProbeFlags {
   warmup?: number;
   clip?: number;
   bufferRows?: number;
+  memoryBudget?: number;
   ignoreUnknown?: boolean;
   predictions?: boolean;
   threads?: number;
@@ -175,6 +176,11 @@ export function registerProbeCommand(program: Command): void {
     )
     .option('--warmup <steps>', 'sgd: linear warmup steps before the cosine decay (default 500)', nonNegativeInt)
     .option('--clip <norm>', 'sgd: global gradient-norm clip (default 1.0)', positiveNumber)
+    .option(
+      '--memory-budget <size>',
+      'feature bytes held in memory, e.g. 2G: lbfgs streams from disk above it; sgd sizes its shuffle blocks by it',
+      byteSize,
+    )
     .option('--buffer-rows <n>', 'sgd: rows held in memory for the block shuffle (default: 256 MB worth)', positiveInt)
     .option(
       '--ignore-unknown',
@@ -210,6 +216,7 @@ Examples:
           eval: flags.eval ?? [],
           ...(flags.solver ? { solver: flags.solver } : {}),
           recipe: flags.recipe ?? null,
+          ...(flags.memoryBudget !== undefined ? { memoryBudget: flags.memoryBudget } : {}),
           ...(flags.C !== undefined ? { C: flags.C } : {}),
           cSweep: flags.CSweep ? (flags.CGrid ?? true) : false,
           ...(flags.holdout !== undefined ? { holdout: flags.holdout } : {}),
