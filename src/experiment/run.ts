@@ -14,6 +14,7 @@ import type {
   AccuracyMeasurement,
   AsymmetryMeasurement,
   ModelEntry,
+  ModelRole,
   ProbeSummary,
   RepresentationFitMeasurement,
   RunResults,
@@ -24,7 +25,13 @@ import type {
 } from './types.js';
 import { FCPROBE_VERSION } from '../version.js';
 import { computeActivationAsymmetry, computeRepresentationFit } from './diagnostics.js';
-import { accuracyInterval, computeStatistics, DEFAULT_BOOTSTRAP, type PairedSet } from './statistics.js';
+import {
+  accuracyInterval,
+  computeStatistics,
+  DEFAULT_BOOTSTRAP,
+  type PairedSet,
+  statisticsInfo,
+} from './statistics.js';
 import { checkSameImages, loadFeatureSet } from '../features/manifest.js';
 import type { EvalResult } from '../probe/evaluate.js';
 import { extractFeatures, type ExtractProgress, type ExtractResult } from '../extract/extract.js';
@@ -106,11 +113,16 @@ function probeOptionsOf(cfg: RunConfig, train: string, evalDirs: string[], out: 
   };
 }
 
+interface PlannedModel {
+  config: ModelConfig;
+  role: ModelRole;
+}
+
 /** What runExperiment will do, all of it checked before the first image is decoded. */
 interface RunPlan {
   cfg: RunConfig;
-  /** Teacher first, then student. */
-  models: [ModelConfig, ModelConfig];
+  /** Teacher first, then the students, then the references. */
+  models: PlannedModel[];
   train: PlannedSet;
   evals: PlannedSet[];
   /** train, then evals. */
@@ -202,9 +214,13 @@ async function planRun(cfg: RunConfig, log: StageLog): Promise<RunPlan> {
     ...cfg.ood.map((s) => ({ config: s, role: 'ood' as const, listing: listSet(s) })),
   ];
   for (const e of evals) checkLabelSpace(train.listing.classes, e);
-  const models: [ModelConfig, ModelConfig] = [cfg.teacher, cfg.student];
+  const models: PlannedModel[] = [
+    { config: cfg.teacher, role: 'teacher' },
+    ...cfg.students.map((config) => ({ config, role: 'student' as const })),
+    ...cfg.references.map((config) => ({ config, role: 'reference' as const })),
+  ];
   const providers: string[] = [];
-  for (const m of models) {
+  for (const { config: m } of models) {
     log.stage(`check model ${m.name}: ${m.path}`);
     providers.push((await inspectModel(extractOptionsOf(m, cfg))).provider);
   }
@@ -232,7 +248,7 @@ async function extractAll(plan: RunPlan, o: RunOptions, log: StageLog): Promise<
   const extracted: Extracted = new Map();
   const resumeHint = 'Rerun the same command: finished extractions are reused and an interrupted one resumes.';
   const report = o.onExtractProgress;
-  for (const m of plan.models) {
+  for (const { config: m } of plan.models) {
     for (const s of plan.sets) {
       const label = `${m.name} / ${s.config.name}`;
       log.stage(`extract ${label} (${s.listing.items.length} images)`);
@@ -268,7 +284,7 @@ async function probeAll(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Probe
   const accuracy: AccuracyMeasurement[] = [];
   const probes: ProbeSummary[] = [];
   const evaluations = new Map<string, EvalResult[]>();
-  for (const m of plan.models) {
+  for (const { config: m } of plan.models) {
     log.stage(`probe ${m.name}: fit on ${train.config.name}, score ${evals.length} set(s)`);
     const r = await log.timed(`probe ${m.name}`, () =>
       runProbe({
@@ -317,48 +333,68 @@ async function probeAll(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Probe
  */
 async function measureStatistics(plan: RunPlan, probed: Probed, log: StageLog): Promise<Statistics> {
   const { cfg, evals } = plan;
-  const t = probed.evaluations.get(cfg.teacher.name) ?? [],
-    st = probed.evaluations.get(cfg.student.name) ?? [];
-  const sets: PairedSet[] = evals.flatMap((e, i) => {
-    const te = t[i],
-      se = st[i];
-    if (!te || !se) return [];
-    checkSameImages(
-      loadFeatureSet(featureDir(cfg.workDir, cfg.teacher, e.config)),
-      loadFeatureSet(featureDir(cfg.workDir, cfg.student, e.config)),
-    );
-    return [{ set: e.config.name, role: e.role as PairedSet['role'], teacher: te.correct, student: se.correct }];
-  });
+  const t = probed.evaluations.get(cfg.teacher.name) ?? [];
   const bootstrap = cfg.bootstrap ?? DEFAULT_BOOTSTRAP;
   log.stage(`statistics: intervals${bootstrap > 0 ? `, ${bootstrap} paired bootstrap replicates` : ''}`);
-  const out = await log.timed('statistics', async () =>
-    computeStatistics({
-      teacher: cfg.teacher.name,
-      student: cfg.student.name,
-      sets,
-      bootstrap,
-      seed: cfg.probe.seed ?? SEED,
-    }),
-  );
-  return { gaps: out.gaps, contamination: out.contamination, statistics: out.info };
+  const all: Statistics = {
+    gaps: [],
+    contamination: [],
+    statistics: statisticsInfo(bootstrap, cfg.probe.seed ?? SEED),
+  };
+  // Each student is paired with the teacher on its own (same seed: a student's numbers do not depend on the others).
+  for (const student of cfg.students) {
+    const st = probed.evaluations.get(student.name) ?? [];
+    const sets: PairedSet[] = evals.flatMap((e, i) => {
+      const te = t[i],
+        se = st[i];
+      if (!te || !se) return [];
+      checkSameImages(
+        loadFeatureSet(featureDir(cfg.workDir, cfg.teacher, e.config)),
+        loadFeatureSet(featureDir(cfg.workDir, student, e.config)),
+      );
+      return [{ set: e.config.name, role: e.role as PairedSet['role'], teacher: te.correct, student: se.correct }];
+    });
+    const out = await log.timed(`statistics ${student.name}`, async () =>
+      computeStatistics({
+        teacher: cfg.teacher.name,
+        student: student.name,
+        sets,
+        bootstrap,
+        seed: cfg.probe.seed ?? SEED,
+      }),
+    );
+    all.gaps.push(...out.gaps);
+    all.contamination.push(...out.contamination);
+    all.statistics = out.info;
+  }
+  return all;
 }
 
-/** Teacher-student representation fit on every set; activation asymmetry of each model on the training set. */
+/** Each student's representation fit to the teacher on every set; activation asymmetry of each model on the training set. */
 async function diagnose(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Diagnostics> {
   const { cfg, train } = plan;
   const representationFit: RepresentationFitMeasurement[] = [];
-  for (const s of plan.sets) {
-    log.stage(`representation fit on ${s.config.name}`);
-    const fit = await log.timed(`fit ${s.config.name}`, () =>
-      computeRepresentationFit(
-        featureDir(cfg.workDir, cfg.teacher, s.config),
-        featureDir(cfg.workDir, cfg.student, s.config),
-        gemm,
-      ),
-    );
-    representationFit.push({ set: s.config.name, linearCka: fit.cka, linearCkaDebiased: fit.ckaDebiased, fit });
+  for (const student of cfg.students) {
+    for (const s of plan.sets) {
+      const label = `${student.name} / ${s.config.name}`;
+      log.stage(`representation fit ${label}`);
+      const fit = await log.timed(`fit ${label}`, () =>
+        computeRepresentationFit(
+          featureDir(cfg.workDir, cfg.teacher, s.config),
+          featureDir(cfg.workDir, student, s.config),
+          gemm,
+        ),
+      );
+      representationFit.push({
+        student: student.name,
+        set: s.config.name,
+        linearCka: fit.cka,
+        linearCkaDebiased: fit.ckaDebiased,
+        fit,
+      });
+    }
   }
-  const asymmetry: AsymmetryMeasurement[] = plan.models.map((m) => ({
+  const asymmetry: AsymmetryMeasurement[] = plan.models.map(({ config: m }) => ({
     model: m.name,
     set: train.config.name,
     result: computeActivationAsymmetry(featureDir(cfg.workDir, m, train.config)),
@@ -382,10 +418,10 @@ function assembleResults(
     if (!r) throw new Error(`no extraction of ${m.name} / ${s.name}`);
     return r;
   };
-  const modelEntries: ModelEntry[] = plan.models.map((m, i) => {
+  const modelEntries: ModelEntry[] = plan.models.map(({ config: m, role }) => {
     const man = extraction(m, train.config).manifest;
     return {
-      role: i === 0 ? 'teacher' : 'student',
+      role,
       name: m.name,
       path: m.path,
       sha256: man.model.sha256,

@@ -12,7 +12,8 @@ export type { Interval };
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export type SetRole = 'id-train' | 'id-test' | 'ood';
-export type ModelRole = 'teacher' | 'student';
+/** reference: a further model probed like the others, a point of the effective-robustness baseline. */
+export type ModelRole = 'teacher' | 'student' | 'reference';
 
 export interface ModelEntry {
   role: ModelRole;
@@ -126,6 +127,8 @@ export interface RepresentationFit {
 }
 
 export interface RepresentationFitMeasurement {
+  /** The student compared with the teacher (absent only in results written before several students). */
+  student?: string;
   set: string;
   /** Linear CKA (biased HSIC estimator), as fit.cka. */
   linearCka: number;
