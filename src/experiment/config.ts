@@ -67,6 +67,10 @@ export interface RunConfig {
   /** Paired bootstrap replicates for the gap and contamination intervals (default 2000; 0: none). */
   bootstrap?: number;
   baselines: ErBaselineInput[] | null;
+  /** Fraction of the ID training folder held out as the ID test set (stratified, seeded); no test sets then. */
+  split?: number;
+  /** Seeds of the split; one result per seed, reported as mean and standard deviation. Default: [probe.seed ?? 0]. */
+  seeds?: number[];
 }
 
 type Obj = Record<string, unknown>;
@@ -206,6 +210,8 @@ const TOP_KEYS = [
   'test',
   'ood',
   'probe',
+  'split',
+  'seeds',
   'providers',
   'threads',
   'batchSize',
@@ -284,6 +290,24 @@ function parseSet(v: unknown, field: string, base: string): SetConfig {
   const perClass = posInt(v, 'perClass', f);
   if (perClass) s.perClass = perClass;
   return s;
+}
+
+/** `split` (a fraction in (0, 1)) and `seeds` (several splits; one seed: probe.seed, default 0), into cfg. */
+function parseSplit(raw: Obj, cfg: RunConfig): void {
+  const split = raw.split;
+  if (split !== undefined) {
+    if (typeof split !== 'number' || !(split > 0 && split < 1))
+      fail('split', 'a fraction strictly between 0 and 1', split);
+    cfg.split = split;
+  }
+  const seedOk = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  if (raw.seeds !== undefined) {
+    const v = raw.seeds;
+    if (!Array.isArray(v) || v.length === 0 || !v.every(seedOk) || new Set(v).size !== v.length)
+      fail('seeds', 'a list of distinct non-negative integers', v);
+    cfg.seeds = v as number[];
+    if (cfg.split === undefined) throw new FieldProblem(['seeds', 'split'], '{} applies to the ID split: give {} too.');
+  }
 }
 
 function parseSets(v: unknown, field: string, base: string): SetConfig[] {
@@ -452,6 +476,7 @@ function parseUnnamed(raw: unknown, baseDir: string): RunConfig {
       fail('bootstrap', 'a whole number of bootstrap replicates from 0 (off) to 1000000', b);
     cfg.bootstrap = b;
   }
+  parseSplit(raw, cfg);
   // Features, probes and results are keyed by model name: two models of one name would overwrite each other.
   const modelNames = new Map<string, string>();
   for (const [field, m] of modelFields(cfg, raw)) {
@@ -485,9 +510,34 @@ function parseUnnamed(raw: unknown, baseDir: string): RunConfig {
     }
     names.set(s.name, [field, s]);
   }
-  if (cfg.test.length === 0 && cfg.ood.length === 0)
-    throw new FieldProblem(['test', 'ood'], 'Expected {} or {} to list at least one evaluation set.');
+  // ID accuracy is the report's reference point: without an ID test set nothing can be compared.
+  if (cfg.test.length === 0 && cfg.split === undefined)
+    throw new FieldProblem(
+      ['test', 'split'],
+      'Expected an ID test set: give {}, or {} to hold out part of the training folder.',
+      'e.g. a fraction of 0.3 holds out 30% of each class, stratified and seeded.',
+    );
+  if (cfg.test.length > 0 && cfg.split !== undefined)
+    throw new FieldProblem(['test', 'split'], 'Give {} or {}, not both: the split is the ID test set.');
   return Object.freeze(cfg);
+}
+
+/**
+ * The config file's JSON object and the folder its relative paths are resolved against.
+ * @throws FcprobeError NOT_FOUND / BAD_CONFIG when the file is missing or not a JSON object.
+ */
+export function readRawConfig(path: string): { raw: Record<string, unknown>; baseDir: string } {
+  if (!existsSync(path) || !statSync(path).isFile())
+    throw new FcprobeError('NOT_FOUND', `Config file ${path} does not exist.`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new FcprobeError('BAD_CONFIG', `Config file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!isObj(raw))
+    throw new FcprobeError('BAD_CONFIG', `Config file ${path} holds ${JSON.stringify(raw)}, not a JSON object.`);
+  return { raw, baseDir: dirname(resolve(path)) };
 }
 
 /**

@@ -34,6 +34,8 @@ export interface SetEntry {
   path: string;
   /** Images in the set (as extracted). */
   n: number;
+  /** A part of the ID folder's split (--split): its seed, the held-out fraction, and its files (relative to path). */
+  split?: { seed: number; fraction: number; files: string[] };
 }
 
 export interface AccuracyMeasurement {

@@ -67,7 +67,18 @@ describe('run config', () => {
     );
     configError(
       { ...base, test: [], ood: [] },
-      /Expected config field "test" or config field "ood" to list at least one evaluation set/,
+      /Expected an ID test set: give config field "test", or config field "split"/,
+    );
+    configError({ ...base, split: 1 }, /Expected config field "split" to be a fraction strictly between 0 and 1/);
+    configError({ ...base, split: 0.3 }, /Give config field "test" or config field "split", not both/);
+    configError({ ...base, test: [], seeds: [0, 1] }, /Config field "seeds" applies to the ID split/);
+    configError(
+      { ...base, students: ['s.onnx'] },
+      /Give config field "student" \(one model\) or config field "students"/,
+    );
+    configError(
+      { ...base, student: undefined, students: ['a/s.onnx', 'b/s.onnx'] },
+      /Config field "students\[0\]" and config field "students\[1\]" are both named "s"/,
     );
   });
 

@@ -376,6 +376,7 @@ describe('run (end to end)', () => {
       teacher: 'm.onnx',
       student: { path: 'm.onnx', name: 's' },
       train: 'train',
+      test: [{ name: 'test', path: 'train' }],
       ood: ['ood'],
     };
     const stages: string[] = [];
@@ -388,10 +389,7 @@ describe('run (end to end)', () => {
     writeModel(bad, new Uint8Array([1, 2, 3]));
     await assert.rejects(
       runExperiment({
-        config: parseRunConfig(
-          { ...base, ood: [], test: [{ name: 'again', path: 'train' }], student: 'bad.onnx' },
-          dir,
-        ),
+        config: parseRunConfig({ ...base, ood: [], student: 'bad.onnx' }, dir),
         onStage: (s) => stages.push(s),
       }),
       /Cannot load model/,
