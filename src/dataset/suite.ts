@@ -275,3 +275,35 @@ export function selectPerClass(listing: DatasetListing, n: number, seed: number)
   const items: DatasetItem[] = listing.items.filter((_, i) => keep[i] === 1);
   return { ...listing, items };
 }
+
+/**
+ * Divides a listing into train and test, stratified: of each class's n images, round(n * testFraction) go to
+ * test (at least 1 and at most n - 1 when n >= 2; a class of one image stays in train), drawn with a seeded
+ * shuffle per class; both keep the listing's order. Same (listing, fraction, seed), same split.
+ * @throws FcprobeError BAD_OPTION when the fraction is not strictly between 0 and 1.
+ */
+export function splitListing(
+  listing: DatasetListing,
+  testFraction: number,
+  seed: number,
+): { train: DatasetListing; test: DatasetListing } {
+  if (!(testFraction > 0 && testFraction < 1))
+    throw badOption('--split', 'a fraction strictly between 0 and 1', testFraction);
+  const byClass = new Map<number, number[]>();
+  listing.items.forEach((it, i) => {
+    const list = byClass.get(it.label);
+    if (list) list.push(i);
+    else byClass.set(it.label, [i]);
+  });
+  const toTest = new Uint8Array(listing.items.length);
+  for (const [label, rows] of byClass) {
+    if (rows.length < 2) continue;
+    const k = Math.min(rows.length - 1, Math.max(1, Math.round(rows.length * testFraction)));
+    const order = new Rng(classSeed(seed, label)).shuffle(rows.slice());
+    for (let j = 0; j < k; j++) toTest[order[j]!] = 1;
+  }
+  return {
+    train: { ...listing, items: listing.items.filter((_, i) => toTest[i] === 0) },
+    test: { ...listing, items: listing.items.filter((_, i) => toTest[i] === 1) },
+  };
+}

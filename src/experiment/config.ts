@@ -53,7 +53,10 @@ export interface RunConfig {
   title?: string;
   workDir: string;
   teacher: ModelConfig;
-  student: ModelConfig;
+  /** One or more students, each probed and compared with the teacher. */
+  students: ModelConfig[];
+  /** Further models probed the same way; their (ID, OOD) accuracies join the effective-robustness baselines. */
+  references: ModelConfig[];
   train: SetConfig;
   test: SetConfig[];
   ood: SetConfig[];
@@ -64,15 +67,54 @@ export interface RunConfig {
   /** Paired bootstrap replicates for the gap and contamination intervals (default 2000; 0: none). */
   bootstrap?: number;
   baselines: ErBaselineInput[] | null;
+  /** Fraction of the ID training folder held out as the ID test set (stratified, seeded); no test sets then. */
+  split?: number;
+  /** Seeds of the split; one result per seed, reported as mean and standard deviation. Default: [probe.seed ?? 0]. */
+  seeds?: number[];
 }
 
 type Obj = Record<string, unknown>;
 
+/**
+ * How an error names a config field (`student.pool`) in the user's terms: the CLI names the fields its flags
+ * filled by the flag (`--student-pool`), so a run given only flags never hears of config fields. A name that
+ * starts with "--" makes the error BAD_OPTION, any other BAD_CONFIG.
+ */
+export type FieldNamer = (field: string) => string;
+
+/** `config field "student.pool"`. */
+export const configFieldName: FieldNamer = (field) => `config field "${field}"`;
+
+/**
+ * A problem with one field, thrown inside the parser and turned into an FcprobeError by parseRunConfig once
+ * it knows how the user named the field. `text` holds `{}` where the name goes.
+ */
+class FieldProblem extends Error {
+  constructor(
+    readonly fields: string[],
+    readonly text: string,
+    readonly hint?: string,
+  ) {
+    super(text);
+  }
+}
+
+const cap = (t: string): string => t.charAt(0).toUpperCase() + t.slice(1);
+
+/** The FcprobeError of a FieldProblem, fields named by `nameOf` (flags: BAD_OPTION, config fields: BAD_CONFIG). */
+function userError(p: FieldProblem, nameOf: FieldNamer): FcprobeError {
+  const names = p.fields.map(nameOf);
+  let i = 0;
+  const text = p.text.replace(/\{\}/g, () => names[i++] ?? '');
+  const message = cap(text);
+  return new FcprobeError(names.every((n) => n.startsWith('--')) ? 'BAD_OPTION' : 'BAD_CONFIG', message, p.hint);
+}
+
 function fail(field: string, expected: string, got: unknown): never {
   const shown = got === undefined ? 'nothing' : JSON.stringify(got);
-  throw new FcprobeError(
-    'BAD_CONFIG',
-    `Config field "${field}": expected ${expected}, got ${shown && shown.length > 80 ? `${shown.slice(0, 77)}...` : shown}.`,
+  throw new FieldProblem(
+    [field],
+    `Expected {} to be ${expected}, got ${shown && shown.length > 80 ? `${shown.slice(0, 77)}...` : shown}.`,
   );
 }
 
@@ -83,9 +125,9 @@ function isObj(v: unknown): v is Obj {
 function checkKeys(o: Obj, field: string, allowed: readonly string[]): void {
   for (const k of Object.keys(o)) {
     if (!allowed.includes(k)) {
-      throw new FcprobeError(
-        'BAD_CONFIG',
-        `Config field "${field ? `${field}.` : ''}${k}" is not a known field.`,
+      throw new FieldProblem(
+        [`${field ? `${field}.` : ''}${k}`],
+        '{} is not a known field.',
         `Known fields here: ${allowed.join(', ')}.`,
       );
     }
@@ -162,10 +204,14 @@ const TOP_KEYS = [
   'workDir',
   'teacher',
   'student',
+  'students',
+  'references',
   'train',
   'test',
   'ood',
   'probe',
+  'split',
+  'seeds',
   'providers',
   'threads',
   'batchSize',
@@ -246,6 +292,24 @@ function parseSet(v: unknown, field: string, base: string): SetConfig {
   return s;
 }
 
+/** `split` (a fraction in (0, 1)) and `seeds` (several splits; one seed: probe.seed, default 0), into cfg. */
+function parseSplit(raw: Obj, cfg: RunConfig): void {
+  const split = raw.split;
+  if (split !== undefined) {
+    if (typeof split !== 'number' || !(split > 0 && split < 1))
+      fail('split', 'a fraction strictly between 0 and 1', split);
+    cfg.split = split;
+  }
+  const seedOk = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  if (raw.seeds !== undefined) {
+    const v = raw.seeds;
+    if (!Array.isArray(v) || v.length === 0 || !v.every(seedOk) || new Set(v).size !== v.length)
+      fail('seeds', 'a list of distinct non-negative integers', v);
+    cfg.seeds = v as number[];
+    if (cfg.split === undefined) throw new FieldProblem(['seeds', 'split'], '{} applies to the ID split: give {} too.');
+  }
+}
+
 function parseSets(v: unknown, field: string, base: string): SetConfig[] {
   if (v === undefined) return [];
   if (!Array.isArray(v)) fail(field, 'an array of sets', v);
@@ -312,22 +376,83 @@ function parseBaselines(v: unknown): ErBaselineInput[] | null {
   });
 }
 
+/** Models named by their file (without .onnx) unless they say otherwise. */
+function fileStem(path: string): string {
+  return basename(path).replace(/\.onnx$/i, '');
+}
+
+function parseModels(raw: Obj, base: string): { students: ModelConfig[]; references: ModelConfig[] } {
+  if (raw.student !== undefined && raw.students !== undefined)
+    throw new FieldProblem(['student', 'students'], 'Give {} (one model) or {} (a list), not both.');
+  const list = (k: 'students' | 'references'): ModelConfig[] => {
+    const v = raw[k];
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || (k === 'students' && v.length === 0))
+      fail(k, `an array of models (${k === 'students' ? 'at least one' : 'possibly empty'})`, v);
+    return v.map((m, i) => {
+      const field = `${k}[${i}]`;
+      const path = typeof m === 'string' ? m : isObj(m) && typeof m.path === 'string' ? m.path : '';
+      return parseModel(m, field, fileStem(path) || `${k.slice(0, -1)}-${i + 1}`, base);
+    });
+  };
+  const students =
+    raw.students !== undefined
+      ? list('students')
+      : raw.student === undefined
+        ? fail('student', 'the student model ({path, ...} or a path)', undefined)
+        : [parseModel(raw.student, 'student', 'student', base)];
+  return { students, references: list('references') };
+}
+
+/** Field paths of each model, for messages: teacher, student / students[i], references[i]. */
+function modelFields(cfg: RunConfig, raw: Obj): [string, ModelConfig][] {
+  return [
+    ['teacher', cfg.teacher],
+    ...cfg.students.map(
+      (m, i) => [raw.students !== undefined ? `students[${i}]` : 'student', m] as [string, ModelConfig],
+    ),
+    ...cfg.references.map((m, i) => [`references[${i}]`, m] as [string, ModelConfig]),
+  ];
+}
+
+function setFields(cfg: RunConfig): [string, SetConfig][] {
+  return [
+    ['train', cfg.train],
+    ...cfg.test.map((s, i) => [`test[${i}]`, s] as [string, SetConfig]),
+    ...cfg.ood.map((s, i) => [`ood[${i}]`, s] as [string, SetConfig]),
+  ];
+}
+
+export interface ParseOptions {
+  /** How errors name fields (default: config field names). */
+  nameOf?: FieldNamer;
+}
+
 /**
  * Parses and validates an experiment config object (the JSON of schema/experiment.schema.json) into a
- * complete, frozen RunConfig; relative paths are resolved against `baseDir`. Files are not checked here
- * (runExperiment does that first).
+ * complete, frozen RunConfig; relative paths are resolved against `baseDir`; errors name fields by `o.nameOf`
+ * (the CLI names the fields its flags gave by the flag). Files are not checked here (runExperiment does that first).
  *
- * @throws FcprobeError BAD_CONFIG naming the first field that is missing, unknown or of the wrong type or
- *   value (`Config field "teacher.path": expected a non-empty string, got nothing.`).
+ * @throws FcprobeError BAD_CONFIG (BAD_OPTION for a field named by a flag) naming the first field that is missing, unknown or of the wrong type or
+ *   value (`Expected config field "teacher.path" to be a non-empty string, got nothing.`).
  */
-export function parseRunConfig(raw: unknown, baseDir: string): RunConfig {
+export function parseRunConfig(raw: unknown, baseDir: string, o: ParseOptions = {}): RunConfig {
+  try {
+    return parseUnnamed(raw, baseDir);
+  } catch (e) {
+    if (e instanceof FieldProblem) throw userError(e, o.nameOf ?? configFieldName);
+    throw e;
+  }
+}
+
+function parseUnnamed(raw: unknown, baseDir: string): RunConfig {
   if (!isObj(raw)) fail('(top level)', 'a JSON object', raw);
   checkKeys(raw, '', TOP_KEYS);
   const workDir = str(raw, 'workDir', '', true);
   const cfg: RunConfig = {
     workDir: pathOf(baseDir, workDir),
     teacher: parseModel(raw.teacher, 'teacher', 'teacher', baseDir),
-    student: parseModel(raw.student, 'student', 'student', baseDir),
+    ...parseModels(raw, baseDir),
     train:
       raw.train === undefined
         ? fail('train', 'the ID training set ({name, path} or a path)', undefined)
@@ -351,21 +476,68 @@ export function parseRunConfig(raw: unknown, baseDir: string): RunConfig {
       fail('bootstrap', 'a whole number of bootstrap replicates from 0 (off) to 1000000', b);
     cfg.bootstrap = b;
   }
-  if (cfg.teacher.name === cfg.student.name)
-    fail('student.name', `a name different from the teacher's ("${cfg.teacher.name}")`, cfg.student.name);
-  const names = new Map<string, string>();
-  const all: [string, SetConfig][] = [
-    ['train', cfg.train],
-    ...cfg.test.map((s, i) => [`test[${i}]`, s] as [string, SetConfig]),
-    ...cfg.ood.map((s, i) => [`ood[${i}]`, s] as [string, SetConfig]),
-  ];
-  for (const [field, s] of all) {
-    const prev = names.get(s.name);
-    if (prev) fail(`${field}.name`, `a set name not used already (by ${prev}); set "name" explicitly`, s.name);
-    names.set(s.name, field);
+  parseSplit(raw, cfg);
+  // Features, probes and results are keyed by model name: two models of one name would overwrite each other.
+  const modelNames = new Map<string, string>();
+  for (const [field, m] of modelFields(cfg, raw)) {
+    const prev = modelNames.get(m.name);
+    if (prev !== undefined)
+      throw new FieldProblem(
+        [prev, field],
+        `{} and {} are both named "${m.name}"; models need distinct names.`,
+        'Give the files different names, or give each model a "name" in a config.',
+      );
+    modelNames.set(m.name, field);
   }
-  if (cfg.test.length === 0 && cfg.ood.length === 0) fail('test / ood', 'at least one evaluation set', []);
+  const names = new Map<string, [string, SetConfig]>();
+  for (const [field, s] of setFields(cfg)) {
+    const prev = names.get(s.name);
+    if (prev) {
+      const [prevField, prevSet] = prev;
+      if (prevSet.path === s.path)
+        throw new FieldProblem(
+          [prevField, field],
+          `{} and {} are the same folder (${s.path}).`,
+          field.startsWith('test') && prevField === 'train'
+            ? 'Testing on the training images measures nothing; give a separate test folder, or divide one folder with a split.'
+            : 'Give each set its own folder (or distinct names, to use one folder twice on purpose).',
+        );
+      throw new FieldProblem(
+        [prevField, field],
+        `{} and {} are both named "${s.name}"; sets need distinct names.`,
+        'Folders of the same name need a config with a "name" for each set.',
+      );
+    }
+    names.set(s.name, [field, s]);
+  }
+  // ID accuracy is the report's reference point: without an ID test set nothing can be compared.
+  if (cfg.test.length === 0 && cfg.split === undefined)
+    throw new FieldProblem(
+      ['test', 'split'],
+      'Expected an ID test set: give {}, or {} to hold out part of the training folder.',
+      'e.g. a fraction of 0.3 holds out 30% of each class, stratified and seeded.',
+    );
+  if (cfg.test.length > 0 && cfg.split !== undefined)
+    throw new FieldProblem(['test', 'split'], 'Give {} or {}, not both: the split is the ID test set.');
   return Object.freeze(cfg);
+}
+
+/**
+ * The config file's JSON object and the folder its relative paths are resolved against.
+ * @throws FcprobeError NOT_FOUND / BAD_CONFIG when the file is missing or not a JSON object.
+ */
+export function readRawConfig(path: string): { raw: Record<string, unknown>; baseDir: string } {
+  if (!existsSync(path) || !statSync(path).isFile())
+    throw new FcprobeError('NOT_FOUND', `Config file ${path} does not exist.`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new FcprobeError('BAD_CONFIG', `Config file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!isObj(raw))
+    throw new FcprobeError('BAD_CONFIG', `Config file ${path} holds ${JSON.stringify(raw)}, not a JSON object.`);
+  return { raw, baseDir: dirname(resolve(path)) };
 }
 
 /**
@@ -386,24 +558,26 @@ export function readRunConfig(path: string): RunConfig {
   return parseRunConfig(raw, dirname(resolve(path)));
 }
 
-/** Fails early (before any extraction) when a file or folder the config names is missing. */
-export function checkConfigPaths(cfg: RunConfig): void {
-  for (const [field, m] of [
-    ['teacher.path', cfg.teacher],
-    ['student.path', cfg.student],
-  ] as const) {
-    if (!existsSync(m.path) || !statSync(m.path).isFile())
-      throw new FcprobeError('NOT_FOUND', `Config field "${field}": model file ${m.path} does not exist.`);
-  }
-  const sets: [string, SetConfig][] = [
-    ['train', cfg.train],
-    ...cfg.test.map((s, i) => [`test[${i}]`, s] as [string, SetConfig]),
-    ...cfg.ood.map((s, i) => [`ood[${i}]`, s] as [string, SetConfig]),
+/**
+ * Fails early (before any extraction) when a file or folder the config names is missing.
+ * @throws FcprobeError NOT_FOUND naming the field (`nameOf`: in the user's terms).
+ */
+export function checkConfigPaths(cfg: RunConfig, nameOf: FieldNamer = configFieldName): void {
+  const models: [string, ModelConfig][] = [
+    ['teacher', cfg.teacher],
+    ...cfg.students.map(
+      (m, i) => [cfg.students.length === 1 ? 'student' : `students[${i}]`, m] as [string, ModelConfig],
+    ),
+    ...cfg.references.map((m, i) => [`references[${i}]`, m] as [string, ModelConfig]),
   ];
-  for (const [field, s] of sets) {
+  for (const [field, m] of models) {
+    if (!existsSync(m.path) || !statSync(m.path).isFile())
+      throw new FcprobeError('NOT_FOUND', `${cap(nameOf(`${field}.path`))}: model file ${m.path} does not exist.`);
+  }
+  for (const [field, s] of setFields(cfg)) {
     if (!existsSync(s.path) || !statSync(s.path).isDirectory())
-      throw new FcprobeError('NOT_FOUND', `Config field "${field}.path": folder ${s.path} does not exist.`);
+      throw new FcprobeError('NOT_FOUND', `${cap(nameOf(`${field}.path`))}: folder ${s.path} does not exist.`);
     if (s.classes && !existsSync(s.classes))
-      throw new FcprobeError('NOT_FOUND', `Config field "${field}.classes": file ${s.classes} does not exist.`);
+      throw new FcprobeError('NOT_FOUND', `${cap(nameOf(`${field}.classes`))}: file ${s.classes} does not exist.`);
   }
 }

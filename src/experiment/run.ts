@@ -9,11 +9,12 @@ import { buildLabelSpace } from '../probe/labelSpace.js';
 import { FcprobeError } from '../errors.js';
 import { readClassFile, type DatasetListing } from '../dataset/listing.js';
 import { listDataset, parseLayout } from '../dataset/layouts.js';
-import { selectPerClass } from '../dataset/suite.js';
+import { selectPerClass, splitListing } from '../dataset/suite.js';
 import type {
   AccuracyMeasurement,
   AsymmetryMeasurement,
   ModelEntry,
+  ModelRole,
   ProbeSummary,
   RepresentationFitMeasurement,
   RunResults,
@@ -24,17 +25,32 @@ import type {
 } from './types.js';
 import { FCPROBE_VERSION } from '../version.js';
 import { computeActivationAsymmetry, computeRepresentationFit } from './diagnostics.js';
-import { accuracyInterval, computeStatistics, DEFAULT_BOOTSTRAP, type PairedSet } from './statistics.js';
+import {
+  accuracyInterval,
+  computeStatistics,
+  DEFAULT_BOOTSTRAP,
+  type PairedSet,
+  statisticsInfo,
+} from './statistics.js';
 import { checkSameImages, loadFeatureSet } from '../features/manifest.js';
 import type { EvalResult } from '../probe/evaluate.js';
 import { extractFeatures, type ExtractProgress, type ExtractResult } from '../extract/extract.js';
 import { inspectModel } from '../extract/modelCheck.js';
 import { runProbe, type ProbeOptions } from '../probe/probe.js';
 import { describeMachine, writeResults } from './results.js';
-import { checkConfigPaths, type ModelConfig, type RunConfig, type SetConfig } from './config.js';
+import {
+  checkConfigPaths,
+  configFieldName,
+  type FieldNamer,
+  type ModelConfig,
+  type RunConfig,
+  type SetConfig,
+} from './config.js';
 
 export interface RunOptions {
   config: RunConfig;
+  /** How errors name config fields (the CLI's flags); default: config field names. */
+  nameOf?: FieldNamer;
   /** Stage headlines ("extract teacher / photo-train"). */
   onStage?: (message: string) => void;
   onExtractProgress?: (label: string, p: ExtractProgress) => void;
@@ -51,6 +67,8 @@ interface PlannedSet {
   config: SetConfig;
   role: SetRole;
   listing: DatasetListing;
+  /** A part of the ID folder's split. */
+  split?: { seed: number; fraction: number };
 }
 
 const SEED = 0;
@@ -106,11 +124,46 @@ function probeOptionsOf(cfg: RunConfig, train: string, evalDirs: string[], out: 
   };
 }
 
+interface PlannedModel {
+  config: ModelConfig;
+  role: ModelRole;
+  /** Its config field ("teacher", "students[1]"), for messages. */
+  field: string;
+}
+
+/** The preprocessing and output options of a model, by the flag `extract` calls them and their config field. */
+const MODEL_OPTION_FLAGS: [string, string][] = [
+  ['--output', 'output'],
+  ['--pool', 'pool'],
+  ['--preset', 'preset'],
+  ['--resize', 'resize'],
+  ['--crop', 'crop'],
+  ['--interpolation', 'interpolation'],
+  ['--mean', 'mean'],
+  ['--std', 'std'],
+];
+
+/**
+ * A model check's error in the terms of this run: `Expected --pool ...` (extract's flag) becomes
+ * `Expected config field "student.pool" ...` or `Expected --student-pool ...`, as the user gave the model.
+ */
+function inTermsOf(err: FcprobeError, field: string, nameOf: FieldNamer): FcprobeError {
+  let { message } = err;
+  let hint = err.hint;
+  for (const [flag, key] of MODEL_OPTION_FLAGS) {
+    const re = new RegExp(`${flag}(?![\\w-])`, 'g');
+    const name = nameOf(`${field}.${key}`);
+    message = message.replace(re, name);
+    hint = hint?.replace(re, name);
+  }
+  return new FcprobeError(err.code, message, hint);
+}
+
 /** What runExperiment will do, all of it checked before the first image is decoded. */
 interface RunPlan {
   cfg: RunConfig;
-  /** Teacher first, then student. */
-  models: [ModelConfig, ModelConfig];
+  /** Teacher first, then the students, then the references. */
+  models: PlannedModel[];
   train: PlannedSet;
   evals: PlannedSet[];
   /** train, then evals. */
@@ -178,7 +231,7 @@ type Statistics = Pick<RunResults, 'gaps' | 'contamination' | 'statistics'>;
  */
 export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
   const log = stageLog(o.onStage);
-  const plan = await planRun(o.config, log);
+  const plan = await planRun(o.config, log, o.nameOf ?? configFieldName);
   const extracted = await extractAll(plan, o, log);
   const gemm: Gemm = await createOrtGemm(plan.cfg.threads ? { threads: plan.cfg.threads } : {});
   try {
@@ -194,21 +247,67 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
 }
 
 /** Validates everything before long work: paths, listings, class spaces, both models. */
-async function planRun(cfg: RunConfig, log: StageLog): Promise<RunPlan> {
-  checkConfigPaths(cfg);
-  const train: PlannedSet = { config: cfg.train, role: 'id-train', listing: listSet(cfg.train) };
+async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promise<RunPlan> {
+  checkConfigPaths(cfg, nameOf);
+  const { train, splitTest } = planTrain(cfg, nameOf);
   const evals: PlannedSet[] = [
+    ...(splitTest ? [splitTest] : []),
     ...cfg.test.map((s) => ({ config: s, role: 'id-test' as const, listing: listSet(s) })),
     ...cfg.ood.map((s) => ({ config: s, role: 'ood' as const, listing: listSet(s) })),
   ];
   for (const e of evals) checkLabelSpace(train.listing.classes, e);
-  const models: [ModelConfig, ModelConfig] = [cfg.teacher, cfg.student];
+  const models: PlannedModel[] = [
+    { config: cfg.teacher, role: 'teacher', field: 'teacher' },
+    ...cfg.students.map((config, i) => ({
+      config,
+      role: 'student' as const,
+      field: cfg.students.length === 1 ? 'student' : `students[${i}]`,
+    })),
+    ...cfg.references.map((config, i) => ({ config, role: 'reference' as const, field: `references[${i}]` })),
+  ];
   const providers: string[] = [];
-  for (const m of models) {
+  for (const { config: m, field } of models) {
     log.stage(`check model ${m.name}: ${m.path}`);
-    providers.push((await inspectModel(extractOptionsOf(m, cfg))).provider);
+    try {
+      providers.push((await inspectModel(extractOptionsOf(m, cfg))).provider);
+    } catch (err) {
+      if (err instanceof FcprobeError) throw inTermsOf(err, field, nameOf);
+      throw err;
+    }
   }
   return { cfg, models, train, evals, sets: [train, ...evals], providers: [...new Set(providers)] };
+}
+
+/**
+ * The ID training set, or with `split` its two parts: "<name>-train" and "<name>-test" (distinct feature
+ * folders, so that a run without the split keeps its own). One seed per run for now.
+ * @throws FcprobeError BAD_OPTION / BAD_CONFIG for several seeds; BAD_DATA when the split leaves a part empty.
+ */
+function planTrain(cfg: RunConfig, nameOf: FieldNamer): { train: PlannedSet; splitTest: PlannedSet | null } {
+  const listing = listSet(cfg.train);
+  if (cfg.split === undefined) return { train: { config: cfg.train, role: 'id-train', listing }, splitTest: null };
+  const seeds = cfg.seeds ?? [cfg.probe.seed ?? 0];
+  if (seeds.length > 1) {
+    const name = nameOf('seeds');
+    throw new FcprobeError(
+      name.startsWith('--') ? 'BAD_OPTION' : 'BAD_CONFIG',
+      `${name.charAt(0).toUpperCase()}${name.slice(1)}: several seeds per run are not supported yet; give one seed.`,
+      'Run once per seed with --seed <n> (each run extracts the ID folder once).',
+    );
+  }
+  const seed = seeds[0]!;
+  const parts = splitListing(listing, cfg.split, seed);
+  if (parts.train.items.length === 0 || parts.test.items.length === 0)
+    throw new FcprobeError(
+      'BAD_DATA',
+      `Splitting ${cfg.train.path} (${listing.items.length} images) with ${cfg.split} leaves no ${parts.test.items.length === 0 ? 'test' : 'training'} image.`,
+      'Every class needs at least two images for a split.',
+    );
+  const part = (which: 'train' | 'test'): SetConfig => ({ ...cfg.train, name: `${cfg.train.name}-${which}` });
+  return {
+    train: { config: part('train'), role: 'id-train', listing: parts.train, split: { seed, fraction: cfg.split } },
+    splitTest: { config: part('test'), role: 'id-test', listing: parts.test, split: { seed, fraction: cfg.split } },
+  };
 }
 
 /** @throws FcprobeError BAD_DATA when the set's classes cannot be scored by a probe on the training classes. */
@@ -232,7 +331,7 @@ async function extractAll(plan: RunPlan, o: RunOptions, log: StageLog): Promise<
   const extracted: Extracted = new Map();
   const resumeHint = 'Rerun the same command: finished extractions are reused and an interrupted one resumes.';
   const report = o.onExtractProgress;
-  for (const m of plan.models) {
+  for (const { config: m } of plan.models) {
     for (const s of plan.sets) {
       const label = `${m.name} / ${s.config.name}`;
       log.stage(`extract ${label} (${s.listing.items.length} images)`);
@@ -268,7 +367,7 @@ async function probeAll(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Probe
   const accuracy: AccuracyMeasurement[] = [];
   const probes: ProbeSummary[] = [];
   const evaluations = new Map<string, EvalResult[]>();
-  for (const m of plan.models) {
+  for (const { config: m } of plan.models) {
     log.stage(`probe ${m.name}: fit on ${train.config.name}, score ${evals.length} set(s)`);
     const r = await log.timed(`probe ${m.name}`, () =>
       runProbe({
@@ -317,48 +416,68 @@ async function probeAll(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Probe
  */
 async function measureStatistics(plan: RunPlan, probed: Probed, log: StageLog): Promise<Statistics> {
   const { cfg, evals } = plan;
-  const t = probed.evaluations.get(cfg.teacher.name) ?? [],
-    st = probed.evaluations.get(cfg.student.name) ?? [];
-  const sets: PairedSet[] = evals.flatMap((e, i) => {
-    const te = t[i],
-      se = st[i];
-    if (!te || !se) return [];
-    checkSameImages(
-      loadFeatureSet(featureDir(cfg.workDir, cfg.teacher, e.config)),
-      loadFeatureSet(featureDir(cfg.workDir, cfg.student, e.config)),
-    );
-    return [{ set: e.config.name, role: e.role as PairedSet['role'], teacher: te.correct, student: se.correct }];
-  });
+  const t = probed.evaluations.get(cfg.teacher.name) ?? [];
   const bootstrap = cfg.bootstrap ?? DEFAULT_BOOTSTRAP;
   log.stage(`statistics: intervals${bootstrap > 0 ? `, ${bootstrap} paired bootstrap replicates` : ''}`);
-  const out = await log.timed('statistics', async () =>
-    computeStatistics({
-      teacher: cfg.teacher.name,
-      student: cfg.student.name,
-      sets,
-      bootstrap,
-      seed: cfg.probe.seed ?? SEED,
-    }),
-  );
-  return { gaps: out.gaps, contamination: out.contamination, statistics: out.info };
+  const all: Statistics = {
+    gaps: [],
+    contamination: [],
+    statistics: statisticsInfo(bootstrap, cfg.probe.seed ?? SEED),
+  };
+  // Each student is paired with the teacher on its own (same seed: a student's numbers do not depend on the others).
+  for (const student of cfg.students) {
+    const st = probed.evaluations.get(student.name) ?? [];
+    const sets: PairedSet[] = evals.flatMap((e, i) => {
+      const te = t[i],
+        se = st[i];
+      if (!te || !se) return [];
+      checkSameImages(
+        loadFeatureSet(featureDir(cfg.workDir, cfg.teacher, e.config)),
+        loadFeatureSet(featureDir(cfg.workDir, student, e.config)),
+      );
+      return [{ set: e.config.name, role: e.role as PairedSet['role'], teacher: te.correct, student: se.correct }];
+    });
+    const out = await log.timed(`statistics ${student.name}`, async () =>
+      computeStatistics({
+        teacher: cfg.teacher.name,
+        student: student.name,
+        sets,
+        bootstrap,
+        seed: cfg.probe.seed ?? SEED,
+      }),
+    );
+    all.gaps.push(...out.gaps);
+    all.contamination.push(...out.contamination);
+    all.statistics = out.info;
+  }
+  return all;
 }
 
-/** Teacher-student representation fit on every set; activation asymmetry of each model on the training set. */
+/** Each student's representation fit to the teacher on every set; activation asymmetry of each model on the training set. */
 async function diagnose(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Diagnostics> {
   const { cfg, train } = plan;
   const representationFit: RepresentationFitMeasurement[] = [];
-  for (const s of plan.sets) {
-    log.stage(`representation fit on ${s.config.name}`);
-    const fit = await log.timed(`fit ${s.config.name}`, () =>
-      computeRepresentationFit(
-        featureDir(cfg.workDir, cfg.teacher, s.config),
-        featureDir(cfg.workDir, cfg.student, s.config),
-        gemm,
-      ),
-    );
-    representationFit.push({ set: s.config.name, linearCka: fit.cka, linearCkaDebiased: fit.ckaDebiased, fit });
+  for (const student of cfg.students) {
+    for (const s of plan.sets) {
+      const label = `${student.name} / ${s.config.name}`;
+      log.stage(`representation fit ${label}`);
+      const fit = await log.timed(`fit ${label}`, () =>
+        computeRepresentationFit(
+          featureDir(cfg.workDir, cfg.teacher, s.config),
+          featureDir(cfg.workDir, student, s.config),
+          gemm,
+        ),
+      );
+      representationFit.push({
+        student: student.name,
+        set: s.config.name,
+        linearCka: fit.cka,
+        linearCkaDebiased: fit.ckaDebiased,
+        fit,
+      });
+    }
   }
-  const asymmetry: AsymmetryMeasurement[] = plan.models.map((m) => ({
+  const asymmetry: AsymmetryMeasurement[] = plan.models.map(({ config: m }) => ({
     model: m.name,
     set: train.config.name,
     result: computeActivationAsymmetry(featureDir(cfg.workDir, m, train.config)),
@@ -382,10 +501,10 @@ function assembleResults(
     if (!r) throw new Error(`no extraction of ${m.name} / ${s.name}`);
     return r;
   };
-  const modelEntries: ModelEntry[] = plan.models.map((m, i) => {
+  const modelEntries: ModelEntry[] = plan.models.map(({ config: m, role }) => {
     const man = extraction(m, train.config).manifest;
     return {
-      role: i === 0 ? 'teacher' : 'student',
+      role,
       name: m.name,
       path: m.path,
       sha256: man.model.sha256,
@@ -400,6 +519,8 @@ function assembleResults(
     role: s.role,
     path: s.config.path,
     n: extraction(cfg.teacher, s.config).rows,
+    // The files of each part, so the split can be checked and reproduced.
+    ...(s.split ? { split: { ...s.split, files: s.listing.items.map((it) => it.file) } } : {}),
   }));
   return {
     format: 'fcprobe-results',

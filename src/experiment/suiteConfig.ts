@@ -5,19 +5,20 @@
  */
 import { FcprobeError } from '../errors.js';
 import { findSuite, IMAGENET_OOD_SUITE, type SuiteLocation } from '../dataset/suite.js';
-import { parseRunConfig, type RunConfig } from './config.js';
+import { type FieldNamer, parseRunConfig, type RunConfig } from './config.js';
 
 export const SUITES: Record<string, typeof IMAGENET_OOD_SUITE> = { 'imagenet-ood': IMAGENET_OOD_SUITE };
 
 export interface SuiteConfigInput {
   suite: string;
   dataRoot: string;
-  workDir: string;
-  teacher: string;
-  student: string;
   trainPerClass?: number;
-  /** Model/probe/provider fields as in a config file (teacher/student may be objects with presets). */
+  /** Every field but the sets, as in a config file (workDir, teacher, students, probe, ...). */
   raw: Record<string, unknown>;
+  /** Paths in `raw` are relative to it. */
+  baseDir: string;
+  /** How errors name the fields (the flags that gave them, or the config file's fields). */
+  nameOf?: FieldNamer;
   onNotice?: (message: string) => void;
 }
 
@@ -52,12 +53,12 @@ export function suiteConfig(i: SuiteConfigInput): RunConfig {
   return parseRunConfig(
     {
       title: `${i.suite}: ${evalSets.map((s) => s.title).join(', ')}`,
-      workDir: i.workDir,
       ...i.raw,
       train: set(train, i.trainPerClass),
       test: evalSets.filter((s) => s.role === 'id').map((s) => set(s)),
       ood: evalSets.filter((s) => s.role === 'ood').map((s) => set(s)),
     },
-    process.cwd(),
+    i.baseDir,
+    i.nameOf ? { nameOf: i.nameOf } : {},
   );
 }

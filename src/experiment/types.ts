@@ -12,7 +12,8 @@ export type { Interval };
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export type SetRole = 'id-train' | 'id-test' | 'ood';
-export type ModelRole = 'teacher' | 'student';
+/** reference: a further model probed like the others, a point of the effective-robustness baseline. */
+export type ModelRole = 'teacher' | 'student' | 'reference';
 
 export interface ModelEntry {
   role: ModelRole;
@@ -33,6 +34,8 @@ export interface SetEntry {
   path: string;
   /** Images in the set (as extracted). */
   n: number;
+  /** A part of the ID folder's split (--split): its seed, the held-out fraction, and its files (relative to path). */
+  split?: { seed: number; fraction: number; files: string[] };
 }
 
 export interface AccuracyMeasurement {
@@ -126,6 +129,8 @@ export interface RepresentationFit {
 }
 
 export interface RepresentationFitMeasurement {
+  /** The student compared with the teacher (absent only in results written before several students). */
+  student?: string;
   set: string;
   /** Linear CKA (biased HSIC estimator), as fit.cka. */
   linearCka: number;

@@ -15,7 +15,10 @@ import { Rng } from '../math/rng.js';
 import { FcprobeError } from '../errors.js';
 import type {
   AccuracyCell,
+  AllModelsRow,
+  AllModelsSection,
   EffectiveRobustnessSection,
+  ErModelEntry,
   ErEntry,
   FitSummary,
   ModelEntry,
@@ -60,7 +63,10 @@ function checkUnique(names: string[], what: string): void {
  */
 export function buildReport(results: RunResults): Report {
   const teacher = pickModel(results.models, 'teacher');
-  const student = pickModel(results.models, 'student');
+  const students = results.models.filter((m) => m.role === 'student');
+  // The detailed sections compare the teacher with the first student; the "all models" section covers every one.
+  const student = students[0];
+  if (!student) throw new FcprobeError('BAD_DATA', 'Expected at least one student model in the results, found none.');
   checkUnique(
     results.models.map((m) => m.name),
     'models',
@@ -142,10 +148,9 @@ export function buildReport(results: RunResults): Report {
   const ood = pairMean('ood');
   if (!ood.summary) notes.push('No OOD set: the OOD average, its gap and effective robustness are left out.');
 
-  const models = [teacher, student];
   const contamination =
     results.contamination.find((c) => c.teacher === teacher.name && c.student === student.name) ?? null;
-  const effectiveRobustnessSection = buildEffectiveRobustness(results, models, id.summary, ood.summary, perSet);
+  const allModels = buildAllModels(results, orderedSets, cell);
   return {
     format: 'fcprobe-report',
     formatVersion: 1,
@@ -154,16 +159,18 @@ export function buildReport(results: RunResults): Report {
     createdAt: results.createdAt,
     machine: results.machine,
     config: results.config,
-    models,
+    models: results.models,
     teacher: teacher.name,
     student: student.name,
+    students: students.map((m) => m.name),
     sets: orderedSets,
     perSet,
     summary: { idSets: id.sets, oodSets: ood.sets, id: id.summary, oodAverage: ood.summary, contamination },
     statistics: results.statistics,
     warnings: buildWarnings(results, perSet, contamination),
-    effectiveRobustness: effectiveRobustnessSection,
-    representationFit: buildRepresentationFit(results, orderedSets),
+    allModels,
+    effectiveRobustness: buildEffectiveRobustness(results, allModels, notes),
+    representationFit: buildRepresentationFit(results, orderedSets, student.name),
     asymmetry: {
       definition: ASYMMETRY_DEFINITION,
       perModel: [...results.asymmetry].sort((a, b) => +(a.model !== teacher.name) - +(b.model !== teacher.name)),
@@ -174,79 +181,161 @@ export function buildReport(results: RunResults): Report {
   };
 }
 
+/**
+ * Every model's accuracy per evaluation set, its ID mean and OOD average (over the same sets as the summary),
+ * its gaps to the teacher, and each student's CKA to the teacher (means over the ID test and OOD sets).
+ */
+function buildAllModels(
+  results: RunResults,
+  orderedSets: SetEntry[],
+  cell: (model: string, set: string) => AccuracyCell | null,
+): AllModelsSection {
+  const evalSets = orderedSets.filter((s) => s.role !== 'id-train');
+  const meanOf = (model: string, role: SetRole): number | null => {
+    const sets = evalSets.filter((s) => s.role === role);
+    const cells = sets.map((s) => cell(model, s.name));
+    // A mean over fewer sets than the other models' would not be comparable: no mean then.
+    if (sets.length === 0 || cells.some((c) => c === null)) return null;
+    return mean(cells.map((c) => c!.top1));
+  };
+  const teacher = pickModel(results.models, 'teacher');
+  const tId = meanOf(teacher.name, 'id-test'),
+    tOod = meanOf(teacher.name, 'ood');
+  const ckaMean = (student: string, role: SetRole): number | null => {
+    const setsOfRole = new Set(evalSets.filter((s) => s.role === role).map((s) => s.name));
+    const v = results.representationFit
+      .filter((f) => fitStudent(f, results) === student && setsOfRole.has(f.set))
+      .map((f) => f.fit.cka)
+      .filter((x) => Number.isFinite(x));
+    return v.length === setsOfRole.size && v.length > 0 ? mean(v) : null;
+  };
+  const rows: AllModelsRow[] = results.models.map((m) => {
+    const id = meanOf(m.name, 'id-test'),
+      ood = meanOf(m.name, 'ood');
+    const other = m.role !== 'teacher';
+    return {
+      model: m.name,
+      role: m.role,
+      top1: evalSets.map((s) => cell(m.name, s.name)?.top1 ?? null),
+      id,
+      oodAverage: ood,
+      gapId: other && id !== null && tId !== null ? tId - id : null,
+      gapOod: other && ood !== null && tOod !== null ? tOod - ood : null,
+      ckaIdTest: m.role === 'student' ? ckaMean(m.name, 'id-test') : null,
+      ckaOod: m.role === 'student' ? ckaMean(m.name, 'ood') : null,
+    };
+  });
+  return { sets: evalSets.map((s) => s.name), roles: evalSets.map((s) => s.role), rows };
+}
+
+/** The student a representation fit belongs to (results written before several students had no field). */
+function fitStudent(f: RunResults['representationFit'][number], results: RunResults): string {
+  return f.student ?? results.models.find((m) => m.role === 'student')?.name ?? '';
+}
+
+/**
+ * Effective robustness of every model against each baseline: the configured (ID, OOD) points plus the
+ * reference models of the run; with no configured baseline, the references alone (when there are two or more).
+ */
 function buildEffectiveRobustness(
   results: RunResults,
-  models: ModelEntry[],
-  id: PairSummary,
-  oodAvg: PairSummary | null,
-  perSet: SetRow[],
+  all: AllModelsSection,
+  notes: string[],
 ): EffectiveRobustnessSection {
-  const baselines = results.baselines ?? [];
+  const configured = results.baselines ?? [];
+  const refs = all.rows.filter((r) => r.role === 'reference');
+  const baselines =
+    configured.length > 0
+      ? configured
+      : refs.length >= 2
+        ? [{ against: OOD_AVERAGE, label: 'reference models of this run', points: [] }]
+        : [];
   if (baselines.length === 0) {
     return {
       status: 'omitted',
-      note: 'No baseline (ID, OOD) accuracy pairs were given in the config, so effective robustness is not computed.',
+      note:
+        refs.length === 1
+          ? 'One reference model and no baseline points in the config: a baseline fit needs at least two points, so effective robustness is not computed.'
+          : 'No baseline (ID, OOD) accuracy pairs were given in the config, so effective robustness is not computed.',
     };
   }
-  const entries: ErEntry[] = baselines.map((b, bi) => {
+  const oodSets = all.sets.filter((_, i) => all.roles[i] === 'ood');
+  const entries: (ErEntry | { problem: string })[] = baselines.map((b, bi) => {
     const label = b.label ?? `baseline ${bi + 1}`;
-    const problem = baselineProblem(b.points);
-    if (problem)
-      throw new FcprobeError('BAD_CONFIG', `Effective-robustness baseline ${JSON.stringify(label)}: ${problem}.`);
-    const fit = fitLogitLinear(b.points);
-    let oodOf: (m: ModelEntry) => number;
+    let oodOf: (r: AllModelsRow) => number | null;
     if (b.against === OOD_AVERAGE) {
-      if (!oodAvg)
+      if (oodSets.length === 0)
         throw new FcprobeError(
           'BAD_CONFIG',
           `Effective-robustness baseline ${JSON.stringify(label)} is against the OOD average, but there is no OOD set.`,
         );
-      oodOf = (m) => (m.role === 'teacher' ? oodAvg.teacher : oodAvg.student);
+      oodOf = (r) => r.oodAverage;
     } else {
-      const row = perSet.find((r) => r.set === b.against && r.role === 'ood');
-      if (!row?.teacher || !row.student) {
-        const oods = perSet.filter((r) => r.role === 'ood').map((r) => JSON.stringify(r.set));
+      const j = all.sets.indexOf(b.against);
+      if (j < 0 || all.roles[j] !== 'ood') {
         throw new FcprobeError(
           'BAD_CONFIG',
           `Effective-robustness baseline ${JSON.stringify(label)}: expected "against" to be "${OOD_AVERAGE}" or an OOD set name, got ${JSON.stringify(b.against)}.`,
-          `OOD sets: ${oods.join(', ') || '(none)'}.`,
+          `OOD sets: ${oodSets.map((s) => JSON.stringify(s)).join(', ') || '(none)'}.`,
         );
       }
-      oodOf = (m) => (m.role === 'teacher' ? row.teacher!.top1 : row.student!.top1);
+      oodOf = (r) => r.top1[j] ?? null;
     }
+    const points = [...b.points];
+    for (const r of refs) {
+      const id = r.id,
+        ood = oodOf(r);
+      // logit is infinite at 0 and 1: such a reference cannot be a point of the fit.
+      if (id !== null && ood !== null && id > 0 && id < 1 && ood > 0 && ood < 1)
+        points.push({ name: r.model, id, ood });
+      else
+        notes.push(
+          `Reference ${r.model} is not a point of baseline "${label}": its ID or OOD accuracy is 0, 1 or missing.`,
+        );
+    }
+    const problem = baselineProblem(points);
+    if (problem && configured.length === 0) return { problem };
+    if (problem)
+      throw new FcprobeError('BAD_CONFIG', `Effective-robustness baseline ${JSON.stringify(label)}: ${problem}.`);
+    const fit = fitLogitLinear(points);
     // The band's seed is the run's: re-rendering the report gives the same band.
-    const lo = Math.min(...b.points.map((p) => p.id), id.teacher, id.student),
-      hi = Math.max(...b.points.map((p) => p.id), id.teacher, id.student);
+    const ids = [...points.map((p) => p.id), ...all.rows.map((r) => r.id).filter((v): v is number => v !== null)];
+    const lo = Math.min(...ids),
+      hi = Math.max(...ids);
     const grid = Array.from({ length: 41 }, (_, i) =>
       sigmoidLerp(Math.max(0.005, lo * 0.9), Math.min(0.995, 1 - (1 - hi) * 0.9), i / 40),
     );
     const band = bootstrapFitBand(
-      b.points,
+      points,
       grid,
       results.statistics.bootstrap,
       new Rng(results.statistics.seed + bi),
       results.statistics.level,
     );
-    return {
-      label,
-      against: b.against,
-      points: b.points,
-      fit,
-      band,
-      models: models.map((m) => {
-        const idAccuracy = m.role === 'teacher' ? id.teacher : id.student;
-        const oodAccuracy = oodOf(m);
-        return {
-          model: m.name,
-          idAccuracy,
-          oodAccuracy,
-          predictedOod: predictOod(fit, idAccuracy),
-          rho: effectiveRobustness(fit, idAccuracy, oodAccuracy),
-        };
-      }),
-    };
+    const models: ErModelEntry[] = [];
+    for (const r of all.rows) {
+      const idAccuracy = r.id,
+        oodAccuracy = oodOf(r);
+      if (idAccuracy === null || oodAccuracy === null) continue;
+      models.push({
+        model: r.model,
+        idAccuracy,
+        oodAccuracy,
+        predictedOod: predictOod(fit, idAccuracy),
+        rho: effectiveRobustness(fit, idAccuracy, oodAccuracy),
+      });
+    }
+    return { label, against: b.against, points, fit, band, models };
   });
-  return { status: 'computed', entries };
+  const computed = entries.filter((e): e is ErEntry => !('problem' in e));
+  // Only a baseline made of the run's references alone can fail here (configured points were checked above).
+  const failed = entries.find((e): e is { problem: string } => 'problem' in e);
+  if (failed)
+    return {
+      status: 'omitted',
+      note: `Effective robustness is not computed: the reference models cannot form a baseline (${failed.problem}).`,
+    };
+  return { status: 'computed', entries: computed };
 }
 
 /** The point a fraction t of the way from p to q, evenly spaced in logit space. */
@@ -308,9 +397,14 @@ function buildWarnings(
 }
 
 /** `orderedSets`: the report's set order (ID train, ID test, OOD), which the rows follow. */
-function buildRepresentationFit(results: RunResults, orderedSets: SetEntry[]): RepresentationFitSection {
+function buildRepresentationFit(
+  results: RunResults,
+  orderedSets: SetEntry[],
+  student: string,
+): RepresentationFitSection {
   const position = new Map(orderedSets.map((s, i) => [s.name, i]));
   const rows = results.representationFit
+    .filter((r) => fitStudent(r, results) === student)
     .map((r) => {
       const i = position.get(r.set);
       if (i === undefined)

@@ -6,6 +6,8 @@ import { DEFINITIONS } from './definitions.js';
 import { ci, MISSING, pct, pp, fixed, ROLE_LABEL } from './format.js';
 import { escapeXml, groupedBarChart, logitScatterChart, quantileBoxChart } from './svgCharts.js';
 import {
+  allModelsTable,
+  hasManyModels,
   accuracyTable,
   asymmetryTable,
   effectiveRobustnessTable,
@@ -22,6 +24,18 @@ import type { Report } from './types.js';
 export const TEACHER_COLOR = '#2b6cb0';
 export const STUDENT_COLOR = '#dd8a2e';
 const GAP_COLOR = '#8a4fa3';
+const REFERENCE_COLOR = '#777777';
+/** Students after the first get their own hues, so the all-models chart tells them apart. */
+const MORE_STUDENT_COLORS = ['#c0504d', '#9bbb59', '#8064a2', '#4bacc6', '#f79646'];
+
+/** A model's colour in every chart: teacher blue, first student orange, others by position, references grey. */
+function modelColor(r: Report, name: string): string {
+  if (name === r.teacher) return TEACHER_COLOR;
+  const i = r.students.indexOf(name);
+  if (i === 0) return STUDENT_COLOR;
+  if (i > 0) return MORE_STUDENT_COLORS[(i - 1) % MORE_STUDENT_COLORS.length]!;
+  return REFERENCE_COLOR;
+}
 const CKA_COLOR = '#4a7c59';
 const COSINE_COLOR = '#5fa8b8';
 const GROUP_FILLS: Record<string, string> = {
@@ -74,7 +88,6 @@ function card(
 }
 
 /**
-<<<<<<< HEAD
  * The ID-vs-OOD scatter on logit axes, drawn for every report: each model at its ID accuracy against each OOD
  * set's accuracy (and the OOD average when there are several sets), Clopper-Pearson bars both ways where the
  * point is one set's accuracy (an average over several sets has no exact interval, so no bar).
@@ -124,6 +137,18 @@ function idVsOodScatter(r: Report): string {
       });
     return perSet;
   });
+  // Further students and references: their OOD average (no exact interval for an average, so no bars).
+  for (const row of r.allModels.rows) {
+    if (row.model === r.teacher || row.model === r.student || row.id === null || row.oodAverage === null) continue;
+    points.push({
+      x: row.id,
+      y: row.oodAverage,
+      label: `${row.model}: OOD average`,
+      color: modelColor(r, row.model),
+      xInterval: null,
+      yInterval: null,
+    });
+  }
   const er = r.effectiveRobustness.status === 'computed' ? r.effectiveRobustness.entries[0]! : null;
   return logitScatterChart({
     title: 'ID vs OOD top-1 (logit axes, 95% intervals)',
@@ -146,10 +171,7 @@ function warningsHtml(r: Report): string {
 }
 
 /**
- * The whole report as one self-contained HTML document.
-=======
  * The whole report as one self-contained HTML document (inline CSS and SVG charts, no scripts or remote files).
->>>>>>> lib
  * @param r the report model (report/build.ts); nothing is recomputed here.
  */
 export function renderHtml(r: Report): string {
@@ -164,6 +186,7 @@ export function renderHtml(r: Report): string {
 <body>
 ${headerSection(r)}
 ${accuracySection(r)}
+${allModelsSection(r)}
 ${effectiveRobustnessSection(r)}
 ${representationFitSection(r)}
 ${asymmetrySection(r)}
@@ -175,11 +198,12 @@ ${runSection(r)}
 
 /** Title, the two models, the machine, and the headline cards. */
 function headerSection(r: Report): string {
-  const [t, s] = r.models;
+  const t = r.models.find((m) => m.name === r.teacher);
+  const s = r.models.find((m) => m.name === r.student);
   const model = (m: Report['models'][number] | undefined, cls: string): string =>
     m ? `<b class="${cls}">${escapeXml(m.name)}</b> (${m.featureDim}-d)` : MISSING;
   return `<h1>${escapeXml(r.title)}</h1>
-<p class="meta">Teacher ${model(t, 't')} vs student ${model(s, 'st')}. fcprobe ${escapeXml(r.fcprobeVersion)}, ${escapeXml(r.createdAt)}.</p>
+<p class="meta">Teacher ${model(t, 't')} vs student ${model(s, 'st')}${r.students.length > 1 ? ` (and ${r.students.length - 1} more student(s): see All models)` : ''}. fcprobe ${escapeXml(r.fcprobeVersion)}, ${escapeXml(r.createdAt)}.</p>
 <p class="meta">${escapeXml(machineLine(r))}</p>
 <div class="cards">${headlineCards(r).join('')}</div>`;
 }
@@ -268,6 +292,24 @@ ${def(DEFINITIONS.gapInterval)}
 ${def(DEFINITIONS.contaminationInterval)}`;
 }
 
+/** Every model on every evaluation set: one chart and one table (shown when there is more than one student or any reference). */
+function allModelsSection(r: Report): string {
+  if (!hasManyModels(r)) return '';
+  const a = r.allModels;
+  const chart = groupedBarChart({
+    title: 'Top-1 accuracy per set, all models',
+    yLabel: 'top-1 accuracy (%)',
+    categories: a.sets.map((s, i) => ({ label: s, group: ROLE_LABEL[a.roles[i]!] })),
+    yMax: 1,
+    format: (v) => (v * 100).toFixed(0),
+    groupFills: GROUP_FILLS,
+    series: a.rows.map((m) => ({ name: m.model, color: modelColor(r, m.model), values: m.top1 })),
+  });
+  return `<h2>All models</h2>
+${chart}
+${htmlTable(allModelsTable(r))}`;
+}
+
 function effectiveRobustnessSection(r: Report): string {
   const er = r.effectiveRobustness;
   const body =
@@ -280,11 +322,11 @@ function effectiveRobustnessSection(r: Report): string {
               xLabel: 'ID top-1 accuracy (%), logit scale',
               yLabel: `OOD top-1 accuracy (%), ${e.against}`,
               baseline: e.points.map((p) => ({ x: p.id, y: p.ood, ...(p.name ? { label: p.name } : {}) })),
-              models: e.models.map((m, i) => ({
+              models: e.models.map((m) => ({
                 x: m.idAccuracy,
                 y: m.oodAccuracy,
                 label: m.model,
-                color: i === 0 ? TEACHER_COLOR : STUDENT_COLOR,
+                color: modelColor(r, m.model),
               })),
               fit: e.fit,
               band: e.band,
@@ -330,9 +372,7 @@ ${def(DEFINITIONS.cosine)}`;
 
 function asymmetrySection(r: Report): string {
   const boxes = r.asymmetry.perModel.flatMap((a) =>
-    a.result.applicable
-      ? [{ label: a.model, color: a.model === r.teacher ? TEACHER_COLOR : STUDENT_COLOR, ...a.result.normalized }]
-      : [],
+    a.result.applicable ? [{ label: a.model, color: modelColor(r, a.model), ...a.result.normalized }] : [],
   );
   const chart =
     boxes.length === 0

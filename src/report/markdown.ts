@@ -2,6 +2,8 @@
 import { DEFINITIONS } from './definitions.js';
 import { markdownTable, mdText } from './format.js';
 import {
+  allModelsTable,
+  hasManyModels,
   accuracyTable,
   asymmetryTable,
   effectiveRobustnessTable,
@@ -49,6 +51,7 @@ export function renderMarkdown(r: Report): string {
     '',
     `> ${mdText(DEFINITIONS.contaminationInterval)}`,
     '',
+    ...(hasManyModels(r) ? ['## All models', '', ...table(allModelsTable(r))] : []),
     '## Effective robustness',
     '',
   ];

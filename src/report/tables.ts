@@ -104,6 +104,48 @@ function describeMean(sets: string[]): string {
   return sets.length === 1 ? sets[0]! : `mean of ${sets.length} sets`;
 }
 
+/** Whether the report has more than a teacher and one student (then the all-models section is shown). */
+export function hasManyModels(r: Report): boolean {
+  return r.models.length > 2;
+}
+
+/** Every model (teacher, students, references) on every evaluation set, with means, gaps and CKA. */
+export function allModelsTable(r: Report): Table {
+  const a = r.allModels;
+  const hasOod = a.roles.includes('ood');
+  return {
+    headers: [
+      'Model',
+      'Role',
+      ...a.sets.map((s) => `${s}@1`),
+      'ID',
+      ...(hasOod ? ['OOD avg'] : []),
+      'Gap ID (pp)',
+      ...(hasOod ? ['Gap OOD (pp)'] : []),
+      'CKA ID test',
+      ...(hasOod ? ['CKA OOD'] : []),
+    ],
+    rows: a.rows.map((m) => [
+      m.model,
+      m.role,
+      ...m.top1.map((v) => pct(v)),
+      pct(m.id),
+      ...(hasOod ? [pct(m.oodAverage)] : []),
+      pp(m.gapId),
+      ...(hasOod ? [pp(m.gapOod)] : []),
+      fixed(m.ckaIdTest, 4),
+      ...(hasOod ? [fixed(m.ckaOod, 4)] : []),
+    ]),
+    align: ['l', 'l', ...a.sets.map(() => 'r' as const), 'r', 'r', 'r', 'r', 'r', 'r'].slice(
+      0,
+      2 + a.sets.length + (hasOod ? 6 : 3),
+    ) as Align[],
+    notes: [
+      'Top-1 accuracy (%); ID and OOD avg: unweighted means over the sets; gap = teacher minus the model; CKA: linear CKA of a student to the teacher, mean over the sets.',
+    ],
+  };
+}
+
 export function effectiveRobustnessTable(r: Report): Table | null {
   const er = r.effectiveRobustness;
   if (er.status !== 'computed') return null;

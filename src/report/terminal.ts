@@ -1,6 +1,8 @@
 /** Plain-text report for the terminal: the same tables as report.md, fixed-width, no colour codes. */
 import { textTable, shortHash } from './format.js';
 import {
+  allModelsTable,
+  hasManyModels,
   accuracyTable,
   asymmetryTable,
   effectiveRobustnessTable,
@@ -19,7 +21,8 @@ function section(title: string, table: Table | null, extra: string[] = []): stri
 
 /** The report as plain text for a terminal (no colour codes). */
 export function renderTerminal(r: Report): string {
-  const [t, s] = r.models;
+  const t = r.models.find((m) => m.name === r.teacher);
+  const s = r.models.find((m) => m.name === r.student);
   const out: string[] = [
     r.title,
     `fcprobe ${r.fcprobeVersion}, ${r.createdAt}`,
@@ -30,6 +33,7 @@ export function renderTerminal(r: Report): string {
     '',
     section('ID vs OOD (top-1, %)', summaryTable(r)),
     '',
+    ...(hasManyModels(r) ? [section('All models (top-1, %)', allModelsTable(r)), ''] : []),
   ];
   const er = effectiveRobustnessTable(r);
   out.push(

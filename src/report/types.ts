@@ -123,6 +123,32 @@ export interface AsymmetrySection {
   perModel: AsymmetryMeasurement[];
 }
 
+/** One row of the all-models table: a model's top-1 on every evaluation set and its means and gaps. */
+export interface AllModelsRow {
+  model: string;
+  role: ModelRole;
+  /** Top-1 per evaluation set, in `AllModelsSection.sets` order; null when not measured. */
+  top1: (number | null)[];
+  /** Mean top-1 over the ID test sets; null when a set is not measured. */
+  id: number | null;
+  /** Mean top-1 over the OOD sets; null when there are none or a set is not measured. */
+  oodAverage: number | null;
+  /** Teacher minus this model (null for the teacher). */
+  gapId: number | null;
+  gapOod: number | null;
+  /** Students only: mean linear CKA to the teacher over the ID test / OOD sets. */
+  ckaIdTest: number | null;
+  ckaOod: number | null;
+}
+
+export interface AllModelsSection {
+  /** Evaluation sets (ID test, then OOD), the columns of `top1`. */
+  sets: string[];
+  roles: SetRole[];
+  /** Teacher, students, references. */
+  rows: AllModelsRow[];
+}
+
 /** What every renderer reads. */
 export interface Report {
   format: 'fcprobe-report';
@@ -132,10 +158,13 @@ export interface Report {
   createdAt: string;
   machine: MachineInfo;
   config: JsonValue;
-  /** [teacher, student]. */
+  /** Teacher, students, references. */
   models: ModelEntry[];
   teacher: string;
+  /** The student of the detailed teacher-vs-student sections (the first one). */
   student: string;
+  /** Every student, in config order. */
+  students: string[];
   sets: SetEntry[];
   perSet: SetRow[];
   summary: {
@@ -151,6 +180,8 @@ export interface Report {
   statistics: StatisticsInfo;
   /** Computed cautions about what the numbers allow one to conclude. */
   warnings: string[];
+  /** Every model on every evaluation set (the "all students" table and chart). */
+  allModels: AllModelsSection;
   effectiveRobustness: EffectiveRobustnessSection;
   representationFit: RepresentationFitSection;
   asymmetry: AsymmetrySection;

@@ -49,7 +49,9 @@ export interface DemoOutcome {
   modelsDir: string;
   scale: number;
   students: StudentTraining[];
-  runs: { student: StudentTraining; outcome: RunOutcome; rendered: RenderedReport }[];
+  /** The one run over the teacher and every student. */
+  outcome: RunOutcome;
+  rendered: RenderedReport;
 }
 
 export { STUDENT_DEFAULTS, type StudentSpec, type StudentTraining };
@@ -209,34 +211,28 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
     resize: world.spec.side,
     crop: world.spec.side,
   });
-  const runs: DemoOutcome['runs'] = [];
-  for (const s of students) {
-    const label = s.activation === 'none' ? 'linear' : s.activation;
-    const config = parseRunConfig(
-      {
-        title: `fcprobe demo: teacher vs ${label} student`,
-        workDir: join(o.workDir, `student-${label}`),
-        teacher: { name: 'teacher', ...model(teacherPath) },
-        student: { name: `student-${label}`, ...model(s.modelPath) },
-        train: { name: 'train', path: join(dataDir, 'train') },
-        test: [{ name: 'test', path: join(dataDir, 'test') }],
-        ood: DEMO_SETS.filter((d) => d.role === 'ood').map((d) => ({ name: d.name, path: join(dataDir, d.name) })),
-        probe: { C: 1 },
-      },
-      process.cwd(),
-    );
-    stage(`run: teacher vs ${label} student`);
-    const outcome = await runExperiment({
-      config,
-      onStage: (m) => stage(`  ${m}`),
-      ...(o.onExtractProgress ? { onExtractProgress: o.onExtractProgress } : {}),
-      ...(o.shouldStop ? { shouldStop: o.shouldStop } : {}),
-    });
-    runs.push({
-      student: s,
-      outcome,
-      rendered: writeReport(outcome.results, ['terminal', 'md', 'json', 'html'], outcome.workDir),
-    });
-  }
-  return { dataDir, modelsDir, scale, students, runs };
+  // One run with every student: the teacher's features are extracted once and every student is probed and
+  // compared the same way (the same probes on the same features as one run per student).
+  const config = parseRunConfig(
+    {
+      title: `fcprobe demo: teacher vs ${students.map((s) => `${labelOf(s.activation)} student`).join(' and ')}`,
+      workDir: o.workDir,
+      teacher: { name: 'teacher', ...model(teacherPath) },
+      students: students.map((s) => ({ name: `student-${labelOf(s.activation)}`, ...model(s.modelPath) })),
+      train: { name: 'train', path: join(dataDir, 'train') },
+      test: [{ name: 'test', path: join(dataDir, 'test') }],
+      ood: DEMO_SETS.filter((d) => d.role === 'ood').map((d) => ({ name: d.name, path: join(dataDir, d.name) })),
+      probe: { C: 1 },
+    },
+    process.cwd(),
+  );
+  stage(`run: teacher vs ${students.length} student(s)`);
+  const outcome = await runExperiment({
+    config,
+    onStage: (m) => stage(`  ${m}`),
+    ...(o.onExtractProgress ? { onExtractProgress: o.onExtractProgress } : {}),
+    ...(o.shouldStop ? { shouldStop: o.shouldStop } : {}),
+  });
+  const rendered = writeReport(outcome.results, ['terminal', 'md', 'json', 'html'], outcome.workDir);
+  return { dataDir, modelsDir, scale, students, outcome, rendered };
 }

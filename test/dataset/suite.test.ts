@@ -8,7 +8,7 @@ import { FcprobeError } from '../../src/errors.js';
 import type { DatasetListing } from '../../src/dataset/listing.js';
 import { imagenetAWnids, imagenetRWnids, imagenetWnids } from '../../src/dataset/imagenetMeta.js';
 import { listDataset } from '../../src/dataset/layouts.js';
-import { findSuite, IMAGENET_OOD_SUITE, selectPerClass } from '../../src/dataset/suite.js';
+import { findSuite, IMAGENET_OOD_SUITE, selectPerClass, splitListing } from '../../src/dataset/suite.js';
 
 let jpeg: Buffer;
 
@@ -176,5 +176,48 @@ describe('selectPerClass', () => {
       () => selectPerClass(listing([3]), 0, 1),
       (e: unknown) => e instanceof FcprobeError && /--train-per-class/.test(e.message),
     );
+  });
+});
+
+describe('splitListing', () => {
+  // Class sizes 10, 7, 3, 1: with 0.3, round(n * 0.3) clamped to [1, n - 1] = 3, 2, 1 and 0 (one image stays).
+  const sizes = [10, 7, 3, 1];
+  const listing: DatasetListing = {
+    root: '/d',
+    layout: 'folder',
+    classes: sizes.map((_, c) => `c${c}`),
+    classMap: null,
+    items: sizes.flatMap((n, c) => Array.from({ length: n }, (_, i) => ({ file: `c${c}/${i}.png`, label: c }))),
+    ignored: [],
+    borderCrop: 0,
+  };
+
+  it('is stratified, disjoint, complete, ordered and seeded', () => {
+    const a = splitListing(listing, 0.3, 0);
+    const count = (l: DatasetListing, c: number): number => l.items.filter((x) => x.label === c).length;
+    assert.deepEqual(
+      sizes.map((_, c) => count(a.test, c)),
+      [3, 2, 1, 0],
+    );
+    const files = [...a.train.items, ...a.test.items].map((x) => x.file).sort();
+    assert.deepEqual(files, listing.items.map((x) => x.file).sort());
+    assert.equal(new Set(files).size, files.length);
+    const order = (l: DatasetListing): number[] =>
+      l.items.map((x) => listing.items.findIndex((y) => y.file === x.file));
+    for (const part of [a.train, a.test]) {
+      const o = order(part);
+      assert.deepEqual(
+        o,
+        [...o].sort((x, y) => x - y),
+      );
+    }
+    assert.deepEqual(splitListing(listing, 0.3, 0), a);
+    const seeds = [1, 2, 3, 4, 5].map((s) =>
+      splitListing(listing, 0.3, s)
+        .test.items.map((x) => x.file)
+        .join(),
+    );
+    assert.ok(new Set(seeds).size > 1, 'another seed draws another split');
+    assert.throws(() => splitListing(listing, 1, 0), /--split/);
   });
 });

@@ -30,7 +30,8 @@ describe('run config', () => {
     assert.equal(c.workDir, '/base/work');
     assert.equal(c.teacher.path, '/base/t.onnx');
     assert.equal(c.teacher.name, 'teacher');
-    assert.equal(c.student.preset, 'clip');
+    assert.equal(c.students[0]!.preset, 'clip');
+    assert.equal(c.students[0]!.name, 'student');
     assert.equal(c.train.name, 'train');
     assert.equal(c.test[0]!.name, 'test');
     assert.equal(c.ood[0]!.path, '/base/data/sketch');
@@ -38,22 +39,22 @@ describe('run config', () => {
   });
 
   it('names the field and what is wrong', () => {
-    configError({ ...base, workDir: 3 }, /"workDir": expected a non-empty string, got 3/);
+    configError({ ...base, workDir: 3 }, /Expected config field "workDir" to be a non-empty string, got 3/);
     configError(
       { ...base, student: { path: 's.onnx', preset: 'vgg' } },
-      /"student.preset": expected one of "torchvision", "clip", "inception", got "vgg"/,
+      /Expected config field "student.preset" to be one of "torchvision", "clip", "inception", got "vgg"/,
     );
     configError(
       { ...base, ood: [{ path: 'a', borderCrop: -1 }] },
-      /"ood\[0\]\.borderCrop": expected a non-negative integer/,
+      /config field "ood\[0\]\.borderCrop" to be a non-negative integer/,
     );
-    configError({ ...base, probe: { C: 0 } }, /"probe.C": expected a positive number, got 0/);
+    configError({ ...base, probe: { C: 0 } }, /config field "probe.C" to be a positive number, got 0/);
     configError({ ...base, probe: { Cs: 1 } }, /"probe.Cs" is not a known field/);
     configError(
       { ...base, test: ['x/data'], ood: ['y/data'] },
-      /"ood\[0\]\.name": expected a set name not used already/,
+      /Config field "test\[0\]" and config field "ood\[0\]" are both named "data"/,
     );
-    configError({ ...base, train: undefined }, /"train": expected the ID training set/);
+    configError({ ...base, train: undefined }, /config field "train" to be the ID training set/);
     configError(
       {
         ...base,
@@ -62,9 +63,23 @@ describe('run config', () => {
           { id: 0.6, ood: 0.3 },
         ],
       },
-      /"baselines\[0\]\.points\[0\]\.ood": expected an accuracy as a fraction/,
+      /config field "baselines\[0\]\.points\[0\]\.ood" to be an accuracy as a fraction/,
     );
-    configError({ ...base, test: [], ood: [] }, /at least one evaluation set/);
+    configError(
+      { ...base, test: [], ood: [] },
+      /Expected an ID test set: give config field "test", or config field "split"/,
+    );
+    configError({ ...base, split: 1 }, /Expected config field "split" to be a fraction strictly between 0 and 1/);
+    configError({ ...base, split: 0.3 }, /Give config field "test" or config field "split", not both/);
+    configError({ ...base, test: [], seeds: [0, 1] }, /Config field "seeds" applies to the ID split/);
+    configError(
+      { ...base, students: ['s.onnx'] },
+      /Give config field "student" \(one model\) or config field "students"/,
+    );
+    configError(
+      { ...base, student: undefined, students: ['a/s.onnx', 'b/s.onnx'] },
+      /Config field "students\[0\]" and config field "students\[1\]" are both named "s"/,
+    );
   });
 
   it('accepts baselines as a bare list of points or as named groups', () => {

@@ -188,7 +188,7 @@ describe('run (end to end)', () => {
     for (const set of ['train', 'test', 'shifted']) {
       const t = load(join(work, 'features', 'teacher', set, 'features.npy'));
       const s = load(join(work, 'features', 'student', set, 'features.npy'));
-      const fit = out.results.representationFit.find((f) => f.set === set)!.fit;
+      const fit = out.results.representationFit.find((f) => f.set === set && f.student === 'student')!.fit;
       assert.ok(Math.abs(fit.cka - ckaDirect(t, s)) < 1e-6, `${set}: CKA ${fit.cka} vs ${ckaDirect(t, s)}`);
       assert.equal(fit.cosine, null, 'dimensions differ (4 vs 3): no cosine');
     }
@@ -244,6 +244,128 @@ describe('run (end to end)', () => {
     assert.match(r.stdout, /shifted/);
   });
 
+  it('several students and references: the numbers of separate single-student runs, every model kept', async () => {
+    const dir = tempDir();
+    const classes = ['red', 'green', 'blue'];
+    await makeSet(join(dir, 'train'), classes, 6, 11, 0.3);
+    await makeSet(join(dir, 'test'), classes, 4, 12, 0.3);
+    await makeSet(join(dir, 'shifted'), classes, 4, 13, 1.0);
+    const enc = (name: string, rows: number[][]): void => {
+      writeModel(join(dir, `${name}.onnx`), linearEncoder(rows, null));
+    };
+    enc('t', [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
+    enc('s1', [
+      [1, 0.5, 0],
+      [0, 1, 0.5],
+    ]);
+    enc('s2', [
+      [1, 1, 0],
+      [0, 0.2, 1],
+      [0.3, 0, 0],
+    ]);
+    enc('r1', [
+      [0.5, 1, 1],
+      [1, 0, 0.1],
+    ]);
+    enc('r2', [[1, -1, 0.5]]);
+    const model = (p: string): Record<string, unknown> => ({ path: p, resize: 12, crop: 12 });
+    const common = {
+      teacher: model('t.onnx'),
+      train: 'train',
+      test: ['test'],
+      ood: ['shifted'],
+      probe: { C: 0.5 },
+    };
+    const many = await runExperiment({
+      config: parseRunConfig(
+        {
+          ...common,
+          workDir: 'many',
+          students: [model('s1.onnx'), model('s2.onnx')],
+          references: [model('r1.onnx'), model('r2.onnx')],
+        },
+        dir,
+      ),
+    });
+    const r = many.results;
+    assert.deepEqual(
+      r.models.map((m) => [m.name, m.role]),
+      [
+        ['teacher', 'teacher'],
+        ['s1', 'student'],
+        ['s2', 'student'],
+        ['r1', 'reference'],
+        ['r2', 'reference'],
+      ],
+    );
+    assert.equal(r.accuracy.length, 5 * 2);
+    // One fit per (student, set); references are not compared with the teacher.
+    assert.deepEqual(
+      r.representationFit.map((f) => `${f.student}/${f.set}`),
+      ['s1/train', 's1/test', 's1/shifted', 's2/train', 's2/test', 's2/shifted'],
+    );
+    for (const student of ['s1', 's2']) {
+      // A run of its own (its own probes, fitted again) on the features the first run left in the work dir.
+      const single = await runExperiment({
+        config: parseRunConfig(
+          { ...common, workDir: 'many', student: { name: 'student', ...model(`${student}.onnx`) } },
+          dir,
+        ),
+      });
+      const s = single.results;
+      for (const [name, singleName] of [
+        ['teacher', 'teacher'],
+        [student, 'student'],
+      ] as const) {
+        for (const set of ['test', 'shifted']) {
+          const a = r.accuracy.find((x) => x.model === name && x.set === set)!;
+          const b = s.accuracy.find((x) => x.model === singleName && x.set === set)!;
+          assert.equal(a.top1, b.top1, `${name}/${set}`);
+          assert.equal(a.n, b.n);
+        }
+      }
+      for (const set of ['train', 'test', 'shifted']) {
+        const a = r.representationFit.find((f) => f.student === student && f.set === set)!.fit;
+        const b = s.representationFit.find((f) => f.set === set)!.fit;
+        assert.equal(a.cka, b.cka, `${student}/${set} CKA`);
+      }
+    }
+    // The report covers every model; the references form the effective-robustness baseline.
+    writeReport(r, ['md', 'json', 'html'], many.workDir);
+    const report = JSON.parse(readFileSync(join(many.workDir, 'report.json'), 'utf8'));
+    assert.deepEqual(
+      report.allModels.rows.map((x: { model: string }) => x.model),
+      ['teacher', 's1', 's2', 'r1', 'r2'],
+    );
+    const acc = (m: string, set: string): number => r.accuracy.find((a) => a.model === m && a.set === set)!.top1;
+    const s2Row = report.allModels.rows[2];
+    assert.equal(s2Row.gapOod, acc('teacher', 'shifted') - acc('s2', 'shifted'));
+    const usable = ['r1', 'r2'].filter((m) => [acc(m, 'test'), acc(m, 'shifted')].every((v) => v > 0 && v < 1));
+    // A logit fit needs two usable references with different ID accuracies.
+    if (new Set(usable.map((m) => acc(m, 'test'))).size >= 2) {
+      assert.equal(report.effectiveRobustness.status, 'computed');
+      assert.deepEqual(
+        report.effectiveRobustness.entries[0].points.map((p: { name: string }) => p.name),
+        ['r1', 'r2'],
+      );
+    } else assert.equal(report.effectiveRobustness.status, 'omitted');
+    assert.match(readFileSync(join(many.workDir, 'report.md'), 'utf8'), /## All models/);
+    // Adding a model to the work dir keeps the others' features: a run with one of them reuses everything.
+    const again: string[] = [];
+    await runExperiment({
+      config: parseRunConfig(
+        { ...common, workDir: 'many', students: [model('s2.onnx')], references: [model('r1.onnx')] },
+        dir,
+      ),
+      onStage: (m) => again.push(m),
+    });
+    assert.equal(again.filter((m) => m.includes('cached')).length, 3 * 3);
+  });
+
   it('fails before any extraction when an OOD class is not a training class, or a model does not load', async () => {
     const dir = tempDir();
     await makeSet(join(dir, 'train'), ['a', 'b'], 2, 1, 0.3);
@@ -254,6 +376,7 @@ describe('run (end to end)', () => {
       teacher: 'm.onnx',
       student: { path: 'm.onnx', name: 's' },
       train: 'train',
+      test: [{ name: 'test', path: 'train' }],
       ood: ['ood'],
     };
     const stages: string[] = [];
@@ -266,10 +389,7 @@ describe('run (end to end)', () => {
     writeModel(bad, new Uint8Array([1, 2, 3]));
     await assert.rejects(
       runExperiment({
-        config: parseRunConfig(
-          { ...base, ood: [], test: [{ name: 'again', path: 'train' }], student: 'bad.onnx' },
-          dir,
-        ),
+        config: parseRunConfig({ ...base, ood: [], student: 'bad.onnx' }, dir),
         onStage: (s) => stages.push(s),
       }),
       /Cannot load model/,

@@ -187,6 +187,7 @@ export function sampleResults(): RunResults {
     contamination: sampleStatistics().contamination,
     statistics: sampleStatistics().info,
     representationFit: SETS.map((s) => ({
+      student: 'distilled-rn50',
       set: s.name,
       linearCka: s.cka,
       linearCkaDebiased: s.cka - 0.01,

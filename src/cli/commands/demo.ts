@@ -25,21 +25,18 @@ const pct = (x: number | null | undefined): string =>
 
 /** One table over all students: the paper's Figure 1 in miniature. */
 export function demoSummary(d: DemoOutcome): string {
-  const first = d.runs[0]!.outcome.results;
-  const sets = first.sets.filter((s) => s.role !== 'id-train').map((s) => s.name);
+  const r = d.outcome.results;
+  const sets = r.sets.filter((s) => s.role !== 'id-train').map((s) => s.name);
   const rows: string[][] = [];
-  const acc = (r: DemoOutcome['runs'][number]['outcome']['results'], model: string, set: string): number | null =>
+  const acc = (model: string, set: string): number | null =>
     r.accuracy.find((a) => a.model === model && a.set === set)?.top1 ?? null;
   rows.push(['model', ...sets.map((s) => `${s} top-1`), ...sets.map((s) => `${s} CKA`)]);
-  rows.push(['teacher', ...sets.map((s) => pct(acc(first, 'teacher', s))), ...sets.map(() => '')]);
-  for (const run of d.runs) {
-    const r = run.outcome.results;
-    const name = r.models[1]!.name;
+  for (const m of r.models) {
     rows.push([
-      name,
-      ...sets.map((s) => pct(acc(r, name, s))),
+      m.name,
+      ...sets.map((s) => pct(acc(m.name, s))),
       ...sets.map((s) => {
-        const f = r.representationFit.find((x) => x.set === s)?.fit.cka;
+        const f = r.representationFit.find((x) => x.student === m.name && x.set === s)?.fit.cka;
         return f === undefined ? '' : f.toFixed(3);
       }),
     ]);
@@ -62,7 +59,7 @@ export function registerDemoCommand(program: Command): void {
       "Renders the paper's structured feature model as 16x16 PNG images (class-dependent core features plus " +
         'label-independent background features, mixed by a fixed orthogonal map; OOD sets shift the background), writes a ' +
         'teacher encoder that reads only the core (robust by construction) and students distilled from it on ID images ' +
-        'only (two-layer MLPs trained in TypeScript, exported to ONNX), then runs `fcprobe run` for each student.',
+        'only (two-layer MLPs trained in TypeScript, exported to ONNX), then runs `fcprobe run` once over the teacher and every student.',
     )
     .option('--data <dir>', 'where the demo images are written', 'data/demo')
     .option('--models <dir>', 'where the demo encoders are written', 'models/demo')
@@ -126,17 +123,11 @@ Example:
             shouldStop: stop.shouldStop,
           });
           (bar as ProgressReporter | null)?.done();
-          const main = d.runs[0]!;
-          if (main.rendered.terminal) process.stdout.write(`\n${main.rendered.terminal}\n`);
+          if (d.rendered.terminal) process.stdout.write(`\n${d.rendered.terminal}\n`);
           process.stdout.write(
             `\nAll students (top-1 %, and linear CKA to the teacher's features):\n${demoSummary(d)}\n\n`,
           );
-          process.stdout.write(
-            `Report files:\n${d.runs
-              .flatMap((r) => r.rendered.written)
-              .map((p) => `  ${p}`)
-              .join('\n')}\n`,
-          );
+          process.stdout.write(`Report files:\n${d.rendered.written.map((p) => `  ${p}`).join('\n')}\n`);
           process.stdout.write(`Demo finished in ${formatDuration((performance.now() - t0) / 1000)}.\n`);
         } finally {
           stop.dispose();

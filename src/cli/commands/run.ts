@@ -1,90 +1,77 @@
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseReportFormats, writeReport } from '../../report/write.js';
 import { runExperiment } from '../../experiment/run.js';
-import { parseRunConfig, readRunConfig, type RunConfig } from '../../experiment/config.js';
+import { type FieldNamer, parseRunConfig, readRawConfig, type RunConfig } from '../../experiment/config.js';
 import { configureSharp } from '../../extract/extract.js';
 import { FcprobeError } from '../../errors.js';
 import { suiteConfig } from '../../experiment/suiteConfig.js';
-import { positiveInt, positiveNumber, finiteNumber, nonNegativeInt } from '../parse.js';
+import { positiveInt, positiveNumber, finiteNumber, nonNegativeInt, triple } from '../parse.js';
+import { mergeFlags, type RunFlags } from '../runFlags.js';
 import { createProgress, formatDuration, type ProgressReporter } from '../progress.js';
 import { action } from '../run-command.js';
 import { installStopHandler } from './extract.js';
 
-interface RunFlags {
-  config?: string;
-  teacher?: string;
-  student?: string;
-  train?: string;
-  test?: string[];
-  ood?: string[];
-  work?: string;
-  preset?: string;
-  teacherPreset?: string;
-  studentPreset?: string;
-  C?: number;
-  cSweep?: boolean;
-  solver?: 'lbfgs' | 'ml' | 'sgd';
-  recipe?: 'paper';
-  weightDecay?: number;
-  suite?: string;
-  dataRoot?: string;
-  trainPerClass?: number;
-  ep?: string;
-  threads?: number;
-  batch?: number;
-  bootstrap?: number;
-  seed?: number;
+interface RunCliFlags extends RunFlags {
   format: string;
   quiet?: boolean;
 }
 
-function configFromFlags(f: RunFlags): RunConfig {
-  if (f.suite) {
-    if (!f.teacher || !f.student || !f.dataRoot || !f.work) {
-      throw new FcprobeError('BAD_OPTION', 'With --suite, give --teacher, --student, --data-root and --work.');
-    }
-    return suiteConfig({
-      suite: f.suite,
-      dataRoot: f.dataRoot,
-      workDir: f.work,
-      teacher: f.teacher,
-      student: f.student,
-      ...(f.trainPerClass ? { trainPerClass: f.trainPerClass } : {}),
-      raw: rawModelAndProbe(f),
-      ...(f.quiet ? { onNotice: () => {} } : {}),
-    });
-  }
-  const missing = (['teacher', 'student', 'train', 'work'] as const).filter((k) => !f[k]);
-  if (missing.length) {
-    throw new FcprobeError(
-      'BAD_OPTION',
-      `Expected --config <file>, or all of --teacher, --student, --train, --work (missing: ${missing.map((m) => `--${m}`).join(', ')}).`,
-    );
-  }
-  return parseRunConfig(
-    { workDir: f.work, train: f.train, test: f.test ?? [], ood: f.ood ?? [], ...rawModelAndProbe(f) },
-    process.cwd(),
-  );
+const PRESETS = ['torchvision', 'clip', 'inception'] as const;
+
+function fraction(v: string): number {
+  const x = Number(v);
+  if (v.trim() === '' || !(x > 0 && x < 1))
+    throw new InvalidArgumentError(`expected a fraction strictly between 0 and 1, got "${v}".`);
+  return x;
 }
 
-function rawModelAndProbe(f: RunFlags): Record<string, unknown> {
-  const model = (path: string | undefined, preset: string | undefined): unknown => (preset ? { path, preset } : path);
-  const probe: Record<string, unknown> = {};
-  if (f.C !== undefined) probe.C = f.C;
-  if (f.cSweep) probe.sweep = true;
-  if (f.solver) probe.solver = f.solver;
-  if (f.recipe) probe.recipe = f.recipe;
-  if (f.weightDecay !== undefined) probe.weightDecay = f.weightDecay;
-  if (f.seed !== undefined) probe.seed = f.seed;
-  return {
-    teacher: model(f.teacher, f.teacherPreset ?? f.preset),
-    student: model(f.student, f.studentPreset ?? f.preset),
-    probe,
-    ...(f.ep ? { providers: f.ep } : {}),
-    ...(f.threads ? { threads: f.threads } : {}),
-    ...(f.batch ? { batchSize: f.batch } : {}),
-    ...(f.bootstrap !== undefined ? { bootstrap: f.bootstrap } : {}),
-  };
+function seedList(v: string): number[] {
+  const xs = v.split(',').map((t) => t.trim());
+  if (xs.some((t) => !/^\d+$/.test(t)) || new Set(xs.map(Number)).size !== xs.length)
+    throw new InvalidArgumentError(
+      `expected distinct non-negative integers separated by commas (e.g. 0,1,2), got "${v}".`,
+    );
+  return xs.map(Number);
+}
+
+/**
+ * The run's config from the flags, a config file, or both (flags override the file's fields and are listed on
+ * stderr), plus how errors name each field. Validates everything the config says before any extraction.
+ * @throws FcprobeError BAD_OPTION / BAD_CONFIG naming the flag or the config field the user gave.
+ */
+export function resolveRunConfig(f: RunFlags, say: (m: string) => void): { config: RunConfig; nameOf: FieldNamer } {
+  if (f.dataRoot && !f.suite) throw new FcprobeError('BAD_OPTION', '--data-root applies to --suite only.');
+  if (f.trainPerClass && !f.suite) throw new FcprobeError('BAD_OPTION', '--train-per-class applies to --suite only.');
+  const file = f.config ? readRawConfig(f.config) : undefined;
+  const merged = mergeFlags(f, file?.raw);
+  for (const o of merged.overrides) say(`${o}`);
+  const baseDir = file?.baseDir ?? process.cwd();
+  if (!file) {
+    const need = f.suite
+      ? (['teacher', 'student', 'work'] as const)
+      : (['teacher', 'student', 'train', 'work'] as const);
+    const missing = need.filter((k) => f[k] === undefined);
+    if (missing.length)
+      throw new FcprobeError(
+        'BAD_OPTION',
+        `Expected --config <file>, or all of ${need.map((k) => `--${k}`).join(', ')}${f.suite ? ' (and --data-root)' : ''} (missing: ${missing.map((m) => `--${m}`).join(', ')}).`,
+      );
+  }
+  if (f.suite) {
+    if (!f.dataRoot)
+      throw new FcprobeError('BAD_OPTION', 'With --suite, give --data-root (the folder holding the datasets).');
+    const config = suiteConfig({
+      suite: f.suite,
+      dataRoot: f.dataRoot,
+      ...(f.trainPerClass ? { trainPerClass: f.trainPerClass } : {}),
+      raw: merged.raw,
+      baseDir,
+      nameOf: merged.nameOf,
+      onNotice: say,
+    });
+    return { config, nameOf: merged.nameOf };
+  }
+  return { config: parseRunConfig(merged.raw, baseDir, { nameOf: merged.nameOf }), nameOf: merged.nameOf };
 }
 
 export function registerRunCommand(program: Command): void {
@@ -97,25 +84,58 @@ export function registerRunCommand(program: Command): void {
         'teacher on each set (CKA, cosine), and write report.md, report.json, report.html and results.json into the work directory.',
     )
     .option('-c, --config <file>', 'experiment config (JSON; schema: schema/experiment.schema.json)')
-    .option('--teacher <file.onnx>', 'teacher encoder (instead of a config)')
-    .option('--student <file.onnx>', 'student encoder')
+    .option('--teacher <file.onnx>', 'teacher encoder (instead of, or overriding, the config)')
+    .option('--student <files.onnx...>', 'one or more student encoders (each named by its file)')
+    .option(
+      '--reference <files.onnx...>',
+      'reference models, probed the same way: points of the effective-robustness baseline',
+    )
     .option('--train <folder>', 'ID training images (one sub-folder per class)')
     .option('--test <folders...>', 'ID test image folders')
     .option('--ood <folders...>', 'OOD image folders (classes among the training classes)')
     .option('-w, --work <dir>', 'work directory for features, probes and the report')
+    .addOption(new Option('--preset <name>', 'preprocessing preset of every model').choices(PRESETS))
+    .addOption(new Option('--teacher-preset <name>', 'preset of the teacher').choices(PRESETS))
+    .option('--teacher-output <name>', 'output of the teacher to read when the graph has several')
     .addOption(
-      new Option('--preset <name>', 'preprocessing preset of both models').choices([
-        'torchvision',
-        'clip',
-        'inception',
+      new Option('--teacher-pool <how>', 'pooling of a token output [N, T, D] of the teacher').choices(['cls', 'mean']),
+    )
+    .option('--teacher-resize <px>', 'resize side of the teacher (default: from the preset)', positiveInt)
+    .option(
+      '--teacher-crop <px>',
+      "center-crop side of the teacher (default: the graph's input size or the preset)",
+      positiveInt,
+    )
+    .addOption(
+      new Option('--teacher-interpolation <name>', 'resize interpolation of the teacher').choices([
+        'bilinear',
+        'bicubic',
       ]),
     )
+    .option('--teacher-mean <r,g,b>', 'per-channel mean of the teacher on [0,1] pixels', triple)
+    .option('--teacher-std <r,g,b>', 'per-channel std of the teacher', triple)
+    .addOption(new Option('--student-preset <name>', 'preset of every student').choices(PRESETS))
+    .option('--student-output <name>', 'output of every student to read when the graph has several')
     .addOption(
-      new Option('--teacher-preset <name>', 'preset of the teacher only').choices(['torchvision', 'clip', 'inception']),
+      new Option('--student-pool <how>', 'pooling of a token output [N, T, D] of every student').choices([
+        'cls',
+        'mean',
+      ]),
+    )
+    .option('--student-resize <px>', 'resize side of every student (default: from the preset)', positiveInt)
+    .option(
+      '--student-crop <px>',
+      "center-crop side of every student (default: the graph's input size or the preset)",
+      positiveInt,
     )
     .addOption(
-      new Option('--student-preset <name>', 'preset of the student only').choices(['torchvision', 'clip', 'inception']),
+      new Option('--student-interpolation <name>', 'resize interpolation of every student').choices([
+        'bilinear',
+        'bicubic',
+      ]),
     )
+    .option('--student-mean <r,g,b>', 'per-channel mean of every student on [0,1] pixels', triple)
+    .option('--student-std <r,g,b>', 'per-channel std of every student', triple)
     .option('--C <value>', "inverse L2 strength of the probes (scikit-learn's C)", positiveNumber)
     .option('--C-sweep', 'choose C on a held-out split of the training features')
     .addOption(new Option('--solver <name>', 'probe solver').choices(['lbfgs', 'ml', 'sgd']))
@@ -127,6 +147,8 @@ export function registerRunCommand(program: Command): void {
     )
     .option('--data-root <dir>', "folder holding the suite's datasets under their usual names")
     .option('--train-per-class <n>', 'with --suite: use n training images per class (stratified, seeded)', positiveInt)
+    .option('--split <fraction>', 'hold out this fraction of each ID training class as the ID test set', fraction)
+    .option('--seeds <list>', 'repeat split and probe for each seed, e.g. 0,1,2: mean and std across seeds', seedList)
     .option('--ep <list>', 'execution providers in order, e.g. cuda,cpu')
     .option('--threads <n>', 'onnxruntime threads', positiveInt)
     .option('--batch <n>', 'inference batch size', positiveInt)
@@ -135,7 +157,7 @@ export function registerRunCommand(program: Command): void {
       'paired bootstrap replicates of the gap intervals (default 2000; 0: none)',
       nonNegativeInt,
     )
-    .option('--seed <n>', "seed of the probe's sweep split / SGD and of the bootstrap", nonNegativeInt)
+    .option('--seed <n>', "seed of the ID --split, the probe's sweep split / SGD and the bootstrap", nonNegativeInt)
     .option('--format <list>', 'report formats: all, or some of terminal,md,json,html,csv', 'all')
     .option('-q, --quiet', 'no progress output')
     .addHelpText(
@@ -143,22 +165,20 @@ export function registerRunCommand(program: Command): void {
       `
 Examples:
   fcprobe run --config experiment.json
-  fcprobe run --teacher t.onnx --student s.onnx --preset clip --train photos/train --test photos/test \\
-              --ood sketches paintings --work work/exp1
+  fcprobe run --teacher t.onnx --student s1.onnx s2.onnx --reference r50.onnx vit.onnx --preset clip \\
+              --train photos/train --test photos/test --ood sketches paintings --work work/exp1
+  fcprobe run --teacher t.onnx --student s.onnx --train photos --split 0.3 --seed 1 --ood sketches --work w
+  fcprobe run --config experiment.json --C 0.01 --work work/exp2      # flags override the config's fields
   fcprobe run --suite imagenet-ood --data-root /datasets --teacher clip-rn50.onnx --student distilled-rn50.onnx \\
               --preset clip --train-per-class 50 --work work/rn50
 A config names the models (path, preset, output, pool), the sets (name, path, layout), the probe options,
 the providers, the work directory and optional effective-robustness baselines; see docs/run.md.`,
     )
     .action(
-      action(async (flags: RunFlags) => {
+      action(async (flags: RunCliFlags) => {
         configureSharp(1);
-        let config = flags.config ? readRunConfig(flags.config) : configFromFlags(flags);
-        // With a config file, the flags given explicitly still apply (the config's own values otherwise).
-        if (flags.config && flags.bootstrap !== undefined) config = { ...config, bootstrap: flags.bootstrap };
-        if (flags.config && flags.seed !== undefined)
-          config = { ...config, probe: { ...config.probe, seed: flags.seed } };
         const formats = parseReportFormats(flags.format);
+        const { config, nameOf } = resolveRunConfig(flags, (m) => process.stderr.write(`${m}\n`));
         const stop = installStopHandler();
         let bar: ProgressReporter | null = null;
         const say = (m: string): void => {
@@ -167,6 +187,7 @@ the providers, the work directory and optional effective-robustness baselines; s
         try {
           const out = await runExperiment({
             config,
+            nameOf,
             onStage: (m) => {
               bar?.done();
               bar = null;
