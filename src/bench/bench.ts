@@ -332,7 +332,7 @@ export async function benchModel(o: BenchModelOptions): Promise<BenchModelResult
   const repeats = o.repeats ?? 3;
   const batchSizes = o.batchSizes ?? [1, 8, 32];
   const e2eBatch = batchSizes.includes(32) ? 32 : batchSizes[batchSizes.length - 1]!;
-  if (!existsSync(o.modelPath)) throw new FcprobeError('NOT_FOUND', `Model file ${o.modelPath} does not exist.`);
+  if (!existsSync(o.modelPath)) throw new FcprobeError('BAD_MODEL', `Model file ${o.modelPath} does not exist.`);
   const { list } = parseProviders(o.providers);
   const listing = scanImageFolder(o.dataDir);
   if (listing.items.length === 0) throw new FcprobeError('BAD_DATA', `No images found in ${listing.root}.`);

@@ -376,7 +376,7 @@ export function parseRunConfig(raw: unknown, baseDir: string): RunConfig {
  */
 export function readRunConfig(path: string): RunConfig {
   if (!existsSync(path) || !statSync(path).isFile())
-    throw new FcprobeError('NOT_FOUND', `Config file ${path} does not exist.`);
+    throw new FcprobeError('BAD_CONFIG', `Config file ${path} does not exist.`);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -393,7 +393,7 @@ export function checkConfigPaths(cfg: RunConfig): void {
     ['student.path', cfg.student],
   ] as const) {
     if (!existsSync(m.path) || !statSync(m.path).isFile())
-      throw new FcprobeError('NOT_FOUND', `Config field "${field}": model file ${m.path} does not exist.`);
+      throw new FcprobeError('BAD_MODEL', `Config field "${field}": model file ${m.path} does not exist.`);
   }
   const sets: [string, SetConfig][] = [
     ['train', cfg.train],
