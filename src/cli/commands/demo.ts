@@ -3,7 +3,8 @@ import { configureSharp } from '../../extract/extract.js';
 import { runDemo, STUDENT_DEFAULTS, type DemoOutcome } from '../../toy/demo.js';
 import type { Activation } from '../../math/activations.js';
 import { positiveInt, positiveNumber } from '../parse.js';
-import { createProgress, formatDuration, type ProgressReporter } from '../progress.js';
+import { conclusionSentences } from '../../report/conclusion.js';
+import { createStageLog, formatDuration } from '../progress.js';
 import { action } from '../run-command.js';
 import { installStopHandler } from './extract.js';
 
@@ -18,10 +19,25 @@ interface DemoFlags {
   lr: number;
   seed: number;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 const pct = (x: number | null | undefined): string =>
   x === null || x === undefined || Number.isNaN(x) ? '  n/a' : (100 * x).toFixed(1).padStart(5);
+
+/** `text` as lines of at most `width` columns (a longer word stays whole), each starting with `indent`. */
+export function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(indent + line);
+  return lines.join('\n');
+}
 
 /** One table over all students: the paper's Figure 1 in miniature. */
 export function demoSummary(d: DemoOutcome): string {
@@ -78,6 +94,10 @@ export function registerDemoCommand(program: Command): void {
     .option('--lr <value>', 'AdamW learning rate', positiveNumber, STUDENT_DEFAULTS.lr)
     .option('--seed <n>', 'seed of the world (images, teacher)', positiveInt, 2024)
     .option('-q, --quiet', 'no progress output')
+    .option(
+      '--verbose',
+      'the full progress log, one line per step, also on a terminal (the default when stderr is not one)',
+    )
     .addHelpText(
       'after',
       `
@@ -88,10 +108,7 @@ Example:
     .action(
       action(async (f: DemoFlags) => {
         configureSharp(1);
-        const say = (m: string): void => {
-          if (!f.quiet) process.stderr.write(`${m}\n`);
-        };
-        let bar: ProgressReporter | null = null;
+        const log = createStageLog({ quiet: f.quiet, verbose: f.verbose });
         const training = new Map<string, { i: number; n: number; loss: number }>();
         const stop = installStopHandler();
         const t0 = performance.now();
@@ -103,21 +120,21 @@ Example:
             world: { seed: f.seed },
             student: { activation: f.studentActivation, iterations: f.iterations, hidden: f.hidden, lr: f.lr },
             compareLinear: f.compareLinear,
-            onStage: (m) => {
-              bar?.done();
-              bar = null;
-              say(m);
-            },
+            onStage: (m) => log.stage(m),
             onTrainProgress: (label, i, n, loss, students) => {
               // The students train side by side: one line with each one's step and loss.
               training.set(label, { i, n, loss });
-              bar ??= createProgress('  train', { quiet: f.quiet });
               const done = [...training.values()].reduce((s, t) => s + t.i, 0);
-              bar.update(done, n * students, [...training].map(([l, t]) => `${l} MSE ${t.loss.toFixed(4)}`).join(', '));
+              log.progress(
+                '  train',
+                done,
+                n * students,
+                [...training].map(([l, t]) => `${l} MSE ${t.loss.toFixed(4)}`).join(', '),
+              );
             },
             onExtractProgress: (label, p) => {
-              bar ??= createProgress(`    ${label}`, { quiet: f.quiet });
-              bar.update(
+              log.progress(
+                `    ${label}`,
                 p.done,
                 p.total,
                 `${p.imagesPerSecond.toFixed(0)} img/s, ETA ${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}`,
@@ -125,7 +142,7 @@ Example:
             },
             shouldStop: stop.shouldStop,
           });
-          (bar as ProgressReporter | null)?.done();
+          log.close();
           const main = d.runs[0]!;
           if (main.rendered.terminal) process.stdout.write(`\n${main.rendered.terminal}\n`);
           process.stdout.write(
@@ -137,8 +154,17 @@ Example:
               .map((p) => `  ${p}`)
               .join('\n')}\n`,
           );
-          process.stdout.write(`Demo finished in ${formatDuration((performance.now() - t0) / 1000)}.\n`);
+          const conclusion = conclusionSentences(
+            d.runs.map((r) => ({
+              results: r.outcome.results,
+              htmlReport: r.rendered.written.find((p) => p.endsWith('.html')) ?? null,
+            })),
+          );
+          if (conclusion.length)
+            process.stdout.write(`\nWhat this shows:\n${conclusion.map((s) => wrap(s, 100, '  ')).join('\n')}\n`);
+          process.stdout.write(`\nDemo finished in ${formatDuration((performance.now() - t0) / 1000)}.\n`);
         } finally {
+          log.close();
           stop.dispose();
         }
       }),
