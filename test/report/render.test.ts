@@ -91,3 +91,28 @@ test('chart axes end on round ticks that cover the data, including negative gaps
   assert.match(svg, />-0\.50</);
   assert.match(svg, />n\/a</);
 });
+
+test('a zero or tiny bar at the edge of the plot gets a dark label, never white on the pale band', () => {
+  // All gaps <= 0: the zero line is the top of the plot, so "above the bar" leaves the plot.
+  const svg = groupedBarChart({
+    title: 'gap',
+    yLabel: 'pp',
+    format: (v) => (100 * v).toFixed(1),
+    valueLabels: true,
+    categories: [{ label: 'test' }, { label: 'ood' }],
+    series: [{ name: 'gap', color: '#c0392b', values: [0, -0.05] }],
+  });
+  const label = (text: string): { fill: string; y: number } => {
+    const m = new RegExp(
+      `<text [^>]*y="([\\d.]+)" font-size="10" fill="(#[0-9a-f]+)"[^>]*>${text.replace('.', '\\.')}</text>`,
+    ).exec(svg);
+    assert.ok(m, `label ${text} drawn`);
+    return { y: Number(m[1]), fill: m[2]! };
+  };
+  const zero = label('0.0');
+  assert.equal(zero.fill, '#333');
+  const bar = /<rect [^>]*y="([\d.]+)"[^>]*fill="#c0392b"/.exec(svg)!;
+  assert.ok(zero.y > Number(bar[1]), 'below the zero line, inside the plot');
+  // The tall negative bar still holds its label inside, in white.
+  assert.equal(label('-5.0').fill, '#fff');
+});
