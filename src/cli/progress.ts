@@ -108,7 +108,7 @@ export function createStageLog(
   let top: string | null = null;
   const show = (detail: string): void => {
     // A line longer than the terminal wraps, and \r then rewrites only its last row: cut it to fit.
-    const width = Math.max(20, (stream.columns ?? 80) - 1);
+    const width = Math.max(20, (stream.columns || 80) - 1);
     const text = detail ? `${top ?? ''}: ${detail}` : (top ?? '');
     stream.write(`\r${text.length > width ? `${text.slice(0, width - 1)}…` : text}\x1b[K`);
   };
