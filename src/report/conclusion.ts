@@ -30,8 +30,10 @@ export interface ConclusionRun {
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
-const pp = (x: number): string => `${x >= 0 ? '+' : '-'}${Math.abs(100 * x).toFixed(1)} pp`;
-const ppInterval = (i: IntervalLike): string => `[${(100 * i.low).toFixed(1)}, ${(100 * i.high).toFixed(1)}] pp`;
+// A no-break space keeps a number with its unit (and an interval whole) when the sentence is wrapped.
+const pp = (x: number): string => `${x >= 0 ? '+' : '-'}${Math.abs(100 * x).toFixed(1)}\u00a0pp`;
+const ppInterval = (i: IntervalLike): string =>
+  `[${(100 * i.low).toFixed(1)},\u00a0${(100 * i.high).toFixed(1)}]\u00a0pp`;
 
 interface RunFacts {
   student: string;

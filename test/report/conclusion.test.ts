@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type ConclusionResults, conclusionSentences } from '../../src/report/conclusion.js';
+import { type ConclusionResults, type ConclusionRun, conclusionSentences as raw } from '../../src/report/conclusion.js';
+
+/** The sentences with no-break spaces (which keep "6.0 pp" and an interval whole when wrapped) as spaces. */
+const conclusionSentences = (runs: ConclusionRun[]): string[] => raw(runs).map((s) => s.replace(/\u00a0/g, ' '));
 
 /** Teacher vs one student on train / test / two OOD sets; accuracies given as [teacher, student] per set. */
 function run(
@@ -72,6 +75,17 @@ describe('conclusionSentences', () => {
     assert.match(
       conclusionSentences([{ results: withGap(-0.004, 0.12), htmlReport: null }])[2]!,
       /interval \[-0\.4, 12\.0\] pp, which includes zero: on this sample the change cannot be told apart from noise\.$/,
+    );
+  });
+
+  it('keeps numbers with their unit and intervals whole for wrapping (no-break spaces)', () => {
+    const r: ConclusionResults = {
+      ...relu,
+      gaps: [{ student: 'student-relu', set: 'ood-b', top1Gap: 0.06, interval: { low: 0.031, high: 0.089 } }],
+    };
+    assert.match(
+      raw([{ results: r, htmlReport: null }])[2]!,
+      /\+6\.0\u00a0pp, 95% interval \[3\.1,\u00a08\.9\]\u00a0pp/,
     );
   });
 

@@ -149,6 +149,11 @@ Examples:
               `    try ${sug.args.join(' ')} (${sug.why})${m ? `: measured ${m.imagesPerSecond.toFixed(2)} img/s end to end, 1 run` : ''}`,
             );
           }
+          const base = r.endToEnd.imagesPerSecond.median;
+          if (s.measured.length > 0 && s.measured.every((m) => m.imagesPerSecond < 1.05 * base))
+            lines.push(
+              `    none of these measured faster than ${base.toFixed(2)} img/s: with ${r.endToEnd.images} images, fixed costs (worker start, first batches) may dominate; rerun with more --images.`,
+            );
         }
         process.stdout.write(`${lines.join('\n')}\n`);
         if (flags.json)

@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from 'node:path';
 import { type Command, Option } from 'commander';
 import { configureSharp } from '../../extract/extract.js';
 import { runDemo, STUDENT_DEFAULTS, type DemoOutcome } from '../../toy/demo.js';
@@ -24,6 +25,13 @@ interface DemoFlags {
 
 const pct = (x: number | null | undefined): string =>
   x === null || x === undefined || Number.isNaN(x) ? '  n/a' : (100 * x).toFixed(1).padStart(5);
+
+/** A path under the current folder relative to it (shorter to read), any other path as it is. */
+function shortPath(p: string | null): string | null {
+  if (p === null) return null;
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
+}
 
 /** `text` as lines of at most `width` columns (a longer word stays whole), each starting with `indent`. */
 export function wrap(text: string, width: number, indent: string): string {
@@ -157,7 +165,7 @@ Example:
           const conclusion = conclusionSentences(
             d.runs.map((r) => ({
               results: r.outcome.results,
-              htmlReport: r.rendered.written.find((p) => p.endsWith('.html')) ?? null,
+              htmlReport: shortPath(r.rendered.written.find((p) => p.endsWith('.html')) ?? null),
             })),
           );
           if (conclusion.length)
