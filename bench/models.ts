@@ -26,7 +26,9 @@ export interface BenchModel {
 /** Bump when a graph changes so stale cache files are not reused. */
 const VERSION = 1;
 
-export const CACHE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', '.cache');
+// FCPROBE_BENCH_CACHE: `fcprobe bench` points it outside the installed package (which may be read-only).
+export const CACHE_DIR =
+  process.env.FCPROBE_BENCH_CACHE ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', '.cache');
 
 interface Builder {
   nodes: NodeSpec[];

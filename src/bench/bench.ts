@@ -20,7 +20,14 @@ import type { FeatureManifest } from '../features/manifest.js';
 import type { PreprocessSpec } from '../image/preprocessSpec.js';
 import type { ProviderName } from '../extract/protocol.js';
 import { DecodePool, sharedBatchBuffer } from '../extract/decodePool.js';
-import { decodeWorkers, defaultDecodeConcurrency, sessionOptions } from '../extract/sessionOptions.js';
+import {
+  decodeWorkers,
+  defaultDecodeConcurrency,
+  quietOnnxruntimeLogging,
+  sessionOptions,
+} from '../extract/sessionOptions.js';
+import { usableProviders } from '../extract/providers.js';
+import { diagnoseShortfall, type Shortfall } from './diagnose.js';
 
 export interface Stats {
   min: number;
@@ -64,6 +71,7 @@ export interface CeilingRow {
 export async function measureCeiling(
   o: CeilingOptions,
 ): Promise<{ inputName: string; size: number; rows: CeilingRow[] }> {
+  quietOnnxruntimeLogging();
   const session = await ort.InferenceSession.create(o.modelPath, sessionOptions(o.provider, o.threads));
   try {
     const meta = session.inputMetadata[0];
@@ -324,6 +332,8 @@ export interface BenchModelResult {
   ceiling: CeilingRow[];
   decode: { concurrency: number; images: number; imagesPerSecond: Stats };
   endToEnd: EndToEndResult & { images: number; batch: number; ratio: number };
+  /** When end to end falls well short of min(ceiling, decode): why, and each suggested flag's measured rate. */
+  shortfall: (Shortfall & { measured: { args: string[]; imagesPerSecond: number }[] }) | null;
 }
 
 /** `fcprobe bench`: ceiling / decode / end-to-end for a user's model on (a slice of) their folder. */
@@ -332,8 +342,10 @@ export async function benchModel(o: BenchModelOptions): Promise<BenchModelResult
   const repeats = o.repeats ?? 3;
   const batchSizes = o.batchSizes ?? [1, 8, 32];
   const e2eBatch = batchSizes.includes(32) ? 32 : batchSizes[batchSizes.length - 1]!;
-  if (!existsSync(o.modelPath)) throw new FcprobeError('NOT_FOUND', `Model file ${o.modelPath} does not exist.`);
-  const { list } = parseProviders(o.providers);
+  if (!existsSync(o.modelPath)) throw new FcprobeError('BAD_MODEL', `Model file ${o.modelPath} does not exist.`);
+  const { list: requested } = parseProviders(o.providers);
+  // Providers that cannot work here are not tried (their native log lines would reach the terminal).
+  const { usable: list, skipped } = usableProviders(requested);
   const listing = scanImageFolder(o.dataDir);
   if (listing.items.length === 0) throw new FcprobeError('BAD_DATA', `No images found in ${listing.root}.`);
   const n = Math.min(listing.items.length, o.images ?? 256);
@@ -342,7 +354,8 @@ export async function benchModel(o: BenchModelOptions): Promise<BenchModelResult
   // First provider that loads, as extract picks it.
   let provider: ProviderName | null = null;
   let ceiling: Awaited<ReturnType<typeof measureCeiling>> | null = null;
-  const failures: string[] = [];
+  const failures: string[] = skipped.map((s) => `${s.provider}: ${s.reason}`);
+  for (const s of skipped) step(`${s.provider} not used: ${s.reason}`);
   for (const p of list) {
     try {
       step(`ceiling: ${p}, batch ${batchSizes.join(', ')}`);
@@ -397,6 +410,30 @@ export async function benchModel(o: BenchModelOptions): Promise<BenchModelResult
       repeats,
     });
     const c = ceiling.rows.find((r) => r.batch === e2eBatch)!.imagesPerSecond.median;
+    const diagnosis = diagnoseShortfall({
+      ceiling: ceiling.rows.map((r) => ({ batch: r.batch, imagesPerSecond: r.imagesPerSecond.median })),
+      decode: d.imagesPerSecond.median,
+      decodeConcurrency: d.concurrency,
+      endToEnd: e.imagesPerSecond.median,
+      batch: e2eBatch,
+      cores: cpus().length,
+      threads: o.threads ?? null,
+      gpu: provider !== 'cpu',
+    });
+    // Each suggestion is measured once (no warm-up: the files are in the page cache by now), so the advice
+    // printed is a figure, not a guess.
+    const measured: { args: string[]; imagesPerSecond: number }[] = [];
+    for (const s of diagnosis?.suggestions ?? []) {
+      step(`end to end again with ${s.args.join(' ')}`);
+      // A later flag overrides an earlier one, so the suggestion replaces --batch/--threads given above.
+      const run = await runExtractCommand({
+        modelPath: resolve(o.modelPath),
+        dataDir: join(slice, 'data'),
+        outDir: join(slice, 'out'),
+        args: [...args, ...s.args],
+      });
+      measured.push({ args: s.args, imagesPerSecond: run.imagesPerSecond });
+    }
     return {
       provider,
       size: ceiling.size,
@@ -408,6 +445,7 @@ export async function benchModel(o: BenchModelOptions): Promise<BenchModelResult
         batch: e2eBatch,
         ratio: e.imagesPerSecond.median / Math.min(c, d.imagesPerSecond.median),
       },
+      shortfall: diagnosis ? { ...diagnosis, measured } : null,
     };
   } finally {
     rmSync(slice, { recursive: true, force: true });

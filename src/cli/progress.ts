@@ -48,3 +48,87 @@ export function createProgress(
     },
   };
 }
+
+/** Where a StageLog writes: stderr, or a stand-in with the same two fields in tests. */
+export interface LogStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/**
+ * A multi-stage command's progress. Top-level stages are messages without leading spaces; indented messages
+ * and progress updates belong to the stage above them.
+ * - On a terminal (and not `verbose`): one line per stage, its detail and progress rewritten in place.
+ * - Otherwise (a log file, a pipe, CI, or `verbose`): every message on its own line, progress every
+ *   `intervalSeconds` and at 100%, as `createProgress` writes it.
+ */
+export interface StageLog {
+  stage(message: string): void;
+  progress(label: string, done: number, total: number, extra: string): void;
+  /** Ends the current line; call once at the end (also after an error). */
+  close(): void;
+}
+
+export function createStageLog(
+  options: {
+    quiet?: boolean | undefined;
+    verbose?: boolean | undefined;
+    stream?: LogStream;
+    intervalSeconds?: number;
+  } = {},
+): StageLog {
+  const stream = options.stream ?? process.stderr;
+  if (options.quiet) return { stage: () => {}, progress: () => {}, close: () => {} };
+  if (!stream.isTTY || options.verbose) {
+    let bar: ProgressReporter | null = null;
+    let barLabel = '';
+    const endBar = (): void => {
+      bar?.done();
+      bar = null;
+    };
+    return {
+      stage(m) {
+        endBar();
+        stream.write(`${m}\n`);
+      },
+      progress(label, done, total, extra) {
+        if (bar && barLabel !== label) endBar();
+        barLabel = label;
+        bar ??= createProgress(label, {
+          // Plain lines even on a terminal (verbose): a log to scroll back through, not a live bar.
+          stream: { write: (c: string) => stream.write(c), isTTY: false } as unknown as NodeJS.WriteStream,
+          ...(options.intervalSeconds !== undefined ? { intervalSeconds: options.intervalSeconds } : {}),
+        });
+        bar.update(done, total, extra);
+      },
+      close: endBar,
+    };
+  }
+  let top: string | null = null;
+  const show = (detail: string): void => {
+    // A line longer than the terminal wraps, and \r then rewrites only its last row: cut it to fit.
+    const width = Math.max(20, (stream.columns || 80) - 1);
+    const text = detail ? `${top ?? ''}: ${detail}` : (top ?? '');
+    stream.write(`\r${text.length > width ? `${text.slice(0, width - 1)}…` : text}\x1b[K`);
+  };
+  return {
+    stage(m) {
+      if (/^\s/.test(m) && top !== null) {
+        show(m.trim());
+        return;
+      }
+      if (top !== null) stream.write('\n');
+      top = m;
+      show('');
+    },
+    progress(label, done, total, extra) {
+      const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
+      show(`${label.trim()} ${done}/${total} (${pct}%) ${extra}`.trimEnd());
+    },
+    close() {
+      if (top !== null) stream.write('\n');
+      top = null;
+    },
+  };
+}

@@ -548,7 +548,7 @@ export function readRawConfig(path: string): { raw: Record<string, unknown>; bas
  */
 export function readRunConfig(path: string): RunConfig {
   if (!existsSync(path) || !statSync(path).isFile())
-    throw new FcprobeError('NOT_FOUND', `Config file ${path} does not exist.`);
+    throw new FcprobeError('BAD_CONFIG', `Config file ${path} does not exist.`);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -572,7 +572,7 @@ export function checkConfigPaths(cfg: RunConfig, nameOf: FieldNamer = configFiel
   ];
   for (const [field, m] of models) {
     if (!existsSync(m.path) || !statSync(m.path).isFile())
-      throw new FcprobeError('NOT_FOUND', `${cap(nameOf(`${field}.path`))}: model file ${m.path} does not exist.`);
+      throw new FcprobeError('BAD_MODEL', `${cap(nameOf(`${field}.path`))}: model file ${m.path} does not exist.`);
   }
   for (const [field, s] of setFields(cfg)) {
     if (!existsSync(s.path) || !statSync(s.path).isDirectory())

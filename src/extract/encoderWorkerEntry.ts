@@ -7,10 +7,12 @@ import ort from 'onnxruntime-node';
 import { float32ToHalfArray, halfToFloat32Array } from './float16.js';
 import { poolOutput } from './pool.js';
 import type { InitRequest, ProviderName, TensorMeta, WorkerReply, WorkerRequest } from './protocol.js';
-import { sessionOptions } from './sessionOptions.js';
+import { explainProviderError } from './providers.js';
+import { quietOnnxruntimeLogging, sessionOptions } from './sessionOptions.js';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
+quietOnnxruntimeLogging();
 
 let session: ort.InferenceSession | null = null;
 let inputName = '';
@@ -41,7 +43,7 @@ async function createSession(req: InitRequest): Promise<void> {
       reply({ type: 'ready', provider, providerFailures: failures, inputs, outputs });
       return;
     } catch (e) {
-      failures.push({ provider, reason: (e as Error).message.split('\n')[0] ?? String(e) });
+      failures.push({ provider, reason: explainProviderError(provider, (e as Error).message) });
     }
   }
   const last = failures[failures.length - 1];

@@ -154,7 +154,7 @@ async function resolveRequest(opts: ExtractOptions): Promise<ExtractRequest> {
   )
     throw badOption('--commit-every', 'a non-negative number of seconds', opts.commitEverySeconds);
   if (!existsSync(modelPath) || !statSync(modelPath).isFile())
-    throw new FcprobeError('NOT_FOUND', `Model file ${opts.modelPath} does not exist.`);
+    throw new FcprobeError('BAD_MODEL', `Model file ${opts.modelPath} does not exist.`);
   try {
     accessSync(modelPath, constants.R_OK);
   } catch {

@@ -7,7 +7,16 @@ import { resolve } from 'node:path';
 import { FcprobeError, badOption } from '../errors.js';
 import { resolvePreprocess, type PreprocessOverrides } from '../image/preprocessSpec.js';
 import { EncoderWorker } from './encoderWorker.js';
-import { checkProvidersInstalled, INSTALL_HINT, parseProviders } from './providers.js';
+import {
+  checkProvidersInstalled,
+  fallbackNotice,
+  INSTALL_HINT,
+  noUsableProvider,
+  parseProviders,
+  type ProviderFailure,
+  usableProviders,
+} from './providers.js';
+import { probeProviderInChild } from './providerProbe.js';
 import type { InitReply, ProviderName, TensorMeta } from './protocol.js';
 import type { PreprocessSpec } from '../image/preprocessSpec.js';
 import type { ExtractOptions } from './options.js';
@@ -102,14 +111,24 @@ export async function prepareModel(
     onNotice?: ((m: string) => void) | undefined;
   },
 ): Promise<PreparedModel> {
+  // Providers known not to work here are not tried at all (trying prints native noise); WebGPU is tried in a
+  // child process first because its graphics library writes to stderr directly.
+  const { usable, skipped } = usableProviders(o.providers);
+  const tried: ProviderName[] = [];
+  for (const p of usable) {
+    const reason = p === 'webgpu' ? await probeProviderInChild(o.modelPath, p) : null;
+    if (reason === null) tried.push(p);
+    else skipped.push({ provider: p, reason });
+  }
+  if (tried.length === 0) throw noUsableProvider(skipped);
   let ready: InitReply;
   try {
-    ready = await worker.init({ modelPath: o.modelPath, providers: o.providers, threads: o.threads });
+    ready = await worker.init({ modelPath: o.modelPath, providers: tried, threads: o.threads });
   } catch (e) {
     if (e instanceof FcprobeError && e.code === 'PROVIDER_UNAVAILABLE' && o.explicit) {
       throw new FcprobeError(
         'PROVIDER_UNAVAILABLE',
-        e.message,
+        skipped.length > 0 ? `${e.message}; ${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')}` : e.message,
         o.providers
           .map((p) => INSTALL_HINT[p])
           .filter(Boolean)
@@ -118,8 +137,10 @@ export async function prepareModel(
     }
     throw e;
   }
-  for (const f of ready.providerFailures)
-    o.onNotice?.(`Execution provider ${f.provider} unavailable (${f.reason}); using the next one.`);
+  const failures: ProviderFailure[] = [...skipped, ...ready.providerFailures].sort(
+    (a, b) => o.providers.indexOf(a.provider) - o.providers.indexOf(b.provider),
+  );
+  if (failures.length > 0) o.onNotice?.(fallbackNotice(failures, ready.provider));
   const input = checkInput(ready.inputs[0], o.modelPath);
   const output = chooseOutput(ready.outputs, o.outputName, o.modelPath);
   checkOutputShape(output, o.pool, o.modelPath);
@@ -147,7 +168,7 @@ export async function inspectModel(
 ): Promise<ModelCheck> {
   const modelPath = resolve(o.modelPath);
   if (!existsSync(modelPath) || !statSync(modelPath).isFile())
-    throw new FcprobeError('NOT_FOUND', `Model file ${o.modelPath} does not exist.`);
+    throw new FcprobeError('BAD_MODEL', `Model file ${o.modelPath} does not exist.`);
   const { list: providers, explicit } = parseProviders(o.providers);
   if (explicit) checkProvidersInstalled(providers);
   const worker = new EncoderWorker();

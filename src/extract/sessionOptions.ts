@@ -3,7 +3,7 @@
  * model-only ceiling runs the encoder exactly as the extraction worker does.
  */
 import { cpus } from 'node:os';
-import type ort from 'onnxruntime-node';
+import ort from 'onnxruntime-node';
 import type { ProviderName } from './protocol.js';
 
 /**
@@ -15,6 +15,9 @@ import type { ProviderName } from './protocol.js';
 export function sessionOptions(provider: ProviderName, threads: number | null): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [provider],
+    // Errors reach the user as exceptions, reworded (providers.ts); onnxruntime's own warning lines (nodes
+    // placed on the CPU, a provider that fell back) are noise on a terminal, even more so with -q.
+    logSeverityLevel: 3,
     graphOptimizationLevel: 'all',
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
@@ -33,4 +36,14 @@ export function defaultDecodeConcurrency(): number {
 /** Decode worker threads for a decode concurrency: one per image in flight, at most one per core (at least 2). */
 export function decodeWorkers(concurrency: number): number {
   return Math.max(1, Math.min(concurrency, Math.max(2, cpus().length)));
+}
+
+/**
+ * onnxruntime's process-wide logger (the one that prints "[E:onnxruntime:onnxruntime-node, provider_bridge_ort.cc
+ * ...] Failed to load library" when a GPU provider is missing) shows fatal messages only. It takes effect at the
+ * first session of the process, so every thread that creates sessions calls this first. Failures are not lost:
+ * session creation throws, and the caller reports why.
+ */
+export function quietOnnxruntimeLogging(): void {
+  ort.env.logLevel = 'fatal';
 }

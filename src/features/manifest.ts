@@ -88,7 +88,7 @@ export function loadFeatureSet(dir: string): FeatureSet {
   const mPath = join(dir, MANIFEST_FILE);
   if (!existsSync(mPath)) {
     throw new FcprobeError(
-      'NOT_FOUND',
+      'BAD_FEATURES',
       `${dir} is not a finished feature directory (no ${MANIFEST_FILE}).`,
       `Create it with \`fcprobe extract --model <m.onnx> --data <folder> --out ${dir}\`.`,
     );

@@ -173,7 +173,7 @@ export function loadProbe(dir: string): LoadedProbe {
   const p = join(dir, PROBE_FILE);
   if (!existsSync(p))
     throw new FcprobeError(
-      'NOT_FOUND',
+      'BAD_FEATURES',
       `${dir} is not a probe directory (no ${PROBE_FILE}).`,
       `Fit one with \`fcprobe probe --train <features> --out ${dir}\`.`,
     );

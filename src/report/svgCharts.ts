@@ -167,10 +167,13 @@ export function groupedBarChart(o: GroupedBarOptions): string {
         );
       }
       if (o.valueLabels !== false && barW >= 22 && !err) {
-        // Outside the bar's end, unless that would leave the plot (then inside, in white).
+        // Outside the bar's end, unless that would leave the plot: then inside, in white, when the bar is tall
+        // enough to hold the label, else (a zero or tiny bar) dark on the other side of the zero line, where
+        // white text would stand on the pale band.
         const outside = v >= 0 ? y0 - 4 : y1 + 12;
-        const inside = outside < top + 12 || outside > top + plotH - 2;
-        const ly = inside ? (v >= 0 ? y0 + 12 : y1 - 4) : outside;
+        const fits = outside >= top + 12 && outside <= top + plotH - 2;
+        const inside = !fits && y1 - y0 >= 14;
+        const ly = fits ? outside : inside ? (v >= 0 ? y0 + 12 : y1 - 4) : v >= 0 ? y1 + 12 : y0 - 4;
         parts.push(
           `<text x="${f(bx + barW / 2)}" y="${f(ly)}" font-size="10" fill="${inside ? '#fff' : '#333'}" text-anchor="middle">${escapeXml(o.format(v))}</text>`,
         );

@@ -21,12 +21,36 @@ export function modelsTable(r: Report): Table {
   };
 }
 
+/** Scored classes of a set's row (teacher and student are scored over the same label space); null if unscored. */
+function scoredClasses(s: Report['perSet'][number]): number | null {
+  return s.teacher?.classes ?? s.student?.classes ?? null;
+}
+
+/** Chance top-1, 1 / K: puts a low accuracy in context (14.3% on 7 classes is chance). */
+function chanceOf(s: Report['perSet'][number]): string {
+  const k = scoredClasses(s);
+  return k === null || !(k > 0) ? pct(null) : pct(1 / k);
+}
+
+/** Why top-5 is n/a: it is not measured with 5 or fewer scored classes, where every image would count. */
+function top5Note(r: Report): string[] {
+  const sets = r.perSet.filter((s) => {
+    const k = scoredClasses(s);
+    return k !== null && k <= 5 && s.teacher?.top5 == null && s.student?.top5 == null;
+  });
+  if (sets.length === 0) return [];
+  return [
+    `Top-5 is n/a for ${sets.map((s) => `${s.set} (${scoredClasses(s)} classes)`).join(', ')}: not defined with 5 or fewer scored classes, where every image would count as correct.`,
+  ];
+}
+
 export function accuracyTable(r: Report): Table {
   return {
     headers: [
       'Set',
       'Role',
       'n',
+      'Chance@1',
       'Teacher@1',
       '95% CI',
       'Teacher@5',
@@ -45,6 +69,7 @@ export function accuracyTable(r: Report): Table {
         s.set + marked,
         ROLE_LABEL[s.role],
         scored === s.n ? String(s.n) : `${scored} of ${s.n}`,
+        chanceOf(s),
         pct(s.teacher?.top1),
         ci(s.teacher?.top1Interval),
         pct(s.teacher?.top5),
@@ -57,11 +82,12 @@ export function accuracyTable(r: Report): Table {
         pp(s.gapTop5),
       ];
     }),
-    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     notes: [
-      `Teacher = ${r.teacher}, Student = ${r.student}; @1 / @5: top-1 / top-5 accuracy; gap = teacher minus student. ` +
+      `Teacher = ${r.teacher}, Student = ${r.student}; @1 / @5: top-1 / top-5 accuracy; gap = teacher minus student; Chance@1: top-1 of a uniform guess, 1 / (classes scored). ` +
         `95% CI: Clopper-Pearson for accuracies, paired bootstrap (${r.statistics.bootstrap} replicates) for gaps; McNemar p: exact test of equal top-1 on the same images.` +
         (r.perSet.some((s) => s.teacher?.scoring || s.student?.scoring) ? ' *: scored specially, see Notes.' : ''),
+      ...top5Note(r),
     ],
   };
 }

@@ -93,7 +93,7 @@ describe('run (command line)', () => {
     const o = cli(['run', '--config', 'cfg2.json', '--C', '0.5', '-q'], dir);
     assert.match(o.stderr, /--C 0.5 overrides probe.C \(was 1\)/);
     assert.match(o.stderr, /Config field "teacher.path": model file .*missing\.onnx does not exist/);
-    assert.equal(o.status, 3);
+    assert.equal(o.status, 4);
   });
 
   it("names a token output's missing pool by the config field or by the flag", () => {

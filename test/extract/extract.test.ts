@@ -225,7 +225,7 @@ describe('extract', () => {
     const listing = scanImageFolder(join(dir, 'data'));
     await expectError(
       extractFeatures({ modelPath: join(dir, 'missing.onnx'), listing, outDir: join(dir, 'o') }),
-      'NOT_FOUND',
+      'BAD_MODEL',
       /does not exist/,
     );
     writeFileSync(join(dir, 'junk.onnx'), 'this is not a protobuf');

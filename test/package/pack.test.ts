@@ -272,6 +272,6 @@ describe('npm package', { timeout: 600_000 }, () => {
         assert.ok(Math.abs(value - expected) < 1e-5, `row ${i} feature ${k}: ${value} vs ${expected}`);
       });
     });
-    assert.deepEqual(got.missingModel, { isFcprobeError: true, code: 'NOT_FOUND', exitCode: 3 });
+    assert.deepEqual(got.missingModel, { isFcprobeError: true, code: 'BAD_MODEL', exitCode: 4 });
   });
 });

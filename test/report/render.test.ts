@@ -6,6 +6,7 @@ import { renderJson } from '../../src/report/json.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderTerminal } from '../../src/report/terminal.js';
 import { groupedBarChart, niceTicks } from '../../src/report/svgCharts.js';
+import { accuracyTable } from '../../src/report/tables.js';
 import { sampleResults } from './fixtures.js';
 
 const report = buildReport(sampleResults());
@@ -90,4 +91,57 @@ test('chart axes end on round ticks that cover the data, including negative gaps
   });
   assert.match(svg, />-0\.50</);
   assert.match(svg, />n\/a</);
+});
+
+test('a zero or tiny bar at the edge of the plot gets a dark label, never white on the pale band', () => {
+  // All gaps <= 0: the zero line is the top of the plot, so "above the bar" leaves the plot.
+  const svg = groupedBarChart({
+    title: 'gap',
+    yLabel: 'pp',
+    format: (v) => (100 * v).toFixed(1),
+    valueLabels: true,
+    categories: [{ label: 'test' }, { label: 'ood' }],
+    series: [{ name: 'gap', color: '#c0392b', values: [0, -0.05] }],
+  });
+  const label = (text: string): { fill: string; y: number } => {
+    const m = new RegExp(
+      `<text [^>]*y="([\\d.]+)" font-size="10" fill="(#[0-9a-f]+)"[^>]*>${text.replace('.', '\\.')}</text>`,
+    ).exec(svg);
+    assert.ok(m, `label ${text} drawn`);
+    return { y: Number(m[1]), fill: m[2]! };
+  };
+  const zero = label('0.0');
+  assert.equal(zero.fill, '#333');
+  const bar = /<rect [^>]*y="([\d.]+)"[^>]*fill="#c0392b"/.exec(svg)!;
+  assert.ok(zero.y > Number(bar[1]), 'below the zero line, inside the plot');
+  // The tall negative bar still holds its label inside, in white.
+  assert.equal(label('-5.0').fill, '#fff');
+});
+
+test('accuracy table: chance level per set from its scored classes, and why top-5 is n/a', () => {
+  const results = sampleResults();
+  const sets = [...new Set(results.accuracy.map((a) => a.set))];
+  const [many, seven, five] = [sets[0]!, sets[1]!, sets[2]!];
+  for (const a of results.accuracy) {
+    if (a.set === many) a.classes = 1000;
+    if (a.set === seven) a.classes = 7;
+    if (a.set === five) {
+      a.classes = 5;
+      a.top5 = null;
+    }
+  }
+  const table = accuracyTable(buildReport(results));
+  const col = table.headers.indexOf('Chance@1');
+  assert.ok(col > 0, 'a chance column');
+  const row = (set: string): string[] => table.rows.find((r) => r[0]!.replace('*', '') === set)!;
+  assert.equal(row(many)[col], '0.10'); // 1/1000
+  assert.equal(row(seven)[col], '14.29'); // 1/7: a sketch set at 14.3% is exactly chance
+  assert.equal(row(five)[col], '20.00');
+  assert.ok(
+    table.notes!.includes(
+      `Top-5 is n/a for ${five} (5 classes): not defined with 5 or fewer scored classes, where every image would count as correct.`,
+    ),
+    table.notes!.join('\n'),
+  );
+  assert.ok(renderHtml(buildReport(results)).includes('Chance@1'));
 });

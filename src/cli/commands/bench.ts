@@ -1,14 +1,23 @@
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { benchModel, spread, type Stats } from '../../bench/bench.js';
+import { FcprobeError } from '../../errors.js';
 import { positiveInt } from '../parse.js';
 import { action } from '../run-command.js';
 import { resolveModelArg } from './models.js';
 
 interface BenchFlags {
-  model: string;
-  data: string;
+  model?: string;
+  data?: string;
+  quick?: boolean;
+  only?: string;
+  skip?: string;
+  out?: string;
   batch: number[];
   ep?: string;
   threads?: number;
@@ -39,8 +48,18 @@ export function registerBenchCommand(program: Command): void {
         '`fcprobe extract` on the first --images images (images/s, its ratio to min(ceiling, decode), peak memory). ' +
         'Each figure: median of --repeats runs after a warm-up, with min and max.',
     )
-    .requiredOption('-m, --model <file.onnx>', 'ONNX encoder with an NCHW image input')
-    .requiredOption('-d, --data <folder>', 'image folder: <folder>/<class>/<image>.{jpg,jpeg,png,webp}')
+    .option('-m, --model <file.onnx>', 'ONNX encoder with an NCHW image input (without it: the generated-model suite)')
+    .option('-d, --data <folder>', 'image folder: <folder>/<class>/<image>.{jpg,jpeg,png,webp} (with --model)')
+    .option('--quick', 'suite: a few minutes (fewer batch sizes and images); with --model: 1 run per figure, 64 images')
+    .option(
+      '--only <parts>',
+      'suite only: comma-separated parts among gemm, ceiling, decode, e2e, memory, probe, simulate',
+    )
+    .option('--skip <parts>', 'suite only: parts to leave out')
+    .option(
+      '--out <file.json|folder/>',
+      'suite only: where the results JSON goes (default: fcprobe-bench-<date>-<host>.json in the current folder)',
+    )
     .option(
       '--batch <list>',
       'batch sizes for the model-only ceiling; end to end uses 32 if listed, else the largest',
@@ -63,12 +82,34 @@ export function registerBenchCommand(program: Command): void {
     .addHelpText(
       'after',
       `
+Without --model and --data: the generated-model suite of the source checkout (= npm run bench; ~15-20 min,
+--quick a few), results in the current folder or --out.
+
 Examples:
+  fcprobe bench --quick
   fcprobe bench --model resnet50.onnx --data imagenet/val
   fcprobe bench --model clip-vitb16.onnx --preset clip --data photos --batch 1,16,64 --ep cuda,cpu --json bench.json`,
     )
     .action(
       action(async (flags: BenchFlags) => {
+        if (!flags.model && !flags.data) {
+          process.exitCode = await runSuite(flags);
+          return;
+        }
+        if (!flags.model || !flags.data)
+          throw new FcprobeError(
+            'BAD_OPTION',
+            `Expected --model and --data together, got only ${flags.model ? '--model' : '--data'}.`,
+            'Give both to benchmark your model on your images, or neither for the generated-model suite.',
+          );
+        for (const o of ['only', 'skip', 'out'] as const)
+          if (flags[o] !== undefined)
+            throw new FcprobeError(
+              'BAD_OPTION',
+              `Expected --${o} only without --model (it belongs to the generated-model suite), got it with --model.`,
+              'With --model, --json <file> writes the figures.',
+            );
+        const quick = flags.quick === true;
         const r = await benchModel({
           modelPath: resolveModelArg(flags.model).path,
           dataDir: flags.data,
@@ -76,12 +117,12 @@ Examples:
           providers: flags.ep,
           threads: flags.threads,
           preset: flags.preset,
-          images: flags.images,
-          repeats: flags.repeats,
+          images: quick ? Math.min(64, flags.images) : flags.images,
+          repeats: quick ? 1 : flags.repeats,
           onStep: flags.quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
         });
         const lines = [
-          `${flags.model} on ${r.provider}, input ${r.size}x${r.size}; images/s, median (min-max, spread) of ${flags.repeats} runs`,
+          `${flags.model} on ${r.provider}, input ${r.size}x${r.size}; images/s, median (min-max, spread) of ${quick ? 1 : flags.repeats} runs`,
         ];
         for (const c of r.ceiling)
           lines.push(`  model only, batch ${String(c.batch).padEnd(4)} ${cell(c.imagesPerSecond, 2)}`);
@@ -97,9 +138,59 @@ Examples:
         lines.push(
           `  rerun end to end alone: ${e.command.replace(/--data \S+/, `--data <${e.images} images of ${flags.data}>`).replace(/--out \S+/, '--out <dir>')}`,
         );
+        if (r.shortfall) {
+          const s = r.shortfall;
+          lines.push(
+            `  end to end is only ${s.ratio.toFixed(2)} of min(model only, decode only); likely cause: ${s.cause}.`,
+          );
+          for (const [i, sug] of s.suggestions.entries()) {
+            const m = s.measured[i];
+            lines.push(
+              `    try ${sug.args.join(' ')} (${sug.why})${m ? `: measured ${m.imagesPerSecond.toFixed(2)} img/s end to end, 1 run` : ''}`,
+            );
+          }
+          const base = r.endToEnd.imagesPerSecond.median;
+          if (s.measured.length > 0 && s.measured.every((m) => m.imagesPerSecond < 1.05 * base))
+            lines.push(
+              `    none of these measured faster than ${base.toFixed(2)} img/s: with ${r.endToEnd.images} images, fixed costs (worker start, first batches) may dominate; rerun with more --images.`,
+            );
+        }
         process.stdout.write(`${lines.join('\n')}\n`);
         if (flags.json)
           writeFileSync(flags.json, `${JSON.stringify({ model: flags.model, data: flags.data, ...r }, null, 2)}\n`);
       }),
     );
+}
+
+/**
+ * The generated-model suite: bench/run.ts, built to dist/bench/run.js in a source checkout. It is not in the
+ * npm tarball (benchmarks are development tools: generated ViT-sized models, probe comparisons against
+ * scikit-learn), so an installed fcprobe says so instead of failing. Its model and image cache goes to
+ * ~/.cache/fcprobe/bench (FCPROBE_BENCH_CACHE overrides), its results to --out or the current folder.
+ * Resolves to the suite's exit status.
+ */
+function runSuite(flags: BenchFlags): Promise<number> {
+  const suite = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bench', 'run.js');
+  if (!existsSync(suite))
+    throw new FcprobeError(
+      'NOT_FOUND',
+      'The generated-model benchmark suite is part of the source checkout, not of the installed package.',
+      'Give --model <file.onnx> --data <folder> to benchmark your own model, or run `npm run build && fcprobe bench` in a clone of the repository.',
+    );
+  const args = [
+    ...(flags.quick ? ['--quick'] : []),
+    ...(flags.only ? ['--only', flags.only] : []),
+    ...(flags.skip ? ['--skip', flags.skip] : []),
+    '--out',
+    flags.out ?? `${process.cwd()}/`,
+  ];
+  const env = {
+    ...process.env,
+    FCPROBE_BENCH_CACHE: process.env.FCPROBE_BENCH_CACHE ?? join(homedir(), '.cache', 'fcprobe', 'bench'),
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [suite, ...args], { stdio: 'inherit', env });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
+  });
 }

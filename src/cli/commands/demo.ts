@@ -1,9 +1,11 @@
+import { isAbsolute, relative } from 'node:path';
 import { type Command, Option } from 'commander';
 import { configureSharp } from '../../extract/extract.js';
 import { runDemo, STUDENT_DEFAULTS, type DemoOutcome } from '../../toy/demo.js';
 import type { Activation } from '../../math/activations.js';
 import { positiveInt, positiveNumber } from '../parse.js';
-import { createProgress, formatDuration, type ProgressReporter } from '../progress.js';
+import { conclusionSentences } from '../../report/conclusion.js';
+import { createStageLog, formatDuration } from '../progress.js';
 import { action } from '../run-command.js';
 import { installStopHandler } from './extract.js';
 
@@ -18,10 +20,32 @@ interface DemoFlags {
   lr: number;
   seed: number;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 const pct = (x: number | null | undefined): string =>
   x === null || x === undefined || Number.isNaN(x) ? '  n/a' : (100 * x).toFixed(1).padStart(5);
+
+/** A path under the current folder relative to it (shorter to read), any other path as it is. */
+function shortPath(p: string | null): string | null {
+  if (p === null) return null;
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
+}
+
+/** `text` as lines of at most `width` columns (a longer word stays whole), each starting with `indent`. */
+export function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(indent + line);
+  return lines.join('\n');
+}
 
 /** One table over all students: the paper's Figure 1 in miniature. */
 export function demoSummary(d: DemoOutcome): string {
@@ -75,6 +99,10 @@ export function registerDemoCommand(program: Command): void {
     .option('--lr <value>', 'AdamW learning rate', positiveNumber, STUDENT_DEFAULTS.lr)
     .option('--seed <n>', 'seed of the world (images, teacher)', positiveInt, 2024)
     .option('-q, --quiet', 'no progress output')
+    .option(
+      '--verbose',
+      'the full progress log, one line per step, also on a terminal (the default when stderr is not one)',
+    )
     .addHelpText(
       'after',
       `
@@ -85,10 +113,7 @@ Example:
     .action(
       action(async (f: DemoFlags) => {
         configureSharp(1);
-        const say = (m: string): void => {
-          if (!f.quiet) process.stderr.write(`${m}\n`);
-        };
-        let bar: ProgressReporter | null = null;
+        const log = createStageLog({ quiet: f.quiet, verbose: f.verbose });
         const training = new Map<string, { i: number; n: number; loss: number }>();
         const stop = installStopHandler();
         const t0 = performance.now();
@@ -100,21 +125,21 @@ Example:
             world: { seed: f.seed },
             student: { activation: f.studentActivation, iterations: f.iterations, hidden: f.hidden, lr: f.lr },
             compareLinear: f.compareLinear,
-            onStage: (m) => {
-              bar?.done();
-              bar = null;
-              say(m);
-            },
+            onStage: (m) => log.stage(m),
             onTrainProgress: (label, i, n, loss, students) => {
               // The students train side by side: one line with each one's step and loss.
               training.set(label, { i, n, loss });
-              bar ??= createProgress('  train', { quiet: f.quiet });
               const done = [...training.values()].reduce((s, t) => s + t.i, 0);
-              bar.update(done, n * students, [...training].map(([l, t]) => `${l} MSE ${t.loss.toFixed(4)}`).join(', '));
+              log.progress(
+                '  train',
+                done,
+                n * students,
+                [...training].map(([l, t]) => `${l} MSE ${t.loss.toFixed(4)}`).join(', '),
+              );
             },
             onExtractProgress: (label, p) => {
-              bar ??= createProgress(`    ${label}`, { quiet: f.quiet });
-              bar.update(
+              log.progress(
+                `    ${label}`,
                 p.done,
                 p.total,
                 `${p.imagesPerSecond.toFixed(0)} img/s, ETA ${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}`,
@@ -122,14 +147,23 @@ Example:
             },
             shouldStop: stop.shouldStop,
           });
-          (bar as ProgressReporter | null)?.done();
+          log.close();
           if (d.rendered.terminal) process.stdout.write(`\n${d.rendered.terminal}\n`);
           process.stdout.write(
             `\nAll students (top-1 %, and linear CKA to the teacher's features):\n${demoSummary(d)}\n\n`,
           );
           process.stdout.write(`Report files:\n${d.rendered.written.map((p) => `  ${p}`).join('\n')}\n`);
-          process.stdout.write(`Demo finished in ${formatDuration((performance.now() - t0) / 1000)}.\n`);
+          const conclusion = conclusionSentences([
+            {
+              results: d.outcome.results,
+              htmlReport: shortPath(d.rendered.written.find((p) => p.endsWith('.html')) ?? null),
+            },
+          ]);
+          if (conclusion.length)
+            process.stdout.write(`\nWhat this shows:\n${conclusion.map((s) => wrap(s, 100, '  ')).join('\n')}\n`);
+          process.stdout.write(`\nDemo finished in ${formatDuration((performance.now() - t0) / 1000)}.\n`);
         } finally {
+          log.close();
           stop.dispose();
         }
       }),
