@@ -524,11 +524,11 @@ function parseUnnamed(raw: unknown, baseDir: string): RunConfig {
 
 /**
  * The config file's JSON object and the folder its relative paths are resolved against.
- * @throws FcprobeError NOT_FOUND / BAD_CONFIG when the file is missing or not a JSON object.
+ * @throws FcprobeError BAD_CONFIG (exit 2, as a bad --config value) when the file is missing or not a JSON object.
  */
 export function readRawConfig(path: string): { raw: Record<string, unknown>; baseDir: string } {
   if (!existsSync(path) || !statSync(path).isFile())
-    throw new FcprobeError('NOT_FOUND', `Config file ${path} does not exist.`);
+    throw new FcprobeError('BAD_CONFIG', `Config file ${path} does not exist.`);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -543,19 +543,12 @@ export function readRawConfig(path: string): { raw: Record<string, unknown>; bas
 /**
  * Reads and validates a JSON experiment config file; relative paths in it are resolved against its folder.
  *
- * @throws FcprobeError NOT_FOUND when the file does not exist; BAD_CONFIG when it is not valid JSON or not a
- *   valid config (see parseRunConfig).
+ * @throws FcprobeError BAD_CONFIG when the file does not exist, is not valid JSON or not a valid config (see
+ *   parseRunConfig).
  */
 export function readRunConfig(path: string): RunConfig {
-  if (!existsSync(path) || !statSync(path).isFile())
-    throw new FcprobeError('BAD_CONFIG', `Config file ${path} does not exist.`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new FcprobeError('BAD_CONFIG', `Config file ${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  return parseRunConfig(raw, dirname(resolve(path)));
+  const { raw, baseDir } = readRawConfig(path);
+  return parseRunConfig(raw, baseDir);
 }
 
 /**
