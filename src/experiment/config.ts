@@ -351,8 +351,14 @@ export function parseRunConfig(raw: unknown, baseDir: string): RunConfig {
       fail('bootstrap', 'a whole number of bootstrap replicates from 0 (off) to 1000000', b);
     cfg.bootstrap = b;
   }
-  if (cfg.teacher.name === cfg.student.name)
-    fail('student.name', `a name different from the teacher's ("${cfg.teacher.name}")`, cfg.student.name);
+  checkName('teacher.name', cfg.teacher.name);
+  checkName('student.name', cfg.student.name);
+  if (nameKey(cfg.teacher.name) === nameKey(cfg.student.name))
+    fail(
+      'student.name',
+      `a name different from the teacher's ("${cfg.teacher.name}"), also ignoring case`,
+      cfg.student.name,
+    );
   const names = new Map<string, string>();
   const all: [string, SetConfig][] = [
     ['train', cfg.train],
@@ -360,12 +366,40 @@ export function parseRunConfig(raw: unknown, baseDir: string): RunConfig {
     ...cfg.ood.map((s, i) => [`ood[${i}]`, s] as [string, SetConfig]),
   ];
   for (const [field, s] of all) {
-    const prev = names.get(s.name);
-    if (prev) fail(`${field}.name`, `a set name not used already (by ${prev}); set "name" explicitly`, s.name);
-    names.set(s.name, field);
+    checkName(`${field}.name`, s.name);
+    const prev = names.get(nameKey(s.name));
+    if (prev)
+      fail(
+        `${field}.name`,
+        `a set name not used already, also ignoring case (by ${prev}); set "name" explicitly`,
+        s.name,
+      );
+    names.set(nameKey(s.name), field);
   }
   if (cfg.test.length === 0 && cfg.ood.length === 0) fail('test / ood', 'at least one evaluation set', []);
   return Object.freeze(cfg);
+}
+
+/**
+ * Model and set names become folder names under the work folder (features/<model>/<set>, probes/<model>): a
+ * name must be a plain file name of letters, digits, '.', '_', '+' and '-', start with a letter or digit (no
+ * '.', '..' or hidden names), and be at most 64 characters. Names derived from a path are held to the same
+ * rule, so a folder named "my photos/" needs an explicit "name".
+ */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+
+function checkName(field: string, name: string): void {
+  if (!NAME_PATTERN.test(name))
+    fail(
+      field,
+      "a name of letters, digits, '.', '_', '+' or '-' starting with a letter or digit (it becomes a folder name: no path separators, no dot names, at most 64 characters)",
+      name,
+    );
+}
+
+/** Names that differ only in case (or Unicode form) share a folder on case-insensitive file systems. */
+function nameKey(name: string): string {
+  return name.normalize('NFC').toLowerCase();
 }
 
 /**
@@ -379,7 +413,8 @@ export function readRunConfig(path: string): RunConfig {
     throw new FcprobeError('NOT_FOUND', `Config file ${path} does not exist.`);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    // A UTF-8 byte order mark (Windows editors write one) is not part of the JSON.
+    raw = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''));
   } catch (e) {
     throw new FcprobeError('BAD_CONFIG', `Config file ${path} is not valid JSON: ${(e as Error).message}`);
   }
