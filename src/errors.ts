@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'MISMATCH'
   | 'NOT_FOUND'
   | 'IO'
+  | 'LOCKED'
   | 'PROVIDER_UNAVAILABLE'
   | 'INTERRUPTED';
 
@@ -28,6 +29,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   MISMATCH: 5,
   NOT_FOUND: 3,
   IO: 6,
+  LOCKED: 6,
   PROVIDER_UNAVAILABLE: 7,
   INTERRUPTED: 130,
 };

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { FCPROBE_VERSION } from '../version.js';
+import { lastResort } from './run-command.js';
 import { registerBenchCommand } from './commands/bench.js';
 import { registerCheckExportCommand } from './commands/checkExport.js';
 import { registerDatasetsCommand } from './commands/datasets.js';
@@ -46,4 +47,13 @@ registerModelsCommand(program);
 registerCheckExportCommand(program);
 registerDatasetsCommand(program);
 
-await program.parseAsync(process.argv);
+// --debug (anywhere on the line) keeps the stack trace of an unexpected error; it is not a command option.
+const debug = process.argv.includes('--debug');
+const argv = process.argv.filter((a) => a !== '--debug');
+process.on('uncaughtException', (e) => lastResort(e, debug));
+process.on('unhandledRejection', (e) => lastResort(e, debug));
+try {
+  await program.parseAsync(argv);
+} catch (e) {
+  lastResort(e, debug);
+}

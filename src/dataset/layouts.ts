@@ -13,7 +13,14 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { badOption, FcprobeError } from '../errors.js';
-import { compareNames, listImages, scanImageFolder, type DatasetItem, type DatasetListing } from './listing.js';
+import {
+  compareNames,
+  isDirectoryEntry,
+  listImages,
+  scanImageFolder,
+  type DatasetItem,
+  type DatasetListing,
+} from './listing.js';
 import { imagenetIndexOf, imagenetWnids, objectnetMeta, WNID_PATTERN } from './imagenetMeta.js';
 
 export type LayoutName = 'folder' | 'imagenet' | 'imagenet-v2' | 'objectnet';
@@ -45,20 +52,6 @@ function subfolders(dir: string): string[] {
     .filter((e) => !e.name.startsWith('.') && isDirectoryEntry(dir, e))
     .map((e) => e.name)
     .sort(compareNames);
-}
-
-/** Symlinked class folders (the usual way to build an ImageNet subset) count as folders. */
-function isDirectoryEntry(
-  dir: string,
-  e: { name: string; isDirectory(): boolean; isSymbolicLink(): boolean },
-): boolean {
-  if (e.isDirectory()) return true;
-  if (!e.isSymbolicLink()) return false;
-  try {
-    return statSync(join(dir, e.name)).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 function requireFolder(dir: string): string {

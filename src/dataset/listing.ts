@@ -3,7 +3,8 @@
  * A plain ImageNet-style folder (one sub-folder per class) is scanned by `scanImageFolder`; the benchmark
  * layouts (ImageNet-V2's integer folders, ObjectNet's images/ tree, ...) produce the same listing.
  */
-import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { type Dirent, existsSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { fromSystemError } from '../io/sysError.js';
 import { join, resolve, extname } from 'node:path';
 import { FcprobeError } from '../errors.js';
 
@@ -39,22 +40,80 @@ export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Image files directly inside `dir` (sorted), and everything else there as ignored. */
+/** Symlinked class folders (the usual way to build an ImageNet subset) count as folders, in every layout. */
+export function isDirectoryEntry(
+  dir: string,
+  e: { name: string; isDirectory(): boolean; isSymbolicLink(): boolean },
+): boolean {
+  if (e.isDirectory()) return true;
+  if (!e.isSymbolicLink()) return false;
+  try {
+    return statSync(join(dir, e.name)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why an entry with an image name is not read as an image, or null when it is a regular file (after following
+ * symlinks). FIFOs would hang the decoder and devices (a link to /dev/zero) would fill memory: never opened.
+ */
+function notRegular(dir: string, e: Dirent): string | null {
+  if (e.isFile()) return null;
+  let st: Stats;
+  try {
+    st = statSync(join(dir, e.name));
+  } catch (err) {
+    return `broken symbolic link (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`;
+  }
+  if (st.isFile()) return null;
+  const kind = st.isFIFO()
+    ? 'a FIFO'
+    : st.isSocket()
+      ? 'a socket'
+      : st.isCharacterDevice() || st.isBlockDevice()
+        ? 'a device'
+        : st.isDirectory()
+          ? 'a folder'
+          : 'a special file';
+  return `not a regular file (${kind}${e.isSymbolicLink() ? ', through a symbolic link' : ''}): not opened`;
+}
+
+/**
+ * Image files directly inside `dir` (sorted), and everything else there as ignored with the reason: other
+ * extensions, nested folders, entries that are not regular files, names that are not valid UTF-8. Throws IO
+ * (exit 6) naming the folder when it cannot be read (EACCES).
+ */
 export function listImages(
   dir: string,
   relPrefix: string,
 ): { images: string[]; ignored: { file: string; reason: string }[] } {
   const images: string[] = [];
   const ignored: { file: string; reason: string }[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareNames(a.name, b.name))) {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    throw fromSystemError(e, dir, 'listing the folder');
+  }
+  for (const e of entries.sort((a, b) => compareNames(a.name, b.name))) {
     const rel = `${relPrefix}/${e.name}`;
     if (e.name.startsWith('.')) continue;
-    if (e.isDirectory()) {
+    if (e.name.includes('\uFFFD')) {
+      ignored.push({ file: rel, reason: 'file name is not valid UTF-8 (cannot be opened by this name): rename it' });
+      continue;
+    }
+    if (isDirectoryEntry(dir, e)) {
       ignored.push({ file: rel, reason: 'nested folder (not scanned)' });
       continue;
     }
-    if (isImageFile(e.name)) images.push(rel);
-    else ignored.push({ file: rel, reason: 'not an image extension (jpg, jpeg, png, webp)' });
+    if (!isImageFile(e.name)) {
+      ignored.push({ file: rel, reason: 'not an image extension (jpg, jpeg, png, webp)' });
+      continue;
+    }
+    const why = notRegular(dir, e);
+    if (why === null) images.push(rel);
+    else ignored.push({ file: rel, reason: why });
   }
   return { images, ignored };
 }
@@ -95,11 +154,11 @@ export function scanImageFolder(rootArg: string, options: ScanOptions = {}): Dat
   }
   const entries = readdirSync(root, { withFileTypes: true }).filter((e) => !e.name.startsWith('.'));
   const folders = entries
-    .filter((e) => e.isDirectory())
+    .filter((e) => isDirectoryEntry(root, e))
     .map((e) => e.name)
     .sort(compareNames);
   const ignored = entries
-    .filter((e) => !e.isDirectory())
+    .filter((e) => !isDirectoryEntry(root, e))
     .map((e) => ({ file: e.name, reason: 'file at the top level (expected one sub-folder per class)' }));
   if (folders.length === 0) {
     throw new FcprobeError(

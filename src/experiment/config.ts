@@ -477,21 +477,24 @@ function parseUnnamed(raw: unknown, baseDir: string): RunConfig {
     cfg.bootstrap = b;
   }
   parseSplit(raw, cfg);
-  // Features, probes and results are keyed by model name: two models of one name would overwrite each other.
+  // Features, probes and results are keyed by model name: two models of one name would overwrite each other,
+  // also on a case-insensitive file system (names are compared by nameKey).
   const modelNames = new Map<string, string>();
   for (const [field, m] of modelFields(cfg, raw)) {
-    const prev = modelNames.get(m.name);
+    checkName(`${field}.name`, m.name);
+    const prev = modelNames.get(nameKey(m.name));
     if (prev !== undefined)
       throw new FieldProblem(
         [prev, field],
-        `{} and {} are both named "${m.name}"; models need distinct names.`,
+        `{} and {} are both named "${m.name}" (names are compared ignoring case); models need distinct names.`,
         'Give the files different names, or give each model a "name" in a config.',
       );
-    modelNames.set(m.name, field);
+    modelNames.set(nameKey(m.name), field);
   }
   const names = new Map<string, [string, SetConfig]>();
   for (const [field, s] of setFields(cfg)) {
-    const prev = names.get(s.name);
+    checkName(`${field}.name`, s.name);
+    const prev = names.get(nameKey(s.name));
     if (prev) {
       const [prevField, prevSet] = prev;
       if (prevSet.path === s.path)
@@ -504,11 +507,11 @@ function parseUnnamed(raw: unknown, baseDir: string): RunConfig {
         );
       throw new FieldProblem(
         [prevField, field],
-        `{} and {} are both named "${s.name}"; sets need distinct names.`,
+        `{} and {} are both named "${s.name}" (names are compared ignoring case); sets need distinct names.`,
         'Folders of the same name need a config with a "name" for each set.',
       );
     }
-    names.set(s.name, [field, s]);
+    names.set(nameKey(s.name), [field, s]);
   }
   // ID accuracy is the report's reference point: without an ID test set nothing can be compared.
   if (cfg.test.length === 0 && cfg.split === undefined)
@@ -523,6 +526,28 @@ function parseUnnamed(raw: unknown, baseDir: string): RunConfig {
 }
 
 /**
+ * Model and set names become folder names under the work folder (features/<model>/<set>, probes/<model>): a
+ * name must be a plain file name of letters, digits, '.', '_', '+' and '-', start with a letter or digit (no
+ * '.', '..' or hidden names), and be at most 64 characters. Names derived from a path are held to the same
+ * rule, so a folder named "my photos/" needs an explicit "name".
+ */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+
+function checkName(field: string, name: string): void {
+  if (!NAME_PATTERN.test(name))
+    fail(
+      field,
+      "a name of letters, digits, '.', '_', '+' or '-' starting with a letter or digit (it becomes a folder name: no path separators, no dot names, at most 64 characters)",
+      name,
+    );
+}
+
+/** Names that differ only in case (or Unicode form) share a folder on case-insensitive file systems. */
+function nameKey(name: string): string {
+  return name.normalize('NFC').toLowerCase();
+}
+
+/**
  * The config file's JSON object and the folder its relative paths are resolved against.
  * @throws FcprobeError BAD_CONFIG (exit 2, as a bad --config value) when the file is missing or not a JSON object.
  */
@@ -531,7 +556,8 @@ export function readRawConfig(path: string): { raw: Record<string, unknown>; bas
     throw new FcprobeError('BAD_CONFIG', `Config file ${path} does not exist.`);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    // A UTF-8 byte order mark (Windows editors write one) is not part of the JSON.
+    raw = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''));
   } catch (e) {
     throw new FcprobeError('BAD_CONFIG', `Config file ${path} is not valid JSON: ${(e as Error).message}`);
   }

@@ -24,6 +24,8 @@ import type {
   JsonValue,
 } from './types.js';
 import { FCPROBE_VERSION } from '../version.js';
+import { ensureWritableDir } from '../io/atomic.js';
+import { acquireLock } from '../features/lock.js';
 import { computeActivationAsymmetry, computeRepresentationFit } from './diagnostics.js';
 import {
   accuracyInterval,
@@ -230,6 +232,17 @@ type Statistics = Pick<RunResults, 'gaps' | 'contamination' | 'statistics'>;
  * ```
  */
 export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
+  // One `run` per work folder at a time (features/lock.ts).
+  ensureWritableDir(o.config.workDir);
+  const lock = acquireLock(o.config.workDir, 'run');
+  try {
+    return await runLocked(o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(o: RunOptions): Promise<RunOutcome> {
   const log = stageLog(o.onStage);
   const plan = await planRun(o.config, log, o.nameOf ?? configFieldName);
   const extracted = await extractAll(plan, o, log);
@@ -352,7 +365,12 @@ async function extractAll(plan: RunPlan, o: RunOptions, log: StageLog): Promise<
         extracted.set(pairKey(m, s.config), r);
       } catch (err) {
         if (err instanceof FcprobeError && err.code !== 'INTERRUPTED') {
-          throw new FcprobeError(err.code, `While extracting ${label}: ${err.message}`, err.hint ?? resumeHint);
+          // A rerun helps only after an I/O problem is fixed; bad data or a bad model fails again the same way.
+          throw new FcprobeError(
+            err.code,
+            `While extracting ${label}: ${err.message}`,
+            err.hint ?? (err.code === 'IO' || err.code === 'LOCKED' ? resumeHint : undefined),
+          );
         }
         throw err;
       }

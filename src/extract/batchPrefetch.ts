@@ -7,6 +7,7 @@ import pLimit from 'p-limit';
 import { FcprobeError } from '../errors.js';
 import { DecodePool, ImageDecodeError, sharedBatchBuffer } from './decodePool.js';
 import { decodeWorkers } from './sessionOptions.js';
+import { DEFAULT_DECODE_PIXEL_BUDGET, filePixels, PixelBudget } from './pixelBudget.js';
 import type { DatasetItem } from '../dataset/listing.js';
 import type { SkippedFile } from '../features/manifest.js';
 import type { PreprocessSpec } from '../image/preprocessSpec.js';
@@ -37,17 +38,23 @@ async function decodeBatch(
   spec: PreprocessSpec,
   limit: ReturnType<typeof pLimit>,
   strict: boolean,
+  budget: PixelBudget,
 ): Promise<DecodedBatch> {
   const per = 3 * spec.crop * spec.crop;
   const failed: (string | null)[] = await Promise.all(
     items.map((it, i) =>
       limit(async () => {
+        const file = resolve(root, it.file);
+        // Admission in list order (p-limit starts tasks in order, the budget serves them first come first served).
+        const release = await budget.acquire(await filePixels(file, budget.budget));
         try {
-          await pool.decodeInto(resolve(root, it.file), spec, data, i * per);
+          await pool.decodeInto(file, spec, data, i * per);
           return null;
         } catch (e) {
           if (!(e instanceof ImageDecodeError)) throw e;
           return e.message.split('\n')[0] ?? 'decode failed';
+        } finally {
+          release();
         }
       }),
     ),
@@ -85,11 +92,15 @@ export interface PrefetchOptions {
   /** Images decoded at once, over all prefetched batches; the shared limit keeps them in list order. */
   concurrency: number;
   strict: boolean;
+  /** Pixels decoded at once, at most (see pixelBudget.ts); default DEFAULT_DECODE_PIXEL_BUDGET. */
+  pixelBudget?: number | undefined;
 }
 
 export class BatchPrefetcher {
   private readonly pool: DecodePool;
   private readonly limit: ReturnType<typeof pLimit>;
+  /** The decode admission (its `peak` is the largest sum of pixels decoded at once). */
+  readonly budget: PixelBudget;
   private readonly queue: Promise<DecodedBatch>[] = [];
   // Batch b decodes into ring[b % (PREFETCH + 1)]: when batch b + PREFETCH starts (after batch b is taken),
   // the buffer it reuses held batch b - 1, whose inference has finished.
@@ -100,6 +111,7 @@ export class BatchPrefetcher {
   constructor(private readonly o: PrefetchOptions) {
     this.pool = new DecodePool(decodeWorkers(o.concurrency));
     this.limit = pLimit(o.concurrency);
+    this.budget = new PixelBudget(o.pixelBudget ?? DEFAULT_DECODE_PIXEL_BUDGET);
     this.ring = Array.from({ length: PREFETCH + 1 }, () =>
       sharedBatchBuffer(o.batchSize * 3 * o.spec.crop * o.spec.crop),
     );
@@ -120,6 +132,7 @@ export class BatchPrefetcher {
         this.o.spec,
         this.limit,
         this.o.strict,
+        this.budget,
       );
       // Keep a rejected prefetch from surfacing as an unhandled rejection if we stop early.
       p.catch(() => {});

@@ -2,7 +2,7 @@
  * Decode worker: file -> normalized CHW float32, written straight into its slot of the shared batch buffer
  * (decodeToChwInto), so neither this thread nor the main thread allocates or copies per image.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
 import { decodeToChwInto } from '../image/decode.js';
@@ -12,6 +12,34 @@ if (!parentPort) throw new Error('decodeWorker.ts must run in a worker thread');
 const port = parentPort;
 sharp.cache(false);
 
+/** Largest image file read (bytes): a file past it is skipped rather than read into memory. */
+const MAX_FILE_BYTES = 1 << 30;
+
+/**
+ * Reads a regular file (after following symlinks) of at most MAX_FILE_BYTES. A FIFO would block this worker
+ * forever and a link to /dev/zero would grow without end: both were replaced after listing (the listing keeps
+ * only regular files), and are refused here by fstat before any read.
+ */
+function readRegularFile(path: string): Buffer {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer (no effect on regular files).
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > MAX_FILE_BYTES) throw new Error(`file of ${st.size} bytes is larger than ${MAX_FILE_BYTES}`);
+    const buf = Buffer.allocUnsafe(st.size);
+    let off = 0;
+    while (off < buf.length) {
+      const n = readSync(fd, buf, off, buf.length - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return off === buf.length ? buf : buf.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 port.on('message', (m: DecodeRequest) => {
   const fail = (e: unknown): void => {
     const reply: DecodeReply = { id: m.id, error: e instanceof Error ? e.message : String(e) };
@@ -20,7 +48,7 @@ port.on('message', (m: DecodeRequest) => {
   try {
     // A synchronous read blocks only this worker, and saves the four thread-pool round trips of an async one
     // (open, fstat, read, close: ~0.25 ms of this thread per image, cpu profile in bench/NOTES.md).
-    const bytes = readFileSync(m.file);
+    const bytes = readRegularFile(m.file);
     decodeToChwInto(bytes, m.spec, new Float32Array(m.out), m.offset).then(() => {
       const reply: DecodeReply = { id: m.id, error: null };
       port.postMessage(reply);

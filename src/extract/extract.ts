@@ -2,8 +2,8 @@
  * `extract`: dataset listing -> decoded tensors (batchPrefetch.ts) -> encoder (worker thread) -> features on
  * disk (FeatureWriter). Batches b+1 and b+2 decode while batch b is inferred.
  */
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import sharp from 'sharp';
 import { FcprobeError, badOption } from '../errors.js';
 import { EncoderWorker } from './encoderWorker.js';
@@ -11,9 +11,20 @@ import { defaultDecodeConcurrency } from './sessionOptions.js';
 import { checkProvidersInstalled, parseProviders } from './providers.js';
 import type { DatasetItem, DatasetListing } from '../dataset/listing.js';
 import type { FeatureManifest, ModelInfo, SkippedFile } from '../features/manifest.js';
-import { clearOutput, FeatureWriter, readOutputState, type OutputState } from '../features/writer.js';
+import {
+  clearOutput,
+  FeatureWriter,
+  type OutputState,
+  type ResumePoint,
+  readOutputState,
+  verifyFinished,
+  verifyPartial,
+} from '../features/writer.js';
+import { acquireLock } from '../features/lock.js';
+import { ensureWritableDir } from '../io/atomic.js';
+import { externalDataLocations } from '../io/onnxExternal.js';
 import { compareOrigin, describeOriginMismatch, originOf, type OriginOf } from '../features/origin.js';
-import { featureKey } from '../features/key.js';
+import { type ExternalDataFile, featureKey } from '../features/key.js';
 import { hashWithRows, sha256File } from '../io/hash.js';
 import { FCPROBE_VERSION } from '../version.js';
 import { BatchPrefetcher } from './batchPrefetch.js';
@@ -21,18 +32,6 @@ import { prepareModel, type PreparedModel } from './modelCheck.js';
 import type { ExtractOptions, ExtractResult } from './options.js';
 
 export type { ExtractOptions, ExtractProgress, ExtractResult } from './options.js';
-
-function checkWritable(outDir: string): void {
-  try {
-    mkdirSync(outDir, { recursive: true });
-    accessSync(outDir, constants.W_OK);
-  } catch (e) {
-    throw new FcprobeError(
-      'IO',
-      `Cannot write to output directory ${outDir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
-    );
-  }
-}
 
 export function shardRange(total: number, index: number, count: number): { start: number; end: number } {
   return { start: Math.floor((index * total) / count), end: Math.floor(((index + 1) * total) / count) };
@@ -60,6 +59,9 @@ interface ExtractRequest {
   items: DatasetItem[];
   shard: FeatureManifest['shard'];
   sha256: string;
+  /** The model's external-data files and the images' stamps: both part of the key. */
+  external: ExternalDataFile[];
+  images: NonNullable<FeatureManifest['images']>;
 }
 
 /** The loaded model and the feature key it gives with this request. */
@@ -102,13 +104,24 @@ interface ExtractTarget {
 export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResult> {
   const started = performance.now();
   const req = await resolveRequest(opts);
+  // One writer per output folder (features/lock.ts): a second process fails here, naming the holder.
+  const lock = acquireLock(req.outDir, 'extract', req.notice);
   const worker = new EncoderWorker();
   let writer: FeatureWriter | null = null;
   let prefetch: BatchPrefetcher | null = null;
   try {
     const target = await loadTarget(worker, req);
-    const state = readOutputState(req.outDir, target.key);
-    if (state.kind === 'done' && !opts.force) return alreadyDone(req.outDir, state.manifest);
+    let state = readOutputState(req.outDir, target.key);
+    if (state.kind === 'corrupt') {
+      if (!opts.force) throw state.error;
+      req.notice(`${state.error.message} Replacing it (--force).`);
+      state = { kind: 'fresh' };
+    }
+    if (state.kind === 'done' && !opts.force) {
+      const why = verifyFinished(req.outDir, state.manifest, true);
+      if (why === null) return alreadyDone(req.outDir, state.manifest);
+      req.notice(`${opts.outDir} does not match its manifest (${why}): extracting again.`);
+    }
     const w = openWriter(req, target, state);
     writer = w;
     prefetch = new BatchPrefetcher({
@@ -119,6 +132,7 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
       spec: target.prepared.spec,
       concurrency: opts.decodeConcurrency ?? defaultDecodeConcurrency(),
       strict: opts.strict ?? false,
+      pixelBudget: opts.decodePixelBudget,
     });
     await extractBatches(req, target, worker, w, prefetch);
     const manifest = publish(req, target, w);
@@ -136,6 +150,7 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
     (writer as FeatureWriter | null)?.close();
     await (prefetch as BatchPrefetcher | null)?.close();
     await worker.close();
+    lock.release();
   }
 }
 
@@ -153,6 +168,8 @@ async function resolveRequest(opts: ExtractOptions): Promise<ExtractRequest> {
     !(opts.commitEverySeconds >= 0 && Number.isFinite(opts.commitEverySeconds))
   )
     throw badOption('--commit-every', 'a non-negative number of seconds', opts.commitEverySeconds);
+  if (opts.decodePixelBudget !== undefined && !(Number.isInteger(opts.decodePixelBudget) && opts.decodePixelBudget > 0))
+    throw badOption('--decode-pixel-budget', 'a positive integer (pixels)', opts.decodePixelBudget);
   if (!existsSync(modelPath) || !statSync(modelPath).isFile())
     throw new FcprobeError('BAD_MODEL', `Model file ${opts.modelPath} does not exist.`);
   try {
@@ -161,7 +178,7 @@ async function resolveRequest(opts: ExtractOptions): Promise<ExtractRequest> {
     throw new FcprobeError('BAD_MODEL', `Model file ${opts.modelPath} is not readable.`);
   }
   if (listing.items.length === 0) throw new FcprobeError('BAD_DATA', `No images found in ${listing.root}.`);
-  checkWritable(outDir);
+  ensureWritableDir(outDir);
   const providers = parseProviders(opts.providers);
   if (providers.explicit) checkProvidersInstalled(providers.list);
   let items = listing.items;
@@ -173,8 +190,10 @@ async function resolveRequest(opts: ExtractOptions): Promise<ExtractRequest> {
     items = items.slice(r.start, r.end);
   }
   const sha256 = await sha256File(modelPath);
+  const external = await externalDataFiles(modelPath);
+  const images = await imagesHash(listing, opts.verifyContent ?? false);
   const notice = opts.onNotice ?? (() => {});
-  return { opts, notice, modelPath, outDir, listing, batchSize, providers, items, shard, sha256 };
+  return { opts, notice, modelPath, outDir, listing, batchSize, providers, items, shard, sha256, external, images };
 }
 
 /** Loads the model in the worker, checks it against the request and computes the feature key. */
@@ -188,8 +207,10 @@ async function loadTarget(worker: EncoderWorker, req: ExtractRequest): Promise<E
     explicit: req.providers.explicit,
     threads: opts.threads ?? null,
     borderCrop: req.listing.borderCrop,
+    batchSize: req.batchSize,
   });
   const { ready, input, output, spec } = prepared;
+  checkBatchBuffer(spec.crop, req.batchSize);
   const firstInput = ready.inputs[0];
   if (!firstInput) throw new FcprobeError('BAD_MODEL', `Model file ${opts.modelPath} has no input.`);
   const listHash = listingHash(req.listing);
@@ -202,9 +223,12 @@ async function loadTarget(worker: EncoderWorker, req: ExtractRequest): Promise<E
     outputName: output.name,
     outputShape: output.shape,
     pool: opts.pool ?? 'none',
+    external: req.external,
   };
   const key = featureKey({
     sha256,
+    external: req.external,
+    imagesHash: req.images.hash,
     outputName: output.name,
     pool: model.pool,
     inputType: input.type,
@@ -247,30 +271,37 @@ function openWriter(req: ExtractRequest, target: ExtractTarget, state: OutputSta
       shard: req.shard,
     };
     const diffs = compareOrigin(originOf(state.manifest), request, EXTRACT_ORIGIN_FIELDS);
+    const beyond = keyChanges(state.manifest, req);
     // Every input of the key is compared; an empty list means a key computed differently (another format).
     const message =
       diffs.length > 0
         ? describeOriginMismatch(`${opts.outDir} holds features made with a different`, diffs)
-        : `${opts.outDir} holds features made with other extraction settings.`;
+        : beyond.length > 0
+          ? `${opts.outDir} holds features made with a different ${beyond.join(', ')}.`
+          : `${opts.outDir} holds features made with other extraction settings.`;
     if (opts.onStale !== 'replace')
       throw new FcprobeError('MISMATCH', message, 'Rerun with --force to replace them, or choose another --out.');
     notice(`${message} Extracting again.`);
   }
-  if (state.kind === 'stale-partial')
-    notice(`Discarding an unfinished extraction in ${opts.outDir} made from other inputs.`);
-  const resumeFrom = state.kind === 'resume' && !opts.force ? state.progress : null;
-  if (resumeFrom)
-    notice(`Resuming ${opts.outDir}: ${resumeFrom.itemsDone} of ${req.items.length} images already done.`);
-  else clearOutput(req.outDir);
-  const w = new FeatureWriter(req.outDir, target.key, resumeFrom, opts.commitEverySeconds ?? 2);
-  if (w.progress.itemsDone % req.batchSize !== 0) {
-    w.close();
-    throw new FcprobeError(
-      'MISMATCH',
-      `${opts.outDir}: the unfinished run used another --batch; rerun with the same --batch or with --force.`,
-    );
+  if (state.kind === 'stale-partial') notice(`Discarding an unfinished extraction in ${opts.outDir}: ${state.reason}.`);
+  let resumeFrom: ResumePoint | null = null;
+  if (state.kind === 'resume' && !opts.force) {
+    // Nothing on disk is trusted: the committed rows are re-read and checked against their checksums.
+    const v = verifyPartial(req.outDir, state.progress);
+    if ('reason' in v)
+      notice(`Cannot resume the unfinished extraction in ${opts.outDir} (${v.reason}): starting over.`);
+    else if (v.progress.itemsDone % req.batchSize !== 0)
+      throw new FcprobeError(
+        'MISMATCH',
+        `${opts.outDir}: the unfinished run used another --batch; rerun with the same --batch or with --force.`,
+      );
+    else {
+      resumeFrom = v;
+      notice(`Resuming ${opts.outDir}: ${v.progress.itemsDone} of ${req.items.length} images already done (verified).`);
+    }
   }
-  return w;
+  if (!resumeFrom) clearOutput(req.outDir);
+  return new FeatureWriter(req.outDir, target.key, resumeFrom, opts.commitEverySeconds ?? 2);
 }
 
 /** The fields an existing output is compared on to say why it does not match the request. */
@@ -337,14 +368,30 @@ async function extractBatches(
 
 /** Writes the manifest last, which turns the partial output into a finished feature set. */
 function publish(req: ExtractRequest, target: ExtractTarget, w: FeatureWriter): FeatureManifest {
-  const { listing, items } = req;
+  const { listing, items, opts } = req;
+  const nf = w.progress.nonFinite;
+  if (nf.rows > 0) {
+    const files = filesInRowOrder(items, w.progress.skipped);
+    const named = nf.first.map((r) => `${r} (${files[r] ?? '?'})`).join(', ');
+    const what = `${nf.rows} feature row${nf.rows > 1 ? 's hold' : ' holds'} NaN or infinite values: ${named}${nf.rows > nf.first.length ? ', ...' : ''}`;
+    if (opts.strict) {
+      w.commit();
+      throw new FcprobeError(
+        'BAD_FEATURES',
+        `${what}.`,
+        'The model output overflowed for these images (a broken export, float16 range?); without --strict they are kept, counted in the manifest, and probe refuses them.',
+      );
+    }
+    req.notice(`Warning: ${what} (counted in the manifest; probe will refuse them).`);
+  }
+  const featureDim = w.progress.dim ?? staticDim(target.prepared.output.shape);
   const seconds = w.progress.seconds;
   const manifest: FeatureManifest = {
     format: 'fcprobe-features',
     formatVersion: 1,
     fcprobeVersion: FCPROBE_VERSION,
     key: target.key,
-    model: { ...target.model, featureDim: w.progress.dim ?? 0 },
+    model: { ...target.model, featureDim },
     preprocess: target.prepared.spec,
     executionProvider: target.prepared.ready.provider,
     dataRoot: listing.root,
@@ -354,14 +401,92 @@ function publish(req: ExtractRequest, target: ExtractTarget, w: FeatureWriter): 
     skipped: w.progress.skipped,
     ignored: listing.ignored,
     listHash: target.listHash,
+    images: req.images,
     shard: req.shard,
     rows: w.progress.rows,
-    featureDim: w.progress.dim ?? 0,
+    featureDim,
     timing: { seconds, imagesPerSecond: seconds > 0 ? items.length / seconds : 0 },
     createdAt: new Date().toISOString(),
   };
-  w.finish(manifest);
-  return manifest;
+  // An empty shard (more shards than images) is a valid, empty feature set.
+  return w.finish(manifest, req.shard !== null);
+}
+
+/** Key inputs beyond origin.ts's fields that differ from a finished manifest, in words. */
+function keyChanges(m: FeatureManifest, req: ExtractRequest): string[] {
+  if (m.model.external === undefined || m.images === undefined) return ['cache key (made by an older fcprobe)'];
+  const parts: string[] = [];
+  if (JSON.stringify(m.model.external) !== JSON.stringify(req.external)) parts.push("model's external data");
+  if (m.images.by !== req.images.by) parts.push(`image check (${m.images.by} then ${req.images.by})`);
+  else if (m.images.hash !== req.images.hash)
+    parts.push(req.images.by === 'stat' ? 'image sizes or modification times' : 'image contents');
+  return parts;
+}
+
+/** sha256 of every external-data file the model references; BAD_MODEL when one is missing. */
+async function externalDataFiles(modelPath: string): Promise<ExternalDataFile[]> {
+  let locations: string[];
+  try {
+    locations = externalDataLocations(readFileSync(modelPath));
+  } catch {
+    return []; // not parseable here: onnxruntime's own check reports it as a bad model
+  }
+  const out: ExternalDataFile[] = [];
+  for (const location of locations) {
+    const p = resolve(dirname(modelPath), location);
+    if (!existsSync(p))
+      throw new FcprobeError(
+        'BAD_MODEL',
+        `The model ${modelPath} stores weights in ${location}, which does not exist.`,
+      );
+    out.push({ location, sha256: await sha256File(p) });
+  }
+  return out;
+}
+
+/**
+ * Hash of the images of the whole listing (shards agree on it): each file's size and modification time
+ * (milliseconds), or with `content` the sha256 of each file's bytes. A file that cannot be read counts as null
+ * (extraction then skips it and lists why).
+ */
+async function imagesHash(listing: DatasetListing, content: boolean): Promise<NonNullable<FeatureManifest['images']>> {
+  const items = listing.items;
+  const stamp: unknown[] = new Array(items.length);
+  for (const [i, item] of items.entries()) {
+    const p = resolve(listing.root, item.file);
+    try {
+      if (content) stamp[i] = await sha256File(p);
+      else {
+        const st = statSync(p);
+        stamp[i] = [st.size, Math.round(st.mtimeMs)];
+      }
+    } catch {
+      stamp[i] = null;
+    }
+  }
+  const by = content ? 'content' : 'stat';
+  return { hash: hashWithRows({ by }, 'files', items.length, (i) => stamp[i]), by };
+}
+
+/** The feature size the model declares (last output axis), for a shard with no row; 0 when symbolic. */
+function staticDim(shape: (number | string)[]): number {
+  const d = shape[shape.length - 1];
+  return typeof d === 'number' && d > 0 ? d : 0;
+}
+
+/** Largest batch buffer (batch x 3 x crop x crop float32): three of them are allocated (batchPrefetch.ts). */
+const MAX_BATCH_BUFFER_BYTES = 2 ** 31;
+
+/** A huge --crop made the batch buffer allocation throw a RangeError; say what fits instead. */
+function checkBatchBuffer(crop: number, batchSize: number): void {
+  if (batchSize * 3 * crop * crop * 4 <= MAX_BATCH_BUFFER_BYTES) return;
+  const maxCrop = Math.floor(Math.sqrt(MAX_BATCH_BUFFER_BYTES / (batchSize * 12)));
+  throw badOption(
+    '--crop',
+    `at most ${maxCrop} with --batch ${batchSize} (a batch of float32 images must fit in 2 GiB)`,
+    crop,
+    'Lower --crop (and --resize), or --batch.',
+  );
 }
 
 function filesInRowOrder(items: DatasetItem[], skipped: SkippedFile[]): string[] {

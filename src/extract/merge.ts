@@ -2,11 +2,13 @@
  * Joins the directories of `extract --shard k/n` runs into one directory identical in content to an
  * unsharded run (features, labels, file order), after checking that they belong together.
  */
-import { mkdirSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FcprobeError } from '../errors.js';
+import { ensureWritableDir } from '../io/atomic.js';
 import { loadFeatureSet, type FeatureManifest, type FeatureSet } from '../features/manifest.js';
-import { clearOutput, FeatureWriter, readOutputState } from '../features/writer.js';
+import { acquireLock } from '../features/lock.js';
+import { clearOutput, FeatureWriter, readOutputState, verifyFinished } from '../features/writer.js';
 import { featureKey } from '../features/key.js';
 import { checkOrigin, originOf } from '../features/origin.js';
 import { FCPROBE_VERSION } from '../version.js';
@@ -20,6 +22,20 @@ export interface MergeResult {
 
 /** The fields every shard of one `extract --shard` run shares. */
 const SHARD_ORIGIN_FIELDS = Object.freeze(['model', 'output', 'pool', 'preprocess', 'listing', 'featureDim'] as const);
+/** A shard with no row (more shards than images) may not know the feature size: it adds nothing to compare. */
+const EMPTY_SHARD_ORIGIN_FIELDS = Object.freeze(['model', 'output', 'pool', 'preprocess', 'listing'] as const);
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function realOrResolved(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
 
 /** Loads the shard directories and checks that they are the complete shards of one run, by index. */
 function loadShardSet(shardDirs: string[]): { first: FeatureManifest; totalItems: number; shards: FeatureSet[] } {
@@ -35,18 +51,35 @@ function loadShardSet(shardDirs: string[]): { first: FeatureManifest; totalItems
     const m = s.manifest;
     const where = s.dir;
     if (!m.shard) throw new FcprobeError('MISMATCH', `${where} is not a shard (extracted without --shard).`);
-    checkOrigin(originOf(first), originOf(m), SHARD_ORIGIN_FIELDS, {
-      subject: `${where} does not belong with ${firstSet.dir}: it was extracted with another`,
-      hint: 'Merge the shards of one `extract --shard` run (same model, output, pooling, preprocessing, folder).',
-    });
+    checkOrigin(
+      originOf(first),
+      originOf(m),
+      m.rows > 0 && first.rows > 0 ? SHARD_ORIGIN_FIELDS : EMPTY_SHARD_ORIGIN_FIELDS,
+      {
+        subject: `${where} does not belong with ${firstSet.dir}: it was extracted with another`,
+        hint: 'Merge the shards of one `extract --shard` run (same model, output, pooling, preprocessing, folder).',
+      },
+    );
     if (m.shard.count !== count)
       throw new FcprobeError(
         'MISMATCH',
         `${where} is shard ${m.shard.index}/${m.shard.count}, others are of ${count}.`,
       );
+    if (!same(m.model.external, first.model.external) || !same(m.images, first.images))
+      throw new FcprobeError(
+        'MISMATCH',
+        `${where} was extracted from other model weights or other image files (external data, sizes or times differ).`,
+      );
     const twin = byIndex.get(m.shard.index);
     if (twin)
       throw new FcprobeError('MISMATCH', `Shard ${m.shard.index}/${count} is given twice (${twin.dir} and ${where}).`);
+    const why = verifyFinished(s.dir, m, true);
+    if (why !== null)
+      throw new FcprobeError(
+        'BAD_FEATURES',
+        `${where} does not match its manifest: ${why}.`,
+        'Extract that shard again.',
+      );
     byIndex.set(m.shard.index, s);
   }
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
@@ -73,11 +106,37 @@ function loadShardSet(shardDirs: string[]): { first: FeatureManifest; totalItems
  *   outputs or file lists, a shard is missing or given twice, or `outDirArg` holds other features.
  */
 export function mergeShards(shardDirs: string[], outDirArg: string, force = false): MergeResult {
-  const { first, totalItems, shards } = loadShardSet(shardDirs);
+  // --force clears the output before reading the shards: an output that is one of them would be destroyed.
+  const outReal = realOrResolved(outDirArg);
+  const clash = shardDirs.find((d) => realOrResolved(d) === outReal);
+  if (clash !== undefined)
+    throw new FcprobeError(
+      'BAD_OPTION',
+      `The output folder ${outDirArg} is one of the shards to merge (${clash}).`,
+      'Choose another --out: merging writes a new folder and leaves the shards as they are.',
+    );
+  const loaded = loadShardSet(shardDirs);
   const outDir = resolve(outDirArg);
-  mkdirSync(outDir, { recursive: true });
+  ensureWritableDir(outDir);
+  const lock = acquireLock(outDir, 'merge');
+  try {
+    return mergeInto(loaded, outDir, outDirArg, force);
+  } finally {
+    lock.release();
+  }
+}
+
+function mergeInto(
+  { first, totalItems, shards }: ReturnType<typeof loadShardSet>,
+  outDir: string,
+  outDirArg: string,
+  force: boolean,
+): MergeResult {
+  const dim = shards.find((s) => s.rows > 0)?.dim ?? first.featureDim;
   const key = featureKey({
     sha256: first.model.sha256,
+    external: first.model.external ?? [],
+    imagesHash: first.images?.hash ?? '',
     outputName: first.model.outputName,
     pool: first.model.pool,
     inputType: first.model.inputType,
@@ -86,6 +145,7 @@ export function mergeShards(shardDirs: string[], outDirArg: string, force = fals
     shard: null,
   });
   const state = readOutputState(outDir, key);
+  if (state.kind === 'corrupt' && !force) throw state.error;
   if (state.kind === 'done' && !force)
     throw new FcprobeError(
       'MISMATCH',
@@ -101,7 +161,7 @@ export function mergeShards(shardDirs: string[], outDirArg: string, force = fals
   clearOutput(outDir);
   const writer = new FeatureWriter(outDir, key, null);
   try {
-    for (const s of shards) appendShard(writer, s);
+    for (const s of shards) appendShard(writer, s, dim);
     const files = shards.flatMap((s) => s.manifest.files);
     const seconds = shards.reduce((t, s) => t + s.manifest.timing.seconds, 0);
     const manifest: FeatureManifest = {
@@ -112,11 +172,13 @@ export function mergeShards(shardDirs: string[], outDirArg: string, force = fals
       skipped: shards.flatMap((s) => s.manifest.skipped),
       shard: null,
       rows: files.length,
+      featureDim: dim,
+      model: { ...first.model, featureDim: dim },
       timing: { seconds, imagesPerSecond: seconds > 0 ? totalItems / seconds : 0 },
       createdAt: new Date().toISOString(),
     };
-    writer.finish(manifest);
-    return { outDir, rows: files.length, shards: shards.length, manifest };
+    const published = writer.finish(manifest, true);
+    return { outDir, rows: files.length, shards: shards.length, manifest: published };
   } catch (e) {
     writer.close();
     throw e;
@@ -124,7 +186,7 @@ export function mergeShards(shardDirs: string[], outDirArg: string, force = fals
 }
 
 /** Streams one shard's rows and labels into the writer, 4096 rows at a time. */
-function appendShard(writer: FeatureWriter, s: FeatureSet): void {
+function appendShard(writer: FeatureWriter, s: FeatureSet, dim: number): void {
   const chunk = 4096;
   const labels = s.labels();
   const r = s.open();
@@ -132,9 +194,8 @@ function appendShard(writer: FeatureWriter, s: FeatureSet): void {
     for (let start = 0; start < s.rows; start += chunk) {
       const n = Math.min(chunk, s.rows - start);
       const f = r.readFloat32Rows(start, n);
-      writer.addBatch(new Float32Array(f), s.dim, labels.subarray(start, start + n), 0, [], 0);
+      writer.addBatch(new Float32Array(f), dim, labels.subarray(start, start + n), 0, [], 0);
     }
-    if (s.rows === 0) writer.addBatch(new Float32Array(0), s.dim, new Int32Array(0), 0, [], 0);
   } finally {
     r.close();
   }

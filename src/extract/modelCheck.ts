@@ -73,6 +73,23 @@ function checkInput(
   return { size: null, type };
 }
 
+/**
+ * A fixed batch axis: 1 works with --batch 1 (every batch is one image); any other fixed size cannot take the
+ * last, shorter batch. Found here, before decoding starts, instead of as onnxruntime's message mid-run.
+ */
+function checkBatchAxis(input: TensorMeta, modelPath: string, batchSize: number | undefined): void {
+  const n = input.shape[0];
+  if (typeof n !== 'number' || batchSize === undefined) return;
+  if (n === 1 && batchSize === 1) return;
+  throw new FcprobeError(
+    'BAD_MODEL',
+    `${modelPath}: input "${input.name}" has a fixed batch size of ${n}${n === 1 ? `, and --batch is ${batchSize}` : ''}.`,
+    n === 1
+      ? 'Use --batch 1 (slower), or export the encoder with a dynamic batch axis.'
+      : 'Export the encoder with a dynamic batch axis (or a batch of 1 and use --batch 1).',
+  );
+}
+
 function checkOutputShape(o: TensorMeta, pool: 'cls' | 'mean' | undefined, modelPath: string): void {
   const s = o.shape;
   const ok =
@@ -108,6 +125,8 @@ export async function prepareModel(
     pool?: 'cls' | 'mean' | undefined;
     preprocess?: PreprocessOverrides | undefined;
     borderCrop: number;
+    /** The batch size extraction will use (checked against a fixed batch axis); omitted by run's preflight. */
+    batchSize?: number | undefined;
     onNotice?: ((m: string) => void) | undefined;
   },
 ): Promise<PreparedModel> {
@@ -141,7 +160,14 @@ export async function prepareModel(
     (a, b) => o.providers.indexOf(a.provider) - o.providers.indexOf(b.provider),
   );
   if (failures.length > 0) o.onNotice?.(fallbackNotice(failures, ready.provider));
+  if (ready.inputs.length > 1)
+    throw new FcprobeError(
+      'BAD_MODEL',
+      `${o.modelPath} has ${ready.inputs.length} inputs (${ready.inputs.map((i) => i.name).join(', ')}); fcprobe feeds one image tensor [N, 3, H, W].`,
+      'Export the encoder with the image as its only input (fold other inputs into constants).',
+    );
   const input = checkInput(ready.inputs[0], o.modelPath);
+  checkBatchAxis(ready.inputs[0]!, o.modelPath, o.batchSize);
   const output = chooseOutput(ready.outputs, o.outputName, o.modelPath);
   checkOutputShape(output, o.pool, o.modelPath);
   const spec = resolvePreprocess(

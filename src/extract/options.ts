@@ -25,6 +25,8 @@ export interface ExtractOptions {
   batchSize?: number | undefined;
   /** Images decoded at once (on one decode worker thread per core); default: 4 per core, at least 8. */
   decodeConcurrency?: number | undefined;
+  /** Sum of the pixels (width x height) of the images decoded at once, at most; see extract/pixelBudget.ts. */
+  decodePixelBudget?: number | undefined;
   /** Commit (fsync) appended rows at most this often; default 2. A crash redoes at most this much work. */
   commitEverySeconds?: number | undefined;
   /** Process only slice `index` (0-based) of `count` equal slices of the listing; join them with mergeShards. */
@@ -33,6 +35,8 @@ export interface ExtractOptions {
   strict?: boolean | undefined;
   /** Recompute even when `outDir` holds finished or partial features. */
   force?: boolean | undefined;
+  /** Key the cache on a hash of every image's bytes instead of its size and modification time. */
+  verifyContent?: boolean | undefined;
   /** What to do with finished features made from other inputs: 'error' (default) or replace them. */
   onStale?: 'error' | 'replace' | undefined;
   /** Called after every batch. */

@@ -5,9 +5,10 @@
  *   <dir>/manifest.json FeatureManifest below
  * Row i of both arrays is the image manifest.files[i] (relative to manifest.dataRoot).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FcprobeError } from '../errors.js';
+import { type JsonKind, readJsonObject } from '../io/json.js';
 import { NpyReader, readLabels } from '../io/npy.js';
 import type { PreprocessSpec } from '../image/preprocessSpec.js';
 
@@ -21,11 +22,19 @@ export interface ModelInfo {
   outputShape: (number | string)[];
   pool: 'none' | 'cls' | 'mean';
   featureDim: number;
+  /** External-data files of the model and their sha256 (absent in manifests of older fcprobe versions). */
+  external?: { location: string; sha256: string }[];
 }
 
 export interface SkippedFile {
   file: string;
   reason: string;
+}
+
+/** Size and sha256 of an array file's data bytes (everything after its 128-byte .npy header). */
+export interface ArrayChecksum {
+  dataBytes: number;
+  sha256: string;
 }
 
 export interface FeatureManifest {
@@ -52,13 +61,34 @@ export interface FeatureManifest {
   ignored: SkippedFile[];
   /** Hash of the full (unsharded) file list and labels, so shards of one listing can be recognized. */
   listHash: string;
+  /**
+   * Hash of the images of the full listing: each file's size and modification time ('stat'), or their bytes
+   * ('content', extract --verify-content). Absent in manifests of older fcprobe versions.
+   */
+  images?: { hash: string; by: 'stat' | 'content' };
   /** Set when this directory holds slice `index` (0-based) of `count`: items [start, end) of the full list. */
   shard: { index: number; count: number; start: number; end: number; totalItems: number } | null;
   rows: number;
   featureDim: number;
   timing: { seconds: number; imagesPerSecond: number };
   createdAt: string;
+  /** Rows with a NaN or infinite value (absent in manifests written before fcprobe counted them). */
+  nonFiniteRows?: number;
+  /**
+   * Data-byte size and sha256 of features.npy and labels.npy, checked before a finished directory is reused
+   * (absent in manifests written before fcprobe recorded them: those are checked by size only).
+   */
+  checksums?: { features: ArrayChecksum; labels: ArrayChecksum };
 }
+
+/** How manifest.json is read (io/json.ts): a garbled one is BAD_FEATURES (exit 5), named with its format. */
+export const manifestKind: JsonKind = {
+  kind: 'feature manifest',
+  format: 'fcprobe-features',
+  formatVersion: 1,
+  code: 'BAD_FEATURES',
+  hint: 'Extract the folder again (extract --force replaces it).',
+};
 
 /** An opened feature directory: see {@link loadFeatureSet}. */
 export interface FeatureSet {
@@ -93,15 +123,14 @@ export function loadFeatureSet(dir: string): FeatureSet {
       `Create it with \`fcprobe extract --model <m.onnx> --data <folder> --out ${dir}\`.`,
     );
   }
-  let manifest: FeatureManifest;
-  try {
-    manifest = JSON.parse(readFileSync(mPath, 'utf8')) as FeatureManifest;
-  } catch (e) {
-    throw new FcprobeError('BAD_FEATURES', `${mPath} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (manifest.format !== 'fcprobe-features') {
-    throw new FcprobeError('BAD_FEATURES', `${mPath} is not an fcprobe feature manifest.`);
-  }
+  const manifest = readJsonObject(mPath, manifestKind) as unknown as FeatureManifest;
+  const fPath = join(dir, FEATURES_FILE);
+  if (!existsSync(fPath))
+    throw new FcprobeError(
+      'BAD_FEATURES',
+      `${dir} has a manifest but no ${FEATURES_FILE}: the feature directory is incomplete.`,
+      'Extract it again (extract --force replaces it).',
+    );
   const r = new NpyReader(join(dir, FEATURES_FILE));
   const rows = r.rows;
   const dim = r.rowLength;

@@ -234,6 +234,7 @@ export function encodeNpy(dtype: NpyDtype, shape: readonly number[], data: Array
  */
 export class NpyRowWriter {
   private fd: number;
+  private closed = false;
   private rowsWritten: number;
   constructor(
     readonly path: string,
@@ -244,8 +245,15 @@ export class NpyRowWriter {
   ) {
     this.fd = openSync(path, fresh ? 'w' : 'r+');
     this.rowsWritten = startRows;
+    const keep = NPY_HEADER_BYTES + startRows * this.rowBytes;
+    if (!fresh && fstatSync(this.fd).size < keep) {
+      // ftruncate would pad the missing rows with zeros: rows that were never written must not appear.
+      const size = fstatSync(this.fd).size;
+      closeSync(this.fd);
+      throw new FcprobeError('BAD_FEATURES', `${path} is ${size} bytes, shorter than its ${startRows} committed rows.`);
+    }
     if (fresh) writeSync(this.fd, encodeNpyHeader(dtype, [0, ...rowShape]), 0, NPY_HEADER_BYTES, 0);
-    ftruncateSync(this.fd, NPY_HEADER_BYTES + startRows * this.rowBytes);
+    ftruncateSync(this.fd, keep);
   }
   get rowBytes(): number {
     return product(this.rowShape) * bytesPerElement(this.dtype);
@@ -266,12 +274,16 @@ export class NpyRowWriter {
   sync(): void {
     fsyncSync(this.fd);
   }
+  /** Patches the header with the final row count, syncs and closes. */
   finish(): void {
     writeSync(this.fd, encodeNpyHeader(this.dtype, [this.rowsWritten, ...this.rowShape]), 0, NPY_HEADER_BYTES, 0);
     fsyncSync(this.fd);
-    closeSync(this.fd);
+    this.close();
   }
+  /** Closes the file; a second call (cleanup after finish or after a failed write) does nothing. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
   }
 }

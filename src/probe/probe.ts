@@ -2,7 +2,8 @@
  * Linear probes on frozen features: fit a multinomial logistic regression on an ID feature set, then score
  * ID and OOD sets in their own label spaces. `runProbe` is the whole `fcprobe probe` command as a function.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { ensureWritableDir, writeFileAtomic } from '../io/atomic.js';
+import { acquireLock } from '../features/lock.js';
 import { basename, join, resolve } from 'node:path';
 import type { Gemm } from '../compute/gemm.js';
 import { FcprobeError, badOption } from '../errors.js';
@@ -571,17 +572,24 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
     const ref = featureOrigin(loadFeatureSet(source.train).manifest);
     for (const { dir, set } of sets) checkSameRepresentation(ref, source.train, featureOrigin(set.manifest), dir);
   }
-  return withGemm(o.gemm, o.threads, async (gemm) => {
-    const t0 = now();
-    const probe =
-      source.train !== undefined ? await fitProbe({ ...o, train: source.train, gemm }) : loadProbe(source.load);
-    saveProbe(o.out, probe.file, probe.weights);
-    const t1 = now();
-    const evaluations = await evaluateAll(probe, evalDirs, o, gemm);
-    const t2 = now();
-    writeMetrics(o.out, probe.file, evaluations);
-    return { probeDir: resolve(o.out), probe: probe.file, evaluations, seconds: { fit: t1 - t0, evaluate: t2 - t1 } };
-  });
+  // One writer per probe folder (features/lock.ts).
+  ensureWritableDir(o.out);
+  const lock = acquireLock(resolve(o.out), 'probe');
+  try {
+    return await withGemm(o.gemm, o.threads, async (gemm) => {
+      const t0 = now();
+      const probe =
+        source.train !== undefined ? await fitProbe({ ...o, train: source.train, gemm }) : loadProbe(source.load);
+      saveProbe(o.out, probe.file, probe.weights);
+      const t1 = now();
+      const evaluations = await evaluateAll(probe, evalDirs, o, gemm);
+      const t2 = now();
+      writeMetrics(o.out, probe.file, evaluations);
+      return { probeDir: resolve(o.out), probe: probe.file, evaluations, seconds: { fit: t1 - t0, evaluate: t2 - t1 } };
+    });
+  } finally {
+    lock.release();
+  }
 }
 
 /** Exactly one of --train (fit) and --load (saved probe). */
@@ -620,7 +628,7 @@ async function evaluateAll(
 
 /** <out>/metrics.json: the probe's summary and every set's scores. */
 function writeMetrics(out: string, probe: ProbeFile, evaluations: EvalResult[]): void {
-  mkdirSync(out, { recursive: true });
+  ensureWritableDir(out);
   const metrics = {
     format: 'fcprobe-probe-metrics',
     formatVersion: 1,
@@ -635,7 +643,7 @@ function writeMetrics(out: string, probe: ProbeFile, evaluations: EvalResult[]):
     },
     sets: evaluations.map(withoutCorrectness),
   };
-  writeFileSync(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 1)}\n`);
+  writeFileAtomic(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 1)}\n`);
 }
 
 /** Base names of the directories, made unique with a -2, -3... suffix when they collide. */

@@ -3,12 +3,16 @@
  *   <probe-dir>/probe.json   ProbeFile below (classes, C, standardization, solver, convergence, provenance)
  *   <probe-dir>/weights.npy  float32 [K, D+1], row k = class k's weights on standardized features, then bias
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FcprobeError } from '../errors.js';
 import type { FeatureSet } from '../features/manifest.js';
 import type { FeatureOrigin } from '../features/origin.js';
-import { encodeNpy, readNpy } from '../io/npy.js';
+import { ensureWritableDir, writeFileAtomic } from '../io/atomic.js';
+import { readJsonObject } from '../io/json.js';
+import { encodeNpy, parseNpyHeader, readNpy } from '../io/npy.js';
+import { fromSystemError } from '../io/sysError.js';
 import type { Standardization } from '../math/standardize.js';
 
 export const PROBE_FILE = 'probe.json';
@@ -139,6 +143,8 @@ export interface ProbeFile {
     /** Classes of the training manifest with no training row: not part of the probe. */
     droppedClasses: string[];
   };
+  /** sha256 of the whole weights.npy file, checked on load (absent in probes saved by older fcprobe). */
+  weightsSha256?: string;
 }
 
 /** A probe in memory: its probe.json and weights. */
@@ -150,24 +156,39 @@ export interface LoadedProbe {
 }
 
 /**
- * Writes a probe directory: probe.json and weights.npy (float32 [K, D+1]).
+ * Writes weights.npy, then probe.json (with the sha256 of weights.npy), each atomically: a crash leaves either
+ * the previous probe or the new one, and a probe.json never describes weights it was not written with.
+ * Throws BAD_FEATURES (exit 5) for non-finite weights, IO (exit 6) naming the file when it cannot be written.
  *
- * @throws Error from node:fs when `dir` cannot be written.
+ * @throws FcprobeError BAD_FEATURES, IO.
  */
 export function saveProbe(dir: string, file: ProbeFile, weights: Float32Array): void {
-  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < weights.length; i++)
+    if (!Number.isFinite(weights[i]!))
+      throw new FcprobeError('BAD_FEATURES', `The fitted probe has a non-finite weight (index ${i}): not saved.`);
+  ensureWritableDir(dir);
   const k = file.classes.length,
     d = file.featureDim;
-  writeFileSync(join(dir, WEIGHTS_FILE), encodeNpy('<f4', [k, d + 1], weights));
-  writeFileSync(join(dir, PROBE_FILE), `${JSON.stringify(file, null, 1)}\n`);
+  const bytes = encodeNpy('<f4', [k, d + 1], weights);
+  const withSum: ProbeFile = { ...file, weightsSha256: createHash('sha256').update(bytes).digest('hex') };
+  for (const [name, data] of [
+    [WEIGHTS_FILE, bytes],
+    [PROBE_FILE, `${JSON.stringify(withSum, null, 1)}\n`],
+  ] as const) {
+    try {
+      writeFileAtomic(join(dir, name), data);
+    } catch (e) {
+      throw fromSystemError(e, join(dir, name), 'writing');
+    }
+  }
 }
 
 /**
- * Reads a probe directory written by `runProbe` or `saveProbe`, checking weights.npy's shape against
- * probe.json.
+ * Reads a saved probe. Throws NOT_FOUND when `dir` has no probe.json; BAD_FEATURES (exit 5) when probe.json is
+ * garbled, null or of another format, weights.npy is missing, of the wrong shape, differs from the sha256
+ * recorded in probe.json, or holds NaN or infinite values.
  *
- * @throws FcprobeError NOT_FOUND when `dir` has no probe.json; BAD_DATA when probe.json is not an fcprobe probe
- *   or does not agree with weights.npy; BAD_FEATURES when weights.npy is not a readable .npy file.
+ * @throws FcprobeError NOT_FOUND, BAD_FEATURES, IO.
  */
 export function loadProbe(dir: string): LoadedProbe {
   const p = join(dir, PROBE_FILE);
@@ -177,25 +198,55 @@ export function loadProbe(dir: string): LoadedProbe {
       `${dir} is not a probe directory (no ${PROBE_FILE}).`,
       `Fit one with \`fcprobe probe --train <features> --out ${dir}\`.`,
     );
-  let file: ProbeFile;
-  try {
-    file = JSON.parse(readFileSync(p, 'utf8')) as ProbeFile;
-  } catch (e) {
-    throw new FcprobeError('BAD_DATA', `${p} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (file.format !== 'fcprobe-probe') throw new FcprobeError('BAD_DATA', `${p} is not an fcprobe probe file.`);
-  const w = readNpy(join(dir, WEIGHTS_FILE));
-  const k = file.classes.length,
+  const refit = 'Fit the probe again (fcprobe probe --train ... --out <dir>).';
+  const file = readJsonObject(p, {
+    kind: 'probe file',
+    format: 'fcprobe-probe',
+    formatVersion: 1,
+    code: 'BAD_FEATURES',
+    hint: refit,
+  }) as unknown as ProbeFile;
+  const k = Array.isArray(file.classes) ? file.classes.length : -1,
     d = file.featureDim;
+  if (k < 1 || !Number.isInteger(d) || d < 1)
+    throw new FcprobeError('BAD_FEATURES', `${p}: "classes" or "featureDim" is missing or invalid.`, refit);
+  const wPath = join(dir, WEIGHTS_FILE);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(wPath);
+  } catch (e) {
+    const err = fromSystemError(e, wPath, 'reading');
+    if (err instanceof FcprobeError && err.code === 'NOT_FOUND')
+      throw new FcprobeError('BAD_FEATURES', `${dir} has ${PROBE_FILE} but no ${WEIGHTS_FILE}.`, refit);
+    throw err;
+  }
+  if (file.weightsSha256 !== undefined && createHash('sha256').update(bytes).digest('hex') !== file.weightsSha256)
+    throw new FcprobeError(
+      'BAD_FEATURES',
+      `${wPath} does not match the sha256 recorded in ${PROBE_FILE}: it was changed or damaged after saving.`,
+      refit,
+    );
+  parseNpyHeader(bytes, wPath);
+  const w = readNpy(wPath);
   if (w.dtype !== '<f4' || w.shape.length !== 2 || w.shape[0] !== k || w.shape[1] !== d + 1) {
     throw new FcprobeError(
-      'BAD_DATA',
-      `${dir}/${WEIGHTS_FILE} is ${w.dtype} ${JSON.stringify(w.shape)}; ${PROBE_FILE} needs float32 [${k}, ${d + 1}].`,
+      'BAD_FEATURES',
+      `${wPath} is ${w.dtype} ${JSON.stringify(w.shape)}; ${PROBE_FILE} needs float32 [${k}, ${d + 1}].`,
+      refit,
     );
   }
+  const bad = w.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0)
+    throw new FcprobeError(
+      'BAD_FEATURES',
+      `${wPath} holds a NaN or infinite weight (class ${Math.floor(bad / (d + 1))}, column ${bad % (d + 1)}).`,
+      refit,
+    );
   const s = file.standardization;
-  if (s && (s.mean.length !== d || s.std.length !== d))
-    throw new FcprobeError('BAD_DATA', `${p}: standardization does not have ${d} entries.`);
+  if (s && (!Array.isArray(s.mean) || !Array.isArray(s.std) || s.mean.length !== d || s.std.length !== d))
+    throw new FcprobeError('BAD_FEATURES', `${p}: standardization does not have ${d} entries.`, refit);
+  if (s && [...s.mean, ...s.std].some((v) => typeof v !== 'number' || !Number.isFinite(v)))
+    throw new FcprobeError('BAD_FEATURES', `${p}: standardization holds a non-finite value.`, refit);
   return {
     file,
     weights: w.data,

@@ -393,6 +393,10 @@ test('probe api: bad inputs are clear errors', async () => {
 
   // A probe whose weights do not match its probe.json.
   writeFileSync(join(out, 'weights.npy'), encodeNpy('<f4', [3, 4], new Float32Array(12)));
+  assert.throws(() => loadProbe(out), /does not match the sha256 recorded/);
+  // A probe.json without the checksum (saved by an older fcprobe): the shape check still catches it.
+  const { weightsSha256: _sum, ...old } = JSON.parse(readFileSync(join(out, 'probe.json'), 'utf8')) as ProbeFile;
+  writeFileSync(join(out, 'probe.json'), JSON.stringify(old));
   assert.throws(() => loadProbe(out), /needs float32 \[3, 5\]/);
   await assert.rejects(runProbe({ out, gemm }), isErr('BAD_OPTION', /--train/));
 });

@@ -21,10 +21,12 @@ interface ExtractFlags extends PreprocessOverrides {
   threads?: number;
   batch: number;
   decodeConcurrency?: number;
+  decodePixelBudget?: number;
   commitEvery?: number;
   shard?: { index: number; count: number };
   strict?: boolean;
   force?: boolean;
+  verifyContent?: boolean;
   quiet?: boolean;
 }
 
@@ -109,6 +111,11 @@ export function registerExtractCommand(program: Command): void {
     .option('--batch <n>', 'images per inference batch', positiveInt, 32)
     .option('--decode-concurrency <n>', 'images decoded at once (default: 4 per core, at least 8)', positiveInt)
     .option(
+      '--decode-pixel-budget <megapixels>',
+      'most pixels (width x height, summed) decoded at once, bounding memory (default: 268, ~2 GiB peak)',
+      positiveInt,
+    )
+    .option(
       '--commit-every <seconds>',
       'make finished rows durable (fsync) at most this often; a crash redoes at most this much work (0: every batch)',
       nonNegativeNumber,
@@ -121,6 +128,10 @@ export function registerExtractCommand(program: Command): void {
     )
     .option('--strict', 'fail on the first undecodable image instead of skipping it')
     .option('--force', 'redo a finished extraction or replace features made from other inputs')
+    .option(
+      '--verify-content',
+      'recognise changed images by a hash of their bytes (reads every image) instead of size and modification time',
+    )
     .option('-q, --quiet', 'no progress output')
     .addHelpText(
       'after',
@@ -170,10 +181,12 @@ Examples:
             threads: flags.threads,
             batchSize: flags.batch,
             decodeConcurrency: flags.decodeConcurrency,
+            decodePixelBudget: flags.decodePixelBudget === undefined ? undefined : flags.decodePixelBudget * 1_000_000,
             commitEverySeconds: flags.commitEvery,
             shard: flags.shard,
             strict: flags.strict,
             force: flags.force,
+            verifyContent: flags.verifyContent,
             onProgress: (p) =>
               progress.update(
                 p.done,
