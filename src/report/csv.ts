@@ -10,7 +10,8 @@
 import type { RunResults } from './types.js';
 
 export const CSV_FILE = 'results.csv';
-const HEADER = ['model', 'set', 'metric', 'value', 'low', 'high', 'n'];
+export const CSV_HEADER = ['model', 'set', 'metric', 'value', 'low', 'high', 'n'];
+export type CsvRow = (string | number | null)[];
 
 function field(v: string | number | null | undefined): string {
   if (v === null || v === undefined) return '';
@@ -18,8 +19,14 @@ function field(v: string | number | null | undefined): string {
   return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-export function renderResultsCsv(r: RunResults): string {
-  const rows: (string | number | null)[][] = [];
+/** One CSV line (no line end): fields quoted where needed, non-finite numbers and null empty. */
+export function csvLine(row: readonly (string | number | null)[]): string {
+  return row.map(field).join(',');
+}
+
+/** The rows of results.csv (without the header), in CSV_HEADER's columns. */
+export function resultsCsvRows(r: RunResults): CsvRow[] {
+  const rows: CsvRow[] = [];
   for (const a of r.accuracy) {
     rows.push([a.model, a.set, 'top1', a.top1, a.top1Interval?.low ?? null, a.top1Interval?.high ?? null, a.n]);
     if (a.top5 !== null) rows.push([a.model, a.set, 'top5', a.top5, null, null, a.n]);
@@ -39,10 +46,16 @@ export function renderResultsCsv(r: RunResults): string {
       null,
     ]);
   const teacher = r.models.find((m) => m.role === 'teacher')?.name ?? 'teacher';
-  const student = r.models.find((m) => m.role === 'student')?.name ?? 'student';
+  const firstStudent = r.models.find((m) => m.role === 'student')?.name ?? 'student';
   for (const f of r.representationFit) {
+    // Each fit is of its own student (results written before several students name none: the only one).
+    const student = f.student ?? firstStudent;
     rows.push([`${teacher}~${student}`, f.set, 'linear_cka', f.linearCka, null, null, f.fit.n]);
     rows.push([`${teacher}~${student}`, f.set, 'linear_cka_debiased', f.linearCkaDebiased, null, null, f.fit.n]);
   }
-  return `${[HEADER, ...rows].map((row) => row.map(field).join(',')).join('\n')}\n`;
+  return rows;
+}
+
+export function renderResultsCsv(r: RunResults): string {
+  return `${[CSV_HEADER, ...resultsCsvRows(r)].map(csvLine).join('\n')}\n`;
 }

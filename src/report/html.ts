@@ -44,7 +44,7 @@ const GROUP_FILLS: Record<string, string> = {
   [ROLE_LABEL.ood]: '#fcf1e8',
 };
 
-const CSS = `
+export const CSS = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#222;background:#fff;margin:0;padding:24px 32px;max-width:1100px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #e2e2e2;padding-bottom:4px}
 .meta{color:#666;font-size:13px;margin:2px 0}
@@ -62,7 +62,7 @@ details{margin:8px 0}pre{background:#f6f7f9;padding:10px;font-size:12px;overflow
 .charts{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
 `;
 
-function htmlTable(t: Table | null): string {
+export function htmlTable(t: Table | null): string {
   if (!t) return '';
   const cls = (i: number): string => (t.align[i] === 'r' ? ' class="r"' : '');
   const head = `<tr>${t.headers.map((h, i) => `<th${cls(i)}>${escapeXml(h)}</th>`).join('')}</tr>`;

@@ -1,0 +1,208 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { writeResults } from '../../src/experiment/results.js';
+import { accuracyInterval } from '../../src/experiment/statistics.js';
+import { registerCompareCommand } from '../../src/cli/commands/compare.js';
+import {
+  buildComparison,
+  comparisonTable,
+  compareWorkDirs,
+  renderComparisonCsv,
+  renderComparisonHtml,
+} from '../../src/report/compare.js';
+import type { RunResults } from '../../src/report/types.js';
+import { sampleResults } from './fixtures.js';
+
+/** Run A: the fixture. Run B: the same sets, a student 10 pp worse on ImageNet-R (0.385 -> 0.285). */
+function twoRuns(): { a: RunResults; b: RunResults } {
+  const a = { ...sampleResults(), title: 'run-a' };
+  const base = sampleResults();
+  const b: RunResults = {
+    ...base,
+    title: 'run-b',
+    accuracy: base.accuracy.map((x) =>
+      x.model === 'distilled-rn50' && x.set === 'ImageNet-R'
+        ? { ...x, top1: 0.285, top1Interval: accuracyInterval(0.285, x.n) }
+        : x,
+    ),
+  };
+  return { a, b };
+}
+
+// The fixture's top-1 (test/report/fixtures.ts), written out here so the test does not recompute them with the code.
+const OOD_TEACHER = [0.62, 0.601, 0.352, 0.226, 0.415];
+const OOD_STUDENT_A = [0.591, 0.385, 0.24, 0.061, 0.287];
+const OOD_STUDENT_B = [0.591, 0.285, 0.24, 0.061, 0.287];
+const avg = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
+
+/** Effective robustness by hand: OLS in logit space over the fixture's baseline points (no references). */
+function rhoByHand(id: number, ood: number): number {
+  const pts = [
+    [0.6, 0.262],
+    [0.65, 0.301],
+    [0.7, 0.338],
+    [0.72, 0.352],
+    [0.76, 0.389],
+    [0.8, 0.431],
+  ] as const;
+  const lg = (p: number): number => Math.log(p / (1 - p));
+  const xs = pts.map((p) => lg(p[0])),
+    ys = pts.map((p) => lg(p[1]));
+  const mx = avg(xs),
+    my = avg(ys);
+  let sxy = 0,
+    sxx = 0;
+  for (let i = 0; i < xs.length; i++) {
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+    sxx += (xs[i]! - mx) ** 2;
+  }
+  const a = sxy / sxx,
+    b = my - a * mx;
+  return ood - 1 / (1 + Math.exp(-(a * lg(id) + b)));
+}
+
+test("compare: rows are <run>/<model>, with the runs' own top-1, intervals, means, gaps and effective robustness", () => {
+  const { a, b } = twoRuns();
+  const c = buildComparison([
+    { workDir: 'w/a', results: a },
+    { workDir: 'w/b', results: b },
+  ]);
+  assert.deepEqual(
+    c.rows.map((r) => r.name),
+    ['run-a/clip-rn50', 'run-a/distilled-rn50', 'run-b/clip-rn50', 'run-b/distilled-rn50'],
+  );
+  assert.deepEqual(
+    c.sets.map((s) => s.name),
+    ['ImageNet', 'ImageNet-V2', 'ImageNet-R', 'ImageNet-Sketch', 'ImageNet-A', 'ObjectNet'],
+  );
+  assert.deepEqual(c.differences, []);
+  const sb = c.rows[3]!;
+  const r = c.sets.findIndex((s) => s.name === 'ImageNet-R');
+  assert.equal(sb.top1[r]!.top1, 0.285);
+  assert.deepEqual(sb.top1[r]!.interval, accuracyInterval(0.285, 30000));
+  assert.equal(sb.id, 0.71);
+  assert.ok(Math.abs(sb.oodAverage! - avg(OOD_STUDENT_B)) < 1e-12);
+  assert.ok(Math.abs(sb.gapOod! - (avg(OOD_TEACHER) - avg(OOD_STUDENT_B))) < 1e-12);
+  assert.ok(Math.abs(c.rows[1]!.gapOod! - (avg(OOD_TEACHER) - avg(OOD_STUDENT_A))) < 1e-12);
+  assert.ok(Math.abs(sb.gapId! - (0.733 - 0.71)) < 1e-12);
+  assert.equal(c.rows[0]!.gapId, null);
+  assert.equal(sb.contamination!.estimate, b.contamination[0]!.estimate);
+  assert.deepEqual(sb.contamination!.interval, b.contamination[0]!.interval);
+  assert.ok(Math.abs(sb.effectiveRobustness!.rho - rhoByHand(0.71, avg(OOD_STUDENT_B))) < 1e-12);
+  assert.ok(Math.abs(c.rows[1]!.effectiveRobustness!.rho - rhoByHand(0.71, avg(OOD_STUDENT_A))) < 1e-12);
+  assert.equal(c.chance, null, 'the sets are scored over 1000, 200 and 113 classes: no single chance level');
+
+  const t = comparisonTable(c);
+  const col = t.headers.indexOf('ImageNet-R (OOD)');
+  const ci = accuracyInterval(0.285, 30000)!;
+  assert.equal(t.rows[3]![col], `28.50 [${(ci.low * 100).toFixed(1)}, ${(ci.high * 100).toFixed(1)}]`);
+  assert.equal(t.rows[3]![t.headers.indexOf('OOD avg')], (avg(OOD_STUDENT_B) * 100).toFixed(2));
+  assert.equal(t.rows[0]![t.headers.indexOf('Gap OOD (pp)')], 'n/a');
+  assert.equal(c.gaps.length, 2 * 6);
+  assert.ok(c.gaps.every((g) => g.model.endsWith('/distilled-rn50') && g.teacher.endsWith('/clip-rn50')));
+});
+
+test("compare CSV: each run's results.csv rows under <run>/<model>, then the summary rows", () => {
+  const { a, b } = twoRuns();
+  const inputs = [
+    { workDir: 'w/a', results: a },
+    { workDir: 'w/b', results: b },
+  ];
+  const csv = renderComparisonCsv(buildComparison(inputs), inputs).trimEnd().split('\n');
+  assert.equal(csv[0], 'model,set,metric,value,low,high,n');
+  const ci = accuracyInterval(0.285, 30000)!;
+  assert.ok(csv.includes(`run-b/distilled-rn50,ImageNet-R,top1,0.285,${ci.low},${ci.high},30000`));
+  assert.ok(
+    csv.includes(
+      'run-a/distilled-rn50,ImageNet-R,top1,0.385,' +
+        accuracyInterval(0.385, 30000)!.low +
+        ',' +
+        accuracyInterval(0.385, 30000)!.high +
+        ',30000',
+    ),
+  );
+  const summary = csv.find((l) => l.startsWith('run-b/distilled-rn50,summary,ood_average,'))!.split(',');
+  assert.ok(Math.abs(Number(summary[3]) - avg(OOD_STUDENT_B)) < 1e-12);
+  assert.deepEqual(summary.slice(4), ['', '', '']);
+  assert.ok(csv.some((l) => l.startsWith('run-a/clip-rn50~run-a/distilled-rn50,ImageNet,linear_cka,')));
+  const perRun = csv.filter((l) => l.includes(',top1,')).length;
+  assert.equal(perRun, 2 * 2 * 7, 'top1 of 2 models on 7 sets in each of 2 runs');
+  const html = renderComparisonHtml(buildComparison(inputs));
+  assert.ok(
+    html.includes('run-b/distilled-rn50') && html.includes('<svg') && !/https?:/.test(html.replace(/<svg[^>]*>/g, '')),
+  );
+});
+
+test('compare refuses runs whose sets differ, and lists the differences when allowed', () => {
+  const { a, b } = twoRuns();
+  const changed: RunResults = {
+    ...b,
+    sets: b.sets.map((s) => (s.name === 'ImageNet-A' ? { ...s, n: 7000 } : s)),
+    accuracy: b.accuracy.map((x) => (x.set === 'ImageNet-R' ? { ...x, classes: 1000 } : x)),
+  };
+  const inputs = [
+    { workDir: 'w/a', results: a },
+    { workDir: 'w/b', results: changed },
+  ];
+  assert.throws(
+    () => buildComparison(inputs),
+    (e: Error & { code?: string }) =>
+      e.code === 'BAD_DATA' &&
+      e.message.includes('set "ImageNet-R": scored over 200 classes in run-a, 1000 in run-b') &&
+      e.message.includes('set "ImageNet-A": 7500 images in run-a, 7000 in run-b'),
+  );
+  const c = buildComparison(inputs, { allowDifferentSets: true });
+  assert.deepEqual(c.differences, [
+    'set "ImageNet-R": scored over 200 classes in run-a, 1000 in run-b',
+    'set "ImageNet-A": 7500 images in run-a, 7000 in run-b',
+  ]);
+  const missing: RunResults = {
+    ...b,
+    sets: b.sets.filter((s) => s.name !== 'ObjectNet'),
+    accuracy: b.accuracy.filter((x) => x.set !== 'ObjectNet'),
+    gaps: b.gaps.filter((x) => x.set !== 'ObjectNet'),
+    representationFit: b.representationFit.filter((x) => x.set !== 'ObjectNet'),
+  };
+  const inputs2 = [inputs[0]!, { workDir: 'w/b', results: missing }];
+  assert.throws(() => buildComparison(inputs2), /set "ObjectNet" is in run-a but not in run-b/);
+  const c2 = buildComparison(inputs2, { allowDifferentSets: true });
+  const o = c2.sets.findIndex((s) => s.name === 'ObjectNet');
+  assert.equal(c2.rows[3]!.top1[o], null);
+  assert.ok(Math.abs(c2.rows[3]!.oodAverage! - avg(OOD_STUDENT_B.slice(0, 4))) < 1e-12);
+});
+
+test('fcprobe compare <dirs> --out writes compare.md/csv/html; one work dir or the same twice is refused', async () => {
+  const { a, b } = twoRuns();
+  const root = mkdtempSync(join(tmpdir(), 'fcprobe-compare-'));
+  mkdirSync(join(root, 'a'));
+  mkdirSync(join(root, 'b'));
+  const { title: _untitled, ...untitled } = a;
+  writeResults(join(root, 'a'), untitled);
+  writeResults(join(root, 'b'), b);
+  const out = join(root, 'out');
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => {
+    lines.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    const program = new Command().exitOverride();
+    registerCompareCommand(program);
+    await program.parseAsync(['node', 'fcprobe', 'compare', join(root, 'a'), join(root, 'b'), '--out', out]);
+  } finally {
+    process.stdout.write = write;
+  }
+  for (const f of ['compare.md', 'compare.csv', 'compare.html']) assert.ok(existsSync(join(out, f)), f);
+  const text = lines.join('');
+  // Run a has no title: named by its folder.
+  assert.match(text, /a\/distilled-rn50/);
+  assert.match(text, /run-b\/distilled-rn50/);
+  assert.match(readFileSync(join(out, 'compare.md'), 'utf8'), /\| run-b\/distilled-rn50 \| student \|/);
+  assert.throws(() => compareWorkDirs([join(root, 'a')], out), /at least two work directories/);
+  assert.throws(() => compareWorkDirs([join(root, 'a'), join(root, 'a')], out), /same run/);
+});
