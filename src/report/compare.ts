@@ -19,7 +19,7 @@ import { csvLine, CSV_HEADER, resultsCsvRows } from './csv.js';
 import { ci, MISSING, markdownTable, mdText, pct, pp, pValue, ROLE_LABEL, textTable } from './format.js';
 import { CSS, htmlTable } from './html.js';
 import { escapeXml, logitScatterChart } from './svgCharts.js';
-import type { Table } from './tables.js';
+import { ER_NO_INTERVAL, type Table } from './tables.js';
 import type { Interval, ModelRole, RunResults, SetRole } from './types.js';
 
 /** One run to compare: where it was read from and what it measured. */
@@ -311,6 +311,7 @@ const NOTES = [
   'Top-1 in percent with its exact 95% Clopper-Pearson interval; ID is the mean over the ID test sets, OOD avg the unweighted mean over the OOD sets of each run.',
   "Gaps are each run's teacher minus the model; contamination = OOD-average gap minus ID gap, its interval a bootstrap over images within each set.",
   "Effective robustness is measured against each run's own first baseline (listed under Runs), so compare it across runs only where the baselines are the same.",
+  ER_NO_INTERVAL,
 ];
 
 function differenceLines(c: Comparison): string[] {

@@ -172,6 +172,12 @@ export function allModelsTable(r: Report): Table {
   };
 }
 
+/** Why effective robustness is printed without an interval (the report and `fcprobe compare` say so). */
+export const ER_NO_INTERVAL =
+  'Effective robustness has no interval yet: it would have to combine the fit (the band resamples the baseline ' +
+  "models) with the model's own images, whose per-image scores results.json does not keep. Read it against the " +
+  "band and the model's error bars in the scatter, not as a number known to the shown digits.";
+
 export function effectiveRobustnessTable(r: Report): Table | null {
   const er = r.effectiveRobustness;
   if (er.status !== 'computed') return null;
@@ -187,6 +193,7 @@ export function effectiveRobustnessTable(r: Report): Table | null {
         `least squares over ${e.fit.n} baseline models (R^2 ${fixed(e.fit.r2, 3)} in logit space).`,
     );
   }
+  notes.push(ER_NO_INTERVAL);
   return {
     headers: ['Model', 'Baseline', 'OOD target', 'ID', 'OOD', 'Baseline predicts', 'Eff. robustness (pp)'],
     rows,
