@@ -8,6 +8,7 @@
  *                 on every --eval pair
  * An epoch checkpoint (checkpoint.fcpd) makes an interrupted run resume to the same bytes; it is removed at the end.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Gemm } from '../compute/gemm.js';
@@ -91,7 +92,8 @@ export interface DistillResult {
   steps: number;
   epochLosses: number[];
   resumedFromEpoch: number;
-  outputs: { head: string; student: string | null };
+  /** The files written and their SHA-256 (hex), checked before a finished distillation is reused. */
+  outputs: { head: string; student: string | null; headSha256: string; studentSha256: string | null };
   fit: FitEntry[];
   seconds: number;
   createdAt: string;
@@ -99,21 +101,138 @@ export interface DistillResult {
 
 export const CHECKPOINT_FILE = 'checkpoint.fcpd';
 
-function validate(s: DistillSettings): void {
-  const posInt = (name: string, v: number): void => {
-    if (!Number.isInteger(v) || v < 1) throw badOption(name, 'a positive integer', v);
+const sha256Bytes = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/**
+ * The distillation settings by their name in a `run` config's `distill` object, with the flag `fcprobe distill`
+ * gives each: one table, so that the command and the config check the same rules with the same defaults.
+ */
+export const DISTILL_FIELDS = {
+  head: '--head',
+  hidden: '--hidden',
+  layers: '--layers',
+  activation: '--activation',
+  loss: '--loss',
+  epochs: '--epochs',
+  batch: '--batch',
+  lr: '--lr',
+  weightDecay: '--weight-decay',
+  warmup: '--warmup',
+  seed: '--seed',
+  standardizeTarget: '--standardize-target',
+} as const;
+export type DistillField = keyof typeof DISTILL_FIELDS;
+
+/** What is wrong with one setting; the caller names the field (flag or config field). */
+export interface DistillSettingProblem {
+  field: DistillField;
+  expected: string;
+  got: unknown;
+}
+
+/** The first setting that breaks a rule, or null. Values may come from untyped JSON: types are checked too. */
+export function distillSettingsProblem(s: DistillSettings): DistillSettingProblem | null {
+  const bad = (field: DistillField, expected: string, got: unknown): DistillSettingProblem => ({
+    field,
+    expected,
+    got,
+  });
+  const isInt = (v: unknown, min: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min;
+  const h = s.head;
+  if (h.kind !== 'linear' && h.kind !== 'mlp') return bad('head', 'one of "linear", "mlp"', h.kind);
+  if (!isInt(h.hidden, 1)) return bad('hidden', 'a positive integer', h.hidden);
+  if (!isInt(h.layers, 1)) return bad('layers', 'a positive integer', h.layers);
+  if (h.kind === 'mlp' && h.layers < 2) return bad('layers', 'an integer >= 2 for an mlp head', h.layers);
+  if (!['relu', 'gelu', 'none'].includes(h.activation))
+    return bad('activation', 'one of "relu", "gelu", "none"', h.activation);
+  if (s.loss !== 'mse' && s.loss !== 'cosine') return bad('loss', 'one of "mse", "cosine"', s.loss);
+  if (!isInt(s.epochs, 1)) return bad('epochs', 'a positive integer', s.epochs);
+  if (!isInt(s.batchSize, 1)) return bad('batch', 'a positive integer', s.batchSize);
+  if (typeof s.lr !== 'number' || !(s.lr > 0 && Number.isFinite(s.lr))) return bad('lr', 'a positive number', s.lr);
+  if (typeof s.weightDecay !== 'number' || !(s.weightDecay >= 0 && Number.isFinite(s.weightDecay)))
+    return bad('weightDecay', 'a non-negative number', s.weightDecay);
+  if (!isInt(s.warmupSteps, 0)) return bad('warmup', 'a non-negative integer', s.warmupSteps);
+  if (!isInt(s.seed, 0)) return bad('seed', 'a non-negative integer', s.seed);
+  if (typeof s.standardizeTarget !== 'boolean') return bad('standardizeTarget', 'true or false', s.standardizeTarget);
+  return null;
+}
+
+/**
+ * Settings from a flat object named as DISTILL_FIELDS (a `run` config's `distill` object less `backbone`),
+ * DISTILL_DEFAULTS for what it leaves out. Returns the settings, or the first problem (unknown keys are the
+ * caller's to refuse).
+ */
+export function distillSettingsFrom(
+  o: Partial<Record<DistillField, unknown>>,
+): DistillSettings | DistillSettingProblem {
+  const d = DISTILL_DEFAULTS;
+  const pick = <T>(k: DistillField, def: T): T => (o[k] === undefined ? def : (o[k] as T));
+  const s: DistillSettings = {
+    head: {
+      kind: pick('head', d.head.kind),
+      hidden: pick('hidden', d.head.hidden),
+      layers: pick('layers', d.head.layers),
+      activation: pick('activation', d.head.activation),
+    },
+    loss: pick('loss', d.loss),
+    epochs: pick('epochs', d.epochs),
+    batchSize: pick('batch', d.batchSize),
+    lr: pick('lr', d.lr),
+    weightDecay: pick('weightDecay', d.weightDecay),
+    warmupSteps: pick('warmup', d.warmupSteps),
+    seed: pick('seed', d.seed),
+    standardizeTarget: pick('standardizeTarget', d.standardizeTarget),
   };
-  posInt('--epochs', s.epochs);
-  posInt('--batch', s.batchSize);
-  posInt('--hidden', s.head.hidden);
-  if (s.head.kind === 'mlp' && (!Number.isInteger(s.head.layers) || s.head.layers < 2))
-    throw badOption('--layers', 'an integer >= 2 for --head mlp', s.head.layers);
-  if (!(s.lr > 0 && Number.isFinite(s.lr))) throw badOption('--lr', 'a positive number', s.lr);
-  if (!(s.weightDecay >= 0 && Number.isFinite(s.weightDecay)))
-    throw badOption('--weight-decay', 'a non-negative number', s.weightDecay);
-  if (!Number.isInteger(s.warmupSteps) || s.warmupSteps < 0)
-    throw badOption('--warmup', 'a non-negative integer', s.warmupSteps);
-  if (!Number.isInteger(s.seed) || s.seed < 0) throw badOption('--seed', 'a non-negative integer', s.seed);
+  return distillSettingsProblem(s) ?? s;
+}
+
+function validate(s: DistillSettings): void {
+  const p = distillSettingsProblem(s);
+  if (p) throw badOption(DISTILL_FIELDS[p.field], p.expected, p.got);
+}
+
+/** The key of a distillation: everything that determines head.onnx's bytes (settings and both feature sets). */
+export function distillKey(s: DistillSettings, teacher: FeatureSet, student: FeatureSet): string {
+  return hashValue({
+    v: 1,
+    settings: s,
+    teacher: teacher.manifest.key,
+    student: student.manifest.key,
+    n: teacher.rows,
+  });
+}
+
+/**
+ * The finished distillation in `out` of these settings and feature sets, verified (distill.json's key, and the
+ * SHA-256 of head.onnx and of student.onnx as distill.json recorded them), or null when there is none, it is of
+ * other inputs, or a file differs: then runDistill has to run (it resumes from a checkpoint of the same key).
+ */
+export async function finishedDistill(
+  out: string,
+  s: DistillSettings,
+  teacherFeatures: string,
+  studentFeatures: string,
+): Promise<DistillResult | null> {
+  const path = join(resolve(out), 'distill.json');
+  if (!existsSync(path)) return null;
+  let r: DistillResult;
+  try {
+    r = JSON.parse(readFileSync(path, 'utf8')) as DistillResult;
+  } catch {
+    return null;
+  }
+  const teacher = loadFeatureSet(resolve(teacherFeatures));
+  const student = loadFeatureSet(resolve(studentFeatures));
+  if (r.format !== 'fcprobe-distill' || r.key !== distillKey(s, teacher, student)) return null;
+  const files: [string | null | undefined, string | null | undefined][] = [
+    [r.outputs?.head, r.outputs?.headSha256],
+    [r.outputs?.student, r.outputs?.studentSha256],
+  ];
+  for (const [file, sha] of files) {
+    if (file === null && sha === null) continue;
+    if (!file || !sha || !existsSync(file) || (await sha256File(file)) !== sha) return null;
+  }
+  return r;
 }
 
 /** Eval pairs must be the same two models, preprocessing and output as the training pair, else the fit means nothing. */
@@ -185,7 +304,7 @@ export async function runDistill(o: DistillOptions): Promise<DistillResult> {
   }
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
-  const key = hashValue({ v: 1, settings: s, teacher: teacher.manifest.key, student: student.manifest.key, n });
+  const key = distillKey(s, teacher, student);
   return withGemm(o.gemm, o.threads, async (gemm) => {
     const net = createHead(s.head, ds, dt, new Rng(s.seed));
     const stream = new PairedStream(
@@ -234,16 +353,16 @@ export async function runDistill(o: DistillOptions): Promise<DistillResult> {
     const headPath = join(out, 'head.onnx');
     writeFileAtomic(headPath, headBytes);
     let studentPath: string | null = null;
+    let studentSha: string | null = null;
     if (backboneBytes) {
       studentPath = join(out, 'student.onnx');
-      writeFileAtomic(
-        studentPath,
-        composeStudent(backboneBytes, headBytes, {
-          featureOutput: student.manifest.model.outputName,
-          preprocess: student.manifest.preprocess,
-          docString: `fcprobe distilled student: ${student.manifest.model.path} + ${desc}`,
-        }),
-      );
+      const composed = composeStudent(backboneBytes, headBytes, {
+        featureOutput: student.manifest.model.outputName,
+        preprocess: student.manifest.preprocess,
+        docString: `fcprobe distilled student: ${student.manifest.model.path} + ${desc}`,
+      });
+      writeFileAtomic(studentPath, composed);
+      studentSha = sha256Bytes(composed);
     }
     const fitBlock = Math.max(1, Math.min(4096, bufferRows));
     const fit: FitEntry[] = [];
@@ -278,7 +397,7 @@ export async function runDistill(o: DistillOptions): Promise<DistillResult> {
       steps: trained.steps,
       epochLosses: trained.epochLosses,
       resumedFromEpoch: trained.resumedFromEpoch,
-      outputs: { head: headPath, student: studentPath },
+      outputs: { head: headPath, student: studentPath, headSha256: sha256Bytes(headBytes), studentSha256: studentSha },
       fit,
       seconds: (performance.now() - started) / 1000,
       createdAt: new Date().toISOString(),

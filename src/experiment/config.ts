@@ -3,11 +3,12 @@
  * into a complete, frozen RunConfig; every error names the field, what was expected and what arrived.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { FcprobeError } from '../errors.js';
 import type { ErBaselineInput } from './types.js';
 import { defaultCacheDir } from '../models/cache.js';
 import { isModelReference, resolveModel } from '../models/resolve.js';
+import { DISTILL_FIELDS, type DistillField, type DistillSettings, distillSettingsFrom } from '../distill/distill.js';
 
 export interface ModelConfig {
   /** Display name (default: "teacher" / "student"). */
@@ -21,7 +22,24 @@ export interface ModelConfig {
   interpolation?: 'bilinear' | 'bicubic' | undefined;
   mean?: [number, number, number] | undefined;
   std?: [number, number, number] | undefined;
+  /**
+   * A student distilled by the run: `path` is then `<workDir>/distill/<name>/student.onnx` (written by the run),
+   * and the preprocessing and output fields above apply to the backbone.
+   */
+  distill?: DistillConfig | undefined;
 }
+
+/** A student entry's `distill` object: the backbone (resolved path) and complete settings (defaults applied). */
+export interface DistillConfig {
+  backbone: string;
+  settings: DistillSettings;
+}
+
+/** The model name under which run extracts a distilled student's backbone features. */
+export const backboneModelName = (student: string): string => `${student}.backbone`;
+
+/** Where run distils a student: head.onnx, student.onnx, distill.json. */
+export const distillDir = (workDir: string, student: string): string => resolve(workDir, 'distill', student);
 
 export interface SetConfig {
   /** Display name, unique over all sets ("ImageNet-R"). */
@@ -188,7 +206,9 @@ const MODEL_KEYS = [
   'interpolation',
   'mean',
   'std',
+  'distill',
 ] as const;
+const DISTILL_KEYS = ['backbone', ...Object.keys(DISTILL_FIELDS)] as readonly string[];
 const SET_KEYS = ['name', 'path', 'layout', 'classes', 'borderCrop', 'perClass'] as const;
 const PROBE_KEYS = ['C', 'sweep', 'solver', 'recipe', 'weightDecay', 'maxIter', 'seed'] as const;
 /** The fields the validator accepts at each level (a test checks that schema/experiment.schema.json agrees). */
@@ -197,6 +217,7 @@ export const CONFIG_FIELDS = {
   model: [] as readonly string[],
   set: [] as readonly string[],
   probe: [] as readonly string[],
+  distill: DISTILL_KEYS,
 };
 const TOP_KEYS = [
   '$schema',
@@ -248,27 +269,68 @@ function withCatalog(m: ModelConfig, base: string): ModelConfig {
   };
 }
 
-function parseModel(v: unknown, field: string, defaultName: string, base: string): ModelConfig {
+function parseModel(v: unknown, field: string, defaultName: string, base: string, workDir: string): ModelConfig {
   if (typeof v === 'string') return withCatalog({ name: defaultName, path: v }, base);
-  if (!isObj(v)) fail(field, 'an object with at least "path", or a path string', v);
+  if (!isObj(v)) fail(field, 'an object with at least "path" (or "distill"), or a path string', v);
   const f = `${field}.`;
   checkKeys(v, field, MODEL_KEYS);
+  if (v.distill !== undefined) return parseDistillStudent(v, field, base, workDir);
   // Absent fields stay undefined (JSON.stringify leaves them out of the echoed config).
   return withCatalog(
     {
       name: str(v, 'name', f) ?? defaultName,
       path: str(v, 'path', f, true),
-      preset: oneOf(v, 'preset', f, ['torchvision', 'clip', 'inception']),
-      output: str(v, 'output', f),
-      pool: oneOf(v, 'pool', f, ['cls', 'mean']),
-      resize: posInt(v, 'resize', f),
-      crop: posInt(v, 'crop', f),
-      interpolation: oneOf(v, 'interpolation', f, ['bilinear', 'bicubic']),
-      mean: triple(v, 'mean', f),
-      std: triple(v, 'std', f),
+      ...preprocessFields(v, f),
     },
     base,
   );
+}
+
+function preprocessFields(v: Obj, f: string): Omit<ModelConfig, 'name' | 'path' | 'distill'> {
+  return {
+    preset: oneOf(v, 'preset', f, ['torchvision', 'clip', 'inception']),
+    output: str(v, 'output', f),
+    pool: oneOf(v, 'pool', f, ['cls', 'mean']),
+    resize: posInt(v, 'resize', f),
+    crop: posInt(v, 'crop', f),
+    interpolation: oneOf(v, 'interpolation', f, ['bilinear', 'bicubic']),
+    mean: triple(v, 'mean', f),
+    std: triple(v, 'std', f),
+  };
+}
+
+/**
+ * `{ name, distill: { backbone, head, ... }, preset?, ... }`: settings checked by the distill module's own
+ * rules (the same as `fcprobe distill`'s flags), defaults from DISTILL_DEFAULTS.
+ */
+function parseDistillStudent(v: Obj, field: string, base: string, workDir: string): ModelConfig {
+  const f = `${field}.`;
+  if (!field.startsWith('student'))
+    throw new FieldProblem([`${f}distill`], '{} is for students only: run distils them to fit the teacher.');
+  if (v.path !== undefined)
+    throw new FieldProblem(
+      [`${f}path`, `${f}distill`],
+      'Give {} or {}, not both: a distilled student is written by the run.',
+      'To use a student distilled by `fcprobe distill`, give its student.onnx as "path" without "distill".',
+    );
+  if (v.pool !== undefined)
+    throw new FieldProblem(
+      [`${f}pool`],
+      '{} cannot be used with "distill": the head is trained on the backbone output as it is ([N, D]).',
+    );
+  const name = str(v, 'name', f, true);
+  const d = v.distill;
+  if (!isObj(d)) fail(`${f}distill`, 'an object with at least "backbone"', d);
+  checkKeys(d, `${f}distill`, DISTILL_KEYS);
+  const backbone = pathOf(base, str(d, 'backbone', `${f}distill.`, true));
+  const settings = distillSettingsFrom(d as Partial<Record<DistillField, unknown>>);
+  if ('field' in settings) fail(`${f}distill.${settings.field}`, settings.expected, settings.got);
+  return {
+    name,
+    path: join(distillDir(workDir, name), 'student.onnx'),
+    ...preprocessFields(v, f),
+    distill: { backbone, settings },
+  };
 }
 
 function parseSet(v: unknown, field: string, base: string): SetConfig {
@@ -381,7 +443,7 @@ function fileStem(path: string): string {
   return basename(path).replace(/\.onnx$/i, '');
 }
 
-function parseModels(raw: Obj, base: string): { students: ModelConfig[]; references: ModelConfig[] } {
+function parseModels(raw: Obj, base: string, workDir: string): { students: ModelConfig[]; references: ModelConfig[] } {
   if (raw.student !== undefined && raw.students !== undefined)
     throw new FieldProblem(['student', 'students'], 'Give {} (one model) or {} (a list), not both.');
   const list = (k: 'students' | 'references'): ModelConfig[] => {
@@ -392,7 +454,7 @@ function parseModels(raw: Obj, base: string): { students: ModelConfig[]; referen
     return v.map((m, i) => {
       const field = `${k}[${i}]`;
       const path = typeof m === 'string' ? m : isObj(m) && typeof m.path === 'string' ? m.path : '';
-      return parseModel(m, field, fileStem(path) || `${k.slice(0, -1)}-${i + 1}`, base);
+      return parseModel(m, field, fileStem(path) || `${k.slice(0, -1)}-${i + 1}`, base, workDir);
     });
   };
   const students =
@@ -400,7 +462,7 @@ function parseModels(raw: Obj, base: string): { students: ModelConfig[]; referen
       ? list('students')
       : raw.student === undefined
         ? fail('student', 'the student model ({path, ...} or a path)', undefined)
-        : [parseModel(raw.student, 'student', 'student', base)];
+        : [parseModel(raw.student, 'student', 'student', base, workDir)];
   return { students, references: list('references') };
 }
 
@@ -448,11 +510,11 @@ export function parseRunConfig(raw: unknown, baseDir: string, o: ParseOptions = 
 function parseUnnamed(raw: unknown, baseDir: string): RunConfig {
   if (!isObj(raw)) fail('(top level)', 'a JSON object', raw);
   checkKeys(raw, '', TOP_KEYS);
-  const workDir = str(raw, 'workDir', '', true);
+  const workDir = pathOf(baseDir, str(raw, 'workDir', '', true));
   const cfg: RunConfig = {
-    workDir: pathOf(baseDir, workDir),
-    teacher: parseModel(raw.teacher, 'teacher', 'teacher', baseDir),
-    ...parseModels(raw, baseDir),
+    workDir,
+    teacher: parseModel(raw.teacher, 'teacher', 'teacher', baseDir, workDir),
+    ...parseModels(raw, baseDir, workDir),
     train:
       raw.train === undefined
         ? fail('train', 'the ID training set ({name, path} or a path)', undefined)
@@ -490,6 +552,17 @@ function parseUnnamed(raw: unknown, baseDir: string): RunConfig {
         'Give the files different names, or give each model a "name" in a config.',
       );
     modelNames.set(nameKey(m.name), field);
+  }
+  // A distilled student's backbone features are a model of their own in the work dir.
+  for (const [field, m] of modelFields(cfg, raw)) {
+    const bb = backboneModelName(m.name);
+    const other = m.distill ? modelNames.get(bb) : undefined;
+    if (other !== undefined)
+      throw new FieldProblem(
+        [other, field],
+        `{} is named "${bb}", the name under which the backbone of {} is extracted.`,
+        'Rename one of the two models.',
+      );
   }
   const names = new Map<string, [string, SetConfig]>();
   for (const [field, s] of setFields(cfg)) {
@@ -590,6 +663,15 @@ export function checkConfigPaths(cfg: RunConfig, nameOf: FieldNamer = configFiel
     ...cfg.references.map((m, i) => [`references[${i}]`, m] as [string, ModelConfig]),
   ];
   for (const [field, m] of models) {
+    if (m.distill) {
+      const bb = m.distill.backbone;
+      if (!existsSync(bb) || !statSync(bb).isFile())
+        throw new FcprobeError(
+          'NOT_FOUND',
+          `${cap(nameOf(`${field}.distill.backbone`))}: model file ${bb} does not exist.`,
+        );
+      continue;
+    }
     if (!existsSync(m.path) || !statSync(m.path).isFile())
       throw new FcprobeError('BAD_MODEL', `${cap(nameOf(`${field}.path`))}: model file ${m.path} does not exist.`);
   }

@@ -13,6 +13,7 @@ import { selectPerClass, splitListing } from '../dataset/suite.js';
 import type {
   AccuracyMeasurement,
   AsymmetryMeasurement,
+  DistilledStudentEntry,
   ModelEntry,
   ModelRole,
   ProbeSummary,
@@ -40,9 +41,12 @@ import { extractFeatures, type ExtractProgress, type ExtractResult } from '../ex
 import { inspectModel } from '../extract/modelCheck.js';
 import { runProbe, type ProbeOptions } from '../probe/probe.js';
 import { describeMachine, writeResults } from './results.js';
+import { type DistillResult, finishedDistill, runDistill } from '../distill/distill.js';
 import {
+  backboneModelName,
   checkConfigPaths,
   configFieldName,
+  distillDir,
   type FieldNamer,
   type ModelConfig,
   type RunConfig,
@@ -91,11 +95,18 @@ function featureDir(workDir: string, model: ModelConfig, set: SetConfig): string
   return join(workDir, 'features', model.name, set.name);
 }
 
+/** A distilled student's backbone as a model of its own (`<name>.backbone`, its features in the work dir). */
+function backboneOf(m: ModelConfig): ModelConfig {
+  if (!m.distill) throw new Error(`${m.name} is not distilled`);
+  return { ...m, name: backboneModelName(m.name), path: m.distill.backbone, distill: undefined };
+}
+
 function extractOptionsOf(m: ModelConfig, cfg: RunConfig): Parameters<typeof inspectModel>[0] {
   return {
     modelPath: m.path,
-    outputName: m.output,
-    pool: m.pool,
+    // A distilled student's preprocessing is its backbone's; its one output is the head's `features`.
+    outputName: m.distill ? 'features' : m.output,
+    pool: m.distill ? undefined : m.pool,
     providers: cfg.providers,
     threads: cfg.threads,
     preprocess: {
@@ -245,13 +256,14 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
 async function runLocked(o: RunOptions): Promise<RunOutcome> {
   const log = stageLog(o.onStage);
   const plan = await planRun(o.config, log, o.nameOf ?? configFieldName);
-  const extracted = await extractAll(plan, o, log);
+  const distilled: Distilled = new Map();
+  const extracted = await extractAll(plan, o, log, distilled);
   const gemm: Gemm = await createOrtGemm(plan.cfg.threads ? { threads: plan.cfg.threads } : {});
   try {
     const probed = await probeAll(plan, gemm, log);
     const diagnostics = await diagnose(plan, gemm, log);
     const statistics = await measureStatistics(plan, probed, log);
-    const results = assembleResults(plan, extracted, probed, statistics, diagnostics, log.timings);
+    const results = assembleResults(plan, extracted, distilled, probed, statistics, diagnostics, log.timings);
     writeResults(plan.cfg.workDir, results);
     return { results, workDir: plan.cfg.workDir };
   } finally {
@@ -279,7 +291,9 @@ async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promi
     ...cfg.references.map((config, i) => ({ config, role: 'reference' as const, field: `references[${i}]` })),
   ];
   const providers: string[] = [];
-  for (const { config: m, field } of models) {
+  for (const { config, field } of models) {
+    // A distilled student does not exist yet: its backbone is checked with the student's preprocessing fields.
+    const m = config.distill ? backboneOf(config) : config;
     log.stage(`check model ${m.name}: ${m.path}`);
     try {
       providers.push((await inspectModel(extractOptionsOf(m, cfg))).provider);
@@ -338,45 +352,117 @@ function checkLabelSpace(trainClasses: string[], e: PlannedSet): void {
   }
 }
 
-/** Features of every (model, set) pair, cached: a finished pair is not recomputed. */
-async function extractAll(plan: RunPlan, o: RunOptions, log: StageLog): Promise<Extracted> {
-  const { cfg } = plan;
+/** Features of every (model, set) pair, cached: a finished pair is not recomputed. Distils students that ask for it. */
+async function extractAll(plan: RunPlan, o: RunOptions, log: StageLog, distilled: Distilled): Promise<Extracted> {
   const extracted: Extracted = new Map();
-  const resumeHint = 'Rerun the same command: finished extractions are reused and an interrupted one resumes.';
-  const report = o.onExtractProgress;
+  // The teacher comes first in plan.models, so its training features exist when a student is distilled.
   for (const { config: m } of plan.models) {
-    for (const s of plan.sets) {
-      const label = `${m.name} / ${s.config.name}`;
-      log.stage(`extract ${label} (${s.listing.items.length} images)`);
-      try {
-        const r = await log.timed(`extract ${label}`, () =>
-          extractFeatures({
-            ...extractOptionsOf(m, cfg),
-            listing: s.listing,
-            outDir: featureDir(cfg.workDir, m, s.config),
-            batchSize: cfg.batchSize,
-            onStale: 'replace',
-            onNotice: o.onNotice,
-            onProgress: report && ((p: ExtractProgress) => report(label, p)),
-            shouldStop: o.shouldStop,
-          }),
-        );
-        if (r.status === 'already-done') log.stage(`  cached: ${r.rows} x ${r.manifest.featureDim}`);
-        extracted.set(pairKey(m, s.config), r);
-      } catch (err) {
-        if (err instanceof FcprobeError && err.code !== 'INTERRUPTED') {
-          // A rerun helps only after an I/O problem is fixed; bad data or a bad model fails again the same way.
-          throw new FcprobeError(
-            err.code,
-            `While extracting ${label}: ${err.message}`,
-            err.hint ?? (err.code === 'IO' || err.code === 'LOCKED' ? resumeHint : undefined),
-          );
-        }
-        throw err;
-      }
-    }
+    if (m.distill) distilled.set(m.name, await distillStudent(plan, m, o, log));
+    for (const s of plan.sets) extracted.set(pairKey(m, s.config), await extractPair(plan, m, s, o, log));
   }
   return extracted;
+}
+
+async function extractPair(
+  plan: RunPlan,
+  m: ModelConfig,
+  s: PlannedSet,
+  o: RunOptions,
+  log: StageLog,
+): Promise<ExtractResult> {
+  const { cfg } = plan;
+  const resumeHint = 'Rerun the same command: finished extractions are reused and an interrupted one resumes.';
+  const report = o.onExtractProgress;
+  const label = `${m.name} / ${s.config.name}`;
+  log.stage(`extract ${label} (${s.listing.items.length} images)`);
+  try {
+    const r = await log.timed(`extract ${label}`, () =>
+      extractFeatures({
+        ...extractOptionsOf(m, cfg),
+        listing: s.listing,
+        outDir: featureDir(cfg.workDir, m, s.config),
+        batchSize: cfg.batchSize,
+        onStale: 'replace',
+        onNotice: o.onNotice,
+        onProgress: report && ((p: ExtractProgress) => report(label, p)),
+        shouldStop: o.shouldStop,
+      }),
+    );
+    if (r.status === 'already-done') log.stage(`  cached: ${r.rows} x ${r.manifest.featureDim}`);
+    return r;
+  } catch (err) {
+    if (err instanceof FcprobeError && err.code !== 'INTERRUPTED') {
+      // A rerun helps only after an I/O problem is fixed; bad data or a bad model fails again the same way.
+      throw new FcprobeError(
+        err.code,
+        `While extracting ${label}: ${err.message}`,
+        err.hint ?? (err.code === 'IO' || err.code === 'LOCKED' ? resumeHint : undefined),
+      );
+    }
+    throw err;
+  }
+}
+
+/** Distillation records by student name. */
+type Distilled = Map<string, DistilledStudentEntry>;
+
+/**
+ * A `distill` student: extracts its backbone on the ID training set (as model `<name>.backbone`), then distils
+ * the head on those features and the teacher's into `<workDir>/distill/<name>/`, or reuses a finished
+ * distillation of the same key (settings and both feature sets; its files' SHA-256 verified). An interrupted
+ * distillation resumes from its epoch checkpoint. The composed student.onnx is then extracted like any model:
+ * its features' key holds its SHA-256, so new settings re-extract them.
+ */
+async function distillStudent(
+  plan: RunPlan,
+  m: ModelConfig,
+  o: RunOptions,
+  log: StageLog,
+): Promise<DistilledStudentEntry> {
+  const { cfg, train } = plan;
+  const d = m.distill!;
+  const bb = backboneOf(m);
+  await extractPair(plan, bb, train, o, log);
+  const teacherDir = featureDir(cfg.workDir, cfg.teacher, train.config);
+  const backboneDir = featureDir(cfg.workDir, bb, train.config);
+  const out = distillDir(cfg.workDir, m.name);
+  let r: DistillResult | null = await finishedDistill(out, d.settings, teacherDir, backboneDir);
+  const reused = r !== null;
+  if (r) log.stage(`distill ${m.name}: cached (${out})`);
+  else {
+    log.stage(`distill ${m.name}: ${d.settings.head.kind} head on ${bb.name}, ${d.settings.epochs} epochs -> ${out}`);
+    try {
+      r = await log.timed(`distill ${m.name}`, () =>
+        runDistill({
+          teacherFeatures: teacherDir,
+          studentFeatures: backboneDir,
+          backbone: d.backbone,
+          out,
+          settings: d.settings,
+          threads: cfg.threads,
+          onNotice: o.onNotice,
+          shouldStop: o.shouldStop,
+        }),
+      );
+    } catch (err) {
+      if (err instanceof FcprobeError && err.code !== 'INTERRUPTED')
+        throw new FcprobeError(err.code, `While distilling ${m.name}: ${err.message}`, err.hint);
+      throw err;
+    }
+  }
+  return {
+    backbone: d.backbone,
+    backboneSha256: r.student.sha256,
+    dir: out,
+    key: r.key,
+    settings: r.settings,
+    rows: r.rows,
+    headParameters: r.headParameters,
+    steps: r.steps,
+    finalLoss: r.epochLosses.at(-1) ?? NaN,
+    fit: r.fit,
+    reused,
+  };
 }
 
 /** One probe per model, fitted on the ID training features and scored on every evaluation set. */
@@ -507,6 +593,7 @@ async function diagnose(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Diagn
 function assembleResults(
   plan: RunPlan,
   extracted: Extracted,
+  distilled: Distilled,
   probed: Probed,
   statistics: Statistics,
   diagnostics: Diagnostics,
@@ -521,6 +608,7 @@ function assembleResults(
   };
   const modelEntries: ModelEntry[] = plan.models.map(({ config: m, role }) => {
     const man = extraction(m, train.config).manifest;
+    const d = distilled.get(m.name);
     return {
       role,
       name: m.name,
@@ -530,6 +618,7 @@ function assembleResults(
       preset: man.preprocess.preset,
       output: man.model.outputName,
       pool: man.model.pool,
+      ...(d ? { distill: d } : {}),
     };
   });
   const setEntries: SetEntry[] = plan.sets.map((s) => ({

@@ -2,6 +2,7 @@
  * `RunResults`: what `run` measured, stored as <work-dir>/results.json so that `fcprobe report` can re-render
  * without recomputing. Accuracies are fractions in [0, 1]; a missing measurement is null, an undefined one NaN.
  */
+import type { DistillSettings, FitEntry } from '../distill/distill.js';
 import type { ActivationAsymmetryResult } from './activationAsymmetry.js';
 import type { CosineSummary } from '../math/cosine.js';
 import type { AccuracyPair } from './effectiveRobustness.js';
@@ -25,6 +26,29 @@ export interface ModelEntry {
   preset?: string;
   output?: string;
   pool?: string;
+  /** A student distilled by the run (config `distill`): how, and distill.json's fit summary. */
+  distill?: DistilledStudentEntry;
+}
+
+/** The distillation of a `distill` student, from its distill.json (docs/distill.md). */
+export interface DistilledStudentEntry {
+  backbone: string;
+  backboneSha256: string;
+  /** Where head.onnx, student.onnx and distill.json are. */
+  dir: string;
+  /** distill.json's key: settings and both feature sets. */
+  key: string;
+  settings: DistillSettings;
+  /** ID training images the head was fitted on. */
+  rows: number;
+  headParameters: number;
+  steps: number;
+  /** Mean training loss of the last epoch. */
+  finalLoss: number;
+  /** The fit on the ID training set (MSE, cosine, linear CKA, with 95% intervals). */
+  fit: FitEntry[];
+  /** True when this run found the distillation finished and verified, and did not train. */
+  reused: boolean;
 }
 
 export interface SetEntry {

@@ -139,5 +139,6 @@ describe('run config', () => {
     assert.deepEqual(keys(schema.$defs.model.oneOf[1]), [...CONFIG_FIELDS.model].sort());
     assert.deepEqual(keys(schema.$defs.set.oneOf[1]), [...CONFIG_FIELDS.set].sort());
     assert.deepEqual(keys(schema.properties.probe), [...CONFIG_FIELDS.probe].sort());
+    assert.deepEqual(keys(schema.$defs.distill), [...CONFIG_FIELDS.distill].sort());
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The subset of JSON Schema (2020-12) that schema/*.schema.json use: type, const, enum, required, properties,
- * additionalProperties: false, items, minItems/maxItems, minimum, minLength, pattern, oneOf, local $ref.
+ * additionalProperties: false, items, minItems/maxItems, uniqueItems, minimum/maximum (exclusive too), minLength, pattern, oneOf, local $ref.
  * Returns the problems as "path: what"; an unknown keyword is itself a problem, so the subset cannot silently
  * stop checking something.
  */
@@ -22,6 +22,9 @@ const KNOWN = new Set([
   'maxItems',
   'minimum',
   'exclusiveMinimum',
+  'maximum',
+  'exclusiveMaximum',
+  'uniqueItems',
   'minLength',
   'pattern',
   'oneOf',
@@ -74,6 +77,8 @@ export function validateJson(value: unknown, schema: Schema, root: Schema = sche
       out.push(`${path}: fewer than ${schema.minItems} items`);
     if (typeof schema.maxItems === 'number' && a.length > schema.maxItems)
       out.push(`${path}: more than ${schema.maxItems} items`);
+    if (schema.uniqueItems === true && new Set(a.map((v) => JSON.stringify(v))).size !== a.length)
+      out.push(`${path}: repeated items`);
     if (schema.items)
       for (const [i, v] of a.entries()) out.push(...validateJson(v, schema.items as Schema, root, `${path}[${i}]`));
   }
@@ -81,6 +86,9 @@ export function validateJson(value: unknown, schema: Schema, root: Schema = sche
     if (typeof schema.minimum === 'number' && value < schema.minimum) out.push(`${path}: below ${schema.minimum}`);
     if (typeof schema.exclusiveMinimum === 'number' && value <= schema.exclusiveMinimum)
       out.push(`${path}: not above ${schema.exclusiveMinimum}`);
+    if (typeof schema.maximum === 'number' && value > schema.maximum) out.push(`${path}: above ${schema.maximum}`);
+    if (typeof schema.exclusiveMaximum === 'number' && value >= schema.exclusiveMaximum)
+      out.push(`${path}: not below ${schema.exclusiveMaximum}`);
   }
   if (typeof value === 'string') {
     if (typeof schema.minLength === 'number' && value.length < schema.minLength)
