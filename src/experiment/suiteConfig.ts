@@ -4,7 +4,7 @@
  * OOD set found, each with its layout's scoring).
  */
 import { FcprobeError } from '../errors.js';
-import { findSuite, IMAGENET_OOD_SUITE, type SuiteLocation } from '../dataset/suite.js';
+import { findSuite, IMAGENET_OOD_SUITE, type SuiteEntry, type SuiteLocation } from '../dataset/suite.js';
 import { type FieldNamer, parseRunConfig, type RunConfig } from './config.js';
 import type { SuiteRecord } from './types.js';
 
@@ -79,6 +79,17 @@ export function suiteRun(i: SuiteConfigInput): { config: RunConfig; suite: Suite
     i.baseDir,
     i.nameOf ? { nameOf: i.nameOf } : {},
   );
+  // A partial ImageNet train gives a probe of fewer classes: say so wherever the protocol says "1000".
+  const known = train.classes && train.classes.present < train.classes.expected ? train.classes.present : null;
+  const scoring = (s: SuiteEntry): string => {
+    if (s.role === 'train')
+      return known === null
+        ? s.scoring
+        : `probe training set (${known} of 1000 classes present: the probe predicts only those)`;
+    if (presentOnly && s.classSpace)
+      return 'argmax over the class folders present (--present-classes-only: not the protocol)';
+    return known === null ? s.scoring : `${s.scoring} (among them the probe's ${known})`;
+  };
   const suiteRecord: SuiteRecord = {
     name: i.suite,
     dataRoot: loc.dataRoot,
@@ -91,10 +102,7 @@ export function suiteRun(i: SuiteConfigInput): { config: RunConfig; suite: Suite
       set: s.found ? s.title : null,
       path: s.path,
       foldersTried: s.foldersTried,
-      scoring:
-        presentOnly && s.classSpace && s.role !== 'train'
-          ? 'argmax over the class folders present (--present-classes-only: not the protocol)'
-          : s.scoring,
+      scoring: s.found ? scoring(s) : s.scoring,
       classes: s.classes,
       notes: s.notes,
     })),

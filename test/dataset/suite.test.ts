@@ -64,7 +64,9 @@ describe('findSuite', () => {
     assert.ok(
       byId.get('imagenet-a')!.notes.some((n) => /5 of ImageNet-A's 200 classes present: scored over all 200/.test(n)),
     );
-    assert.ok(byId.get('imagenet-val')!.notes.some((n) => /3 of ImageNet's 1000 classes present: scored over all 1000/.test(n)));
+    assert.ok(
+      byId.get('imagenet-val')!.notes.some((n) => /3 of ImageNet's 1000 classes present: scored over all 1000/.test(n)),
+    );
     // Classes present of the protocol's, and the missing ones by name (here: every wnid but the first five/three).
     const a = byId.get('imagenet-a')!.classes!;
     assert.deepEqual([a.present, a.expected], [5, 200]);
@@ -78,7 +80,10 @@ describe('findSuite', () => {
     );
     const on = byId.get('objectnet')!;
     assert.equal(on.classes!.present, 1);
-    assert.ok(on.notes.some((n) => /1 folders without an ImageNet counterpart left out/.test(n)), on.notes.join('; '));
+    assert.ok(
+      on.notes.some((n) => /1 folders without an ImageNet counterpart left out/.test(n)),
+      on.notes.join('; '),
+    );
     assert.ok(
       byId.get('objectnet')!.notes.some((n) => /1 of the 113 ImageNet-mapped ObjectNet classes present/.test(n)),
     );
@@ -112,7 +117,9 @@ describe('findSuite', () => {
     const shared = imagenetAWnids().filter((w) => imagenetRWnids().includes(w)).length;
     assert.ok(
       r.notes.some((n) =>
-        n.includes(`${shared} of ImageNet-R's 200 classes present and ${200 - shared} other ImageNet class folders (left out)`),
+        n.includes(
+          `${shared} of ImageNet-R's 200 classes present and ${200 - shared} other ImageNet class folders (left out)`,
+        ),
       ),
       r.notes.join('; '),
     );

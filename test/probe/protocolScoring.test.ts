@@ -70,7 +70,13 @@ function handProbe(evalDir: string): string {
     },
     settings: {},
     sweep: null,
-    train: { dir: '/x', key: 'k', rows: 0, origin: featureOrigin(loadFeatureSet(evalDir).manifest), droppedClasses: [] },
+    train: {
+      dir: '/x',
+      key: 'k',
+      rows: 0,
+      origin: featureOrigin(loadFeatureSet(evalDir).manifest),
+      droppedClasses: [],
+    },
   };
   const dir = join(root, 'probe-1000');
   saveProbe(dir, file, w);
