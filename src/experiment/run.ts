@@ -40,6 +40,7 @@ import { checkSameImages, loadFeatureSet } from '../features/manifest.js';
 import type { EvalResult } from '../probe/evaluate.js';
 import { extractFeatures, type ExtractProgress, type ExtractResult } from '../extract/extract.js';
 import { inspectModel } from '../extract/modelCheck.js';
+import { describePreprocess } from '../image/preprocessSpec.js';
 import { runProbe, type ProbeOptions } from '../probe/probe.js';
 import { describeMachine, writeResults } from './results.js';
 import {
@@ -298,7 +299,8 @@ async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promi
   for (const { config: m, field } of models) {
     log.stage(`check model ${m.name}: ${m.path}`);
     try {
-      providers.push((await inspectModel(extractOptionsOf(m, cfg))).provider);
+      const check = await inspectModel({ ...extractOptionsOf(m, cfg), onNotice: log.stage });
+      providers.push(check.provider);
     } catch (err) {
       if (err instanceof FcprobeError) throw inTermsOf(err, field, nameOf);
       throw err;
@@ -560,6 +562,7 @@ function assembleResults(
       sha256: man.model.sha256,
       featureDim: man.featureDim,
       preset: man.preprocess.preset,
+      preprocessing: describePreprocess(man.preprocess),
       output: man.model.outputName,
       pool: man.model.pool,
     };

@@ -23,6 +23,8 @@ export interface ModelEntry {
   sha256: string;
   featureDim: number;
   preset?: string;
+  /** The preprocessing that ran, in words: preset, resize, crop, interpolation, mean, std. */
+  preprocessing?: string;
   output?: string;
   pool?: string;
 }

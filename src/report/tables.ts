@@ -88,9 +88,16 @@ export function datasetsTable(r: Report): Table {
 
 export function modelsTable(r: Report): Table {
   return {
-    headers: ['Role', 'Model', 'Feature dim', 'sha256', 'Path'],
-    rows: r.models.map((m) => [m.role, m.name, String(m.featureDim), shortHash(m.sha256), m.path]),
-    align: ['l', 'l', 'r', 'l', 'l'],
+    headers: ['Role', 'Model', 'Feature dim', 'sha256', 'Path', 'Preprocessing'],
+    rows: r.models.map((m) => [
+      m.role,
+      m.name,
+      String(m.featureDim),
+      shortHash(m.sha256),
+      m.path,
+      m.preprocessing ?? m.preset ?? '-',
+    ]),
+    align: ['l', 'l', 'r', 'l', 'l', 'l'],
   };
 }
 
