@@ -236,6 +236,7 @@ function listObjectnet(root: string): DatasetListing {
     const known = byFolder.get(folder);
     left.push({
       file: rel,
+      images: n,
       reason: known
         ? `ObjectNet class "${known.label}" has no ImageNet-1k counterpart: ${n} image${n === 1 ? '' : 's'} not scored`
         : `not an ObjectNet 1.0 class folder: ${n} image${n === 1 ? '' : 's'} not scored`,

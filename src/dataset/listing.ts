@@ -23,8 +23,11 @@ export interface DatasetListing {
   /** See FeatureManifest.classMap. */
   classMap: string[][] | null;
   items: DatasetItem[];
-  /** Files present but not considered images (wrong extension, hidden), or left out by the layout. */
-  ignored: { file: string; reason: string }[];
+  /**
+   * Files present but not considered images (wrong extension, hidden), or left out by the layout; `images`:
+   * for a left-out folder (ObjectNet's unmapped classes), the images in it.
+   */
+  ignored: { file: string; reason: string; images?: number }[];
   /** Pixels cropped from every border before preprocessing, as the layout's protocol requires (ObjectNet: 2). */
   borderCrop: number;
 }

@@ -9,7 +9,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { Rng } from '../math/rng.js';
 import { badOption, FcprobeError } from '../errors.js';
 import type { DatasetItem, DatasetListing } from './listing.js';
-import { imagenetAWnids, imagenetRWnids, objectnetMeta } from './imagenetMeta.js';
+import { imagenetAWnids, imagenetRWnids, imagenetWnids, objectnetMeta } from './imagenetMeta.js';
 import { detectLayout, type LayoutName } from './layouts.js';
 
 export type SuiteSetId =
@@ -31,6 +31,28 @@ export interface SuiteSet {
   folders: string[];
   /** How a 1000-way ImageNet probe is scored on it. */
   scoring: string;
+  /**
+   * The classes the protocol scores over whatever folders are present (see protocolClasses); absent: the
+   * set's own mapping decides (train: the probe's classes; ObjectNet: its 113 mapped classes).
+   */
+  classSpace?: ClassSpace;
+}
+
+/** Protocol label spaces: all 1000 ImageNet classes, or ImageNet-R's / ImageNet-A's 200-class subset. */
+export type ClassSpace = 'imagenet-1k' | 'imagenet-r' | 'imagenet-a';
+
+export const CLASS_SPACES: readonly ClassSpace[] = ['imagenet-1k', 'imagenet-r', 'imagenet-a'];
+
+/** The wnids of a protocol label space (1000, or 200 in ImageNet index order). */
+export function protocolClasses(space: ClassSpace): string[] {
+  switch (space) {
+    case 'imagenet-1k':
+      return imagenetWnids();
+    case 'imagenet-r':
+      return imagenetRWnids();
+    case 'imagenet-a':
+      return imagenetAWnids();
+  }
 }
 
 export const IMAGENET_OOD_SUITE: readonly SuiteSet[] = [
@@ -48,6 +70,7 @@ export const IMAGENET_OOD_SUITE: readonly SuiteSet[] = [
     role: 'id',
     layout: 'imagenet',
     folders: ['imagenet/val', 'ILSVRC2012/val', 'imagenet-val'],
+    classSpace: 'imagenet-1k',
     scoring: 'argmax over 1000',
   },
   {
@@ -63,6 +86,7 @@ export const IMAGENET_OOD_SUITE: readonly SuiteSet[] = [
       'imagenetv2-threshold0.7-format-val',
       'imagenetv2-top-images-format-val',
     ],
+    classSpace: 'imagenet-1k',
     scoring: 'argmax over 1000 (label = folder integer)',
   },
   {
@@ -71,6 +95,7 @@ export const IMAGENET_OOD_SUITE: readonly SuiteSet[] = [
     role: 'ood',
     layout: 'imagenet',
     folders: ['imagenet-r'],
+    classSpace: 'imagenet-r',
     scoring: 'logits restricted to its 200 classes, argmax',
   },
   {
@@ -79,6 +104,7 @@ export const IMAGENET_OOD_SUITE: readonly SuiteSet[] = [
     role: 'ood',
     layout: 'imagenet',
     folders: ['imagenet-sketch/sketch', 'imagenet-sketch', 'sketch'],
+    classSpace: 'imagenet-1k',
     scoring: 'argmax over 1000',
   },
   {
@@ -87,6 +113,7 @@ export const IMAGENET_OOD_SUITE: readonly SuiteSet[] = [
     role: 'ood',
     layout: 'imagenet',
     folders: ['imagenet-a'],
+    classSpace: 'imagenet-a',
     scoring: 'logits restricted to its 200 classes, argmax',
   },
   {
@@ -111,6 +138,15 @@ export interface SuiteEntry {
   scoring: string;
   /** What was checked and anything unusual (partial download, other variant, wrong classes). */
   notes: string[];
+  /** Folders tried under the data root, in order. */
+  foldersTried: string[];
+  classSpace: ClassSpace | null;
+  /**
+   * Class folders of the set's label space found (ImageNet-V2: integer folders; ObjectNet: mapped folders), out
+   * of those expected; `missing` lists the expected ones absent (wnids; ObjectNet folder names; V2 integers).
+   * null when the set was not found.
+   */
+  classes: { present: number; expected: number; missing: string[] } | null;
 }
 
 export interface SuiteLocation {
@@ -153,7 +189,11 @@ function classFolders(dir: string): string[] {
 }
 
 /** Checks a candidate folder for a set; returns notes, and whether it is usable. */
-function inspect(set: SuiteSet, dir: string, rel: string): { ok: boolean; notes: string[] } {
+function inspect(
+  set: SuiteSet,
+  dir: string,
+  rel: string,
+): { ok: boolean; notes: string[]; classes?: NonNullable<SuiteEntry['classes']> } {
   const det = detectLayout(dir);
   if (det.layout !== set.layout) {
     const flat = classFolders(dir).length === 0 && readdirSync(dir).some((n) => /\.(jpe?g|png|webp)$/i.test(n));
@@ -163,35 +203,52 @@ function inspect(set: SuiteSet, dir: string, rel: string): { ok: boolean; notes:
     return { ok: false, notes: [why] };
   }
   const notes = [`${rel}: ${det.detail}`];
+  let classes: NonNullable<SuiteEntry['classes']> | undefined;
+  const count = (expected: readonly string[], present: readonly string[]): NonNullable<SuiteEntry['classes']> => {
+    const have = new Set(present);
+    const missing = expected.filter((c) => !have.has(c));
+    return { present: expected.length - missing.length, expected: expected.length, missing };
+  };
   if (set.layout === 'imagenet') {
     const wnids = classFolders(dir);
-    const expected = set.id === 'imagenet-r' ? imagenetRWnids() : set.id === 'imagenet-a' ? imagenetAWnids() : null;
-    if (expected) {
-      const want = new Set(expected);
-      const inside = wnids.filter((w) => want.has(w)).length;
-      if (inside !== wnids.length || inside !== expected.length) {
-        notes.push(
-          `expected ${set.title}'s ${expected.length} classes; found ${inside} of them and ${wnids.length - inside} other ImageNet classes`,
-        );
-      }
-    } else if (wnids.length !== 1000) {
+    const expected = set.classSpace ? protocolClasses(set.classSpace) : imagenetWnids();
+    classes = count(expected, wnids);
+    const want = new Set(expected);
+    const other = wnids.filter((w) => !want.has(w)).length;
+    if (classes.missing.length > 0 || other > 0) {
+      const scored = set.classSpace
+        ? `scored over all ${expected.length} (protocol; --present-classes-only scores over the folders present)`
+        : `the probe learns those ${classes.present}`;
       notes.push(
-        `${wnids.length} of ImageNet's 1000 classes present (partial download?): scored on those ${wnids.length}`,
+        `${classes.present} of ${set.title}'s ${expected.length} classes present${other > 0 ? ` and ${other} other ImageNet class folder${other > 1 ? 's' : ''} (left out)` : ''}: ${scored}`,
       );
     }
   } else if (set.layout === 'imagenet-v2') {
-    const n = classFolders(dir).length;
-    if (n !== 1000) notes.push(`${n} of 1000 class folders present`);
+    const folders = classFolders(dir);
+    classes = count(
+      Array.from({ length: 1000 }, (_, i) => String(i)),
+      folders,
+    );
+    if (classes.present !== 1000)
+      notes.push(`${classes.present} of 1000 class folders present: scored over all 1000 (protocol)`);
     if (/threshold|top-images/i.test(rel))
       notes.push('not the matched-frequency variant usually reported: numbers are not comparable');
   } else if (set.layout === 'objectnet') {
     const images = existsSync(join(dir, 'images')) ? join(dir, 'images') : dir;
-    const present = new Set(classFolders(images));
-    const mapped = objectnetMeta().mapped.filter((f) => present.has(f.folder)).length;
-    if (mapped !== objectnetMeta().mapped.length)
-      notes.push(`${mapped} of the 113 ImageNet-mapped ObjectNet classes present`);
+    const meta = objectnetMeta();
+    const present = classFolders(images);
+    classes = count(
+      meta.mapped.map((f) => f.folder),
+      present,
+    );
+    if (classes.present !== meta.mapped.length)
+      notes.push(`${classes.present} of the ${meta.mapped.length} ImageNet-mapped ObjectNet classes present`);
+    const mapped = new Set(meta.mapped.map((f) => f.folder));
+    const unmapped = present.filter((f) => !mapped.has(f)).length;
+    if (unmapped > 0)
+      notes.push(`${unmapped} folders without an ImageNet counterpart left out (counted in results.json)`);
   }
-  return { ok: true, notes };
+  return { ok: true, notes, ...(classes ? { classes } : {}) };
 }
 
 /**
@@ -224,6 +281,9 @@ export function findSuite(dataRoot: string, suite: readonly SuiteSet[] = IMAGENE
           layout: set.layout,
           scoring: set.scoring,
           notes,
+          foldersTried: set.folders,
+          classSpace: set.classSpace ?? null,
+          classes: r.classes ?? null,
         };
     }
     notes.push(
@@ -238,6 +298,9 @@ export function findSuite(dataRoot: string, suite: readonly SuiteSet[] = IMAGENE
       layout: set.layout,
       scoring: set.scoring,
       notes,
+      foldersTried: set.folders,
+      classSpace: set.classSpace ?? null,
+      classes: null,
     };
   });
   return { dataRoot: root, sets, found: sets.filter((s) => s.found), missing: sets.filter((s) => !s.found) };

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { FcprobeError } from '../errors.js';
+import { CLASS_SPACES, type ClassSpace } from '../dataset/suite.js';
 import type { ErBaselineInput } from './types.js';
 import { defaultCacheDir } from '../models/cache.js';
 import { isModelReference, resolveModel } from '../models/resolve.js';
@@ -52,6 +53,12 @@ export interface SetConfig {
   borderCrop?: number;
   /** Use at most this many images per class (stratified, seeded), e.g. for ImageNet train. */
   perClass?: number;
+  /**
+   * Protocol label space: score over all of these classes (the probe's among them) whatever class folders the
+   * set holds: 'imagenet-1k' (ImageNet val, -Sketch, -V2), 'imagenet-r', 'imagenet-a' (their 200). Default:
+   * the set's own classes (the folders present). Ignored with presentClassesOnly.
+   */
+  scoreOver?: ClassSpace;
 }
 
 export interface ProbeConfig {
@@ -89,6 +96,8 @@ export interface RunConfig {
   split?: number;
   /** Seeds of the split; one result per seed, reported as mean and standard deviation. Default: [probe.seed ?? 0]. */
   seeds?: number[];
+  /** Score every set over the class folders present, ignoring the sets' `scoreOver` (not the protocol; marked in the report). */
+  presentClassesOnly?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -209,7 +218,7 @@ const MODEL_KEYS = [
   'distill',
 ] as const;
 const DISTILL_KEYS = ['backbone', ...Object.keys(DISTILL_FIELDS)] as readonly string[];
-const SET_KEYS = ['name', 'path', 'layout', 'classes', 'borderCrop', 'perClass'] as const;
+const SET_KEYS = ['name', 'path', 'layout', 'classes', 'borderCrop', 'perClass', 'scoreOver'] as const;
 const PROBE_KEYS = ['C', 'sweep', 'solver', 'recipe', 'weightDecay', 'maxIter', 'seed'] as const;
 /** The fields the validator accepts at each level (a test checks that schema/experiment.schema.json agrees). */
 export const CONFIG_FIELDS = {
@@ -238,6 +247,7 @@ const TOP_KEYS = [
   'batchSize',
   'bootstrap',
   'baselines',
+  'presentClassesOnly',
 ] as const;
 
 CONFIG_FIELDS.top = TOP_KEYS;
@@ -351,6 +361,8 @@ function parseSet(v: unknown, field: string, base: string): SetConfig {
   }
   const perClass = posInt(v, 'perClass', f);
   if (perClass) s.perClass = perClass;
+  const scoreOver = oneOf(v, 'scoreOver', f, CLASS_SPACES);
+  if (scoreOver) s.scoreOver = scoreOver;
   return s;
 }
 
@@ -539,6 +551,11 @@ function parseUnnamed(raw: unknown, baseDir: string): RunConfig {
     cfg.bootstrap = b;
   }
   parseSplit(raw, cfg);
+  if (raw.presentClassesOnly !== undefined) {
+    if (typeof raw.presentClassesOnly !== 'boolean')
+      fail('presentClassesOnly', 'true or false', raw.presentClassesOnly);
+    if (raw.presentClassesOnly) cfg.presentClassesOnly = true;
+  }
   // Features, probes and results are keyed by model name: two models of one name would overwrite each other,
   // also on a case-insensitive file system (names are compared by nameKey).
   const modelNames = new Map<string, string>();

@@ -9,7 +9,7 @@ import { buildLabelSpace } from '../probe/labelSpace.js';
 import { FcprobeError } from '../errors.js';
 import { readClassFile, type DatasetListing } from '../dataset/listing.js';
 import { listDataset, parseLayout } from '../dataset/layouts.js';
-import { selectPerClass, splitListing } from '../dataset/suite.js';
+import { protocolClasses, selectPerClass, splitListing } from '../dataset/suite.js';
 import type {
   AccuracyMeasurement,
   AsymmetryMeasurement,
@@ -23,6 +23,8 @@ import type {
   SetRole,
   StageTiming,
   JsonValue,
+  LeftOutEntry,
+  SuiteRecord,
 } from './types.js';
 import { FCPROBE_VERSION } from '../version.js';
 import { ensureWritableDir } from '../io/atomic.js';
@@ -39,6 +41,7 @@ import { checkSameImages, loadFeatureSet } from '../features/manifest.js';
 import type { EvalResult } from '../probe/evaluate.js';
 import { extractFeatures, type ExtractProgress, type ExtractResult } from '../extract/extract.js';
 import { inspectModel } from '../extract/modelCheck.js';
+import { describePreprocess } from '../image/preprocessSpec.js';
 import { runProbe, type ProbeOptions } from '../probe/probe.js';
 import { describeMachine, writeResults } from './results.js';
 import { type DistillResult, finishedDistill, runDistill } from '../distill/distill.js';
@@ -62,6 +65,8 @@ export interface RunOptions {
   onExtractProgress?: (label: string, p: ExtractProgress) => void;
   onNotice?: (message: string) => void;
   shouldStop?: () => boolean;
+  /** The suite's record of found and missing sets (suiteRun), written into results.json and the report. */
+  suite?: SuiteRecord;
 }
 
 export interface RunOutcome {
@@ -75,6 +80,8 @@ interface PlannedSet {
   listing: DatasetListing;
   /** A part of the ID folder's split. */
   split?: { seed: number; fraction: number };
+  /** Protocol scoring: the classes it is scored over whatever folders are present (config scoreOver). */
+  scoreOver: string[] | null;
 }
 
 const SEED = 0;
@@ -120,11 +127,18 @@ function extractOptionsOf(m: ModelConfig, cfg: RunConfig): Parameters<typeof ins
   };
 }
 
-function probeOptionsOf(cfg: RunConfig, train: string, evalDirs: string[], out: string): ProbeOptions {
+function probeOptionsOf(
+  cfg: RunConfig,
+  train: string,
+  evalDirs: string[],
+  out: string,
+  evalScoreOver: (string[] | null)[],
+): ProbeOptions {
   const p = cfg.probe;
   return {
     train,
     eval: evalDirs,
+    evalScoreOver,
     out,
     solver: p.solver,
     recipe: p.recipe,
@@ -263,7 +277,7 @@ async function runLocked(o: RunOptions): Promise<RunOutcome> {
     const probed = await probeAll(plan, gemm, log);
     const diagnostics = await diagnose(plan, gemm, log);
     const statistics = await measureStatistics(plan, probed, log);
-    const results = assembleResults(plan, extracted, distilled, probed, statistics, diagnostics, log.timings);
+    const results = assembleResults(plan, extracted, distilled, probed, statistics, diagnostics, log.timings, o.suite);
     writeResults(plan.cfg.workDir, results);
     return { results, workDir: plan.cfg.workDir };
   } finally {
@@ -275,10 +289,13 @@ async function runLocked(o: RunOptions): Promise<RunOutcome> {
 async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promise<RunPlan> {
   checkConfigPaths(cfg, nameOf);
   const { train, splitTest } = planTrain(cfg, nameOf);
+  // --present-classes-only: every set over its folders present (today's behaviour before protocol scoring).
+  const scoreOver = (s: SetConfig): string[] | null =>
+    s.scoreOver && !cfg.presentClassesOnly ? protocolClasses(s.scoreOver) : null;
   const evals: PlannedSet[] = [
     ...(splitTest ? [splitTest] : []),
-    ...cfg.test.map((s) => ({ config: s, role: 'id-test' as const, listing: listSet(s) })),
-    ...cfg.ood.map((s) => ({ config: s, role: 'ood' as const, listing: listSet(s) })),
+    ...cfg.test.map((s) => ({ config: s, role: 'id-test' as const, listing: listSet(s), scoreOver: scoreOver(s) })),
+    ...cfg.ood.map((s) => ({ config: s, role: 'ood' as const, listing: listSet(s), scoreOver: scoreOver(s) })),
   ];
   for (const e of evals) checkLabelSpace(train.listing.classes, e);
   const models: PlannedModel[] = [
@@ -296,7 +313,8 @@ async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promi
     const m = config.distill ? backboneOf(config) : config;
     log.stage(`check model ${m.name}: ${m.path}`);
     try {
-      providers.push((await inspectModel(extractOptionsOf(m, cfg))).provider);
+      const check = await inspectModel({ ...extractOptionsOf(m, cfg), onNotice: log.stage });
+      providers.push(check.provider);
     } catch (err) {
       if (err instanceof FcprobeError) throw inTermsOf(err, field, nameOf);
       throw err;
@@ -312,7 +330,8 @@ async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promi
  */
 function planTrain(cfg: RunConfig, nameOf: FieldNamer): { train: PlannedSet; splitTest: PlannedSet | null } {
   const listing = listSet(cfg.train);
-  if (cfg.split === undefined) return { train: { config: cfg.train, role: 'id-train', listing }, splitTest: null };
+  if (cfg.split === undefined)
+    return { train: { config: cfg.train, role: 'id-train', listing, scoreOver: null }, splitTest: null };
   const seeds = cfg.seeds ?? [cfg.probe.seed ?? 0];
   if (seeds.length > 1) {
     const name = nameOf('seeds');
@@ -332,15 +351,27 @@ function planTrain(cfg: RunConfig, nameOf: FieldNamer): { train: PlannedSet; spl
     );
   const part = (which: 'train' | 'test'): SetConfig => ({ ...cfg.train, name: `${cfg.train.name}-${which}` });
   return {
-    train: { config: part('train'), role: 'id-train', listing: parts.train, split: { seed, fraction: cfg.split } },
-    splitTest: { config: part('test'), role: 'id-test', listing: parts.test, split: { seed, fraction: cfg.split } },
+    train: {
+      config: part('train'),
+      role: 'id-train',
+      listing: parts.train,
+      split: { seed, fraction: cfg.split },
+      scoreOver: null,
+    },
+    splitTest: {
+      config: part('test'),
+      role: 'id-test',
+      listing: parts.test,
+      split: { seed, fraction: cfg.split },
+      scoreOver: null,
+    },
   };
 }
 
 /** @throws FcprobeError BAD_DATA when the set's classes cannot be scored by a probe on the training classes. */
 function checkLabelSpace(trainClasses: string[], e: PlannedSet): void {
   try {
-    buildLabelSpace(trainClasses, e.listing.classes, e.listing.classMap);
+    buildLabelSpace(trainClasses, e.listing.classes, e.listing.classMap, { scoreOver: e.scoreOver ?? undefined });
   } catch (err) {
     if (err instanceof FcprobeError)
       throw new FcprobeError(
@@ -480,6 +511,7 @@ async function probeAll(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Probe
           featureDir(cfg.workDir, m, train.config),
           evals.map((e) => featureDir(cfg.workDir, m, e.config)),
           join(cfg.workDir, 'probes', m.name),
+          evals.map((e) => e.scoreOver),
         ),
         gemm,
       }),
@@ -598,8 +630,10 @@ function assembleResults(
   statistics: Statistics,
   diagnostics: Diagnostics,
   timings: StageTiming[],
+  suite: SuiteRecord | undefined,
 ): RunResults {
   const { cfg, train } = plan;
+  const teacherEvals = probed.evaluations.get(cfg.teacher.name) ?? [];
   const extraction = (m: ModelConfig, s: SetConfig): ExtractResult => {
     const r = extracted.get(pairKey(m, s));
     // extractAll fills every pair or throws: a missing one is a bug here, not a user error.
@@ -616,6 +650,7 @@ function assembleResults(
       sha256: man.model.sha256,
       featureDim: man.featureDim,
       preset: man.preprocess.preset,
+      preprocessing: describePreprocess(man.preprocess),
       output: man.model.outputName,
       pool: man.model.pool,
       ...(d ? { distill: d } : {}),
@@ -628,6 +663,7 @@ function assembleResults(
     n: extraction(cfg.teacher, s.config).rows,
     // The files of each part, so the split can be checked and reproduced.
     ...(s.split ? { split: { ...s.split, files: s.listing.items.map((it) => it.file) } } : {}),
+    ...setScoring(s, s === train ? undefined : teacherEvals[plan.evals.indexOf(s)]),
   }));
   return {
     format: 'fcprobe-results',
@@ -639,6 +675,7 @@ function assembleResults(
     machine: describeMachine(plan.providers),
     models: modelEntries,
     sets: setEntries,
+    ...(suite ? { suite } : {}),
     accuracy: probed.accuracy,
     ...statistics,
     probes: probed.probes,
@@ -646,4 +683,32 @@ function assembleResults(
     baselines: cfg.baselines,
     timings,
   };
+}
+
+/**
+ * How a set is scored and what of it is not: protocol classes present of expected, and the images left out
+ * (folders the layout leaves out, e.g. ObjectNet's unmapped ones, and classes the label space drops, from the
+ * teacher's evaluation: every model is scored in the same label space).
+ */
+function setScoring(s: PlannedSet, ev: EvalResult | undefined): Pick<SetEntry, 'scoredOver' | 'classes' | 'leftOut'> {
+  const entries: LeftOutEntry[] = [];
+  for (const ig of s.listing.ignored)
+    if (ig.images !== undefined && ig.images > 0) entries.push({ what: ig.file, reason: ig.reason, images: ig.images });
+  const why = {
+    outside: "not among the protocol's classes",
+    unknown: 'class unknown to the probe',
+    unmapped: 'class not mapped to a training class',
+  };
+  for (const d of ev?.labelSpace.dropped ?? [])
+    if (d.images > 0) entries.push({ what: d.name, reason: why[d.reason], images: d.images });
+  const out: Pick<SetEntry, 'scoredOver' | 'classes' | 'leftOut'> = {
+    scoredOver: s.role === 'id-train' ? 'training' : s.scoreOver ? 'protocol' : 'present',
+    leftOut: { images: entries.reduce((a, e) => a + e.images, 0), entries },
+  };
+  if (s.scoreOver) {
+    const have = new Set(s.listing.classes);
+    const missing = s.scoreOver.filter((c) => !have.has(c));
+    out.classes = { present: s.scoreOver.length - missing.length, expected: s.scoreOver.length, missing };
+  }
+  return out;
 }

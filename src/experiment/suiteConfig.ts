@@ -4,8 +4,9 @@
  * OOD set found, each with its layout's scoring).
  */
 import { FcprobeError } from '../errors.js';
-import { findSuite, IMAGENET_OOD_SUITE, type SuiteLocation } from '../dataset/suite.js';
+import { findSuite, IMAGENET_OOD_SUITE, type SuiteEntry, type SuiteLocation } from '../dataset/suite.js';
 import { type FieldNamer, parseRunConfig, type RunConfig } from './config.js';
+import type { SuiteRecord } from './types.js';
 
 export const SUITES: Record<string, typeof IMAGENET_OOD_SUITE> = { 'imagenet-ood': IMAGENET_OOD_SUITE };
 
@@ -22,7 +23,22 @@ export interface SuiteConfigInput {
   onNotice?: (message: string) => void;
 }
 
+/**
+ * The run config of a suite (see suiteRun) without the record of what was found.
+ * @throws as suiteRun.
+ */
 export function suiteConfig(i: SuiteConfigInput): RunConfig {
+  return suiteRun(i).config;
+}
+
+/**
+ * The run config of a suite found under a data root, and the record of every set of the suite (found or missing,
+ * the folders tried, classes present of expected) for results.json and the report (runExperiment's `suite`).
+ * Sets with a protocol label space get `scoreOver` unless the config says presentClassesOnly.
+ * @throws FcprobeError BAD_OPTION for an unknown suite; NOT_FOUND when the data root, the training set or every
+ *   evaluation set is missing; BAD_CONFIG / BAD_OPTION from parseRunConfig.
+ */
+export function suiteRun(i: SuiteConfigInput): { config: RunConfig; suite: SuiteRecord } {
   const suite = SUITES[i.suite];
   if (!suite)
     throw new FcprobeError(
@@ -44,13 +60,15 @@ export function suiteConfig(i: SuiteConfigInput): RunConfig {
   const evalSets = loc.found.filter((s) => s.role !== 'train');
   if (evalSets.length === 0)
     throw new FcprobeError('NOT_FOUND', `No evaluation set of the suite was found under ${loc.dataRoot}.`);
+  const presentOnly = i.raw.presentClassesOnly === true;
   const set = (s: (typeof loc.found)[number], perClass?: number): Record<string, unknown> => ({
     name: s.title,
     path: s.path,
     layout: s.layout,
     ...(perClass ? { perClass } : {}),
+    ...(s.classSpace && s.role !== 'train' ? { scoreOver: s.classSpace } : {}),
   });
-  return parseRunConfig(
+  const config = parseRunConfig(
     {
       title: `${i.suite}: ${evalSets.map((s) => s.title).join(', ')}`,
       ...i.raw,
@@ -61,4 +79,33 @@ export function suiteConfig(i: SuiteConfigInput): RunConfig {
     i.baseDir,
     i.nameOf ? { nameOf: i.nameOf } : {},
   );
+  // A partial ImageNet train gives a probe of fewer classes: say so wherever the protocol says "1000".
+  const known = train.classes && train.classes.present < train.classes.expected ? train.classes.present : null;
+  const scoring = (s: SuiteEntry): string => {
+    if (s.role === 'train')
+      return known === null
+        ? s.scoring
+        : `probe training set (${known} of 1000 classes present: the probe predicts only those)`;
+    if (presentOnly && s.classSpace)
+      return 'argmax over the class folders present (--present-classes-only: not the protocol)';
+    return known === null ? s.scoring : `${s.scoring} (among them the probe's ${known})`;
+  };
+  const suiteRecord: SuiteRecord = {
+    name: i.suite,
+    dataRoot: loc.dataRoot,
+    presentClassesOnly: presentOnly,
+    sets: loc.sets.map((s) => ({
+      id: s.id,
+      title: s.title,
+      role: s.role,
+      found: s.found,
+      set: s.found ? s.title : null,
+      path: s.path,
+      foldersTried: s.foldersTried,
+      scoring: s.found ? scoring(s) : s.scoring,
+      classes: s.classes,
+      notes: s.notes,
+    })),
+  };
+  return { config, suite: suiteRecord };
 }

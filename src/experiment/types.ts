@@ -24,6 +24,8 @@ export interface ModelEntry {
   sha256: string;
   featureDim: number;
   preset?: string;
+  /** The preprocessing that ran, in words: preset, resize, crop, interpolation, mean, std. */
+  preprocessing?: string;
   output?: string;
   pool?: string;
   /** A student distilled by the run (config `distill`): how, and distill.json's fit summary. */
@@ -51,6 +53,42 @@ export interface DistilledStudentEntry {
   reused: boolean;
 }
 
+/** One set of a suite (`run --suite`), found or missing. */
+export interface SuiteSetRecord {
+  /** The suite's id of the set ("imagenet-r"). */
+  id: string;
+  title: string;
+  role: 'train' | 'id' | 'ood';
+  found: boolean;
+  /** Its name in `sets[]` when found; null when missing (then it is in no other table). */
+  set: string | null;
+  /** Absolute folder when found. */
+  path: string | null;
+  /** Folders tried under the data root, in order. */
+  foldersTried: string[];
+  /** How it is scored in this run. */
+  scoring: string;
+  /** Class folders of its label space present, of those expected, and the missing ones; null when not found. */
+  classes: { present: number; expected: number; missing: string[] } | null;
+  notes: string[];
+}
+
+export interface SuiteRecord {
+  name: string;
+  dataRoot: string;
+  /** --present-classes-only: sets scored over their folders present, not the protocol's label space. */
+  presentClassesOnly: boolean;
+  sets: SuiteSetRecord[];
+}
+
+/** Images of a set that are not scored, by cause. */
+export interface LeftOutEntry {
+  /** A folder (ObjectNet's unmapped classes) or a class name. */
+  what: string;
+  reason: string;
+  images: number;
+}
+
 export interface SetEntry {
   /** Display name, unique ("ImageNet-R"). */
   name: string;
@@ -60,6 +98,18 @@ export interface SetEntry {
   n: number;
   /** A part of the ID folder's split (--split): its seed, the held-out fraction, and its files (relative to path). */
   split?: { seed: number; fraction: number; files: string[] };
+  /**
+   * The label space it is scored in: 'protocol' (scoreOver: all classes of its benchmark, even those with no
+   * folder), 'present' (the class folders present; also with --present-classes-only), or 'training' (the ID
+   * training set). With a protocol space, `classes` counts the folders present of the expected.
+   */
+  scoredOver?: 'protocol' | 'present' | 'training';
+  classes?: { present: number; expected: number; missing: string[] };
+  /**
+   * Images in the set's folder that are not scored and why (ObjectNet's unmapped folders, folders outside the
+   * protocol's classes); `images` is their total.
+   */
+  leftOut?: { images: number; entries: LeftOutEntry[] };
 }
 
 export interface AccuracyMeasurement {
@@ -210,6 +260,8 @@ export interface RunResults {
   machine: MachineInfo;
   models: ModelEntry[];
   sets: SetEntry[];
+  /** With `run --suite`: every set of the suite, found or missing. */
+  suite?: SuiteRecord;
   accuracy: AccuracyMeasurement[];
   /** One per (student, evaluation set). */
   gaps: GapMeasurement[];

@@ -5,7 +5,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FcprobeError, badOption } from '../errors.js';
-import { resolvePreprocess, type PreprocessOverrides } from '../image/preprocessSpec.js';
+import { describePreprocess, resolvePreprocess, type PreprocessOverrides } from '../image/preprocessSpec.js';
+import { PREPROCESS_METADATA_KEY, readPreprocessMetadata } from './onnxMetadata.js';
 import { EncoderWorker } from './encoderWorker.js';
 import {
   checkProvidersInstalled,
@@ -170,11 +171,51 @@ export async function prepareModel(
   checkBatchAxis(ready.inputs[0]!, o.modelPath, o.batchSize);
   const output = chooseOutput(ready.outputs, o.outputName, o.modelPath);
   checkOutputShape(output, o.pool, o.modelPath);
+  const merged = withModelMetadata(o.modelPath, o.preprocess ?? {}, o.onNotice);
   const spec = resolvePreprocess(
-    { ...o.preprocess, borderCrop: o.preprocess?.borderCrop ?? (o.borderCrop || undefined) },
+    { ...merged.overrides, borderCrop: o.preprocess?.borderCrop ?? (o.borderCrop || undefined) },
     input.size,
   );
+  o.onNotice?.(`preprocessing ${describePreprocess(spec)} (${merged.source})`);
   return { ready, input, output, spec };
+}
+
+const PREPROCESS_FIELDS = ['preset', 'resize', 'crop', 'interpolation', 'mean', 'std'] as const;
+
+/**
+ * The model's `fcprobe.preprocess` metadata as the defaults of the given overrides. A value given (flag or
+ * config) wins over the metadata, with a warning when it differs; a different preset replaces the metadata
+ * altogether (its values then come from that preset), since the metadata's numbers belong to its own preset.
+ */
+function withModelMetadata(
+  modelPath: string,
+  given: PreprocessOverrides,
+  onNotice: ((m: string) => void) | undefined,
+): { overrides: PreprocessOverrides; source: string } {
+  const meta = readPreprocessMetadata(modelPath);
+  const givenAny = PREPROCESS_FIELDS.some((k) => given[k] !== undefined);
+  if (!meta) return { overrides: given, source: givenAny ? 'from the options given' : 'default' };
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  const conflicts = PREPROCESS_FIELDS.filter(
+    (k) => given[k] !== undefined && meta[k] !== undefined && !same(given[k], meta[k]),
+  );
+  if (conflicts.length > 0)
+    onNotice?.(
+      `warning: ${modelPath} declares its preprocessing (metadata ${PREPROCESS_METADATA_KEY}); the options given override ${conflicts
+        .map((k) => `${k} ${JSON.stringify(meta[k])} -> ${JSON.stringify(given[k])}`)
+        .join(', ')}`,
+    );
+  if (given.preset !== undefined && meta.preset !== undefined && given.preset !== meta.preset)
+    return { overrides: given, source: `preset ${given.preset} given; the model's metadata is not used` };
+  const overrides: PreprocessOverrides = { ...given };
+  for (const k of PREPROCESS_FIELDS)
+    if (overrides[k] === undefined && meta[k] !== undefined) Object.assign(overrides, { [k]: meta[k] });
+  return {
+    overrides,
+    source: givenAny
+      ? `model metadata ${PREPROCESS_METADATA_KEY}, with the options given`
+      : `model metadata ${PREPROCESS_METADATA_KEY}`,
+  };
 }
 
 export interface ModelCheck {
@@ -190,7 +231,7 @@ export interface ModelCheck {
  * so that a broken second model fails before the first one's hours of extraction.
  */
 export async function inspectModel(
-  o: Pick<ExtractOptions, 'modelPath' | 'outputName' | 'pool' | 'providers' | 'threads' | 'preprocess'>,
+  o: Pick<ExtractOptions, 'modelPath' | 'outputName' | 'pool' | 'providers' | 'threads' | 'preprocess' | 'onNotice'>,
 ): Promise<ModelCheck> {
   const modelPath = resolve(o.modelPath);
   if (!existsSync(modelPath) || !statSync(modelPath).isFile())

@@ -25,6 +25,8 @@ export interface ProbeProgress {
 export interface EvaluateOptions {
   /** Leave out (and count) images of classes the probe never saw instead of failing. */
   ignoreUnknown?: boolean | undefined;
+  /** Protocol scoring: score over these classes whatever folders the set holds (see LabelSpaceOptions.scoreOver). */
+  scoreOver?: readonly string[] | undefined;
   /** Write per-image predictions and probabilities under this directory. */
   predictionsDir?: string | undefined;
   /** Name of the set in reports (default: the directory's base name). */
@@ -60,7 +62,9 @@ export interface EvalResult {
     description: string;
     scoredClasses: number;
     probeClasses: number;
-    dropped: { name: string; reason: 'unknown' | 'unmapped'; images: number }[];
+    dropped: { name: string; reason: 'unknown' | 'unmapped' | 'outside'; images: number }[];
+    /** Protocol scoring (scoreOver): classes the protocol names, and those with no folder in the set. */
+    protocol?: { expected: number; absent: string[] };
   };
   /** Images of the set not scored (classes unknown to the probe, or unmapped). */
   leftOut: number;
@@ -118,6 +122,7 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
     throw new FcprobeError('MISMATCH', `${dir} has ${set.dim}-d features; the probe expects ${f.featureDim}.`);
   const space = buildLabelSpace(f.classes, set.manifest.classes, set.manifest.classMap, {
     ignoreUnknown: o.ignoreUnknown ?? false,
+    scoreOver: o.scoreOver,
   });
   const labels = readCheckedLabels(set);
   const evalLabels = labels.map((l) => space.fromEval[l]!);
@@ -213,6 +218,7 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
         reason: dc.reason,
         images: droppedImages.get(dc.evalIndex) ?? 0,
       })),
+      ...(space.protocol ? { protocol: space.protocol } : {}),
     },
     leftOut: n - m.n,
     predictionFiles,

@@ -27,8 +27,11 @@ export interface DroppedClass {
   /** Index in the evaluation manifest's classes. */
   evalIndex: number;
   name: string;
-  /** unknown: no training class of that name (kept out by ignoreUnknown); unmapped: classMap lists none. */
-  reason: 'unknown' | 'unmapped';
+  /**
+   * unknown: no training class of that name (kept out by ignoreUnknown); unmapped: classMap lists none;
+   * outside: not among the `scoreOver` classes (e.g. a non-ImageNet-R wnid folder inside imagenet-r/).
+   */
+  reason: 'unknown' | 'unmapped' | 'outside';
 }
 
 export interface LabelSpace {
@@ -43,19 +46,37 @@ export interface LabelSpace {
   dropped: DroppedClass[];
   /** Number of training classes (width of the logits this space reads). */
   trainClassCount: number;
+  /**
+   * With `scoreOver` (protocol scoring): how many classes the protocol names, and those of them that no
+   * evaluation class (no folder) stands for: they are still scored (their logits compete), only no image has them.
+   */
+  protocol?: { expected: number; absent: string[] };
 }
 
 export interface LabelSpaceOptions {
   /** Leave out evaluation classes (or classMap names) the probe never saw instead of failing. */
   ignoreUnknown?: boolean;
+  /**
+   * Protocol scoring: score over these class names (those the probe has, in the probe's order) whatever
+   * classes the evaluation set happens to hold, e.g. all 1000 ImageNet wnids for ImageNet val or ImageNet-R's
+   * 200 for a partial ImageNet-R. Evaluation classes outside this list are dropped ('outside'). Not with a classMap.
+   */
+  scoreOver?: readonly string[] | undefined;
 }
 
+/**
+ * The label space in which a probe trained on `trainClasses` scores a set whose classes are `evalClasses`
+ * (see the top of this file; `options.scoreOver` for protocol scoring).
+ * @throws FcprobeError BAD_FEATURES when classMap and evalClasses differ in length; MISMATCH when an evaluation
+ *   class is unknown to the probe (unless ignoreUnknown) or nothing can be scored.
+ */
 export function buildLabelSpace(
   trainClasses: readonly string[],
   evalClasses: readonly string[],
   classMap: readonly (readonly string[])[] | null,
   options: LabelSpaceOptions = {},
 ): LabelSpace {
+  if (options.scoreOver) return protocolSpace(trainClasses, evalClasses, classMap, options.scoreOver, options);
   const index = new Map<string, number>();
   trainClasses.forEach((c, i) => {
     index.set(c, i);
@@ -115,6 +136,61 @@ export function buildLabelSpace(
   return { kind, classes, members, fromEval, dropped, trainClassCount: trainClasses.length };
 }
 
+function protocolSpace(
+  trainClasses: readonly string[],
+  evalClasses: readonly string[],
+  classMap: readonly (readonly string[])[] | null,
+  scoreOver: readonly string[],
+  options: LabelSpaceOptions,
+): LabelSpace {
+  if (classMap !== null) throw new RangeError('buildLabelSpace: scoreOver does not combine with a classMap');
+  const want = new Set(scoreOver);
+  const classes: string[] = [];
+  const members: Int32Array[] = [];
+  const scoredIndex = new Map<string, number>();
+  trainClasses.forEach((c, i) => {
+    if (!want.has(c)) return;
+    scoredIndex.set(c, classes.length);
+    classes.push(c);
+    members.push(Int32Array.of(i));
+  });
+  const fromEval = new Int32Array(evalClasses.length).fill(-1);
+  const dropped: DroppedClass[] = [];
+  const unknown: string[] = [];
+  evalClasses.forEach((name, e) => {
+    const j = scoredIndex.get(name);
+    if (j !== undefined) fromEval[e] = j;
+    else if (!want.has(name)) dropped.push({ evalIndex: e, name, reason: 'outside' });
+    else {
+      unknown.push(name);
+      dropped.push({ evalIndex: e, name, reason: 'unknown' });
+    }
+  });
+  if (unknown.length > 0 && !options.ignoreUnknown) {
+    throw new FcprobeError(
+      'MISMATCH',
+      `${unknown.length} evaluation class${unknown.length > 1 ? 'es are' : ' is'} not among the probe's ${trainClasses.length} training classes: ${unknown
+        .slice(0, 10)
+        .map((u) => JSON.stringify(u))
+        .join(', ')}${unknown.length > 10 ? ', ...' : ''}.`,
+      'Use --ignore-unknown to leave those images out (they are counted in the report).',
+    );
+  }
+  if (classes.length === 0)
+    throw new FcprobeError('MISMATCH', "None of the protocol's classes is among the probe's training classes.");
+  const present = new Set(evalClasses);
+  const kind: LabelSpaceKind = classes.length === trainClasses.length ? 'identity' : 'subset';
+  return {
+    kind,
+    classes,
+    members,
+    fromEval,
+    dropped,
+    trainClassCount: trainClasses.length,
+    protocol: { expected: want.size, absent: scoreOver.filter((c) => !present.has(c)) },
+  };
+}
+
 /** scores[rows, E] = for each scored class, the max of its members' logits (logits: [rows, K]). */
 export function poolLogits(
   logits: Float32Array,
@@ -150,6 +226,12 @@ export function poolLogits(
 export function describeLabelSpace(space: LabelSpace): string {
   const E = space.classes.length,
     K = space.trainClassCount;
+  if (space.protocol) {
+    const p = space.protocol;
+    const present = p.expected - p.absent.length;
+    const over = E === K ? `all ${K} classes of the probe` : `the probe's ${E} classes among the set's ${p.expected}`;
+    return `argmax over ${over} (protocol; ${present} of ${p.expected} class folders present)`;
+  }
   switch (space.kind) {
     case 'identity':
       return `all ${K} classes`;

@@ -92,13 +92,17 @@ export interface FitProbeOptions {
   onProgress?: ((p: ProbeProgress) => void) | undefined;
 }
 
-export interface ProbeOptions extends Omit<FitProbeOptions, 'train'>, Omit<EvaluateOptions, 'name' | 'predictionsDir'> {
+export interface ProbeOptions
+  extends Omit<FitProbeOptions, 'train'>,
+    Omit<EvaluateOptions, 'name' | 'predictionsDir' | 'scoreOver'> {
   /** Training features; required unless `load` is given. */
   train?: string | undefined;
   /** Evaluate this saved probe directory instead of fitting one. */
   load?: string | undefined;
   /** Evaluation feature directories. */
   eval?: readonly string[] | undefined;
+  /** Per evaluation directory (same order): protocol classes to score over (EvaluateOptions.scoreOver), or null. */
+  evalScoreOver?: readonly (readonly string[] | null)[] | undefined;
   /** Probe directory to write (probe.json, weights.npy, metrics.json). */
   out: string;
   /** Write <out>/predictions/<set>.{csv,probabilities.npy}. */
@@ -618,6 +622,7 @@ async function evaluateAll(
         name: names[i],
         gemm,
         ignoreUnknown: o.ignoreUnknown ?? false,
+        scoreOver: o.evalScoreOver?.[i] ?? undefined,
         predictionsDir: o.predictions ? join(o.out, 'predictions') : undefined,
         onProgress: o.onProgress,
       }),

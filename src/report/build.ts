@@ -164,6 +164,7 @@ export function buildReport(results: RunResults): Report {
     student: student.name,
     students: students.map((m) => m.name),
     sets: orderedSets,
+    suite: results.suite ?? null,
     perSet,
     summary: { idSets: id.sets, oodSets: ood.sets, id: id.summary, oodAverage: ood.summary, contamination },
     statistics: results.statistics,
@@ -358,6 +359,21 @@ function buildWarnings(
   contamination: RunResults['contamination'][number] | null,
 ): string[] {
   const w: string[] = [];
+  if (
+    results.suite?.presentClassesOnly ||
+    (results.config &&
+      typeof results.config === 'object' &&
+      !Array.isArray(results.config) &&
+      results.config.presentClassesOnly === true)
+  )
+    w.push(
+      '--present-classes-only: sets are scored over their class folders present, not over their benchmark label space (1000 classes, or the 200 of ImageNet-R/-A): accuracies on a partial set are not comparable with published numbers.',
+    );
+  for (const s of results.suite?.sets ?? [])
+    if (!s.found && s.role !== 'train')
+      w.push(
+        `${s.title} was not found under ${results.suite!.dataRoot}: it is missing from every table and from the OOD average.`,
+      );
   for (const row of perSet) {
     for (const [who, c] of [
       ['teacher', row.teacher],

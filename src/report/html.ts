@@ -9,6 +9,7 @@ import {
   allModelsTable,
   hasManyModels,
   accuracyTable,
+  datasetsTable,
   asymmetryTable,
   effectiveRobustnessTable,
   machineLine,
@@ -278,7 +279,10 @@ function accuracySection(r: Report): string {
       },
     ],
   });
-  return `<h2>Accuracy</h2>
+  const sets = datasetsTable(r);
+  return `<h2>Sets</h2>
+${htmlTable(sets)}
+<h2>Accuracy</h2>
 ${accuracyChart}
 ${htmlTable(accuracyTable(r))}
 ${htmlTable(summaryTable(r))}

@@ -3,6 +3,7 @@ import { DEFINITIONS } from './definitions.js';
 import { markdownTable, mdText } from './format.js';
 import {
   allModelsTable,
+  datasetsTable,
   hasManyModels,
   accuracyTable,
   asymmetryTable,
@@ -36,6 +37,9 @@ export function renderMarkdown(r: Report): string {
     '## Models',
     '',
     ...table(modelsTable(r)),
+    '## Sets',
+    '',
+    ...table(datasetsTable(r)),
     '## Accuracy per set (%)',
     '',
     ...table(accuracyTable(r)),

@@ -3,7 +3,7 @@
  * same digits and differ only in layout.
  */
 import { ci, fixed, pct, pp, pValue, ROLE_LABEL, seconds, shortHash, type Align } from './format.js';
-import type { Report } from './types.js';
+import type { Report, SetEntry } from './types.js';
 
 export interface Table {
   headers: string[];
@@ -13,11 +13,91 @@ export interface Table {
   notes?: string[];
 }
 
+const SCORED_OVER: Record<string, string> = {
+  protocol: 'protocol label space',
+  present: 'class folders present',
+  training: 'trains the probe',
+};
+
+/**
+ * Every set: found or missing (with the folders tried), what it is scored over, class folders present of the
+ * label space's, and the images left out. With a suite, its missing sets too.
+ */
+export function datasetsTable(r: Report): Table {
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  const byName = new Map(r.sets.map((s) => [s.name, s]));
+  const listMissing = (name: string, missing: string[]): void => {
+    if (missing.length === 0) return;
+    notes.push(
+      `${name}: missing class folder${missing.length > 1 ? 's' : ''} ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? `, ... (${missing.length} in all; every one in results.json)` : ''}.`,
+    );
+  };
+  const leftOut = (s: SetEntry | undefined): string => {
+    if (!s?.leftOut) return '-';
+    if (s.leftOut.images > 0)
+      notes.push(
+        `${s.name}: left out ${s.leftOut.entries
+          .slice(0, 6)
+          .map((e) => `${e.what} (${e.images}: ${e.reason})`)
+          .join('; ')}${s.leftOut.entries.length > 6 ? `; ... (${s.leftOut.entries.length} in all)` : ''}.`,
+      );
+    return String(s.leftOut.images);
+  };
+  if (r.suite) {
+    for (const x of r.suite.sets) {
+      const s = x.set !== null ? byName.get(x.set) : undefined;
+      if (!x.found) {
+        rows.push([x.title, x.role, 'missing', '-', x.scoring, '-', '-']);
+        notes.push(`${x.title}: not found under ${r.suite.dataRoot} (tried ${x.foldersTried.join(', ')}).`);
+        continue;
+      }
+      const c = x.classes;
+      rows.push([
+        x.title,
+        s?.role ?? x.role,
+        'found',
+        s ? String(s.n) : '-',
+        x.scoring,
+        c ? `${c.present}/${c.expected}` : '-',
+        leftOut(s),
+      ]);
+      if (c) listMissing(x.title, c.missing);
+    }
+  } else {
+    for (const s of r.sets) {
+      rows.push([
+        s.name,
+        s.role,
+        'found',
+        String(s.n),
+        s.scoredOver ? (SCORED_OVER[s.scoredOver] ?? s.scoredOver) : '-',
+        s.classes ? `${s.classes.present}/${s.classes.expected}` : '-',
+        leftOut(s),
+      ]);
+      if (s.classes) listMissing(s.name, s.classes.missing);
+    }
+  }
+  return {
+    headers: ['Set', 'Role', 'Status', 'n', 'Scored over', 'Classes present', 'Left out'],
+    rows,
+    align: ['l', 'l', 'l', 'r', 'l', 'r', 'r'],
+    notes,
+  };
+}
+
 export function modelsTable(r: Report): Table {
   return {
-    headers: ['Role', 'Model', 'Feature dim', 'sha256', 'Path'],
-    rows: r.models.map((m) => [m.role, m.name, String(m.featureDim), shortHash(m.sha256), m.path]),
-    align: ['l', 'l', 'r', 'l', 'l'],
+    headers: ['Role', 'Model', 'Feature dim', 'sha256', 'Path', 'Preprocessing'],
+    rows: r.models.map((m) => [
+      m.role,
+      m.name,
+      String(m.featureDim),
+      shortHash(m.sha256),
+      m.path,
+      m.preprocessing ?? m.preset ?? '-',
+    ]),
+    align: ['l', 'l', 'r', 'l', 'l', 'l'],
   };
 }
 

@@ -2,6 +2,7 @@
 import { textTable, shortHash } from './format.js';
 import {
   allModelsTable,
+  datasetsTable,
   hasManyModels,
   accuracyTable,
   asymmetryTable,
@@ -28,6 +29,9 @@ export function renderTerminal(r: Report): string {
     `fcprobe ${r.fcprobeVersion}, ${r.createdAt}`,
     `teacher: ${t!.name} (${t!.featureDim}-d, sha256 ${shortHash(t!.sha256)})   student: ${s!.name} (${s!.featureDim}-d, sha256 ${shortHash(s!.sha256)})`,
     machineLine(r),
+    ...r.models.filter((m) => m.preprocessing).map((m) => `preprocessing of ${m.name}: ${m.preprocessing}`),
+    '',
+    section('Sets', datasetsTable(r)),
     '',
     section('Accuracy per set (%)', accuracyTable(r)),
     '',

@@ -24,6 +24,7 @@ import type {
   GapMeasurement,
   ContaminationMeasurement,
   StatisticsInfo,
+  SuiteRecord,
 } from '../experiment/types.js';
 
 export type {
@@ -31,6 +32,7 @@ export type {
   GapMeasurement,
   ContaminationMeasurement,
   StatisticsInfo,
+  SuiteRecord,
   JsonValue,
   SetRole,
   ModelRole,
@@ -166,6 +168,8 @@ export interface Report {
   /** Every student, in config order. */
   students: string[];
   sets: SetEntry[];
+  /** With `run --suite`: every set of the suite, found or missing. */
+  suite: SuiteRecord | null;
   perSet: SetRow[];
   summary: {
     idSets: string[];

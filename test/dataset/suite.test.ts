@@ -61,13 +61,36 @@ describe('findSuite', () => {
       ['ImageNet-R: 200 WordNet-id folders, all ImageNet-1k classes'],
       'the full ImageNet-R raises no warning',
     );
-    assert.ok(byId.get('imagenet-a')!.notes.some((n) => /expected ImageNet-A's 200 classes; found 5 of them/.test(n)));
-    assert.ok(byId.get('imagenet-val')!.notes.some((n) => /3 of ImageNet's 1000 classes present/.test(n)));
+    assert.ok(
+      byId.get('imagenet-a')!.notes.some((n) => /5 of ImageNet-A's 200 classes present: scored over all 200/.test(n)),
+    );
+    assert.ok(
+      byId.get('imagenet-val')!.notes.some((n) => /3 of ImageNet's 1000 classes present: scored over all 1000/.test(n)),
+    );
+    // Classes present of the protocol's, and the missing ones by name (here: every wnid but the first five/three).
+    const a = byId.get('imagenet-a')!.classes!;
+    assert.deepEqual([a.present, a.expected], [5, 200]);
+    assert.deepEqual(a.missing, imagenetAWnids().slice(5));
+    assert.equal(byId.get('imagenet-a')!.classSpace, 'imagenet-a');
+    assert.deepEqual(byId.get('imagenet-val')!.classes!.missing, wn.slice(3));
+    assert.deepEqual(byId.get('imagenet-r')!.classes, { present: 200, expected: 200, missing: [] });
+    assert.deepEqual(
+      [byId.get('imagenet-v2')!.classes!.present, byId.get('imagenet-v2')!.classes!.expected],
+      [3, 1000],
+    );
+    const on = byId.get('objectnet')!;
+    assert.equal(on.classes!.present, 1);
+    assert.ok(
+      on.notes.some((n) => /1 folders without an ImageNet counterpart left out/.test(n)),
+      on.notes.join('; '),
+    );
     assert.ok(
       byId.get('objectnet')!.notes.some((n) => /1 of the 113 ImageNet-mapped ObjectNet classes present/.test(n)),
     );
     const sketch = byId.get('imagenet-sketch')!;
     assert.equal(sketch.path, null);
+    assert.equal(sketch.classes, null);
+    assert.deepEqual(sketch.foldersTried, ['imagenet-sketch/sketch', 'imagenet-sketch', 'sketch']);
     assert.match(
       sketch.notes.at(-1)!,
       /not found \(looked for imagenet-sketch\/sketch, imagenet-sketch, sketch\): left out of the OOD average/,
@@ -93,7 +116,11 @@ describe('findSuite', () => {
     assert.equal(r.found, true);
     const shared = imagenetAWnids().filter((w) => imagenetRWnids().includes(w)).length;
     assert.ok(
-      r.notes.some((n) => n.includes(`found ${shared} of them and ${200 - shared} other ImageNet classes`)),
+      r.notes.some((n) =>
+        n.includes(
+          `${shared} of ImageNet-R's 200 classes present and ${200 - shared} other ImageNet class folders (left out)`,
+        ),
+      ),
       r.notes.join('; '),
     );
   });

@@ -4,7 +4,8 @@ import { runExperiment } from '../../experiment/run.js';
 import { type FieldNamer, parseRunConfig, readRawConfig, type RunConfig } from '../../experiment/config.js';
 import { configureSharp } from '../../extract/extract.js';
 import { FcprobeError } from '../../errors.js';
-import { suiteConfig } from '../../experiment/suiteConfig.js';
+import { suiteRun } from '../../experiment/suiteConfig.js';
+import type { SuiteRecord } from '../../experiment/types.js';
 import { positiveInt, positiveNumber, finiteNumber, nonNegativeInt, triple } from '../parse.js';
 import { mergeFlags, type RunFlags } from '../runFlags.js';
 import { createProgress, formatDuration, type ProgressReporter } from '../progress.js';
@@ -39,7 +40,10 @@ function seedList(v: string): number[] {
  * stderr), plus how errors name each field. Validates everything the config says before any extraction.
  * @throws FcprobeError BAD_OPTION / BAD_CONFIG naming the flag or the config field the user gave.
  */
-export function resolveRunConfig(f: RunFlags, say: (m: string) => void): { config: RunConfig; nameOf: FieldNamer } {
+export function resolveRunConfig(
+  f: RunFlags,
+  say: (m: string) => void,
+): { config: RunConfig; nameOf: FieldNamer; suite?: SuiteRecord } {
   if (f.dataRoot && !f.suite) throw new FcprobeError('BAD_OPTION', '--data-root applies to --suite only.');
   if (f.trainPerClass && !f.suite) throw new FcprobeError('BAD_OPTION', '--train-per-class applies to --suite only.');
   const file = f.config ? readRawConfig(f.config) : undefined;
@@ -60,7 +64,7 @@ export function resolveRunConfig(f: RunFlags, say: (m: string) => void): { confi
   if (f.suite) {
     if (!f.dataRoot)
       throw new FcprobeError('BAD_OPTION', 'With --suite, give --data-root (the folder holding the datasets).');
-    const config = suiteConfig({
+    const { config, suite } = suiteRun({
       suite: f.suite,
       dataRoot: f.dataRoot,
       ...(f.trainPerClass ? { trainPerClass: f.trainPerClass } : {}),
@@ -69,7 +73,7 @@ export function resolveRunConfig(f: RunFlags, say: (m: string) => void): { confi
       nameOf: merged.nameOf,
       onNotice: say,
     });
-    return { config, nameOf: merged.nameOf };
+    return { config, nameOf: merged.nameOf, suite };
   }
   return { config: parseRunConfig(merged.raw, baseDir, { nameOf: merged.nameOf }), nameOf: merged.nameOf };
 }
@@ -146,6 +150,10 @@ export function registerRunCommand(program: Command): void {
       'a benchmark suite by name: imagenet-ood (ImageNet + V2, R, Sketch, A, ObjectNet under --data-root)',
     )
     .option('--data-root <dir>', "folder holding the suite's datasets under their usual names")
+    .option(
+      '--present-classes-only',
+      'score each set over its class folders present, not over its benchmark label space (1000 classes, or the 200 of -R/-A): not the protocol',
+    )
     .option('--train-per-class <n>', 'with --suite: use n training images per class (stratified, seeded)', positiveInt)
     .option('--split <fraction>', 'hold out this fraction of each ID training class as the ID test set', fraction)
     .option('--seeds <list>', 'repeat split and probe for each seed, e.g. 0,1,2: mean and std across seeds', seedList)
@@ -178,7 +186,7 @@ the providers, the work directory and optional effective-robustness baselines; s
       action(async (flags: RunCliFlags) => {
         configureSharp(1);
         const formats = parseReportFormats(flags.format);
-        const { config, nameOf } = resolveRunConfig(flags, (m) => process.stderr.write(`${m}\n`));
+        const { config, nameOf, suite } = resolveRunConfig(flags, (m) => process.stderr.write(`${m}\n`));
         const stop = installStopHandler();
         let bar: ProgressReporter | null = null;
         const say = (m: string): void => {
@@ -188,6 +196,7 @@ the providers, the work directory and optional effective-robustness baselines; s
           const out = await runExperiment({
             config,
             nameOf,
+            ...(suite ? { suite } : {}),
             onStage: (m) => {
               bar?.done();
               bar = null;
