@@ -11,6 +11,7 @@ import { readClassFile, type DatasetListing } from '../dataset/listing.js';
 import { listDataset, parseLayout } from '../dataset/layouts.js';
 import { selectPerClass, splitListing } from '../dataset/suite.js';
 import { isTarData, listTarShards } from '../dataset/tarListing.js';
+import { mergeFoundShards } from './plan.js';
 import type {
   AccuracyMeasurement,
   AsymmetryMeasurement,
@@ -353,6 +354,9 @@ async function extractAll(plan: RunPlan, o: RunOptions, log: StageLog): Promise<
       const label = `${m.name} / ${s.config.name}`;
       log.stage(`extract ${label} (${s.listing.items.length} images)`);
       try {
+        // Shards written by the jobs of `run --plan` (a cluster array) become this pair's features.
+        const merged = mergeFoundShards(featureDir(cfg.workDir, m, s.config));
+        if (merged) log.stage(`  merged ${merged} shard(s) of the cluster plan`);
         const r = await log.timed(`extract ${label}`, () =>
           extractFeatures({
             ...extractOptionsOf(m, cfg),
