@@ -12,6 +12,11 @@ export interface DatasetItem {
   /** Path relative to the listing's root, with forward slashes. */
   file: string;
   label: number;
+  /**
+   * Where the bytes are when they are not the file `file` itself: a member of a tar shard, read as `size` bytes
+   * from byte `offset` of the tar `path` (relative to the root). See tarListing.ts.
+   */
+  source?: { path: string; offset: number; size: number };
 }
 
 export interface DatasetListing {
@@ -30,6 +35,8 @@ export interface DatasetListing {
   ignored: { file: string; reason: string; images?: number }[];
   /** Pixels cropped from every border before preprocessing, as the layout's protocol requires (ObjectNet: 2). */
   borderCrop: number;
+  /** The tar shards of a tar listing ('tar' layout) with their size and modification time (ms): part of the key. */
+  tars?: { file: string; size: number; mtimeMs: number }[];
 }
 
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp']);

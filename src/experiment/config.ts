@@ -6,6 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { FcprobeError } from '../errors.js';
 import { CLASS_SPACES, type ClassSpace } from '../dataset/suite.js';
+import { isTarData } from '../dataset/tarListing.js';
 import type { ErBaselineInput } from './types.js';
 import { defaultCacheDir } from '../models/cache.js';
 import { isModelReference, resolveModel } from '../models/resolve.js';
@@ -693,7 +694,8 @@ export function checkConfigPaths(cfg: RunConfig, nameOf: FieldNamer = configFiel
       throw new FcprobeError('BAD_MODEL', `${cap(nameOf(`${field}.path`))}: model file ${m.path} does not exist.`);
   }
   for (const [field, s] of setFields(cfg)) {
-    if (!existsSync(s.path) || !statSync(s.path).isDirectory())
+    // Tar shards (a pattern, list file or .tar) are checked when listed.
+    if (!isTarData(s.path) && (!existsSync(s.path) || !statSync(s.path).isDirectory()))
       throw new FcprobeError('NOT_FOUND', `${cap(nameOf(`${field}.path`))}: folder ${s.path} does not exist.`);
     if (s.classes && !existsSync(s.classes))
       throw new FcprobeError('NOT_FOUND', `${cap(nameOf(`${field}.classes`))}: file ${s.classes} does not exist.`);

@@ -10,6 +10,8 @@ import { FcprobeError } from '../errors.js';
 import { readClassFile, type DatasetListing } from '../dataset/listing.js';
 import { listDataset, parseLayout } from '../dataset/layouts.js';
 import { protocolClasses, selectPerClass, splitListing } from '../dataset/suite.js';
+import { isTarData, listTarShards } from '../dataset/tarListing.js';
+import { mergeFoundShards } from './plan.js';
 import type {
   AccuracyMeasurement,
   AsymmetryMeasurement,
@@ -87,12 +89,14 @@ interface PlannedSet {
 const SEED = 0;
 
 /** Evaluation sets keep their own class lists: the probe maps them to training classes by name. */
-function listSet(s: SetConfig): DatasetListing {
+async function listSet(s: SetConfig): Promise<DatasetListing> {
   const classes = s.classes ? readClassFile(s.classes) : undefined;
-  let listing = listDataset(s.path, {
-    ...(s.layout ? { layout: parseLayout(s.layout, `layout of set "${s.name}"`) } : {}),
-    ...(classes ? { classes } : {}),
-  });
+  let listing = isTarData(s.path)
+    ? await listTarShards(s.path, classes ? { classes } : {})
+    : listDataset(s.path, {
+        ...(s.layout ? { layout: parseLayout(s.layout, `layout of set "${s.name}"`) } : {}),
+        ...(classes ? { classes } : {}),
+      });
   if (s.perClass) listing = selectPerClass(listing, s.perClass, SEED);
   if (s.borderCrop !== undefined) listing = { ...listing, borderCrop: s.borderCrop };
   return listing;
@@ -288,15 +292,14 @@ async function runLocked(o: RunOptions): Promise<RunOutcome> {
 /** Validates everything before long work: paths, listings, class spaces, both models. */
 async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promise<RunPlan> {
   checkConfigPaths(cfg, nameOf);
-  const { train, splitTest } = planTrain(cfg, nameOf);
+  const { train, splitTest } = await planTrain(cfg, nameOf);
   // --present-classes-only: every set over its folders present (today's behaviour before protocol scoring).
   const scoreOver = (s: SetConfig): string[] | null =>
     s.scoreOver && !cfg.presentClassesOnly ? protocolClasses(s.scoreOver) : null;
-  const evals: PlannedSet[] = [
-    ...(splitTest ? [splitTest] : []),
-    ...cfg.test.map((s) => ({ config: s, role: 'id-test' as const, listing: listSet(s), scoreOver: scoreOver(s) })),
-    ...cfg.ood.map((s) => ({ config: s, role: 'ood' as const, listing: listSet(s), scoreOver: scoreOver(s) })),
-  ];
+  const evals: PlannedSet[] = splitTest ? [splitTest] : [];
+  for (const s of cfg.test)
+    evals.push({ config: s, role: 'id-test', listing: await listSet(s), scoreOver: scoreOver(s) });
+  for (const s of cfg.ood) evals.push({ config: s, role: 'ood', listing: await listSet(s), scoreOver: scoreOver(s) });
   for (const e of evals) checkLabelSpace(train.listing.classes, e);
   const models: PlannedModel[] = [
     { config: cfg.teacher, role: 'teacher', field: 'teacher' },
@@ -328,8 +331,11 @@ async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promi
  * folders, so that a run without the split keeps its own). One seed per run for now.
  * @throws FcprobeError BAD_OPTION / BAD_CONFIG for several seeds; BAD_DATA when the split leaves a part empty.
  */
-function planTrain(cfg: RunConfig, nameOf: FieldNamer): { train: PlannedSet; splitTest: PlannedSet | null } {
-  const listing = listSet(cfg.train);
+async function planTrain(
+  cfg: RunConfig,
+  nameOf: FieldNamer,
+): Promise<{ train: PlannedSet; splitTest: PlannedSet | null }> {
+  const listing = await listSet(cfg.train);
   if (cfg.split === undefined)
     return { train: { config: cfg.train, role: 'id-train', listing, scoreOver: null }, splitTest: null };
   const seeds = cfg.seeds ?? [cfg.probe.seed ?? 0];
@@ -407,6 +413,9 @@ async function extractPair(
   const label = `${m.name} / ${s.config.name}`;
   log.stage(`extract ${label} (${s.listing.items.length} images)`);
   try {
+    // Shards written by the jobs of `run --plan` (a cluster array) become this pair's features.
+    const merged = mergeFoundShards(featureDir(cfg.workDir, m, s.config));
+    if (merged) log.stage(`  merged ${merged} shard(s) of the cluster plan`);
     const r = await log.timed(`extract ${label}`, () =>
       extractFeatures({
         ...extractOptionsOf(m, cfg),

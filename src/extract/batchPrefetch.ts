@@ -44,11 +44,13 @@ async function decodeBatch(
   const failed: (string | null)[] = await Promise.all(
     items.map((it, i) =>
       limit(async () => {
-        const file = resolve(root, it.file);
+        // A tar member is a byte range of its shard (tarListing.ts).
+        const file = resolve(root, it.source?.path ?? it.file);
+        const range = it.source ? { offset: it.source.offset, size: it.source.size } : null;
         // Admission in list order (p-limit starts tasks in order, the budget serves them first come first served).
-        const release = await budget.acquire(await filePixels(file, budget.budget));
+        const release = await budget.acquire(await filePixels(file, budget.budget, range?.offset ?? 0));
         try {
-          await pool.decodeInto(file, spec, data, i * per);
+          await pool.decodeInto(file, spec, data, i * per, range);
           return null;
         } catch (e) {
           if (!(e instanceof ImageDecodeError)) throw e;

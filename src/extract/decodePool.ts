@@ -11,6 +11,8 @@ import { InFlight } from '../io/inFlight.js';
 export interface DecodeRequest {
   id: number;
   file: string;
+  /** Read only these bytes of `file` (an image inside a tar shard); null: the whole file. */
+  range: { offset: number; size: number } | null;
   spec: PreprocessSpec;
   /** The batch buffer (shared with the worker) and the float index of this image's [3, crop, crop] slot. */
   out: SharedArrayBuffer;
@@ -67,9 +69,16 @@ export class DecodePool {
 
   /**
    * Decodes one file into `out` (a sharedBatchBuffer) from float index `offset`; rejects with the decoder's
-   * message (first line = the reason) on a bad file, leaving the slot as it was.
+   * message (first line = the reason) on a bad file, leaving the slot as it was. With `range`, only those bytes
+   * of `file` are the image (a tar member).
    */
-  decodeInto(file: string, spec: PreprocessSpec, out: Float32Array, offset: number): Promise<void> {
+  decodeInto(
+    file: string,
+    spec: PreprocessSpec,
+    out: Float32Array,
+    offset: number,
+    range: { offset: number; size: number } | null = null,
+  ): Promise<void> {
     if (this.dead) return Promise.reject(this.dead);
     if (!(out.buffer instanceof SharedArrayBuffer))
       return Promise.reject(new TypeError('decodeInto needs a sharedBatchBuffer'));
@@ -79,6 +88,7 @@ export class DecodePool {
       const req: DecodeRequest = {
         id,
         file,
+        range,
         spec,
         out: out.buffer as SharedArrayBuffer,
         offset: out.byteOffset / 4 + offset,

@@ -40,6 +40,23 @@ function readRegularFile(path: string): Buffer {
   }
 }
 
+/** `size` bytes from byte `offset` of `path` (an image inside a tar shard). */
+function readRange(path: string, offset: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  const fd = openSync(path, 'r');
+  try {
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, buf, done, size - done, offset + done);
+      if (n === 0) throw new Error(`tar shard ends inside this member (${done} of ${size} bytes): truncated`);
+      done += n;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 port.on('message', (m: DecodeRequest) => {
   const fail = (e: unknown): void => {
     const reply: DecodeReply = { id: m.id, error: e instanceof Error ? e.message : String(e) };
@@ -48,7 +65,7 @@ port.on('message', (m: DecodeRequest) => {
   try {
     // A synchronous read blocks only this worker, and saves the four thread-pool round trips of an async one
     // (open, fstat, read, close: ~0.25 ms of this thread per image, cpu profile in bench/NOTES.md).
-    const bytes = readRegularFile(m.file);
+    const bytes = m.range ? readRange(m.file, m.range.offset, m.range.size) : readRegularFile(m.file);
     decodeToChwInto(bytes, m.spec, new Float32Array(m.out), m.offset).then(() => {
       const reply: DecodeReply = { id: m.id, error: null };
       port.postMessage(reply);

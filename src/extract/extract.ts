@@ -2,7 +2,8 @@
  * `extract`: dataset listing -> decoded tensors (batchPrefetch.ts) -> encoder (worker thread) -> features on
  * disk (FeatureWriter). Batches b+1 and b+2 decode while batch b is inferred.
  */
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import sharp from 'sharp';
 import { FcprobeError, badOption } from '../errors.js';
@@ -40,9 +41,12 @@ export function shardRange(total: number, index: number, count: number): { start
 /** hashValue({ classes, classMap, items: [[file, label], ...] }), streamed (the key of existing features). */
 export function listingHash(listing: DatasetListing): string {
   const items = listing.items;
-  return hashWithRows({ classes: listing.classes, classMap: listing.classMap }, 'items', items.length, (i) => {
+  const head: Record<string, unknown> = { classes: listing.classes, classMap: listing.classMap };
+  // Tar shards: a rewritten or replaced shard changes the key even when its member names stay.
+  if (listing.tars) head.tars = listing.tars.map((t) => [t.file, t.size, t.mtimeMs]);
+  return hashWithRows(head, 'items', items.length, (i) => {
     const item = items[i] as DatasetItem;
-    return [item.file, item.label];
+    return item.source ? [item.file, item.label, item.source.offset, item.source.size] : [item.file, item.label];
   });
 }
 
@@ -449,13 +453,27 @@ async function externalDataFiles(modelPath: string): Promise<ExternalDataFile[]>
  * (milliseconds), or with `content` the sha256 of each file's bytes. A file that cannot be read counts as null
  * (extraction then skips it and lists why).
  */
+/** sha256 (hex) of `size` bytes from byte `offset` of `path`; throws when the file ends before. */
+function sha256Range(path: string, offset: number, size: number): string {
+  const buf = Buffer.allocUnsafe(size);
+  const fd = openSync(path, 'r');
+  try {
+    if (readSync(fd, buf, 0, size, offset) !== size) throw new Error('short read');
+  } finally {
+    closeSync(fd);
+  }
+  return createHash('sha256').update(buf).digest('hex');
+}
+
 async function imagesHash(listing: DatasetListing, content: boolean): Promise<NonNullable<FeatureManifest['images']>> {
   const items = listing.items;
   const stamp: unknown[] = new Array(items.length);
   for (const [i, item] of items.entries()) {
-    const p = resolve(listing.root, item.file);
+    // A tar member (tarListing.ts): its shard's stamp, or the sha256 of its own bytes.
+    const p = resolve(listing.root, item.source?.path ?? item.file);
     try {
-      if (content) stamp[i] = await sha256File(p);
+      if (content && item.source) stamp[i] = sha256Range(p, item.source.offset, item.source.size);
+      else if (content) stamp[i] = await sha256File(p);
       else {
         const st = statSync(p);
         stamp[i] = [st.size, Math.round(st.mtimeMs)];

@@ -22,12 +22,12 @@ const HEADER_BYTES = 128 * 1024;
  * Pixels the decoded image will hold, from the file's header; `fallback` when the header cannot be read or
  * is not understood (the decoder then reports a bad file, or the image is admitted as if it were that large).
  */
-export async function filePixels(path: string, fallback: number): Promise<number> {
+export async function filePixels(path: string, fallback: number, at = 0): Promise<number> {
   let fh: Awaited<ReturnType<typeof open>> | null = null;
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     const buf = Buffer.alloc(HEADER_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, HEADER_BYTES, 0);
+    const { bytesRead } = await fh.read(buf, 0, HEADER_BYTES, at);
     const px = headerPixels(buf.subarray(0, bytesRead));
     return px !== null && px > 0 ? px : fallback;
   } catch {

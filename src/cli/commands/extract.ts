@@ -3,6 +3,7 @@ import { extractFeatures, configureSharp } from '../../extract/extract.js';
 import type { PreprocessOverrides } from '../../image/preprocessSpec.js';
 import { readClassFile } from '../../dataset/listing.js';
 import { LAYOUT_NAMES, listDataset, parseLayout } from '../../dataset/layouts.js';
+import { isTarData, listTarShards } from '../../dataset/tarListing.js';
 import { nonNegativeInt, nonNegativeNumber, positiveInt, shard, triple } from '../parse.js';
 import { action } from '../run-command.js';
 import { createProgress, formatDuration } from '../progress.js';
@@ -75,7 +76,10 @@ export function registerExtractCommand(program: Command): void {
       '-m, --model <file.onnx|name|hf:ref>',
       'ONNX encoder with an NCHW image input, or a pulled catalog name / hf: reference (fcprobe models)',
     )
-    .requiredOption('-d, --data <folder>', 'image folder: <folder>/<class>/<image>.{jpg,jpeg,png,webp}')
+    .requiredOption(
+      '-d, --data <folder|shards>',
+      "image folder <folder>/<class>/<image>.{jpg,jpeg,png,webp}, or WebDataset tar shards: 'train-{000000..000146}.tar', a folder of .tar files or a list file (*.txt)",
+    )
     .requiredOption('-o, --out <dir>', 'output feature directory')
     .option(
       '--classes <file>',
@@ -139,7 +143,8 @@ export function registerExtractCommand(program: Command): void {
 Examples:
   fcprobe extract --model resnet50.onnx --data imagenet/val --out work/teacher-val
   fcprobe extract --model clip-vitb16.onnx --preset clip --data imagenet-r --classes imagenet-classes.txt --out work/r
-  fcprobe extract --model m.onnx --data imagenet/train --out work/train-3 --shard 3/8   # then: fcprobe merge`,
+  fcprobe extract --model m.onnx --data imagenet/train --out work/train-3 --shard 3/8   # then: fcprobe merge
+  fcprobe extract --model m.onnx --data 'shards/train-{000000..000146}.tar' --out work/train   # tar shards`,
     )
     .action(
       action(async (flags: ExtractFlags, cmd: Command) => {
@@ -150,10 +155,12 @@ Examples:
         const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
         const pre = cat?.preset;
         const classes = flags.classes ? readClassFile(flags.classes) : undefined;
-        const listing = listDataset(flags.data, {
-          ...(flags.layout ? { layout: parseLayout(flags.layout) } : {}),
-          ...(classes ? { classes } : {}),
-        });
+        const listing = isTarData(flags.data)
+          ? await listTarShards(flags.data, classes ? { classes } : {})
+          : listDataset(flags.data, {
+              ...(flags.layout ? { layout: parseLayout(flags.layout) } : {}),
+              ...(classes ? { classes } : {}),
+            });
         if (listing.layout !== 'folder' && !flags.quiet)
           process.stderr.write(
             `Layout ${listing.layout}: ${listing.classes.length} classes, ${listing.items.length} images${listing.ignored.length ? `, ${listing.ignored.length} entries left out (see manifest)` : ''}.\n`,

@@ -11,10 +11,16 @@ import { mergeFlags, type RunFlags } from '../runFlags.js';
 import { createProgress, formatDuration, type ProgressReporter } from '../progress.js';
 import { action } from '../run-command.js';
 import { installStopHandler } from './extract.js';
+import { planExtractJobs } from '../../experiment/plan.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 interface RunCliFlags extends RunFlags {
   format: string;
   quiet?: boolean;
+  plan?: boolean;
+  shards?: number;
 }
 
 const PRESETS = ['torchvision', 'clip', 'inception'] as const;
@@ -168,6 +174,11 @@ export function registerRunCommand(program: Command): void {
     .option('--seed <n>', "seed of the ID --split, the probe's sweep split / SGD and the bootstrap", nonNegativeInt)
     .option('--format <list>', 'report formats: all, or some of terminal,md,json,html,csv', 'all')
     .option('-q, --quiet', 'no progress output')
+    .option(
+      '--plan',
+      'print (and write to <work>/plan.json) the extraction jobs for a cluster instead of running; a later run merges their shards',
+    )
+    .option('--shards <n>', 'with --plan: shards per (model, set), one job each (default 1)', positiveInt)
     .addHelpText(
       'after',
       `
@@ -177,6 +188,7 @@ Examples:
               --train photos/train --test photos/test --ood sketches paintings --work work/exp1
   fcprobe run --teacher t.onnx --student s.onnx --train photos --split 0.3 --seed 1 --ood sketches --work w
   fcprobe run --config experiment.json --C 0.01 --work work/exp2      # flags override the config's fields
+  fcprobe run --config experiment.json --plan --shards 8             # cluster jobs: see docs/cluster.md
   fcprobe run --suite imagenet-ood --data-root /datasets --teacher clip-rn50.onnx --student distilled-rn50.onnx \\
               --preset clip --train-per-class 50 --work work/rn50
 A config names the models (path, preset, output, pool), the sets (name, path, layout), the probe options,
@@ -187,6 +199,20 @@ the providers, the work directory and optional effective-robustness baselines; s
         configureSharp(1);
         const formats = parseReportFormats(flags.format);
         const { config, nameOf, suite } = resolveRunConfig(flags, (m) => process.stderr.write(`${m}\n`));
+        if (flags.shards !== undefined && !flags.plan)
+          throw new FcprobeError('BAD_OPTION', '--shards applies to --plan only.');
+        if (flags.plan) {
+          const plan = planExtractJobs(config, flags.shards ?? 1);
+          const text = `${JSON.stringify(plan, null, 2)}\n`;
+          mkdirSync(config.workDir, { recursive: true });
+          writeFileAtomic(join(config.workDir, 'plan.json'), text);
+          process.stdout.write(text);
+          if (!flags.quiet)
+            process.stderr.write(
+              `${plan.jobs.length} extraction jobs written to ${join(config.workDir, 'plan.json')}; run them (docs/cluster.md), then this command without --plan.\n`,
+            );
+          return;
+        }
         const stop = installStopHandler();
         let bar: ProgressReporter | null = null;
         const say = (m: string): void => {
