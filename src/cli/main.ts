@@ -25,6 +25,10 @@ program
       'OOD-robust teacher generalizes out of distribution, and why. Pipeline: extract -> probe -> report.',
   )
   .showHelpAfterError('(run with --help for usage)')
+  // Commander's own usage errors (unknown option, missing option or argument, invalid value) are bad options:
+  // exit 2 as documented (docs/exit-codes.md), not commander's 1. --help and --version still exit 0.
+  // Set before the commands are registered, so that every command inherits it.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
   .addHelpText(
     'after',
     `
