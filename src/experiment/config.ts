@@ -618,17 +618,18 @@ function parseUnnamed(raw: unknown, baseDir: string): RunConfig {
 
 /**
  * Model and set names become folder names under the work folder (features/<model>/<set>, probes/<model>): a
- * name must be a plain file name of letters, digits, '.', '_', '+' and '-', start with a letter or digit (no
- * '.', '..' or hidden names), and be at most 64 characters. Names derived from a path are held to the same
- * rule, so a folder named "my photos/" needs an explicit "name".
+ * name must be a plain file name of letters, digits, spaces, '.', '_', '+' and '-', start with a letter or digit
+ * (no '.', '..' or hidden names), not end with a space, and be at most 64 characters. Spaces are allowed because
+ * the suite's set names are display names ("ImageNet train"). Names derived from a path are held to the same
+ * rule, so a folder named "photos/" needs an explicit "name".
  */
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+export const NAME_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._+ -]{0,62}[A-Za-z0-9._+-])?$/;
 
 function checkName(field: string, name: string): void {
   if (!NAME_PATTERN.test(name))
     fail(
       field,
-      "a name of letters, digits, '.', '_', '+' or '-' starting with a letter or digit (it becomes a folder name: no path separators, no dot names, at most 64 characters)",
+      "a name of letters, digits, spaces, '.', '_', '+' or '-' starting with a letter or digit (it becomes a folder name: no path separators, no dot names, at most 64 characters)",
       name,
     );
 }

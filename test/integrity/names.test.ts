@@ -30,6 +30,11 @@ function refused(raw: unknown, field: string): void {
 describe('run config names', () => {
   it('accepts plain names', () => {
     assert.equal(parseRunConfig(base, '/base').test[0]!.name, 'photo-test');
+    // The suite's display names have inner spaces.
+    assert.equal(
+      parseRunConfig({ ...base, ood: [{ name: 'ImageNet-R 2', path: 'x' }] }, '/base').ood[0]!.name,
+      'ImageNet-R 2',
+    );
   });
 
   it("refuses path separators, dot names and escapes (the issue's cases)", () => {
@@ -40,6 +45,8 @@ describe('run config names', () => {
     refused({ ...base, ood: [{ name: '.hidden', path: 'x' }] }, 'ood[0].name');
     refused({ ...base, ood: [{ name: 'a\\b', path: 'x' }] }, 'ood[0].name');
     refused({ ...base, teacher: { name: '', path: 't.onnx' } }, 'teacher.name');
+    refused({ ...base, ood: [{ name: 'sketch ', path: 'x' }] }, 'ood[0].name');
+    refused({ ...base, ood: [{ name: ' sketch', path: 'x' }] }, 'ood[0].name');
   });
 
   it('refuses names equal after case folding', () => {
