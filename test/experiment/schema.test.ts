@@ -14,10 +14,10 @@ describe('schema/experiment.schema.json', () => {
   it('maps checks to JSON-schema keywords', () => {
     const s = experimentSchema() as {
       properties: Record<string, unknown> & { probe: { properties: Record<string, unknown> } };
-      $defs: { model: { oneOf: [unknown, { properties: Record<string, unknown>; required: string[] }] } };
+      $defs: { model: { oneOf: [unknown, { properties: Record<string, unknown>; oneOf: unknown[] }] } };
     };
     const model = s.$defs.model.oneOf[1];
-    assert.deepEqual(model.required, ['path']);
+    assert.deepEqual(model.oneOf, [{ required: ['path'] }, { required: ['name', 'distill'] }]);
     assert.deepEqual(model.properties.preset, { enum: ['torchvision', 'clip', 'inception'], default: 'torchvision' });
     assert.deepEqual(model.properties.crop, { type: 'integer', minimum: 1 });
     assert.deepEqual(model.properties.mean, { type: 'array', items: { type: 'number' }, minItems: 3, maxItems: 3 });

@@ -11,6 +11,7 @@ const KNOWN = new Set([
   '$defs',
   'title',
   'description',
+  'default',
   'type',
   'const',
   'enum',
