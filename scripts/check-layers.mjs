@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Lowest first: a folder may import only from folders listed before it (or from itself). */
 export const LAYERS = [
-  ['errors.ts', 'version.ts', 'validate.ts'],
+  ['errors.ts', 'version.ts', 'validate.ts', 'options.ts'],
   ['io', 'compute', 'math', 'models'],
   ['dataset'],
   ['image'],

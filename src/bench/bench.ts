@@ -12,6 +12,7 @@ import ort from 'onnxruntime-node';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
 import { FcprobeError } from '../errors.js';
+import { BENCH_DEFAULTS, EXTRACT_DEFAULTS } from '../options.js';
 import { resolvePreprocess } from '../image/preprocessSpec.js';
 import { parseProviders } from '../extract/providers.js';
 import { scanImageFolder } from '../dataset/listing.js';
@@ -125,7 +126,7 @@ export async function measureDecode(
   const pool = new DecodePool(workers);
   const limit = pLimit(concurrency);
   const total = o.images ?? o.files.length;
-  const batch = o.batchSize ?? 32;
+  const batch = o.batchSize ?? EXTRACT_DEFAULTS.batch;
   const per = 3 * o.spec.crop * o.spec.crop;
   const out = sharedBatchBuffer(batch * per);
   const pass = async (count: number): Promise<void> => {
@@ -339,16 +340,19 @@ export interface BenchModelResult {
 /** `fcprobe bench`: ceiling / decode / end-to-end for a user's model on (a slice of) their folder. */
 export async function benchModel(o: BenchModelOptions): Promise<BenchModelResult> {
   const step = o.onStep ?? (() => {});
-  const repeats = o.repeats ?? 3;
-  const batchSizes = o.batchSizes ?? [1, 8, 32];
-  const e2eBatch = batchSizes.includes(32) ? 32 : batchSizes[batchSizes.length - 1]!;
+  const repeats = o.repeats ?? BENCH_DEFAULTS.repeats;
+  const batchSizes = o.batchSizes ?? [...BENCH_DEFAULTS.batch];
+  // End to end runs at extract's default batch when it is listed, so that it measures what extract does.
+  const e2eBatch = batchSizes.includes(EXTRACT_DEFAULTS.batch)
+    ? EXTRACT_DEFAULTS.batch
+    : batchSizes[batchSizes.length - 1]!;
   if (!existsSync(o.modelPath)) throw new FcprobeError('BAD_MODEL', `Model file ${o.modelPath} does not exist.`);
   const { list: requested } = parseProviders(o.providers);
   // Providers that cannot work here are not tried (their native log lines would reach the terminal).
   const { usable: list, skipped } = usableProviders(requested);
   const listing = scanImageFolder(o.dataDir);
   if (listing.items.length === 0) throw new FcprobeError('BAD_DATA', `No images found in ${listing.root}.`);
-  const n = Math.min(listing.items.length, o.images ?? 256);
+  const n = Math.min(listing.items.length, o.images ?? BENCH_DEFAULTS.images);
   const items = listing.items.slice(0, n);
 
   // First provider that loads, as extract picks it.

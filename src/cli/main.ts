@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { FCPROBE_VERSION } from '../version.js';
-import { lastResort } from './run-command.js';
+import { lastResort, reportParseError } from './run-command.js';
 import { registerBenchCommand } from './commands/bench.js';
 import { registerCheckExportCommand } from './commands/checkExport.js';
 import { registerCompareCommand } from './commands/compare.js';
@@ -24,11 +24,10 @@ program
     'Measure feature contamination (Zhang et al., ICML 2024): how much worse a student distilled from an ' +
       'OOD-robust teacher generalizes out of distribution, and why. Pipeline: extract -> probe -> report.',
   )
-  .showHelpAfterError('(run with --help for usage)')
-  // Commander's own usage errors (unknown option, missing option or argument, invalid value) are bad options:
-  // exit 2 as documented (docs/exit-codes.md), not commander's 1. --help and --version still exit 0.
-  // Set before the commands are registered, so that every command inherits it.
-  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+  // Parse errors throw instead of exiting (status 2, reported by reportParseError); set before the commands
+  // are added, which inherit these settings.
+  .exitOverride()
+  .configureOutput({ outputError: () => {} })
   .addHelpText(
     'after',
     `
@@ -61,5 +60,9 @@ process.on('unhandledRejection', (e) => lastResort(e, debug));
 try {
   await program.parseAsync(argv);
 } catch (e) {
-  lastResort(e, debug);
+  try {
+    process.exitCode = reportParseError(e, program, argv.slice(2));
+  } catch (bug) {
+    lastResort(bug, debug);
+  }
 }

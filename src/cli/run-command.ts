@@ -1,6 +1,12 @@
-/** Shared wrapper for command actions: user errors print cleanly with their exit code; bugs keep their stack. */
+/**
+ * What every command file shares: its options built from its table in src/options.ts (flags, help text, choices,
+ * defaults and parsers come from the table entry), the action wrapper (user errors print cleanly with their exit
+ * code; bugs keep their stack), the report of command-line errors and the last-resort handler.
+ */
+import { type Command, CommanderError, Option } from 'commander';
 import { type FcprobeError, isFcprobeError } from '../errors.js';
 import { errnoCode, fromSystemError } from '../io/sysError.js';
+import { flagName, type OptionSpec, type OptionTable, parseArg } from '../validate.js';
 
 function printUserError(e: FcprobeError): void {
   process.stderr.write(`\nfcprobe: error: ${e.message}\n`);
@@ -48,4 +54,57 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
       throw e;
     }
   };
+}
+
+/**
+ * Reports an error that escaped parsing and returns the exit status: a command-line error (unknown option,
+ * missing required option or argument, bad value) prints one line `fcprobe: error: ...` and a hint to
+ * `--help`, and exits 2 as every bad option does; --help and --version exit 0. Anything else is a bug and
+ * is thrown again (with its stack).
+ */
+export function reportParseError(e: unknown, program: Command, args: readonly string[]): number {
+  const sub = program.commands.find((c) => c.name() === args.find((a) => !a.startsWith('-')));
+  const help = `Run \`${sub ? `fcprobe ${sub.name()}` : 'fcprobe'} --help\` for usage.`;
+  if (isFcprobeError(e)) {
+    process.stderr.write(`fcprobe: error: ${e.message}\n  hint: ${e.hint ?? help}\n`);
+    return e.exitCode;
+  }
+  if (!(e instanceof CommanderError)) throw e;
+  if (e.exitCode === 0) return 0;
+  // commander.help(Displayed): no command given, the help went to stderr already.
+  if (e.code !== 'commander.help' && e.code !== 'commander.helpDisplayed') {
+    const [first = '', ...rest] = e.message.replace(/^error: /, '').split('\n');
+    const more = rest.map((l) => l.replace(/^\((.*)\)$/, '$1').trim()).filter(Boolean);
+    process.stderr.write(`fcprobe: error: ${first}\n  hint: ${[...more, help].join(' ')}\n`);
+  }
+  return 2;
+}
+
+/** The commander Option of one table entry; its attribute name must be `key` (a table bug otherwise). */
+export function commanderOption(key: string, s: OptionSpec): Option {
+  const takesValue = s.flags.includes('<');
+  const shownDefault = takesValue && s.default !== undefined && s.defaultIn === 'help';
+  const o = new Option(
+    s.flags,
+    shownDefault ? `${s.description} (default: ${JSON.stringify(s.default)})` : s.description,
+  );
+  if (o.attributeName() !== key) throw new Error(`option table key ${key} is not the attribute of ${s.flags}`);
+  const c = s.check;
+  if (c?.kind === 'enum') o.choices(c.values);
+  // After choices(): our parser replaces commander's choice check, so a bad choice gets the same message shape
+  // as every other bad value (the help still lists the choices).
+  if (c) {
+    const name = flagName(s);
+    o.argParser((v: string) => parseArg(name, c, v));
+  }
+  // Switches get no default here: an absent switch stays undefined (a --no-* switch defaults to true by itself).
+  if (takesValue && s.default !== undefined && s.defaultIn !== 'help') o.default(s.default);
+  if (s.required) o.makeOptionMandatory();
+  return o;
+}
+
+/** Adds every option of `table` (or the listed ones, in table order) to `cmd`. */
+export function addOptions(cmd: Command, table: OptionTable, only?: readonly string[]): Command {
+  for (const [key, s] of Object.entries(table)) if (!only || only.includes(key)) cmd.addOption(commanderOption(key, s));
+  return cmd;
 }

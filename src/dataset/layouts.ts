@@ -22,10 +22,10 @@ import {
   type DatasetListing,
 } from './listing.js';
 import { imagenetIndexOf, imagenetWnids, objectnetMeta, WNID_PATTERN } from './imagenetMeta.js';
+import { LAYOUT_NAMES } from '../options.js';
 
-export type LayoutName = 'folder' | 'imagenet' | 'imagenet-v2' | 'objectnet';
-
-export const LAYOUT_NAMES: readonly LayoutName[] = ['folder', 'imagenet', 'imagenet-v2', 'objectnet'];
+export { LAYOUT_NAMES };
+export type LayoutName = (typeof LAYOUT_NAMES)[number];
 
 export interface LayoutDetection {
   layout: LayoutName;

@@ -11,6 +11,7 @@ import { badOption, FcprobeError } from '../errors.js';
 import type { DatasetItem, DatasetListing } from './listing.js';
 import { imagenetAWnids, imagenetRWnids, imagenetWnids, objectnetMeta } from './imagenetMeta.js';
 import { detectLayout, type LayoutName } from './layouts.js';
+import { CLASS_SPACES } from '../options.js';
 
 export type SuiteSetId =
   | 'imagenet-train'
@@ -39,9 +40,9 @@ export interface SuiteSet {
 }
 
 /** Protocol label spaces: all 1000 ImageNet classes, or ImageNet-R's / ImageNet-A's 200-class subset. */
-export type ClassSpace = 'imagenet-1k' | 'imagenet-r' | 'imagenet-a';
+export type ClassSpace = (typeof CLASS_SPACES)[number];
 
-export const CLASS_SPACES: readonly ClassSpace[] = ['imagenet-1k', 'imagenet-r', 'imagenet-a'];
+export { CLASS_SPACES };
 
 /** The wnids of a protocol label space (1000, or 200 in ImageNet index order). */
 export function protocolClasses(space: ClassSpace): string[] {

@@ -13,6 +13,15 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Gemm } from '../compute/gemm.js';
 import { badOption, FcprobeError } from '../errors.js';
+import {
+  DISTILL_LOSSES,
+  DISTILL_OPTION_DEFAULTS,
+  DISTILL_OPTIONS,
+  DISTILL_SETTING_KEYS,
+  HEAD_ACTIVATIONS,
+  HEAD_KINDS,
+} from '../options.js';
+import { flagName } from '../validate.js';
 import { checkSameImages, type FeatureSet, loadFeatureSet } from '../features/manifest.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { hashValue, sha256File } from '../io/hash.js';
@@ -41,17 +50,20 @@ export interface DistillSettings {
   standardizeTarget: boolean;
 }
 
+const DD = DISTILL_OPTION_DEFAULTS;
+/** The defaults of `fcprobe distill` and of a run config's `distill` object (DISTILL_OPTIONS in src/options.ts). */
 export const DISTILL_DEFAULTS: DistillSettings = {
-  head: { kind: 'linear', hidden: 2048, layers: 2, activation: 'relu' },
-  loss: 'mse',
-  epochs: 30,
-  batchSize: 256,
-  lr: 1e-3,
-  weightDecay: 1e-4,
-  warmupSteps: 0,
-  seed: 0,
-  standardizeTarget: false,
+  head: { kind: DD.head, hidden: DD.hidden, layers: DD.layers, activation: DD.activation },
+  loss: DD.loss,
+  epochs: DD.epochs,
+  batchSize: DD.batch,
+  lr: DD.lr,
+  weightDecay: DD.weightDecay,
+  warmupSteps: DD.warmup,
+  seed: DD.seed,
+  standardizeTarget: DD.standardizeTarget,
 };
+const quoted = (xs: readonly string[]): string => xs.map((x) => `"${x}"`).join(', ');
 
 export interface DistillOptions {
   teacherFeatures: string;
@@ -107,21 +119,13 @@ const sha256Bytes = (b: Uint8Array): string => createHash('sha256').update(b).di
  * The distillation settings by their name in a `run` config's `distill` object, with the flag `fcprobe distill`
  * gives each: one table, so that the command and the config check the same rules with the same defaults.
  */
-export const DISTILL_FIELDS = {
-  head: '--head',
-  hidden: '--hidden',
-  layers: '--layers',
-  activation: '--activation',
-  loss: '--loss',
-  epochs: '--epochs',
-  batch: '--batch',
-  lr: '--lr',
-  weightDecay: '--weight-decay',
-  warmup: '--warmup',
-  seed: '--seed',
-  standardizeTarget: '--standardize-target',
-} as const;
-export type DistillField = keyof typeof DISTILL_FIELDS;
+export const DISTILL_FIELDS: Readonly<Record<DistillField, string>> = Object.freeze(
+  Object.fromEntries(DISTILL_SETTING_KEYS.map((k) => [k, flagName(DISTILL_OPTIONS[k])])) as Record<
+    DistillField,
+    string
+  >,
+);
+export type DistillField = (typeof DISTILL_SETTING_KEYS)[number];
 
 /** What is wrong with one setting; the caller names the field (flag or config field). */
 export interface DistillSettingProblem {
@@ -139,13 +143,14 @@ export function distillSettingsProblem(s: DistillSettings): DistillSettingProble
   });
   const isInt = (v: unknown, min: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min;
   const h = s.head;
-  if (h.kind !== 'linear' && h.kind !== 'mlp') return bad('head', 'one of "linear", "mlp"', h.kind);
+  if (!(HEAD_KINDS as readonly string[]).includes(h.kind)) return bad('head', `one of ${quoted(HEAD_KINDS)}`, h.kind);
   if (!isInt(h.hidden, 1)) return bad('hidden', 'a positive integer', h.hidden);
   if (!isInt(h.layers, 1)) return bad('layers', 'a positive integer', h.layers);
   if (h.kind === 'mlp' && h.layers < 2) return bad('layers', 'an integer >= 2 for an mlp head', h.layers);
-  if (!['relu', 'gelu', 'none'].includes(h.activation))
-    return bad('activation', 'one of "relu", "gelu", "none"', h.activation);
-  if (s.loss !== 'mse' && s.loss !== 'cosine') return bad('loss', 'one of "mse", "cosine"', s.loss);
+  if (!(HEAD_ACTIVATIONS as readonly string[]).includes(h.activation))
+    return bad('activation', `one of ${quoted(HEAD_ACTIVATIONS)}`, h.activation);
+  if (!(DISTILL_LOSSES as readonly string[]).includes(s.loss))
+    return bad('loss', `one of ${quoted(DISTILL_LOSSES)}`, s.loss);
   if (!isInt(s.epochs, 1)) return bad('epochs', 'a positive integer', s.epochs);
   if (!isInt(s.batchSize, 1)) return bad('batch', 'a positive integer', s.batchSize);
   if (typeof s.lr !== 'number' || !(s.lr > 0 && Number.isFinite(s.lr))) return bad('lr', 'a positive number', s.lr);

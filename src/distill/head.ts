@@ -7,10 +7,11 @@ import { Mlp, type MlpSpec } from '../math/mlp.js';
 import type { Rng } from '../math/rng.js';
 import type { Standardization } from '../math/standardize.js';
 import { mlpToOnnx } from './mlpOnnx.js';
+import { HEAD_ACTIVATIONS, HEAD_KINDS } from '../options.js';
 
-export const HEAD_KINDS = ['linear', 'mlp'] as const;
+export { HEAD_KINDS };
 export type HeadKind = (typeof HEAD_KINDS)[number];
-export const HEAD_ACTIVATIONS = ['relu', 'gelu', 'none'] as const;
+export { HEAD_ACTIVATIONS };
 export type HeadActivation = (typeof HEAD_ACTIVATIONS)[number] & Activation;
 
 export interface HeadSpec {

@@ -11,8 +11,9 @@ import { type Mlp, MlpWorkspace } from '../math/mlp.js';
 import { Optimizer } from '../math/optimizers.js';
 import type { PairedStream } from './batches.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { DISTILL_LOSSES } from '../options.js';
 
-export const DISTILL_LOSSES = ['mse', 'cosine'] as const;
+export { DISTILL_LOSSES };
 export type DistillLoss = (typeof DISTILL_LOSSES)[number];
 
 export interface TrainSettings {

@@ -5,7 +5,18 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { FcprobeError } from '../errors.js';
-import { CLASS_SPACES, type ClassSpace } from '../dataset/suite.js';
+import type { ClassSpace } from '../dataset/suite.js';
+import {
+  CLASS_SPACES,
+  CONFIG_MODEL_FIELDS,
+  CONFIG_PROBE_FIELDS,
+  CONFIG_SET_FIELDS,
+  INTERPOLATIONS,
+  POOLS,
+  PRESET_NAMES,
+  RECIPES,
+  SOLVERS,
+} from '../options.js';
 import { isTarData } from '../dataset/tarListing.js';
 import type { ErBaselineInput } from './types.js';
 import { defaultCacheDir } from '../models/cache.js';
@@ -205,22 +216,12 @@ function pathOf(base: string, p: string): string {
   return isAbsolute(p) ? p : resolve(base, p);
 }
 
-const MODEL_KEYS = [
-  'name',
-  'path',
-  'preset',
-  'output',
-  'pool',
-  'resize',
-  'crop',
-  'interpolation',
-  'mean',
-  'std',
-  'distill',
-] as const;
+// The fields each level accepts are the keys of its table in src/options.ts (schema/experiment.schema.json is
+// generated from the same tables).
+const MODEL_KEYS = [...Object.keys(CONFIG_MODEL_FIELDS), 'distill'];
 const DISTILL_KEYS = ['backbone', ...Object.keys(DISTILL_FIELDS)] as readonly string[];
-const SET_KEYS = ['name', 'path', 'layout', 'classes', 'borderCrop', 'perClass', 'scoreOver'] as const;
-const PROBE_KEYS = ['C', 'sweep', 'solver', 'recipe', 'weightDecay', 'maxIter', 'seed'] as const;
+const SET_KEYS = Object.keys(CONFIG_SET_FIELDS);
+const PROBE_KEYS = Object.keys(CONFIG_PROBE_FIELDS);
 /** The fields the validator accepts at each level (a test checks that schema/experiment.schema.json agrees). */
 export const CONFIG_FIELDS = {
   top: [] as readonly string[],
@@ -299,12 +300,12 @@ function parseModel(v: unknown, field: string, defaultName: string, base: string
 
 function preprocessFields(v: Obj, f: string): Omit<ModelConfig, 'name' | 'path' | 'distill'> {
   return {
-    preset: oneOf(v, 'preset', f, ['torchvision', 'clip', 'inception']),
+    preset: oneOf(v, 'preset', f, PRESET_NAMES),
     output: str(v, 'output', f),
-    pool: oneOf(v, 'pool', f, ['cls', 'mean']),
+    pool: oneOf(v, 'pool', f, POOLS),
     resize: posInt(v, 'resize', f),
     crop: posInt(v, 'crop', f),
-    interpolation: oneOf(v, 'interpolation', f, ['bilinear', 'bicubic']),
+    interpolation: oneOf(v, 'interpolation', f, INTERPOLATIONS),
     mean: triple(v, 'mean', f),
     std: triple(v, 'std', f),
   };
@@ -402,9 +403,9 @@ function parseProbe(v: unknown): ProbeConfig {
     if (typeof v.sweep !== 'boolean') fail('probe.sweep', 'true or false', v.sweep);
     p.sweep = v.sweep;
   }
-  const solver = oneOf(v, 'solver', 'probe.', ['lbfgs', 'ml', 'sgd']);
+  const solver = oneOf(v, 'solver', 'probe.', SOLVERS);
   if (solver) p.solver = solver;
-  const recipe = oneOf(v, 'recipe', 'probe.', ['paper']);
+  const recipe = oneOf(v, 'recipe', 'probe.', RECIPES);
   if (recipe) p.recipe = recipe;
   if (v.weightDecay !== undefined) {
     const wd = v.weightDecay;

@@ -17,9 +17,10 @@ import {
 } from '../math/intervals.js';
 import { Rng } from '../math/rng.js';
 import type { ContaminationMeasurement, GapMeasurement, SetRole, StatisticsInfo } from './types.js';
+import { RUN_DEFAULTS } from '../options.js';
 
 export const INTERVAL_LEVEL = 0.95;
-export const DEFAULT_BOOTSTRAP = 2000;
+export const DEFAULT_BOOTSTRAP = RUN_DEFAULTS.bootstrap;
 
 /** Both models' correctness on one evaluation set, row-aligned (same images, same order: checked by the caller). */
 export interface PairedSet {

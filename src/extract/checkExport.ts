@@ -12,9 +12,10 @@ import { compareNames, isImageFile, type DatasetListing } from '../dataset/listi
 import { NpyReader, readNpy } from '../io/npy.js';
 import { extractFeatures } from './extract.js';
 import type { ExtractOptions } from './options.js';
+import { CHECK_EXPORT_DEFAULTS } from '../options.js';
 
 /** Pass thresholds (every image must meet both); see docs/models.md for why these values. */
-export const CHECK_EXPORT_DEFAULTS = { minCosine: 0.9999, maxRelDiff: 0.01 } as const;
+export { CHECK_EXPORT_DEFAULTS };
 
 export interface ImageParity {
   file: string;

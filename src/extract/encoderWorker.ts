@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { FcprobeError, type ErrorCode } from '../errors.js';
 import { InFlight } from '../io/inFlight.js';
 import type { InitReply, InitRequest, RunReply, WorkerReply, WorkerRequest } from './protocol.js';
+import type { PoolName } from '../options.js';
 
 export class EncoderWorker {
   private worker: Worker;
@@ -66,7 +67,7 @@ export class EncoderWorker {
    * Runs one batch. An ordinary buffer is transferred (unusable by the caller afterwards); a shared one is
    * shared, and the caller must not rewrite it until the promise settles.
    */
-  run(data: Float32Array, n: number, size: number, outputName: string, pool: 'cls' | 'mean' | null): Promise<RunReply> {
+  run(data: Float32Array, n: number, size: number, outputName: string, pool: PoolName | null): Promise<RunReply> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     const reply = new Promise<RunReply>((resolve, reject) => {

@@ -9,6 +9,7 @@ import { poolOutput } from './pool.js';
 import type { InitRequest, ProviderName, TensorMeta, WorkerReply, WorkerRequest } from './protocol.js';
 import { explainProviderError } from './providers.js';
 import { quietOnnxruntimeLogging, sessionOptions } from './sessionOptions.js';
+import type { PoolName } from '../options.js';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
@@ -77,7 +78,7 @@ async function runBatch(
   n: number,
   size: number,
   outputName: string,
-  pool: 'cls' | 'mean' | null,
+  pool: PoolName | null,
 ): Promise<void> {
   if (!session) throw new Error('run before init');
   const dims = [n, 3, size, size];

@@ -7,6 +7,8 @@ import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, r
 import { dirname, resolve } from 'node:path';
 import sharp from 'sharp';
 import { FcprobeError, badOption } from '../errors.js';
+import { EXTRACT_DEFAULTS, EXTRACT_OPTIONS } from '../options.js';
+import { optionValue } from '../validate.js';
 import { EncoderWorker } from './encoderWorker.js';
 import { defaultDecodeConcurrency } from './sessionOptions.js';
 import { checkProvidersInstalled, parseProviders } from './providers.js';
@@ -163,15 +165,9 @@ async function resolveRequest(opts: ExtractOptions): Promise<ExtractRequest> {
   const modelPath = resolve(opts.modelPath);
   const outDir = resolve(opts.outDir);
   const listing = opts.listing;
-  const batchSize = opts.batchSize ?? 32;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw badOption('--batch', 'a positive integer', opts.batchSize);
-  if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1))
-    throw badOption('--threads', 'a positive integer', opts.threads);
-  if (
-    opts.commitEverySeconds !== undefined &&
-    !(opts.commitEverySeconds >= 0 && Number.isFinite(opts.commitEverySeconds))
-  )
-    throw badOption('--commit-every', 'a non-negative number of seconds', opts.commitEverySeconds);
+  const batchSize = optionValue(EXTRACT_OPTIONS, 'batch', opts.batchSize);
+  optionValue(EXTRACT_OPTIONS, 'threads', opts.threads);
+  optionValue(EXTRACT_OPTIONS, 'commitEvery', opts.commitEverySeconds);
   if (opts.decodePixelBudget !== undefined && !(Number.isInteger(opts.decodePixelBudget) && opts.decodePixelBudget > 0))
     throw badOption('--decode-pixel-budget', 'a positive integer (pixels)', opts.decodePixelBudget);
   if (!existsSync(modelPath) || !statSync(modelPath).isFile())
@@ -305,7 +301,7 @@ function openWriter(req: ExtractRequest, target: ExtractTarget, state: OutputSta
     }
   }
   if (!resumeFrom) clearOutput(req.outDir);
-  return new FeatureWriter(req.outDir, target.key, resumeFrom, opts.commitEverySeconds ?? 2);
+  return new FeatureWriter(req.outDir, target.key, resumeFrom, opts.commitEverySeconds ?? EXTRACT_DEFAULTS.commitEvery);
 }
 
 /** The fields an existing output is compared on to say why it does not match the request. */

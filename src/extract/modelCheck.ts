@@ -21,6 +21,7 @@ import { probeProviderInChild } from './providerProbe.js';
 import type { InitReply, ProviderName, TensorMeta } from './protocol.js';
 import type { PreprocessSpec } from '../image/preprocessSpec.js';
 import type { ExtractOptions } from './options.js';
+import type { PoolName } from '../options.js';
 
 const FEATURE_OUTPUT_NAMES = ['features', 'embedding', 'embeddings', 'image_embeds', 'pooler_output', 'output'];
 
@@ -91,7 +92,7 @@ function checkBatchAxis(input: TensorMeta, modelPath: string, batchSize: number 
   );
 }
 
-function checkOutputShape(o: TensorMeta, pool: 'cls' | 'mean' | undefined, modelPath: string): void {
+function checkOutputShape(o: TensorMeta, pool: PoolName | undefined, modelPath: string): void {
   const s = o.shape;
   const ok =
     s.length === 2 ||
@@ -123,7 +124,7 @@ export async function prepareModel(
     explicit: boolean;
     threads: number | null;
     outputName?: string | undefined;
-    pool?: 'cls' | 'mean' | undefined;
+    pool?: PoolName | undefined;
     preprocess?: PreprocessOverrides | undefined;
     borderCrop: number;
     /** The batch size extraction will use (checked against a fixed batch axis); omitted by run's preflight. */

@@ -2,6 +2,7 @@
 import type { DatasetListing } from '../dataset/listing.js';
 import type { FeatureManifest, SkippedFile } from '../features/manifest.js';
 import type { PreprocessOverrides } from '../image/preprocessSpec.js';
+import type { PoolName } from '../options.js';
 
 /** Options of {@link extractFeatures}. */
 export interface ExtractOptions {
@@ -16,18 +17,18 @@ export interface ExtractOptions {
   /** Output tensor to read; default: the only output, or one named features/embedding/image_embeds/pooler_output. */
   outputName?: string | undefined;
   /** Reduce a [N, tokens, D] output to [N, D]: the first token ('cls') or the mean over tokens. */
-  pool?: 'cls' | 'mean' | undefined;
+  pool?: PoolName | undefined;
   /** Comma-separated provider list as given to --ep; default: best installed. */
   providers?: string | undefined;
   /** onnxruntime intra-op threads for the encoder; default: one per core. */
   threads?: number | undefined;
-  /** Images per inference call (default 32). */
+  /** Images per inference call (default: EXTRACT_DEFAULTS.batch). */
   batchSize?: number | undefined;
   /** Images decoded at once (on one decode worker thread per core); default: 4 per core, at least 8. */
   decodeConcurrency?: number | undefined;
   /** Sum of the pixels (width x height) of the images decoded at once, at most; see extract/pixelBudget.ts. */
   decodePixelBudget?: number | undefined;
-  /** Commit (fsync) appended rows at most this often; default 2. A crash redoes at most this much work. */
+  /** Commit (fsync) appended rows at most this often (default: EXTRACT_DEFAULTS.commitEvery). A crash redoes at most this much work. */
   commitEverySeconds?: number | undefined;
   /** Process only slice `index` (0-based) of `count` equal slices of the listing; join them with mergeShards. */
   shard?: { index: number; count: number } | undefined;

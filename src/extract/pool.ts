@@ -1,11 +1,12 @@
 /** Reduces an encoder output to one vector per image: [N,D], [N,D,1,1] (flattened) or [N,T,D] (cls/mean). */
+import type { PoolName } from '../options.js';
 
 export interface PooledOutput {
   data: Float32Array;
   dim: number;
 }
 
-export function poolOutput(data: Float32Array, dims: readonly number[], pool: 'cls' | 'mean' | null): PooledOutput {
+export function poolOutput(data: Float32Array, dims: readonly number[], pool: PoolName | null): PooledOutput {
   const n = dims[0]!;
   if (dims.length === 2) return { data, dim: dims[1]! };
   if (dims.length === 4 && dims[2] === 1 && dims[3] === 1) return { data, dim: dims[1]! };

@@ -1,4 +1,5 @@
 /** Messages between the main thread and the inference worker (one onnxruntime session per worker). */
+import type { PoolName } from '../options.js';
 
 export type ProviderName = 'cuda' | 'tensorrt' | 'webgpu' | 'cpu';
 
@@ -33,7 +34,7 @@ export interface RunRequest {
   n: number;
   size: number;
   outputName: string;
-  pool: 'cls' | 'mean' | null;
+  pool: PoolName | null;
 }
 
 export interface RunReply {

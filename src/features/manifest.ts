@@ -11,6 +11,7 @@ import { FcprobeError } from '../errors.js';
 import { type JsonKind, readJsonObject } from '../io/json.js';
 import { NpyReader, readLabels } from '../io/npy.js';
 import type { PreprocessSpec } from '../image/preprocessSpec.js';
+import type { PoolName } from '../options.js';
 
 export interface ModelInfo {
   path: string;
@@ -20,7 +21,7 @@ export interface ModelInfo {
   inputType: 'float32' | 'float16';
   outputName: string;
   outputShape: (number | string)[];
-  pool: 'none' | 'cls' | 'mean';
+  pool: 'none' | PoolName;
   featureDim: number;
   /** External-data files of the model and their sha256 (absent in manifests of older fcprobe versions). */
   external?: { location: string; sha256: string }[];

@@ -2,8 +2,10 @@
  * Preprocessing presets and the torchvision geometry they imply. Pure: no decoding here.
  */
 import { badOption } from '../errors.js';
+import { EXTRACT_OPTIONS, type INTERPOLATIONS, type PRESET_NAMES } from '../options.js';
+import { optionValue } from '../validate.js';
 
-export type Interpolation = 'bilinear' | 'bicubic';
+export type Interpolation = (typeof INTERPOLATIONS)[number];
 
 /** Every resolved preprocessing parameter; two feature sets are comparable only if these are equal. */
 export interface PreprocessSpec {
@@ -19,7 +21,7 @@ export interface PreprocessSpec {
   autoOrient: boolean;
 }
 
-export type PresetName = 'torchvision' | 'clip' | 'inception';
+export type PresetName = (typeof PRESET_NAMES)[number];
 
 type PresetValues = Omit<PreprocessSpec, 'preset' | 'borderCrop' | 'autoOrient'> & { resizeRatio: number | null };
 
@@ -83,20 +85,14 @@ export function isPresetName(s: string): s is PresetName {
  * states one) supplies the crop if none was given.
  */
 export function resolvePreprocess(o: PreprocessOverrides, modelSize: number | null): PreprocessSpec {
-  const presetName = o.preset ?? 'torchvision';
-  if (!isPresetName(presetName)) throw badOption('--preset', `one of ${Object.keys(PRESETS).join(', ')}`, presetName);
+  const presetName = optionValue(EXTRACT_OPTIONS, 'preset', o.preset) as PresetName;
   const p = PRESETS[presetName];
   const crop = o.crop ?? modelSize ?? p.crop;
   const resize = o.resize ?? (p.resizeRatio === null ? p.resize : Math.round(crop / p.resizeRatio));
-  const interpolation = (o.interpolation ?? p.interpolation) as Interpolation;
-  if (interpolation !== 'bilinear' && interpolation !== 'bicubic')
-    throw badOption('--interpolation', 'bilinear or bicubic', o.interpolation);
-  for (const [name, v] of [
-    ['--crop', crop],
-    ['--resize', resize],
-  ] as const) {
-    if (!Number.isInteger(v) || v <= 0) throw badOption(name, 'a positive integer', v);
-  }
+  const interpolation = (optionValue(EXTRACT_OPTIONS, 'interpolation', o.interpolation) ??
+    p.interpolation) as Interpolation;
+  optionValue(EXTRACT_OPTIONS, 'crop', crop);
+  optionValue(EXTRACT_OPTIONS, 'resize', resize);
   if (resize < crop)
     throw badOption(
       '--resize',
@@ -104,9 +100,7 @@ export function resolvePreprocess(o: PreprocessOverrides, modelSize: number | nu
       resize,
       'The shorter side is resized before the center crop, so it must be >= --crop.',
     );
-  const borderCrop = o.borderCrop ?? 0;
-  if (!Number.isInteger(borderCrop) || borderCrop < 0)
-    throw badOption('--border-crop', 'a non-negative integer', borderCrop);
+  const borderCrop = optionValue(EXTRACT_OPTIONS, 'borderCrop', o.borderCrop);
   const std = o.std ?? p.std;
   if (std.some((s) => !(s > 0))) throw badOption('--std', 'three positive numbers', std.join(','));
   if (modelSize !== null && crop !== modelSize) {

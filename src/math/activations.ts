@@ -6,7 +6,8 @@
  * the `switch` sits outside the loops so each loop stays monomorphic: these are the only passes over the
  * [rows, hidden] activations that run in JavaScript.
  */
-export const ACTIVATIONS = ['relu', 'gelu', 'leaky-relu', 'sigmoid', 'tanh', 'none'] as const;
+import { ACTIVATIONS } from '../options.js';
+export { ACTIVATIONS };
 export type Activation = (typeof ACTIVATIONS)[number];
 
 /** toy.py: nn.LeakyReLU(0.1). */

@@ -5,7 +5,8 @@
  *   hinge     mean_i max(0, 1 - y_i f_i)                  (labels +1/-1, one output)
  *   mse       mean_{i,k} (f_ik - t_ik)^2                  (nn.MSELoss: mean over every element, any output dim)
  */
-export const LOSSES = ['logistic', 'hinge', 'mse'] as const;
+import { LOSSES } from '../options.js';
+export { LOSSES };
 export type LossKind = (typeof LOSSES)[number];
 
 /** log(1 + exp(z)) without overflow. */

@@ -7,7 +7,8 @@
  * The state is float32 like PyTorch's, so a run tracks the reference to float rounding, not just in
  * expectation. Frozen tensors are simply not handed to the optimizer (as toy.py's requires_grad=False).
  */
-export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+import { OPTIMIZERS } from '../options.js';
+export { OPTIMIZERS };
 export type OptimizerKind = (typeof OPTIMIZERS)[number];
 
 export interface OptimizerOptions {

@@ -7,12 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FcprobeError } from '../errors.js';
+import { INTERPOLATIONS, POOLS, PRESET_NAMES, type PoolName } from '../options.js';
 
 export interface CatalogPreset {
-  preset: 'torchvision' | 'clip' | 'inception';
+  preset: (typeof PRESET_NAMES)[number];
   resize: number;
   crop: number;
-  interpolation: 'bilinear' | 'bicubic';
+  interpolation: (typeof INTERPOLATIONS)[number];
   mean: [number, number, number];
   std: [number, number, number];
 }
@@ -29,7 +30,7 @@ export interface CatalogEntry {
   export: CatalogExport;
   input: { name: string; layout: 'NCHW'; size: number };
   preset: CatalogPreset;
-  output: { name: string; pool: 'none' | 'cls' | 'mean'; featureDim: number; why: string };
+  output: { name: string; pool: 'none' | PoolName; featureDim: number; why: string };
 }
 
 export interface Catalog {
@@ -131,19 +132,19 @@ export function validateCatalog(raw: unknown, source = 'models/catalog.json'): C
     const p = m.preset;
     if (!isObj(p)) throw err(`${f}.preset`, 'an object');
     keys(p, `${f}.preset`, CATALOG_FIELDS.preset);
-    oneOf(p, 'preset', `${f}.preset`, ['torchvision', 'clip', 'inception']);
+    oneOf(p, 'preset', `${f}.preset`, PRESET_NAMES);
     posInt(p, 'resize', `${f}.preset`);
     posInt(p, 'crop', `${f}.preset`);
     if ((p.resize as number) < (p.crop as number)) fail(`${f}.preset.resize`, 'at least the crop');
     if (p.crop !== inp.size) fail(`${f}.preset.crop`, `the input size ${String(inp.size)}`);
-    oneOf(p, 'interpolation', `${f}.preset`, ['bilinear', 'bicubic']);
+    oneOf(p, 'interpolation', `${f}.preset`, INTERPOLATIONS);
     triple(p, 'mean', `${f}.preset`, false);
     triple(p, 'std', `${f}.preset`, true);
     const o = m.output;
     if (!isObj(o)) throw err(`${f}.output`, 'an object');
     keys(o, `${f}.output`, CATALOG_FIELDS.output);
     str(o, 'name', `${f}.output`);
-    oneOf(o, 'pool', `${f}.output`, ['none', 'cls', 'mean']);
+    oneOf(o, 'pool', `${f}.output`, ['none', ...POOLS]);
     posInt(o, 'featureDim', `${f}.output`);
     str(o, 'why', `${f}.output`);
   }

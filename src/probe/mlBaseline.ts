@@ -6,6 +6,7 @@
  * trained against target 0), so logit_k = -x . w_k gives the same argmax.
  */
 import { createRequire } from 'node:module';
+import { PROBE_DEFAULTS } from '../options.js';
 import type { Matrix as MatrixType } from 'ml-matrix';
 
 export interface MlOptions {
@@ -15,7 +16,7 @@ export interface MlOptions {
   learningRate: number;
 }
 
-export const ML_DEFAULTS: MlOptions = { numSteps: 50000, learningRate: 5e-4 };
+export const ML_DEFAULTS: MlOptions = { numSteps: PROBE_DEFAULTS.mlSteps, learningRate: PROBE_DEFAULTS.mlLearningRate };
 
 interface MlTwoClass {
   weights: MatrixType;

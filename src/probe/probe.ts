@@ -7,6 +7,8 @@ import { acquireLock } from '../features/lock.js';
 import { basename, join, resolve } from 'node:path';
 import type { Gemm } from '../compute/gemm.js';
 import { FcprobeError, badOption } from '../errors.js';
+import { PROBE_DEFAULTS, PROBE_OPTIONS } from '../options.js';
+import { optionValue } from '../validate.js';
 import { loadFeatureSet, type FeatureSet } from '../features/manifest.js';
 import { FCPROBE_VERSION } from '../version.js';
 import { DEFAULT_LBFGS } from '../math/lbfgs.js';
@@ -57,22 +59,22 @@ export interface FitProbeOptions {
   solver?: SolverName | undefined;
   /** 'paper': the paper's probe (sgd, raw features, AdamW 1e-3, 10 epochs, batch 256, warmup 500, clip 1). */
   recipe?: 'paper' | null | undefined;
-  /** lbfgs: inverse L2 strength as sklearn's C (default 1). */
+  /** lbfgs: inverse L2 strength as sklearn's C (default: PROBE_DEFAULTS.C). */
   C?: number | undefined;
   /** lbfgs: choose C on a held-out stratified split; `true` uses DEFAULT_C_GRID. */
   cSweep?: boolean | readonly number[] | undefined;
-  /** Fraction of each class held out by the sweep (default 0.2). */
+  /** Fraction of each class held out by the sweep (default: PROBE_DEFAULTS.holdout). */
   holdout?: number | undefined;
-  /** Seed of the sweep split and the sgd shuffle/initialization (default 0). */
+  /** Seed of the sweep split and the sgd shuffle/initialization (default: PROBE_DEFAULTS.seed). */
   seed?: number | undefined;
-  /** lbfgs: max |gradient| of the mean-form objective at which to stop (default 1e-7). */
+  /** lbfgs: max |gradient| of the mean-form objective at which to stop (default: PROBE_DEFAULTS.tol). */
   tol?: number | undefined;
   /**
    * lbfgs: also stop when an iteration lowers the objective by less than this relative amount (default
-   * 2.2e-9, scipy's L-BFGS-B default that scikit-learn keeps); 0 runs until `tol` (or the noise floor).
+   * PROBE_DEFAULTS.ftol, 2.2e-9: scipy's L-BFGS-B default that scikit-learn keeps); 0 runs until `tol` (or the noise floor).
    */
   ftol?: number | undefined;
-  /** lbfgs: iteration limit (default 2000). */
+  /** lbfgs: iteration limit (default: PROBE_DEFAULTS.maxIter). */
   maxIter?: number | undefined;
   /** Standardize with the training mean/std (default true; false with recipe 'paper'). */
   standardize?: boolean | undefined;
@@ -117,11 +119,11 @@ export interface ProbeResult {
 }
 
 const PAPER_SGD: Omit<SgdSettings, 'weightDecay' | 'bufferRows' | 'seed'> = {
-  lr: 1e-3,
-  epochs: 10,
-  batchSize: 256,
-  warmupSteps: 500,
-  clipNorm: 1.0,
+  lr: PROBE_DEFAULTS.lr,
+  epochs: PROBE_DEFAULTS.epochs,
+  batchSize: PROBE_DEFAULTS.batch,
+  warmupSteps: PROBE_DEFAULTS.warmup,
+  clipNorm: PROBE_DEFAULTS.clip,
 };
 
 function now(): number {
@@ -171,15 +173,14 @@ function resolveSgd(o: FitProbeOptions, paper: boolean, rows: number, dim: numbe
   const r: SgdSettings = {
     ...PAPER_SGD,
     bufferRows: Math.min(rows, budgetRows),
-    seed: o.seed ?? 0,
+    seed: o.seed ?? PROBE_DEFAULTS.seed,
     ...Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)),
     weightDecay: s.weightDecay,
   };
-  if (!(r.lr > 0)) throw badOption('--lr', 'a positive number', r.lr);
-  if (!(r.epochs >= 1) || !Number.isInteger(r.epochs)) throw badOption('--epochs', 'a positive integer', r.epochs);
-  if (!(r.batchSize >= 1) || !Number.isInteger(r.batchSize))
-    throw badOption('--batch', 'a positive integer', r.batchSize);
-  if (!(r.weightDecay >= 0)) throw badOption('--weight-decay', 'a non-negative number', r.weightDecay);
+  optionValue(PROBE_OPTIONS, 'lr', r.lr);
+  optionValue(PROBE_OPTIONS, 'epochs', r.epochs);
+  optionValue(PROBE_OPTIONS, 'batch', r.batchSize);
+  optionValue(PROBE_OPTIONS, 'weightDecay', r.weightDecay);
   return r;
 }
 
@@ -271,14 +272,12 @@ export async function fitProbe(o: FitProbeOptions): Promise<LoadedProbe> {
 }
 
 function resolveLbfgsSettings(o: FitProbeOptions): LbfgsSettings {
-  const C = o.C ?? 1;
-  if (!(C > 0) || !Number.isFinite(C)) throw badOption('--C', 'a positive number', C);
-  const tol = o.tol ?? 1e-7;
-  const maxIter = o.maxIter ?? 2000;
-  const ftol = o.ftol ?? DEFAULT_LBFGS.ftol;
-  const seed = o.seed ?? 0;
-  const holdout = o.holdout ?? 0.2;
-  if (!(holdout > 0 && holdout < 1)) throw badOption('--holdout', 'a fraction in (0, 1)', holdout);
+  const C = optionValue(PROBE_OPTIONS, 'C', o.C);
+  const tol = optionValue(PROBE_OPTIONS, 'tol', o.tol);
+  const maxIter = optionValue(PROBE_OPTIONS, 'maxIter', o.maxIter);
+  const ftol = optionValue(PROBE_OPTIONS, 'ftol', o.ftol);
+  const seed = optionValue(PROBE_OPTIONS, 'seed', o.seed);
+  const holdout = optionValue(PROBE_OPTIONS, 'holdout', o.holdout);
   return { C, tol, maxIter, ftol, seed, holdout };
 }
 
@@ -490,8 +489,7 @@ async function chooseC(
   const { o, progress } = ctx;
   const { C, holdout, seed, tol, ftol, maxIter } = ctx.settings;
   if (!o.cSweep) return { chosenC: C, init: undefined, sweep: null };
-  const grid = o.cSweep === true ? DEFAULT_C_GRID : o.cSweep;
-  if (grid.length === 0 || grid.some((c) => !(c > 0))) throw badOption('--C-grid', 'positive numbers', grid);
+  const grid = o.cSweep === true ? DEFAULT_C_GRID : optionValue(PROBE_OPTIONS, 'CGrid', o.cSweep);
   const r = await sweepC(ctx.gemm, problem, {
     grid,
     holdout,

@@ -14,6 +14,7 @@ import { readJsonObject } from '../io/json.js';
 import { encodeNpy, parseNpyHeader, readNpy } from '../io/npy.js';
 import { fromSystemError } from '../io/sysError.js';
 import type { Standardization } from '../math/standardize.js';
+import type { SolverName } from '../options.js';
 
 export const PROBE_FILE = 'probe.json';
 export const WEIGHTS_FILE = 'weights.npy';
@@ -93,7 +94,7 @@ export function readCheckedLabels(set: FeatureSet): Int32Array {
   return labels;
 }
 
-export type SolverName = 'lbfgs' | 'ml' | 'sgd';
+export type { SolverName };
 
 export interface ConvergenceInfo {
   iterations: number;

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FcprobeError } from '../errors.js';
+import { REPORT_FORMATS } from '../options.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { buildReport } from './build.js';
 import { CSV_FILE, renderResultsCsv } from './csv.js';
@@ -18,8 +19,8 @@ import { readResults } from '../experiment/results.js';
 
 /** 'terminal' is returned as text; the others are files (REPORT_FILES). csv: results.csv, every measured number
  * with its interval as tidy rows (report/csv.ts). */
-export type ReportFormat = 'terminal' | 'md' | 'json' | 'html' | 'csv';
-export const REPORT_FORMATS: readonly ReportFormat[] = ['terminal', 'md', 'json', 'html', 'csv'];
+export { REPORT_FORMATS };
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
 /** File name of each file format, inside the report's folder. */
 export const REPORT_FILES: Record<Exclude<ReportFormat, 'terminal'>, string> = {
   md: 'report.md',

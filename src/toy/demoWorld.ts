@@ -14,6 +14,7 @@
 import type { Mat } from '../compute/gemm.js';
 import { Rng } from '../math/rng.js';
 import { randomOrthonormalRows } from './structuredData.js';
+import { DEMO_DEFAULTS } from '../options.js';
 
 export interface DemoWorldSpec {
   classes: number;
@@ -36,7 +37,7 @@ export const DEMO_WORLD_DEFAULTS: DemoWorldSpec = {
   coreRadius: 1.5,
   coreNoise: 0.5,
   teacherDim: 64,
-  seed: 2024,
+  seed: DEMO_DEFAULTS.seed,
 };
 
 /** Background distribution of a set: U[lo, hi]^d per coordinate. */

@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { hashValue } from '../io/hash.js';
 import { mlpToOnnx } from '../distill/mlpOnnx.js';
 import { runWorkerTask } from '../io/workerTask.js';
+import { DEMO_DEFAULTS } from '../options.js';
 
 export interface StudentSpec {
   activation: Activation;
@@ -27,10 +28,10 @@ export interface StudentSpec {
 }
 
 export const STUDENT_DEFAULTS: StudentSpec = {
-  activation: 'relu',
-  hidden: 256,
-  iterations: 2000,
-  lr: 1e-3,
+  activation: DEMO_DEFAULTS.studentActivation,
+  hidden: DEMO_DEFAULTS.hidden,
+  iterations: DEMO_DEFAULTS.iterations,
+  lr: DEMO_DEFAULTS.lr,
   weightDecay: 1e-3,
   seed: 7,
 };

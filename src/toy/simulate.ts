@@ -7,12 +7,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createOrtGemm, type Gemm } from '../compute/gemm.js';
-import { ACTIVATIONS, type Activation } from '../math/activations.js';
-import { LOSSES, type LossKind } from '../math/losses.js';
-import { OPTIMIZERS, type OptimizerKind } from '../math/optimizers.js';
+import type { Activation } from '../math/activations.js';
+import type { LossKind } from '../math/losses.js';
+import type { OptimizerKind } from '../math/optimizers.js';
 import { runStructuredSimulation, type SimulationConfig, type SimulationRecord } from './simulation.js';
-import { CORE_MODES, type CoreMode } from './structuredData.js';
+import type { CoreMode } from './structuredData.js';
 import { badOption } from '../errors.js';
+import { SIMULATE_OPTION_DEFAULTS, SIMULATE_OPTIONS } from '../options.js';
+import { optionValue } from '../validate.js';
 import { renderSimulationSvg } from './simulateSvg.js';
 import { FCPROBE_VERSION } from '../version.js';
 import type { SimulateJob, SimulateProgress, SimulateRunOutcome } from './simulateWorker.js';
@@ -85,45 +87,28 @@ export interface SimulateProgressEvent {
   latest: SimulationRecord | null;
 }
 
-/** The paper's toy.py settings (n 1000, 32 core + 32 background dims in 256, ReLU width 256, AdamW). */
+const S = SIMULATE_OPTIONS;
+const SD = SIMULATE_OPTION_DEFAULTS;
+
+/** The paper's toy.py settings (n 1000, 32 core + 32 background dims in 256, ReLU width 256, AdamW), from the option table. */
 export const SIMULATE_DEFAULTS: ResolvedSimulateOptions = Object.freeze({
-  data: Object.freeze({ n: 1000, coreDim: 32, bgDim: 32, inputDim: 256, coreMode: 'nonlinear' as CoreMode }),
-  hidden: 256,
-  layers: 2,
-  activation: 'relu' as Activation,
-  bias: true,
-  freezeOutput: false,
-  loss: 'logistic' as LossKind,
-  optimizer: 'adamw' as OptimizerKind,
-  lr: 1e-3,
-  weightDecay: 1e-3,
-  momentum: 0.9,
-  iterations: 20000,
-  every: 1000,
-  seed: 2024,
+  data: Object.freeze({ n: SD.n, coreDim: SD.coreDim, bgDim: SD.bgDim, inputDim: SD.inputDim, coreMode: SD.coreMode }),
+  hidden: SD.hidden,
+  layers: SD.layers,
+  activation: SD.activation,
+  bias: SD.bias,
+  freezeOutput: SD.freezeOutput,
+  loss: SD.loss,
+  optimizer: SD.optimizer,
+  lr: SD.lr,
+  weightDecay: SD.weightDecay,
+  momentum: SD.momentum,
+  iterations: SD.iterations,
+  every: SD.every,
+  seed: SD.seed,
   lowRank: true,
-  compareLinear: false,
+  compareLinear: SD.compareLinear,
 });
-
-function posInt(name: string, v: number | undefined, dflt: number, min = 1): number {
-  const x = v ?? dflt;
-  if (!Number.isInteger(x) || x < min)
-    throw badOption(name, min === 0 ? 'a non-negative integer' : `an integer >= ${min}`, v);
-  return x;
-}
-
-function nonNeg(name: string, v: number | undefined, dflt: number, positive = false): number {
-  const x = v ?? dflt;
-  if (!Number.isFinite(x) || x < 0 || (positive && x === 0))
-    throw badOption(name, positive ? 'a positive number' : 'a non-negative number', v);
-  return x;
-}
-
-function choice<T extends string>(name: string, values: readonly T[], v: T | undefined, dflt: T): T {
-  const x = v ?? dflt;
-  if (!values.includes(x)) throw badOption(name, `one of ${values.join(', ')}`, v);
-  return x;
-}
 
 /**
  * Fills in defaults (SIMULATE_DEFAULTS) and validates every option.
@@ -132,13 +117,12 @@ function choice<T extends string>(name: string, values: readonly T[], v: T | und
  *   dimension below core + background dimensions, or momentum outside [0, 1).
  */
 export function resolveSimulateOptions(o: SimulateOptions): ResolvedSimulateOptions {
-  const d = SIMULATE_DEFAULTS;
   const data = {
-    n: posInt('--n', o.n, d.data.n, 2),
-    coreDim: posInt('--core-dim', o.coreDim, d.data.coreDim),
-    bgDim: posInt('--bg-dim', o.bgDim, d.data.bgDim),
-    inputDim: posInt('--input-dim', o.inputDim, d.data.inputDim),
-    coreMode: choice('--core-mode', CORE_MODES, o.coreMode, d.data.coreMode),
+    n: optionValue(S, 'n', o.n),
+    coreDim: optionValue(S, 'coreDim', o.coreDim),
+    bgDim: optionValue(S, 'bgDim', o.bgDim),
+    inputDim: optionValue(S, 'inputDim', o.inputDim),
+    coreMode: optionValue(S, 'coreMode', o.coreMode),
   };
   if (data.coreDim + data.bgDim > data.inputDim) {
     throw badOption(
@@ -149,23 +133,22 @@ export function resolveSimulateOptions(o: SimulateOptions): ResolvedSimulateOpti
   }
   const r: ResolvedSimulateOptions = {
     data,
-    hidden: posInt('--hidden', o.hidden, d.hidden),
-    layers: posInt('--layers', o.layers, d.layers, 2),
-    activation: choice('--activation', ACTIVATIONS, o.activation, d.activation),
-    bias: o.bias ?? d.bias,
-    freezeOutput: o.freezeOutput ?? d.freezeOutput,
-    loss: choice('--loss', LOSSES, o.loss, d.loss),
-    optimizer: choice('--optimizer', OPTIMIZERS, o.optimizer, d.optimizer),
-    lr: nonNeg('--lr', o.lr, d.lr, true),
-    weightDecay: nonNeg('--weight-decay', o.weightDecay, d.weightDecay),
-    momentum: nonNeg('--momentum', o.momentum, d.momentum),
-    iterations: posInt('--iterations', o.iterations, d.iterations, 0),
-    every: posInt('--every', o.every, d.every),
-    seed: posInt('--seed', o.seed, d.seed, 0),
-    lowRank: o.lowRank ?? d.lowRank,
-    compareLinear: o.compareLinear ?? d.compareLinear,
+    hidden: optionValue(S, 'hidden', o.hidden),
+    layers: optionValue(S, 'layers', o.layers),
+    activation: optionValue(S, 'activation', o.activation),
+    bias: o.bias ?? SD.bias,
+    freezeOutput: o.freezeOutput ?? SD.freezeOutput,
+    loss: optionValue(S, 'loss', o.loss),
+    optimizer: optionValue(S, 'optimizer', o.optimizer),
+    lr: optionValue(S, 'lr', o.lr),
+    weightDecay: optionValue(S, 'weightDecay', o.weightDecay),
+    momentum: optionValue(S, 'momentum', o.momentum),
+    iterations: optionValue(S, 'iterations', o.iterations),
+    every: optionValue(S, 'every', o.every),
+    seed: optionValue(S, 'seed', o.seed),
+    lowRank: o.lowRank ?? true,
+    compareLinear: o.compareLinear ?? SD.compareLinear,
   };
-  if (r.momentum >= 1) throw badOption('--momentum', 'a number in [0, 1)', r.momentum);
   return Object.freeze(r);
 }
 
@@ -193,9 +176,7 @@ export async function runSimulation(
   const resolved = resolveSimulateOptions(options);
   const activations: Activation[] = [resolved.activation];
   if (resolved.compareLinear && resolved.activation !== 'none') activations.push('none');
-  const threads = options.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 0)
-    throw badOption('--threads', 'a non-negative integer', options.threads);
+  const threads = optionValue(S, 'threads', options.threads);
   const toResult = (
     activation: Activation,
     records: SimulationRecord[],

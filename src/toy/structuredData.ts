@@ -11,10 +11,11 @@
  * Background: uniform in [0,1]^d for the training (ID) set, uniform in [-1,0]^d for the OOD set, whose core
  * features are the training set's. So the OOD set differs from the ID set only along background directions.
  */
+import { CORE_MODES } from '../options.js';
 import type { Mat } from '../compute/gemm.js';
 import type { Rng } from '../math/rng.js';
 
-export const CORE_MODES = ['nonlinear', 'linear'] as const;
+export { CORE_MODES };
 export type CoreMode = (typeof CORE_MODES)[number];
 
 export interface StructuredDataSpec {

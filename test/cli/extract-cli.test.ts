@@ -55,7 +55,7 @@ describe('fcprobe extract (CLI)', () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /);
     const bad = cli(['extract', '--model', 'm', '--data', 'd', '--out', 'o', '--batch', 'abc']);
     assert.notEqual(bad.status, 0);
-    assert.match(bad.stderr, /--batch.*expected a positive integer, got "abc"/);
+    assert.match(bad.stderr, /Expected --batch to be a positive integer, got "abc"/);
     const shard = cli(['extract', '--model', 'm', '--data', 'd', '--out', 'o', '--shard', '4/4']);
     assert.match(shard.stderr, /k\/n with 0 <= k < n/);
   });

@@ -11,9 +11,12 @@ import { fitSoftmaxRegression } from '../../src/probe/logreg.js';
 import { runProbe } from '../../src/probe/probe.js';
 import { fitSgdStreamed, type SgdSettings } from '../../src/probe/sgdProbe.js';
 import { SoftmaxSgdTrainer } from '../../src/probe/sgdTrainer.js';
-import { byteSize } from '../../src/cli/parse.js';
+import { is, parseArg } from '../../src/validate.js';
 import { gaussianClasses, writeFeatureDir } from '../helpers/featureDir.js';
 import { tempDir } from '../helpers/fixtures.js';
+
+/** The --memory-budget parser of the probe command. */
+const byteSize = (v: string): unknown => parseArg('--memory-budget', is.bytes, v);
 
 let gemm: Gemm;
 let root: string;

@@ -3,12 +3,11 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Command, Option } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { benchModel, spread, type Stats } from '../../bench/bench.js';
 import { FcprobeError } from '../../errors.js';
-import { positiveInt } from '../parse.js';
-import { action } from '../run-command.js';
+import { BENCH_OPTIONS } from '../../options.js';
+import { action, addOptions } from '../run-command.js';
 import { resolveModelArg } from './models.js';
 
 interface BenchFlags {
@@ -28,18 +27,11 @@ interface BenchFlags {
   quiet?: boolean;
 }
 
-function intList(v: string): number[] {
-  const parts = v.split(',').map((s) => s.trim());
-  if (parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1))
-    throw new InvalidArgumentError(`expected comma-separated positive integers, e.g. 1,8,32, got "${v}".`);
-  return parts.map(Number);
-}
-
 const cell = (s: Stats, d = 1): string =>
   `${s.median.toFixed(d)}  (${s.min.toFixed(d)}-${s.max.toFixed(d)}, spread ${(100 * spread(s)).toFixed(0)}%)`;
 
 export function registerBenchCommand(program: Command): void {
-  program
+  const cmd = program
     .command('bench')
     .summary('measure extraction speed for your model and images: model-only, decode-only, end to end')
     .description(
@@ -47,38 +39,8 @@ export function registerBenchCommand(program: Command): void {
         "batch size), the decode-only rate (decode + resize + crop + normalize, at extract's concurrency), and end-to-end " +
         '`fcprobe extract` on the first --images images (images/s, its ratio to min(ceiling, decode), peak memory). ' +
         'Each figure: median of --repeats runs after a warm-up, with min and max.',
-    )
-    .option('-m, --model <file.onnx>', 'ONNX encoder with an NCHW image input (without it: the generated-model suite)')
-    .option('-d, --data <folder>', 'image folder: <folder>/<class>/<image>.{jpg,jpeg,png,webp} (with --model)')
-    .option('--quick', 'suite: a few minutes (fewer batch sizes and images); with --model: 1 run per figure, 64 images')
-    .option(
-      '--only <parts>',
-      'suite only: comma-separated parts among gemm, ceiling, decode, e2e, memory, probe, simulate',
-    )
-    .option('--skip <parts>', 'suite only: parts to leave out')
-    .option(
-      '--out <file.json|folder/>',
-      'suite only: where the results JSON goes (default: fcprobe-bench-<date>-<host>.json in the current folder)',
-    )
-    .option(
-      '--batch <list>',
-      'batch sizes for the model-only ceiling; end to end uses 32 if listed, else the largest',
-      intList,
-      [1, 8, 32],
-    )
-    .option('--ep <list>', 'execution providers in order of preference, as for extract (default: best installed)')
-    .option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)', positiveInt)
-    .addOption(
-      new Option('--preset <name>', 'preprocessing preset, as for extract').choices([
-        'torchvision',
-        'clip',
-        'inception',
-      ]),
-    )
-    .option('--images <n>', 'images used for the decode and end-to-end runs', positiveInt, 256)
-    .option('--repeats <n>', 'timed runs per figure (after one warm-up)', positiveInt, 3)
-    .option('--json <file>', 'also write the figures as JSON')
-    .option('-q, --quiet', 'no progress output')
+    );
+  addOptions(cmd, BENCH_OPTIONS)
     .addHelpText(
       'after',
       `

@@ -1,8 +1,8 @@
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { configureSharp } from '../../extract/extract.js';
-import { CHECK_EXPORT_DEFAULTS, checkExport } from '../../extract/checkExport.js';
-import { FcprobeError } from '../../errors.js';
-import { positiveInt, positiveNumber, triple } from '../parse.js';
+import { checkExport } from '../../extract/checkExport.js';
+import { CHECK_EXPORT_OPTIONS, type PoolName } from '../../options.js';
+import { addOptions } from '../run-command.js';
 import { action } from '../run-command.js';
 import { resolveModelArg } from './models.js';
 
@@ -17,7 +17,7 @@ interface CheckExportFlags {
   mean?: [number, number, number];
   std?: [number, number, number];
   output?: string;
-  pool?: 'cls' | 'mean';
+  pool?: PoolName;
   ep?: string;
   threads?: number;
   minCosine: number;
@@ -25,7 +25,7 @@ interface CheckExportFlags {
 }
 
 export function registerCheckExportCommand(program: Command): void {
-  program
+  const cmd = program
     .command('check-export')
     .summary("prove an ONNX export: fcprobe's features vs a PyTorch reference, per image")
     .description(
@@ -33,41 +33,8 @@ export function registerCheckExportCommand(program: Command): void {
         "feature vector with the same row of --reference (a .npy written by models/export/*.py). Prints each image's " +
         'cosine and max abs difference; exits 0 when every image has cosine >= --min-cosine and max abs difference ' +
         '<= --max-rel-diff times the largest |reference| value of its row, 5 otherwise.',
-    )
-    .requiredOption(
-      '-m, --model <file.onnx|name|hf:ref>',
-      'the exported encoder (or a pulled catalog name / hf: reference)',
-    )
-    .requiredOption('-d, --data <folder>', 'the images the reference was computed on')
-    .requiredOption('-r, --reference <ref.npy>', 'reference features [images, D] computed in PyTorch')
-    .addOption(
-      new Option('--preset <name>', 'preprocessing preset (default: the catalog entry, else torchvision)').choices([
-        'torchvision',
-        'clip',
-        'inception',
-      ]),
-    )
-    .option('--resize <px>', 'shorter side after resizing', positiveInt)
-    .option('--crop <px>', 'center-crop size', positiveInt)
-    .addOption(new Option('--interpolation <kind>', 'resize kernel').choices(['bilinear', 'bicubic']))
-    .option('--mean <r,g,b>', 'per-channel mean', triple)
-    .option('--std <r,g,b>', 'per-channel std', triple)
-    .option('--output <name>', 'model output to compare (default: features, or the catalog entry)')
-    .addOption(new Option('--pool <how>', 'pooling for token outputs').choices(['cls', 'mean']))
-    .option('--ep <list>', 'execution providers, e.g. cpu (default: best installed)')
-    .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt)
-    .option(
-      '--min-cosine <c>',
-      'pass threshold: every image at least this cosine',
-      positiveNumber,
-      CHECK_EXPORT_DEFAULTS.minCosine,
-    )
-    .option(
-      '--max-rel-diff <r>',
-      'pass threshold: max abs difference at most r * max |reference| of the row',
-      positiveNumber,
-      CHECK_EXPORT_DEFAULTS.maxRelDiff,
-    )
+    );
+  addOptions(cmd, CHECK_EXPORT_OPTIONS)
     .addHelpText(
       'after',
       `
@@ -78,8 +45,6 @@ Examples:
     )
     .action(
       action(async (flags: CheckExportFlags) => {
-        if (flags.minCosine > 1)
-          throw new FcprobeError('BAD_OPTION', `Expected --min-cosine to be at most 1, got ${flags.minCosine}.`);
         configureSharp(1);
         const model = resolveModelArg(flags.model);
         const pre = model.entry?.preset;

@@ -1,12 +1,12 @@
 import { isAbsolute, relative } from 'node:path';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { configureSharp } from '../../extract/extract.js';
-import { runDemo, STUDENT_DEFAULTS, type DemoOutcome } from '../../toy/demo.js';
+import { runDemo, type DemoOutcome } from '../../toy/demo.js';
 import type { Activation } from '../../math/activations.js';
-import { positiveInt, positiveNumber } from '../parse.js';
+import { DEMO_OPTIONS } from '../../options.js';
 import { conclusionSentences } from '../../report/conclusion.js';
 import { createStageLog, formatDuration } from '../progress.js';
-import { action } from '../run-command.js';
+import { action, addOptions } from '../run-command.js';
 import { installStopHandler } from './extract.js';
 
 interface DemoFlags {
@@ -76,7 +76,7 @@ export function demoSummary(d: DemoOutcome): string {
 }
 
 export function registerDemoCommand(program: Command): void {
-  program
+  const cmd = program
     .command('demo')
     .summary('build the embedded demo world (images, teacher, distilled students) and run the pipeline on it')
     .description(
@@ -84,25 +84,8 @@ export function registerDemoCommand(program: Command): void {
         'label-independent background features, mixed by a fixed orthogonal map; OOD sets shift the background), writes a ' +
         'teacher encoder that reads only the core (robust by construction) and students distilled from it on ID images ' +
         'only (two-layer MLPs trained in TypeScript, exported to ONNX), then runs `fcprobe run` once over the teacher and every student.',
-    )
-    .option('--data <dir>', 'where the demo images are written', 'data/demo')
-    .option('--models <dir>', 'where the demo encoders are written', 'models/demo')
-    .option('--work <dir>', 'work directory of the runs (features, probes, reports)', 'work/demo')
-    .addOption(
-      new Option('--student-activation <name>', 'activation of the distilled student')
-        .choices(['relu', 'gelu', 'leaky-relu', 'tanh', 'sigmoid', 'none'])
-        .default('relu'),
-    )
-    .option('--no-compare-linear', 'do not also distil and evaluate a linear student')
-    .option('--iterations <n>', 'full-batch AdamW steps of the distillation', positiveInt, STUDENT_DEFAULTS.iterations)
-    .option('--hidden <n>', 'hidden units of the student', positiveInt, STUDENT_DEFAULTS.hidden)
-    .option('--lr <value>', 'AdamW learning rate', positiveNumber, STUDENT_DEFAULTS.lr)
-    .option('--seed <n>', 'seed of the world (images, teacher)', positiveInt, 2024)
-    .option('-q, --quiet', 'no progress output')
-    .option(
-      '--verbose',
-      'the full progress log, one line per step, also on a terminal (the default when stderr is not one)',
-    )
+    );
+  addOptions(cmd, DEMO_OPTIONS)
     .addHelpText(
       'after',
       `

@@ -1,9 +1,11 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DISTILL_DEFAULTS, type DistillResult, runDistill } from '../../distill/distill.js';
+import type { Command } from 'commander';
+import { type DistillResult, runDistill } from '../../distill/distill.js';
 import type { FitEntry } from '../../distill/distill.js';
 import type { HeadActivation, HeadKind } from '../../distill/head.js';
 import type { DistillLoss } from '../../distill/train.js';
-import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from '../parse.js';
+import { DISTILL_OPTIONS } from '../../options.js';
+import { invalid } from '../../validate.js';
+import { addOptions } from '../run-command.js';
 import { createProgress, formatDuration } from '../progress.js';
 import { action } from '../run-command.js';
 import { installStopHandler } from './extract.js';
@@ -24,7 +26,7 @@ interface DistillFlags {
   warmup: number;
   seed: number;
   standardizeTarget?: boolean;
-  eval?: { teacher: string; student: string }[];
+  eval?: string[];
   out: string;
   bufferRows?: number;
   threads?: number;
@@ -32,13 +34,11 @@ interface DistillFlags {
   quiet?: boolean;
 }
 
-function evalPair(
-  v: string,
-  prev: { teacher: string; student: string }[] = [],
-): { teacher: string; student: string }[] {
+/** "<teacher-dir>:<student-dir>" -> the pair. */
+function evalPair(v: string): { teacher: string; student: string } {
   const i = v.indexOf(':');
-  if (i <= 0 || i === v.length - 1) throw new InvalidArgumentError(`expected <teacher-dir>:<student-dir>, got "${v}".`);
-  return [...prev, { teacher: v.slice(0, i), student: v.slice(i + 1) }];
+  if (i <= 0 || i === v.length - 1) throw invalid('--eval', '<teacher-dir>:<student-dir>', v);
+  return { teacher: v.slice(0, i), student: v.slice(i + 1) };
 }
 
 const f4 = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : '-');
@@ -69,8 +69,7 @@ export function formatDistillTable(r: DistillResult): string {
 }
 
 export function registerDistillCommand(program: Command): void {
-  const d = DISTILL_DEFAULTS;
-  program
+  const cmd = program
     .command('distill')
     .summary("train a head on a frozen student backbone to reproduce a teacher's features; export it as ONNX")
     .description(
@@ -79,37 +78,8 @@ export function registerDistillCommand(program: Command): void {
         'images (streamed in shuffled mini-batches). Writes <out>/head.onnx, <out>/student.onnx (with --backbone: ' +
         'backbone + head in one graph) and <out>/distill.json (settings, per-epoch loss, fit with 95% intervals). ' +
         'Interrupted runs resume from the last epoch checkpoint to the same bytes.',
-    )
-    .requiredOption('--teacher-features <dir>', 'teacher features of the ID training images (fcprobe extract)')
-    .requiredOption('--student-features <dir>', 'student backbone features of the same images, same order')
-    .option('--backbone <model.onnx>', 'the student backbone that made --student-features; writes student.onnx')
-    .addOption(new Option('--head <kind>', 'linear or mlp').choices(['linear', 'mlp']).default(d.head.kind))
-    .option('--hidden <n>', 'mlp: hidden width', positiveInt, d.head.hidden)
-    .option('--layers <n>', 'mlp: linear maps (2 = one hidden layer)', positiveInt, d.head.layers)
-    .addOption(
-      new Option('--activation <name>', 'mlp: activation').choices(['relu', 'gelu', 'none']).default(d.head.activation),
-    )
-    .addOption(new Option('--loss <name>', 'mse or cosine (1 - cosine)').choices(['mse', 'cosine']).default(d.loss))
-    .option('--epochs <n>', 'passes over the training images', positiveInt, d.epochs)
-    .option('--batch <n>', 'batch size', positiveInt, d.batchSize)
-    .option('--lr <value>', 'peak AdamW learning rate', positiveNumber, d.lr)
-    .option('--weight-decay <value>', 'AdamW (decoupled) weight decay', nonNegativeNumber, d.weightDecay)
-    .option('--warmup <steps>', 'linear warmup steps before the cosine decay', nonNegativeInt, d.warmupSteps)
-    .option('--seed <n>', 'seed of the initialization and the shuffles', nonNegativeInt, d.seed)
-    .option(
-      '--standardize-target',
-      "train on the teacher's features standardized with their training mean/std (the export undoes it)",
-    )
-    .option(
-      '--eval <teacher-dir:student-dir...>',
-      'other (teacher, student) feature sets to report the fit on',
-      evalPair,
-    )
-    .requiredOption('-o, --out <dir>', 'where head.onnx, student.onnx and distill.json go')
-    .option('--buffer-rows <n>', 'rows held in memory for the block shuffle (default: 256 MiB worth)', positiveInt)
-    .option('--threads <n>', 'onnxruntime threads for the matrix products (default: one per core)', positiveInt)
-    .option('--json', 'print distill.json instead of the table')
-    .option('-q, --quiet', 'no progress output')
+    );
+  addOptions(cmd, DISTILL_OPTIONS)
     .addHelpText(
       'after',
       `
@@ -140,7 +110,7 @@ Examples:
               seed: flags.seed,
               standardizeTarget: flags.standardizeTarget ?? false,
             },
-            eval: flags.eval ?? [],
+            eval: (flags.eval ?? []).map(evalPair),
             bufferRows: flags.bufferRows,
             threads: flags.threads,
             shouldStop: stop.shouldStop,

@@ -1,11 +1,11 @@
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { extractFeatures, configureSharp } from '../../extract/extract.js';
 import type { PreprocessOverrides } from '../../image/preprocessSpec.js';
 import { readClassFile } from '../../dataset/listing.js';
-import { LAYOUT_NAMES, listDataset, parseLayout } from '../../dataset/layouts.js';
+import { listDataset, type LayoutName } from '../../dataset/layouts.js';
 import { isTarData, listTarShards } from '../../dataset/tarListing.js';
-import { nonNegativeInt, nonNegativeNumber, positiveInt, shard, triple } from '../parse.js';
-import { action } from '../run-command.js';
+import { EXTRACT_OPTIONS, type PoolName } from '../../options.js';
+import { action, addOptions } from '../run-command.js';
 import { createProgress, formatDuration } from '../progress.js';
 import { resolveModelArg } from './models.js';
 
@@ -15,9 +15,9 @@ interface ExtractFlags extends PreprocessOverrides {
   data: string;
   out: string;
   classes?: string;
-  layout?: string;
+  layout?: LayoutName;
   output?: string;
-  pool?: 'cls' | 'mean';
+  pool?: PoolName;
   ep?: string;
   threads?: number;
   batch: number;
@@ -64,79 +64,15 @@ export function installStopHandler(saved = 'finished batches are saved'): {
 }
 
 export function registerExtractCommand(program: Command): void {
-  program
+  const cmd = program
     .command('extract')
     .summary('run an ONNX image encoder over an image folder and store the features')
     .description(
       'Run an ONNX image encoder over an ImageNet-style folder (one sub-folder per class) and write ' +
         '<out>/features.npy (float32 [N, D]), <out>/labels.npy (int64 [N]) and <out>/manifest.json. ' +
         'Resumable: rerunning an interrupted command continues where it stopped; a finished run is skipped.',
-    )
-    .requiredOption(
-      '-m, --model <file.onnx|name|hf:ref>',
-      'ONNX encoder with an NCHW image input, or a pulled catalog name / hf: reference (fcprobe models)',
-    )
-    .requiredOption(
-      '-d, --data <folder|shards>',
-      "image folder <folder>/<class>/<image>.{jpg,jpeg,png,webp}, or WebDataset tar shards: 'train-{000000..000146}.tar', a folder of .tar files or a list file (*.txt)",
-    )
-    .requiredOption('-o, --out <dir>', 'output feature directory')
-    .option(
-      '--classes <file>',
-      'class names in index order, one per line (default: sorted sub-folder names); lets ID and OOD sets with different subsets share one index space',
-    )
-    .addOption(
-      new Option(
-        '--layout <name>',
-        'dataset layout (default: detected): folder, imagenet (wnid folders, labels = ImageNet indices), imagenet-v2 (folders 0..999), objectnet (images/<folder>, 113 mapped classes, 2-px border crop)',
-      ).choices([...LAYOUT_NAMES]),
-    )
-    .addOption(
-      new Option(
-        '--preset <name>',
-        'preprocessing preset: torchvision (resize 256 bilinear, crop 224, ImageNet mean/std), clip (resize=crop, bicubic, CLIP mean/std), inception (mean/std 0.5, resize crop/0.875)',
-      )
-        .choices(['torchvision', 'clip', 'inception'])
-        .default('torchvision'),
-    )
-    .option('--resize <px>', 'shorter side after resizing (default: from the preset)', positiveInt)
-    .option('--crop <px>', "center-crop size (default: the model's input size, else the preset's)", positiveInt)
-    .addOption(
-      new Option('--interpolation <kind>', 'resize kernel (default: from the preset)').choices(['bilinear', 'bicubic']),
-    )
-    .option('--mean <r,g,b>', 'per-channel mean on [0,1] pixels (default: from the preset)', triple)
-    .option('--std <r,g,b>', 'per-channel std (default: from the preset)', triple)
-    .option('--border-crop <px>', 'pixels removed from every border before resizing (ObjectNet: 2)', nonNegativeInt)
-    .option('--auto-orient', 'apply EXIF orientation (PIL and torchvision do not, so off by default)')
-    .option('--output <name>', 'model output to read when the graph has several')
-    .addOption(new Option('--pool <how>', 'pooling for token outputs [N, T, D]').choices(['cls', 'mean']))
-    .option('--ep <list>', 'execution providers in order of preference, e.g. cuda,cpu (default: best installed)')
-    .option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)', positiveInt)
-    .option('--batch <n>', 'images per inference batch', positiveInt, 32)
-    .option('--decode-concurrency <n>', 'images decoded at once (default: 4 per core, at least 8)', positiveInt)
-    .option(
-      '--decode-pixel-budget <megapixels>',
-      'most pixels (width x height, summed) decoded at once, bounding memory (default: 268, ~2 GiB peak)',
-      positiveInt,
-    )
-    .option(
-      '--commit-every <seconds>',
-      'make finished rows durable (fsync) at most this often; a crash redoes at most this much work (0: every batch)',
-      nonNegativeNumber,
-      2,
-    )
-    .option(
-      '--shard <k/n>',
-      'extract only the k-th (0-based) of n equal slices of the file list; join with `fcprobe merge`',
-      shard,
-    )
-    .option('--strict', 'fail on the first undecodable image instead of skipping it')
-    .option('--force', 'redo a finished extraction or replace features made from other inputs')
-    .option(
-      '--verify-content',
-      'recognise changed images by a hash of their bytes (reads every image) instead of size and modification time',
-    )
-    .option('-q, --quiet', 'no progress output')
+    );
+  addOptions(cmd, EXTRACT_OPTIONS)
     .addHelpText(
       'after',
       `
@@ -158,7 +94,7 @@ Examples:
         const listing = isTarData(flags.data)
           ? await listTarShards(flags.data, classes ? { classes } : {})
           : listDataset(flags.data, {
-              ...(flags.layout ? { layout: parseLayout(flags.layout) } : {}),
+              ...(flags.layout ? { layout: flags.layout } : {}),
               ...(classes ? { classes } : {}),
             });
         if (listing.layout !== 'folder' && !flags.quiet)

@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { Command } from 'commander';
 import {
   runProbe,
   withoutCorrectness,
@@ -6,7 +6,8 @@ import {
   type ProbeResult,
   type SolverName,
 } from '../../probe/probe.js';
-import { byteSize, finiteNumber, nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
+import { PROBE_OPTIONS } from '../../options.js';
+import { addOptions } from '../run-command.js';
 import { action } from '../run-command.js';
 
 interface ProbeFlags {
@@ -40,21 +41,6 @@ interface ProbeFlags {
   threads?: number;
   json?: boolean;
   quiet?: boolean;
-}
-
-function numberList(v: string): number[] {
-  const parts = v.split(',').map((s) => Number(s.trim()));
-  if (parts.length === 0 || parts.some((n) => !Number.isFinite(n) || n <= 0)) {
-    throw new InvalidArgumentError(`expected comma-separated positive numbers, e.g. 0.01,0.1,1,10, got "${v}".`);
-  }
-  return parts;
-}
-
-function fraction(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !(n > 0 && n < 1))
-    throw new InvalidArgumentError(`expected a fraction between 0 and 1, got "${v}".`);
-  return n;
 }
 
 function pct(x: number): string {
@@ -113,7 +99,7 @@ export function formatProbeTable(r: ProbeResult): string {
 }
 
 export function registerProbeCommand(program: Command): void {
-  program
+  const cmd = program
     .command('probe')
     .summary('fit a linear probe on ID features and score it on ID and OOD feature sets')
     .description(
@@ -122,74 +108,8 @@ export function registerProbeCommand(program: Command): void {
         'loss on each --eval set. Sets whose classes are a subset of the training classes (ImageNet-R/A) are scored ' +
         'with the other logits masked; sets with a classMap (ObjectNet) by the max over mapped logits. Writes ' +
         '<out>/probe.json, <out>/weights.npy (float32 [K, D+1]) and <out>/metrics.json.',
-    )
-    .option('--train <features-dir>', 'training (ID) features written by `fcprobe extract`')
-    .option('--eval <features-dir...>', 'evaluation feature directories (ID val, OOD sets)')
-    .requiredOption('-o, --out <probe-dir>', 'where probe.json, weights.npy and metrics.json go')
-    .option('--load <probe-dir>', 'evaluate a saved probe instead of fitting one')
-    .addOption(
-      new Option(
-        '--solver <name>',
-        'lbfgs: full-batch L-BFGS to a gradient tolerance (default); ml: the npm package ml-logistic-regression (baseline); sgd: streamed mini-batch AdamW for sets larger than memory',
-      ).choices(['lbfgs', 'ml', 'sgd']),
-    )
-    .addOption(
-      new Option(
-        '--recipe <name>',
-        "paper: the paper's probe (sgd on raw features, AdamW lr 1e-3, 10 epochs, batch 256, 500 warmup steps + cosine, clip 1.0); needs --weight-decay",
-      ).choices(['paper']),
-    )
-    .option('--C <value>', "inverse L2 strength, as scikit-learn's C (lbfgs)", positiveNumber, 1)
-    .option('--C-sweep', 'choose C on a held-out stratified split of the training set, then refit on all of it')
-    .option('--C-grid <list>', 'C values for --C-sweep (default: 13 values, half-decades from 1e-4 to 1e2)', numberList)
-    .option('--holdout <fraction>', 'fraction of each class held out by --C-sweep', fraction, 0.2)
-    .option('--seed <n>', 'seed of the sweep split and of the sgd shuffle/initialization', nonNegativeInt, 0)
-    .option(
-      '--tol <value>',
-      'lbfgs: stop when max |gradient| of mean CE + ||W||^2/(2Cn) is below this',
-      positiveNumber,
-      1e-7,
-    )
-    .option(
-      '--ftol <value>',
-      'lbfgs: also stop when an iteration lowers the objective by less than this, relative (scipy/sklearn default 2.2e-9; 0: run to --tol)',
-      (v) => {
-        const n = Number(v);
-        if (v.trim() === '' || !(n >= 0)) throw new InvalidArgumentError(`expected a non-negative number, got "${v}".`);
-        return n;
-      },
-    )
-    .option('--max-iter <n>', 'lbfgs: iteration limit', positiveInt, 2000)
-    .option(
-      '--no-standardize',
-      'use the features as they are (default: standardize with the training mean/std; off with --recipe paper)',
-    )
-    .option('--ml-steps <n>', 'ml: gradient steps per one-vs-all classifier (package default 50000)', positiveInt)
-    .option('--ml-learning-rate <value>', 'ml: step size (package default 5e-4)', positiveNumber)
-    .option('--lr <value>', 'sgd: peak AdamW learning rate (default 1e-3)', positiveNumber)
-    .option('--epochs <n>', 'sgd: passes over the training set (default 10)', positiveInt)
-    .option('--batch <n>', 'sgd: batch size (default 256)', positiveInt)
-    .option(
-      '--weight-decay <value>',
-      'sgd: AdamW weight decay (paper: 0.1 for CLIP teachers, 1e-3 for distilled students)',
-      finiteNumber,
-    )
-    .option('--warmup <steps>', 'sgd: linear warmup steps before the cosine decay (default 500)', nonNegativeInt)
-    .option('--clip <norm>', 'sgd: global gradient-norm clip (default 1.0)', positiveNumber)
-    .option(
-      '--memory-budget <size>',
-      'feature bytes held in memory, e.g. 2G: lbfgs streams from disk above it; sgd sizes its shuffle blocks by it',
-      byteSize,
-    )
-    .option('--buffer-rows <n>', 'sgd: rows held in memory for the block shuffle (default: 256 MB worth)', positiveInt)
-    .option(
-      '--ignore-unknown',
-      'leave out (and count) evaluation images of classes the probe never saw, instead of failing',
-    )
-    .option('--predictions', 'also write <out>/predictions/<set>.predictions.csv and <set>.probabilities.npy')
-    .option('--threads <n>', 'onnxruntime threads for the matrix products (default: one per core)', positiveInt)
-    .option('--json', 'print the result as JSON instead of the table')
-    .option('-q, --quiet', 'no progress output')
+    );
+  addOptions(cmd, PROBE_OPTIONS)
     .addHelpText(
       'after',
       `

@@ -1,16 +1,16 @@
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import {
   runSimulation,
-  SIMULATE_DEFAULTS,
   writeSimulationOutputs,
   type SimulateOptions,
   type SimulateProgressEvent,
 } from '../../toy/simulate.js';
-import { ACTIVATIONS, type Activation } from '../../math/activations.js';
-import { LOSSES, type LossKind } from '../../math/losses.js';
-import { OPTIMIZERS, type OptimizerKind } from '../../math/optimizers.js';
-import { CORE_MODES, type CoreMode } from '../../toy/structuredData.js';
-import { finiteNumber, nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
+import type { Activation } from '../../math/activations.js';
+import type { LossKind } from '../../math/losses.js';
+import type { OptimizerKind } from '../../math/optimizers.js';
+import type { CoreMode } from '../../toy/structuredData.js';
+import { SIMULATE_OPTIONS } from '../../options.js';
+import { addOptions } from '../run-command.js';
 import { createProgress, formatDuration } from '../progress.js';
 import { action } from '../run-command.js';
 
@@ -41,8 +41,7 @@ interface SimulateFlags {
 }
 
 export function registerSimulateCommand(program: Command): void {
-  const d = SIMULATE_DEFAULTS;
-  program
+  const cmd = program
     .command('simulate')
     .summary("the paper's synthetic experiment: watch an MLP learn label-independent background features")
     .description(
@@ -50,69 +49,8 @@ export function registerSimulateCommand(program: Command): void {
         'core features determine the label, background features are independent of it and shift out of ' +
         'distribution. Records ID/OOD loss and accuracy, core and background feature correlation and activation ' +
         'asymmetry every --every iterations; writes <out>/curves.csv, curves.json and curves.svg, and prints the finding.',
-    )
-    .option('--n <count>', 'data points, half per class', positiveInt, d.data.n)
-    .option('--core-dim <d>', 'core feature dimensions (determine the label)', positiveInt, d.data.coreDim)
-    .option('--bg-dim <d>', 'background feature dimensions (independent of the label)', positiveInt, d.data.bgDim)
-    .option(
-      '--input-dim <d>',
-      'input dimensions (random orthonormal map of core + background)',
-      positiveInt,
-      d.data.inputDim,
-    )
-    .addOption(
-      new Option(
-        '--core-mode <mode>',
-        'nonlinear: classes on spheres of radius 1 and 2; linear: U[0,1]^d vs its negation',
-      )
-        .choices(CORE_MODES)
-        .default(d.data.coreMode),
-    )
-    .option('--hidden <width>', 'hidden layer width', positiveInt, d.hidden)
-    .option('--layers <count>', 'linear layers (2: one hidden layer)', positiveInt, d.layers)
-    .addOption(
-      new Option('--activation <name>', 'hidden activation (none: a linear network)')
-        .choices(ACTIVATIONS)
-        .default(d.activation),
-    )
-    .option('--no-bias', 'linear layers without bias')
-    .option(
-      '--freeze-output',
-      'freeze the output layer at +1/m (first half of the units), -1/m (second half), as in the theory',
-    )
-    .addOption(new Option('--loss <name>', 'training loss').choices(LOSSES).default(d.loss))
-    .addOption(
-      new Option('--optimizer <name>', 'optimizer (sgd uses --momentum)').choices(OPTIMIZERS).default(d.optimizer),
-    )
-    .option('--lr <rate>', 'learning rate', positiveNumber, d.lr)
-    .option(
-      '--weight-decay <wd>',
-      'weight decay (decoupled for adamw, L2 for sgd and adam)',
-      finiteNumber,
-      d.weightDecay,
-    )
-    .option('--momentum <m>', 'SGD momentum', finiteNumber, d.momentum)
-    .option('--iterations <count>', 'full-batch training iterations', nonNegativeInt, d.iterations)
-    .option('--every <count>', 'record the curves every this many iterations', positiveInt, d.every)
-    .option(
-      '--seed <int>',
-      'seed for data and initialization (same seed: same data and init for every activation)',
-      nonNegativeInt,
-      d.seed,
-    )
-    .option('--compare-linear', 'also train the same network without activation (same seed) as the control')
-    .option(
-      '--dense',
-      'multiply the dense input instead of using its exact rank-(core+bg) factorization (slower; same maths, different float32 rounding)',
-    )
-    .option(
-      '--threads <n>',
-      'onnxruntime intra-op threads (0: one per core; 1 is faster here, see bench/simulate-RESULTS.md)',
-      nonNegativeInt,
-      1,
-    )
-    .option('-o, --out <dir>', 'output directory for curves.csv, curves.json, curves.svg', 'fcprobe-simulate')
-    .option('-q, --quiet', 'no progress line on stderr')
+    );
+  addOptions(cmd, SIMULATE_OPTIONS)
     .addHelpText(
       'after',
       `
