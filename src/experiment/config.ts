@@ -27,12 +27,12 @@ export interface ModelConfig {
   /** Display name (default: "teacher" / "student"). */
   name: string;
   path: string;
-  preset?: string | undefined;
+  preset?: (typeof PRESET_NAMES)[number] | undefined;
   output?: string | undefined;
-  pool?: 'cls' | 'mean' | undefined;
+  pool?: (typeof POOLS)[number] | undefined;
   resize?: number | undefined;
   crop?: number | undefined;
-  interpolation?: 'bilinear' | 'bicubic' | undefined;
+  interpolation?: (typeof INTERPOLATIONS)[number] | undefined;
   mean?: [number, number, number] | undefined;
   std?: [number, number, number] | undefined;
   /**
@@ -77,7 +77,7 @@ export interface ProbeConfig {
   /** Inverse L2 strength as scikit-learn's C; ignored with sweep. */
   C?: number;
   sweep?: boolean;
-  solver?: 'lbfgs' | 'ml' | 'sgd';
+  solver?: (typeof SOLVERS)[number];
   /** 'paper': the paper's AdamW probe recipe (sgd solver, raw features). */
   recipe?: 'paper';
   weightDecay?: number;
