@@ -42,7 +42,7 @@ describe('exit statuses, through the CLI', () => {
     expectExit(['run', '--config', join(dir, 'bad.json')], 2, /is not valid JSON/);
   });
 
-  // Passes once option-parse errors exit 2 (the option-validation branch); until then commander exits 1.
+  // Commander's own usage errors are bad options too: exit 2, not commander's 1.
   it('2: bad option value', () => {
     expectExit(['extract', '--model', model, '--data', data, '--out', join(dir, 'o2'), '--batch', 'abc'], 2, /--batch/);
   });
