@@ -76,8 +76,9 @@ function defaultChunkRows(n: number, k: number, d: number): number {
 /**
  * The cross-entropy step shared by the full-batch objective and the mini-batch trainer. In place over
  * `rows` rows of logits z (without bias): z_i becomes the residual (softmax(z_i + bias) - onehot(y_i)) / n,
- * whose column sums are added to the bias gradient grad[c * (d + 1) + d]. Returns the summed cross-entropy.
- * `scratch` holds k float64 values.
+ * whose column sums are added to the bias gradient biasGrad[c * stride + offset] (the objective's packed
+ * [K, D + 1] gradient: stride d + 1, offset d; the trainer's own bias gradient: 1, 0). Returns the summed
+ * cross-entropy. `scratch` holds k float64 values.
  */
 export function softmaxResidual(
   z: Float32Array,
@@ -87,11 +88,11 @@ export function softmaxResidual(
   labelStart: number,
   bias: Float64Array,
   n: number,
-  grad: Float64Array,
-  d: number,
+  biasGrad: Float64Array,
+  stride: number,
+  offset: number,
   scratch: Float64Array,
 ): number {
-  const d1 = d + 1;
   const invN = 1 / n;
   const e = scratch;
   let lossSum = 0;
@@ -116,7 +117,7 @@ export function softmaxResidual(
     for (let c = 0; c < k; c++) {
       const r = e[c]! * scale - (c === y ? invN : 0);
       z[off + c] = r;
-      grad[c * d1 + d]! += r;
+      biasGrad[c * stride + offset]! += r;
     }
   }
   return lossSum;
@@ -199,7 +200,7 @@ export class SoftmaxObjective {
       const xb = { data: xs, rows, cols: d };
       const zb = { data: z.subarray(0, rows * k), rows, cols: k };
       await this.gemm.matmul(xb, false, { data: wf, rows: k, cols: d }, true, zb);
-      lossSum += softmaxResidual(z, rows, k, labels, start, bias, n, grad, d, e);
+      lossSum += softmaxResidual(z, rows, k, labels, start, bias, n, grad, d + 1, d, e);
       await this.gemm.matmul(zb, true, xb, false, { data: gb, rows: k, cols: d });
       for (let c = 0; c < k; c++) {
         const go = c * d1,

@@ -12,6 +12,7 @@ import type { Gemm, Mat } from '../compute/gemm.js';
 import { FusedAdamW } from '../compute/adamwWasm.js';
 import { cosineLr } from '../math/adamw.js';
 import type { Rng } from '../math/rng.js';
+import { softmaxResidual } from './logreg.js';
 
 export interface SgdSchedule {
   lr: number;
@@ -124,33 +125,8 @@ export class SoftmaxSgdTrainer {
     await this.gemm.matmul(xb, false, this.wMat, true, zb);
     for (let c = 0; c < k; c++) bias[c] = this.b[c]!;
     bg.fill(0);
-    // Softmax cross-entropy residual, as logreg.ts's softmaxResidual (float64 per row), scaled by 1 / rows.
-    const invN = 1 / rows;
-    let lossSum = 0;
-    for (let i = 0; i < rows; i++) {
-      const off = i * k;
-      const yi = y[i]!;
-      let mx = -Infinity;
-      for (let c = 0; c < k; c++) {
-        const v = z[off + c]! + bias[c]!;
-        e[c] = v;
-        if (v > mx) mx = v;
-      }
-      const vy = e[yi]!;
-      let se = 0;
-      for (let c = 0; c < k; c++) {
-        const t = Math.exp(e[c]! - mx);
-        e[c] = t;
-        se += t;
-      }
-      lossSum += mx + Math.log(se) - vy;
-      const scale = 1 / (se * rows);
-      for (let c = 0; c < k; c++) {
-        const r = e[c]! * scale - (c === yi ? invN : 0);
-        z[off + c] = r;
-        bg[c]! += r;
-      }
-    }
+    // Softmax cross-entropy residual (float64 per row), scaled by 1 / rows; bias gradient summed into bg.
+    const lossSum = softmaxResidual(z, rows, k, y, 0, bias, rows, bg, 1, 0, e);
     for (let c = 0; c < k; c++) this.gb[c] = bg[c]!;
     await this.gemm.matmul(zb, true, xb, false, this.gwMat);
     const s = this.schedule;

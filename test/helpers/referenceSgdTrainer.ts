@@ -62,7 +62,7 @@ export class ReferenceSgdTrainer {
     grad.fill(0);
     const bias = this.bias;
     for (let c = 0; c < k; c++) bias[c] = theta[c * d1 + d]!;
-    const lossSum = softmaxResidual(z, rows, k, y, 0, bias, rows, grad, d, e);
+    const lossSum = softmaxResidual(z, rows, k, y, 0, bias, rows, grad, d + 1, d, e);
     await this.gemm.matmul(zb, true, xb, false, { data: gb, rows: k, cols: d });
     for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) grad[c * d1 + j]! += gb[c * d + j]!;
     const s = this.schedule;
