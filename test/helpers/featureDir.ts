@@ -17,19 +17,9 @@ export interface FeatureDirSpec {
   files?: string[];
 }
 
-export function writeFeatureDir(dir: string, s: FeatureDirSpec): string {
-  mkdirSync(dir, { recursive: true });
+/** The manifest writeFeatureDir writes, for callers that write features.npy and labels.npy themselves. */
+export function featureManifest(s: Omit<FeatureDirSpec, 'x'>): FeatureManifest {
   const n = s.labels.length;
-  if (s.x.length !== n * s.d) throw new RangeError(`x has ${s.x.length} values, expected ${n} x ${s.d}`);
-  writeFileSync(join(dir, 'features.npy'), encodeNpy('<f4', [n, s.d], s.x));
-  writeFileSync(
-    join(dir, 'labels.npy'),
-    encodeNpy(
-      '<i8',
-      [n],
-      BigInt64Array.from(Array.from(s.labels), (v) => BigInt(v)),
-    ),
-  );
   const model: ModelInfo = {
     path: 'encoder.onnx',
     sha256: 'a'.repeat(64),
@@ -54,7 +44,7 @@ export function writeFeatureDir(dir: string, s: FeatureDirSpec): string {
     ...s.preprocess,
   };
   const files = s.files ?? Array.from({ length: n }, (_, i) => `${s.classes[s.labels[i]!]}/img_${i}.png`);
-  const manifest: FeatureManifest = {
+  return {
     format: 'fcprobe-features',
     formatVersion: 1,
     fcprobeVersion: '0.0.0-test',
@@ -75,7 +65,22 @@ export function writeFeatureDir(dir: string, s: FeatureDirSpec): string {
     timing: { seconds: 0, imagesPerSecond: 0 },
     createdAt: '2024-01-01T00:00:00.000Z',
   };
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1));
+}
+
+export function writeFeatureDir(dir: string, s: FeatureDirSpec): string {
+  mkdirSync(dir, { recursive: true });
+  const n = s.labels.length;
+  if (s.x.length !== n * s.d) throw new RangeError(`x has ${s.x.length} values, expected ${n} x ${s.d}`);
+  writeFileSync(join(dir, 'features.npy'), encodeNpy('<f4', [n, s.d], s.x));
+  writeFileSync(
+    join(dir, 'labels.npy'),
+    encodeNpy(
+      '<i8',
+      [n],
+      BigInt64Array.from(Array.from(s.labels), (v) => BigInt(v)),
+    ),
+  );
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(featureManifest(s), null, 1));
   return dir;
 }
 

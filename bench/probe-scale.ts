@@ -1,0 +1,274 @@
+/**
+ * Cost growth of the probe with N (issue 17): the paper recipe (streamed AdamW, 10 epochs, batch 256) and
+ * L-BFGS at N = 16k..128k rows of D 2048, K 1000, on generated features written to disk, each fit in its own
+ * process so that its peak RSS is its own. PyTorch-CPU runs the same recipe on the same files in the same run.
+ *
+ *   npm run build && node dist/bench/probe-scale.js [--sizes 16384,32768,65536,131072] [--d 2048] [--k 1000]
+ *     [--epochs 10] [--torch-epochs 10] [--lbfgs-iters 10] [--memory-budget-mib 256] [--threads 2]
+ *     [--dir /tmp/fcprobe-probe-scale] [--keep] [--no-torch] [--no-lbfgs] [--out results.json]
+ *
+ * "GEMM alone" is the products a fit needs, timed by themselves through the same onnxruntime Gemm at the fit's
+ * shapes (recipe: the batch's X W^T and R^T X; L-BFGS: the same two over 4096-row blocks), times the number
+ * of steps or evaluations; the fraction of the GEMM rate is that time over the fit's wall time. The 1.28M
+ * extrapolation scales the largest N's time per step (recipe) or per evaluation (L-BFGS) linearly in N: both
+ * do a fixed amount of work per row, which is what the table checks.
+ */
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createOrtGemm, type Gemm } from '../src/compute/gemm.js';
+import { encodeNpy, encodeNpyHeader } from '../src/io/npy.js';
+import { Rng } from '../src/math/rng.js';
+import { fitProbe } from '../src/probe/probe.js';
+import { featureManifest } from '../test/helpers/featureDir.js';
+
+const argv = process.argv.slice(2);
+function opt(name: string, d: string): string {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : d;
+}
+const num = (name: string, d: number): number => Number(opt(name, String(d)));
+const MiB = 2 ** 20;
+
+/** One fit in this process (the parent starts one per fit): prints its time, evaluations and peak RSS. */
+async function child(): Promise<void> {
+  const [solver, dir, epochs, iters, budgetMib, threads] = argv.slice(1);
+  const t = performance.now();
+  const probe = await fitProbe({
+    train: dir!,
+    threads: Number(threads),
+    memoryBudget: Number(budgetMib) * MiB,
+    ...(solver === 'recipe'
+      ? { recipe: 'paper' as const, sgd: { weightDecay: 0.1, epochs: Number(epochs) } }
+      : { solver: 'lbfgs' as const, C: 1, maxIter: Number(iters), tol: 1e-30, ftol: 0 }),
+  });
+  const seconds = (performance.now() - t) / 1000;
+  const c = probe.file.convergence;
+  process.stdout.write(
+    `${JSON.stringify({
+      seconds,
+      evaluations: c.evaluations,
+      iterations: c.iterations,
+      loss: c.meanTrainLoss,
+      maxRssMiB: (process.resourceUsage().maxRSS * 1024) / MiB,
+    })}\n`,
+  );
+}
+
+/**
+ * Writes N rows of K Gaussian classes (means ~ N(0, 4/D I), unit noise; balanced labels in a seeded order)
+ * as a feature directory, streaming 4096 rows at a time so that generating 1 GB needs no 1 GB buffer.
+ */
+function generate(dir: string, n: number, d: number, k: number): void {
+  mkdirSync(dir, { recursive: true });
+  const rng = new Rng(17);
+  const means = Float32Array.from({ length: k * d }, () => rng.normal() * (2 / Math.sqrt(d)));
+  const labels = rng.shuffle(Int32Array.from({ length: n }, (_, i) => i % k));
+  const fd = openSync(join(dir, 'features.npy'), 'w');
+  writeSync(fd, encodeNpyHeader('<f4', [n, d]));
+  const block = 4096;
+  const buf = new Float32Array(block * d);
+  for (let start = 0; start < n; start += block) {
+    const rows = Math.min(block, n - start);
+    for (let r = 0; r < rows; r++) {
+      const m = labels[start + r]! * d;
+      for (let j = 0; j < d; j++) buf[r * d + j] = means[m + j]! + rng.normal();
+    }
+    const bytes = new Uint8Array(buf.buffer, 0, rows * d * 4);
+    writeSync(fd, bytes);
+  }
+  closeSync(fd);
+  writeFileSync(
+    join(dir, 'labels.npy'),
+    encodeNpy(
+      '<i8',
+      [n],
+      BigInt64Array.from(labels, (v) => BigInt(v)),
+    ),
+  );
+  const classes = Array.from({ length: k }, (_, i) => `c${String(i).padStart(4, '0')}`);
+  const manifest = featureManifest({ d, labels, classes, files: Array.from({ length: n }, (_, i) => `r/${i}.jpg`) });
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+}
+
+/** Seconds for the two products X W^T and R^T X at `rows` x d x k, median of `reps`. */
+async function gemmPair(gemm: Gemm, rows: number, d: number, k: number, reps: number): Promise<number> {
+  const rng = new Rng(3);
+  const x = Float32Array.from({ length: rows * d }, () => rng.normal());
+  const w = Float32Array.from({ length: k * d }, () => rng.normal());
+  const z = new Float32Array(rows * k);
+  const g = new Float32Array(k * d);
+  const once = async (): Promise<void> => {
+    await gemm.matmul({ data: x, rows, cols: d }, false, { data: w, rows: k, cols: d }, true, {
+      data: z,
+      rows,
+      cols: k,
+    });
+    await gemm.matmul({ data: z, rows, cols: k }, true, { data: x, rows, cols: d }, false, {
+      data: g,
+      rows: k,
+      cols: d,
+    });
+  };
+  await once();
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t = performance.now();
+    await once();
+    times.push((performance.now() - t) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+interface FitRow {
+  seconds: number;
+  evaluations: number;
+  iterations: number;
+  loss: number | null;
+  maxRssMiB: number;
+}
+
+function runChild(args: string[]): FitRow {
+  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 16 * MiB,
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as FitRow;
+}
+
+function runTorch(dir: string, epochs: number, threads: number): FitRow | null {
+  try {
+    const out = execFileSync(
+      '/usr/bin/python3',
+      [fileURLToPath(new URL('../../bench/torch_probe_scale.py', import.meta.url)), dir, `${epochs}`, `${threads}`],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    return JSON.parse(out.trim().split('\n').pop()!) as FitRow;
+  } catch (e) {
+    process.stderr.write(`PyTorch side skipped: ${(e as Error).message.split('\n')[0]}\n`);
+    return null;
+  }
+}
+
+interface Row {
+  n: number;
+  loadAvgBefore: number;
+  recipe: FitRow & { msPerStep: number; gemmFraction: number };
+  torch: (FitRow & { msPerStep: number; ratioPerStep: number }) | null;
+  lbfgs: (FitRow & { secondsPerEvaluation: number; gemmFraction: number }) | null;
+}
+
+/** The table bench/RESULTS.md shows (one row per N). */
+function markdown(rows: Row[]): string {
+  const f = (v: number | undefined, digits: number): string => (v === undefined ? '-' : v.toFixed(digits));
+  return [
+    '| N | recipe s | ms/step | GEMM fraction | peak RSS MiB | PyTorch s | PyTorch ms/step | PyTorch RSS MiB | ' +
+      'PyTorch / fcprobe | L-BFGS s/evaluation | L-BFGS GEMM fraction | L-BFGS RSS MiB | load |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map(
+      (r) =>
+        `| ${r.n} | ${f(r.recipe.seconds, 1)} | ${f(r.recipe.msPerStep, 1)} | ${f(r.recipe.gemmFraction, 2)} | ` +
+        `${f(r.recipe.maxRssMiB, 0)} | ${f(r.torch?.seconds, 1)} | ${f(r.torch?.msPerStep, 1)} | ` +
+        `${f(r.torch?.maxRssMiB, 0)} | ${f(r.torch?.ratioPerStep, 2)} | ${f(r.lbfgs?.secondsPerEvaluation, 2)} | ` +
+        `${f(r.lbfgs?.gemmFraction, 2)} | ${f(r.lbfgs?.maxRssMiB, 0)} | ${f(r.loadAvgBefore, 1)} |`,
+    ),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const sizes = opt('sizes', '16384,32768,65536,131072').split(',').map(Number);
+  const d = num('d', 2048),
+    k = num('k', 1000),
+    epochs = num('epochs', 10),
+    torchEpochs = num('torch-epochs', epochs),
+    iters = num('lbfgs-iters', 10),
+    budget = num('memory-budget-mib', 256),
+    threads = num('threads', 2);
+  const root = opt('dir', '/tmp/fcprobe-probe-scale');
+  const withTorch = !argv.includes('--no-torch');
+  const withLbfgs = !argv.includes('--no-lbfgs');
+  const batch = 256;
+  const gemm = await createOrtGemm({ threads });
+  const rows: Record<string, unknown>[] = [];
+  const log = (s: string): void => void process.stderr.write(`${s}\n`);
+  for (const n of sizes) {
+    const dir = join(root, `n${n}-d${d}-k${k}`);
+    if (!existsSync(join(dir, 'manifest.json'))) {
+      log(`generating ${n} x ${d} (${((n * d * 4) / MiB).toFixed(0)} MiB) in ${dir}`);
+      generate(dir, n, d, k);
+    }
+    const load0 = loadavg()[0]!;
+    const stepGemm = await gemmPair(gemm, batch, d, k, 15);
+    const blockGemm = await gemmPair(gemm, 4096, d, k, 3);
+    const steps = epochs * Math.ceil(n / batch);
+    log(`N ${n}: recipe (${steps} steps) ...`);
+    const rec = runChild(['recipe', dir, `${epochs}`, '0', `${budget}`, `${threads}`]);
+    const tor = withTorch
+      ? (log(`N ${n}: PyTorch (${torchEpochs} epochs) ...`), runTorch(dir, torchEpochs, threads))
+      : null;
+    const lb = withLbfgs
+      ? (log(`N ${n}: L-BFGS (${iters} iterations) ...`),
+        runChild(['lbfgs', dir, '0', `${iters}`, `${budget}`, `${threads}`]))
+      : null;
+    const row = {
+      n,
+      loadAvgBefore: load0,
+      loadAvgAfter: loadavg()[0]!,
+      gemmPairSeconds: { batch256: stepGemm, block4096: blockGemm },
+      recipe: {
+        ...rec,
+        msPerStep: (1000 * rec.seconds) / rec.evaluations,
+        gemmFraction: (rec.evaluations * stepGemm) / rec.seconds,
+      },
+      torch: tor
+        ? {
+            ...tor,
+            epochs: torchEpochs,
+            msPerStep: (1000 * tor.seconds) / tor.evaluations,
+            ratioPerStep: tor.seconds / tor.evaluations / (rec.seconds / rec.evaluations),
+          }
+        : null,
+      lbfgs: lb
+        ? {
+            ...lb,
+            secondsPerEvaluation: lb.seconds / lb.evaluations,
+            gemmFraction: (lb.evaluations * (n / 4096) * blockGemm) / lb.seconds,
+          }
+        : null,
+    };
+    rows.push(row);
+    log(JSON.stringify(row));
+  }
+  await gemm.dispose();
+  if (!argv.includes('--keep')) rmSync(root, { recursive: true, force: true });
+  const last = rows[rows.length - 1] as {
+    n: number;
+    recipe: { msPerStep: number };
+    lbfgs: { secondsPerEvaluation: number } | null;
+  };
+  const fullSteps = 10 * Math.ceil(1_281_167 / batch);
+  const result = {
+    command: `node dist/bench/probe-scale.js ${argv.join(' ')}`.trim(),
+    machine: `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    date: new Date().toISOString(),
+    shape: { d, k, batch, epochs, lbfgsIterations: iters, memoryBudgetMiB: budget, threads },
+    rows,
+    extrapolation1281167: {
+      recipeMinutes: (fullSteps * last.recipe.msPerStep) / 60000,
+      recipeSteps: fullSteps,
+      lbfgsSecondsPerEvaluation: last.lbfgs ? (last.lbfgs.secondsPerEvaluation * 1_281_167) / last.n : null,
+      from: `N ${last.n}, linear in N`,
+    },
+  };
+  const text = JSON.stringify(result, null, 1);
+  const out = opt('out', '');
+  if (out) writeFileSync(out, `${text}\n`);
+  process.stdout.write(`${markdown(result.rows as unknown as Row[])}\n\n${text}\n`);
+}
+
+if (argv[0] === '--child') await child();
+else await main();
