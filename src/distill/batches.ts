@@ -8,8 +8,7 @@
  * one block the shuffle is a full one. Epoch e draws from its own generator, seeded from (seed, e), so a run
  * resumed at epoch e visits the same rows in the same order as an uninterrupted one without saving any RNG state.
  */
-import type { FeatureSet } from '../features/manifest.js';
-import type { NpyReader } from '../io/npy.js';
+import type { FeatureRowReader, FeatureSet } from '../features/manifest.js';
 import { applyStandardization, type Standardization } from '../math/standardize.js';
 import { Rng } from '../math/rng.js';
 
@@ -36,8 +35,8 @@ export class PairedStream {
   private readonly blockT: Float32Array;
   private readonly batchX: Float32Array;
   private readonly batchT: Float32Array;
-  private readonly readerX: NpyReader;
-  private readonly readerT: NpyReader;
+  private readonly readerX: FeatureRowReader;
+  private readonly readerT: FeatureRowReader;
   private loaded = -1;
 
   /** Opens both feature files; the caller has checked that the sets hold the same images, and closes the stream. */

@@ -383,6 +383,12 @@ function parseSplit(raw: Obj, cfg: RunConfig): void {
       fail('seeds', 'a list of distinct non-negative integers', v);
     cfg.seeds = v as number[];
     if (cfg.split === undefined) throw new FieldProblem(['seeds', 'split'], '{} applies to the ID split: give {} too.');
+    // Each seed seeds its split, its probe and its bootstrap, so that seed s of a run equals a run with seed s.
+    if (isObj(raw.probe) && raw.probe.seed !== undefined)
+      throw new FieldProblem(
+        ['seeds', 'probe.seed'],
+        'Give {} or {}, not both: each of the seeds seeds its split, its probe and its bootstrap.',
+      );
   }
 }
 

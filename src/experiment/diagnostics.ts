@@ -8,7 +8,7 @@ import { LinearCkaAccumulator } from '../math/cka.js';
 import { CosineAccumulator } from '../math/cosine.js';
 import { ActivationAsymmetryAccumulator, type ActivationAsymmetryResult } from './activationAsymmetry.js';
 import { FcprobeError } from '../errors.js';
-import { checkSameImages, loadFeatureSet } from '../features/manifest.js';
+import { checkSameImages, type FeatureSet, loadFeatureSet } from '../features/manifest.js';
 import type { RepresentationFit } from './types.js';
 
 export type { RepresentationFit };
@@ -22,17 +22,25 @@ function defaultBlockRows(dims: number): number {
   return Math.max(256, Math.min(16384, Math.floor((64 * 1024 * 1024) / (4 * Math.max(1, dims)))));
 }
 
-/** Linear CKA (and, when the dimensions match, per-image cosine) between teacher and student features of one set. */
+/** A feature directory, or an opened set (a row selection: a part of the ID split). */
+function opened(f: string | FeatureSet): FeatureSet {
+  return typeof f === 'string' ? loadFeatureSet(f) : f;
+}
+
+/**
+ * Linear CKA (and, when the dimensions match, per-image cosine) between teacher and student features of one
+ * set, each a feature directory or an opened set.
+ */
 export async function computeRepresentationFit(
-  teacherDir: string,
-  studentDir: string,
+  teacher: string | FeatureSet,
+  student: string | FeatureSet,
   gemm: Gemm,
   options: DiagnosticsOptions = {},
 ): Promise<RepresentationFit> {
-  const t = loadFeatureSet(teacherDir);
-  const s = loadFeatureSet(studentDir);
+  const t = opened(teacher);
+  const s = opened(student);
   checkSameImages(t, s);
-  if (t.rows === 0) throw new FcprobeError('BAD_FEATURES', `${teacherDir} holds no images.`);
+  if (t.rows === 0) throw new FcprobeError('BAD_FEATURES', `${t.dir} holds no images.`);
   const notes: string[] = [];
   const cka = new LinearCkaAccumulator(t.dim, s.dim, gemm);
   const cos = t.dim === s.dim ? new CosineAccumulator(t.dim) : null;
@@ -62,12 +70,15 @@ export async function computeRepresentationFit(
   return { n: t.rows, teacherDim: t.dim, studentDim: s.dim, cka: r.cka, ckaDebiased: r.ckaDebiased, cosine, notes };
 }
 
-/** Activation asymmetry of one model's features on (normally) the ID training set; see activationAsymmetry.ts. */
+/**
+ * Activation asymmetry of one model's features (a directory or an opened set) on (normally) the ID training
+ * set; see activationAsymmetry.ts.
+ */
 export function computeActivationAsymmetry(
-  featureDir: string,
+  features: string | FeatureSet,
   options: DiagnosticsOptions = {},
 ): ActivationAsymmetryResult {
-  const f = loadFeatureSet(featureDir);
+  const f = opened(features);
   const labels = f.labels();
   const acc = new ActivationAsymmetryAccumulator(f.dim, Math.max(1, f.manifest.classes.length));
   const blockRows = options.blockRows ?? defaultBlockRows(f.dim);
@@ -83,7 +94,7 @@ export function computeActivationAsymmetry(
         if (e instanceof RangeError) {
           throw new FcprobeError(
             'BAD_FEATURES',
-            `${featureDir}: ${e.message.replace(/^[^:]*: /, '')} (manifest lists ${f.manifest.classes.length} classes).`,
+            `${f.dir}: ${e.message.replace(/^[^:]*: /, '')} (manifest lists ${f.manifest.classes.length} classes).`,
           );
         }
         throw e;

@@ -35,6 +35,8 @@ const TEXT_KEYS = new Set([
   'gapTest',
   'idSets',
   'oodSets',
+  'files',
+  'folder',
 ]);
 
 export function resultsPath(workDir: string): string {

@@ -13,6 +13,7 @@ import { protocolClasses, selectPerClass, splitListing } from '../dataset/suite.
 import { isTarData, listTarShards } from '../dataset/tarListing.js';
 import { mergeFoundShards } from './plan.js';
 import type {
+  AcrossSeeds,
   AccuracyMeasurement,
   AsymmetryMeasurement,
   DistilledStudentEntry,
@@ -39,7 +40,8 @@ import {
   type PairedSet,
   statisticsInfo,
 } from './statistics.js';
-import { checkSameImages, loadFeatureSet } from '../features/manifest.js';
+import { checkSameImages, type FeatureSet, loadFeatureSet } from '../features/manifest.js';
+import { selectRows } from '../features/rowSelection.js';
 import type { EvalResult } from '../probe/evaluate.js';
 import { extractFeatures, type ExtractProgress, type ExtractResult } from '../extract/extract.js';
 import { inspectModel } from '../extract/modelCheck.js';
@@ -76,14 +78,32 @@ export interface RunOutcome {
   workDir: string;
 }
 
+/** A folder extracted into `<workDir>/features/<model>/<config.name>/` (all of its listing). */
+interface PlannedFolder {
+  config: SetConfig;
+  listing: DatasetListing;
+}
+
 interface PlannedSet {
+  /** Its name in results.json ("<name>-train" for a part of the split). */
   config: SetConfig;
   role: SetRole;
+  /** Its images (a part of the split: that part's). */
   listing: DatasetListing;
-  /** A part of the ID folder's split. */
+  /** The folder whose features it reads: its own, or for a part of the split the whole ID folder. */
+  folder: PlannedFolder;
+  /** A part of the ID folder's split: its rows of the folder's features are those of `listing`'s files. */
   split?: { seed: number; fraction: number };
   /** Protocol scoring: the classes it is scored over whatever folders are present (config scoreOver). */
   scoreOver: string[] | null;
+}
+
+/** One repetition of split and probe: the seed (null without a split: probe.seed applies), its sets. */
+interface SeedPlan {
+  seed: number | null;
+  train: PlannedSet;
+  /** The ID test part (with a split) first, then the test and OOD sets. */
+  evals: PlannedSet[];
 }
 
 const SEED = 0;
@@ -104,6 +124,11 @@ async function listSet(s: SetConfig): Promise<DatasetListing> {
 
 function featureDir(workDir: string, model: ModelConfig, set: SetConfig): string {
   return join(workDir, 'features', model.name, set.name);
+}
+
+/** The directory holding a planned set's features (a split part's: the whole ID folder's). */
+function setDir(workDir: string, model: ModelConfig, s: PlannedSet): string {
+  return featureDir(workDir, model, s.folder.config);
 }
 
 /** A distilled student's backbone as a model of its own (`<name>.backbone`, its features in the work dir). */
@@ -137,6 +162,7 @@ function probeOptionsOf(
   evalDirs: string[],
   out: string,
   evalScoreOver: (string[] | null)[],
+  seed: number | null,
 ): ProbeOptions {
   const p = cfg.probe;
   return {
@@ -149,7 +175,7 @@ function probeOptionsOf(
     C: p.C,
     cSweep: p.sweep,
     maxIter: p.maxIter,
-    seed: p.seed,
+    seed: seed ?? p.seed,
     ...(p.weightDecay !== undefined ? { sgd: { weightDecay: p.weightDecay } } : {}),
     threads: cfg.threads,
   };
@@ -195,10 +221,16 @@ interface RunPlan {
   cfg: RunConfig;
   /** Teacher first, then the students, then the references. */
   models: PlannedModel[];
+  /** Folders to extract for every model: the ID training folder (whole, also with a split), tests, OOD sets. */
+  folders: PlannedFolder[];
+  /** One per seed (one without a split); the first seed's sets are train, evals and sets. */
+  seeds: SeedPlan[];
   train: PlannedSet;
   evals: PlannedSet[];
   /** train, then evals. */
   sets: PlannedSet[];
+  /** Row indices of a split part in a model's features, by model and part (see rowsOf). */
+  rowCache: Map<string, Int32Array>;
   /** Execution providers the model checks ended up on. */
   providers: string[];
 }
@@ -237,6 +269,8 @@ interface Probed {
   probes: ProbeSummary[];
   /** Per model name, its evaluations in plan.evals order (per-image correctness for the paired statistics). */
   evaluations: Map<string, EvalResult[]>;
+  /** Per seed after the first (plan.seeds[1..]), the same map for that seed's sets. */
+  laterSeeds: Map<string, EvalResult[]>[];
 }
 
 type Statistics = Pick<RunResults, 'gaps' | 'contamination' | 'statistics'>;
@@ -292,14 +326,37 @@ async function runLocked(o: RunOptions): Promise<RunOutcome> {
 /** Validates everything before long work: paths, listings, class spaces, both models. */
 async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promise<RunPlan> {
   checkConfigPaths(cfg, nameOf);
-  const { train, splitTest } = await planTrain(cfg, nameOf);
+  const { idFolder, parts } = await planTrain(cfg);
   // --present-classes-only: every set over its folders present (today's behaviour before protocol scoring).
   const scoreOver = (s: SetConfig): string[] | null =>
     s.scoreOver && !cfg.presentClassesOnly ? protocolClasses(s.scoreOver) : null;
-  const evals: PlannedSet[] = splitTest ? [splitTest] : [];
-  for (const s of cfg.test)
-    evals.push({ config: s, role: 'id-test', listing: await listSet(s), scoreOver: scoreOver(s) });
-  for (const s of cfg.ood) evals.push({ config: s, role: 'ood', listing: await listSet(s), scoreOver: scoreOver(s) });
+  const others: PlannedSet[] = [];
+  const folders: PlannedFolder[] = [idFolder];
+  for (const [s, role] of [
+    ...cfg.test.map((t) => [t, 'id-test'] as const),
+    ...cfg.ood.map((o) => [o, 'ood'] as const),
+  ]) {
+    const folder = { config: s, listing: await listSet(s) };
+    folders.push(folder);
+    others.push({ config: s, role, listing: folder.listing, folder, scoreOver: scoreOver(s) });
+  }
+  const seeds: SeedPlan[] = parts
+    ? parts.map((p) => ({ seed: p.train.split!.seed, train: p.train, evals: [p.test, ...others] }))
+    : [
+        {
+          seed: null,
+          train: { config: cfg.train, role: 'id-train', listing: idFolder.listing, folder: idFolder, scoreOver: null },
+          evals: others,
+        },
+      ];
+  const { train, evals } = seeds[0]!;
+  if (seeds.length > 1)
+    for (const d of cfg.students.filter((m) => m.distill))
+      throw new FcprobeError(
+        nameOf('seeds').startsWith('--') ? 'BAD_OPTION' : 'BAD_CONFIG',
+        `Student "${d.name}" is distilled by the run, and ${nameOf('seeds')} would need one distillation per seed.`,
+        'Run once per seed (--split with --seed <n>), or distil the student first (fcprobe distill).',
+      );
   for (const e of evals) checkLabelSpace(train.listing.classes, e);
   const models: PlannedModel[] = [
     { config: cfg.teacher, role: 'teacher', field: 'teacher' },
@@ -323,55 +380,81 @@ async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promi
       throw err;
     }
   }
-  return { cfg, models, train, evals, sets: [train, ...evals], providers: [...new Set(providers)] };
+  return {
+    cfg,
+    models,
+    folders,
+    seeds,
+    train,
+    evals,
+    sets: [train, ...evals],
+    rowCache: new Map(),
+    providers: [...new Set(providers)],
+  };
 }
 
 /**
- * The ID training set, or with `split` its two parts: "<name>-train" and "<name>-test" (distinct feature
- * folders, so that a run without the split keeps its own). One seed per run for now.
- * @throws FcprobeError BAD_OPTION / BAD_CONFIG for several seeds; BAD_DATA when the split leaves a part empty.
+ * The ID training folder (extracted whole), and with `split` its parts per seed: "<name>-train" and
+ * "<name>-test", row selections of that one folder's features (so several seeds extract it once, and a run
+ * without the split shares its features). Seeds: `seeds`, or [probe.seed ?? 0].
+ * @throws FcprobeError BAD_DATA when the split leaves a part empty.
  */
 async function planTrain(
   cfg: RunConfig,
-  nameOf: FieldNamer,
-): Promise<{ train: PlannedSet; splitTest: PlannedSet | null }> {
+): Promise<{ idFolder: PlannedFolder; parts: { train: PlannedSet; test: PlannedSet }[] | null }> {
   const listing = await listSet(cfg.train);
-  if (cfg.split === undefined)
-    return { train: { config: cfg.train, role: 'id-train', listing, scoreOver: null }, splitTest: null };
+  const idFolder: PlannedFolder = { config: cfg.train, listing };
+  if (cfg.split === undefined) return { idFolder, parts: null };
+  const fraction = cfg.split;
   const seeds = cfg.seeds ?? [cfg.probe.seed ?? 0];
-  if (seeds.length > 1) {
-    const name = nameOf('seeds');
-    throw new FcprobeError(
-      name.startsWith('--') ? 'BAD_OPTION' : 'BAD_CONFIG',
-      `${name.charAt(0).toUpperCase()}${name.slice(1)}: several seeds per run are not supported yet; give one seed.`,
-      'Run once per seed with --seed <n> (each run extracts the ID folder once).',
-    );
-  }
-  const seed = seeds[0]!;
-  const parts = splitListing(listing, cfg.split, seed);
-  if (parts.train.items.length === 0 || parts.test.items.length === 0)
-    throw new FcprobeError(
-      'BAD_DATA',
-      `Splitting ${cfg.train.path} (${listing.items.length} images) with ${cfg.split} leaves no ${parts.test.items.length === 0 ? 'test' : 'training'} image.`,
-      'Every class needs at least two images for a split.',
-    );
   const part = (which: 'train' | 'test'): SetConfig => ({ ...cfg.train, name: `${cfg.train.name}-${which}` });
-  return {
-    train: {
-      config: part('train'),
-      role: 'id-train',
-      listing: parts.train,
-      split: { seed, fraction: cfg.split },
+  const parts = seeds.map((seed) => {
+    const p = splitListing(listing, fraction, seed);
+    if (p.train.items.length === 0 || p.test.items.length === 0)
+      throw new FcprobeError(
+        'BAD_DATA',
+        `Splitting ${cfg.train.path} (${listing.items.length} images) with ${fraction} leaves no ${p.test.items.length === 0 ? 'test' : 'training'} image.`,
+        'Every class needs at least two images for a split.',
+      );
+    const of = (which: 'train' | 'test', l: DatasetListing): PlannedSet => ({
+      config: part(which),
+      role: which === 'train' ? 'id-train' : 'id-test',
+      listing: l,
+      folder: idFolder,
+      split: { seed, fraction },
       scoreOver: null,
-    },
-    splitTest: {
-      config: part('test'),
-      role: 'id-test',
-      listing: parts.test,
-      split: { seed, fraction: cfg.split },
-      scoreOver: null,
-    },
-  };
+    });
+    return { train: of('train', p.train), test: of('test', p.test) };
+  });
+  return { idFolder, parts };
+}
+
+/**
+ * The rows of a split part in the model's features of the whole folder (those of the part's files that were
+ * extracted, ascending); null for a set read whole. Cached per model and part.
+ */
+function rowsOf(plan: RunPlan, m: ModelConfig, s: PlannedSet): Int32Array | null {
+  if (!s.split) return null;
+  const key = `${m.name}\u0000${s.config.name}\u0000${s.split.seed}`;
+  const hit = plan.rowCache.get(key);
+  if (hit) return hit;
+  const files = loadFeatureSet(setDir(plan.cfg.workDir, m, s)).manifest.files;
+  const index = new Map(files.map((f, i) => [f, i]));
+  const rows: number[] = [];
+  for (const it of s.listing.items) {
+    const r = index.get(it.file);
+    if (r !== undefined) rows.push(r);
+  }
+  const out = Int32Array.from(rows).sort();
+  plan.rowCache.set(key, out);
+  return out;
+}
+
+/** A planned set's features for a model: the folder's, or a split part's rows of it. */
+function featuresOf(plan: RunPlan, m: ModelConfig, s: PlannedSet): FeatureSet {
+  const whole = loadFeatureSet(setDir(plan.cfg.workDir, m, s));
+  const rows = rowsOf(plan, m, s);
+  return rows ? selectRows(whole, rows) : whole;
 }
 
 /** @throws FcprobeError BAD_DATA when the set's classes cannot be scored by a probe on the training classes. */
@@ -395,7 +478,7 @@ async function extractAll(plan: RunPlan, o: RunOptions, log: StageLog, distilled
   // The teacher comes first in plan.models, so its training features exist when a student is distilled.
   for (const { config: m } of plan.models) {
     if (m.distill) distilled.set(m.name, await distillStudent(plan, m, o, log));
-    for (const s of plan.sets) extracted.set(pairKey(m, s.config), await extractPair(plan, m, s, o, log));
+    for (const f of plan.folders) extracted.set(pairKey(m, f.config), await extractPair(plan, m, f, o, log));
   }
   return extracted;
 }
@@ -403,7 +486,7 @@ async function extractAll(plan: RunPlan, o: RunOptions, log: StageLog, distilled
 async function extractPair(
   plan: RunPlan,
   m: ModelConfig,
-  s: PlannedSet,
+  s: PlannedFolder,
   o: RunOptions,
   log: StageLog,
 ): Promise<ExtractResult> {
@@ -459,9 +542,15 @@ async function distillStudent(
   o: RunOptions,
   log: StageLog,
 ): Promise<DistilledStudentEntry> {
-  const { cfg, train } = plan;
+  const { cfg } = plan;
+  // With a split (one seed: planRun refuses several), the head is fitted on the training part only, extracted
+  // as a folder of its own: distillation reads whole feature folders and keys its cache by them.
+  const train: PlannedFolder = plan.train.split
+    ? { config: plan.train.config, listing: plan.train.listing }
+    : plan.train.folder;
   const d = m.distill!;
   const bb = backboneOf(m);
+  if (plan.train.split) await extractPair(plan, cfg.teacher, train, o, log);
   await extractPair(plan, bb, train, o, log);
   const teacherDir = featureDir(cfg.workDir, cfg.teacher, train.config);
   const backboneDir = featureDir(cfg.workDir, bb, train.config);
@@ -505,40 +594,70 @@ async function distillStudent(
   };
 }
 
-/** One probe per model, fitted on the ID training features and scored on every evaluation set. */
+/** The sample standard deviation (n - 1) of `values` and their mean, with the seeds they came from. */
+function acrossSeeds(seeds: number[], values: number[]): AcrossSeeds {
+  const n = values.length;
+  const mean = values.reduce((a, v) => a + v, 0) / n;
+  const ss = values.reduce((a, v) => a + (v - mean) ** 2, 0);
+  return { seeds, values, mean, std: n > 1 ? Math.sqrt(ss / (n - 1)) : NaN };
+}
+
+/**
+ * One probe per model and seed, fitted on the seed's ID training rows and scored on its ID test rows and
+ * every other set; the first seed's numbers are the run's, with the spread over all seeds (acrossSeeds) beside
+ * each accuracy. Probes go to probes/<model>/, or probes/<model>/seed-<s>/ with several seeds.
+ */
 async function probeAll(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Probed> {
-  const { cfg, train, evals } = plan;
+  const { cfg } = plan;
   const accuracy: AccuracyMeasurement[] = [];
   const probes: ProbeSummary[] = [];
   const evaluations = new Map<string, EvalResult[]>();
+  const laterSeeds = plan.seeds.slice(1).map(() => new Map<string, EvalResult[]>());
+  const many = plan.seeds.length > 1;
   for (const { config: m } of plan.models) {
-    log.stage(`probe ${m.name}: fit on ${train.config.name}, score ${evals.length} set(s)`);
-    const r = await log.timed(`probe ${m.name}`, () =>
-      runProbe({
-        ...probeOptionsOf(
-          cfg,
-          featureDir(cfg.workDir, m, train.config),
-          evals.map((e) => featureDir(cfg.workDir, m, e.config)),
-          join(cfg.workDir, 'probes', m.name),
-          evals.map((e) => e.scoreOver),
-        ),
-        gemm,
-      }),
-    );
-    const details: Record<string, number | string> = {};
-    for (const [k, v] of Object.entries(r.probe.convergence))
-      if (typeof v === 'number' || typeof v === 'string') details[k] = v;
-    const sw = r.probe.sweep;
-    probes.push({
-      model: m.name,
-      C: r.probe.C ?? NaN,
-      solver: r.probe.solver,
-      details,
-      sweep: sw ? { grid: sw.grid, nVal: sw.nVal, classes: r.probe.classes.length, atGridEdge: sw.atGridEdge } : null,
-    });
-    evaluations.set(m.name, r.evaluations);
-    evals.forEach((e, i) => {
-      const ev = r.evaluations[i];
+    const perSeed: EvalResult[][] = [];
+    for (const [k, { seed, train, evals }] of plan.seeds.entries()) {
+      const out = join(cfg.workDir, 'probes', m.name, ...(many ? [`seed-${seed}`] : []));
+      log.stage(
+        `probe ${m.name}${many ? ` (seed ${seed})` : ''}: fit on ${train.config.name}, score ${evals.length} set(s)`,
+      );
+      const trainRows = rowsOf(plan, m, train);
+      const r = await log.timed(`probe ${m.name}${many ? ` seed ${seed}` : ''}`, () =>
+        runProbe({
+          ...probeOptionsOf(
+            cfg,
+            setDir(cfg.workDir, m, train),
+            evals.map((e) => setDir(cfg.workDir, m, e)),
+            out,
+            evals.map((e) => e.scoreOver),
+            seed,
+          ),
+          ...(trainRows ? { trainRows } : {}),
+          evalRows: evals.map((e) => rowsOf(plan, m, e)),
+          gemm,
+        }),
+      );
+      perSeed.push(r.evaluations);
+      if (k > 0) {
+        laterSeeds[k - 1]!.set(m.name, r.evaluations);
+        continue;
+      }
+      const details: Record<string, number | string> = {};
+      for (const [key, v] of Object.entries(r.probe.convergence))
+        if (typeof v === 'number' || typeof v === 'string') details[key] = v;
+      const sw = r.probe.sweep;
+      probes.push({
+        model: m.name,
+        C: r.probe.C ?? NaN,
+        solver: r.probe.solver,
+        details,
+        sweep: sw ? { grid: sw.grid, nVal: sw.nVal, classes: r.probe.classes.length, atGridEdge: sw.atGridEdge } : null,
+      });
+      evaluations.set(m.name, r.evaluations);
+    }
+    const seeds = plan.seeds.map((p) => p.seed ?? 0);
+    plan.evals.forEach((e, i) => {
+      const ev = perSeed[0]?.[i];
       if (!ev) return;
       accuracy.push({
         model: m.name,
@@ -549,48 +668,67 @@ async function probeAll(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Probe
         classes: ev.labelSpace.scoredClasses,
         top5: ev.labelSpace.scoredClasses > 5 ? ev.top5 : null,
         ...(ev.labelSpace.kind !== 'identity' ? { scoring: ev.labelSpace.description } : {}),
+        ...(many
+          ? {
+              acrossSeeds: acrossSeeds(
+                seeds,
+                perSeed.map((p) => p[i]?.top1 ?? NaN),
+              ),
+            }
+          : {}),
       });
     });
   }
-  return { accuracy, probes, evaluations };
+  return { accuracy, probes, evaluations, laterSeeds };
 }
 
 /**
  * Gap intervals, McNemar p and contamination from the two models' per-image correctness, paired by image:
- * refuses (MISMATCH) when the two feature sets of a set do not list the same images in the same order.
+ * refuses (MISMATCH) when the two feature sets of a set do not list the same images in the same order. With
+ * several seeds: the first seed's, its bootstrap seeded by it, and each gap and contamination estimate of
+ * every seed (no bootstrap) as acrossSeeds.
  */
 async function measureStatistics(plan: RunPlan, probed: Probed, log: StageLog): Promise<Statistics> {
-  const { cfg, evals } = plan;
-  const t = probed.evaluations.get(cfg.teacher.name) ?? [];
+  const { cfg } = plan;
   const bootstrap = cfg.bootstrap ?? DEFAULT_BOOTSTRAP;
+  const firstSeed = plan.seeds[0]!.seed ?? cfg.probe.seed ?? SEED;
   log.stage(`statistics: intervals${bootstrap > 0 ? `, ${bootstrap} paired bootstrap replicates` : ''}`);
-  const all: Statistics = {
-    gaps: [],
-    contamination: [],
-    statistics: statisticsInfo(bootstrap, cfg.probe.seed ?? SEED),
-  };
-  // Each student is paired with the teacher on its own (same seed: a student's numbers do not depend on the others).
-  for (const student of cfg.students) {
-    const st = probed.evaluations.get(student.name) ?? [];
-    const sets: PairedSet[] = evals.flatMap((e, i) => {
+  const all: Statistics = { gaps: [], contamination: [], statistics: statisticsInfo(bootstrap, firstSeed) };
+  const pairedSets = (evals: PlannedSet[], evaluations: Map<string, EvalResult[]>, student: ModelConfig) => {
+    const t = evaluations.get(cfg.teacher.name) ?? [];
+    const st = evaluations.get(student.name) ?? [];
+    return evals.flatMap((e, i): PairedSet[] => {
       const te = t[i],
         se = st[i];
       if (!te || !se) return [];
-      checkSameImages(
-        loadFeatureSet(featureDir(cfg.workDir, cfg.teacher, e.config)),
-        loadFeatureSet(featureDir(cfg.workDir, student, e.config)),
-      );
+      checkSameImages(featuresOf(plan, cfg.teacher, e), featuresOf(plan, student, e));
       return [{ set: e.config.name, role: e.role as PairedSet['role'], teacher: te.correct, student: se.correct }];
     });
+  };
+  // Each student is paired with the teacher on its own (same seed: a student's numbers do not depend on the others).
+  for (const student of cfg.students) {
+    const sets = pairedSets(plan.evals, probed.evaluations, student);
     const out = await log.timed(`statistics ${student.name}`, async () =>
-      computeStatistics({
-        teacher: cfg.teacher.name,
-        student: student.name,
-        sets,
-        bootstrap,
-        seed: cfg.probe.seed ?? SEED,
-      }),
+      computeStatistics({ teacher: cfg.teacher.name, student: student.name, sets, bootstrap, seed: firstSeed }),
     );
+    if (plan.seeds.length > 1) {
+      const later = plan.seeds.slice(1).map((p, k) =>
+        computeStatistics({
+          teacher: cfg.teacher.name,
+          student: student.name,
+          sets: pairedSets(p.evals, probed.laterSeeds[k]!, student),
+          bootstrap: 0,
+          seed: p.seed ?? SEED,
+        }),
+      );
+      const seeds = plan.seeds.map((p) => p.seed ?? SEED);
+      out.gaps.forEach((g, i) => {
+        g.acrossSeeds = acrossSeeds(seeds, [g.top1Gap, ...later.map((l) => l.gaps[i]?.top1Gap ?? NaN)]);
+      });
+      out.contamination.forEach((c, i) => {
+        c.acrossSeeds = acrossSeeds(seeds, [c.estimate, ...later.map((l) => l.contamination[i]?.estimate ?? NaN)]);
+      });
+    }
     all.gaps.push(...out.gaps);
     all.contamination.push(...out.contamination);
     all.statistics = out.info;
@@ -607,11 +745,7 @@ async function diagnose(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Diagn
       const label = `${student.name} / ${s.config.name}`;
       log.stage(`representation fit ${label}`);
       const fit = await log.timed(`fit ${label}`, () =>
-        computeRepresentationFit(
-          featureDir(cfg.workDir, cfg.teacher, s.config),
-          featureDir(cfg.workDir, student, s.config),
-          gemm,
-        ),
+        computeRepresentationFit(featuresOf(plan, cfg.teacher, s), featuresOf(plan, student, s), gemm),
       );
       representationFit.push({
         student: student.name,
@@ -625,7 +759,7 @@ async function diagnose(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Diagn
   const asymmetry: AsymmetryMeasurement[] = plan.models.map(({ config: m }) => ({
     model: m.name,
     set: train.config.name,
-    result: computeActivationAsymmetry(featureDir(cfg.workDir, m, train.config)),
+    result: computeActivationAsymmetry(featuresOf(plan, m, train)),
   }));
   return { representationFit, asymmetry };
 }
@@ -650,7 +784,7 @@ function assembleResults(
     return r;
   };
   const modelEntries: ModelEntry[] = plan.models.map(({ config: m, role }) => {
-    const man = extraction(m, train.config).manifest;
+    const man = extraction(m, train.folder.config).manifest;
     const d = distilled.get(m.name);
     return {
       role,
@@ -665,13 +799,29 @@ function assembleResults(
       ...(d ? { distill: d } : {}),
     };
   });
+  const files = (s: PlannedSet): string[] => s.listing.items.map((it) => it.file);
+  // The same part (train or test) of every seed, for the split's record.
+  const partOfSeeds = (s: PlannedSet): { seed: number; files: string[] }[] =>
+    plan.seeds.map((p) => {
+      const part = s.role === 'id-train' ? p.train : p.evals[0]!;
+      return { seed: p.seed ?? SEED, files: files(part) };
+    });
   const setEntries: SetEntry[] = plan.sets.map((s) => ({
     name: s.config.name,
     role: s.role,
     path: s.config.path,
-    n: extraction(cfg.teacher, s.config).rows,
+    n: rowsOf(plan, cfg.teacher, s)?.length ?? extraction(cfg.teacher, s.folder.config).rows,
     // The files of each part, so the split can be checked and reproduced.
-    ...(s.split ? { split: { ...s.split, files: s.listing.items.map((it) => it.file) } } : {}),
+    ...(s.split
+      ? {
+          split: {
+            ...s.split,
+            files: files(s),
+            folder: s.folder.config.name,
+            ...(plan.seeds.length > 1 ? { seeds: partOfSeeds(s) } : {}),
+          },
+        }
+      : {}),
     ...setScoring(s, s === train ? undefined : teacherEvals[plan.evals.indexOf(s)]),
   }));
   return {

@@ -81,6 +81,20 @@ export interface SuiteRecord {
   sets: SuiteSetRecord[];
 }
 
+/**
+ * One number repeated over the seeds of `run --seeds` (split and probe redone per seed): the value of each seed,
+ * their mean and their sample standard deviation (n - 1 in the denominator). The seed-to-seed spread of split
+ * plus probe, not a confidence interval; the first seed's value is the measurement it sits beside.
+ */
+export interface AcrossSeeds {
+  seeds: number[];
+  /** Per seed, in `seeds` order (fractions, as the measurement). */
+  values: number[];
+  mean: number;
+  /** Sample standard deviation (n - 1). */
+  std: number;
+}
+
 /** Images of a set that are not scored, by cause. */
 export interface LeftOutEntry {
   /** A folder (ObjectNet's unmapped classes) or a class name. */
@@ -96,8 +110,18 @@ export interface SetEntry {
   path: string;
   /** Images in the set (as extracted). */
   n: number;
-  /** A part of the ID folder's split (--split): its seed, the held-out fraction, and its files (relative to path). */
-  split?: { seed: number; fraction: number; files: string[] };
+  /**
+   * A part of the ID folder's split (--split): its seed, the held-out fraction, its files (relative to path),
+   * and `folder`, the set name of the features it is a row selection of (`features/<model>/<folder>/`). With
+   * several seeds (--seeds), `seeds` lists every seed's files; seed, files and this entry's numbers are the first's.
+   */
+  split?: {
+    seed: number;
+    fraction: number;
+    files: string[];
+    folder: string;
+    seeds?: { seed: number; files: string[] }[];
+  };
   /**
    * The label space it is scored in: 'protocol' (scoreOver: all classes of its benchmark, even those with no
    * folder), 'present' (the class folders present; also with --present-classes-only), or 'training' (the ID
@@ -126,6 +150,8 @@ export interface AccuracyMeasurement {
   top5: number | null;
   /** How the probe's outputs were scored when not plainly, e.g. "masked to the 200 ImageNet-R classes". */
   scoring?: string;
+  /** With several seeds: top1 of every seed (this entry is the first seed's). */
+  acrossSeeds?: AcrossSeeds;
 }
 
 export interface ProbeSummary {
@@ -162,6 +188,8 @@ export interface GapMeasurement {
   /** Discordant images: only the teacher right, only the student right. */
   onlyTeacher: number;
   onlyStudent: number;
+  /** With several seeds: top1Gap of every seed (this entry is the first seed's). */
+  acrossSeeds?: AcrossSeeds;
 }
 
 /** Feature contamination: (teacher - student on the OOD average) - (teacher - student on the ID test mean). */
@@ -173,6 +201,8 @@ export interface ContaminationMeasurement {
   interval: Interval | null;
   idSets: string[];
   oodSets: string[];
+  /** With several seeds: the estimate of every seed (this entry is the first seed's). */
+  acrossSeeds?: AcrossSeeds;
 }
 
 /** How the intervals were computed. */

@@ -91,6 +91,17 @@ export const manifestKind: JsonKind = {
   hint: 'Extract the folder again (extract --force replaces it).',
 };
 
+/** Streamed row access to a feature set's float32 rows (an NpyReader, or a row selection's gathering reader). */
+export interface FeatureRowReader {
+  readonly rows: number;
+  readonly rowLength: number;
+  /** float32 rows [start, start+count), into `out` if given. */
+  readFloat32Rows(start: number, count: number, out?: Float32Array): Float32Array;
+  /** The same into `out`, asynchronously; `out` must not be touched until the promise settles. */
+  readFloat32RowsAsync(start: number, count: number, out: Float32Array): Promise<void>;
+  close(): void;
+}
+
 /** An opened feature directory: see {@link loadFeatureSet}. */
 export interface FeatureSet {
   dir: string;
@@ -98,7 +109,7 @@ export interface FeatureSet {
   rows: number;
   dim: number;
   /** Opens features.npy for streamed row access; caller closes it. */
-  open(): NpyReader;
+  open(): FeatureRowReader;
   labels(): Int32Array;
 }
 

@@ -7,6 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import { createOrtGemm, type Gemm } from '../compute/gemm.js';
 import { FcprobeError } from '../errors.js';
 import { loadFeatureSet } from '../features/manifest.js';
+import { selectRows } from '../features/rowSelection.js';
 import { NpyRowWriter } from '../io/npy.js';
 import { buildLabelSpace, describeLabelSpace, poolLogits, type LabelSpaceKind } from './labelSpace.js';
 import { computeLogits, splitWeights } from './logreg.js';
@@ -27,6 +28,8 @@ export interface EvaluateOptions {
   ignoreUnknown?: boolean | undefined;
   /** Protocol scoring: score over these classes whatever folders the set holds (see LabelSpaceOptions.scoreOver). */
   scoreOver?: readonly string[] | undefined;
+  /** Score only these rows of the directory (strictly ascending indices; default all): a part of an ID split. */
+  rows?: Int32Array | undefined;
   /** Write per-image predictions and probabilities under this directory. */
   predictionsDir?: string | undefined;
   /** Name of the set in reports (default: the directory's base name). */
@@ -115,7 +118,8 @@ export async function evaluateProbe(probe: LoadedProbe, dir: string, o: Evaluate
 }
 
 async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: EvaluateOptions): Promise<EvalResult> {
-  const set = loadFeatureSet(dir);
+  const whole = loadFeatureSet(dir);
+  const set = o.rows ? selectRows(whole, o.rows) : whole;
   const f = probe.file;
   checkSameRepresentation(f.train.origin, `the probe (trained on ${f.train.dir})`, featureOrigin(set.manifest), dir);
   if (set.dim !== f.featureDim)

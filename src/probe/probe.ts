@@ -10,6 +10,7 @@ import { FcprobeError, badOption } from '../errors.js';
 import { PROBE_DEFAULTS, PROBE_OPTIONS } from '../options.js';
 import { optionValue } from '../validate.js';
 import { loadFeatureSet, type FeatureSet } from '../features/manifest.js';
+import { selectionSha256, selectRows } from '../features/rowSelection.js';
 import { FCPROBE_VERSION } from '../version.js';
 import { DEFAULT_LBFGS } from '../math/lbfgs.js';
 import { computeLogits, fitSoftmaxRegression, splitWeights, thetaToWeights, type RowSource } from './logreg.js';
@@ -55,6 +56,11 @@ export {
 export interface FitProbeOptions {
   /** Training feature directory (written by `fcprobe extract`). */
   train: string;
+  /**
+   * Fit on these rows of `train` only (strictly ascending indices; default all): a part of a seeded ID split,
+   * read in place (features/rowSelection.ts). probe.json records their count and SHA-256.
+   */
+  trainRows?: Int32Array | undefined;
   /** Default 'lbfgs' ('sgd' with --recipe paper). */
   solver?: SolverName | undefined;
   /** 'paper': the paper's probe (sgd, raw features, AdamW 1e-3, 10 epochs, batch 256, warmup 500, clip 1). */
@@ -105,6 +111,8 @@ export interface ProbeOptions
   eval?: readonly string[] | undefined;
   /** Per evaluation directory (same order): protocol classes to score over (EvaluateOptions.scoreOver), or null. */
   evalScoreOver?: readonly (readonly string[] | null)[] | undefined;
+  /** Per evaluation directory (same order): the rows to score (EvaluateOptions.rows), or null for all. */
+  evalRows?: readonly (Int32Array | null)[] | undefined;
   /** Probe directory to write (probe.json, weights.npy, metrics.json). */
   out: string;
   /** Write <out>/predictions/<set>.{csv,probabilities.npy}. */
@@ -245,7 +253,8 @@ export async function fitProbe(o: FitProbeOptions): Promise<LoadedProbe> {
   const solver: SolverName = o.solver ?? (paper ? 'sgd' : 'lbfgs');
   if (paper && solver !== 'sgd') throw badOption('--solver', 'sgd (or nothing) with --recipe paper', solver);
   if (!Object.hasOwn(SOLVERS, solver)) throw badOption('--solver', `one of ${Object.keys(SOLVERS).join(', ')}`, solver);
-  const set = loadFeatureSet(o.train);
+  const whole = loadFeatureSet(o.train);
+  const set = o.trainRows ? selectRows(whole, o.trainRows) : whole;
   const { classes, dropped, labels } = compactClasses(set, readCheckedLabels(set));
   const settings = resolveLbfgsSettings(o);
   const base: ProbeBase = {
@@ -262,6 +271,7 @@ export async function fitProbe(o: FitProbeOptions): Promise<LoadedProbe> {
       rows: set.rows,
       origin: featureOrigin(set.manifest),
       droppedClasses: dropped,
+      ...(o.trainRows ? { selection: { of: whole.rows, sha256: selectionSha256(o.trainRows) } } : {}),
     },
   };
   const standardize = o.standardize ?? !paper;
@@ -621,6 +631,7 @@ async function evaluateAll(
         gemm,
         ignoreUnknown: o.ignoreUnknown ?? false,
         scoreOver: o.evalScoreOver?.[i] ?? undefined,
+        rows: o.evalRows?.[i] ?? undefined,
         predictionsDir: o.predictions ? join(o.out, 'predictions') : undefined,
         onProgress: o.onProgress,
       }),

@@ -143,6 +143,11 @@ export interface ProbeFile {
     origin: FeatureOrigin;
     /** Classes of the training manifest with no training row: not part of the probe. */
     droppedClasses: string[];
+    /**
+     * Fitted on `rows` of the folder's `of` rows only (a part of a seeded ID split); sha256: of the row indices
+     * as little-endian int32 (features/rowSelection.ts selectionSha256).
+     */
+    selection?: { of: number; sha256: string };
   };
   /** sha256 of the whole weights.npy file, checked on load (absent in probes saved by older fcprobe). */
   weightsSha256?: string;

@@ -29,6 +29,7 @@ import type {
   SetEntry,
   SetRole,
   SetRow,
+  AcrossSeedsSection,
 } from './types.js';
 
 export const OOD_AVERAGE = 'ood-average';
@@ -178,8 +179,35 @@ export function buildReport(results: RunResults): Report {
     },
     probes: results.probes,
     timings: results.timings,
+    acrossSeeds: buildAcrossSeeds(results, teacher.name),
     notes,
   };
+}
+
+/** Every number measured over several seeds (`run --seeds`), in results order; null with one seed. */
+function buildAcrossSeeds(results: RunResults, teacher: string): AcrossSeedsSection | null {
+  const rows: AcrossSeedsSection['rows'] = [];
+  for (const a of results.accuracy)
+    if (a.acrossSeeds)
+      rows.push({ measure: `${a.model} top-1, ${a.set}`, kind: 'accuracy', value: a.top1, across: a.acrossSeeds });
+  for (const g of results.gaps)
+    if (g.acrossSeeds)
+      rows.push({
+        measure: `gap ${g.teacher ?? teacher} - ${g.student}, ${g.set}`,
+        kind: 'gap',
+        value: g.top1Gap,
+        across: g.acrossSeeds,
+      });
+  for (const c of results.contamination)
+    if (c.acrossSeeds)
+      rows.push({
+        measure: `contamination, ${c.student}`,
+        kind: 'contamination',
+        value: c.estimate,
+        across: c.acrossSeeds,
+      });
+  const first = rows[0];
+  return first ? { seeds: first.across.seeds, rows } : null;
 }
 
 /**

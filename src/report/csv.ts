@@ -5,9 +5,11 @@
  *
  * Metrics: top1 and top5 (per model and set), top1_gap (teacher minus student; model = the student, "vs"
  * the teacher), mcnemar_p (value only), contamination (set = "ood-vs-id"), linear_cka and linear_cka_debiased
- * (model = "teacher~student").
+ * (model = "teacher~student"). With several seeds (`run --seeds`), the values are the first seed's, and each
+ * top1, top1_gap and contamination row is followed by <metric>_seed_mean and <metric>_seed_std rows (the mean
+ * and sample standard deviation, n - 1, over the seeds; low, high and n empty).
  */
-import type { RunResults } from './types.js';
+import type { AcrossSeeds, RunResults } from './types.js';
 
 export const CSV_FILE = 'results.csv';
 export const CSV_HEADER = ['model', 'set', 'metric', 'value', 'low', 'high', 'n'];
@@ -27,15 +29,22 @@ export function csvLine(row: readonly (string | number | null)[]): string {
 /** The rows of results.csv (without the header), in CSV_HEADER's columns. */
 export function resultsCsvRows(r: RunResults): CsvRow[] {
   const rows: CsvRow[] = [];
+  const seeds = (model: string, set: string, metric: string, a: AcrossSeeds | undefined): void => {
+    if (!a) return;
+    rows.push([model, set, `${metric}_seed_mean`, a.mean, null, null, null]);
+    rows.push([model, set, `${metric}_seed_std`, a.std, null, null, null]);
+  };
   for (const a of r.accuracy) {
     rows.push([a.model, a.set, 'top1', a.top1, a.top1Interval?.low ?? null, a.top1Interval?.high ?? null, a.n]);
+    seeds(a.model, a.set, 'top1', a.acrossSeeds);
     if (a.top5 !== null) rows.push([a.model, a.set, 'top5', a.top5, null, null, a.n]);
   }
   for (const g of r.gaps) {
     rows.push([g.student, g.set, 'top1_gap', g.top1Gap, g.interval?.low ?? null, g.interval?.high ?? null, g.n]);
+    seeds(g.student, g.set, 'top1_gap', g.acrossSeeds);
     rows.push([g.student, g.set, 'mcnemar_p', g.mcnemarP, null, null, g.n]);
   }
-  for (const c of r.contamination)
+  for (const c of r.contamination) {
     rows.push([
       c.student,
       'ood-vs-id',
@@ -45,6 +54,8 @@ export function resultsCsvRows(r: RunResults): CsvRow[] {
       c.interval?.high ?? null,
       null,
     ]);
+    seeds(c.student, 'ood-vs-id', 'contamination', c.acrossSeeds);
+  }
   const teacher = r.models.find((m) => m.role === 'teacher')?.name ?? 'teacher';
   const firstStudent = r.models.find((m) => m.role === 'student')?.name ?? 'student';
   for (const f of r.representationFit) {

@@ -16,6 +16,7 @@ import {
   modelsTable,
   probesTable,
   representationFitTable,
+  seedsTable,
   summaryTable,
   timingsTable,
   type Table,
@@ -286,6 +287,7 @@ ${htmlTable(sets)}
 ${accuracyChart}
 ${htmlTable(accuracyTable(r))}
 ${htmlTable(summaryTable(r))}
+${r.acrossSeeds ? `<h3>Across ${r.acrossSeeds.seeds.length} seeds</h3>\n${htmlTable(seedsTable(r))}` : ''}
 ${gapChart}
 ${warningsHtml(r)}
 ${idVsOodScatter(r)}

@@ -3,7 +3,7 @@
  * same digits and differ only in layout.
  */
 import { ci, fixed, pct, pp, pValue, ROLE_LABEL, seconds, shortHash, type Align } from './format.js';
-import type { Report, SetEntry } from './types.js';
+import type { AcrossSeeds, Report, SetEntry } from './types.js';
 
 export interface Table {
   headers: string[];
@@ -172,8 +172,53 @@ export function accuracyTable(r: Report): Table {
   };
 }
 
+/**
+ * "mean ± std" of a number over seeds: accuracies in percent, gaps and contamination in signed pp; the std is
+ * the sample standard deviation (n - 1).
+ */
+export function meanStd(a: AcrossSeeds | null | undefined, signed: boolean): string {
+  if (!a) return '';
+  return `${signed ? pp(a.mean) : pct(a.mean)} ± ${pct(a.std)}`;
+}
+
+/** Every number measured over several seeds (`run --seeds`): first seed, mean ± std, each seed; null with one. */
+export function seedsTable(r: Report): Table | null {
+  const s = r.acrossSeeds;
+  if (!s) return null;
+  const fmt = (kind: string, v: number) => (kind === 'accuracy' ? pct(v) : pp(v));
+  return {
+    headers: [
+      'Measure',
+      `Seed ${s.seeds[0]}`,
+      `Mean ± std over ${s.seeds.length} seeds`,
+      `Seeds ${s.seeds.join(', ')}`,
+    ],
+    rows: s.rows.map((x) => [
+      x.measure,
+      fmt(x.kind, x.value),
+      meanStd(x.across, x.kind !== 'accuracy'),
+      x.across.values.map((v) => fmt(x.kind, v)).join(', '),
+    ]),
+    align: ['l', 'r', 'r', 'r'],
+    notes: [
+      `Top-1 in %, gaps and contamination in pp. Split and probe were redone for each of ${s.seeds.length} seeds; the other tables show seed ${s.seeds[0]}. ` +
+        'Std is the sample standard deviation (n - 1) across seeds: the spread of split plus probe, not a confidence interval (the 95% intervals are per seed).',
+    ],
+  };
+}
+
 export function summaryTable(r: Report): Table {
   const rows: string[][] = [];
+  const over = r.acrossSeeds;
+  // With several seeds, each gap's mean ± std over the seeds beside it.
+  const gapOver = (set: string | undefined): string =>
+    set === undefined
+      ? ''
+      : meanStd(
+          r.acrossSeeds?.rows.find((x) => x.kind === 'gap' && x.measure === `gap ${r.teacher} - ${r.student}, ${set}`)
+            ?.across,
+          true,
+        );
   const { id, oodAverage, idSets, oodSets } = r.summary;
   const single = (sets: string[]) => (sets.length === 1 ? r.perSet.find((x) => x.set === sets[0]) : undefined);
   const idRow = single(idSets);
@@ -183,6 +228,7 @@ export function summaryTable(r: Report): Table {
     pct(id.student),
     pp(id.gap),
     idRow ? ci(idRow.gapInterval, 1, true) : '',
+    ...(over ? [gapOver(idRow?.set)] : []),
   ]);
   if (oodAverage) {
     const oodRow = single(oodSets);
@@ -192,17 +238,47 @@ export function summaryTable(r: Report): Table {
       pct(oodAverage.student),
       pp(oodAverage.gap),
       oodRow ? ci(oodRow.gapInterval, 1, true) : '',
+      ...(over ? [gapOver(oodRow?.set)] : []),
     ]);
   }
   for (const s of r.perSet.filter((x) => x.role === 'ood')) {
-    rows.push([`  ${s.set}`, pct(s.teacher?.top1), pct(s.student?.top1), pp(s.gapTop1), ci(s.gapInterval, 1, true)]);
+    rows.push([
+      `  ${s.set}`,
+      pct(s.teacher?.top1),
+      pct(s.student?.top1),
+      pp(s.gapTop1),
+      ci(s.gapInterval, 1, true),
+      ...(over ? [gapOver(s.set)] : []),
+    ]);
   }
   const c = r.summary.contamination;
-  if (c) rows.push(['Contamination (OOD gap - ID gap)', '', '', pp(c.estimate), ci(c.interval, 1, true)]);
+  if (c)
+    rows.push([
+      'Contamination (OOD gap - ID gap)',
+      '',
+      '',
+      pp(c.estimate),
+      ci(c.interval, 1, true),
+      ...(over ? [meanStd(c.acrossSeeds, true)] : []),
+    ]);
   return {
-    headers: ['Top-1 accuracy (%)', r.teacher, r.student, 'Gap (pp)', '95% CI (pp)'],
+    headers: [
+      'Top-1 accuracy (%)',
+      r.teacher,
+      r.student,
+      'Gap (pp)',
+      '95% CI (pp)',
+      ...(over ? [`Gap, mean ± std over ${over.seeds.length} seeds (pp)`] : []),
+    ],
     rows,
-    align: ['l', 'r', 'r', 'r', 'r'],
+    align: ['l', 'r', 'r', 'r', 'r', ...(over ? (['r'] as const) : [])],
+    ...(over
+      ? {
+          notes: [
+            `Gap, 95% CI: seed ${over.seeds[0]}; mean ± std (sample, n - 1) across seeds ${over.seeds.join(', ')}.`,
+          ],
+        }
+      : {}),
   };
 }
 

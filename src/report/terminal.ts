@@ -10,6 +10,7 @@ import {
   machineLine,
   probesTable,
   representationFitTable,
+  seedsTable,
   summaryTable,
   type Table,
 } from './tables.js';
@@ -37,6 +38,7 @@ export function renderTerminal(r: Report): string {
     '',
     section('ID vs OOD (top-1, %)', summaryTable(r)),
     '',
+    ...(r.acrossSeeds ? [section(`Across ${r.acrossSeeds.seeds.length} seeds`, seedsTable(r)), ''] : []),
     ...(hasManyModels(r) ? [section('All models (top-1, %)', allModelsTable(r)), ''] : []),
   ];
   const er = effectiveRobustnessTable(r);

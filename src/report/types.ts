@@ -25,9 +25,11 @@ import type {
   ContaminationMeasurement,
   StatisticsInfo,
   SuiteRecord,
+  AcrossSeeds,
 } from '../experiment/types.js';
 
 export type {
+  AcrossSeeds,
   Interval,
   GapMeasurement,
   ContaminationMeasurement,
@@ -151,6 +153,12 @@ export interface AllModelsSection {
   rows: AllModelsRow[];
 }
 
+/** Numbers repeated over the seeds of `run --seeds`: the first seed's value and the spread over all. */
+export interface AcrossSeedsSection {
+  seeds: number[];
+  rows: { measure: string; kind: 'accuracy' | 'gap' | 'contamination'; value: number; across: AcrossSeeds }[];
+}
+
 /** What every renderer reads. */
 export interface Report {
   format: 'fcprobe-report';
@@ -191,6 +199,8 @@ export interface Report {
   asymmetry: AsymmetrySection;
   probes: ProbeSummary[];
   timings: StageTiming[];
+  /** With several seeds (`run --seeds`): every accuracy, gap and contamination over the seeds; else null. */
+  acrossSeeds: AcrossSeedsSection | null;
   /** Footnotes: scoring notes, missing measurements. */
   notes: string[];
 }
