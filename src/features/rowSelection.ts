@@ -44,7 +44,7 @@ export function selectRows(set: FeatureSet, rows: Int32Array): FeatureSet {
 export function selectionSha256(rows: Int32Array): string {
   const le = new Uint8Array(rows.length * 4);
   const view = new DataView(le.buffer);
-  rows.forEach((r, i) => view.setInt32(i * 4, r, true));
+  for (let i = 0; i < rows.length; i++) view.setInt32(i * 4, rows[i]!, true);
   return createHash('sha256').update(le).digest('hex');
 }
 
