@@ -83,7 +83,8 @@ export function computeActivationAsymmetry(
         if (e instanceof RangeError) {
           throw new FcprobeError(
             'BAD_FEATURES',
-            `${featureDir}: ${e.message.replace(/^[^:]*: /, '')} (manifest lists ${f.manifest.classes.length} classes).`,
+            `${featureDir}: ${e.message.replace(/^[^:]*: /, '')} (manifest lists ` +
+              `${f.manifest.classes.length} classes).`,
           );
         }
         throw e;

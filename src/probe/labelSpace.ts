@@ -119,7 +119,8 @@ export function buildLabelSpace(
       .join(', ');
     throw new FcprobeError(
       'MISMATCH',
-      `${unknown.length} evaluation class${unknown.length > 1 ? 'es are' : ' is'} not among the probe's ${trainClasses.length} training classes: ${shown}${unknown.length > 10 ? ', ...' : ''}.`,
+      `${unknown.length} evaluation class${unknown.length > 1 ? 'es are' : ' is'} not among the probe's ` +
+        `${trainClasses.length} training classes: ${shown}${unknown.length > 10 ? ', ...' : ''}.`,
       'Use --ignore-unknown to leave those images out (they are counted in the report).',
     );
   }
@@ -167,12 +168,14 @@ function protocolSpace(
     }
   });
   if (unknown.length > 0 && !options.ignoreUnknown) {
+    const shown = unknown
+      .slice(0, 10)
+      .map((u) => JSON.stringify(u))
+      .join(', ');
     throw new FcprobeError(
       'MISMATCH',
-      `${unknown.length} evaluation class${unknown.length > 1 ? 'es are' : ' is'} not among the probe's ${trainClasses.length} training classes: ${unknown
-        .slice(0, 10)
-        .map((u) => JSON.stringify(u))
-        .join(', ')}${unknown.length > 10 ? ', ...' : ''}.`,
+      `${unknown.length} evaluation class${unknown.length > 1 ? 'es are' : ' is'} not among the probe's ` +
+        `${trainClasses.length} training classes: ${shown}${unknown.length > 10 ? ', ...' : ''}.`,
       'Use --ignore-unknown to leave those images out (they are counted in the report).',
     );
   }
@@ -239,7 +242,10 @@ export function describeLabelSpace(space: LabelSpace): string {
       return `predictions restricted to this set's ${E} of the probe's ${K} classes (other logits masked)`;
     case 'mapped': {
       const pooled = space.members.reduce((a, m) => a + m.length, 0);
-      return `${E} classes mapped to ${pooled} of the probe's ${K} classes (max over mapped logits, other logits masked)`;
+      return (
+        `${E} classes mapped to ${pooled} of the probe's ${K} classes (max over mapped logits, ` +
+        `other logits masked)`
+      );
     }
   }
 }

@@ -84,7 +84,7 @@ function top1Over(work: string, model: string, set: string, colNames: string[]):
 }
 
 describe('run --suite on a partial tree', () => {
-  it('scores over the protocol label spaces, records missing sets and classes, and --present-classes-only differs', async () => {
+  it('scores over protocol label spaces, records missing sets, classes; --present-classes-only differs', async () => {
     const dir = tempDir('fcprobe-suite-run-');
     const data = join(dir, 'data');
     await makeClasses(join(data, 'imagenet', 'train'), [A, B, C, D], 8, 1, 0.3);

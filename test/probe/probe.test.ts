@@ -40,7 +40,7 @@ function trainDir(name: string, n = 90, seed = 1): string {
   return writeFeatureDir(join(root, name), { x: g.x, d: g.d, labels: g.labels, classes: CLASSES3 });
 }
 
-test('probe api: fit, save and evaluate; metrics agree with an independent float64 scoring of the saved files', async () => {
+test('probe api: fit, save, evaluate; metrics agree with an independent float64 scoring of the files', async () => {
   const train = trainDir('t1');
   const val = trainDir('v1', 60, 2);
   // A subset set (cat, ant) whose rows all lie near bee's mean: a full argmax would say "bee" everywhere.
@@ -141,7 +141,7 @@ test('probe api: masked evaluation of a hand-made probe matches a hand-computed 
   saveProbe(probeDir, file, Float32Array.from([1, 0, 0, 0, 1, 0, 1, 1, -1]));
   // Row 0 (2,3): logits a=2, b=3, c=4 -> among {c, a}: c (label c: correct).
   // Row 1 (5,1): a=5, b=1, c=5 -> tie between c and a; ties go to the first eval class, c (label a: wrong).
-  // Row 2 (1,1): a=1, b=1, c=1 -> tie -> c (label a: wrong). b is never predicted although it wins row 0's full argmax... (it does not: c=4).
+  // Row 2 (1,1): a=1, b=1, c=1 -> tie -> c (label a: wrong). b, outside the eval classes, is never predicted.
   const r = await evaluateProbe(loadProbe(probeDir), evalDir, { gemm });
   assert.equal(r.n, 3);
   assert.equal(r.top1, 1 / 3);

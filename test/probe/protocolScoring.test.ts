@@ -92,7 +92,7 @@ function partialR(): string {
   return writeFeatureDir(join(root, 'imagenet-r-partial'), { x, d: 3, labels, classes: [A, B, C] });
 }
 
-test('protocol scoring: a partial ImageNet-R is scored over its 200 classes, not over the folders present', async () => {
+test('protocol scoring: a partial ImageNet-R is scored over its 200 classes, not the folders present', async () => {
   const evalDir = partialR();
   const probe = loadProbe(handProbe(evalDir));
   const present = await evaluateProbe(probe, evalDir, { gemm });
@@ -118,7 +118,7 @@ test('protocol scoring: a partial ImageNet-R is scored over its 200 classes, not
   assert.deepEqual(Array.from(all.correct), [0, 0, 0, 1, 1, 1]);
 });
 
-test('protocol scoring: a folder outside the protocol classes is left out and counted, per set in runProbe', async () => {
+test('protocol scoring: a folder outside the protocol classes is left out, counted per set in runProbe', async () => {
   // The same images plus one folder (OUT, 2 images) that is an ImageNet class but not an ImageNet-R one.
   const labels = [0, 0, 1, 2, 2, 2, 3, 3];
   const x = new Float32Array(labels.length * 3);

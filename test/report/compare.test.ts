@@ -65,7 +65,7 @@ function rhoByHand(id: number, ood: number): number {
   return ood - 1 / (1 + Math.exp(-(a * lg(id) + b)));
 }
 
-test("compare: rows are <run>/<model>, with the runs' own top-1, intervals, means, gaps and effective robustness", () => {
+test("compare: rows are <run>/<model>, with the runs' own top-1, intervals, means, gaps, eff. robustness", () => {
   const { a, b } = twoRuns();
   const c = buildComparison([
     { workDir: 'w/a', results: a },
