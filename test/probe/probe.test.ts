@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { createOrtGemm, type Gemm } from '../../src/compute/gemm.js';
 import { FcprobeError } from '../../src/errors.js';
 import { evaluateProbe, loadProbe, runProbe, type ProbeFile } from '../../src/probe/probe.js';
-import { featureOrigin } from '../../src/features/origin.js';
 import { saveProbe } from '../../src/probe/probeFiles.js';
 import { applyStandardization, computeStandardization } from '../../src/math/standardize.js';
 import { loadFeatureSet } from '../../src/features/manifest.js';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
 import { gaussianClasses, writeFeatureDir } from '../helpers/featureDir.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { handProbeFile } from '../helpers/handProbe.js';
 
 let gemm: Gemm;
 let root: string;
@@ -113,30 +113,7 @@ test('probe api: masked evaluation of a hand-made probe matches a hand-computed 
     labels: [0, 1, 1],
     classes: ['c', 'a'],
   });
-  const origin = featureOrigin(loadFeatureSet(evalDir).manifest);
-  const file: ProbeFile = {
-    format: 'fcprobe-probe',
-    formatVersion: 1,
-    fcprobeVersion: 'test',
-    classes: ['a', 'b', 'c'],
-    featureDim: 2,
-    solver: 'lbfgs',
-    recipe: null,
-    C: 1,
-    standardization: null,
-    convergence: {
-      iterations: 0,
-      evaluations: 0,
-      finalGradNorm: 0,
-      objective: 0,
-      meanTrainLoss: 0,
-      converged: true,
-      reason: 'gtol',
-    },
-    settings: {},
-    sweep: null,
-    train: { dir: '/x', key: 'k', rows: 0, origin, droppedClasses: [] },
-  };
+  const file = handProbeFile(['a', 'b', 'c'], 2, evalDir);
   const probeDir = join(root, 'hand-probe');
   saveProbe(probeDir, file, Float32Array.from([1, 0, 0, 0, 1, 0, 1, 1, -1]));
   // Row 0 (2,3): logits a=2, b=3, c=4 -> among {c, a}: c (label c: correct).

@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import { createOrtGemm, type Gemm } from '../../src/compute/gemm.js';
 import { imagenetRWnids, imagenetWnids } from '../../src/dataset/imagenetMeta.js';
 import { protocolClasses } from '../../src/dataset/suite.js';
-import { featureOrigin } from '../../src/features/origin.js';
-import { loadFeatureSet } from '../../src/features/manifest.js';
-import { evaluateProbe, loadProbe, runProbe, type ProbeFile } from '../../src/probe/probe.js';
+import { evaluateProbe, loadProbe, runProbe } from '../../src/probe/probe.js';
 import { saveProbe } from '../../src/probe/probeFiles.js';
 import { writeFeatureDir } from '../helpers/featureDir.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { handProbeFile } from '../helpers/handProbe.js';
 
 let gemm: Gemm;
 let root: string;
@@ -49,35 +48,8 @@ function handProbe(evalDir: string): string {
   set(C, 2, 1);
   set(R4, 0, 2);
   set(OUT, 1, 3);
-  const file: ProbeFile = {
-    format: 'fcprobe-probe',
-    formatVersion: 1,
-    fcprobeVersion: 'test',
-    classes: ALL,
-    featureDim: d,
-    solver: 'lbfgs',
-    recipe: null,
-    C: 1,
-    standardization: null,
-    convergence: {
-      iterations: 0,
-      evaluations: 0,
-      finalGradNorm: 0,
-      objective: 0,
-      meanTrainLoss: 0,
-      converged: true,
-      reason: 'gtol',
-    },
-    settings: {},
-    sweep: null,
-    train: {
-      dir: '/x',
-      key: 'k',
-      rows: 0,
-      origin: featureOrigin(loadFeatureSet(evalDir).manifest),
-      droppedClasses: [],
-    },
-  };
+  const file = handProbeFile(ALL, d, evalDir);
+
   const dir = join(root, 'probe-1000');
   saveProbe(dir, file, w);
   return dir;
