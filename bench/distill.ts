@@ -94,7 +94,8 @@ const median = (a: number[]): number => {
 };
 
 console.log(
-  `distill bench: n=${n} Ds=${ds} Dt=${dt} hidden=${hidden} batch=${batch} epochs=${epochs} threads=${threads} rounds=${rounds}`,
+  `distill bench: n=${n} Ds=${ds} Dt=${dt} hidden=${hidden} batch=${batch} epochs=${epochs} ` +
+    `threads=${threads} rounds=${rounds}`,
 );
 console.log(
   `machine: ${cpus()[0]?.model} x${cpus().length}, load average at start ${loadavg()
@@ -110,11 +111,14 @@ for (const kind of heads) {
     a.push((n * epochs) / f.seconds);
     b.push((n * epochs) / p.seconds);
     console.log(
-      `  ${kind} round ${r + 1}: fcprobe ${a.at(-1)!.toFixed(0)} samples/s (last-epoch loss ${f.loss.toFixed(4)}), pytorch ${b.at(-1)!.toFixed(0)} samples/s (last batch loss ${p.loss.toFixed(4)}); load ${loadavg()[0]!.toFixed(2)}`,
+      `  ${kind} round ${r + 1}: fcprobe ${a.at(-1)!.toFixed(0)} samples/s (last-epoch loss ${f.loss.toFixed(4)}), ` +
+        `pytorch ${b.at(-1)!.toFixed(0)} samples/s (last batch loss ${p.loss.toFixed(4)}); load ` +
+        `${loadavg()[0]!.toFixed(2)}`,
     );
   }
   console.log(
-    `${kind}: median fcprobe ${median(a).toFixed(0)} samples/s, pytorch ${median(b).toFixed(0)} samples/s, ratio ${(median(a) / median(b)).toFixed(2)}`,
+    `${kind}: median fcprobe ${median(a).toFixed(0)} samples/s, pytorch ${median(b).toFixed(0)} samples/s, ratio ` +
+      `${(median(a) / median(b)).toFixed(2)}`,
   );
 }
 rmSync(dir, { recursive: true, force: true });

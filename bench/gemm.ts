@@ -51,6 +51,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   };
   const r = await measureGemmRate(opt('size', 2048), opt('repeats', 3));
   process.stdout.write(
-    `GEMM ${r.size}^3: ${r.gflops.median.toFixed(1)} GFLOP/s (min ${r.gflops.min.toFixed(1)}, max ${r.gflops.max.toFixed(1)})\n`,
+    `GEMM ${r.size}^3: ${r.gflops.median.toFixed(1)} GFLOP/s (min ${r.gflops.min.toFixed(1)}, max ` +
+      `${r.gflops.max.toFixed(1)})\n`,
   );
 }

@@ -207,13 +207,16 @@ async function main(): Promise<void> {
     const steps = epochs * Math.ceil(n / batch);
     log(`N ${n}: recipe (${steps} steps) ...`);
     const rec = runChild(['recipe', dir, `${epochs}`, '0', `${budget}`, `${threads}`]);
-    const tor = withTorch
-      ? (log(`N ${n}: PyTorch (${torchEpochs} epochs) ...`), runTorch(dir, torchEpochs, threads))
-      : null;
-    const lb = withLbfgs
-      ? (log(`N ${n}: L-BFGS (${iters} iterations) ...`),
-        runChild(['lbfgs', dir, '0', `${iters}`, `${budget}`, `${threads}`]))
-      : null;
+    let tor: FitRow | null = null;
+    if (withTorch) {
+      log(`N ${n}: PyTorch (${torchEpochs} epochs) ...`);
+      tor = runTorch(dir, torchEpochs, threads);
+    }
+    let lb: FitRow | null = null;
+    if (withLbfgs) {
+      log(`N ${n}: L-BFGS (${iters} iterations) ...`);
+      lb = runChild(['lbfgs', dir, '0', `${iters}`, `${budget}`, `${threads}`]);
+    }
     const row = {
       n,
       loadAvgBefore: load0,

@@ -142,7 +142,8 @@ async function main(): Promise<void> {
       }
     })();
   console.log(
-    `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; sklearn: ${haveSklearn ? 'yes' : 'absent'}`,
+    `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ` +
+      `${process.version}; sklearn: ${haveSklearn ? 'yes' : 'absent'}`,
   );
   console.log(`C=${C}, fcprobe tol=${tol} (max |grad| of the mean-form objective)`);
   const gemm = await createOrtGemm();
@@ -165,7 +166,8 @@ async function main(): Promise<void> {
     const top1 = await accuracy(gemm, w, s.k, s.d, xt, yt);
     console.log(`\n== ${s.name} ==${repeat > 1 ? ` (times: best of ${repeat})` : ''}`);
     console.log(
-      `fcprobe lbfgs: ${secs.toFixed(2)} s, ${fit.iterations} it / ${fit.evaluations} evals (${fit.reason}), max|g| ${fit.gradMaxAbs.toExponential(2)}, test top-1 ${(100 * top1).toFixed(2)}%`,
+      `fcprobe lbfgs: ${secs.toFixed(2)} s, ${fit.iterations} it / ${fit.evaluations} evals (${fit.reason}), max|g| ` +
+        `${fit.gradMaxAbs.toExponential(2)}, test top-1 ${(100 * top1).toFixed(2)}%`,
     );
     if (process.argv.includes('--sweep')) {
       // The realistic use: choose C on a held-out split (default grid), refit on all rows. Copies x because
@@ -186,7 +188,8 @@ async function main(): Promise<void> {
       const swSecs = (performance.now() - t0) / 1000;
       const swTop1 = await accuracy(gemm, thetaToWeights(refit.theta), s.k, s.d, xt, yt);
       console.log(
-        `fcprobe --C-sweep (${DEFAULT_C_GRID.length} values + refit): ${swSecs.toFixed(2)} s, chosen C ${sw.bestC}, test top-1 ${(100 * swTop1).toFixed(2)}%`,
+        `fcprobe --C-sweep (${DEFAULT_C_GRID.length} values + refit): ${swSecs.toFixed(2)} s, chosen C ${sw.bestC}, ` +
+          `test top-1 ${(100 * swTop1).toFixed(2)}%`,
       );
     }
     // ml-logistic-regression: time one step, then give it 100x fcprobe's time (or --ml-steps N) and
@@ -205,8 +208,10 @@ async function main(): Promise<void> {
         const mlSecs = (performance.now() - t2) / 1000;
         const mlTop1 = await accuracy(gemm, ml.weights, s.k, s.d, xt, yt);
         console.log(
-          `ml-logistic-regression (${mlSteps} steps, lr 5e-4): ${mlSecs.toFixed(2)} s, test top-1 ${(100 * mlTop1).toFixed(2)}% ` +
-            `-> ${(mlSecs / secs).toFixed(1)}x fcprobe's (C=${C}) time, ${mlTop1 <= top1 ? 'less or equally accurate' : 'MORE accurate'}`,
+          `ml-logistic-regression (${mlSteps} steps, lr 5e-4): ${mlSecs.toFixed(2)} s, test top-1 ` +
+            `${(100 * mlTop1).toFixed(2)}% ` +
+            `-> ${(mlSecs / secs).toFixed(1)}x fcprobe's (C=${C}) time, ` +
+            `${mlTop1 <= top1 ? 'less or equally accurate' : 'MORE accurate'}`,
         );
       }
     }
@@ -230,13 +235,16 @@ async function main(): Promise<void> {
       ) as Record<string, number>;
       const rel = (r.ours_objective! - r.objective!) / Math.abs(r.objective!);
       console.log(
-        `sklearn lbfgs (tol 1e-4, max_iter ${arg('sk-max-iter') ?? 1000}): ${r.seconds!.toFixed(2)} s, ${r.iterations} it, test top-1 ${(100 * r.top1!).toFixed(2)}%`,
+        `sklearn lbfgs (tol 1e-4, max_iter ${arg('sk-max-iter') ?? 1000}): ${r.seconds!.toFixed(2)} s, ` +
+          `${r.iterations} it, test top-1 ${(100 * r.top1!).toFixed(2)}%`,
       );
       console.log(
-        `objective C*sum CE + ||W||^2/2: sklearn ${r.objective!.toPrecision(10)}, fcprobe ${r.ours_objective!.toPrecision(10)} (relative ${rel.toExponential(2)})`,
+        `objective C*sum CE + ||W||^2/2: sklearn ${r.objective!.toPrecision(10)}, fcprobe ` +
+          `${r.ours_objective!.toPrecision(10)} (relative ${rel.toExponential(2)})`,
       );
       console.log(
-        `top-1 difference fcprobe - sklearn: ${(100 * (top1 - r.top1!)).toFixed(2)} points; time ratio fcprobe/sklearn ${(secs / r.seconds!).toFixed(2)}`,
+        `top-1 difference fcprobe - sklearn: ${(100 * (top1 - r.top1!)).toFixed(2)} points; time ratio ` +
+          `fcprobe/sklearn ${(secs / r.seconds!).toFixed(2)}`,
       );
       // --rounds R: alternate fcprobe and sklearn fits R times, so that both see the same background load.
       const rounds = Number(arg('rounds') ?? 0);
@@ -253,7 +261,8 @@ async function main(): Promise<void> {
         ) as Record<string, number>;
         pairs.push([ours, rr.seconds!]);
         console.log(
-          `round ${q + 1}: fcprobe ${ours.toFixed(2)} s, sklearn ${rr.seconds!.toFixed(2)} s (ratio ${(ours / rr.seconds!).toFixed(2)})`,
+          `round ${q + 1}: fcprobe ${ours.toFixed(2)} s, sklearn ${rr.seconds!.toFixed(2)} s (ratio ` +
+            `${(ours / rr.seconds!).toFixed(2)})`,
         );
       }
       if (pairs.length > 0) {
@@ -262,12 +271,18 @@ async function main(): Promise<void> {
           return a[Math.floor(a.length / 2)]!;
         };
         console.log(
-          `median over ${pairs.length} alternating rounds: fcprobe ${med(pairs.map((p) => p[0])).toFixed(2)} s, sklearn ${med(pairs.map((p) => p[1])).toFixed(2)} s, median ratio ${med(pairs.map((p) => p[0] / p[1])).toFixed(2)}`,
+          `median over ${pairs.length} alternating rounds: fcprobe ${med(pairs.map((p) => p[0])).toFixed(2)} s, ` +
+            `sklearn ${med(pairs.map((p) => p[1])).toFixed(2)} s, median ratio ` +
+            `${med(pairs.map((p) => p[0] / p[1])).toFixed(2)}`,
         );
       }
       if (r.tight_objective !== undefined) {
         console.log(
-          `sklearn tol 1e-10: ${r.tight_seconds!.toFixed(2)} s, ${r.tight_iterations} it, objective ${r.tight_objective!.toPrecision(10)}; fcprobe relative to it ${((r.ours_objective! - r.tight_objective!) / Math.abs(r.tight_objective!)).toExponential(2)}, sklearn default relative to it ${((r.objective! - r.tight_objective!) / Math.abs(r.tight_objective!)).toExponential(2)}`,
+          `sklearn tol 1e-10: ${r.tight_seconds!.toFixed(2)} s, ${r.tight_iterations} it, objective ` +
+            `${r.tight_objective!.toPrecision(10)}; fcprobe relative to it ` +
+            `${((r.ours_objective! - r.tight_objective!) / Math.abs(r.tight_objective!)).toExponential(2)}, sklearn ` +
+            `default relative to it ` +
+            `${((r.objective! - r.tight_objective!) / Math.abs(r.tight_objective!)).toExponential(2)}`,
         );
       }
     }

@@ -2,7 +2,8 @@
  * `npm run bench`: every benchmark of issue 7 in one run, one table on the terminal, and
  * bench/results/<date>-<host>.json with the machine, versions, each figure's min/median/max and the commands.
  *
- *   node dist/bench/run.js [--quick] [--only gemm,ceiling,decode,e2e,memory,probe,simulate] [--skip ...] [--out file.json]
+ *   node dist/bench/run.js [--quick] [--only gemm,ceiling,decode,e2e,memory,probe,simulate] [--skip ...]
+ *     [--out file.json]
  *
  * Full run: ~15-20 min on 2 cores. --quick: a few minutes (fewer batch sizes and images, small probe).
  */
@@ -149,7 +150,8 @@ export function renderTable(gemm: GemmRate | null, x: ExtractBenchResult | null)
       fmt(e.imagesPerSecond.median, 2),
       range(e.imagesPerSecond, 2),
       'img/s',
-      `${fmt(e.ratio, 2)} of min(ceiling ${fmt(e.ceiling, 2)}, decode ${fmt(e.decode)}) (${ok} target ${e.target}); wall ${fmt(e.wallImagesPerSecond.median, 2)} img/s; peak RSS ${fmt(e.peakRssMiB.median, 0)} MiB`,
+      `${fmt(e.ratio, 2)} of min(ceiling ${fmt(e.ceiling, 2)}, decode ${fmt(e.decode)}) (${ok} target ${e.target}); ` +
+        `wall ${fmt(e.wallImagesPerSecond.median, 2)} img/s; peak RSS ${fmt(e.peakRssMiB.median, 0)} MiB`,
     ]);
   }
   for (const m of x?.memory ?? []) {
@@ -163,7 +165,9 @@ export function renderTable(gemm: GemmRate | null, x: ExtractBenchResult | null)
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const footnote = rows.some((r) => r[4]!.endsWith('(*)'))
-    ? "\n(*) The model runs at more GFLOP/s than the 2048^3 GEMM probe: onnxruntime's convolution kernels reuse data in\n    cache better than one large GEMM, and fused operators skip FLOPs the graph count includes. The GEMM rate is a\n    reference, not a ceiling, so no percentage is given."
+    ? "\n(*) The model runs at more GFLOP/s than the 2048^3 GEMM probe: onnxruntime's convolution kernels reuse data " +
+      'in\n    cache better than one large GEMM, and fused operators skip FLOPs the graph count includes. The GEMM ' +
+      'rate is a\n    reference, not a ceiling, so no percentage is given.'
     : '';
   return (
     rows
@@ -277,7 +281,8 @@ async function main(): Promise<void> {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(
-    `\nload average ${load0.map((l) => l.toFixed(1)).join(' ')} at start, ${load1.map((l) => l.toFixed(1)).join(' ')} at end; ${result.seconds.toFixed(0)} s in all.\nwrote ${out}\n`,
+    `\nload average ${load0.map((l) => l.toFixed(1)).join(' ')} at start, ` +
+      `${load1.map((l) => l.toFixed(1)).join(' ')} at end; ${result.seconds.toFixed(0)} s in all.\nwrote ${out}\n`,
   );
 }
 

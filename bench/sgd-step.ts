@@ -110,10 +110,12 @@ await gemm.dispose();
 const flops = 2 * 2 * batch * d * k;
 const ms = (v: number): string => (1000 * v).toFixed(2);
 const row = (name: string, a: number[]): string =>
-  `| ${name} | ${ms(median(a))} | ${ms(Math.min(...a))}-${ms(Math.max(...a))} | ${((flops / median(a)) * 1e-9).toFixed(0)} |`;
+  `| ${name} | ${ms(median(a))} | ${ms(Math.min(...a))}-${ms(Math.max(...a))} | ` +
+  `${((flops / median(a)) * 1e-9).toFixed(0)} |`;
 const out = [
   `shape: batch ${batch}, D ${d}, K ${k}; ${threads} threads; ${rounds} rounds x ${steps} steps, interleaved`,
-  `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}; load average (1 min) during the rounds: ${loads.map((l) => l.toFixed(1)).join(', ')}`,
+  `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}; load average (1 min) during the rounds: ` +
+    `${loads.map((l) => l.toFixed(1)).join(', ')}`,
   `fcprobe backend: ${fast.backend}${torch ? `; torch ${torch.version}` : ''}`,
   '',
   '| contender | ms/step (median) | min-max | GFLOP/s of the two products |',
@@ -123,7 +125,8 @@ const out = [
   row("the step's two GEMMs alone", t.gemm),
   ...(torch ? [row('PyTorch-CPU step', t.torch)] : []),
   '',
-  `fraction of the GEMM rate: ${(median(t.gemm) / median(t.fast)).toFixed(2)} (before: ${(median(t.gemm) / median(t.old)).toFixed(2)})`,
+  `fraction of the GEMM rate: ${(median(t.gemm) / median(t.fast)).toFixed(2)} (before: ` +
+    `${(median(t.gemm) / median(t.old)).toFixed(2)})`,
   ...(torch ? [`PyTorch step / fcprobe step: ${(median(t.torch) / median(t.fast)).toFixed(2)}x`] : []),
 ];
 process.stdout.write(`${out.join('\n')}\n`);

@@ -55,7 +55,8 @@ console.log(
 );
 console.log('');
 console.log(
-  '| case | iterations | wall s | CPU s (all threads) | it/s (wall) | core corr first -> last | background corr first -> last | OOD loss / ID loss (last) |',
+  '| case | iterations | wall s | CPU s (all threads) | it/s (wall) | core corr first -> last | background corr ' +
+    'first -> last | OOD loss / ID loss (last) |',
 );
 console.log('|---|---:|---:|---:|---:|---|---|---|');
 for (const c of cases) {
@@ -70,8 +71,10 @@ for (const c of cases) {
   const a = recs[0]!,
     b = recs[recs.length - 1]!;
   console.log(
-    `| ${c.label} | ${r.options.iterations} | ${wall.toFixed(1)} | ${cpu.toFixed(1)} | ${Math.round(r.options.iterations / wall)} | ` +
-      `${a.coreCorrelation.toFixed(3)} -> ${b.coreCorrelation.toFixed(3)} | ${a.backgroundCorrelation.toFixed(3)} -> ${b.backgroundCorrelation.toFixed(3)} | ` +
+    `| ${c.label} | ${r.options.iterations} | ${wall.toFixed(1)} | ${cpu.toFixed(1)} | ` +
+      `${Math.round(r.options.iterations / wall)} | ` +
+      `${a.coreCorrelation.toFixed(3)} -> ${b.coreCorrelation.toFixed(3)} | ${a.backgroundCorrelation.toFixed(3)} -> ` +
+      `${b.backgroundCorrelation.toFixed(3)} | ` +
       `${b.oodLoss.toFixed(4)} / ${b.idLoss.toExponential(2)} |`,
   );
 }

@@ -57,7 +57,8 @@ const data = {
 const preset = {
   flags: '--preset <name>',
   description:
-    'preprocessing preset: torchvision (resize 256 bilinear, crop 224, ImageNet mean/std), clip (resize=crop, bicubic, CLIP mean/std), inception (mean/std 0.5, resize crop/0.875)',
+    'preprocessing preset: torchvision (resize 256 bilinear, crop 224, ImageNet mean/std), clip (resize=crop, ' +
+    'bicubic, CLIP mean/std), inception (mean/std 0.5, resize crop/0.875)',
   check: is.oneOf(PRESET_NAMES),
   default: 'torchvision',
 } as const;
@@ -69,18 +70,21 @@ export const EXTRACT_OPTIONS = {
     ...data,
     flags: '-d, --data <folder|shards>',
     description:
-      "image folder <folder>/<class>/<image>.{jpg,jpeg,png,webp}, or WebDataset tar shards: 'train-{000000..000146}.tar', a folder of .tar files or a list file (*.txt)",
+      'image folder <folder>/<class>/<image>.{jpg,jpeg,png,webp}, or WebDataset tar shards: ' +
+      "'train-{000000..000146}.tar', a folder of .tar files or a list file (*.txt)",
   },
   out: { flags: '-o, --out <dir>', description: 'output feature directory', required: true },
   classes: {
     flags: '--classes <file>',
     description:
-      'class names in index order, one per line (default: sorted sub-folder names); lets ID and OOD sets with different subsets share one index space',
+      'class names in index order, one per line (default: sorted sub-folder names); lets ID and OOD sets with ' +
+      'different subsets share one index space',
   },
   layout: {
     flags: '--layout <name>',
     description:
-      'dataset layout (default: detected): folder, imagenet (wnid folders, labels = ImageNet indices), imagenet-v2 (folders 0..999), objectnet (images/<folder>, 113 mapped classes, 2-px border crop)',
+      'dataset layout (default: detected): folder, imagenet (wnid folders, labels = ImageNet indices), imagenet-v2 ' +
+      '(folders 0..999), objectnet (images/<folder>, 113 mapped classes, 2-px border crop)',
     check: is.oneOf(LAYOUT_NAMES),
   },
   preset,
@@ -161,7 +165,9 @@ export const EXTRACT_DEFAULTS = defaultsOf(EXTRACT_OPTIONS);
 /** The sgd settings' defaults are the paper's recipe (Zhang et al., Appendix). */
 const SGD = { lr: 1e-3, epochs: 10, batch: 256, warmup: 500, clip: 1 } as const;
 /** The paper's probe recipe in words (help text and schema). */
-export const PAPER_RECIPE_TEXT = `sgd on raw features, AdamW lr ${SGD.lr}, ${SGD.epochs} epochs, batch ${SGD.batch}, ${SGD.warmup} warmup steps + cosine, clip ${SGD.clip}`;
+export const PAPER_RECIPE_TEXT =
+  `sgd on raw features, AdamW lr ${SGD.lr}, ${SGD.epochs} epochs, batch ${SGD.batch}, ` +
+  `${SGD.warmup} warmup steps + cosine, clip ${SGD.clip}`;
 
 /** `fcprobe probe` (and `runProbe`). */
 export const PROBE_OPTIONS = {
@@ -176,7 +182,8 @@ export const PROBE_OPTIONS = {
   solver: {
     flags: '--solver <name>',
     description:
-      'lbfgs: full-batch L-BFGS to a gradient tolerance (default); ml: the npm package ml-logistic-regression (baseline); sgd: streamed mini-batch AdamW for sets larger than memory',
+      'lbfgs: full-batch L-BFGS to a gradient tolerance (default); ml: the npm package ml-logistic-regression ' +
+      '(baseline); sgd: streamed mini-batch AdamW for sets larger than memory',
     check: is.oneOf(SOLVERS),
   },
   recipe: {
@@ -220,7 +227,8 @@ export const PROBE_OPTIONS = {
   ftol: {
     flags: '--ftol <value>',
     description:
-      "lbfgs: also stop when an iteration lowers the objective by less than this, relative (scipy's L-BFGS-B default, kept by scikit-learn; 0: run to --tol)",
+      "lbfgs: also stop when an iteration lowers the objective by less than this, relative (scipy's L-BFGS-B " +
+      'default, kept by scikit-learn; 0: run to --tol)',
     check: is.nonNegativeNumber,
     default: 1e7 * 2.220446049250313e-16,
     defaultIn: 'help',
@@ -310,7 +318,9 @@ export const PROBE_OPTIONS = {
 } as const satisfies OptionTable;
 export const PROBE_DEFAULTS = defaultsOf(PROBE_OPTIONS);
 
-/** Preprocessing flags of one model of `fcprobe run` (`--teacher-crop`, `--student-crop`): the config's model fields. */
+/**
+ * Preprocessing flags of one model of `fcprobe run` (`--teacher-crop`, `--student-crop`): the config's model fields.
+ */
 function modelFlags<P extends string>(prefix: P, whose: string) {
   return {
     [`${prefix}Preset`]: { flags: `--${prefix}-preset <name>`, description: `preset of ${whose}`, check: preset.check },
@@ -395,7 +405,8 @@ export const RUN_OPTIONS = {
   presentClassesOnly: {
     flags: '--present-classes-only',
     description:
-      'score each set over its class folders present, not over its benchmark label space (1000 classes, or the 200 of -R/-A): not the protocol',
+      'score each set over its class folders present, not over its benchmark label space (1000 classes, or the 200 ' +
+      'of -R/-A): not the protocol',
   },
   trainPerClass: {
     flags: '--train-per-class <n>',
@@ -432,7 +443,8 @@ export const RUN_OPTIONS = {
   plan: {
     flags: '--plan',
     description:
-      'print (and write to <work>/plan.json) the extraction jobs for a cluster instead of running; a later run merges their shards',
+      'print (and write to <work>/plan.json) the extraction jobs for a cluster instead of running; a later run ' +
+      'merges their shards',
   },
   shards: {
     flags: '--shards <n>',
@@ -531,7 +543,8 @@ export const SIMULATE_OPTIONS = {
   dense: {
     flags: '--dense',
     description:
-      'multiply the dense input instead of using its exact rank-(core+bg) factorization (slower; same maths, different float32 rounding)',
+      'multiply the dense input instead of using its exact rank-(core+bg) factorization (slower; same maths, ' +
+      'different float32 rounding)',
   },
   threads: {
     flags: '--threads <n>',
@@ -609,7 +622,9 @@ export const BENCH_OPTIONS = {
   },
   batch: {
     flags: '--batch <list>',
-    description: `batch sizes for the model-only ceiling; end to end uses ${EXTRACT_OPTIONS.batch.default} if listed, else the largest`,
+    description:
+      `batch sizes for the model-only ceiling; end to end uses ${EXTRACT_OPTIONS.batch.default} if ` +
+      `listed, else the largest`,
     check: is.listOf(is.positiveInt, '1,8,32'),
     default: [1, 8, EXTRACT_OPTIONS.batch.default],
   },
@@ -815,7 +830,8 @@ export const CONFIG_SET_FIELDS = {
   scoreOver: {
     check: is.oneOf(CLASS_SPACES),
     description:
-      "Protocol label space: score over all these classes (the probe's among them) even when some class folders are missing.",
+      "Protocol label space: score over all these classes (the probe's among them) even when some class folders are " +
+      'missing.',
   },
 } as const satisfies FieldTable;
 
@@ -856,7 +872,8 @@ export const CONFIG_TOP_FIELDS = {
   split: {
     check: RUN_OPTIONS.split.check,
     description:
-      'Hold out this fraction of each ID training class as the ID test set (stratified, seeded by probe.seed); instead of "test".',
+      'Hold out this fraction of each ID training class as the ID test set (stratified, seeded by probe.seed); ' +
+      'instead of "test".',
   },
   seeds: {
     check: RUN_OPTIONS.seeds.check,
@@ -866,7 +883,8 @@ export const CONFIG_TOP_FIELDS = {
   presentClassesOnly: {
     check: is.boolean,
     description:
-      'Score every set over the class folders present instead of its protocol label space (scoreOver); marked in the report.',
+      'Score every set over the class folders present instead of its protocol label space (scoreOver); marked in the ' +
+      'report.',
   },
   bootstrap: {
     check: RUN_OPTIONS.bootstrap.check,

@@ -74,7 +74,10 @@ export function describe(c: Check, form: 'text' | 'value' = 'value', { quote = f
         return `a number ${c.minExclusive ? '>' : '>='} ${c.min}`;
       }
       if (c.min === 0 && c.minExclusive && c.max === 1 && c.maxExclusive) return 'a fraction strictly between 0 and 1';
-      return `a number in ${c.minExclusive || c.min === undefined ? '(' : '['}${c.min ?? '-inf'}, ${c.max}${c.maxExclusive ? ')' : ']'}`;
+      return (
+        `a number in ${c.minExclusive || c.min === undefined ? '(' : '['}${c.min ?? '-inf'}, ` +
+        `${c.max}${c.maxExclusive ? ')' : ']'}`
+      );
     }
     case 'enum':
       return `one of ${(quote ? c.values.map((v) => JSON.stringify(v)) : c.values).join(', ')}`;

@@ -38,7 +38,8 @@ const specs = {
   'inception-128': resolvePreprocess({ preset: 'inception', crop: 128 }, null),
 };
 console.log(
-  `| image | preset | decode (sharp) ms | resample+crop (JS) ms | resample+crop+normalize (WebAssembly) ms | decodeToChw ms |${alt ? ' other module decodeAndCrop ms |' : ''}`,
+  `| image | preset | decode (sharp) ms | resample+crop (JS) ms | resample+crop+normalize (WebAssembly) ms | ` +
+    `decodeToChw ms |${alt ? ' other module decodeAndCrop ms |' : ''}`,
 );
 console.log(`|---|---|---|---|---|---|${alt ? '---|' : ''}`);
 for (const f of files) {
@@ -62,7 +63,8 @@ for (const f of files) {
     const tAll = await time(() => dec.decodeToChw(buf, spec), 30);
     const tAlt = alt ? await time(() => alt.decodeAndCrop(buf, spec), 5) : null;
     console.log(
-      `| ${f} (${img.width}x${img.height}) | ${name} | ${tDecode.toFixed(2)} | ${tRes.toFixed(2)} | ${tWasm.toFixed(2)} | ${tAll.toFixed(2)} |${alt ? ` ${tAlt.toFixed(2)} |` : ''}`,
+      `| ${f} (${img.width}x${img.height}) | ${name} | ${tDecode.toFixed(2)} | ${tRes.toFixed(2)} | ` +
+        `${tWasm.toFixed(2)} | ${tAll.toFixed(2)} |${alt ? ` ${tAlt.toFixed(2)} |` : ''}`,
     );
   }
 }

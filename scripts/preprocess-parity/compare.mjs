@@ -136,7 +136,9 @@ for (const [name, c] of Object.entries(meta.configs)) {
   }
   const identical = perImage.filter((r) => r.max === 0).length;
   console.error(
-    `${name}: ${(ms / corpus.length).toFixed(2)} ms/image ${decodeMod.decodeToChw ? 'decodeToChw' : 'decodeAndCrop'} (from file); ${identical}/${corpus.length} tensors bit-identical; min cosine ${haveModels ? Math.min(...perImage.map((r) => r.cos)).toFixed(7) : 'n/a (models not found)'}`,
+    `${name}: ${(ms / corpus.length).toFixed(2)} ms/image ${decodeMod.decodeToChw ? 'decodeToChw' : 'decodeAndCrop'} ` +
+      `(from file); ${identical}/${corpus.length} tensors bit-identical; min cosine ` +
+      `${haveModels ? Math.min(...perImage.map((r) => r.cos)).toFixed(7) : 'n/a (models not found)'}`,
   );
 }
 
@@ -146,13 +148,15 @@ const g = (x) => (x !== 0 && x < 0.01 ? x.toExponential(1) : x.toFixed(2));
 console.log(`decode module: ${decodeModule}`);
 console.log(`reference: ${meta.backend} ${JSON.stringify(meta.versions)}`);
 console.log(
-  '| config | image kind | n | decode identical | identical tensors | max abs diff | mean abs diff | bytes equal | min cosine | mean cosine |',
+  '| config | image kind | n | decode identical | identical tensors | max abs diff | mean abs diff | bytes equal | ' +
+    'min cosine | mean cosine |',
 );
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const d = decodeSame.get(r.kind);
   console.log(
-    `| ${r.config} | ${r.kind} | ${r.n} | ${d.n ? `${d.same}/${d.n}` : 'n/a'} | ${r.identical}/${r.n} | ${g(r.maxAbs)} | ${g(r.meanAbs)} | ${f(r.exactFrac * 100, 2)}% | ${f(r.minCos, 7)} | ${f(r.meanCos, 7)} |`,
+    `| ${r.config} | ${r.kind} | ${r.n} | ${d.n ? `${d.same}/${d.n}` : 'n/a'} | ${r.identical}/${r.n} | ` +
+      `${g(r.maxAbs)} | ${g(r.meanAbs)} | ${f(r.exactFrac * 100, 2)}% | ${f(r.minCos, 7)} | ${f(r.meanCos, 7)} |`,
   );
 }
 if (jsonFile) writeFileSync(jsonFile, JSON.stringify(results, null, 1));

@@ -56,7 +56,9 @@ export function diagnoseShortfall(s: ShortfallInput): Shortfall | null {
   if (best.batch !== s.batch && best.imagesPerSecond > 1.1 * atBatch)
     suggestions.push({
       args: ['--batch', String(best.batch)],
-      why: `the model alone runs ${r1(best.imagesPerSecond)} img/s at batch ${best.batch} against ${r1(atBatch)} at ${s.batch}`,
+      why:
+        `the model alone runs ${r1(best.imagesPerSecond)} img/s at batch ${best.batch} against ` +
+        `${r1(atBatch)} at ${s.batch}`,
     });
   let cause: string;
   if (s.gpu) {
@@ -70,7 +72,8 @@ export function diagnoseShortfall(s: ShortfallInput): Shortfall | null {
     const threads = s.threads ?? s.cores;
     const fewer = Math.max(1, threads - Math.max(1, Math.round(s.cores / 4)));
     cause =
-      `inference (${threads} intra-op thread${threads === 1 ? '' : 's'}) and decoding compete for ${s.cores} core${s.cores === 1 ? '' : 's'}: ` +
+      `inference (${threads} intra-op thread${threads === 1 ? '' : 's'}) and decoding compete for ${s.cores} ` +
+      `core${s.cores === 1 ? '' : 's'}: ` +
       `model alone ${r1(atBatch)} img/s, decode alone ${r1(s.decode)} img/s, together ${r1(s.endToEnd)} img/s`;
     if (fewer < threads)
       suggestions.push({

@@ -34,7 +34,8 @@ export function lastResort(e: unknown, debug: boolean): void {
   }
   const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   process.stderr.write(
-    `\nfcprobe: internal error: ${msg.split('\n')[0]}\n  This is a bug in fcprobe: please report it with the command you ran${debug ? '.' : ' and the output of the same command with --debug.'}\n`,
+    `\nfcprobe: internal error: ${msg.split('\n')[0]}\n  This is a bug in fcprobe: please report it with the command ` +
+      `you ran${debug ? '.' : ' and the output of the same command with --debug.'}\n`,
   );
   if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   process.exitCode = 1;

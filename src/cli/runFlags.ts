@@ -212,7 +212,8 @@ export function mergeFlags(f: RunFlags, config: Obj | undefined): MergedConfig {
   if (f.suite && ['train', 'test', 'ood'].some((k) => raw[k] !== undefined))
     throw new FcprobeError(
       'BAD_OPTION',
-      `--suite cannot combine with a config that lists sets (${['train', 'test', 'ood'].filter((k) => raw[k] !== undefined).join(', ')}).`,
+      `--suite cannot combine with a config that lists sets ` +
+        `(${['train', 'test', 'ood'].filter((k) => raw[k] !== undefined).join(', ')}).`,
       'Leave the sets out of the config to take them from the suite, or leave out --suite.',
     );
   const overrides: string[] = [];
@@ -225,7 +226,8 @@ export function mergeFlags(f: RunFlags, config: Obj | undefined): MergedConfig {
     const was = before.filter((b) => b !== undefined);
     if (was.length > 0)
       overrides.push(
-        `${x.flag} ${JSON.stringify(x.value)} overrides ${field} (was ${[...new Set(was.map((w) => JSON.stringify(w)))].join(', ')})`,
+        `${x.flag} ${JSON.stringify(x.value)} overrides ${field} (was ` +
+          `${[...new Set(was.map((w) => JSON.stringify(w)))].join(', ')})`,
       );
   }
   const nameOf: FieldNamer = (field) => {

@@ -90,7 +90,9 @@ export function detectLayout(dir: string): LayoutDetection {
       const scored = inner.filter((f) => mapped.has(f)).length;
       return {
         layout: 'objectnet',
-        detail: `images/ holds ${inner.length} folders, ${known} of them ObjectNet 1.0 classes (${scored} map to ImageNet-1k)`,
+        detail:
+          `images/ holds ${inner.length} folders, ${known} of them ObjectNet 1.0 classes ` +
+          `(${scored} map to ImageNet-1k)`,
       };
     }
   }
@@ -154,7 +156,8 @@ function listImagenet(root: string, classesOpt: string[] | undefined): DatasetLi
   if (bad !== undefined) {
     throw new FcprobeError(
       'BAD_DATA',
-      `Folder "${bad}" in ${root} is not an ImageNet-1k WordNet id (layout imagenet expects <wnid>/ folders such as n01440764).`,
+      `Folder "${bad}" in ${root} is not an ImageNet-1k WordNet id (layout imagenet expects <wnid>/ ` +
+        `folders such as n01440764).`,
       'Use --layout folder for other class folders.',
     );
   }
@@ -194,7 +197,8 @@ function listImagenetV2(root: string): DatasetListing {
       'BAD_DATA',
       bad === undefined
         ? `${root} has no class sub-folders (layout imagenet-v2 expects folders 0..999).`
-        : `Folder "${bad}" in ${root} is not an ImageNet class index (layout imagenet-v2 expects folders named 0..999).`,
+        : `Folder "${bad}" in ${root} is not an ImageNet class index (layout imagenet-v2 expects ` +
+            `folders named 0..999).`,
     );
   }
   // Numeric order: "10" is class 10 and comes after "9"; the label is the integer itself.
@@ -220,7 +224,8 @@ function listObjectnet(root: string): DatasetListing {
   if (countKnownObjectnet(present) === 0) {
     throw new FcprobeError(
       'BAD_DATA',
-      `${on.dir} holds no ObjectNet 1.0 class folders (layout objectnet expects images/<folder>/, e.g. images/alarm_clock/).`,
+      `${on.dir} holds no ObjectNet 1.0 class folders (layout objectnet expects images/<folder>/, e.g. ` +
+        `images/alarm_clock/).`,
     );
   }
   const scored: { folder: string; label: number }[] = [];
@@ -268,7 +273,8 @@ export function listDataset(dir: string, options: ListOptions = {}): DatasetList
   if (options.classes && (layout === 'imagenet-v2' || layout === 'objectnet')) {
     throw new FcprobeError(
       'BAD_OPTION',
-      `--classes cannot be combined with layout ${layout}: its classes are fixed by ${layout === 'objectnet' ? "ObjectNet's mapping to ImageNet-1k" : "ImageNet-1k's 1000 classes"}.`,
+      `--classes cannot be combined with layout ${layout}: its classes are fixed by ` +
+        `${layout === 'objectnet' ? "ObjectNet's mapping to ImageNet-1k" : "ImageNet-1k's 1000 classes"}.`,
     );
   }
   switch (layout) {

@@ -199,7 +199,8 @@ function inspect(
   if (det.layout !== set.layout) {
     const flat = classFolders(dir).length === 0 && readdirSync(dir).some((n) => /\.(jpe?g|png|webp)$/i.test(n));
     const why = flat
-      ? `${rel} holds images directly, not in class folders (sort them into <wnid>/ folders first, e.g. with the usual valprep.sh)`
+      ? `${rel} holds images directly, not in class folders (sort them into <wnid>/ folders first, e.g. with ` +
+        `the usual valprep.sh)`
       : `${rel} is not in the ${set.layout} layout (${det.detail})`;
     return { ok: false, notes: [why] };
   }
@@ -221,7 +222,9 @@ function inspect(
         ? `scored over all ${expected.length} (protocol; --present-classes-only scores over the folders present)`
         : `the probe learns those ${classes.present}`;
       notes.push(
-        `${classes.present} of ${set.title}'s ${expected.length} classes present${other > 0 ? ` and ${other} other ImageNet class folder${other > 1 ? 's' : ''} (left out)` : ''}: ${scored}`,
+        `${classes.present} of ${set.title}'s ${expected.length} classes present` +
+          (other > 0 ? ` and ${other} other ImageNet class folder${other > 1 ? 's' : ''} (left out)` : '') +
+          `: ${scored}`,
       );
     }
   } else if (set.layout === 'imagenet-v2') {
@@ -288,7 +291,8 @@ export function findSuite(dataRoot: string, suite: readonly SuiteSet[] = IMAGENE
         };
     }
     notes.push(
-      `not found (looked for ${set.folders.join(', ')})${set.role === 'train' ? ': needed to train the probe' : ': left out of the OOD average'}`,
+      `not found (looked for ${set.folders.join(', ')})` +
+        `${set.role === 'train' ? ': needed to train the probe' : ': left out of the OOD average'}`,
     );
     return {
       id: set.id,

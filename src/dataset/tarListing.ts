@@ -153,8 +153,10 @@ function refuseCompressed(file: string, display: string): void {
   if (gzip || xz || zstd) {
     throw new FcprobeError(
       'BAD_DATA',
-      `Tar shard ${display} is ${gzip ? 'gzip' : xz ? 'xz' : 'zstd'}-compressed; fcprobe reads uncompressed .tar shards only.`,
-      'Images are read in place as byte ranges, which a compressed stream does not allow: decompress the shards (gunzip), JPEG/PNG data barely compresses anyway.',
+      `Tar shard ${display} is ${gzip ? 'gzip' : xz ? 'xz' : 'zstd'}-compressed; fcprobe reads ` +
+        `uncompressed .tar shards only.`,
+      'Images are read in place as byte ranges, which a compressed stream does not allow: decompress the shards ' +
+        '(gunzip), JPEG/PNG data barely compresses anyway.',
     );
   }
 }
@@ -194,7 +196,8 @@ async function scanTar(file: string, display: string): Promise<TarMember[]> {
     if (m.offset + m.size > fileSize)
       throw new FcprobeError(
         'BAD_DATA',
-        `Tar shard ${display} is truncated: member ${m.name} ends at byte ${m.offset + m.size}, the file has ${fileSize}.`,
+        `Tar shard ${display} is truncated: member ${m.name} ends at byte ${m.offset + m.size}, the ` +
+          `file has ${fileSize}.`,
         'Re-copy or re-create the shard.',
       );
   }

@@ -57,8 +57,10 @@ export function composeStudent(backbone: Uint8Array, head: Uint8Array, o: Compos
   if (featDims.length !== 2 || (lastDim !== undefined && lastDim !== null && Number(lastDim) !== Number(headInDim))) {
     throw new FcprobeError(
       'BAD_MODEL',
-      `The backbone's "${o.featureOutput}" output is [${featDims.map((d) => d.dimValue ?? d.dimParam).join(', ')}]; the head takes [N, ${Number(headInDim)}].`,
-      'Compose only backbones whose feature output is [N, D] (no pooling by extract) with a head trained on their features.',
+      `The backbone's "${o.featureOutput}" output is [${featDims.map((d) => d.dimValue ?? d.dimParam).join(', ')}]; ` +
+        `the head takes [N, ${Number(headInDim)}].`,
+      'Compose only backbones whose feature output is [N, D] (no pooling by extract) with a head trained on their ' +
+        'features.',
     );
   }
   const rename = (name: string): string => (name === o.featureOutput ? BACKBONE_TENSOR : name);

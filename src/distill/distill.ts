@@ -240,7 +240,9 @@ export async function finishedDistill(
   return r;
 }
 
-/** Eval pairs must be the same two models, preprocessing and output as the training pair, else the fit means nothing. */
+/**
+ * Eval pairs must be the same two models, preprocessing and output as the training pair, else the fit means nothing.
+ */
 function checkSameModels(train: FeatureSet, other: FeatureSet, role: string): void {
   const a = train.manifest,
     b = other.manifest;
@@ -260,7 +262,10 @@ function checkSameModels(train: FeatureSet, other: FeatureSet, role: string): vo
     );
 }
 
-/** Runs the whole distillation (see the file comment). Errors: BAD_OPTION, NOT_FOUND, BAD_FEATURES, MISMATCH, BAD_MODEL, INTERRUPTED. */
+/**
+ * Runs the whole distillation (see the file comment). Errors: BAD_OPTION, NOT_FOUND, BAD_FEATURES, MISMATCH, BAD_MODEL,
+ * INTERRUPTED.
+ */
 export async function runDistill(o: DistillOptions): Promise<DistillResult> {
   const started = performance.now();
   const s = o.settings;
@@ -285,13 +290,15 @@ export async function runDistill(o: DistillOptions): Promise<DistillResult> {
     if (sha !== student.manifest.model.sha256)
       throw new FcprobeError(
         'MISMATCH',
-        `--backbone ${o.backbone} is not the model that made --student-features ${student.dir} (SHA-256 ${sha.slice(0, 12)}... vs ${student.manifest.model.sha256.slice(0, 12)}...).`,
+        `--backbone ${o.backbone} is not the model that made --student-features ${student.dir} (SHA-256 ` +
+          `${sha.slice(0, 12)}... vs ${student.manifest.model.sha256.slice(0, 12)}...).`,
         'Give the ONNX file the student features were extracted with.',
       );
     if (student.manifest.model.pool !== 'none')
       throw new FcprobeError(
         'BAD_MODEL',
-        `--student-features were pooled by extract (--pool ${student.manifest.model.pool}), so the backbone alone does not compute them.`,
+        `--student-features were pooled by extract (--pool ${student.manifest.model.pool}), so the backbone alone ` +
+          `does not compute them.`,
         'Distil from features of an output that is already [N, D].',
       );
     backboneBytes = readFileSync(path);
@@ -353,7 +360,11 @@ export async function runDistill(o: DistillOptions): Promise<DistillResult> {
     if (trained.checkpointIgnored) notice(`note: the checkpoint in ${out} was not used (${trained.checkpointIgnored})`);
     if (trained.resumedFromEpoch > 0) notice(`resumed after epoch ${trained.resumedFromEpoch} from ${ckPath}`);
     const exported = foldTargetStandardization(net, s.standardizeTarget ? targetStats : null);
-    const desc = `fcprobe distill head (${s.head.kind === 'linear' ? 'linear' : `${s.head.layers}-layer ${s.head.activation} MLP, hidden ${s.head.hidden}`}): ${ds} -> ${dt}, ${s.loss} loss, ${s.epochs} epochs on ${n} images of ${teacher.manifest.dataRoot}`;
+    const kind =
+      s.head.kind === 'linear' ? 'linear' : `${s.head.layers}-layer ${s.head.activation} MLP, hidden ${s.head.hidden}`;
+    const desc =
+      `fcprobe distill head (${kind}): ${ds} -> ${dt}, ${s.loss} loss, ${s.epochs} epochs on ${n} images of ` +
+      `${teacher.manifest.dataRoot}`;
     const headBytes = headToOnnx(exported, desc);
     const headPath = join(out, 'head.onnx');
     writeFileAtomic(headPath, headBytes);

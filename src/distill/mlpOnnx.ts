@@ -73,7 +73,8 @@ export function mlpToOnnx(net: Mlp, options: MlpOnnxOptions = {}): Uint8Array {
     const { channels, height, width } = options.flattenFrom;
     if (channels * height * width !== inDim) {
       throw new RangeError(
-        `mlpToOnnx: flattenFrom ${channels}x${height}x${width} = ${channels * height * width} values, the MLP takes ${inDim}`,
+        `mlpToOnnx: flattenFrom ${channels}x${height}x${width} = ${channels * height * width} values, ` +
+          `the MLP takes ${inDim}`,
       );
     }
     graphInput = { name: inputName, type: 'float32', shape: [batch, channels, height, width] };

@@ -118,7 +118,9 @@ export class ActivationAsymmetryAccumulator {
         applicable: false,
         ...base,
         minActivation: this.minValue,
-        reason: `features take negative values (minimum ${this.minValue.toPrecision(4)}); the asymmetry is defined for non-negative (post-ReLU) features`,
+        reason:
+          `features take negative values (minimum ${this.minValue.toPrecision(4)}); the asymmetry is defined ` +
+          `for non-negative (post-ReLU) features`,
       };
     }
     if (K < 2)

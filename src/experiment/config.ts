@@ -108,7 +108,10 @@ export interface RunConfig {
   split?: number;
   /** Seeds of the split; one result per seed, reported as mean and standard deviation. Default: [probe.seed ?? 0]. */
   seeds?: number[];
-  /** Score every set over the class folders present, ignoring the sets' `scoreOver` (not the protocol; marked in the report). */
+  /**
+   * Score every set over the class folders present, ignoring the sets' `scoreOver` (not the protocol; marked in the
+   * report).
+   */
   presentClassesOnly?: boolean;
 }
 
@@ -515,8 +518,9 @@ export interface ParseOptions {
  * complete, frozen RunConfig; relative paths are resolved against `baseDir`; errors name fields by `o.nameOf`
  * (the CLI names the fields its flags gave by the flag). Files are not checked here (runExperiment does that first).
  *
- * @throws FcprobeError BAD_CONFIG (BAD_OPTION for a field named by a flag) naming the first field that is missing, unknown or of the wrong type or
- *   value (`Expected config field "teacher.path" to be a non-empty string, got nothing.`).
+ * @throws FcprobeError BAD_CONFIG (BAD_OPTION for a field named by a flag) naming the first field that is missing,
+ *   unknown or of the wrong type or value (`Expected config field "teacher.path" to be a non-empty string, got
+ *   nothing.`).
  */
 export function parseRunConfig(raw: unknown, baseDir: string, o: ParseOptions = {}): RunConfig {
   try {
@@ -600,7 +604,8 @@ function parseUnnamed(raw: unknown, baseDir: string): RunConfig {
           [prevField, field],
           `{} and {} are the same folder (${s.path}).`,
           field.startsWith('test') && prevField === 'train'
-            ? 'Testing on the training images measures nothing; give a separate test folder, or divide one folder with a split.'
+            ? 'Testing on the training images measures nothing; give a separate test folder, or divide one folder ' +
+                'with a split.'
             : 'Give each set its own folder (or distinct names, to use one folder twice on purpose).',
         );
       throw new FieldProblem(
@@ -636,7 +641,8 @@ function checkName(field: string, name: string): void {
   if (!NAME_PATTERN.test(name))
     fail(
       field,
-      "a name of letters, digits, spaces, '.', '_', '+' or '-' starting with a letter or digit (it becomes a folder name: no path separators, no dot names, at most 64 characters)",
+      "a name of letters, digits, spaces, '.', '_', '+' or '-' starting with a letter or digit (it becomes a folder " +
+        'name: no path separators, no dot names, at most 64 characters)',
       name,
     );
 }

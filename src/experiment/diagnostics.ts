@@ -94,7 +94,8 @@ export function computeActivationAsymmetry(
         if (e instanceof RangeError) {
           throw new FcprobeError(
             'BAD_FEATURES',
-            `${f.dir}: ${e.message.replace(/^[^:]*: /, '')} (manifest lists ${f.manifest.classes.length} classes).`,
+            `${f.dir}: ${e.message.replace(/^[^:]*: /, '')} (manifest lists ` +
+              `${f.manifest.classes.length} classes).`,
           );
         }
         throw e;

@@ -19,7 +19,10 @@ export interface LogitFit {
   intercept: number;
   /** Number of baseline points. */
   n: number;
-  /** Coefficient of determination of the fit in logit space (1 for a perfect line; NaN with 2 points' zero residual variance). */
+  /**
+   * Coefficient of determination of the fit in logit space (1 for a perfect line; NaN with 2 points' zero residual
+   * variance).
+   */
   r2: number;
 }
 

@@ -413,7 +413,8 @@ async function planTrain(
     if (p.train.items.length === 0 || p.test.items.length === 0)
       throw new FcprobeError(
         'BAD_DATA',
-        `Splitting ${cfg.train.path} (${listing.items.length} images) with ${fraction} leaves no ${p.test.items.length === 0 ? 'test' : 'training'} image.`,
+        `Splitting ${cfg.train.path} (${listing.items.length} images) with ${fraction} leaves no ` +
+          `${p.test.items.length === 0 ? 'test' : 'training'} image.`,
         'Every class needs at least two images for a split.',
       );
     const of = (which: 'train' | 'test', l: DatasetListing): PlannedSet => ({
@@ -466,7 +467,8 @@ function checkLabelSpace(trainClasses: string[], e: PlannedSet): void {
       throw new FcprobeError(
         'BAD_DATA',
         `Set "${e.config.name}" (${e.config.path}): ${err.message}`,
-        `Its classes must be among the training set's ${trainClasses.length} classes (${trainClasses.slice(0, 5).join(', ')}${trainClasses.length > 5 ? ', ...' : ''}).`,
+        `Its classes must be among the training set's ${trainClasses.length} classes ` +
+          `(${trainClasses.slice(0, 5).join(', ')}${trainClasses.length > 5 ? ', ...' : ''}).`,
       );
     throw err;
   }
@@ -736,7 +738,10 @@ async function measureStatistics(plan: RunPlan, probed: Probed, log: StageLog): 
   return all;
 }
 
-/** Each student's representation fit to the teacher on every set; activation asymmetry of each model on the training set. */
+/**
+ * Each student's representation fit to the teacher on every set; activation asymmetry of each model on the training
+ * set.
+ */
 async function diagnose(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Diagnostics> {
   const { cfg, train } = plan;
   const representationFit: RepresentationFitMeasurement[] = [];

@@ -65,7 +65,8 @@ function modelObject(): Json {
       distill: {
         $ref: '#/$defs/distill',
         description:
-          'Students only, instead of "path": distil a head on this backbone to fit the teacher on the ID training set (docs/distill.md); the other fields then apply to the backbone, and "pool" is not allowed.',
+          'Students only, instead of "path": distil a head on this backbone to fit the teacher on the ID training ' +
+          'set (docs/distill.md); the other fields then apply to the backbone, and "pool" is not allowed.',
       },
       ...preprocessing,
     },
@@ -172,7 +173,8 @@ export function experimentSchema(): Json {
           {
             type: 'string',
             description:
-              'Path of the ONNX encoder, or a pulled catalog name / hf:<owner>/<repo>/<path>.onnx[@<revision>] reference (docs/models.md).',
+              'Path of the ONNX encoder, or a pulled catalog name / hf:<owner>/<repo>/<path>.onnx[@<revision>] ' +
+              'reference (docs/models.md).',
           },
           modelObject(),
         ],

@@ -79,7 +79,8 @@ export function computeStatistics(input: StatisticsInput): StatisticsOutput {
       if (e instanceof RangeError)
         throw new FcprobeError(
           'MISMATCH',
-          `Set "${s.set}": the teacher's and the student's scored images cannot be paired (${e.message.replace(/^[^:]*: /, '')}).`,
+          `Set "${s.set}": the teacher's and the student's scored images cannot be paired ` +
+            `(${e.message.replace(/^[^:]*: /, '')}).`,
         );
       throw e;
     }

@@ -113,7 +113,8 @@ export async function checkExport(opts: CheckExportOptions): Promise<ExportCheck
   if (ref.shape.length !== 2 || rows !== files.length || dim === undefined)
     throw new FcprobeError(
       'BAD_FEATURES',
-      `${opts.referencePath} is [${ref.shape.join(', ')}], expected [${files.length}, D]: one row per image of ${opts.dataDir}, in sorted path order.`,
+      `${opts.referencePath} is [${ref.shape.join(', ')}], expected [${files.length}, D]: one row per image of ` +
+        `${opts.dataDir}, in sorted path order.`,
       'Write the reference with the same images (models/export/*.py --images <folder> --reference <file.npy>).',
     );
   const listing: DatasetListing = {
@@ -143,7 +144,8 @@ export async function checkExport(opts: CheckExportOptions): Promise<ExportCheck
     if (r.manifest.featureDim !== dim)
       throw new FcprobeError(
         'MISMATCH',
-        `The model gives ${r.manifest.featureDim} features per image (output ${r.manifest.model.outputName}), the reference ${dim}.`,
+        `The model gives ${r.manifest.featureDim} features per image (output ${r.manifest.model.outputName}), ` +
+          `the reference ${dim}.`,
         'Check --output and --pool: the reference must come from the same output.',
       );
     const reader = new NpyReader(join(tmp, 'features.npy'));

@@ -57,7 +57,8 @@ async function createSession(req: InitRequest): Promise<void> {
     code: modelProblem ? 'BAD_MODEL' : 'PROVIDER_UNAVAILABLE',
     message: modelProblem
       ? `Cannot load model ${req.modelPath}: ${last?.reason ?? 'unknown error'}`
-      : `No requested execution provider could load the model: ${failures.map((f) => `${f.provider}: ${f.reason}`).join('; ')}`,
+      : `No requested execution provider could load the model: ` +
+        `${failures.map((f) => `${f.provider}: ${f.reason}`).join('; ')}`,
   });
 }
 

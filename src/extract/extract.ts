@@ -373,13 +373,16 @@ function publish(req: ExtractRequest, target: ExtractTarget, w: FeatureWriter): 
   if (nf.rows > 0) {
     const files = filesInRowOrder(items, w.progress.skipped);
     const named = nf.first.map((r) => `${r} (${files[r] ?? '?'})`).join(', ');
-    const what = `${nf.rows} feature row${nf.rows > 1 ? 's hold' : ' holds'} NaN or infinite values: ${named}${nf.rows > nf.first.length ? ', ...' : ''}`;
+    const what =
+      `${nf.rows} feature row${nf.rows > 1 ? 's hold' : ' holds'} NaN or infinite values: ` +
+      `${named}${nf.rows > nf.first.length ? ', ...' : ''}`;
     if (opts.strict) {
       w.commit();
       throw new FcprobeError(
         'BAD_FEATURES',
         `${what}.`,
-        'The model output overflowed for these images (a broken export, float16 range?); without --strict they are kept, counted in the manifest, and probe refuses them.',
+        'The model output overflowed for these images (a broken export, float16 range?); without --strict they are ' +
+          'kept, counted in the manifest, and probe refuses them.',
       );
     }
     req.notice(`Warning: ${what} (counted in the manifest; probe will refuse them).`);

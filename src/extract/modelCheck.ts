@@ -37,7 +37,8 @@ function chooseOutput(outputs: TensorMeta[], requested: string | undefined, mode
   if (named) return named;
   throw new FcprobeError(
     'BAD_OPTION',
-    `${modelPath} has several outputs (${outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ')}); choose one with --output.`,
+    `${modelPath} has several outputs (${outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ')}); ` +
+      `choose one with --output.`,
   );
 }
 
@@ -85,7 +86,8 @@ function checkBatchAxis(input: TensorMeta, modelPath: string, batchSize: number 
   if (n === 1 && batchSize === 1) return;
   throw new FcprobeError(
     'BAD_MODEL',
-    `${modelPath}: input "${input.name}" has a fixed batch size of ${n}${n === 1 ? `, and --batch is ${batchSize}` : ''}.`,
+    `${modelPath}: input "${input.name}" has a fixed batch size of ` +
+      `${n}${n === 1 ? `, and --batch is ${batchSize}` : ''}.`,
     n === 1
       ? 'Use --batch 1 (slower), or export the encoder with a dynamic batch axis.'
       : 'Export the encoder with a dynamic batch axis (or a batch of 1 and use --batch 1).',
@@ -165,7 +167,8 @@ export async function prepareModel(
   if (ready.inputs.length > 1)
     throw new FcprobeError(
       'BAD_MODEL',
-      `${o.modelPath} has ${ready.inputs.length} inputs (${ready.inputs.map((i) => i.name).join(', ')}); fcprobe feeds one image tensor [N, 3, H, W].`,
+      `${o.modelPath} has ${ready.inputs.length} inputs (${ready.inputs.map((i) => i.name).join(', ')}); fcprobe ` +
+        `feeds one image tensor [N, 3, H, W].`,
       'Export the encoder with the image as its only input (fold other inputs into constants).',
     );
   const input = checkInput(ready.inputs[0], o.modelPath);
@@ -200,12 +203,13 @@ function withModelMetadata(
   const conflicts = PREPROCESS_FIELDS.filter(
     (k) => given[k] !== undefined && meta[k] !== undefined && !same(given[k], meta[k]),
   );
-  if (conflicts.length > 0)
+  if (conflicts.length > 0) {
+    const changes = conflicts.map((k) => `${k} ${JSON.stringify(meta[k])} -> ${JSON.stringify(given[k])}`).join(', ');
     onNotice?.(
-      `warning: ${modelPath} declares its preprocessing (metadata ${PREPROCESS_METADATA_KEY}); the options given override ${conflicts
-        .map((k) => `${k} ${JSON.stringify(meta[k])} -> ${JSON.stringify(given[k])}`)
-        .join(', ')}`,
+      `warning: ${modelPath} declares its preprocessing (metadata ${PREPROCESS_METADATA_KEY}); ` +
+        `the options given override ${changes}`,
     );
+  }
   if (given.preset !== undefined && meta.preset !== undefined && given.preset !== meta.preset)
     return { overrides: given, source: `preset ${given.preset} given; the model's metadata is not used` };
   const overrides: PreprocessOverrides = { ...given };

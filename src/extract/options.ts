@@ -28,7 +28,10 @@ export interface ExtractOptions {
   decodeConcurrency?: number | undefined;
   /** Sum of the pixels (width x height) of the images decoded at once, at most; see extract/pixelBudget.ts. */
   decodePixelBudget?: number | undefined;
-  /** Commit (fsync) appended rows at most this often (default: EXTRACT_DEFAULTS.commitEvery). A crash redoes at most this much work. */
+  /**
+   * Commit (fsync) appended rows at most this often (default: EXTRACT_DEFAULTS.commitEvery). A crash redoes at most
+   * this much work.
+   */
   commitEverySeconds?: number | undefined;
   /** Process only slice `index` (0-based) of `count` equal slices of the listing; join them with mergeShards. */
   shard?: { index: number; count: number } | undefined;

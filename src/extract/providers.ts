@@ -103,11 +103,14 @@ export function fallbackNotice(failures: ProviderFailure[], used: ProviderName):
 }
 
 export const INSTALL_HINT: Record<ProviderName, string> = {
-  cuda: 'Install the CUDA provider: `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` on a machine that can reach the onnxruntime feed (see docs/gpu.md), with CUDA 12 and cuDNN 9 libraries on the library path.',
+  cuda:
+    'Install the CUDA provider: `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` on a machine that ' +
+    'can reach the onnxruntime feed (see docs/gpu.md), with CUDA 12 and cuDNN 9 libraries on the library path.',
   tensorrt:
     'Install the CUDA provider as for --ep cuda and TensorRT 10 libraries on the library path (see docs/gpu.md).',
   webgpu:
-    'WebGPU is bundled with onnxruntime-node but needs a GPU with a Vulkan driver (libvulkan.so.1 and a device in /dev/dri or /dev/nvidiactl) visible to this process (see docs/gpu.md).',
+    'WebGPU is bundled with onnxruntime-node but needs a GPU with a Vulkan driver (libvulkan.so.1 and a device in ' +
+    '/dev/dri or /dev/nvidiactl) visible to this process (see docs/gpu.md).',
   cpu: '',
 };
 
@@ -138,7 +141,10 @@ export function noUsableProvider(skipped: ProviderFailure[]): FcprobeError {
     only
       ? `Execution provider "${only.provider}" cannot be used: ${only.reason}.`
       : `No requested execution provider can be used: ${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')}.`,
-    `${[...new Set(skipped.map((s) => INSTALL_HINT[s.provider]).filter(Boolean))].join(' ')} Add cpu as a fallback (e.g. --ep ${skipped[0]?.provider ?? 'cuda'},cpu) to run on the CPU instead.`.trim(),
+    (
+      `${[...new Set(skipped.map((s) => INSTALL_HINT[s.provider]).filter(Boolean))].join(' ')} Add cpu as a fallback ` +
+      `(e.g. --ep ${skipped[0]?.provider ?? 'cuda'},cpu) to run on the CPU instead.`
+    ).trim(),
   );
 }
 

@@ -180,7 +180,8 @@ export function checkSameImages(t: FeatureSet, s: FeatureSet, roles: [string, st
     throw new FcprobeError(
       'MISMATCH',
       `${where} hold different numbers of images (${t.rows} vs ${s.rows}).`,
-      'Extract both models from the same folder with the same options (skipped images differ if one extraction failed on some files).',
+      'Extract both models from the same folder with the same options (skipped images differ if one extraction ' +
+        'failed on some files).',
     );
   }
   for (let i = 0; i < tf.length; i++) {
@@ -190,7 +191,8 @@ export function checkSameImages(t: FeatureSet, s: FeatureSet, roles: [string, st
       throw new FcprobeError(
         'MISMATCH',
         sameSet
-          ? `${where} hold the same images in a different order (first difference at row ${i}: ${JSON.stringify(tf[i])} vs ${JSON.stringify(sf[i])}).`
+          ? `${where} hold the same images in a different order (first difference at row ${i}: ` +
+              `${JSON.stringify(tf[i])} vs ${JSON.stringify(sf[i])}).`
           : `${where} list different images (row ${i}: ${JSON.stringify(tf[i])} vs ${JSON.stringify(sf[i])}).`,
         'Extract both models from the same folder; features are compared row by row.',
       );

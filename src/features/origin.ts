@@ -77,7 +77,8 @@ const RULES: { readonly [F in OriginField]: FieldRule<F> } = Object.freeze({
       a.modelSha256 === b.modelSha256
         ? []
         : [
-            `model.sha256 ${a.modelSha256.slice(0, 12)} (${a.modelPath}) vs ${b.modelSha256.slice(0, 12)} (${b.modelPath})`,
+            `model.sha256 ${a.modelSha256.slice(0, 12)} (${a.modelPath}) vs ` +
+              `${b.modelSha256.slice(0, 12)} (${b.modelPath})`,
           ],
   },
   output: {

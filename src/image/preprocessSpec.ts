@@ -73,7 +73,10 @@ export interface PreprocessOverrides {
 /** `inception: resize 256, crop 224, bilinear, mean [0.5, 0.5, 0.5], std [0.5, 0.5, 0.5]` (and a border crop). */
 export function describePreprocess(s: PreprocessSpec): string {
   const t = (v: readonly number[]): string => `[${v.join(', ')}]`;
-  return `${s.preset}: resize ${s.resize}, crop ${s.crop}, ${s.interpolation}, mean ${t(s.mean)}, std ${t(s.std)}${s.borderCrop ? `, border crop ${s.borderCrop} px` : ''}`;
+  return (
+    `${s.preset}: resize ${s.resize}, crop ${s.crop}, ${s.interpolation}, mean ${t(s.mean)}, std ` +
+    `${t(s.std)}${s.borderCrop ? `, border crop ${s.borderCrop} px` : ''}`
+  );
 }
 
 export function isPresetName(s: string): s is PresetName {

@@ -192,7 +192,8 @@ export class MlpWorkspace {
       const { left, right } = x;
       if (right.cols !== inDim || left.cols !== right.rows)
         throw new RangeError(
-          `MLP low-rank input: ${left.rows}x${left.cols} times ${right.rows}x${right.cols}, expected inner match and ${inDim} columns`,
+          `MLP low-rank input: ${left.rows}x${left.cols} times ${right.rows}x${right.cols}, expected inner match ` +
+            `and ${inDim} columns`,
         );
       if (right.rows > this.maxRank)
         throw new RangeError(`MLP low-rank input of rank ${right.rows}, workspace sized for ${this.maxRank}`);

@@ -134,7 +134,8 @@ export function verifyCached(graphPath: string, key: string, entry: LockEntry): 
     if (sha !== f.sha256)
       throw new FcprobeError(
         'MISMATCH',
-        `${key}: the cached ${path} is not the file that was pulled (${sha === null ? `${size} bytes, recorded ${f.size}` : `sha256 ${sha}, recorded ${f.sha256}`}).`,
+        `${key}: the cached ${path} is not the file that was pulled ` +
+          `(${sha === null ? `${size} bytes, recorded ${f.size}` : `sha256 ${sha}, recorded ${f.sha256}`}).`,
         `Delete it and pull again: rm '${path}' && fcprobe models pull ${key}`,
       );
   }

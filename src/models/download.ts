@@ -75,7 +75,8 @@ async function get(
         'IO',
         `Cannot reach ${host} to download ${label} (${code}).`,
         NETWORK_CODES.has(code)
-          ? 'fcprobe is offline or the host is blocked. Pull on a machine with network access, then copy the cache folder ($FCPROBE_CACHE) here; set HF_ENDPOINT for a mirror.'
+          ? 'fcprobe is offline or the host is blocked. Pull on a machine with network access, then copy the cache ' +
+              'folder ($FCPROBE_CACHE) here; set HF_ENDPOINT for a mirror.'
           : undefined,
       );
     }
@@ -99,7 +100,8 @@ function httpError(res: Response, label: string, hadToken: boolean): FcprobeErro
   if (res.status === 401 || res.status === 403)
     return new FcprobeError(
       'IO',
-      `The server refused ${label} (HTTP ${res.status}${hadToken ? ', with the token in HF_TOKEN' : ', no token sent'}).`,
+      `The server refused ${label} (HTTP ` +
+        `${res.status}${hadToken ? ', with the token in HF_TOKEN' : ', no token sent'}).`,
       hadToken
         ? 'The token in HF_TOKEN has no access: accept the model licence on its page, or use a token with read access.'
         : 'The repository is gated or private: set HF_TOKEN to a Hugging Face access token (read) and pull again.',
@@ -207,7 +209,8 @@ export async function downloadToPart(url: string, dest: string, opts: DownloadOp
     if (attempt >= retries)
       throw new FcprobeError(
         'IO',
-        `The transfer of ${label} broke off at ${done} of ${total ?? '?'} bytes${broken ? ` (${errorCode(broken)})` : ''}.`,
+        `The transfer of ${label} broke off at ${done} of ${total ?? '?'} ` +
+          `bytes${broken ? ` (${errorCode(broken)})` : ''}.`,
         'Run the same pull again: it resumes from the bytes already received.',
       );
   }
@@ -218,7 +221,9 @@ export async function downloadToPart(url: string, dest: string, opts: DownloadOp
     throw new FcprobeError(
       'MISMATCH',
       `${label}: the downloaded file's sha256 is ${sha256}, expected ${opts.expectedSha256}.`,
-      'The file on the server changed since its checksum was recorded (catalog or lock file), or the transfer was corrupted. Nothing was kept; if the change is expected, remove its entry from fcprobe-models.lock.json in the cache and pull again.',
+      'The file on the server changed since its checksum was recorded (catalog or lock file), or the transfer was ' +
+        'corrupted. Nothing was kept; if the change is expected, remove its entry from fcprobe-models.lock.json in ' +
+        'the cache and pull again.',
     );
   }
   return { path: part, sha256, size, commit, resumedFrom };

@@ -80,7 +80,8 @@ export async function pullModel(spec: string, opts: PullOptions): Promise<PullRe
   if (locked && expected !== null && locked.sha256 !== expected)
     throw new FcprobeError(
       'MISMATCH',
-      `${key}: the lock file records sha256 ${locked.sha256}, but ${target.catalogSha256 ? 'the catalog pins' : '--sha256 asks for'} ${expected}.`,
+      `${key}: the lock file records sha256 ${locked.sha256}, but ` +
+        `${target.catalogSha256 ? 'the catalog pins' : '--sha256 asks for'} ${expected}.`,
       'Remove the entry from fcprobe-models.lock.json in the cache if the new checksum is the right one.',
     );
   const dest = cachePath(opts.cacheDir, ref);

@@ -48,7 +48,8 @@ export function resolveModel(spec: string, cacheDir: string, baseDir: string = p
     throw new FcprobeError(
       'NOT_FOUND',
       `Model ${spec} is not in the cache (${cacheDir}).`,
-      `Download it first: fcprobe models pull ${spec}   (fcprobe downloads nothing unless asked; FCPROBE_CACHE sets the cache folder)`,
+      `Download it first: fcprobe models pull ${spec}   (fcprobe downloads nothing unless asked; FCPROBE_CACHE ` +
+        `sets the cache folder)`,
     );
   if (target.catalogSha256 !== null && locked.sha256 !== target.catalogSha256)
     throw new FcprobeError(

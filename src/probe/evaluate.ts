@@ -178,9 +178,9 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
         const lines: string[] = [];
         for (let i = 0; i < rows; i++) {
           const y = yb[i]!;
-          lines.push(
-            `${csvField(set.manifest.files[s + i] ?? String(s + i))},${y >= 0 ? csvField(space.classes[y]!) : ''},${csvField(space.classes[pred[i]!]!)},${conf[i]!.toPrecision(6)}\n`,
-          );
+          const file = csvField(set.manifest.files[s + i] ?? String(s + i));
+          const label = y >= 0 ? csvField(space.classes[y]!) : '';
+          lines.push(`${file},${label},${csvField(space.classes[pred[i]!]!)},${conf[i]!.toPrecision(6)}\n`);
         }
         writeSync(out.csvFd, lines.join(''));
       } else {

@@ -112,17 +112,7 @@ export function buildLabelSpace(
     classes.push(name);
     members.push(Int32Array.from(idx));
   });
-  if (unknown.length > 0 && !options.ignoreUnknown) {
-    const shown = unknown
-      .slice(0, 10)
-      .map((u) => JSON.stringify(u))
-      .join(', ');
-    throw new FcprobeError(
-      'MISMATCH',
-      `${unknown.length} evaluation class${unknown.length > 1 ? 'es are' : ' is'} not among the probe's ${trainClasses.length} training classes: ${shown}${unknown.length > 10 ? ', ...' : ''}.`,
-      'Use --ignore-unknown to leave those images out (they are counted in the report).',
-    );
-  }
+  if (unknown.length > 0 && !options.ignoreUnknown) throw unknownClassesError(unknown, trainClasses.length);
   if (classes.length === 0) {
     throw new FcprobeError(
       'MISMATCH',
@@ -166,16 +156,7 @@ function protocolSpace(
       dropped.push({ evalIndex: e, name, reason: 'unknown' });
     }
   });
-  if (unknown.length > 0 && !options.ignoreUnknown) {
-    throw new FcprobeError(
-      'MISMATCH',
-      `${unknown.length} evaluation class${unknown.length > 1 ? 'es are' : ' is'} not among the probe's ${trainClasses.length} training classes: ${unknown
-        .slice(0, 10)
-        .map((u) => JSON.stringify(u))
-        .join(', ')}${unknown.length > 10 ? ', ...' : ''}.`,
-      'Use --ignore-unknown to leave those images out (they are counted in the report).',
-    );
-  }
+  if (unknown.length > 0 && !options.ignoreUnknown) throw unknownClassesError(unknown, trainClasses.length);
   if (classes.length === 0)
     throw new FcprobeError('MISMATCH', "None of the protocol's classes is among the probe's training classes.");
   const present = new Set(evalClasses);
@@ -189,6 +170,20 @@ function protocolSpace(
     trainClassCount: trainClasses.length,
     protocol: { expected: want.size, absent: scoreOver.filter((c) => !present.has(c)) },
   };
+}
+
+/** The error for evaluation classes that the probe was not trained on (both label-space builders give it). */
+function unknownClassesError(unknown: string[], trainClassCount: number): FcprobeError {
+  const shown = unknown
+    .slice(0, 10)
+    .map((u) => JSON.stringify(u))
+    .join(', ');
+  return new FcprobeError(
+    'MISMATCH',
+    `${unknown.length} evaluation class${unknown.length > 1 ? 'es are' : ' is'} not among the probe's ` +
+      `${trainClassCount} training classes: ${shown}${unknown.length > 10 ? ', ...' : ''}.`,
+    'Use --ignore-unknown to leave those images out (they are counted in the report).',
+  );
 }
 
 /** scores[rows, E] = for each scored class, the max of its members' logits (logits: [rows, K]). */
@@ -239,7 +234,10 @@ export function describeLabelSpace(space: LabelSpace): string {
       return `predictions restricted to this set's ${E} of the probe's ${K} classes (other logits masked)`;
     case 'mapped': {
       const pooled = space.members.reduce((a, m) => a + m.length, 0);
-      return `${E} classes mapped to ${pooled} of the probe's ${K} classes (max over mapped logits, other logits masked)`;
+      return (
+        `${E} classes mapped to ${pooled} of the probe's ${K} classes (max over mapped logits, ` +
+        `other logits masked)`
+      );
     }
   }
 }

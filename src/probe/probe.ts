@@ -77,7 +77,8 @@ export interface FitProbeOptions {
   tol?: number | undefined;
   /**
    * lbfgs: also stop when an iteration lowers the objective by less than this relative amount (default
-   * PROBE_DEFAULTS.ftol, 2.2e-9: scipy's L-BFGS-B default that scikit-learn keeps); 0 runs until `tol` (or the noise floor).
+   * PROBE_DEFAULTS.ftol, 2.2e-9: scipy's L-BFGS-B default that scikit-learn keeps); 0 runs until `tol` (or the
+   * noise floor).
    */
   ftol?: number | undefined;
   /** lbfgs: iteration limit (default: PROBE_DEFAULTS.maxIter). */
@@ -158,7 +159,8 @@ function compactClasses(
   if (classes.length < 2) {
     throw new FcprobeError(
       'BAD_DATA',
-      `${set.dir} has training rows of ${classes.length} class${classes.length === 1 ? ` (${JSON.stringify(classes[0])})` : 'es'}; a probe needs at least two.`,
+      `${set.dir} has training rows of ${classes.length} ` +
+        `class${classes.length === 1 ? ` (${JSON.stringify(classes[0])})` : 'es'}; a probe needs at least two.`,
     );
   }
   return { classes, dropped, labels: labels.map((l) => newIndex[l]!) };
@@ -308,7 +310,9 @@ async function fitSgd(ctx: FitContext): Promise<LoadedProbe> {
   if (s.warmupSteps >= totalSteps) {
     progress({
       phase: 'fit',
-      message: `warning: ${s.warmupSteps} warmup steps >= ${totalSteps} total steps: the learning rate never reaches ${s.lr} (lower --warmup for a small set)`,
+      message:
+        `warning: ${s.warmupSteps} warmup steps >= ${totalSteps} total steps: the learning rate never reaches ` +
+        `${s.lr} (lower --warmup for a small set)`,
     });
   }
   const r = await fitSgdStreamed(ctx.gemm, set, ctx.labels, ctx.classes.length, st, s, sgdProgress(progress));
@@ -464,7 +468,9 @@ async function fitLbfgsOn(
       if (it.iteration % 10 === 0)
         ctx.progress({
           phase: 'fit',
-          message: `iteration ${it.iteration}: objective ${it.f.toPrecision(8)}, max|grad| ${it.gradMaxAbs.toExponential(2)}`,
+          message:
+            `iteration ${it.iteration}: objective ${it.f.toPrecision(8)}, max|grad| ` +
+            `${it.gradMaxAbs.toExponential(2)}`,
         });
     },
   });
@@ -521,7 +527,9 @@ async function chooseC(
   if (atGridEdge)
     progress({
       phase: 'sweep',
-      message: `warning: the chosen C=${chosenC} is at the end of the grid; the best C may lie outside it (extend --C-grid)`,
+      message:
+        `warning: the chosen C=${chosenC} is at the end of the grid; the best C may lie outside ` +
+        `it (extend --C-grid)`,
     });
   const sweep = { grid: sorted, holdout, seed, nTrain: r.nTrain, nVal: r.nVal, chosenC, atGridEdge, points: r.points };
   return { chosenC, init: r.bestTheta, sweep };

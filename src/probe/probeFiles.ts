@@ -72,7 +72,8 @@ export class BadRowCollector {
       .join(', ');
     throw new FcprobeError(
       'BAD_FEATURES',
-      `${this.dir}/features.npy has NaN or infinite values in ${this.count} row${this.count > 1 ? 's' : ''}: ${named}${this.count > 10 ? ', ...' : ''}.`,
+      `${this.dir}/features.npy has NaN or infinite values in ${this.count} row${this.count > 1 ? 's' : ''}: ` +
+        `${named}${this.count > 10 ? ', ...' : ''}.`,
       'Re-extract those images (a broken model output or a corrupt file), or remove them from the set.',
     );
   }
@@ -156,7 +157,10 @@ export interface ProbeFile {
 /** A probe in memory: its probe.json and weights. */
 export interface LoadedProbe {
   file: ProbeFile;
-  /** float32 [K, D+1], row-major: row c holds class c's D weights, then its bias (in standardized units when `standardization` is set). */
+  /**
+   * float32 [K, D+1], row-major: row c holds class c's D weights, then its bias (in standardized units when
+   * `standardization` is set).
+   */
   weights: Float32Array;
   standardization: Standardization | null;
 }

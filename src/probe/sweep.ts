@@ -45,7 +45,8 @@ export function stratifiedSplit(
       .join(', ');
     throw new FcprobeError(
       'BAD_DATA',
-      `Sweeping C needs at least two training examples per class (one to fit, one to validate); ${single.length} class${single.length > 1 ? 'es have' : ' has'} one: ${names}${single.length > 10 ? ', ...' : ''}.`,
+      `Sweeping C needs at least two training examples per class (one to fit, one to validate); ${single.length} ` +
+        `class${single.length > 1 ? 'es have' : ' has'} one: ${names}${single.length > 10 ? ', ...' : ''}.`,
       'Pass a fixed --C instead, or add examples of those classes.',
     );
   }

@@ -115,7 +115,8 @@ export function buildReport(results: RunResults): Report {
     // The ID training set is usually not scored (its accuracy is the probe's training fit), so no note for it.
     if ((!t || !st) && s.role !== 'id-train')
       notes.push(
-        `${s.name}: no accuracy for ${[!t ? teacher.name : null, !st ? student.name : null].filter(Boolean).join(' and ')}.`,
+        `${s.name}: no accuracy for ` +
+          `${[!t ? teacher.name : null, !st ? student.name : null].filter(Boolean).join(' and ')}.`,
       );
     const g = results.gaps.find((x) => x.teacher === teacher.name && x.student === student.name && x.set === s.name);
     return {
@@ -284,7 +285,8 @@ function buildEffectiveRobustness(
       status: 'omitted',
       note:
         refs.length === 1
-          ? 'One reference model and no baseline points in the config: a baseline fit needs at least two points, so effective robustness is not computed.'
+          ? 'One reference model and no baseline points in the config: a baseline fit needs at least two points, so ' +
+            'effective robustness is not computed.'
           : 'No baseline (ID, OOD) accuracy pairs were given in the config, so effective robustness is not computed.',
     };
   }
@@ -304,7 +306,8 @@ function buildEffectiveRobustness(
       if (j < 0 || all.roles[j] !== 'ood') {
         throw new FcprobeError(
           'BAD_CONFIG',
-          `Effective-robustness baseline ${JSON.stringify(label)}: expected "against" to be "${OOD_AVERAGE}" or an OOD set name, got ${JSON.stringify(b.against)}.`,
+          `Effective-robustness baseline ${JSON.stringify(label)}: expected "against" to be "${OOD_AVERAGE}" or an ` +
+            `OOD set name, got ${JSON.stringify(b.against)}.`,
           `OOD sets: ${oodSets.map((s) => JSON.stringify(s)).join(', ') || '(none)'}.`,
         );
       }
@@ -395,12 +398,15 @@ function buildWarnings(
       results.config.presentClassesOnly === true)
   )
     w.push(
-      '--present-classes-only: sets are scored over their class folders present, not over their benchmark label space (1000 classes, or the 200 of ImageNet-R/-A): accuracies on a partial set are not comparable with published numbers.',
+      '--present-classes-only: sets are scored over their class folders present, not over their benchmark label ' +
+        'space (1000 classes, or the 200 of ImageNet-R/-A): accuracies on a partial set are not comparable with ' +
+        'published numbers.',
     );
   for (const s of results.suite?.sets ?? [])
     if (!s.found && s.role !== 'train')
       w.push(
-        `${s.title} was not found under ${results.suite!.dataRoot}: it is missing from every table and from the OOD average.`,
+        `${s.title} was not found under ${results.suite!.dataRoot}: it is missing from every table and ` +
+          `from the OOD average.`,
       );
   for (const row of perSet) {
     for (const [who, c] of [
@@ -411,18 +417,21 @@ function buildWarnings(
       if (!c || !ci) continue;
       if (ci.high - ci.low > 0.2)
         w.push(
-          `${row.set}, ${who}: the 95% interval of top-1 is ${pctOf(ci.high - ci.low)} pp wide (${pctOf(ci.low)}-${pctOf(ci.high)}% on ${c.n} images); more images would narrow it.`,
+          `${row.set}, ${who}: the 95% interval of top-1 is ${pctOf(ci.high - ci.low)} pp wide ` +
+            `(${pctOf(ci.low)}-${pctOf(ci.high)}% on ${c.n} images); more images would narrow it.`,
         );
       const chance = 1 / c.classes;
       if (row.role === 'ood' && ci.low <= chance)
         w.push(
-          `${row.set}, ${who}: top-1 ${pctOf(c.top1)}% is not above chance (${pctOf(chance)}% for ${c.classes} classes) at 95%.`,
+          `${row.set}, ${who}: top-1 ${pctOf(c.top1)}% is not above chance (${pctOf(chance)}% for ` +
+            `${c.classes} classes) at 95%.`,
         );
     }
   }
   if (contamination?.interval && contamination.interval.low <= 0 && contamination.interval.high >= 0)
     w.push(
-      `Contamination ${pctOf(contamination.estimate)} pp, 95% interval ${pctOf(contamination.interval.low)} to ${pctOf(contamination.interval.high)} pp contains 0: not distinguishable from no contamination at this n.`,
+      `Contamination ${pctOf(contamination.estimate)} pp, 95% interval ${pctOf(contamination.interval.low)} to ` +
+        `${pctOf(contamination.interval.high)} pp contains 0: not distinguishable from no contamination at this n.`,
     );
   for (const p of results.probes) {
     const sw = p.sweep;
@@ -430,11 +439,13 @@ function buildWarnings(
     const perClass = sw.nVal / Math.max(1, sw.classes);
     if (perClass < 5)
       w.push(
-        `${p.model}: the C sweep held out ${sw.nVal} images for ${sw.classes} classes (${perClass.toFixed(1)} per class, fewer than 5): the chosen C = ${p.C} is a noisy choice.`,
+        `${p.model}: the C sweep held out ${sw.nVal} images for ${sw.classes} classes (${perClass.toFixed(1)} per ` +
+          `class, fewer than 5): the chosen C = ${p.C} is a noisy choice.`,
       );
     if (sw.atGridEdge)
       w.push(
-        `${p.model}: the chosen C = ${p.C} is at the edge of the sweep grid (${sw.grid[0]} to ${sw.grid[sw.grid.length - 1]}); the best C may lie outside it.`,
+        `${p.model}: the chosen C = ${p.C} is at the edge of the sweep grid (${sw.grid[0]} to ` +
+          `${sw.grid[sw.grid.length - 1]}); the best C may lie outside it.`,
       );
   }
   return w;

@@ -126,7 +126,8 @@ export function setDifferences(a: SetDefinition[], b: SetDefinition[], la: strin
     if (s.n !== t.n) out.push(`set "${s.name}": ${s.n} images in ${la}, ${t.n} in ${lb}`);
     if (s.classes.join(',') !== t.classes.join(','))
       out.push(
-        `set "${s.name}": scored over ${s.classes.join('/') || 'no'} classes in ${la}, ${t.classes.join('/') || 'no'} in ${lb}`,
+        `set "${s.name}": scored over ${s.classes.join('/') || 'no'} classes in ${la}, ` +
+          `${t.classes.join('/') || 'no'} in ${lb}`,
       );
   }
   const names = new Set(a.map((s) => s.name));
@@ -181,7 +182,8 @@ export function buildComparison(inputs: CompareInput[], opts: CompareOptions = {
   if (differences.length && !opts.allowDifferentSets)
     throw new FcprobeError(
       'BAD_DATA',
-      `The runs measured different sets, so their numbers are not comparable: ${differences.slice(0, 3).join('; ')}${differences.length > 3 ? `; and ${differences.length - 3} more` : ''}.`,
+      `The runs measured different sets, so their numbers are not comparable: ` +
+        `${differences.slice(0, 3).join('; ')}${differences.length > 3 ? `; and ${differences.length - 3} more` : ''}.`,
       'Pass --allow-different-sets to compare them anyway (sets are then matched by name and the differences listed).',
     );
 
@@ -308,16 +310,20 @@ export function comparisonRunsTable(c: Comparison): Table {
 }
 
 const NOTES = [
-  'Top-1 in percent with its exact 95% Clopper-Pearson interval; ID is the mean over the ID test sets, OOD avg the unweighted mean over the OOD sets of each run.',
-  "Gaps are each run's teacher minus the model; contamination = OOD-average gap minus ID gap, its interval a bootstrap over images within each set.",
-  "Effective robustness is measured against each run's own first baseline (listed under Runs), so compare it across runs only where the baselines are the same.",
+  'Top-1 in percent with its exact 95% Clopper-Pearson interval; ID is the mean over the ID test sets, OOD avg the ' +
+    'unweighted mean over the OOD sets of each run.',
+  "Gaps are each run's teacher minus the model; contamination = OOD-average gap minus ID gap, its interval a " +
+    'bootstrap over images within each set.',
+  "Effective robustness is measured against each run's own first baseline (listed under Runs), so compare it across " +
+    'runs only where the baselines are the same.',
   ER_NO_INTERVAL,
 ];
 
 function differenceLines(c: Comparison): string[] {
   if (c.differences.length === 0) return [];
   return [
-    "The runs measured different sets (compared with --allow-different-sets; sets matched by name, means over each run's own sets):",
+    'The runs measured different sets (compared with --allow-different-sets; sets matched by name, means over each ' +
+      "run's own sets):",
     ...c.differences.map((d) => `- ${d}`),
   ];
 }

@@ -102,7 +102,10 @@ function facts(run: ConclusionRun, student: string): RunFacts | null {
 /** Whether the change is outside its interval, in one sentence; says so when no interval was computed. */
 function intervalSentence(subject: string, estimate: number, interval: IntervalLike | null): string {
   if (!interval)
-    return `${subject} is ${pp(estimate)}; no interval computed, so this run does not say whether it exceeds sampling noise.`;
+    return (
+      `${subject} is ${pp(estimate)}; no interval computed, so this run does not say whether it ` +
+      `exceeds sampling noise.`
+    );
   const excludes = interval.low > 0 || interval.high < 0;
   return `${subject} is ${pp(estimate)}, 95% interval ${ppInterval(interval)}, which ${
     excludes
@@ -125,7 +128,8 @@ export function conclusionSentences(runs: ConclusionRun[]): string[] {
   const out: string[] = [];
   const idGap = best.idTeacher - best.idStudent;
   out.push(
-    `In distribution (${best.idSet}), ${best.student} fits ${best.teacher} most closely: linear CKA ${best.idCka.toFixed(3)}` +
+    `In distribution (${best.idSet}), ${best.student} fits ${best.teacher} most closely: linear CKA ` +
+      `${best.idCka.toFixed(3)}` +
       (others.length ? ` (${others.map((o) => `${o.student} ${o.idCka.toFixed(3)}`).join(', ')})` : '') +
       `, top-1 ${pct(best.idStudent)} against the teacher's ${pct(best.idTeacher)} (gap ${pp(idGap)}).`,
   );
@@ -134,7 +138,9 @@ export function conclusionSentences(runs: ConclusionRun[]): string[] {
   } else {
     const worst = best.ood.reduce((a, b) => (b.gap > a.gap ? b : a));
     out.push(
-      `Out of distribution (${worst.set}) its CKA goes from ${best.idCka.toFixed(3)} to ${worst.cka.toFixed(3)} and its top-1 to ${pct(worst.student)} against the teacher's ${pct(worst.teacher)}: a gap of ${pp(worst.gap)}, ${worst.gap > idGap ? 'wider' : 'not wider'} than the ${pp(idGap)} in distribution.`,
+      `Out of distribution (${worst.set}) its CKA goes from ${best.idCka.toFixed(3)} to ${worst.cka.toFixed(3)} and ` +
+        `its top-1 to ${pct(worst.student)} against the teacher's ${pct(worst.teacher)}: a gap of ${pp(worst.gap)}, ` +
+        `${worst.gap > idGap ? 'wider' : 'not wider'} than the ${pp(idGap)} in distribution.`,
     );
     // The change is the OOD gap beyond the ID gap: feature contamination when the results carry it.
     const c = best.contamination;

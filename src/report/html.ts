@@ -46,23 +46,29 @@ const GROUP_FILLS: Record<string, string> = {
   [ROLE_LABEL.ood]: '#fcf1e8',
 };
 
-export const CSS = `
-body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#222;background:#fff;margin:0;padding:24px 32px;max-width:1100px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #e2e2e2;padding-bottom:4px}
-.meta{color:#666;font-size:13px;margin:2px 0}
-.cards{display:flex;flex-wrap:wrap;gap:12px;margin:18px 0 6px}
-.card{border:1px solid #e2e2e2;border-radius:6px;padding:10px 14px;min-width:190px}
-.card .k{font-size:12px;color:#666}.card .v{font-size:18px;font-weight:600;margin-top:2px}.card .s{font-size:12px;color:#444;margin-top:2px}
-.t{color:${TEACHER_COLOR}}.st{color:${STUDENT_COLOR}}
-table{border-collapse:collapse;font-size:13px;margin:8px 0}
-th,td{padding:4px 10px;border-bottom:1px solid #eee;white-space:nowrap}th{background:#f6f7f9;text-align:left;font-weight:600}
-td.r,th.r{text-align:right;font-variant-numeric:tabular-nums}
-.def{font-size:12.5px;color:#555;max-width:900px;line-height:1.45}
-.note{font-size:12.5px;color:#8a5a00}
-svg{max-width:100%;height:auto;display:block;margin:8px 0}
-details{margin:8px 0}pre{background:#f6f7f9;padding:10px;font-size:12px;overflow:auto}
-.charts{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
-`;
+export const CSS = [
+  '',
+  'body{font-family:system-ui,-apple-system,"Segoe ' +
+    'UI",Helvetica,Arial,sans-serif;color:#222;background:#fff;margin:0;padding:24px 32px;max-width:1100px}',
+  'h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid ' +
+    '#e2e2e2;padding-bottom:4px}',
+  '.meta{color:#666;font-size:13px;margin:2px 0}',
+  '.cards{display:flex;flex-wrap:wrap;gap:12px;margin:18px 0 6px}',
+  '.card{border:1px solid #e2e2e2;border-radius:6px;padding:10px 14px;min-width:190px}',
+  '.card .k{font-size:12px;color:#666}.card .v{font-size:18px;font-weight:600;margin-top:2px}.card ' +
+    '.s{font-size:12px;color:#444;margin-top:2px}',
+  `.t{color:${TEACHER_COLOR}}.st{color:${STUDENT_COLOR}}`,
+  'table{border-collapse:collapse;font-size:13px;margin:8px 0}',
+  'th,td{padding:4px 10px;border-bottom:1px solid ' +
+    '#eee;white-space:nowrap}th{background:#f6f7f9;text-align:left;font-weight:600}',
+  'td.r,th.r{text-align:right;font-variant-numeric:tabular-nums}',
+  '.def{font-size:12.5px;color:#555;max-width:900px;line-height:1.45}',
+  '.note{font-size:12.5px;color:#8a5a00}',
+  'svg{max-width:100%;height:auto;display:block;margin:8px 0}',
+  'details{margin:8px 0}pre{background:#f6f7f9;padding:10px;font-size:12px;overflow:auto}',
+  '.charts{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}',
+  '',
+].join('\n');
 
 export function htmlTable(t: Table | null): string {
   if (!t) return '';
@@ -86,7 +92,10 @@ function card(
 ): string {
   const show = unit === 'pct' ? (v: number | null) => pct(v, 1) : (v: number | null) => fixed(v, 3);
   const gapText = gap === null ? '' : `<div class="s">gap ${unit === 'pct' ? `${pp(gap)} pp` : fixed(gap, 3)}</div>`;
-  return `<div class="card"><div class="k">${escapeXml(title)}</div><div class="v"><span class="t">${show(teacher)}</span> / <span class="st">${show(student)}</span></div>${gapText}</div>`;
+  return (
+    `<div class="card"><div class="k">${escapeXml(title)}</div><div class="v"><span ` +
+    `class="t">${show(teacher)}</span> / <span class="st">${show(student)}</span></div>${gapText}</div>`
+  );
 }
 
 /**
@@ -204,8 +213,10 @@ function headerSection(r: Report): string {
   const s = r.models.find((m) => m.name === r.student);
   const model = (m: Report['models'][number] | undefined, cls: string): string =>
     m ? `<b class="${cls}">${escapeXml(m.name)}</b> (${m.featureDim}-d)` : MISSING;
+  const more = r.students.length > 1 ? ` (and ${r.students.length - 1} more student(s): see All models)` : '';
+  const made = `fcprobe ${escapeXml(r.fcprobeVersion)}, ${escapeXml(r.createdAt)}`;
   return `<h1>${escapeXml(r.title)}</h1>
-<p class="meta">Teacher ${model(t, 't')} vs student ${model(s, 'st')}${r.students.length > 1 ? ` (and ${r.students.length - 1} more student(s): see All models)` : ''}. fcprobe ${escapeXml(r.fcprobeVersion)}, ${escapeXml(r.createdAt)}.</p>
+<p class="meta">Teacher ${model(t, 't')} vs student ${model(s, 'st')}${more}. ${made}.</p>
 <p class="meta">${escapeXml(machineLine(r))}</p>
 <div class="cards">${headlineCards(r).join('')}</div>`;
 }
@@ -218,10 +229,13 @@ function headlineCards(r: Report): string[] {
     card(`ID accuracy (top-1, %): teacher / student`, id.teacher, id.student, id.gap),
     oodAverage ? card('OOD average (top-1, %)', oodAverage.teacher, oodAverage.student, oodAverage.gap) : '',
     r.summary.contamination
-      ? `<div class="card"><div class="k">Contamination (OOD gap - ID gap, pp)</div><div class="v">${pp(r.summary.contamination.estimate, 1)}</div><div class="s">95% CI ${ci(r.summary.contamination.interval, 1, true)}</div></div>`
+      ? `<div class="card"><div class="k">Contamination (OOD gap - ID gap, pp)</div><div ` +
+        `class="v">${pp(r.summary.contamination.estimate, 1)}</div><div class="s">95% CI ` +
+        `${ci(r.summary.contamination.interval, 1, true)}</div></div>`
       : '',
     rf.idTest && rf.ood
-      ? `<div class="card"><div class="k">Linear CKA: ID test / OOD</div><div class="v">${fixed(rf.idTest.cka, 3)} / ${fixed(rf.ood.cka, 3)}</div>` +
+      ? `<div class="card"><div class="k">Linear CKA: ID test / OOD</div><div class="v">${fixed(rf.idTest.cka, 3)} / ` +
+        `${fixed(rf.ood.cka, 3)}</div>` +
         (rf.idTest.cosine !== null
           ? `<div class="s">cosine ${fixed(rf.idTest.cosine, 3)} / ${fixed(rf.ood.cosine, 3)}</div>`
           : '') +
@@ -232,7 +246,9 @@ function headlineCards(r: Report): string[] {
   const [mt, ms] = e ? e.models : [];
   if (e && mt && ms) {
     cards.push(
-      `<div class="card"><div class="k">Effective robustness (pp), ${escapeXml(e.against)}</div><div class="v"><span class="t">${pp(mt.rho, 1)}</span> / <span class="st">${pp(ms.rho, 1)}</span></div><div class="s">${escapeXml(e.label)}</div></div>`,
+      `<div class="card"><div class="k">Effective robustness (pp), ${escapeXml(e.against)}</div><div class="v"><span ` +
+        `class="t">${pp(mt.rho, 1)}</span> / <span class="st">${pp(ms.rho, 1)}</span></div><div ` +
+        `class="s">${escapeXml(e.label)}</div></div>`,
     );
   }
   return cards;
@@ -298,7 +314,10 @@ ${def(DEFINITIONS.gapInterval)}
 ${def(DEFINITIONS.contaminationInterval)}`;
 }
 
-/** Every model on every evaluation set: one chart and one table (shown when there is more than one student or any reference). */
+/**
+ * Every model on every evaluation set: one chart and one table (shown when there is more than one student or any
+ * reference).
+ */
 function allModelsSection(r: Report): string {
   if (!hasManyModels(r)) return '';
   const a = r.allModels;
@@ -400,11 +419,13 @@ ${def(DEFINITIONS.asymmetry)}`;
 
 /** Models, probes, timings, notes, the config as run, and the full model hashes. */
 function runSection(r: Report): string {
+  const notes = r.notes.map((n) => `<li class="def">${escapeXml(n)}</li>`).join('');
+  const hashes = r.models.map((m) => `${escapeXml(m.name)} ${escapeXml(m.sha256)}`).join('; ');
   return `<h2>Models and run</h2>
 ${htmlTable(modelsTable(r))}
 ${htmlTable(probesTable(r))}
 ${htmlTable(timingsTable(r))}
-${r.notes.length ? `<h2>Notes</h2>\n<ul>${r.notes.map((n) => `<li class="def">${escapeXml(n)}</li>`).join('')}</ul>` : ''}
+${r.notes.length ? `<h2>Notes</h2>\n<ul>${notes}</ul>` : ''}
 <details><summary>Config</summary><pre>${escapeXml(JSON.stringify(r.config, null, 2))}</pre></details>
-<p class="meta">Full sha256: ${r.models.map((m) => `${escapeXml(m.name)} ${escapeXml(m.sha256)}`).join('; ')}. Missing values are shown as ${MISSING}.</p>`;
+<p class="meta">Full sha256: ${hashes}. Missing values are shown as ${MISSING}.</p>`;
 }

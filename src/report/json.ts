@@ -6,5 +6,7 @@ import type { Report } from './types.js';
 
 /** The report as JSON text (accuracies as fractions; NaN as null). */
 export function renderJson(r: Report): string {
-  return `${JSON.stringify(r, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2)}\n`;
+  const finiteOrNull = (_key: string, value: unknown): unknown =>
+    typeof value === 'number' && !Number.isFinite(value) ? null : value;
+  return `${JSON.stringify(r, finiteOrNull, 2)}\n`;
 }

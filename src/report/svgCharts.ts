@@ -102,7 +102,8 @@ export function groupedBarChart(o: GroupedBarOptions): string {
   const y = (v: number): number => top + ((hi - v) / (hi - lo)) * plotH;
   const parts: string[] = [];
   parts.push(
-    `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(o.title)}" ${FONT}>`,
+    `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" ` +
+      `aria-label="${escapeXml(o.title)}" ${FONT}>`,
   );
   parts.push(`<title>${escapeXml(o.title)}</title>`);
   parts.push(`<text x="${left}" y="20" font-size="15" font-weight="600" fill="#222">${escapeXml(o.title)}</text>`);
@@ -119,7 +120,8 @@ export function groupedBarChart(o: GroupedBarOptions): string {
       const fill = o.groupFills?.[g] ?? GROUP_FILLS[fillIndex % GROUP_FILLS.length];
       parts.push(`<rect x="${f(x0)}" y="${top}" width="${f(w)}" height="${f(plotH)}" fill="${fill}"/>`);
       parts.push(
-        `<text x="${f(x0 + w / 2)}" y="${top - 6}" font-size="11" fill="#666" text-anchor="middle">${escapeXml(g)}</text>`,
+        `<text x="${f(x0 + w / 2)}" y="${top - 6}" font-size="11" fill="#666" ` +
+          `text-anchor="middle">${escapeXml(g)}</text>`,
       );
       fillIndex++;
     }
@@ -129,14 +131,17 @@ export function groupedBarChart(o: GroupedBarOptions): string {
   for (const t of ticks) {
     const ty = y(t);
     parts.push(
-      `<line x1="${left}" x2="${width - right}" y1="${f(ty)}" y2="${f(ty)}" stroke="${t === 0 ? '#888' : '#ddd'}" stroke-width="1"/>`,
+      `<line x1="${left}" x2="${width - right}" y1="${f(ty)}" y2="${f(ty)}" ` +
+        `stroke="${t === 0 ? '#888' : '#ddd'}" stroke-width="1"/>`,
     );
     parts.push(
-      `<text x="${left - 6}" y="${f(ty + 4)}" font-size="11" fill="#555" text-anchor="end">${escapeXml(o.format(t))}</text>`,
+      `<text x="${left - 6}" y="${f(ty + 4)}" font-size="11" fill="#555" ` +
+        `text-anchor="end">${escapeXml(o.format(t))}</text>`,
     );
   }
   parts.push(
-    `<text transform="translate(14 ${f(top + plotH / 2)}) rotate(-90)" font-size="11" fill="#555" text-anchor="middle">${escapeXml(o.yLabel)}</text>`,
+    `<text transform="translate(14 ${f(top + plotH / 2)}) rotate(-90)" font-size="11" fill="#555" ` +
+      `text-anchor="middle">${escapeXml(o.yLabel)}</text>`,
   );
 
   const nSeries = Math.max(1, o.series.length);
@@ -156,14 +161,19 @@ export function groupedBarChart(o: GroupedBarOptions): string {
       const y0 = y(Math.max(0, v)),
         y1 = y(Math.min(0, v));
       parts.push(
-        `<rect x="${f(bx + 1)}" y="${f(y0)}" width="${f(Math.max(1, barW - 2))}" height="${f(Math.max(0.5, y1 - y0))}" fill="${s.color}"><title>${escapeXml(`${c.label}, ${s.name}: ${o.format(v)}`)}</title></rect>`,
+        `<rect x="${f(bx + 1)}" y="${f(y0)}" width="${f(Math.max(1, barW - 2))}" ` +
+          `height="${f(Math.max(0.5, y1 - y0))}" ` +
+          `fill="${s.color}"><title>${escapeXml(`${c.label}, ${s.name}: ${o.format(v)}`)}</title></rect>`,
       );
       const err = s.errors?.[ci];
       if (err && Number.isFinite(err.low) && Number.isFinite(err.high)) {
         const cx = bx + barW / 2,
           cap = Math.min(6, barW / 4);
+        const title = `${c.label}, ${s.name}: 95% interval ${o.format(err.low)} to ${o.format(err.high)}`;
         parts.push(
-          `<path d="M${f(cx)} ${f(y(err.low))}V${f(y(err.high))}M${f(cx - cap)} ${f(y(err.low))}H${f(cx + cap)}M${f(cx - cap)} ${f(y(err.high))}H${f(cx + cap)}" stroke="#222" stroke-width="1.2" fill="none"><title>${escapeXml(`${c.label}, ${s.name}: 95% interval ${o.format(err.low)} to ${o.format(err.high)}`)}</title></path>`,
+          `<path d="M${f(cx)} ${f(y(err.low))}V${f(y(err.high))}` +
+            `M${f(cx - cap)} ${f(y(err.low))}H${f(cx + cap)}M${f(cx - cap)} ${f(y(err.high))}H${f(cx + cap)}" ` +
+            `stroke="#222" stroke-width="1.2" fill="none"><title>${escapeXml(title)}</title></path>`,
         );
       }
       if (o.valueLabels !== false && barW >= 22 && !err) {
@@ -175,7 +185,8 @@ export function groupedBarChart(o: GroupedBarOptions): string {
         const inside = !fits && y1 - y0 >= 14;
         const ly = fits ? outside : inside ? (v >= 0 ? y0 + 12 : y1 - 4) : v >= 0 ? y1 + 12 : y0 - 4;
         parts.push(
-          `<text x="${f(bx + barW / 2)}" y="${f(ly)}" font-size="10" fill="${inside ? '#fff' : '#333'}" text-anchor="middle">${escapeXml(o.format(v))}</text>`,
+          `<text x="${f(bx + barW / 2)}" y="${f(ly)}" font-size="10" fill="${inside ? '#fff' : '#333'}" ` +
+            `text-anchor="middle">${escapeXml(o.format(v))}</text>`,
         );
       }
     });
@@ -183,8 +194,13 @@ export function groupedBarChart(o: GroupedBarOptions): string {
       ly = top + plotH + 16;
     parts.push(
       rotate
-        ? `<text transform="translate(${f(lx)} ${f(ly - 4)}) rotate(-35)" font-size="11" fill="#333" text-anchor="end">${escapeXml(c.label)}</text>`
-        : `<text x="${f(lx)}" y="${f(ly)}" font-size="11" fill="#333" text-anchor="middle">${wrapped[ci]!.map((l, li) => `<tspan x="${f(lx)}" dy="${li === 0 ? 0 : 13}">${escapeXml(l)}</tspan>`).join('')}</text>`,
+        ? `<text transform="translate(${f(lx)} ${f(ly - 4)}) rotate(-35)" font-size="11" fill="#333" ` +
+            `text-anchor="end">${escapeXml(c.label)}</text>`
+        : `<text x="${f(lx)}" y="${f(ly)}" font-size="11" fill="#333" text-anchor="middle">` +
+            wrapped[ci]!.map((l, li) => `<tspan x="${f(lx)}" dy="${li === 0 ? 0 : 13}">${escapeXml(l)}</tspan>`).join(
+              '',
+            ) +
+            '</text>',
     );
   });
   parts.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${f(top + plotH)}" stroke="#888"/>`);
@@ -215,7 +231,8 @@ function legend(
       it.shape === 'circle'
         ? `<circle cx="${f(x + 5)}" cy="${yPos - 4}" r="5" fill="${it.color}"/>`
         : it.shape === 'line'
-          ? `<line x1="${f(x)}" x2="${f(x + 11)}" y1="${yPos - 4}" y2="${yPos - 4}" stroke="${it.color}" stroke-width="2" stroke-dasharray="4 2"/>`
+          ? `<line x1="${f(x)}" x2="${f(x + 11)}" y1="${yPos - 4}" y2="${yPos - 4}" stroke="${it.color}" ` +
+            `stroke-width="2" stroke-dasharray="4 2"/>`
           : `<rect x="${f(x)}" y="${yPos - 10}" width="11" height="11" fill="${it.color}"/>`;
     out.push(`${mark}<text x="${f(x + 15)}" y="${yPos}" font-size="11" fill="#333">${escapeXml(it.name)}</text>`);
     x -= 10;
@@ -301,7 +318,8 @@ export function logitScatterChart(o: LogitScatterOptions): string {
   const tickPcts = enough(coarse) ? coarse : enough(by5) ? by5 : by1;
   const parts: string[] = [];
   parts.push(
-    `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(o.title)}" ${FONT}>`,
+    `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" ` +
+      `aria-label="${escapeXml(o.title)}" ${FONT}>`,
   );
   parts.push(`<title>${escapeXml(o.title)}</title>`);
   parts.push(`<text x="${left}" y="20" font-size="15" font-weight="600" fill="#222">${escapeXml(o.title)}</text>`);
@@ -326,7 +344,8 @@ export function logitScatterChart(o: LogitScatterOptions): string {
     const upper = b.x.map((x, i) => `${f(px(logitOf(clamp(x))))} ${f(py(logitOf(clamp(b.high[i]!))))}`);
     const lower = b.x.map((x, i) => `${f(px(logitOf(clamp(x))))} ${f(py(logitOf(clamp(b.low[i]!))))}`).reverse();
     parts.push(
-      `<path d="M${upper.join('L')}L${lower.join('L')}Z" fill="#9aa3ad" fill-opacity="0.25" stroke="none" clip-path="url(#${clip})"><title>95% bootstrap band of the baseline fit</title></path>`,
+      `<path d="M${upper.join('L')}L${lower.join('L')}Z" fill="#9aa3ad" fill-opacity="0.25" stroke="none" ` +
+        `clip-path="url(#${clip})"><title>95% bootstrap band of the baseline fit</title></path>`,
     );
   }
   if (o.diagonal) {
@@ -334,25 +353,31 @@ export function logitScatterChart(o: LogitScatterOptions): string {
       b = Math.min(x1, y1);
     if (b > a)
       parts.push(
-        `<line x1="${f(px(a))}" y1="${f(py(a))}" x2="${f(px(b))}" y2="${f(py(b))}" stroke="#444" stroke-width="1" stroke-dasharray="1 3"><title>OOD = ID</title></line>`,
+        `<line x1="${f(px(a))}" y1="${f(py(a))}" x2="${f(px(b))}" y2="${f(py(b))}" stroke="#444" stroke-width="1" ` +
+          `stroke-dasharray="1 3"><title>OOD = ID</title></line>`,
       );
   }
   if (chance) {
     const l = logitOf(chance);
     parts.push(
-      `<line x1="${f(px(l))}" x2="${f(px(l))}" y1="${top}" y2="${top + plotH}" stroke="#c55" stroke-width="1" stroke-dasharray="3 3"><title>chance ${(chance * 100).toFixed(1)}%</title></line>`,
-      `<line x1="${left}" x2="${left + plotW}" y1="${f(py(l))}" y2="${f(py(l))}" stroke="#c55" stroke-width="1" stroke-dasharray="3 3"><title>chance ${(chance * 100).toFixed(1)}%</title></line>`,
+      `<line x1="${f(px(l))}" x2="${f(px(l))}" y1="${top}" y2="${top + plotH}" stroke="#c55" stroke-width="1" ` +
+        `stroke-dasharray="3 3"><title>chance ${(chance * 100).toFixed(1)}%</title></line>`,
+      `<line x1="${left}" x2="${left + plotW}" y1="${f(py(l))}" y2="${f(py(l))}" stroke="#c55" stroke-width="1" ` +
+        `stroke-dasharray="3 3"><title>chance ${(chance * 100).toFixed(1)}%</title></line>`,
     );
   }
   if (o.fit) {
     const [fa, fb] = [x0, x1].map((l) => o.fit!.slope * l + o.fit!.intercept) as [number, number];
     parts.push(
-      `<line x1="${f(px(x0))}" y1="${f(py(fa))}" x2="${f(px(x1))}" y2="${f(py(fb))}" stroke="#777" stroke-width="1.5" stroke-dasharray="6 4" clip-path="url(#${clip})"/>`,
+      `<line x1="${f(px(x0))}" y1="${f(py(fa))}" x2="${f(px(x1))}" y2="${f(py(fb))}" stroke="#777" ` +
+        `stroke-width="1.5" stroke-dasharray="6 4" clip-path="url(#${clip})"/>`,
     );
   }
   for (const p of o.baseline) {
+    const title = `${p.label ?? 'baseline'}: ${(p.x * 100).toFixed(1)}, ${(p.y * 100).toFixed(1)}`;
     parts.push(
-      `<circle cx="${f(px(logitOf(clamp(p.x))))}" cy="${f(py(logitOf(clamp(p.y))))}" r="3.5" fill="#9aa3ad"><title>${escapeXml(`${p.label ?? 'baseline'}: ${(p.x * 100).toFixed(1)}, ${(p.y * 100).toFixed(1)}`)}</title></circle>`,
+      `<circle cx="${f(px(logitOf(clamp(p.x))))}" cy="${f(py(logitOf(clamp(p.y))))}" r="3.5" fill="#9aa3ad">` +
+        `<title>${escapeXml(title)}</title></circle>`,
     );
   }
   for (const p of o.models) {
@@ -364,17 +389,21 @@ export function logitScatterChart(o: LogitScatterOptions): string {
     if (p.yInterval)
       bars.push(`M${f(cx)} ${f(py(logitOf(clamp(p.yInterval.low))))}V${f(py(logitOf(clamp(p.yInterval.high))))}`);
     if (bars.length) parts.push(`<path d="${bars.join('')}" stroke="${p.color}" stroke-width="1.5" fill="none"/>`);
+    const title = `${p.label ?? ''}: ${(p.x * 100).toFixed(1)}, ${(p.y * 100).toFixed(1)}`;
     parts.push(
-      `<circle cx="${f(cx)}" cy="${f(cy)}" r="6" fill="${p.color}" stroke="#fff" stroke-width="1.5"><title>${escapeXml(`${p.label ?? ''}: ${(p.x * 100).toFixed(1)}, ${(p.y * 100).toFixed(1)}`)}</title></circle>`,
+      `<circle cx="${f(cx)}" cy="${f(cy)}" r="6" fill="${p.color}" stroke="#fff" stroke-width="1.5">` +
+        `<title>${escapeXml(title)}</title></circle>`,
     );
     if (p.label)
       parts.push(`<text x="${f(cx + 9)}" y="${f(cy + 4)}" font-size="11" fill="#222">${escapeXml(p.label)}</text>`);
   }
   parts.push(
-    `<text x="${f(left + plotW / 2)}" y="${height - 8}" font-size="11" fill="#555" text-anchor="middle">${escapeXml(o.xLabel)}</text>`,
+    `<text x="${f(left + plotW / 2)}" y="${height - 8}" font-size="11" fill="#555" ` +
+      `text-anchor="middle">${escapeXml(o.xLabel)}</text>`,
   );
   parts.push(
-    `<text transform="translate(14 ${f(top + plotH / 2)}) rotate(-90)" font-size="11" fill="#555" text-anchor="middle">${escapeXml(o.yLabel)}</text>`,
+    `<text transform="translate(14 ${f(top + plotH / 2)}) rotate(-90)" font-size="11" fill="#555" ` +
+      `text-anchor="middle">${escapeXml(o.yLabel)}</text>`,
   );
   const items: { name: string; color: string; shape?: 'square' | 'circle' | 'line' }[] = [];
   if (o.baseline.length) items.push({ name: 'baseline models', color: '#9aa3ad', shape: 'circle' });
@@ -419,7 +448,8 @@ export function quantileBoxChart(o: {
   const x = (v: number): number => left + (v / hi) * plotW;
   const parts: string[] = [];
   parts.push(
-    `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(o.title)}" ${FONT}>`,
+    `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" ` +
+      `aria-label="${escapeXml(o.title)}" ${FONT}>`,
   );
   parts.push(`<title>${escapeXml(o.title)}</title>`);
   parts.push(`<text x="${left}" y="20" font-size="15" font-weight="600" fill="#222">${escapeXml(o.title)}</text>`);
@@ -429,36 +459,45 @@ export function quantileBoxChart(o: {
       `<line x1="${f(x(t))}" x2="${f(x(t))}" y1="${top}" y2="${plotBottom}" stroke="${t === 0 ? '#888' : '#e2e2e2'}"/>`,
     );
     parts.push(
-      `<text x="${f(x(t))}" y="${plotBottom + 15}" font-size="11" fill="#555" text-anchor="middle">${escapeXml(o.format(t))}</text>`,
+      `<text x="${f(x(t))}" y="${plotBottom + 15}" font-size="11" fill="#555" ` +
+        `text-anchor="middle">${escapeXml(o.format(t))}</text>`,
     );
   }
   o.boxes.forEach((b, i) => {
     const cy = top + rowH * i + rowH / 2;
     parts.push(
-      `<text x="${left - 10}" y="${f(cy + 4)}" font-size="12" fill="#222" text-anchor="end">${escapeXml(b.label)}</text>`,
+      `<text x="${left - 10}" y="${f(cy + 4)}" font-size="12" fill="#222" ` +
+        `text-anchor="end">${escapeXml(b.label)}</text>`,
     );
     if (![b.p10, b.p25, b.median, b.p75, b.p90].every(Number.isFinite)) return;
-    const tip = `${b.label}: p10 ${o.format(b.p10)}, p25 ${o.format(b.p25)}, median ${o.format(b.median)}, p75 ${o.format(b.p75)}, p90 ${o.format(b.p90)}, mean ${o.format(b.mean)}`;
+    const tip =
+      `${b.label}: p10 ${o.format(b.p10)}, p25 ${o.format(b.p25)}, median ${o.format(b.median)}, p75 ` +
+      `${o.format(b.p75)}, p90 ${o.format(b.p90)}, mean ${o.format(b.mean)}`;
     parts.push(`<g><title>${escapeXml(tip)}</title>`);
     parts.push(
-      `<line x1="${f(x(b.p10))}" x2="${f(x(b.p90))}" y1="${f(cy)}" y2="${f(cy)}" stroke="${b.color}" stroke-width="1.5"/>`,
+      `<line x1="${f(x(b.p10))}" x2="${f(x(b.p90))}" y1="${f(cy)}" y2="${f(cy)}" stroke="${b.color}" ` +
+        `stroke-width="1.5"/>`,
     );
     for (const w of [b.p10, b.p90])
       parts.push(
-        `<line x1="${f(x(w))}" x2="${f(x(w))}" y1="${f(cy - 7)}" y2="${f(cy + 7)}" stroke="${b.color}" stroke-width="1.5"/>`,
+        `<line x1="${f(x(w))}" x2="${f(x(w))}" y1="${f(cy - 7)}" y2="${f(cy + 7)}" stroke="${b.color}" ` +
+          `stroke-width="1.5"/>`,
       );
     parts.push(
-      `<rect x="${f(x(b.p25))}" y="${f(cy - 11)}" width="${f(Math.max(1, x(b.p75) - x(b.p25)))}" height="22" fill="${b.color}" fill-opacity="0.35" stroke="${b.color}"/>`,
+      `<rect x="${f(x(b.p25))}" y="${f(cy - 11)}" width="${f(Math.max(1, x(b.p75) - x(b.p25)))}" height="22" ` +
+        `fill="${b.color}" fill-opacity="0.35" stroke="${b.color}"/>`,
     );
     parts.push(
-      `<line x1="${f(x(b.median))}" x2="${f(x(b.median))}" y1="${f(cy - 11)}" y2="${f(cy + 11)}" stroke="#222" stroke-width="2"/>`,
+      `<line x1="${f(x(b.median))}" x2="${f(x(b.median))}" y1="${f(cy - 11)}" y2="${f(cy + 11)}" ` +
+        `stroke="#222" stroke-width="2"/>`,
     );
     if (Number.isFinite(b.mean))
       parts.push(`<circle cx="${f(x(b.mean))}" cy="${f(cy)}" r="3.5" fill="#fff" stroke="#222"/>`);
     parts.push('</g>');
   });
   parts.push(
-    `<text x="${f(left + plotW / 2)}" y="${height - 8}" font-size="11" fill="#555" text-anchor="middle">${escapeXml(o.xLabel)}</text>`,
+    `<text x="${f(left + plotW / 2)}" y="${height - 8}" font-size="11" fill="#555" ` +
+      `text-anchor="middle">${escapeXml(o.xLabel)}</text>`,
   );
   parts.push('</svg>');
   return parts.join('\n');

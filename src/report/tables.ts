@@ -30,7 +30,8 @@ export function datasetsTable(r: Report): Table {
   const listMissing = (name: string, missing: string[]): void => {
     if (missing.length === 0) return;
     notes.push(
-      `${name}: missing class folder${missing.length > 1 ? 's' : ''} ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? `, ... (${missing.length} in all; every one in results.json)` : ''}.`,
+      `${name}: missing class folder${missing.length > 1 ? 's' : ''} ${missing.slice(0, 20).join(', ')}` +
+        `${missing.length > 20 ? `, ... (${missing.length} in all; every one in results.json)` : ''}.`,
     );
   };
   const leftOut = (s: SetEntry | undefined): string => {
@@ -120,7 +121,8 @@ function top5Note(r: Report): string[] {
   });
   if (sets.length === 0) return [];
   return [
-    `Top-5 is n/a for ${sets.map((s) => `${s.set} (${scoredClasses(s)} classes)`).join(', ')}: not defined with 5 or fewer scored classes, where every image would count as correct.`,
+    `Top-5 is n/a for ${sets.map((s) => `${s.set} (${scoredClasses(s)} classes)`).join(', ')}: not defined with 5 or ` +
+      `fewer scored classes, where every image would count as correct.`,
   ];
 }
 
@@ -164,8 +166,10 @@ export function accuracyTable(r: Report): Table {
     }),
     align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     notes: [
-      `Teacher = ${r.teacher}, Student = ${r.student}; @1 / @5: top-1 / top-5 accuracy; gap = teacher minus student; Chance@1: top-1 of a uniform guess, 1 / (classes scored). ` +
-        `95% CI: Clopper-Pearson for accuracies, paired bootstrap (${r.statistics.bootstrap} replicates) for gaps; McNemar p: exact test of equal top-1 on the same images.` +
+      `Teacher = ${r.teacher}, Student = ${r.student}; @1 / @5: top-1 / top-5 accuracy; gap = teacher minus student; ` +
+        `Chance@1: top-1 of a uniform guess, 1 / (classes scored). ` +
+        `95% CI: Clopper-Pearson for accuracies, paired bootstrap (${r.statistics.bootstrap} replicates) for gaps; ` +
+        `McNemar p: exact test of equal top-1 on the same images.` +
         (r.perSet.some((s) => s.teacher?.scoring || s.student?.scoring) ? ' *: scored specially, see Notes.' : ''),
       ...top5Note(r),
     ],
@@ -201,8 +205,10 @@ export function seedsTable(r: Report): Table | null {
     ]),
     align: ['l', 'r', 'r', 'r'],
     notes: [
-      `Top-1 in %, gaps and contamination in pp. Split and probe were redone for each of ${s.seeds.length} seeds; the other tables show seed ${s.seeds[0]}. ` +
-        'Std is the sample standard deviation (n - 1) across seeds: the spread of split plus probe, not a confidence interval (the 95% intervals are per seed).',
+      'Top-1 in %, gaps and contamination in pp. Split and probe were redone for each of ' +
+        `${s.seeds.length} seeds; the other tables show seed ${s.seeds[0]}. ` +
+        'Std is the sample standard deviation (n - 1) across seeds: the spread of split plus probe, ' +
+        'not a confidence interval (the 95% intervals are per seed).',
     ],
   };
 }
@@ -323,7 +329,8 @@ export function allModelsTable(r: Report): Table {
       2 + a.sets.length + (hasOod ? 6 : 3),
     ) as Align[],
     notes: [
-      'Top-1 accuracy (%); ID and OOD avg: unweighted means over the sets; gap = teacher minus the model; CKA: linear CKA of a student to the teacher, mean over the sets.',
+      'Top-1 accuracy (%); ID and OOD avg: unweighted means over the sets; gap = teacher minus the model; CKA: ' +
+        'linear CKA of a student to the teacher, mean over the sets.',
     ],
   };
 }
@@ -473,5 +480,8 @@ export function timingsTable(r: Report): Table | null {
 
 export function machineLine(r: Report): string {
   const m = r.machine;
-  return `${m.cpuModel} (${m.cpus} CPUs, ${m.memoryGiB.toFixed(0)} GiB), ${m.platform}/${m.arch}, Node ${m.node}, providers: ${m.executionProviders.join(', ') || 'cpu'}`;
+  return (
+    `${m.cpuModel} (${m.cpus} CPUs, ${m.memoryGiB.toFixed(0)} GiB), ${m.platform}/${m.arch}, Node ${m.node}, ` +
+    `providers: ${m.executionProviders.join(', ') || 'cpu'}`
+  );
 }

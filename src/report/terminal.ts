@@ -28,7 +28,8 @@ export function renderTerminal(r: Report): string {
   const out: string[] = [
     r.title,
     `fcprobe ${r.fcprobeVersion}, ${r.createdAt}`,
-    `teacher: ${t!.name} (${t!.featureDim}-d, sha256 ${shortHash(t!.sha256)})   student: ${s!.name} (${s!.featureDim}-d, sha256 ${shortHash(s!.sha256)})`,
+    `teacher: ${t!.name} (${t!.featureDim}-d, sha256 ${shortHash(t!.sha256)})   student: ${s!.name} ` +
+      `(${s!.featureDim}-d, sha256 ${shortHash(s!.sha256)})`,
     machineLine(r),
     ...r.models.filter((m) => m.preprocessing).map((m) => `preprocessing of ${m.name}: ${m.preprocessing}`),
     '',

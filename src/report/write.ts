@@ -53,7 +53,8 @@ export function parseReportFormats(text: string): ReportFormat[] {
   if (parts.length === 0 || bad.length) {
     throw new FcprobeError(
       'BAD_OPTION',
-      `Expected --format to be "all" or a comma-separated list of ${REPORT_FORMATS.join(', ')}, got ${JSON.stringify(text)}.`,
+      `Expected --format to be "all" or a comma-separated list of ${REPORT_FORMATS.join(', ')}, got ` +
+        `${JSON.stringify(text)}.`,
     );
   }
   return [...new Set(parts as ReportFormat[])];

@@ -164,7 +164,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
   const modelsDir = resolve(o.modelsDir);
   const world = createDemoWorld({ ...DEMO_WORLD_DEFAULTS, ...o.world });
   stage(
-    `demo world: ${world.spec.classes} classes, ${world.spec.coreDim}-d core + ${world.spec.backgroundDim}-d background -> ${world.spec.side}x${world.spec.side} RGB images in ${dataDir}`,
+    `demo world: ${world.spec.classes} classes, ${world.spec.coreDim}-d core + ${world.spec.backgroundDim}-d ` +
+      `background -> ${world.spec.side}x${world.spec.side} RGB images in ${dataDir}`,
   );
   const { scale, train } = await writeDataset(world, dataDir);
   mkdirSync(modelsDir, { recursive: true });
@@ -184,7 +185,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
   const labelOf = (a: Activation): string => (a === 'none' ? 'linear' : a);
   for (const spec of specs) {
     stage(
-      `distil student (${labelOf(spec.activation)}, ${spec.hidden} hidden units): ${spec.iterations} full-batch AdamW steps on ${train.n} ID images`,
+      `distil student (${labelOf(spec.activation)}, ${spec.hidden} hidden units): ${spec.iterations} full-batch ` +
+        `AdamW steps on ${train.n} ID images`,
     );
   }
   // One worker thread per student: on 2 cores the two students take the time of one.
@@ -202,7 +204,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
     stage(
       s.cached
         ? `  ${labelOf(s.activation)}: cached ${s.modelPath}`
-        : `  ${labelOf(s.activation)}: MSE to teacher ${s.initialLoss.toFixed(4)} -> ${s.finalLoss.toFixed(4)} in ${s.seconds.toFixed(1)} s`,
+        : `  ${labelOf(s.activation)}: MSE to teacher ${s.initialLoss.toFixed(4)} -> ${s.finalLoss.toFixed(4)} in ` +
+            `${s.seconds.toFixed(1)} s`,
     );
   }
   const model = (path: string): Record<string, unknown> => ({

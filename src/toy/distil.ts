@@ -103,6 +103,7 @@ export async function trainStudent(
   }
   const finalOut = await ws.forward(gemm, x);
   const finalLoss = computeLoss('mse', finalOut.data, target, x.rows, finalOut.cols, null);
+  const doc = `fcprobe demo student (${spec.activation}), distilled from the demo teacher on the ID training images.`;
   writeFileSync(
     modelPath,
     mlpToOnnx(net, {
@@ -110,7 +111,7 @@ export async function trainStudent(
       outputName: 'features',
       flattenFrom: { channels: 3, height: world.side, width: world.side },
       graphName: `fcprobe_demo_student_${spec.activation}`,
-      docString: `fcprobe demo student (${spec.activation}), distilled from the demo teacher on the ID training images.`,
+      docString: doc,
     }),
   );
   const result: StudentTraining = {

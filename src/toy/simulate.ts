@@ -90,7 +90,10 @@ export interface SimulateProgressEvent {
 const S = SIMULATE_OPTIONS;
 const SD = SIMULATE_OPTION_DEFAULTS;
 
-/** The paper's toy.py settings (n 1000, 32 core + 32 background dims in 256, ReLU width 256, AdamW), from the option table. */
+/**
+ * The paper's toy.py settings (n 1000, 32 core + 32 background dims in 256, ReLU width 256, AdamW), from the option
+ * table.
+ */
 export const SIMULATE_DEFAULTS: ResolvedSimulateOptions = Object.freeze({
   data: Object.freeze({ n: SD.n, coreDim: SD.coreDim, bgDim: SD.bgDim, inputDim: SD.inputDim, coreMode: SD.coreMode }),
   hidden: SD.hidden,
@@ -266,14 +269,18 @@ export function summarizeSimulation(_o: ResolvedSimulateOptions, runs: Simulatio
     const dBg = b.backgroundCorrelation - a.backgroundCorrelation;
     growth.push(dBg);
     lines.push(
-      `${describeActivation(run.activation)}, ${b.iteration} iterations: background correlation ${f3(a.backgroundCorrelation)} -> ` +
-        `${f3(b.backgroundCorrelation)} (x${(b.backgroundCorrelation / a.backgroundCorrelation).toFixed(2)}) while the label is independent of ` +
+      `${describeActivation(run.activation)}, ${b.iteration} iterations: background correlation ` +
+        `${f3(a.backgroundCorrelation)} -> ` +
+        `${f3(b.backgroundCorrelation)} (x${(b.backgroundCorrelation / a.backgroundCorrelation).toFixed(2)}) while ` +
+        `the label is independent of ` +
         `the background; core correlation ${f3(a.coreCorrelation)} -> ${f3(b.coreCorrelation)} ` +
         `(x${(b.coreCorrelation / a.coreCorrelation).toFixed(2)}).`,
     );
     lines.push(
-      `  final loss: OOD ${f3(b.oodLoss)} vs ID ${f3(b.idLoss)}${b.oodLoss > b.idLoss ? ` (OOD ${(b.oodLoss - b.idLoss).toFixed(3)} higher)` : ''}; ` +
-        `accuracy OOD ${pct(b.oodAccuracy)} vs ID ${pct(b.idAccuracy)}; mean activation asymmetry ${a.asymmetry.toFixed(3)} -> ${b.asymmetry.toFixed(3)} ` +
+      `  final loss: OOD ${f3(b.oodLoss)} vs ID ` +
+        `${f3(b.idLoss)}${b.oodLoss > b.idLoss ? ` (OOD ${(b.oodLoss - b.idLoss).toFixed(3)} higher)` : ''}; ` +
+        `accuracy OOD ${pct(b.oodAccuracy)} vs ID ${pct(b.idAccuracy)}; mean activation asymmetry ` +
+        `${a.asymmetry.toFixed(3)} -> ${b.asymmetry.toFixed(3)} ` +
         `(0.5: no class preference, 1: one class only).`,
     );
   }
@@ -282,10 +289,12 @@ export function summarizeSimulation(_o: ResolvedSimulateOptions, runs: Simulatio
     const name = runs[0]!.activation;
     const separated = g0 > 0 && g1 < 0.25 * g0;
     lines.push(
-      `Feature contamination: background correlation grew by ${f3(g0)} for the ${name} network and by ${f3(g1)} for the ` +
+      `Feature contamination: background correlation grew by ${f3(g0)} for the ${name} network and ` +
+        `by ${f3(g1)} for the ` +
         `linear network${g1 > 0 ? ` (${(g0 / g1).toFixed(1)}x less)` : ''}: ` +
         (separated
-          ? `the ${name} network learns the label-independent background, the linear network stays close to its start by comparison.`
+          ? `the ${name} network learns the label-independent background, the linear network stays close to its ` +
+            `start by comparison.`
           : 'no clear separation between the two networks in this setting.'),
     );
   }
@@ -297,7 +306,8 @@ export function summarizeSimulation(_o: ResolvedSimulateOptions, runs: Simulatio
 /** CSV: one row per (run, record). */
 export function simulationCsv(result: SimulationResult): string {
   const head =
-    'activation,iteration,id_loss,ood_loss,id_accuracy,ood_accuracy,core_correlation,background_correlation,activation_asymmetry';
+    'activation,iteration,id_loss,ood_loss,id_accuracy,ood_accuracy,' +
+    'core_correlation,background_correlation,activation_asymmetry';
   const rows = result.runs.flatMap((run) =>
     run.records.map((r) =>
       [

@@ -53,7 +53,8 @@ function panel(
   const sy = (v: number): number => py + h - (yHi > 0 ? (v / yHi) * h : 0);
   const out: string[] = [];
   out.push(
-    `<text x="${px + w / 2}" y="${y0 + 20}" text-anchor="middle" font-size="14" font-weight="bold" ${FONT}>${escapeXml(title)}</text>`,
+    `<text x="${px + w / 2}" y="${y0 + 20}" text-anchor="middle" font-size="14" font-weight="bold" ` +
+      `${FONT}>${escapeXml(title)}</text>`,
   );
   for (const t of yTicks) {
     out.push(`<line x1="${px}" x2="${px + w}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#e3e3e3"/>`);
@@ -70,7 +71,8 @@ function panel(
   out.push(`<rect x="${px}" y="${py}" width="${w}" height="${h}" fill="none" stroke="#444"/>`);
   out.push(`<text x="${px + w / 2}" y="${py + h + 36}" text-anchor="middle" font-size="12" ${FONT}>iterations</text>`);
   out.push(
-    `<text transform="translate(${x0 + 16},${py + h / 2}) rotate(-90)" text-anchor="middle" font-size="12" ${FONT}>${escapeXml(yLabel)}</text>`,
+    `<text transform="translate(${x0 + 16},${py + h / 2}) rotate(-90)" text-anchor="middle" font-size="12" ` +
+      `${FONT}>${escapeXml(yLabel)}</text>`,
   );
   for (const s of series) {
     const d = s.points
@@ -78,7 +80,8 @@ function panel(
       .map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(Math.min(y, yHi)).toFixed(1)}`)
       .join('');
     out.push(
-      `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2.5"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
+      `<path d="${d}" fill="none" stroke="${s.color}" ` +
+        `stroke-width="2.5"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
     );
   }
   // Legend in one row between the title and the plot, where no curve can hide it.
@@ -86,7 +89,8 @@ function panel(
   for (const s of series) {
     const ly = y0 + 38;
     out.push(
-      `<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2.5"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
+      `<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" ` +
+        `stroke-width="2.5"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
     );
     out.push(`<text x="${lx + 28}" y="${ly}" font-size="12" ${FONT}>${escapeXml(s.name)}</text>`);
     lx += 40 + 7 * s.name.length;

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { writeResults } from '../../src/experiment/results.js';
 import { registerReportCommand } from '../../src/cli/commands/report.js';
 import { sampleResults } from '../report/fixtures.js';
+import { captureWrites } from '../helpers/fixtures.js';
 
 test('fcprobe report <work-dir> --format json --out <dir> writes report.json there', async () => {
   const work = mkdtempSync(join(tmpdir(), 'fcprobe-cli-report-'));
@@ -14,17 +15,9 @@ test('fcprobe report <work-dir> --format json --out <dir> writes report.json the
   const program = new Command().exitOverride();
   registerReportCommand(program);
   const out = join(work, 'elsewhere');
-  const lines: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => {
-    lines.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(['node', 'fcprobe', 'report', work, '--format', 'json', '--out', out]);
-  } finally {
-    process.stdout.write = write;
-  }
+  const lines = await captureWrites(process.stdout, () =>
+    program.parseAsync(['node', 'fcprobe', 'report', work, '--format', 'json', '--out', out]),
+  );
   assert.ok(existsSync(join(out, 'report.json')));
   assert.ok(!existsSync(join(work, 'report.json')));
   assert.deepEqual(lines, [`wrote ${join(out, 'report.json')}\n`]);
@@ -34,17 +27,7 @@ test('fcprobe report on a folder without results.json: clean error, exit code 3,
   const work = mkdtempSync(join(tmpdir(), 'fcprobe-cli-report-'));
   const program = new Command().exitOverride();
   registerReportCommand(program);
-  const err: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string) => {
-    err.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    await program.parseAsync(['node', 'fcprobe', 'report', work]);
-  } finally {
-    process.stderr.write = write;
-  }
+  const err = await captureWrites(process.stderr, () => program.parseAsync(['node', 'fcprobe', 'report', work]));
   const code = process.exitCode;
   process.exitCode = 0;
   assert.equal(code, 3);

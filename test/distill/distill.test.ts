@@ -15,7 +15,9 @@ import { Rng } from '../../src/math/rng.js';
 import { writeFeatureDir } from '../helpers/featureDir.js';
 import { CLI, linearEncoder, makeNoiseFolder, slowEncoder, tempDir, writeModel } from '../helpers/fixtures.js';
 
-/** Teacher = x A + c + noise (so least squares leaves a real residual), written as two feature dirs of the same files. */
+/**
+ * Teacher = x A + c + noise (so least squares leaves a real residual), written as two feature dirs of the same files.
+ */
 function makePair(dir: string, n: number, ds: number, dt: number, seed: number, noise = 0.5) {
   const rng = new Rng(seed);
   const x = new Float32Array(n * ds).map(() => rng.normal() * 2 + 1);
@@ -72,7 +74,7 @@ function settings(over: Partial<DistillSettings>): DistillSettings {
 }
 
 describe('fcprobe distill', () => {
-  it('a linear head with mse and no weight decay reaches the least-squares fit on the standardized targets', async () => {
+  it('a linear head, mse, no weight decay: reaches the least-squares fit on the standardized targets', async () => {
     const dir = tempDir();
     const n = 600,
       ds = 6,
@@ -166,7 +168,7 @@ describe('fcprobe distill', () => {
     assert.doesNotMatch(cli.stderr.toString(), /at .*\.js:\d+/);
   });
 
-  it('student.onnx (backbone + head in one graph) gives, through extract, the head applied to the backbone features', async () => {
+  it('student.onnx (backbone + head) gives, through extract, the head applied to the backbone features', async () => {
     const dir = tempDir();
     await makeNoiseFolder(join(dir, 'img'), ['a', 'b'], 12, 16);
     const listing = scanImageFolder(join(dir, 'img'));

@@ -72,8 +72,12 @@ describe('documentation', () => {
     it(`${name}: every repository path it names exists`, () => {
       const problems: string[] = [];
       // A path under a top folder of the repository, not part of a longer path (dist/test/... is build output).
-      const pattern =
-        /(?<![\w./-])((?:src|test|scripts|bench|schema|data|docs)\/[\w./-]*\.(?:ts|mjs|js|wat|md|json|py|sh))(?![\w/-])/g;
+      const pattern = new RegExp(
+        /(?<![\w./-])/.source +
+          /((?:src|test|scripts|bench|schema|data|docs)\/[\w./-]*\.(?:ts|mjs|js|wat|md|json|py|sh))/.source +
+          /(?![\w/-])/.source,
+        'g',
+      );
       for (const m of prose(file).matchAll(pattern)) {
         if (!existsSync(join(ROOT, m[1]!))) problems.push(m[1]!);
       }

@@ -6,7 +6,8 @@ const close = (a: number, b: number, tol = 1e-12): void => assert.ok(Math.abs(a 
 
 // 6 examples, 3 neurons, labels in a 4-class space whose class 3 has no example (so K = 3).
 // Neuron 0: 1 everywhere -> class means (1, 1, 1): a = 1/3, s = 0.
-// Neuron 1: class 0 {2, 4} mean 3, class 1 {0} mean 0, class 2 {1, 0, 2} mean 1 -> a = 3/4, s = (3/4 - 1/3) / (2/3) = 5/8.
+// Neuron 1: class 0 {2, 4} mean 3, class 1 {0} mean 0, class 2 {1, 0, 2} mean 1
+//   -> a = 3/4, s = (3/4 - 1/3) / (2/3) = 5/8.
 // Neuron 2: always 0 -> dead.
 const labels = [0, 0, 1, 2, 2, 2];
 const neuron1 = [2, 4, 0, 1, 0, 2];

@@ -21,7 +21,8 @@ test('logit and sigmoid are inverse, sigmoid is stable for large |z|', () => {
 
 test('hand-computed example: fit, prediction and effective robustness', () => {
   // Baseline points chosen with logit(ID) = 0, 1, 2 and logit(OOD) = -1, -0.3, 0.
-  // OLS by hand: mean x 1, mean y -13/30; Sxx = 2, Sxy = 17/30 + 13/30 = 1 -> slope 1/2, intercept -13/30 - 1/2 = -14/15.
+  // OLS by hand: mean x 1, mean y -13/30; Sxx = 2, Sxy = 17/30 + 13/30 = 1
+  //   -> slope 1/2, intercept -13/30 - 1/2 = -14/15.
   // Residuals -1/15, 2/15, -1/15: SSE = 6/225; SYY = 474/900; R^2 = 1 - 24/474 = 450/474.
   const points = [
     { id: s(0), ood: s(-1) },

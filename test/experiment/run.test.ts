@@ -11,7 +11,7 @@ import { parseRunConfig } from '../../src/experiment/config.js';
 import { runExperiment } from '../../src/experiment/run.js';
 import { writeReport } from '../../src/report/write.js';
 import { readNpy } from '../../src/io/npy.js';
-import { CLI, linearEncoder, tempDir, writeModel } from '../helpers/fixtures.js';
+import { CLI, linearEncoder, tempDir, writeColourPair, writeModel } from '../helpers/fixtures.js';
 import { spawnSync } from 'node:child_process';
 import { clopperPearson, mcnemarExactP } from '../../src/math/intervals.js';
 
@@ -116,29 +116,7 @@ describe('run (end to end)', () => {
     await makeSet(join(dir, 'train'), classes, 12, 1, 0.3);
     await makeSet(join(dir, 'test'), classes, 6, 2, 0.3);
     await makeSet(join(dir, 'shifted'), classes.slice(0, 2), 6, 3, 1.0);
-    writeModel(
-      join(dir, 't.onnx'),
-      linearEncoder(
-        [
-          [1, 0, 0],
-          [0, 1, 0],
-          [0, 0, 1],
-          [1, 1, 1],
-        ],
-        null,
-      ),
-    );
-    writeModel(
-      join(dir, 's.onnx'),
-      linearEncoder(
-        [
-          [1, 0.5, 0],
-          [0, 1, 0.5],
-          [0.2, 0.2, 1],
-        ],
-        null,
-      ),
-    );
+    writeColourPair(dir);
     const config = parseRunConfig(
       {
         workDir: 'work',

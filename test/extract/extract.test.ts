@@ -373,7 +373,7 @@ describe('extract', () => {
     assert.throws(() => mergeShards([shards[1]!, join(dir, 'o1'), shards[0]!], join(dir, 'bad2')), /another model/);
   });
 
-  it('keeps every row right over many batches through the reused batch buffers, with skipped files between', async () => {
+  it('keeps every row right over many batches through reused batch buffers, skipped files between', async () => {
     // 15+ batches of 2 with up to 8 images decoding at once: each batch buffer is reused many times while
     // the next ones decode; every row must still be W * colour of its own file (hand-computed).
     const dir = tempDir();
@@ -413,7 +413,7 @@ describe('extract', () => {
     });
   });
 
-  it('on a stop request commits what it has (even between timed commits), and the rerun resumes to the same bytes', async () => {
+  it('a stop request commits what it has (even between timed commits); a rerun resumes to the same bytes', async () => {
     const dir = tempDir();
     await makeNoiseFolder(join(dir, 'data'), ['a', 'b'], 6, 24);
     const model = writeModel(join(dir, 'm.onnx'), linearEncoder(W, null));

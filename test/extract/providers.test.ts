@@ -22,7 +22,8 @@ describe('execution providers', () => {
     assert.equal(
       explainProviderError(
         'webgpu',
-        'webgpu_context.cc:136 adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters',
+        'webgpu_context.cc:136 adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get ' +
+          'a WebGPU adapter: No supported adapters',
       ),
       'no GPU adapter was found',
     );

@@ -111,7 +111,8 @@ describe('the origin error', () => {
     const diffs = compareOrigin(base, { ...base, outputName: 'logits', inputType: 'float16' }, ALL);
     assert.equal(
       describeOriginMismatch('out/ holds features made with a different', diffs),
-      'out/ holds features made with a different output, input type: model output "features" vs "logits"; input type float32 vs float16.',
+      'out/ holds features made with a different output, input type: model output "features" vs "logits"; input type ' +
+        'float32 vs float16.',
     );
   });
 

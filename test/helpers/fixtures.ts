@@ -135,3 +135,42 @@ export function writeModel(path: string, bytes: Uint8Array): string {
 
 /** Path of the built CLI entry point. */
 export const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
+
+/**
+ * Runs `fn` (an in-process command, typically commander's parseAsync) with `stream.write` collecting what is
+ * written instead of printing it; restores the stream however `fn` ends. Returns the chunks, as strings.
+ */
+export async function captureWrites(stream: NodeJS.WriteStream, fn: () => Promise<unknown>): Promise<string[]> {
+  const chunks: string[] = [];
+  const write = stream.write.bind(stream);
+  stream.write = ((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  }) as typeof stream.write;
+  try {
+    await fn();
+  } finally {
+    stream.write = write;
+  }
+  return chunks;
+}
+
+/** The 4 x 3 linear teacher of the run tests: the three colour channels and their sum (mean over the image). */
+export const COLOUR_TEACHER = [
+  [1, 0, 0],
+  [0, 1, 0],
+  [0, 0, 1],
+  [1, 1, 1],
+];
+/** The 3 x 3 linear student of the run tests: a fixed mixing of the colour channels. */
+export const COLOUR_STUDENT = [
+  [1, 0.5, 0],
+  [0, 1, 0.5],
+  [0.2, 0.2, 1],
+];
+
+/** Writes <dir>/t.onnx and <dir>/s.onnx: COLOUR_TEACHER and COLOUR_STUDENT for any input size. */
+export function writeColourPair(dir: string): void {
+  writeModel(join(dir, 't.onnx'), linearEncoder(COLOUR_TEACHER, null));
+  writeModel(join(dir, 's.onnx'), linearEncoder(COLOUR_STUDENT, null));
+}

@@ -1,6 +1,7 @@
 /**
- * The subset of JSON Schema (2020-12) that schema/*.schema.json use (annotations: title, description, default): type, const, enum, required, properties,
- * additionalProperties: false, items, minItems/maxItems, uniqueItems, minimum/maximum (exclusive too), minLength, pattern, oneOf, local $ref.
+ * The subset of JSON Schema (2020-12) that schema/*.schema.json use (annotations: title, description, default):
+ * type, const, enum, required, properties, additionalProperties: false, items, minItems/maxItems, uniqueItems,
+ * minimum/maximum (exclusive too), minLength, pattern, oneOf, local $ref.
  * Returns the problems as "path: what"; an unknown keyword is itself a problem, so the subset cannot silently
  * stop checking something.
  */

@@ -151,7 +151,8 @@ describe('a finished folder is verified before "already extracted"', () => {
   });
 
   for (const garbage of ['null', '[]', '{"format": "fcprobe-feat', '']) {
-    it(`manifest.json = ${JSON.stringify(garbage)}: a clear error naming the file (exit 5), --force recovers`, async () => {
+    const content = JSON.stringify(garbage);
+    it(`manifest.json = ${content}: a clear error naming the file (exit 5), --force recovers`, async () => {
       const out = join(root, `garbled-${garbage.length}`);
       cpSync(ref(), out, { recursive: true });
       writeFileSync(join(out, 'manifest.json'), garbage);

@@ -198,7 +198,7 @@ function directDebiasedCka(x: Mat, y: Mat): number {
   return hsic(K, L) / Math.sqrt(hsic(K, K) * hsic(L, L));
 }
 
-test('streamed debiased CKA equals the direct N x N unbiased-HSIC formula, for any block split and offset', async () => {
+test('streamed debiased CKA equals the direct N x N unbiased-HSIC formula, any block split and offset', async () => {
   const rng = new Rng(21);
   const x = randomMat(rng, 47, 6, 3);
   const y = randomMat(rng, 47, 5, -2, 1.5);

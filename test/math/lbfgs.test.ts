@@ -19,7 +19,7 @@ test('lbfgs: Rosenbrock reaches (1, 1) from (-1.2, 1)', async () => {
   assert.ok(r.iterations < 100, `${r.iterations} iterations`);
 });
 
-test('lbfgs: a conditioned-1e2 quadratic reaches the closed-form minimizer (scipy L-BFGS-B takes 92 steps)', async () => {
+test('lbfgs: a conditioned-1e2 quadratic reaches the closed-form minimizer (scipy L-BFGS-B: 92 steps)', async () => {
   const n = 50;
   const diag = Float64Array.from({ length: n }, (_, i) => 10 ** (-1 + (2 * i) / (n - 1)));
   const b = Float64Array.from({ length: n }, (_, i) => Math.sin(i + 1));

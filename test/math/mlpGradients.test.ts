@@ -149,7 +149,8 @@ for (const activation of ACTIVATIONS) {
     [2, true],
     [3, false],
   ] as const) {
-    test(`low-rank input x = L R gives the dense input's outputs and gradients: ${activation}, ${layers} layers${freezeOutput ? ', frozen output' : ''}`, async () => {
+    const frozen = freezeOutput ? ', frozen output' : '';
+    test(`low-rank x = L R: same outputs, gradients as dense: ${activation}, ${layers} layers${frozen}`, async () => {
       // Two layers with one output take the single-output shortcut in backward; three layers the general path.
       const rng = new Rng(5);
       const rows = 9,

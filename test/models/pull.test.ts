@@ -34,7 +34,10 @@ function cli(
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-/** A graph whose initializer W lives in an external file, written the way onnx.save_model(..., save_as_external_data) does. */
+/**
+ * A graph whose initializer W lives in an external file, written the way onnx.save_model(..., save_as_external_data)
+ * does.
+ */
 function externalGraph(location: string): { graph: Uint8Array; data: Uint8Array } {
   const { onnx } = onnxProto;
   const m = onnx.ModelProto.decode(linearEncoder([[1, 0, 0]], null));
@@ -179,7 +182,7 @@ describe('models pull (local hub on 127.0.0.1)', () => {
   });
   after(() => hub.stop());
 
-  it('downloads into <cache>/hub/<owner>/<repo>/<revision>/<path>, records the sha256 in the lock, and resolves the reference', async () => {
+  it('downloads to <cache>/hub/<owner>/<repo>/<revision>/<path>, locks the sha256, resolves the ref', async () => {
     const cache = tempDir();
     const r = await pullModel('hf:org/enc/onnx/model.onnx', { cacheDir: cache, endpoint: hub.endpoint });
     assert.equal(r.status, 'downloaded');
@@ -239,7 +242,7 @@ describe('models pull (local hub on 127.0.0.1)', () => {
     assert.ok(start > 0 && start <= 100_000, `resumed from ${ranges[1]}`);
   });
 
-  it('a transfer that breaks off with no retries left leaves the part file; the next pull resumes from it', async () => {
+  it('a transfer that breaks off with no retries left keeps the part file; the next pull resumes it', async () => {
     const cache = tempDir();
     hub.truncateOnce.set('org/enc@main/big.onnx', 120_000);
     await rejects(
@@ -345,7 +348,7 @@ describe('models pull (local hub on 127.0.0.1)', () => {
     assert.match(p.stderr, /hint: .*offline/);
   });
 
-  it('CLI: pull with HF_ENDPOINT/HF_TOKEN, then extract --model hf:... records the cached file and its sha256', async () => {
+  it('CLI: pull with HF_ENDPOINT/HF_TOKEN, then extract --model hf:... records the cached file, sha256', async () => {
     const cache = tempDir();
     const env = { ...process.env, FCPROBE_CACHE: cache, HF_ENDPOINT: hub.endpoint, HF_TOKEN: hub.token };
     const pull = await cli(['models', 'pull', 'hf:org/gated/enc.onnx', '-q'], env);

@@ -104,7 +104,7 @@ function newtonBinary(x: Float32Array, t: Int32Array, n: number, d: number, lamb
   return w;
 }
 
-test('logreg: separable two-class problem: gradient ~ 0 at the solution and agreement with a Newton solver', async () => {
+test('logreg: separable two-class problem: gradient ~ 0 at the solution, agrees with a Newton solver', async () => {
   // Separable classes: the L2 term alone keeps the optimum finite.
   const { x, labels, d } = gaussianClasses(
     [

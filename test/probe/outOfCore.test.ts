@@ -109,7 +109,7 @@ test('out-of-core lbfgs: streaming the passes from disk is byte-identical to in 
   }
 });
 
-test('out-of-core lbfgs: runProbe over --memory-budget streams (standardized) and matches the in-memory fit', async () => {
+test('out-of-core lbfgs: runProbe over --memory-budget streams (standardized), matches the in-memory fit', async () => {
   const { path } = dir('rp', 80, 6);
   const val = dir('rpv', 30, 7).path;
   const mem = await runProbe({ train: path, eval: [val], out: join(root, 'rp-mem'), gemm, tol: 1e-8 });

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { createOrtGemm, type Gemm } from '../../src/compute/gemm.js';
 import { FcprobeError } from '../../src/errors.js';
 import { evaluateProbe, loadProbe, runProbe, type ProbeFile } from '../../src/probe/probe.js';
-import { featureOrigin } from '../../src/features/origin.js';
 import { saveProbe } from '../../src/probe/probeFiles.js';
 import { applyStandardization, computeStandardization } from '../../src/math/standardize.js';
 import { loadFeatureSet } from '../../src/features/manifest.js';
 import { encodeNpy, readNpy } from '../../src/io/npy.js';
 import { gaussianClasses, writeFeatureDir } from '../helpers/featureDir.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { handProbeFile } from '../helpers/handProbe.js';
 
 let gemm: Gemm;
 let root: string;
@@ -40,7 +40,7 @@ function trainDir(name: string, n = 90, seed = 1): string {
   return writeFeatureDir(join(root, name), { x: g.x, d: g.d, labels: g.labels, classes: CLASSES3 });
 }
 
-test('probe api: fit, save and evaluate; metrics agree with an independent float64 scoring of the saved files', async () => {
+test('probe api: fit, save, evaluate; metrics agree with an independent float64 scoring of the files', async () => {
   const train = trainDir('t1');
   const val = trainDir('v1', 60, 2);
   // A subset set (cat, ant) whose rows all lie near bee's mean: a full argmax would say "bee" everywhere.
@@ -113,35 +113,12 @@ test('probe api: masked evaluation of a hand-made probe matches a hand-computed 
     labels: [0, 1, 1],
     classes: ['c', 'a'],
   });
-  const origin = featureOrigin(loadFeatureSet(evalDir).manifest);
-  const file: ProbeFile = {
-    format: 'fcprobe-probe',
-    formatVersion: 1,
-    fcprobeVersion: 'test',
-    classes: ['a', 'b', 'c'],
-    featureDim: 2,
-    solver: 'lbfgs',
-    recipe: null,
-    C: 1,
-    standardization: null,
-    convergence: {
-      iterations: 0,
-      evaluations: 0,
-      finalGradNorm: 0,
-      objective: 0,
-      meanTrainLoss: 0,
-      converged: true,
-      reason: 'gtol',
-    },
-    settings: {},
-    sweep: null,
-    train: { dir: '/x', key: 'k', rows: 0, origin, droppedClasses: [] },
-  };
+  const file = handProbeFile(['a', 'b', 'c'], 2, evalDir);
   const probeDir = join(root, 'hand-probe');
   saveProbe(probeDir, file, Float32Array.from([1, 0, 0, 0, 1, 0, 1, 1, -1]));
   // Row 0 (2,3): logits a=2, b=3, c=4 -> among {c, a}: c (label c: correct).
   // Row 1 (5,1): a=5, b=1, c=5 -> tie between c and a; ties go to the first eval class, c (label a: wrong).
-  // Row 2 (1,1): a=1, b=1, c=1 -> tie -> c (label a: wrong). b is never predicted although it wins row 0's full argmax... (it does not: c=4).
+  // Row 2 (1,1): a=1, b=1, c=1 -> tie -> c (label a: wrong). b, outside the eval classes, is never predicted.
   const r = await evaluateProbe(loadProbe(probeDir), evalDir, { gemm });
   assert.equal(r.n, 3);
   assert.equal(r.top1, 1 / 3);

@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import { createOrtGemm, type Gemm } from '../../src/compute/gemm.js';
 import { imagenetRWnids, imagenetWnids } from '../../src/dataset/imagenetMeta.js';
 import { protocolClasses } from '../../src/dataset/suite.js';
-import { featureOrigin } from '../../src/features/origin.js';
-import { loadFeatureSet } from '../../src/features/manifest.js';
-import { evaluateProbe, loadProbe, runProbe, type ProbeFile } from '../../src/probe/probe.js';
+import { evaluateProbe, loadProbe, runProbe } from '../../src/probe/probe.js';
 import { saveProbe } from '../../src/probe/probeFiles.js';
 import { writeFeatureDir } from '../helpers/featureDir.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { handProbeFile } from '../helpers/handProbe.js';
 
 let gemm: Gemm;
 let root: string;
@@ -49,35 +48,8 @@ function handProbe(evalDir: string): string {
   set(C, 2, 1);
   set(R4, 0, 2);
   set(OUT, 1, 3);
-  const file: ProbeFile = {
-    format: 'fcprobe-probe',
-    formatVersion: 1,
-    fcprobeVersion: 'test',
-    classes: ALL,
-    featureDim: d,
-    solver: 'lbfgs',
-    recipe: null,
-    C: 1,
-    standardization: null,
-    convergence: {
-      iterations: 0,
-      evaluations: 0,
-      finalGradNorm: 0,
-      objective: 0,
-      meanTrainLoss: 0,
-      converged: true,
-      reason: 'gtol',
-    },
-    settings: {},
-    sweep: null,
-    train: {
-      dir: '/x',
-      key: 'k',
-      rows: 0,
-      origin: featureOrigin(loadFeatureSet(evalDir).manifest),
-      droppedClasses: [],
-    },
-  };
+  const file = handProbeFile(ALL, d, evalDir);
+
   const dir = join(root, 'probe-1000');
   saveProbe(dir, file, w);
   return dir;
@@ -92,7 +64,7 @@ function partialR(): string {
   return writeFeatureDir(join(root, 'imagenet-r-partial'), { x, d: 3, labels, classes: [A, B, C] });
 }
 
-test('protocol scoring: a partial ImageNet-R is scored over its 200 classes, not over the folders present', async () => {
+test('protocol scoring: a partial ImageNet-R is scored over its 200 classes, not the folders present', async () => {
   const evalDir = partialR();
   const probe = loadProbe(handProbe(evalDir));
   const present = await evaluateProbe(probe, evalDir, { gemm });
@@ -118,7 +90,7 @@ test('protocol scoring: a partial ImageNet-R is scored over its 200 classes, not
   assert.deepEqual(Array.from(all.correct), [0, 0, 0, 1, 1, 1]);
 });
 
-test('protocol scoring: a folder outside the protocol classes is left out and counted, per set in runProbe', async () => {
+test('protocol scoring: a folder outside the protocol classes is left out, counted per set in runProbe', async () => {
   // The same images plus one folder (OUT, 2 images) that is an ImageNet class but not an ImageNet-R one.
   const labels = [0, 0, 1, 2, 2, 2, 3, 3];
   const x = new Float32Array(labels.length * 3);

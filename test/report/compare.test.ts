@@ -16,6 +16,7 @@ import {
 } from '../../src/report/compare.js';
 import type { RunResults } from '../../src/report/types.js';
 import { sampleResults } from './fixtures.js';
+import { captureWrites } from '../helpers/fixtures.js';
 
 /** Run A: the fixture. Run B: the same sets, a student 10 pp worse on ImageNet-R (0.385 -> 0.285). */
 function twoRuns(): { a: RunResults; b: RunResults } {
@@ -65,7 +66,7 @@ function rhoByHand(id: number, ood: number): number {
   return ood - 1 / (1 + Math.exp(-(a * lg(id) + b)));
 }
 
-test("compare: rows are <run>/<model>, with the runs' own top-1, intervals, means, gaps and effective robustness", () => {
+test("compare: rows are <run>/<model>, with the runs' own top-1, intervals, means, gaps, eff. robustness", () => {
   const { a, b } = twoRuns();
   const c = buildComparison([
     { workDir: 'w/a', results: a },
@@ -184,19 +185,11 @@ test('fcprobe compare <dirs> --out writes compare.md/csv/html; one work dir or t
   writeResults(join(root, 'a'), untitled);
   writeResults(join(root, 'b'), b);
   const out = join(root, 'out');
-  const lines: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => {
-    lines.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    const program = new Command().exitOverride();
-    registerCompareCommand(program);
-    await program.parseAsync(['node', 'fcprobe', 'compare', join(root, 'a'), join(root, 'b'), '--out', out]);
-  } finally {
-    process.stdout.write = write;
-  }
+  const program = new Command().exitOverride();
+  registerCompareCommand(program);
+  const lines = await captureWrites(process.stdout, () =>
+    program.parseAsync(['node', 'fcprobe', 'compare', join(root, 'a'), join(root, 'b'), '--out', out]),
+  );
   for (const f of ['compare.md', 'compare.csv', 'compare.html']) assert.ok(existsSync(join(out, f)), f);
   const text = lines.join('');
   // Run a has no title: named by its folder.

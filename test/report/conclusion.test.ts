@@ -51,8 +51,10 @@ describe('conclusionSentences', () => {
       { results: relu, htmlReport: '/w/student-relu/report.html' },
     ]);
     assert.deepEqual(s, [
-      "In distribution (test), student-relu fits teacher most closely: linear CKA 1.000 (student-linear 0.906), top-1 85.5% against the teacher's 85.5% (gap +0.0 pp).",
-      "Out of distribution (ood-b) its CKA goes from 1.000 to 0.984 and its top-1 to 80.7% against the teacher's 86.7%: a gap of +6.0 pp, wider than the +0.0 pp in distribution.",
+      'In distribution (test), student-relu fits teacher most closely: linear CKA 1.000 (student-linear 0.906), ' +
+        "top-1 85.5% against the teacher's 85.5% (gap +0.0 pp).",
+      "Out of distribution (ood-b) its CKA goes from 1.000 to 0.984 and its top-1 to 80.7% against the teacher's " +
+        '86.7%: a gap of +6.0 pp, wider than the +0.0 pp in distribution.',
       'The ood-b gap is +6.0 pp; no interval computed, so this run does not say whether it exceeds sampling noise.',
       'HTML report: /w/student-relu/report.html (other students: /w/student-linear/report.html).',
     ]);
@@ -88,7 +90,8 @@ describe('conclusionSentences', () => {
     assert.equal(out.length, 3, 'no report sentence without a report');
     assert.equal(
       out[2],
-      'The ood-b gap is +6.0 pp, 95% interval [3.1, 8.9] pp, which excludes zero: the change is larger than sampling noise.',
+      'The ood-b gap is +6.0 pp, 95% interval [3.1, 8.9] pp, which excludes zero: the change is larger than sampling ' +
+        'noise.',
     );
     assert.match(
       conclusionSentences([{ results: withGap(-0.004, 0.12), htmlReport: null }])[2]!,
@@ -115,7 +118,8 @@ describe('conclusionSentences', () => {
     };
     assert.equal(
       conclusionSentences([{ results: r, htmlReport: 'r.html' }])[2],
-      'Feature contamination (OOD gap minus ID gap, OOD sets averaged) is +3.4 pp, 95% interval [-0.2, 7.1] pp, which includes zero: on this sample the change cannot be told apart from noise.',
+      'Feature contamination (OOD gap minus ID gap, OOD sets averaged) is +3.4 pp, 95% interval [-0.2, 7.1] pp, ' +
+        'which includes zero: on this sample the change cannot be told apart from noise.',
     );
   });
 

@@ -24,7 +24,8 @@ for (const [name, render] of [
     for (const n of EXPECTED) assert.ok(text.includes(n), `${name} lacks ${n}`);
     for (const h of ['Effective robustness', 'Representation fit', 'Activation asymmetry'])
       assert.ok(text.includes(h), `${name} lacks ${h}`);
-    // Effective robustness of the sample: +7.90 pp teacher, -3.11 pp student (checked against the core maths in build.test).
+    // Effective robustness of the sample: +7.90 pp teacher, -3.11 pp student (checked against the core maths in
+    // build.test).
     assert.ok(text.includes('+7.90') && text.includes('-3.11'));
   });
 }
@@ -139,7 +140,8 @@ test('accuracy table: chance level per set from its scored classes, and why top-
   assert.equal(row(five)[col], '20.00');
   assert.ok(
     table.notes!.includes(
-      `Top-5 is n/a for ${five} (5 classes): not defined with 5 or fewer scored classes, where every image would count as correct.`,
+      `Top-5 is n/a for ${five} (5 classes): not defined with 5 or fewer scored classes, where every image ` +
+        `would count as correct.`,
     ),
     table.notes!.join('\n'),
   );

@@ -20,7 +20,7 @@ import { readFloat32Matrix } from '../../src/io/npy.js';
 import { tempDir, writeModel } from '../helpers/fixtures.js';
 
 describe('demo teacher through the real pipeline', () => {
-  it('PNG -> extract (inception preset, no resampling) -> teacher ONNX equals the teacher computed in TypeScript', async () => {
+  it('PNG -> extract (inception preset, no resampling) -> teacher ONNX equals the TypeScript teacher', async () => {
     const world = createDemoWorld({
       classes: 3,
       coreDim: 8,

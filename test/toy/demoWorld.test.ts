@@ -50,7 +50,7 @@ describe('demo world', () => {
     }
   });
 
-  it('renders images without clipping, and the teacher on the encoder input equals ReLU(A core + b) up to rounding', () => {
+  it('renders without clipping; the teacher on the encoder input equals ReLU(A core + b) up to rounding', () => {
     const s = sampleDemoSet(world, { ...DEMO_SETS[0]!, perClass: 5 }, 5);
     const off = latentToOffsets(world, s);
     const scale = pixelScale([off]);

@@ -79,7 +79,8 @@ test('runSimulation with --compare-linear: two runs, a summary with numbers, CSV
   assert.equal(csv.length, 1 + 6);
   assert.equal(
     csv[0],
-    'activation,iteration,id_loss,ood_loss,id_accuracy,ood_accuracy,core_correlation,background_correlation,activation_asymmetry',
+    'activation,iteration,id_loss,ood_loss,id_accuracy,ood_accuracy,' +
+      'core_correlation,background_correlation,activation_asymmetry',
   );
   assert.ok(csv[4]!.startsWith('none,0,'));
   assert.equal(simulationCsv(r), readFileSync(files.csv, 'utf8'));
@@ -93,7 +94,7 @@ test('runSimulation with --compare-linear: two runs, a summary with numbers, CSV
   assert.doesNotMatch(svg, /NaN|href|<script/);
 });
 
-test('runSimulation --compare-linear in worker threads gives the records of the same runs one after the other', async () => {
+test('runSimulation --compare-linear in worker threads gives the records of the same runs in sequence', async () => {
   const { createOrtGemm } = await import('../../src/compute/gemm.js');
   const { gemm: _js, ...opts } = small;
   const gemm = await createOrtGemm({ threads: 1 });

@@ -29,7 +29,7 @@ test('record iterations: 0, every, ..., and the last one', () => {
 });
 
 for (const seed of [1, 2]) {
-  test(`theory setting (hinge, SGD, frozen output, linear core), seed ${seed}: ReLU learns the background, the linear network does not`, async () => {
+  test(`theory (hinge, SGD, frozen output, linear core), seed ${seed}: only ReLU learns the background`, async () => {
     const relu = await runStructuredSimulation(jsGemm, { ...base, seed });
     const lin = await runStructuredSimulation(jsGemm, { ...base, seed, activation: 'none' });
     assert.deepEqual(
@@ -61,7 +61,7 @@ for (const seed of [1, 2]) {
   });
 }
 
-test("paper setting (logistic, AdamW, nonlinear core): ReLU background growth is several times the linear network's", async () => {
+test("paper setting (logistic, AdamW, nonlinear core): ReLU background growth is several times linear's", async () => {
   const cfg: SimulationConfig = {
     ...base,
     data: { ...base.data, coreMode: 'nonlinear' },

@@ -35,10 +35,10 @@ export function registerBenchCommand(program: Command): void {
     .command('bench')
     .summary('measure extraction speed for your model and images: model-only, decode-only, end to end')
     .description(
-      'Measure, for one ONNX encoder and an image folder: the model-only ceiling (onnxruntime on pre-made tensors, per ' +
-        "batch size), the decode-only rate (decode + resize + crop + normalize, at extract's concurrency), and end-to-end " +
-        '`fcprobe extract` on the first --images images (images/s, its ratio to min(ceiling, decode), peak memory). ' +
-        'Each figure: median of --repeats runs after a warm-up, with min and max.',
+      'Measure, for one ONNX encoder and an image folder: the model-only ceiling (onnxruntime on pre-made tensors, ' +
+        "per batch size), the decode-only rate (decode + resize + crop + normalize, at extract's concurrency), and " +
+        'end-to-end `fcprobe extract` on the first --images images (images/s, its ratio to min(ceiling, decode), ' +
+        'peak memory). Each figure: median of --repeats runs after a warm-up, with min and max.',
     );
   addOptions(cmd, BENCH_OPTIONS)
     .addHelpText(
@@ -84,22 +84,26 @@ Examples:
           onStep: flags.quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
         });
         const lines = [
-          `${flags.model} on ${r.provider}, input ${r.size}x${r.size}; images/s, median (min-max, spread) of ${quick ? 1 : flags.repeats} runs`,
+          `${flags.model} on ${r.provider}, input ${r.size}x${r.size}; images/s, median (min-max, spread) of ` +
+            `${quick ? 1 : flags.repeats} runs`,
         ];
         for (const c of r.ceiling)
           lines.push(`  model only, batch ${String(c.batch).padEnd(4)} ${cell(c.imagesPerSecond, 2)}`);
         lines.push(
-          `  decode only (${r.decode.images} images, concurrency ${r.decode.concurrency})  ${cell(r.decode.imagesPerSecond)}`,
+          `  decode only (${r.decode.images} images, concurrency ${r.decode.concurrency})  ` +
+            `${cell(r.decode.imagesPerSecond)}`,
         );
         const e = r.endToEnd;
         lines.push(`  end to end (${e.images} images, batch ${e.batch})  ${cell(e.imagesPerSecond, 2)}`);
         lines.push(
-          `    = ${e.ratio.toFixed(2)} of min(model only, decode only); with process start and model load: ${e.wallImagesPerSecond.median.toFixed(2)} img/s`,
+          `    = ${e.ratio.toFixed(2)} of min(model only, decode only); with process start and model load: ` +
+            `${e.wallImagesPerSecond.median.toFixed(2)} img/s`,
         );
         lines.push(`    peak memory ${e.peakRssMiB.median.toFixed(0)} MiB`);
-        lines.push(
-          `  rerun end to end alone: ${e.command.replace(/--data \S+/, `--data <${e.images} images of ${flags.data}>`).replace(/--out \S+/, '--out <dir>')}`,
-        );
+        const rerun = e.command
+          .replace(/--data \S+/, `--data <${e.images} images of ${flags.data}>`)
+          .replace(/--out \S+/, '--out <dir>');
+        lines.push(`  rerun end to end alone: ${rerun}`);
         if (r.shortfall) {
           const s = r.shortfall;
           lines.push(
@@ -108,13 +112,15 @@ Examples:
           for (const [i, sug] of s.suggestions.entries()) {
             const m = s.measured[i];
             lines.push(
-              `    try ${sug.args.join(' ')} (${sug.why})${m ? `: measured ${m.imagesPerSecond.toFixed(2)} img/s end to end, 1 run` : ''}`,
+              `    try ${sug.args.join(' ')} ` +
+                `(${sug.why})${m ? `: measured ${m.imagesPerSecond.toFixed(2)} img/s end to end, 1 run` : ''}`,
             );
           }
           const base = r.endToEnd.imagesPerSecond.median;
           if (s.measured.length > 0 && s.measured.every((m) => m.imagesPerSecond < 1.05 * base))
             lines.push(
-              `    none of these measured faster than ${base.toFixed(2)} img/s: with ${r.endToEnd.images} images, fixed costs (worker start, first batches) may dominate; rerun with more --images.`,
+              `    none of these measured faster than ${base.toFixed(2)} img/s: with ${r.endToEnd.images} images, ` +
+                `fixed costs (worker start, first batches) may dominate; rerun with more --images.`,
             );
         }
         process.stdout.write(`${lines.join('\n')}\n`);
@@ -137,7 +143,8 @@ function runSuite(flags: BenchFlags): Promise<number> {
     throw new FcprobeError(
       'NOT_FOUND',
       'The generated-model benchmark suite is part of the source checkout, not of the installed package.',
-      'Give --model <file.onnx> --data <folder> to benchmark your own model, or run `npm run build && fcprobe bench` in a clone of the repository.',
+      'Give --model <file.onnx> --data <folder> to benchmark your own model, or run `npm run build && fcprobe bench` ' +
+        'in a clone of the repository.',
     );
   const args = [
     ...(flags.quick ? ['--quick'] : []),

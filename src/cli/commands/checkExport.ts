@@ -71,11 +71,15 @@ Examples:
         const lines = [`${'image'.padEnd(w)}  cosine      max abs diff  rel diff  result`];
         for (const i of r.images)
           lines.push(
-            `${i.file.padEnd(w)}  ${i.cosine.toFixed(7)}  ${i.maxAbsDiff.toExponential(2).padStart(12)}  ${i.relDiff.toExponential(2).padStart(8)}  ${i.pass ? 'ok' : 'FAIL'}`,
+            `${i.file.padEnd(w)}  ${i.cosine.toFixed(7)}  ${i.maxAbsDiff.toExponential(2).padStart(12)}  ` +
+              `${i.relDiff.toExponential(2).padStart(8)}  ${i.pass ? 'ok' : 'FAIL'}`,
           );
         const failed = r.images.filter((i) => !i.pass).length;
         lines.push(
-          `${r.pass ? 'PASS' : 'FAIL'}: ${r.images.length - failed} of ${r.images.length} images within cosine >= ${r.thresholds.minCosine} and max abs diff <= ${r.thresholds.maxRelDiff} x max|reference| (${r.featureDim} features; worst cosine ${r.minCosine.toFixed(7)}, worst max abs diff ${r.maxAbsDiff.toExponential(2)}).`,
+          `${r.pass ? 'PASS' : 'FAIL'}: ${r.images.length - failed} of ${r.images.length} images within cosine >= ` +
+            `${r.thresholds.minCosine} and max abs diff <= ${r.thresholds.maxRelDiff} x max|reference| ` +
+            `(${r.featureDim} features; worst cosine ${r.minCosine.toFixed(7)}, worst max abs diff ` +
+            `${r.maxAbsDiff.toExponential(2)}).`,
         );
         process.stdout.write(`${lines.join('\n')}\n`);
         if (!r.pass) process.exitCode = 5;

@@ -6,7 +6,8 @@ export function registerCompareCommand(program: Command): void {
   program
     .command('compare')
     .description(
-      'Compare finished runs: one table (models x sets, gaps, contamination, effective robustness), CSV and HTML with all models on one ID-vs-OOD scatter',
+      'Compare finished runs: one table (models x sets, gaps, contamination, effective robustness), CSV and HTML ' +
+        'with all models on one ID-vs-OOD scatter',
     )
     .argument('<work-dirs...>', 'two or more work directories of `fcprobe run` (each holds results.json)')
     .option('--out <dir>', 'where to write compare.md / compare.csv / compare.html', '.')

@@ -38,7 +38,8 @@ export function registerDatasetsCommand(program: Command): void {
             }
             out.push(
               `  ${s.title}: ${s.complete ? 'complete' : 'INCOMPLETE'}  ${s.path}\n` +
-                `    images ${fmt(s.images)} of ${fmt(s.expectedImages)}, classes ${fmt(s.classes)} of ${fmt(s.expectedClasses)}`,
+                `    images ${fmt(s.images)} of ${fmt(s.expectedImages)}, classes ${fmt(s.classes)} of ` +
+                `${fmt(s.expectedClasses)}`,
             );
             if (s.missingClasses.length) out.push(`    missing classes: ${sample(s.missingClasses)}`);
             if (s.extraClasses.length) out.push(`    extra folders: ${sample(s.extraClasses)}`);

@@ -81,9 +81,10 @@ export function registerDemoCommand(program: Command): void {
     .summary('build the embedded demo world (images, teacher, distilled students) and run the pipeline on it')
     .description(
       "Renders the paper's structured feature model as 16x16 PNG images (class-dependent core features plus " +
-        'label-independent background features, mixed by a fixed orthogonal map; OOD sets shift the background), writes a ' +
-        'teacher encoder that reads only the core (robust by construction) and students distilled from it on ID images ' +
-        'only (two-layer MLPs trained in TypeScript, exported to ONNX), then runs `fcprobe run` once over the teacher and every student.',
+        'label-independent background features, mixed by a fixed orthogonal map; OOD sets shift the background), ' +
+        'writes a teacher encoder that reads only the core (robust by construction) and students distilled from it ' +
+        'on ID images only (two-layer MLPs trained in TypeScript, exported to ONNX), then runs `fcprobe run` once ' +
+        'over the teacher and every student.',
     );
   addOptions(cmd, DEMO_OPTIONS)
     .addHelpText(
@@ -125,7 +126,8 @@ Example:
                 `    ${label}`,
                 p.done,
                 p.total,
-                `${p.imagesPerSecond.toFixed(0)} img/s, ETA ${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}`,
+                `${p.imagesPerSecond.toFixed(0)} img/s, ETA ` +
+                  `${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}`,
               );
             },
             shouldStop: stop.shouldStop,

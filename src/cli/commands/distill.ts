@@ -48,7 +48,8 @@ const iv = (x: number, i: { low: number; high: number } | null): string =>
 /** The terminal table: one row per (teacher, student) pair, with 95% intervals. */
 export function formatDistillTable(r: DistillResult): string {
   const lines = [
-    `distilled ${r.settings.head.kind} head ${r.student.dim} -> ${r.teacher.dim} (${r.headParameters} parameters) on ${r.rows} images: ${r.steps} steps, last-epoch ${r.settings.loss} loss ${r.epochLosses.at(-1)?.toPrecision(5)}`,
+    `distilled ${r.settings.head.kind} head ${r.student.dim} -> ${r.teacher.dim} (${r.headParameters} parameters) on ` +
+      `${r.rows} images: ${r.steps} steps, last-epoch ${r.settings.loss} loss ${r.epochLosses.at(-1)?.toPrecision(5)}`,
     `wrote ${r.outputs.head}${r.outputs.student ? ` and ${r.outputs.student}` : ''}`,
     '',
   ];
@@ -86,7 +87,8 @@ export function registerDistillCommand(program: Command): void {
 Examples:
   fcprobe distill --teacher-features work/t-train --student-features work/b-train --backbone backbone.onnx \\
     --head mlp --hidden 2048 --eval work/t-sketch:work/b-sketch --out work/distill-mlp
-  fcprobe extract --model work/distill-mlp/student.onnx --data photos/test --out work/s-test   # same preprocessing flags as the backbone`,
+  fcprobe extract --model work/distill-mlp/student.onnx --data photos/test --out work/s-test   ` +
+        '# same preprocessing flags as the backbone',
     )
     .action(
       action(async (flags: DistillFlags) => {

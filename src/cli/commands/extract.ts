@@ -99,7 +99,8 @@ Examples:
             });
         if (listing.layout !== 'folder' && !flags.quiet)
           process.stderr.write(
-            `Layout ${listing.layout}: ${listing.classes.length} classes, ${listing.items.length} images${listing.ignored.length ? `, ${listing.ignored.length} entries left out (see manifest)` : ''}.\n`,
+            `Layout ${listing.layout}: ${listing.classes.length} classes, ${listing.items.length} ` +
+              `images${listing.ignored.length ? `, ${listing.ignored.length} entries left out (see manifest)` : ''}.\n`,
           );
         const progress = createProgress('extract', { quiet: flags.quiet });
         const stop = installStopHandler();
@@ -134,7 +135,9 @@ Examples:
               progress.update(
                 p.done,
                 p.total,
-                `${p.imagesPerSecond.toFixed(1)} img/s, ETA ${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}${p.skipped ? `, ${p.skipped} skipped` : ''}`,
+                `${p.imagesPerSecond.toFixed(1)} img/s, ETA ` +
+                  `${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}` +
+                  `${p.skipped ? `, ${p.skipped} skipped` : ''}`,
               ),
             onNotice: (m) => process.stderr.write(`${m}\n`),
             shouldStop: stop.shouldStop,
@@ -143,15 +146,19 @@ Examples:
           const m = r.manifest;
           if (r.status === 'already-done') {
             process.stdout.write(
-              `${flags.out}: already extracted (${m.rows} x ${m.featureDim}, ${m.executionProvider}); use --force to redo.\n`,
+              `${flags.out}: already extracted (${m.rows} x ${m.featureDim}, ${m.executionProvider}); ` +
+                `use --force to redo.\n`,
             );
             return;
           }
           process.stdout.write(
-            `Extracted ${m.rows} images x ${m.featureDim} features from ${m.classes.length} classes into ${flags.out}\n` +
-              `  model ${m.model.path} (output ${m.model.outputName}), provider ${m.executionProvider}, ${m.timing.seconds.toFixed(1)} s, ${m.timing.imagesPerSecond.toFixed(1)} img/s\n` +
+            `Extracted ${m.rows} images x ${m.featureDim} features from ${m.classes.length} ` +
+              `classes into ${flags.out}\n` +
+              `  model ${m.model.path} (output ${m.model.outputName}), provider ${m.executionProvider}, ` +
+              `${m.timing.seconds.toFixed(1)} s, ${m.timing.imagesPerSecond.toFixed(1)} img/s\n` +
               (m.skipped.length
-                ? `  skipped ${m.skipped.length} file(s) that could not be decoded (listed in manifest.json), e.g. ${m.skipped[0]!.file}: ${m.skipped[0]!.reason}\n`
+                ? `  skipped ${m.skipped.length} file(s) that could not be decoded (listed in manifest.json), e.g. ` +
+                  `${m.skipped[0]!.file}: ${m.skipped[0]!.reason}\n`
                 : ''),
           );
         } finally {

@@ -13,7 +13,8 @@ export function registerMergeCommand(program: Command): void {
       'after',
       `
 Example (a Slurm array of 8 tasks, then one merge):
-  fcprobe extract --model m.onnx --data imagenet/train --out work/train.$SLURM_ARRAY_TASK_ID --shard $SLURM_ARRAY_TASK_ID/8
+  fcprobe extract --model m.onnx --data imagenet/train --out work/train.$SLURM_ARRAY_TASK_ID ` +
+        `--shard $SLURM_ARRAY_TASK_ID/8
   fcprobe merge work/train.* --out work/train`,
     )
     .action(

@@ -73,7 +73,8 @@ export function registerModelsCommand(program: Command): void {
             .trimEnd();
         process.stdout.write(`${[head, ...rows].map(line).join('\n')}\n`);
         process.stdout.write(
-          `\nCache: ${cache}. Models with "export:" have no published ONNX: make one with the script (models/export/README.md).\n`,
+          `\nCache: ${cache}. Models with "export:" have no published ONNX: make one with the script ` +
+            `(models/export/README.md).\n`,
         );
       }),
     );
@@ -82,7 +83,8 @@ export function registerModelsCommand(program: Command): void {
     .command('pull')
     .description(
       'download a catalog model or a Hugging Face file (with its external-data files) into the cache, resuming an ' +
-        'interrupted download and verifying its sha256 against the catalog or the lock file (the first pull records it)',
+        'interrupted download and verifying its sha256 against the catalog or the lock file (the first pull records ' +
+        'it)',
     )
     .argument('<model>', 'catalog name (fcprobe models list) or hf:<owner>/<repo>/<path>.onnx[@<revision>]')
     .option('--sha256 <hex>', 'expected sha256 of an hf: file (otherwise recorded at the first pull)')
@@ -124,7 +126,8 @@ Examples:
         process.stdout.write(
           `${r.status === 'cached' ? 'Already in the cache (verified)' : 'Pulled'}: ${r.key}${ext}\n` +
             `  file   ${r.path} (${mib(r.size)})\n` +
-            `  sha256 ${r.sha256}${r.recorded ? ' (recorded in the lock file: later pulls and runs must match it)' : ' (verified)'}\n`,
+            `  sha256 ${r.sha256}` +
+            `${r.recorded ? ' (recorded in the lock file: later pulls and runs must match it)' : ' (verified)'}\n`,
         );
       }),
     );

@@ -54,10 +54,13 @@ export function formatProbeTable(r: ProbeResult): string {
   const lines: string[] = [];
   const how =
     p.solver === 'lbfgs'
-      ? `lbfgs, C=${p.C}${p.sweep ? ` (chosen by sweep over ${p.sweep.grid.length} values on ${p.sweep.nVal} held-out rows)` : ''}, ` +
-        `${c.iterations} iterations, max|grad| ${c.finalGradNorm?.toExponential(2)}, objective ${c.objective?.toPrecision(8)}${c.converged ? '' : ` (NOT converged: ${c.reason})`}`
+      ? `lbfgs, C=${p.C}` +
+        `${p.sweep ? ` (chosen by sweep over ${p.sweep.grid.length} values on ${p.sweep.nVal} held-out rows)` : ''}, ` +
+        `${c.iterations} iterations, max|grad| ${c.finalGradNorm?.toExponential(2)}, objective ` +
+        `${c.objective?.toPrecision(8)}${c.converged ? '' : ` (NOT converged: ${c.reason})`}`
       : p.solver === 'sgd'
-        ? `${p.recipe === 'paper' ? 'paper recipe (' : 'sgd ('}AdamW, ${c.iterations} steps, weight decay ${String(p.settings.weightDecay)}), last-epoch loss ${c.meanTrainLoss?.toFixed(4)}`
+        ? `${p.recipe === 'paper' ? 'paper recipe (' : 'sgd ('}AdamW, ${c.iterations} steps, weight decay ` +
+          `${String(p.settings.weightDecay)}), last-epoch loss ${c.meanTrainLoss?.toFixed(4)}`
         : `ml-logistic-regression (${String(p.settings.numSteps)} steps, lr ${String(p.settings.learningRate)})`;
   lines.push(`probe: ${p.classes.length} classes x ${p.featureDim} features, ${p.train.rows} training rows; ${how}`);
   lines.push(

@@ -46,7 +46,9 @@ export function resolveRunConfig(
     if (missing.length)
       throw new FcprobeError(
         'BAD_OPTION',
-        `Expected --config <file>, or all of ${need.map((k) => `--${k}`).join(', ')}${f.suite ? ' (and --data-root)' : ''} (missing: ${missing.map((m) => `--${m}`).join(', ')}).`,
+        `Expected --config <file>, or all of ` +
+          `${need.map((k) => `--${k}`).join(', ')}${f.suite ? ' (and --data-root)' : ''} (missing: ` +
+          `${missing.map((m) => `--${m}`).join(', ')}).`,
       );
   }
   if (f.suite) {
@@ -71,9 +73,10 @@ export function registerRunCommand(program: Command): void {
     .command('run')
     .summary('the whole experiment: extract, probe, diagnose and report teacher vs student')
     .description(
-      'Extract teacher and student features for every set (cached in the work directory and resumable), fit one linear ' +
-        'probe per model on the ID training features, score every ID and OOD set, measure how well the student fits the ' +
-        'teacher on each set (CKA, cosine), and write report.md, report.json, report.html and results.json into the work directory.',
+      'Extract teacher and student features for every set (cached in the work directory and resumable), fit one ' +
+        'linear probe per model on the ID training features, score every ID and OOD set, measure how well the ' +
+        'student fits the teacher on each set (CKA, cosine), and write report.md, report.json, report.html and ' +
+        'results.json into the work directory.',
     );
   addOptions(cmd, RUN_OPTIONS)
     .addHelpText(
@@ -106,7 +109,8 @@ the providers, the work directory and optional effective-robustness baselines; s
           process.stdout.write(text);
           if (!flags.quiet)
             process.stderr.write(
-              `${plan.jobs.length} extraction jobs written to ${join(config.workDir, 'plan.json')}; run them (docs/cluster.md), then this command without --plan.\n`,
+              `${plan.jobs.length} extraction jobs written to ${join(config.workDir, 'plan.json')}; run them ` +
+                `(docs/cluster.md), then this command without --plan.\n`,
             );
           return;
         }
@@ -131,7 +135,8 @@ the providers, the work directory and optional effective-robustness baselines; s
               bar.update(
                 p.done,
                 p.total,
-                `${p.imagesPerSecond.toFixed(1)} img/s, ETA ${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}`,
+                `${p.imagesPerSecond.toFixed(1)} img/s, ETA ` +
+                  `${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}`,
               );
             },
             shouldStop: stop.shouldStop,

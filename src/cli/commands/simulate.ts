@@ -45,10 +45,10 @@ export function registerSimulateCommand(program: Command): void {
     .command('simulate')
     .summary("the paper's synthetic experiment: watch an MLP learn label-independent background features")
     .description(
-      "Train an MLP on the structured feature model (Zhang et al., ICML 2024, Section 4; the paper's toy.py): " +
-        'core features determine the label, background features are independent of it and shift out of ' +
-        'distribution. Records ID/OOD loss and accuracy, core and background feature correlation and activation ' +
-        'asymmetry every --every iterations; writes <out>/curves.csv, curves.json and curves.svg, and prints the finding.',
+      "Train an MLP on the structured feature model (Zhang et al., ICML 2024, Section 4; the paper's toy.py): core " +
+        'features determine the label, background features are independent of it and shift out of distribution. ' +
+        'Records ID/OOD loss and accuracy, core and background feature correlation and activation asymmetry every ' +
+        '--every iterations; writes <out>/curves.csv, curves.json and curves.svg, and prints the finding.',
     );
   addOptions(cmd, SIMULATE_OPTIONS)
     .addHelpText(
@@ -96,7 +96,11 @@ Examples:
             all
               .map(
                 (x) =>
-                  `${x.activation}${x.latest ? ` bg ${x.latest.backgroundCorrelation.toFixed(3)} core ${x.latest.coreCorrelation.toFixed(3)} ood-loss ${x.latest.oodLoss.toFixed(3)}` : ''}`,
+                  `${x.activation}` +
+                  (x.latest
+                    ? ` bg ${x.latest.backgroundCorrelation.toFixed(3)} core ${x.latest.coreCorrelation.toFixed(3)}` +
+                      ` ood-loss ${x.latest.oodLoss.toFixed(3)}`
+                    : ''),
               )
               .join('; ') + ` ${formatDuration((Date.now() - started) / 1000)}`;
           bar.update(
