@@ -8,7 +8,8 @@
  *     [--dir /tmp/fcprobe-probe-scale] [--keep] [--no-torch] [--no-lbfgs] [--out results.json]
  *
  * "GEMM alone" is the products a fit needs, timed by themselves through the same onnxruntime Gemm at the fit's
- * shapes (recipe: the batch's X W^T and R^T X; L-BFGS: the same two over 4096-row blocks), times the number
+ * shapes (recipe: the batch's X W^T and R^T X; L-BFGS: the same two over 4096-row blocks; timed before and
+ * after the fits, the mean of the two medians), times the number
  * of steps or evaluations; the fraction of the GEMM rate is that time over the fit's wall time. The 1.28M
  * extrapolation scales the largest N's time per step (recipe) or per evaluation (L-BFGS) linearly in N: both
  * do a fixed amount of work per row, which is what the table checks.
@@ -202,8 +203,9 @@ async function main(): Promise<void> {
       generate(dir, n, d, k);
     }
     const load0 = loadavg()[0]!;
-    const stepGemm = await gemmPair(gemm, batch, d, k, 15);
-    const blockGemm = await gemmPair(gemm, 4096, d, k, 3);
+    // Measured before and after the fits (mean of the two medians): the machine's load can change meanwhile.
+    const stepGemm0 = await gemmPair(gemm, batch, d, k, 15);
+    const blockGemm0 = await gemmPair(gemm, 4096, d, k, 3);
     const steps = epochs * Math.ceil(n / batch);
     log(`N ${n}: recipe (${steps} steps) ...`);
     const rec = runChild(['recipe', dir, `${epochs}`, '0', `${budget}`, `${threads}`]);
@@ -217,6 +219,8 @@ async function main(): Promise<void> {
       log(`N ${n}: L-BFGS (${iters} iterations) ...`);
       lb = runChild(['lbfgs', dir, '0', `${iters}`, `${budget}`, `${threads}`]);
     }
+    const stepGemm = (stepGemm0 + (await gemmPair(gemm, batch, d, k, 15))) / 2;
+    const blockGemm = (blockGemm0 + (await gemmPair(gemm, 4096, d, k, 3))) / 2;
     const row = {
       n,
       loadAvgBefore: load0,
