@@ -5,7 +5,7 @@
  *
  *   npm run build && node dist/bench/probe-scale.js [--sizes 16384,32768,65536,131072] [--d 2048] [--k 1000]
  *     [--epochs 10] [--torch-epochs 10] [--lbfgs-iters 10] [--memory-budget-mib 256] [--threads 2]
- *     [--dir /tmp/fcprobe-probe-scale] [--keep] [--no-torch] [--no-lbfgs] [--out results.json]
+ *     [--dir /tmp/fcprobe-probe-scale] [--keep] [--no-torch] [--no-lbfgs] [--generate-only --keep] [--out f.json]
  *
  * "GEMM alone" is the products a fit needs, timed by themselves through the same onnxruntime Gemm at the fit's
  * shapes (recipe: the batch's X W^T and R^T X; L-BFGS: the same two over 4096-row blocks; timed before and
@@ -202,6 +202,7 @@ async function main(): Promise<void> {
       log(`generating ${n} x ${d} (${((n * d * 4) / MiB).toFixed(0)} MiB) in ${dir}`);
       generate(dir, n, d, k);
     }
+    if (argv.includes('--generate-only')) continue;
     const load0 = loadavg()[0]!;
     // Measured before and after the fits (mean of the two medians): the machine's load can change meanwhile.
     const stepGemm0 = await gemmPair(gemm, batch, d, k, 15);
@@ -252,6 +253,7 @@ async function main(): Promise<void> {
   }
   await gemm.dispose();
   if (!argv.includes('--keep')) rmSync(root, { recursive: true, force: true });
+  if (rows.length === 0) return;
   const last = rows[rows.length - 1] as {
     n: number;
     recipe: { msPerStep: number };
