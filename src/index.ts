@@ -77,6 +77,7 @@ export {
 } from './experiment/config.js';
 export { runExperiment, type RunOptions, type RunOutcome } from './experiment/run.js';
 export { readResults } from './experiment/results.js';
+export { isFoundSet } from './experiment/types.js';
 export type {
   AccuracyMeasurement,
   AsymmetryMeasurement,
@@ -84,6 +85,8 @@ export type {
   ErBaselineInput,
   JsonValue,
   MachineInfo,
+  LeftOutEntry,
+  MissingSetEntry,
   ModelEntry,
   ModelRole,
   ProbeSummary,
@@ -91,8 +94,10 @@ export type {
   RepresentationFitMeasurement,
   RunResults,
   SetEntry,
+  SetRecord,
   SetRole,
   StageTiming,
+  SuiteSummary,
 } from './experiment/types.js';
 
 // Reports: results -> terminal text, Markdown, JSON, HTML.

@@ -139,7 +139,7 @@ export interface SuiteEntry {
   scoring: string;
   /** What was checked and anything unusual (partial download, other variant, wrong classes). */
   notes: string[];
-  /** Folders tried under the data root, in order. */
+  /** Folders tried under the data root, in order: every candidate when missing, up to the one used when found. */
   foldersTried: string[];
   classSpace: ClassSpace | null;
   /**
@@ -270,7 +270,7 @@ export function findSuite(dataRoot: string, suite: readonly SuiteSet[] = IMAGENE
   }
   const sets = suite.map((set): SuiteEntry => {
     const notes: string[] = [];
-    for (const rel of set.folders) {
+    for (const [k, rel] of set.folders.entries()) {
       const dir = resolveInsensitive(root, rel);
       if (!dir) continue;
       const r = inspect(set, dir, relative(root, dir).split(sep).join('/'));
@@ -285,7 +285,7 @@ export function findSuite(dataRoot: string, suite: readonly SuiteSet[] = IMAGENE
           layout: set.layout,
           scoring: set.scoring,
           notes,
-          foldersTried: set.folders,
+          foldersTried: set.folders.slice(0, k + 1),
           classSpace: set.classSpace ?? null,
           classes: r.classes ?? null,
         };

@@ -10,7 +10,7 @@ import { cpus, totalmem, platform, arch } from 'node:os';
 import { join } from 'node:path';
 import { FcprobeError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import type { JsonValue, MachineInfo, RunResults } from './types.js';
+import type { JsonValue, MachineInfo, MissingSetEntry, RunResults, SetRecord, SuiteSetRecord } from './types.js';
 
 export const RESULTS_FILE = 'results.json';
 
@@ -37,6 +37,12 @@ const TEXT_KEYS = new Set([
   'oodSets',
   'files',
   'folder',
+  'foldersTried',
+  'notes',
+  'missing',
+  'what',
+  'suiteId',
+  'dataRoot',
 ]);
 
 export function resultsPath(workDir: string): string {
@@ -110,7 +116,61 @@ export function parseResults(text: string, where = RESULTS_FILE): RunResults {
   if (r.baselines !== null && r.baselines !== undefined && !Array.isArray(r.baselines)) {
     throw new FcprobeError('BAD_DATA', `${where}: expected "baselines" to be an array or null.`);
   }
-  return { ...r, baselines: r.baselines ?? null, config: (r.config ?? null) as JsonValue } as RunResults;
+  return {
+    ...r,
+    ...suiteSets(r as { sets: unknown[]; suite?: unknown }, where),
+    baselines: r.baselines ?? null,
+    config: (r.config ?? null) as JsonValue,
+  } as RunResults;
+}
+
+const ROLES = new Set(['id-train', 'id-test', 'ood']);
+
+/**
+ * `sets` and `suite` checked and in this version's shape: every entry found (`found: true`, also where results
+ * of earlier versions have no `found`) or missing (`found: false` with the folders tried); a suite's missing
+ * sets that earlier versions kept only in `suite.sets` become entries of `sets`, and `suite` keeps its name,
+ * data root and presentClassesOnly.
+ */
+function suiteSets(r: { sets: unknown[]; suite?: unknown }, where: string): Pick<RunResults, 'sets' | 'suite'> {
+  const bad = (what: string): FcprobeError => new FcprobeError('BAD_DATA', `${where}: ${what}.`);
+  const sets: SetRecord[] = r.sets.map((x, i) => {
+    const e = x as Partial<SetRecord> | null;
+    if (!e || typeof e !== 'object' || typeof e.name !== 'string' || !ROLES.has(e.role as string))
+      throw bad(`sets[${i}] is not a set (expected a name and a role id-train, id-test or ood)`);
+    if (e.found === false) {
+      if (!Array.isArray(e.foldersTried) || !e.foldersTried.every((f) => typeof f === 'string'))
+        throw bad(`sets[${i}] ("${e.name}") is missing but has no list of the folders tried`);
+      if (e.role === 'id-train')
+        throw bad(`sets[${i}] ("${e.name}") is the training set and missing: such a run cannot have results`);
+      return e as MissingSetEntry;
+    }
+    if (e.found !== undefined && e.found !== true)
+      throw bad(`sets[${i}] ("${e.name}") has found ${JSON.stringify(e.found)}`);
+    if (!Number.isSafeInteger((e as { n?: unknown }).n) || typeof (e as { path?: unknown }).path !== 'string')
+      throw bad(`sets[${i}] ("${e.name}") is found but has no image count n or no path`);
+    return { ...e, found: true } as SetRecord;
+  });
+  if (r.suite === undefined || r.suite === null) return { sets };
+  const s = r.suite as { name?: unknown; dataRoot?: unknown; presentClassesOnly?: unknown; sets?: unknown };
+  if (typeof s.name !== 'string' || typeof s.dataRoot !== 'string')
+    throw bad('expected "suite" to name the suite and its data root');
+  // Results of earlier versions: missing sets only in suite.sets.
+  if (Array.isArray(s.sets)) {
+    const names = new Set(sets.map((x) => x.name));
+    for (const x of s.sets as Partial<SuiteSetRecord>[])
+      if (x && x.found === false && typeof x.title === 'string' && !names.has(x.title) && Array.isArray(x.foldersTried))
+        sets.push({
+          found: false,
+          name: x.title,
+          role: x.role === 'id' ? 'id-test' : 'ood',
+          suiteId: String(x.id),
+          foldersTried: x.foldersTried.map(String),
+          scoring: String(x.scoring ?? ''),
+          notes: Array.isArray(x.notes) ? x.notes.map(String) : [],
+        });
+  }
+  return { sets, suite: { name: s.name, dataRoot: s.dataRoot, presentClassesOnly: s.presentClassesOnly === true } };
 }
 
 export function writeResults(workDir: string, results: RunResults): string {

@@ -27,6 +27,8 @@ import type {
   StageTiming,
   JsonValue,
   LeftOutEntry,
+  MissingSetEntry,
+  SetRecord,
   SuiteRecord,
 } from './types.js';
 import { FCPROBE_VERSION } from '../version.js';
@@ -829,6 +831,7 @@ function assembleResults(
       : {}),
     ...setScoring(s, s === train ? undefined : teacherEvals[plan.evals.indexOf(s)]),
   }));
+  const sets: SetRecord[] = suite ? withSuite(setEntries, suite) : setEntries.map((e) => ({ found: true, ...e }));
   return {
     format: 'fcprobe-results',
     formatVersion: 2,
@@ -838,8 +841,10 @@ function assembleResults(
     config: JSON.parse(JSON.stringify(cfg)) as JsonValue,
     machine: describeMachine(plan.providers),
     models: modelEntries,
-    sets: setEntries,
-    ...(suite ? { suite } : {}),
+    sets,
+    ...(suite
+      ? { suite: { name: suite.name, dataRoot: suite.dataRoot, presentClassesOnly: suite.presentClassesOnly } }
+      : {}),
     accuracy: probed.accuracy,
     ...statistics,
     probes: probed.probes,
@@ -850,21 +855,19 @@ function assembleResults(
 }
 
 /**
- * How a set is scored and what of it is not: protocol classes present of expected, and the images left out
- * (folders the layout leaves out, e.g. ObjectNet's unmapped ones, and classes the label space drops, from the
- * teacher's evaluation: every model is scored in the same label space).
+ * How a set is scored and what of it is not: protocol classes present of expected, and the images left out.
+ * For an evaluation set these are the teacher's evaluation's (every model is scored in the same label space),
+ * so results.json and the probe's metrics.json agree; the training set, never evaluated, counts its listing's
+ * left-out folders (none for a part of a split: the folder's belong to no part, as in evaluateProbe).
  */
 function setScoring(s: PlannedSet, ev: EvalResult | undefined): Pick<SetEntry, 'scoredOver' | 'classes' | 'leftOut'> {
-  const entries: LeftOutEntry[] = [];
-  for (const ig of s.listing.ignored)
-    if (ig.images !== undefined && ig.images > 0) entries.push({ what: ig.file, reason: ig.reason, images: ig.images });
-  const why = {
-    outside: "not among the protocol's classes",
-    unknown: 'class unknown to the probe',
-    unmapped: 'class not mapped to a training class',
-  };
-  for (const d of ev?.labelSpace.dropped ?? [])
-    if (d.images > 0) entries.push({ what: d.name, reason: why[d.reason], images: d.images });
+  const entries: LeftOutEntry[] = ev
+    ? ev.leftOutBy.map((e) => ({ ...e }))
+    : s.split
+      ? []
+      : s.listing.ignored.flatMap((ig) =>
+          ig.images !== undefined && ig.images > 0 ? [{ what: ig.file, reason: ig.reason, images: ig.images }] : [],
+        );
   const out: Pick<SetEntry, 'scoredOver' | 'classes' | 'leftOut'> = {
     scoredOver: s.role === 'id-train' ? 'training' : s.scoreOver ? 'protocol' : 'present',
     leftOut: { images: entries.reduce((a, e) => a + e.images, 0), entries },
@@ -874,5 +877,51 @@ function setScoring(s: PlannedSet, ev: EvalResult | undefined): Pick<SetEntry, '
     const missing = s.scoreOver.filter((c) => !have.has(c));
     out.classes = { present: s.scoreOver.length - missing.length, expected: s.scoreOver.length, missing };
   }
+  return out;
+}
+
+const SUITE_ROLE: Record<SuiteRecord['sets'][number]['role'], SetRole> = {
+  train: 'id-train',
+  id: 'id-test',
+  ood: 'ood',
+};
+
+/**
+ * sets[] of a suite run: every set of the suite in the suite's order, found (the measured entry with the suite's
+ * id, folders tried, scoring and notes, and the suite's class count where the scoring gives none: ImageNet
+ * train's 1000, ObjectNet's 113 mapped folders, any set with --present-classes-only) or missing.
+ */
+function withSuite(measured: SetEntry[], suite: SuiteRecord): SetRecord[] {
+  const byName = new Map(measured.map((e) => [e.name, e]));
+  const out: SetRecord[] = [];
+  for (const x of suite.sets) {
+    if (!x.found) {
+      const missing: MissingSetEntry = {
+        found: false,
+        name: x.title,
+        role: SUITE_ROLE[x.role],
+        suiteId: x.id,
+        foldersTried: x.foldersTried,
+        scoring: x.scoring,
+        notes: x.notes,
+      };
+      out.push(missing);
+      continue;
+    }
+    const e = x.set !== null ? byName.get(x.set) : undefined;
+    if (!e) continue;
+    byName.delete(e.name);
+    out.push({
+      found: true,
+      ...e,
+      ...(e.classes === undefined && x.classes ? { classes: x.classes } : {}),
+      suiteId: x.id,
+      foldersTried: x.foldersTried,
+      scoring: x.scoring,
+      notes: x.notes,
+    });
+  }
+  // A set the config holds beside the suite's (none today): kept, after the suite's.
+  for (const e of byName.values()) out.push({ found: true, ...e });
   return out;
 }

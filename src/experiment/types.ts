@@ -53,18 +53,21 @@ export interface DistilledStudentEntry {
   reused: boolean;
 }
 
-/** One set of a suite (`run --suite`), found or missing. */
+/**
+ * One set of a suite as `suiteRun` found it (the input of runExperiment's `suite`); results.json carries it in
+ * `sets[]` (found or missing) rather than in this shape.
+ */
 export interface SuiteSetRecord {
   /** The suite's id of the set ("imagenet-r"). */
   id: string;
   title: string;
   role: 'train' | 'id' | 'ood';
   found: boolean;
-  /** Its name in `sets[]` when found; null when missing (then it is in no other table). */
+  /** Its name in `sets[]` when found; null when missing. */
   set: string | null;
   /** Absolute folder when found. */
   path: string | null;
-  /** Folders tried under the data root, in order. */
+  /** Folders tried under the data root, in order (up to the one found). */
   foldersTried: string[];
   /** How it is scored in this run. */
   scoring: string;
@@ -73,12 +76,18 @@ export interface SuiteSetRecord {
   notes: string[];
 }
 
-export interface SuiteRecord {
+/** What `suiteRun` found under a data root: runExperiment's `suite` option. */
+export interface SuiteRecord extends SuiteSummary {
+  sets: SuiteSetRecord[];
+}
+
+/** results.json `suite` (with `run --suite`): the suite's name and data root; each set is in `sets[]`. */
+export interface SuiteSummary {
   name: string;
+  /** Absolute; every `foldersTried` of `sets[]` is relative to it. */
   dataRoot: string;
   /** --present-classes-only: sets scored over their folders present, not the protocol's label space. */
   presentClassesOnly: boolean;
-  sets: SuiteSetRecord[];
 }
 
 /**
@@ -103,7 +112,12 @@ export interface LeftOutEntry {
   images: number;
 }
 
+/**
+ * A set that was found and measured. `found` is true in every entry this version writes (every entry of a run
+ * without a suite); results written before sets could be missing have no `found`, and readResults sets it.
+ */
 export interface SetEntry {
+  found?: true;
   /** Display name, unique ("ImageNet-R"). */
   name: string;
   role: SetRole;
@@ -134,6 +148,40 @@ export interface SetEntry {
    * protocol's classes); `images` is their total.
    */
   leftOut?: { images: number; entries: LeftOutEntry[] };
+  /** With `run --suite`: the suite's id of the set ("imagenet-r"). */
+  suiteId?: string;
+  /** With `run --suite`: the folders tried under the suite's data root, in order, the last one found. */
+  foldersTried?: string[];
+  /** With `run --suite`: how it is scored, in words. */
+  scoring?: string;
+  /** With `run --suite`: what was checked and anything unusual (partial download, another variant). */
+  notes?: string[];
+}
+
+/**
+ * A set of a suite (`run --suite`) that was not found under the data root: it has no features, no accuracy and
+ * no row in any table, is left out of the OOD average, and compare counts it as a different set definition.
+ */
+export interface MissingSetEntry {
+  found: false;
+  /** The suite's display name ("ImageNet-A"); unique among all entries of `sets[]`. */
+  name: string;
+  /** The role it would have had (the ImageNet train set is never missing: the run needs it). */
+  role: SetRole;
+  suiteId: string;
+  /** Every folder tried under the suite's data root (`suite.dataRoot`), in order. */
+  foldersTried: string[];
+  /** How it would have been scored, in words. */
+  scoring: string;
+  notes: string[];
+}
+
+/** An entry of results.json `sets[]`: a set measured, or (suite runs only) one missing. */
+export type SetRecord = SetEntry | MissingSetEntry;
+
+/** True for a set that was found and measured (entries without `found`, from older results, were). */
+export function isFoundSet(s: SetRecord): s is SetEntry {
+  return s.found !== false;
 }
 
 export interface AccuracyMeasurement {
@@ -289,9 +337,10 @@ export interface RunResults {
   config: JsonValue;
   machine: MachineInfo;
   models: ModelEntry[];
-  sets: SetEntry[];
-  /** With `run --suite`: every set of the suite, found or missing. */
-  suite?: SuiteRecord;
+  /** Every set: those measured, and with `run --suite` also the suite's sets not found (`found: false`). */
+  sets: SetRecord[];
+  /** With `run --suite`: its name, data root and --present-classes-only. */
+  suite?: SuiteSummary;
   accuracy: AccuracyMeasurement[];
   /** One per (student, evaluation set). */
   gaps: GapMeasurement[];

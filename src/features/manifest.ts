@@ -30,6 +30,8 @@ export interface ModelInfo {
 export interface SkippedFile {
   file: string;
   reason: string;
+  /** For a folder left out whole (ObjectNet's unmapped classes): the images in it. */
+  images?: number;
 }
 
 /** Size and sha256 of an array file's data bytes (everything after its 128-byte .npy header). */

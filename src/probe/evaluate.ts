@@ -69,8 +69,14 @@ export interface EvalResult {
     /** Protocol scoring (scoreOver): classes the protocol names, and those with no folder in the set. */
     protocol?: { expected: number; absent: string[] };
   };
-  /** Images of the set not scored (classes unknown to the probe, or unmapped). */
+  /** Images of the set not scored: the sum of `leftOutBy`. */
   leftOut: number;
+  /**
+   * Why images of the set are not scored, by cause: folders the listing left out with their image counts (the
+   * manifest's `ignored`, e.g. ObjectNet's unmapped folders; not for a row selection, a part of a split, whose
+   * folder's left-out folders belong to no part), then classes the label space drops (`labelSpace.dropped`).
+   */
+  leftOutBy: { what: string; reason: string; images: number }[];
   predictionFiles: string[];
   /**
    * Per feature row, in the set's row order: 1 when the top-1 prediction is right, 0 when wrong, 2 when the
@@ -202,6 +208,17 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
   }
   if (out) predictionFiles.push(out.csvPath, out.npyPath);
   const m = acc.result();
+  const dropped = space.dropped.map((dc) => ({
+    name: dc.name,
+    reason: dc.reason,
+    images: droppedImages.get(dc.evalIndex) ?? 0,
+  }));
+  const leftOutBy = [
+    ...(o.rows ? [] : leftOutFolders(whole.manifest.ignored, dir)),
+    ...dropped
+      .filter((dc) => dc.images > 0)
+      .map((dc) => ({ what: dc.name, reason: DROPPED[dc.reason], images: dc.images })),
+  ];
   return {
     name,
     dir: resolve(dir),
@@ -217,17 +234,47 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
       description: describeLabelSpace(space),
       scoredClasses: E,
       probeClasses: k,
-      dropped: space.dropped.map((dc) => ({
-        name: dc.name,
-        reason: dc.reason,
-        images: droppedImages.get(dc.evalIndex) ?? 0,
-      })),
+      dropped,
       ...(space.protocol ? { protocol: space.protocol } : {}),
     },
-    leftOut: n - m.n,
+    leftOut: leftOutBy.reduce((a, e) => a + e.images, 0),
+    leftOutBy,
     predictionFiles,
     correct,
   };
+}
+
+/** labelSpace.dropped's reasons, in words. */
+const DROPPED = {
+  outside: "not among the protocol's classes",
+  unknown: 'class unknown to the probe',
+  unmapped: 'class not mapped to a training class',
+} as const;
+
+/**
+ * The manifest's ignored entries that hold images (folders the layout left out), checked: a count that is not a
+ * non-negative integer is a damaged manifest, not a number to report.
+ * @throws FcprobeError BAD_FEATURES for such a count.
+ */
+function leftOutFolders(ignored: unknown, dir: string): { what: string; reason: string; images: number }[] {
+  if (!Array.isArray(ignored)) return [];
+  const out: { what: string; reason: string; images: number }[] = [];
+  for (const e of ignored as { file?: unknown; reason?: unknown; images?: unknown }[]) {
+    if (e?.images === undefined) continue;
+    if (!Number.isSafeInteger(e.images) || (e.images as number) < 0 || typeof e.file !== 'string')
+      throw new FcprobeError(
+        'BAD_FEATURES',
+        `${dir}: manifest.json's ignored entry ${JSON.stringify(e)} has no valid image count.`,
+        'Extract the folder again (extract --force replaces it).',
+      );
+    if ((e.images as number) > 0)
+      out.push({
+        what: e.file,
+        reason: typeof e.reason === 'string' ? e.reason : 'left out',
+        images: e.images as number,
+      });
+  }
+  return out;
 }
 
 function csvField(s: string): string {

@@ -13,6 +13,7 @@ import {
 } from '../experiment/effectiveRobustness.js';
 import { Rng } from '../math/rng.js';
 import { FcprobeError } from '../errors.js';
+import { isFoundSet } from '../experiment/types.js';
 import type {
   AccuracyCell,
   AllModelsRow,
@@ -21,6 +22,7 @@ import type {
   ErModelEntry,
   ErEntry,
   FitSummary,
+  MissingSetEntry,
   ModelEntry,
   PairSummary,
   Report,
@@ -77,13 +79,18 @@ export function buildReport(results: RunResults): Report {
     'sets',
   );
   const modelNames = new Set(results.models.map((m) => m.name));
-  const setByName = new Map(results.sets.map((s) => [s.name, s]));
+  const foundSets = results.sets.filter(isFoundSet);
+  const missingSets = results.sets.filter((s): s is MissingSetEntry => !isFoundSet(s));
+  const missingNames = new Set(missingSets.map((s) => s.name));
+  const setByName = new Map(foundSets.map((s) => [s.name, s]));
   const notes: string[] = [];
 
   const cells = new Map<string, AccuracyCell>();
   for (const a of results.accuracy) {
     if (!modelNames.has(a.model))
       throw new FcprobeError('BAD_DATA', `An accuracy refers to unknown model ${JSON.stringify(a.model)}.`);
+    if (missingNames.has(a.set))
+      throw new FcprobeError('BAD_DATA', `An accuracy refers to set ${JSON.stringify(a.set)}, which was not found.`);
     if (!setByName.has(a.set))
       throw new FcprobeError('BAD_DATA', `An accuracy refers to unknown set ${JSON.stringify(a.set)}.`);
     cells.set(`${a.model}\u0000${a.set}`, {
@@ -96,7 +103,7 @@ export function buildReport(results: RunResults): Report {
     });
   }
   // One note per set when both models were scored the same way (the usual case), else one per model.
-  for (const s of results.sets) {
+  for (const s of foundSets) {
     const scored = results.accuracy.filter((a) => a.set === s.name && a.scoring);
     const distinct = [...new Set(scored.map((a) => a.scoring!))];
     if (distinct.length === 1 && scored.length === results.models.length) notes.push(`${s.name}: ${distinct[0]}.`);
@@ -105,7 +112,7 @@ export function buildReport(results: RunResults): Report {
   const cell = (model: string, set: string): AccuracyCell | null => cells.get(`${model}\u0000${set}`) ?? null;
 
   const roleOrder: Record<SetRole, number> = { 'id-train': 0, 'id-test': 1, ood: 2 };
-  const orderedSets = results.sets
+  const orderedSets = foundSets
     .map((s, i) => ({ s, i }))
     .sort((a, b) => roleOrder[a.s.role] - roleOrder[b.s.role] || a.i - b.i)
     .map((x) => x.s);
@@ -166,6 +173,7 @@ export function buildReport(results: RunResults): Report {
     student: student.name,
     students: students.map((m) => m.name),
     sets: orderedSets,
+    missingSets,
     suite: results.suite ?? null,
     perSet,
     summary: { idSets: id.sets, oodSets: ood.sets, id: id.summary, oodAverage: ood.summary, contamination },
@@ -402,11 +410,11 @@ function buildWarnings(
         'space (1000 classes, or the 200 of ImageNet-R/-A): accuracies on a partial set are not comparable with ' +
         'published numbers.',
     );
-  for (const s of results.suite?.sets ?? [])
-    if (!s.found && s.role !== 'train')
+  for (const s of results.sets)
+    if (!isFoundSet(s))
       w.push(
-        `${s.title} was not found under ${results.suite!.dataRoot}: it is missing from every table and ` +
-          `from the OOD average.`,
+        `${s.name} was not found under ${results.suite?.dataRoot ?? 'the data root'}: it has no accuracy and ` +
+          `is not in the ${s.role === 'ood' ? 'OOD average' : 'ID mean'} (see Missing sets).`,
       );
   for (const row of perSet) {
     for (const [who, c] of [

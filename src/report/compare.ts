@@ -7,7 +7,8 @@
  * Nothing is recomputed from images: the numbers are the runs' own (buildReport derives the means and the
  * effective robustness exactly as `fcprobe report` does), so a compare table agrees with each run's report.
  * Runs are comparable only when they measured the same sets; `buildComparison` refuses otherwise unless
- * asked to match sets by name, and then lists every difference.
+ * asked to match sets by name, and then lists every difference. A suite's set found in one run and not found in
+ * another is such a difference; a set found in no run is no column.
  */
 import { basename, join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -32,7 +33,10 @@ export interface CompareInput {
 export interface SetDefinition {
   name: string;
   role: SetRole;
-  n: number;
+  /** False for a suite's set that was not found: it differs from the same set found in another run. */
+  found: boolean;
+  /** Images; null when not found. */
+  n: number | null;
   /** Distinct class counts the set was scored over (its label space size), ascending. */
   classes: number[];
 }
@@ -107,7 +111,8 @@ export function setDefinitions(r: RunResults): SetDefinition[] {
   return r.sets.map((s) => ({
     name: s.name,
     role: s.role,
-    n: s.n,
+    found: s.found !== false,
+    n: s.found === false ? null : s.n,
     classes: [...new Set(r.accuracy.filter((a) => a.set === s.name).map((a) => a.classes))].sort((a, b) => a - b),
   }));
 }
@@ -120,6 +125,12 @@ export function setDifferences(a: SetDefinition[], b: SetDefinition[], la: strin
     const t = byName.get(s.name);
     if (!t) {
       out.push(`set "${s.name}" is in ${la} but not in ${lb}`);
+      continue;
+    }
+    if (s.found !== t.found) {
+      out.push(
+        `set "${s.name}" was ${s.found ? 'found' : 'not found'} in ${la}, ${t.found ? 'found' : 'not found'} in ${lb}`,
+      );
       continue;
     }
     if (s.role !== t.role) out.push(`set "${s.name}": role ${s.role} in ${la}, ${t.role} in ${lb}`);
@@ -168,8 +179,8 @@ export function prefixModels(r: RunResults, label: string): RunResults {
  * The comparison of several runs (pure: no I/O).
  *
  * @throws FcprobeError BAD_OPTION with fewer than two runs, or the same run twice; BAD_DATA when the runs' set
- *   definitions (names, roles, image counts, classes scored) differ and `allowDifferentSets` is not set, or
- *   when a run's results are inconsistent (see buildReport).
+ *   definitions (names, found or not, roles, image counts, classes scored) differ and `allowDifferentSets` is
+ *   not set, or when a run's results are inconsistent (see buildReport).
  */
 export function buildComparison(inputs: CompareInput[], opts: CompareOptions = {}): Comparison {
   if (inputs.length < 2)
@@ -191,7 +202,7 @@ export function buildComparison(inputs: CompareInput[], opts: CompareOptions = {
   const columns: { name: string; role: SetRole }[] = [];
   for (const d of defs)
     for (const s of d)
-      if (s.role !== 'id-train' && !columns.some((c) => c.name === s.name))
+      if (s.found && s.role !== 'id-train' && !columns.some((c) => c.name === s.name))
         columns.push({ name: s.name, role: s.role });
   columns.sort((a, b) => +(a.role === 'ood') - +(b.role === 'ood'));
 
@@ -452,7 +463,8 @@ ${htmlTable(comparisonGapsTable(c))}
 export function renderComparisonCsv(c: Comparison, inputs: CompareInput[]): string {
   const lines = [csvLine(CSV_HEADER)];
   inputs.forEach((x, i) => {
-    for (const row of resultsCsvRows(prefixModels(x.results, c.runs[i]!.label))) lines.push(csvLine(row));
+    const label = c.runs[i]!.label;
+    for (const row of resultsCsvRows(prefixModels(x.results, label), label)) lines.push(csvLine(row));
   });
   for (const r of c.rows) {
     const metrics: [string, number | null][] = [

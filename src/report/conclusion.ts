@@ -16,7 +16,8 @@ export interface IntervalLike {
 /** The parts of `RunResults` the sentences read; older and newer results files both fit. */
 export interface ConclusionResults {
   models: { role: ModelRole; name: string }[];
-  sets: { name: string; role: SetRole }[];
+  /** `found: false`: a suite's set that was not found (no numbers; left out of the sentences). */
+  sets: { name: string; role: SetRole; found?: boolean }[];
   accuracy: { model: string; set: string; top1: number }[];
   /** `student` names the student compared with the teacher (absent in single-student results of format 2). */
   representationFit: { set: string; student?: string; fit: { cka: number } }[];
@@ -59,7 +60,8 @@ function factsOfRun(run: ConclusionRun): RunFacts[] {
 function facts(run: ConclusionRun, student: string): RunFacts | null {
   const r = run.results;
   const teacher = r.models.find((m) => m.role === 'teacher')?.name;
-  const idSet = r.sets.find((s) => s.role === 'id-test')?.name;
+  const sets = r.sets.filter((s) => s.found !== false);
+  const idSet = sets.find((s) => s.role === 'id-test')?.name;
   if (!teacher || !idSet) return null;
   const top1 = (model: string, set: string): number | undefined =>
     r.accuracy.find((a) => a.model === model && a.set === set)?.top1;
@@ -70,7 +72,7 @@ function facts(run: ConclusionRun, student: string): RunFacts | null {
   const idStudent = top1(student, idSet);
   if (idCka === undefined || idTeacher === undefined || idStudent === undefined) return null;
   const ood: RunFacts['ood'] = [];
-  for (const s of r.sets.filter((x) => x.role === 'ood')) {
+  for (const s of sets.filter((x) => x.role === 'ood')) {
     const t = top1(teacher, s.name);
     const st = top1(student, s.name);
     const c = cka(s.name);

@@ -7,7 +7,8 @@
  * the teacher), mcnemar_p (value only), contamination (set = "ood-vs-id"), linear_cka and linear_cka_debiased
  * (model = "teacher~student"). With several seeds (`run --seeds`), the values are the first seed's, and each
  * top1, top1_gap and contamination row is followed by <metric>_seed_mean and <metric>_seed_std rows (the mean
- * and sample standard deviation, n - 1, over the seeds; low, high and n empty).
+ * and sample standard deviation, n - 1, over the seeds; low, high and n empty). A suite's set that was not found
+ * (`run --suite`) has one row, metric `not_found`, with every number empty (model: `missingModel`).
  */
 import type { AcrossSeeds, RunResults } from './types.js';
 
@@ -26,9 +27,13 @@ export function csvLine(row: readonly (string | number | null)[]): string {
   return row.map(field).join(',');
 }
 
-/** The rows of results.csv (without the header), in CSV_HEADER's columns. */
-export function resultsCsvRows(r: RunResults): CsvRow[] {
+/**
+ * The rows of results.csv (without the header), in CSV_HEADER's columns; `missingModel` fills the model column
+ * of a missing set's not_found row (empty by default; compare gives the run's label).
+ */
+export function resultsCsvRows(r: RunResults, missingModel = ''): CsvRow[] {
   const rows: CsvRow[] = [];
+  for (const s of r.sets) if (s.found === false) rows.push([missingModel, s.name, 'not_found', null, null, null, null]);
   const seeds = (model: string, set: string, metric: string, a: AcrossSeeds | undefined): void => {
     if (!a) return;
     rows.push([model, set, `${metric}_seed_mean`, a.mean, null, null, null]);

@@ -10,6 +10,7 @@ import {
   hasManyModels,
   accuracyTable,
   datasetsTable,
+  missingSetsTable,
   asymmetryTable,
   effectiveRobustnessTable,
   machineLine,
@@ -297,8 +298,10 @@ function accuracySection(r: Report): string {
     ],
   });
   const sets = datasetsTable(r);
+  const missing = missingSetsTable(r);
   return `<h2>Sets</h2>
 ${htmlTable(sets)}
+${missing ? `<h3>Missing sets (not found: no numbers)</h3>\n${htmlTable(missing)}` : ''}
 <h2>Accuracy</h2>
 ${accuracyChart}
 ${htmlTable(accuracyTable(r))}

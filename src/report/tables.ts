@@ -3,7 +3,7 @@
  * same digits and differ only in layout.
  */
 import { ci, fixed, pct, pp, pValue, ROLE_LABEL, seconds, shortHash, type Align } from './format.js';
-import type { AcrossSeeds, Report, SetEntry } from './types.js';
+import type { AcrossSeeds, Report } from './types.js';
 
 export interface Table {
   headers: string[];
@@ -20,70 +20,59 @@ const SCORED_OVER: Record<string, string> = {
 };
 
 /**
- * Every set: found or missing (with the folders tried), what it is scored over, class folders present of the
- * label space's, and the images left out. With a suite, its missing sets too.
+ * Every set measured: what it is scored over (a suite's scoring in words), class folders present of the label
+ * space's, and the images left out, with the missing class folders and left-out folders listed under it. The
+ * suite's sets that were not found are in missingSetsTable, not here.
  */
 export function datasetsTable(r: Report): Table {
   const rows: string[][] = [];
   const notes: string[] = [];
-  const byName = new Map(r.sets.map((s) => [s.name, s]));
-  const listMissing = (name: string, missing: string[]): void => {
-    if (missing.length === 0) return;
-    notes.push(
-      `${name}: missing class folder${missing.length > 1 ? 's' : ''} ${missing.slice(0, 20).join(', ')}` +
-        `${missing.length > 20 ? `, ... (${missing.length} in all; every one in results.json)` : ''}.`,
-    );
-  };
-  const leftOut = (s: SetEntry | undefined): string => {
-    if (!s?.leftOut) return '-';
-    if (s.leftOut.images > 0)
+  for (const s of r.sets) {
+    let leftOut = '-';
+    if (s.leftOut) {
+      leftOut = String(s.leftOut.images);
+      if (s.leftOut.images > 0)
+        notes.push(
+          `${s.name}: left out ${s.leftOut.entries
+            .slice(0, 6)
+            .map((e) => `${e.what} (${e.images}: ${e.reason})`)
+            .join('; ')}${s.leftOut.entries.length > 6 ? `; ... (${s.leftOut.entries.length} in all)` : ''}.`,
+        );
+    }
+    rows.push([
+      s.name,
+      s.role,
+      'found',
+      String(s.n),
+      s.scoring ?? (s.scoredOver ? (SCORED_OVER[s.scoredOver] ?? s.scoredOver) : '-'),
+      s.classes ? `${s.classes.present}/${s.classes.expected}` : '-',
+      leftOut,
+    ]);
+    const missing = s.classes?.missing ?? [];
+    if (missing.length > 0)
       notes.push(
-        `${s.name}: left out ${s.leftOut.entries
-          .slice(0, 6)
-          .map((e) => `${e.what} (${e.images}: ${e.reason})`)
-          .join('; ')}${s.leftOut.entries.length > 6 ? `; ... (${s.leftOut.entries.length} in all)` : ''}.`,
+        `${s.name}: missing class folder${missing.length > 1 ? 's' : ''} ${missing.slice(0, 20).join(', ')}` +
+          `${missing.length > 20 ? `, ... (${missing.length} in all; every one in results.json)` : ''}.`,
       );
-    return String(s.leftOut.images);
-  };
-  if (r.suite) {
-    for (const x of r.suite.sets) {
-      const s = x.set !== null ? byName.get(x.set) : undefined;
-      if (!x.found) {
-        rows.push([x.title, x.role, 'missing', '-', x.scoring, '-', '-']);
-        notes.push(`${x.title}: not found under ${r.suite.dataRoot} (tried ${x.foldersTried.join(', ')}).`);
-        continue;
-      }
-      const c = x.classes;
-      rows.push([
-        x.title,
-        s?.role ?? x.role,
-        'found',
-        s ? String(s.n) : '-',
-        x.scoring,
-        c ? `${c.present}/${c.expected}` : '-',
-        leftOut(s),
-      ]);
-      if (c) listMissing(x.title, c.missing);
-    }
-  } else {
-    for (const s of r.sets) {
-      rows.push([
-        s.name,
-        s.role,
-        'found',
-        String(s.n),
-        s.scoredOver ? (SCORED_OVER[s.scoredOver] ?? s.scoredOver) : '-',
-        s.classes ? `${s.classes.present}/${s.classes.expected}` : '-',
-        leftOut(s),
-      ]);
-      if (s.classes) listMissing(s.name, s.classes.missing);
-    }
   }
   return {
     headers: ['Set', 'Role', 'Status', 'n', 'Scored over', 'Classes present', 'Left out'],
     rows,
     align: ['l', 'l', 'l', 'r', 'l', 'r', 'r'],
     notes,
+  };
+}
+
+/**
+ * The suite's sets that were not found (`run --suite`), with the folders tried under the data root; null when
+ * none is missing. They have no number anywhere in the report.
+ */
+export function missingSetsTable(r: Report): Table | null {
+  if (r.missingSets.length === 0) return null;
+  return {
+    headers: ['Set', 'Role', 'Status', `Folders tried under ${r.suite?.dataRoot ?? 'the data root'}`],
+    rows: r.missingSets.map((s) => [s.name, s.role, 'missing', s.foldersTried.join(', ')]),
+    align: ['l', 'l', 'l', 'l'],
   };
 }
 

@@ -8,6 +8,7 @@ import {
   asymmetryTable,
   effectiveRobustnessTable,
   machineLine,
+  missingSetsTable,
   probesTable,
   representationFitTable,
   seedsTable,
@@ -25,6 +26,7 @@ function section(title: string, table: Table | null, extra: string[] = []): stri
 export function renderTerminal(r: Report): string {
   const t = r.models.find((m) => m.name === r.teacher);
   const s = r.models.find((m) => m.name === r.student);
+  const missing = missingSetsTable(r);
   const out: string[] = [
     r.title,
     `fcprobe ${r.fcprobeVersion}, ${r.createdAt}`,
@@ -35,6 +37,7 @@ export function renderTerminal(r: Report): string {
     '',
     section('Sets', datasetsTable(r)),
     '',
+    ...(missing ? [section('Missing sets (not found: no numbers)', missing), ''] : []),
     section('Accuracy per set (%)', accuracyTable(r)),
     '',
     section('ID vs OOD (top-1, %)', summaryTable(r)),

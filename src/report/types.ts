@@ -19,14 +19,16 @@ import type {
   SetRole,
   StageTiming,
   StatisticsInfo,
-  SuiteRecord,
+  SuiteSummary,
   AcrossSeeds,
+  MissingSetEntry,
 } from '../experiment/types.js';
 
 /** The run-result types that the report modules (and their tests) take from here with the report's own. */
 export type {
   AcrossSeeds,
   Interval,
+  MissingSetEntry,
   ModelEntry,
   ModelRole,
   RunResults,
@@ -157,9 +159,12 @@ export interface Report {
   student: string;
   /** Every student, in config order. */
   students: string[];
+  /** The sets measured (results' `sets[]` entries found), ID train, ID test, then OOD. */
   sets: SetEntry[];
-  /** With `run --suite`: every set of the suite, found or missing. */
-  suite: SuiteRecord | null;
+  /** With `run --suite`: the suite's sets not found (shown once, in the Missing sets table). */
+  missingSets: MissingSetEntry[];
+  /** With `run --suite`: its name, data root and --present-classes-only. */
+  suite: SuiteSummary | null;
   perSet: SetRow[];
   summary: {
     idSets: string[];

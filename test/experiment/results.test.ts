@@ -52,3 +52,66 @@ test('renderReportFromWorkDir writes the asked formats only', () => {
   assert.deepEqual(parseReportFormats('all'), ['terminal', 'md', 'json', 'html', 'csv']);
   assert.throws(() => parseReportFormats('pdf'), /Expected --format to be "all" or a comma-separated list/);
 });
+
+test('results.json sets[]: entries without found are found; an older suite.sets missing set becomes an entry', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fcprobe-results-'));
+  const r = sampleResults();
+  const drop = (set: string) => set !== 'ObjectNet';
+  // As written before sets could be missing: no `found`, the missing set only in suite.sets.
+  const legacy = {
+    ...r,
+    sets: r.sets.filter((s) => drop(s.name)).map(({ found: _found, ...s }) => s),
+    accuracy: r.accuracy.filter((a) => drop(a.set)),
+    gaps: r.gaps.filter((g) => drop(g.set)),
+    representationFit: r.representationFit.filter((f) => drop(f.set)),
+    suite: {
+      name: 'imagenet-ood',
+      dataRoot: '/data',
+      presentClassesOnly: false,
+      sets: [
+        { id: 'imagenet-v2', title: 'ImageNet-V2', role: 'ood', found: true, foldersTried: ['imagenet-v2'] },
+        {
+          id: 'objectnet',
+          title: 'ObjectNet',
+          role: 'ood',
+          found: false,
+          set: null,
+          path: null,
+          foldersTried: ['objectnet-1.0', 'objectnet'],
+          scoring: 'mapped',
+          classes: null,
+          notes: ['not found'],
+        },
+      ],
+    },
+  };
+  writeFileSync(join(dir, 'results.json'), JSON.stringify(legacy));
+  const back = readResults(dir);
+  assert.deepEqual(
+    back.sets.map((s) => [s.name, s.found]),
+    [...r.sets.filter((s) => drop(s.name)).map((s) => [s.name, true]), ['ObjectNet', false]],
+  );
+  assert.deepEqual(back.sets.at(-1), {
+    found: false,
+    name: 'ObjectNet',
+    role: 'ood',
+    suiteId: 'objectnet',
+    foldersTried: ['objectnet-1.0', 'objectnet'],
+    scoring: 'mapped',
+    notes: ['not found'],
+  });
+  assert.deepEqual(back.suite, { name: 'imagenet-ood', dataRoot: '/data', presentClassesOnly: false });
+
+  // Damaged entries are refused, naming the entry.
+  const bad = (sets: unknown[], re: RegExp) => {
+    writeFileSync(join(dir, 'results.json'), JSON.stringify({ ...r, sets }));
+    assert.throws(
+      () => readResults(dir),
+      (e: unknown) => e instanceof FcprobeError && e.code === 'BAD_DATA' && re.test(e.message),
+    );
+  };
+  bad([...r.sets, { found: false, name: 'X', role: 'ood' }], /sets\[7\] \("X"\) is missing but has no list/);
+  bad([{ ...r.sets[0]!, found: 'yes' }], /sets\[0\] .* has found "yes"/);
+  bad([{ name: 'Y', role: 'ood', found: true, path: 'p' }], /sets\[0\] \("Y"\) is found but has no image count/);
+  bad([{ name: 'Z', role: 'test' }], /sets\[0\] is not a set/);
+});

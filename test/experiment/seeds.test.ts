@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { parseRunConfig } from '../../src/experiment/config.js';
 import { runExperiment } from '../../src/experiment/run.js';
-import type { RunResults } from '../../src/experiment/types.js';
+import { isFoundSet, type RunResults } from '../../src/experiment/types.js';
 import { writeReport } from '../../src/report/write.js';
 import { renderResultsCsv } from '../../src/report/csv.js';
 import { CLI, linearEncoder, tempDir, writeModel } from '../helpers/fixtures.js';
@@ -109,8 +109,8 @@ describe('run --seeds', () => {
     assert.deepEqual(readdirSync(join(dir, 'one-1', 'features', 'teacher')).sort(), ['photo', 'shifted']);
 
     // The parts: a stratified 30% of each class (3 of 10) per seed, the seeds' draws differ, files recorded.
-    const trainEntry = many.sets.find((s) => s.role === 'id-train')!;
-    const testEntry = many.sets.find((s) => s.role === 'id-test')!;
+    const trainEntry = many.sets.filter(isFoundSet).find((s) => s.role === 'id-train')!;
+    const testEntry = many.sets.filter(isFoundSet).find((s) => s.role === 'id-test')!;
     assert.equal(trainEntry.name, 'photo-train');
     assert.equal(testEntry.name, 'photo-test');
     assert.equal(testEntry.n, 9);
@@ -122,8 +122,14 @@ describe('run --seeds', () => {
     );
     seeds.forEach((s, k) => {
       const one = single[k]!;
-      assert.deepEqual(testEntry.split!.seeds![k]!.files, one.sets.find((x) => x.role === 'id-test')!.split!.files);
-      assert.deepEqual(trainEntry.split!.seeds![k]!.files, one.sets.find((x) => x.role === 'id-train')!.split!.files);
+      assert.deepEqual(
+        testEntry.split!.seeds![k]!.files,
+        one.sets.filter(isFoundSet).find((x) => x.role === 'id-test')!.split!.files,
+      );
+      assert.deepEqual(
+        trainEntry.split!.seeds![k]!.files,
+        one.sets.filter(isFoundSet).find((x) => x.role === 'id-train')!.split!.files,
+      );
       const probe = JSON.parse(readFileSync(join(dir, 'many', 'probes', 'student', `seed-${s}`, 'probe.json'), 'utf8'));
       assert.equal(probe.train.rows, 21);
       assert.equal(probe.train.selection.of, 30);

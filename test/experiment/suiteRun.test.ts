@@ -148,9 +148,13 @@ describe('run --suite on a partial tree', () => {
     assert.deepEqual(r.leftOut, { images: 0, entries: [] });
     assert.equal(saved.sets.find((s: { name: string }) => s.name === 'ImageNet').classes.present, 2);
     assert.equal(saved.suite.presentClassesOnly, false);
-    const missing = saved.suite.sets.filter((s: { found: boolean }) => !s.found).map((s: { id: string }) => s.id);
+    // Missing sets are entries of sets[] (results.json has no suite.sets any more).
+    const missing = saved.sets.filter((s: { found: boolean }) => !s.found).map((s: { suiteId: string }) => s.suiteId);
     assert.deepEqual(missing, ['imagenet-v2', 'imagenet-sketch', 'imagenet-a', 'objectnet']);
-    assert.deepEqual(saved.suite.sets.find((s: { id: string }) => s.id === 'imagenet-a').foldersTried, ['imagenet-a']);
+    assert.deepEqual(saved.sets.find((s: { suiteId: string }) => s.suiteId === 'imagenet-a').foldersTried, [
+      'imagenet-a',
+    ]);
+    assert.equal(saved.suite.sets, undefined);
     const presentSaved = JSON.parse(readFileSync(join(present.workDir, 'results.json'), 'utf8'));
     assert.equal(presentSaved.sets.find((s: { name: string }) => s.name === 'ImageNet-R').scoredOver, 'present');
     assert.equal(presentSaved.suite.presentClassesOnly, true);

@@ -152,6 +152,7 @@ export function sampleResults(): RunResults {
     },
     models,
     sets: SETS.map((s) => ({
+      found: true as const,
       name: s.name,
       role: s.role,
       path: `data/${s.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,

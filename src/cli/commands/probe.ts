@@ -92,7 +92,7 @@ export function formatProbeTable(r: ProbeResult): string {
   for (const e of r.evaluations) {
     if (e.labelSpace.kind !== 'identity') lines.push(`${e.name}: ${e.labelSpace.description}`);
     if (e.leftOut > 0) {
-      const why = e.labelSpace.dropped.filter((d) => d.images > 0).map((d) => `${d.name} (${d.reason}, ${d.images})`);
+      const why = e.leftOutBy.map((d) => `${d.what} (${d.reason}, ${d.images})`);
       lines.push(
         `${e.name}: ${e.leftOut} image(s) left out: ${why.slice(0, 8).join(', ')}${why.length > 8 ? ', ...' : ''}`,
       );
