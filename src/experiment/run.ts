@@ -3,6 +3,7 @@
  * extract every (model, set) pair into the work directory (cached and resumable), fit one probe per model on
  * the ID training features, score every set, compute the diagnostics, and write results + report.
  */
+import { meanAndSampleStd } from '../math/spread.js';
 import { join } from 'node:path';
 import { createOrtGemm, type Gemm } from '../compute/gemm.js';
 import { buildLabelSpace } from '../probe/labelSpace.js';
@@ -600,10 +601,7 @@ async function distillStudent(
 
 /** The sample standard deviation (n - 1) of `values` and their mean, with the seeds they came from. */
 function acrossSeeds(seeds: number[], values: number[]): AcrossSeeds {
-  const n = values.length;
-  const mean = values.reduce((a, v) => a + v, 0) / n;
-  const ss = values.reduce((a, v) => a + (v - mean) ** 2, 0);
-  return { seeds, values, mean, std: n > 1 ? Math.sqrt(ss / (n - 1)) : NaN };
+  return { seeds, values, ...meanAndSampleStd(values) };
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   predictOod,
 } from '../experiment/effectiveRobustness.js';
 import { Rng } from '../math/rng.js';
+import { meanAndSampleStd } from '../math/spread.js';
 import { FcprobeError } from '../errors.js';
 import { isFoundSet } from '../experiment/types.js';
 import type {
@@ -31,6 +32,7 @@ import type {
   SetEntry,
   SetRole,
   SetRow,
+  AcrossSeeds,
   AcrossSeedsSection,
 } from './types.js';
 
@@ -145,7 +147,16 @@ export function buildReport(results: RunResults): Report {
     if (complete.length === 0) return { summary: null, sets: [] };
     const t = mean(complete.map((r) => r.teacher!.top1)),
       s = mean(complete.map((r) => r.student!.top1));
-    return { summary: { teacher: t, student: s, gap: t - s }, sets: complete.map((r) => r.set) };
+    const across = gapAcrossSeeds(
+      results,
+      teacher.name,
+      student.name,
+      complete.map((r) => r.set),
+    );
+    return {
+      summary: { teacher: t, student: s, gap: t - s, ...(across ? { gapAcrossSeeds: across } : {}) },
+      sets: complete.map((r) => r.set),
+    };
   };
   const id = pairMean('id-test');
   if (!id.summary) {
@@ -191,6 +202,25 @@ export function buildReport(results: RunResults): Report {
     acrossSeeds: buildAcrossSeeds(results, teacher.name),
     notes,
   };
+}
+
+/**
+ * The per-seed gap of a mean over `sets` (each seed's mean of the sets' per-seed gaps), or undefined when any of
+ * those gaps lacks its per-seed values (one seed, or a set measured once).
+ */
+function gapAcrossSeeds(
+  results: RunResults,
+  teacher: string,
+  student: string,
+  sets: string[],
+): AcrossSeeds | undefined {
+  const per = sets.map(
+    (set) => results.gaps.find((g) => g.teacher === teacher && g.student === student && g.set === set)?.acrossSeeds,
+  );
+  const first = per[0];
+  if (!first || per.some((a) => !a || a.seeds.join() !== first.seeds.join())) return undefined;
+  const values = first.seeds.map((_, i) => mean(per.map((a) => a!.values[i]!)));
+  return { seeds: first.seeds, values, ...meanAndSampleStd(values) };
 }
 
 /** Every number measured over several seeds (`run --seeds`), in results order; null with one seed. */

@@ -223,7 +223,7 @@ export function summaryTable(r: Report): Table {
     pct(id.student),
     pp(id.gap),
     idRow ? ci(idRow.gapInterval, 1, true) : '',
-    ...(over ? [gapOver(idRow?.set)] : []),
+    ...(over ? [meanStd(id.gapAcrossSeeds, true)] : []),
   ]);
   if (oodAverage) {
     const oodRow = single(oodSets);
@@ -233,7 +233,7 @@ export function summaryTable(r: Report): Table {
       pct(oodAverage.student),
       pp(oodAverage.gap),
       oodRow ? ci(oodRow.gapInterval, 1, true) : '',
-      ...(over ? [gapOver(oodRow?.set)] : []),
+      ...(over ? [meanStd(oodAverage.gapAcrossSeeds, true)] : []),
     ]);
   }
   for (const s of r.perSet.filter((x) => x.role === 'ood')) {

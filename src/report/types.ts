@@ -66,6 +66,11 @@ export interface PairSummary {
   student: number;
   /** teacher - student */
   gap: number;
+  /**
+   * With several seeds (`run --seeds`): the gap of this mean recomputed for each seed (the mean over the same
+   * sets of each set's per-seed gap), with its mean and sample std. Absent with one seed.
+   */
+  gapAcrossSeeds?: AcrossSeeds;
 }
 
 export interface ErModelEntry {
