@@ -70,17 +70,21 @@ function setArgs(s: SetConfig): string[] {
  * extract there (same model, preprocessing, listing and batch size), into `<work>/features/<model>/<set>/
  * shard-k-of-n`. Jobs are ordered model, set, shard; `index` is the array task index.
  *
- * @throws FcprobeError BAD_OPTION when `shards` is not a positive integer, or the run draws its sets in a way
- *   `extract` cannot repeat (a seeded split of the ID folder, or `perClass` subsampling).
+ * @throws FcprobeError BAD_OPTION when `shards` is not a positive integer, a student is distilled by the run
+ *   (its encoder does not exist before the run), or a set is drawn in a way `extract` cannot repeat (`perClass`
+ *   subsampling). A seeded split of the ID folder plans as the whole folder (run selects the rows).
  */
 export function planExtractJobs(cfg: RunConfig, shards: number): ExtractPlan {
   if (!Number.isInteger(shards) || shards < 1)
     throw new FcprobeError('BAD_OPTION', `Expected --shards to be a positive integer, got "${shards}".`);
-  if (cfg.split !== undefined)
+  // A split (--split, --seeds) needs no job of its own: run extracts the whole ID folder and selects each
+  // seed's rows from it, so the ID folder's jobs below are the ones it merges.
+  const distilled = cfg.students.find((m) => m.distill);
+  if (distilled)
     throw new FcprobeError(
       'BAD_OPTION',
-      '--plan cannot plan a run that splits its ID folder (--split): the split is drawn by run, not by extract.',
-      'Give an ID test folder instead of --split, or run without --plan.',
+      `--plan cannot plan student "${distilled.name}": run distils it, so its encoder does not exist yet.`,
+      'Distil it first (fcprobe distill) and give its student.onnx, or run without --plan.',
     );
   const sets = [cfg.train, ...cfg.test, ...cfg.ood];
   const sub = sets.find((s) => s.perClass !== undefined);

@@ -98,13 +98,33 @@ describe('run --plan (cluster jobs)', () => {
           );
   });
 
-  it('refuses to plan what extract cannot repeat (a split of the ID folder)', () => {
+  it('plans a split run as its whole ID folder, and refuses run-distilled students', () => {
     const dir = tempDir();
     const cfg = parseRunConfig(
-      { teacher: 't.onnx', student: 's.onnx', train: 'train', split: 0.3, ood: ['o'], workDir: 'w' },
+      { teacher: 't.onnx', student: 's.onnx', train: 'train', split: 0.3, seeds: [0, 1], ood: ['o'], workDir: 'w' },
       dir,
     );
-    assert.throws(() => planExtractJobs(cfg, 2), /cannot plan a run that splits its ID folder/);
+    const plan = planExtractJobs(cfg, 2);
+    // The same folders a split run extracts (test/experiment/seeds.test.ts: features/<model>/<train>/).
+    assert.deepEqual(
+      plan.jobs.map((j) => j.out),
+      ['teacher', 'student'].flatMap((m) =>
+        ['train', 'o'].flatMap((set) => [0, 1].map((k) => join(dir, 'w', 'features', m, set, `shard-${k}-of-2`))),
+      ),
+    );
+    assert.ok(plan.jobs.every((j) => !j.args.includes('--split')));
     assert.throws(() => planExtractJobs(cfg, 0), /--shards to be a positive integer/);
+    const distilled = parseRunConfig(
+      {
+        teacher: 't.onnx',
+        students: [{ name: 'd', distill: { backbone: 'b.onnx' } }],
+        train: 'train',
+        test: ['t'],
+        ood: ['o'],
+        workDir: 'w',
+      },
+      dir,
+    );
+    assert.throws(() => planExtractJobs(distilled, 2), /cannot plan student "d": run distils it/);
   });
 });
