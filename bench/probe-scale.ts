@@ -36,20 +36,34 @@ const MiB = 2 ** 20;
 /** One fit in this process (the parent starts one per fit): prints its time, evaluations and peak RSS. */
 async function child(): Promise<void> {
   const [solver, dir, epochs, iters, budgetMib, threads] = argv.slice(1);
+  // The fit's own products, timed where they run: their share of the fit is measured under the same load.
+  const inner = await createOrtGemm({ threads: Number(threads) });
+  let gemmSeconds = 0;
+  const gemm: Gemm = {
+    name: inner.name,
+    async matmul(a, ta, b, tb, out) {
+      const t0 = performance.now();
+      await inner.matmul(a, ta, b, tb, out);
+      gemmSeconds += (performance.now() - t0) / 1000;
+    },
+    dispose: () => inner.dispose(),
+  };
   const t = performance.now();
   const probe = await fitProbe({
     train: dir!,
-    threads: Number(threads),
+    gemm,
     memoryBudget: Number(budgetMib) * MiB,
     ...(solver === 'recipe'
       ? { recipe: 'paper' as const, sgd: { weightDecay: 0.1, epochs: Number(epochs) } }
       : { solver: 'lbfgs' as const, C: 1, maxIter: Number(iters), tol: 1e-30, ftol: 0 }),
   });
   const seconds = (performance.now() - t) / 1000;
+  await gemm.dispose();
   const c = probe.file.convergence;
   process.stdout.write(
     `${JSON.stringify({
       seconds,
+      gemmSeconds,
       evaluations: c.evaluations,
       iterations: c.iterations,
       loss: c.meanTrainLoss,
@@ -126,6 +140,8 @@ async function gemmPair(gemm: Gemm, rows: number, d: number, k: number, reps: nu
 
 interface FitRow {
   seconds: number;
+  /** Time inside the fit's GEMM calls (fcprobe's fits only). */
+  gemmSeconds?: number;
   evaluations: number;
   iterations: number;
   loss: number | null;
@@ -158,24 +174,28 @@ function runTorch(dir: string, epochs: number, threads: number): FitRow | null {
 interface Row {
   n: number;
   loadAvgBefore: number;
-  recipe: FitRow & { msPerStep: number; gemmFraction: number };
+  recipe: FitRow & { msPerStep: number; gemmFraction: number; gemmShare: number };
   torch: (FitRow & { msPerStep: number; ratioPerStep: number }) | null;
-  lbfgs: (FitRow & { secondsPerEvaluation: number; gemmFraction: number }) | null;
+  lbfgs: (FitRow & { secondsPerEvaluation: number; gemmFraction: number; gemmShare: number }) | null;
 }
 
-/** The table bench/RESULTS.md shows (one row per N). */
+/**
+ * The table bench/RESULTS.md shows (one row per N). "GEMM alone": the products timed by themselves over the fit's
+ * time; "GEMM share": the time inside the fit's own GEMM calls over the fit's time.
+ */
 function markdown(rows: Row[]): string {
   const f = (v: number | undefined, digits: number): string => (v === undefined ? '-' : v.toFixed(digits));
   return [
-    '| N | recipe s | ms/step | GEMM fraction | peak RSS MiB | PyTorch s | PyTorch ms/step | PyTorch RSS MiB | ' +
-      'PyTorch / fcprobe | L-BFGS s/evaluation | L-BFGS GEMM fraction | L-BFGS RSS MiB | load |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| N | recipe s | ms/step | GEMM alone / fit | GEMM share | RSS MiB | PyTorch s | PyTorch ms/step | ' +
+      'PyTorch RSS MiB | PyTorch / fcprobe | L-BFGS s/eval | GEMM alone / fit | GEMM share | RSS MiB | load |',
+    `|${' ---: |'.repeat(15)}`,
     ...rows.map(
       (r) =>
         `| ${r.n} | ${f(r.recipe.seconds, 1)} | ${f(r.recipe.msPerStep, 1)} | ${f(r.recipe.gemmFraction, 2)} | ` +
-        `${f(r.recipe.maxRssMiB, 0)} | ${f(r.torch?.seconds, 1)} | ${f(r.torch?.msPerStep, 1)} | ` +
-        `${f(r.torch?.maxRssMiB, 0)} | ${f(r.torch?.ratioPerStep, 2)} | ${f(r.lbfgs?.secondsPerEvaluation, 2)} | ` +
-        `${f(r.lbfgs?.gemmFraction, 2)} | ${f(r.lbfgs?.maxRssMiB, 0)} | ${f(r.loadAvgBefore, 1)} |`,
+        `${f(r.recipe.gemmShare, 2)} | ${f(r.recipe.maxRssMiB, 0)} | ${f(r.torch?.seconds, 1)} | ` +
+        `${f(r.torch?.msPerStep, 1)} | ${f(r.torch?.maxRssMiB, 0)} | ${f(r.torch?.ratioPerStep, 2)} | ` +
+        `${f(r.lbfgs?.secondsPerEvaluation, 2)} | ${f(r.lbfgs?.gemmFraction, 2)} | ${f(r.lbfgs?.gemmShare, 2)} | ` +
+        `${f(r.lbfgs?.maxRssMiB, 0)} | ${f(r.loadAvgBefore, 1)} |`,
     ),
   ].join('\n');
 }
@@ -231,6 +251,7 @@ async function main(): Promise<void> {
         ...rec,
         msPerStep: (1000 * rec.seconds) / rec.evaluations,
         gemmFraction: (rec.evaluations * stepGemm) / rec.seconds,
+        gemmShare: (rec.gemmSeconds ?? Number.NaN) / rec.seconds,
       },
       torch: tor
         ? {
@@ -245,6 +266,7 @@ async function main(): Promise<void> {
             ...lb,
             secondsPerEvaluation: lb.seconds / lb.evaluations,
             gemmFraction: (lb.evaluations * (n / 4096) * blockGemm) / lb.seconds,
+            gemmShare: (lb.gemmSeconds ?? Number.NaN) / lb.seconds,
           }
         : null,
     };

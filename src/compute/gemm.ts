@@ -93,6 +93,11 @@ export async function createOrtGemm(options: OrtGemmOptions = {}): Promise<Gemm>
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
     ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+    // Each session has its own thread pool, and by default its threads spin after a run waiting for the next.
+    // A training step alternates two sessions (X W^T, then R^T X) with JavaScript between them, so an idle
+    // pool's spinning threads took the cores from the busy one: on 2 cores the step's products ran at about
+    // half their rate (bench/RESULTS.md, "spinning"). Sleeping threads cost a wake-up (~µs) per run instead.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
   async function session(ta: boolean, tb: boolean): Promise<ort.InferenceSession> {
     const key = `${+ta}${+tb}`;

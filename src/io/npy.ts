@@ -95,6 +95,14 @@ function product(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/**
+ * A read into `out`'s memory must stay inside `out`: a view of a larger buffer (a WebAssembly memory, a block
+ * buffer) would otherwise be overwritten past its end without an error.
+ */
+function checkRoom(out: Float32Array, values: number): void {
+  if (out.length < values) throw new RangeError(`read of ${values} values into an array of ${out.length}`);
+}
+
 /** Random access to a (possibly huge) .npy file without loading it: rows are read on demand. */
 export class NpyReader {
   readonly header: NpyHeader;
@@ -136,13 +144,21 @@ export class NpyReader {
   readFloat32Rows(start: number, count: number, out?: Float32Array): Float32Array {
     if (this.header.dtype !== '<f4')
       throw new FcprobeError('BAD_FEATURES', `${this.path}: expected float32, found ${this.header.dtype}.`);
-    const bytes = this.readRowBytes(start, count);
-    const view = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
-    if (out) {
-      out.set(view);
-      return out;
+    if (!out) {
+      const bytes = this.readRowBytes(start, count);
+      return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
     }
-    return view;
+    // Straight into `out`'s memory: no zero-filled buffer and no second copy (the streamed scans read GBs).
+    const bpr = this.rowLength * 4;
+    checkRoom(out, count * this.rowLength);
+    const buf = Buffer.from(out.buffer, out.byteOffset, count * bpr);
+    let off = 0;
+    while (off < buf.length) {
+      const n = readSync(this.fd, buf, off, buf.length - off, this.header.dataOffset + start * bpr + off);
+      if (n === 0) throw new FcprobeError('BAD_FEATURES', `${this.path}: unexpected end of file.`);
+      off += n;
+    }
+    return out;
   }
   /**
    * readFloat32Rows into `out`, asynchronously (libuv's thread pool reads while the caller computes: the
@@ -153,6 +169,7 @@ export class NpyReader {
     if (this.header.dtype !== '<f4')
       throw new FcprobeError('BAD_FEATURES', `${this.path}: expected float32, found ${this.header.dtype}.`);
     const bpr = this.rowLength * 4;
+    checkRoom(out, count * this.rowLength);
     const buf = Buffer.from(out.buffer, out.byteOffset, count * bpr);
     let off = 0;
     while (off < buf.length) {
