@@ -131,10 +131,13 @@ export class NpyReader {
   /** Reads rows [start, start+count) into the raw bytes of a fresh buffer. */
   readRowBytes(start: number, count: number): Buffer {
     const bpr = this.rowLength * bytesPerElement(this.header.dtype);
-    const buf = Buffer.alloc(count * bpr);
+    return this.readInto(Buffer.alloc(count * bpr), start * bpr);
+  }
+  /** Fills `buf` from data byte `at` on (a short read continues; the end of the file is BAD_FEATURES). */
+  private readInto(buf: Buffer, at: number): Buffer {
     let off = 0;
     while (off < buf.length) {
-      const n = readSync(this.fd, buf, off, buf.length - off, this.header.dataOffset + start * bpr + off);
+      const n = readSync(this.fd, buf, off, buf.length - off, this.header.dataOffset + at + off);
       if (n === 0) throw new FcprobeError('BAD_FEATURES', `${this.path}: unexpected end of file.`);
       off += n;
     }
@@ -151,13 +154,7 @@ export class NpyReader {
     // Straight into `out`'s memory: no zero-filled buffer and no second copy (the streamed scans read GBs).
     const bpr = this.rowLength * 4;
     checkRoom(out, count * this.rowLength);
-    const buf = Buffer.from(out.buffer, out.byteOffset, count * bpr);
-    let off = 0;
-    while (off < buf.length) {
-      const n = readSync(this.fd, buf, off, buf.length - off, this.header.dataOffset + start * bpr + off);
-      if (n === 0) throw new FcprobeError('BAD_FEATURES', `${this.path}: unexpected end of file.`);
-      off += n;
-    }
+    this.readInto(Buffer.from(out.buffer, out.byteOffset, count * bpr), start * bpr);
     return out;
   }
   /**

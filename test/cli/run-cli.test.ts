@@ -4,31 +4,21 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildOnnxModel } from '../../src/compute/onnxBuilder.js';
 import { mergeFlags } from '../../src/cli/runFlags.js';
 import { parseRunConfig } from '../../src/experiment/config.js';
-import { CLI, linearEncoder, tempDir, writeModel } from '../helpers/fixtures.js';
+import { CLI, unextractedRunDir, writeModel } from '../helpers/fixtures.js';
 
 function cli(args: string[], cwd?: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', ...(cwd ? { cwd } : {}) });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A work dir with two tiny class folders and a linear model; nothing here is ever extracted. */
-function setup(): string {
-  const dir = tempDir();
-  for (const set of ['photo', 'sketch']) {
-    for (const c of ['a', 'b']) mkdirSync(join(dir, set, c), { recursive: true });
-    writeFileSync(join(dir, set, 'a', 'x.png'), '');
-    writeFileSync(join(dir, set, 'b', 'x.png'), '');
-  }
-  writeModel(join(dir, 't.onnx'), linearEncoder([[1, 0, 0]], null));
-  writeModel(join(dir, 's.onnx'), linearEncoder([[0, 1, 0]], null));
-  return dir;
-}
+/** A work dir with two tiny class folders and linear models; nothing here is ever extracted. */
+const setup = unextractedRunDir;
 
 describe('run (command line)', () => {
   it('fails at once, naming the flags, without an ID test set', () => {

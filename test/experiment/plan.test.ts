@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { mergeFoundShards, planExtractJobs, type ExtractPlan } from '../../src/experiment/plan.js';
 import { parseRunConfig } from '../../src/experiment/config.js';
-import { CLI, linearEncoder, makeNoiseFolder, tempDir, writeModel } from '../helpers/fixtures.js';
+import { CHANNELS, CLI, makeNoiseFolder, tempDir, writeLinearPair } from '../helpers/fixtures.js';
 
 function runCli(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd });
@@ -33,26 +33,14 @@ describe('run --plan (cluster jobs)', () => {
       ['ood', 2],
     ] as const)
       await makeNoiseFolder(join(dir, set), ['a', 'b', 'c'], seed, 20);
-    writeModel(
-      join(dir, 't.onnx'),
-      linearEncoder(
-        [
-          [1, 0, 0],
-          [0, 1, 0],
-          [0, 0, 1],
-        ],
-        16,
-      ),
-    );
-    writeModel(
-      join(dir, 's.onnx'),
-      linearEncoder(
-        [
-          [1, 0.5, 0],
-          [0, 1, -0.5],
-        ],
-        16,
-      ),
+    writeLinearPair(
+      dir,
+      CHANNELS,
+      [
+        [1, 0.5, 0],
+        [0, 1, -0.5],
+      ],
+      16,
     );
     const flags = ['--teacher', 't.onnx', '--student', 's.onnx', '--preset', 'clip', '--train', 'train'];
     flags.push('--test', 'test', '--ood', 'ood', '--batch', '4', '-q');

@@ -14,7 +14,7 @@ import { runExperiment } from '../../src/experiment/run.js';
 import { isFoundSet, type RunResults } from '../../src/experiment/types.js';
 import { writeReport } from '../../src/report/write.js';
 import { renderResultsCsv } from '../../src/report/csv.js';
-import { CLI, linearEncoder, tempDir, writeModel } from '../helpers/fixtures.js';
+import { CHANNELS, CLI, tempDir, unextractedRunDir, writeLinearPair } from '../helpers/fixtures.js';
 
 /** Class c's images lean to colour channel c, with noise; `shift` varies the background (OOD). */
 async function makeSet(root: string, classes: string[], perClass: number, seed: number, shift: number): Promise<void> {
@@ -40,27 +40,15 @@ async function setup(): Promise<string> {
   const classes = ['red', 'green', 'blue'];
   await makeSet(join(dir, 'photo'), classes, 10, 5, 0.3);
   await makeSet(join(dir, 'shifted'), classes, 6, 6, 1.0);
-  writeModel(
-    join(dir, 't.onnx'),
-    linearEncoder(
-      [
-        [1, 0, 0],
-        [0, 1, 0],
-        [0, 0, 1],
-      ],
-      null,
-    ),
-  );
-  writeModel(
-    join(dir, 's.onnx'),
-    linearEncoder(
-      [
-        [1, 0.6, 0],
-        [0, 1, 0.6],
-        [0.5, 0, 1],
-      ],
-      null,
-    ),
+  writeLinearPair(
+    dir,
+    CHANNELS,
+    [
+      [1, 0.6, 0],
+      [0, 1, 0.6],
+      [0.5, 0, 1],
+    ],
+    null,
   );
   return dir;
 }
@@ -193,14 +181,7 @@ describe('run --seeds', () => {
   });
 
   it('refuses bad seed lists with exit 2 and one line naming the flag or config field', () => {
-    const dir = tempDir();
-    for (const set of ['photo', 'sketch']) {
-      for (const c of ['a', 'b']) mkdirSync(join(dir, set, c), { recursive: true });
-      writeFileSync(join(dir, set, 'a', 'x.png'), '');
-      writeFileSync(join(dir, set, 'b', 'x.png'), '');
-    }
-    writeModel(join(dir, 't.onnx'), linearEncoder([[1, 0, 0]], null));
-    writeModel(join(dir, 's.onnx'), linearEncoder([[0, 1, 0]], null));
+    const dir = unextractedRunDir();
     const base = ['run', '--teacher', 't.onnx', '--student', 's.onnx', '--train', 'photo', '--ood', 'sketch'];
     const cases: [string[], RegExp][] = [
       [['--test', 'sketch', '--seeds', '0,1'], /^fcprobe: error: --seeds applies to the ID split: give --split too\./],

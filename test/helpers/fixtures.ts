@@ -169,8 +169,38 @@ export const COLOUR_STUDENT = [
   [0.2, 0.2, 1],
 ];
 
+/** The three colour channels (mean over the image): a 3 x 3 identity teacher. */
+export const CHANNELS = [
+  [1, 0, 0],
+  [0, 1, 0],
+  [0, 0, 1],
+];
+
+/**
+ * Writes <dir>/t.onnx and <dir>/s.onnx, linear encoders of the given weight rows (see linearEncoder; `size`
+ * null: any input size).
+ */
+export function writeLinearPair(dir: string, teacher: number[][], student: number[][], size: number | null): void {
+  writeModel(join(dir, 't.onnx'), linearEncoder(teacher, size));
+  writeModel(join(dir, 's.onnx'), linearEncoder(student, size));
+}
+
 /** Writes <dir>/t.onnx and <dir>/s.onnx: COLOUR_TEACHER and COLOUR_STUDENT for any input size. */
 export function writeColourPair(dir: string): void {
-  writeModel(join(dir, 't.onnx'), linearEncoder(COLOUR_TEACHER, null));
-  writeModel(join(dir, 's.onnx'), linearEncoder(COLOUR_STUDENT, null));
+  writeLinearPair(dir, COLOUR_TEACHER, COLOUR_STUDENT, null);
+}
+
+/**
+ * A work dir for runs that fail before extracting: photo/ and sketch/ with classes a and b (one empty file
+ * each) and two one-output linear models t.onnx and s.onnx.
+ */
+export function unextractedRunDir(): string {
+  const dir = tempDir();
+  for (const set of ['photo', 'sketch']) {
+    for (const c of ['a', 'b']) mkdirSync(join(dir, set, c), { recursive: true });
+    writeFileSync(join(dir, set, 'a', 'x.png'), '');
+    writeFileSync(join(dir, set, 'b', 'x.png'), '');
+  }
+  writeLinearPair(dir, [[1, 0, 0]], [[0, 1, 0]], null);
+  return dir;
 }
