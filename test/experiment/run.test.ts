@@ -3,15 +3,14 @@
  * stored features and probe files, with code independent of src/ (plain float64 loops).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import sharp from 'sharp';
 import { parseRunConfig } from '../../src/experiment/config.js';
 import { runExperiment } from '../../src/experiment/run.js';
 import { writeReport } from '../../src/report/write.js';
 import { readNpy } from '../../src/io/npy.js';
-import { CLI, linearEncoder, tempDir, writeColourPair, writeModel } from '../helpers/fixtures.js';
+import { CLI, linearEncoder, makeColourSet, tempDir, writeColourPair, writeModel } from '../helpers/fixtures.js';
 import { spawnSync } from 'node:child_process';
 import { clopperPearson, mcnemarExactP } from '../../src/math/intervals.js';
 
@@ -28,28 +27,9 @@ function labelsOf(path: string): number[] {
   return Array.from(a.data as BigInt64Array, Number);
 }
 
-/** Colour images: class c has a dominant channel; background brightness varies (more so in the "ood" set). */
-async function makeSet(root: string, classes: string[], perClass: number, seed: number, shift: number): Promise<void> {
-  let s = seed;
-  const rnd = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-  for (let c = 0; c < classes.length; c++) {
-    mkdirSync(join(root, classes[c]!), { recursive: true });
-    for (let i = 0; i < perClass; i++) {
-      const base = 60 + shift * rnd() * 120;
-      const rgb = [base, base, base].map((v, ch) =>
-        Math.min(255, Math.round(v + (ch === c ? 80 : 0) + (rnd() - 0.5) * 60)),
-      );
-      await sharp({
-        create: { width: 12, height: 12, channels: 3, background: { r: rgb[0]!, g: rgb[1]!, b: rgb[2]! } },
-      })
-        .png()
-        .toFile(join(root, classes[c]!, `${i}.png`));
-    }
-  }
-}
+/** Class c's images lean to colour channel c, with noise; `shift` varies the background (OOD). */
+const makeSet = (root: string, classes: string[], perClass: number, seed: number, shift: number) =>
+  makeColourSet(root, classes, perClass, seed, shift, { lean: 80, noise: 60, size: 12 });
 
 function predict(
   x: Matrix,

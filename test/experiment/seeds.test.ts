@@ -5,35 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import sharp from 'sharp';
 import { parseRunConfig } from '../../src/experiment/config.js';
 import { runExperiment } from '../../src/experiment/run.js';
 import { isFoundSet, type RunResults } from '../../src/experiment/types.js';
 import { writeReport } from '../../src/report/write.js';
 import { renderResultsCsv } from '../../src/report/csv.js';
-import { CHANNELS, CLI, tempDir, unextractedRunDir, writeLinearPair } from '../helpers/fixtures.js';
+import { CHANNELS, CLI, makeColourSet, tempDir, unextractedRunDir, writeLinearPair } from '../helpers/fixtures.js';
 
 /** Class c's images lean to colour channel c, with noise; `shift` varies the background (OOD). */
-async function makeSet(root: string, classes: string[], perClass: number, seed: number, shift: number): Promise<void> {
-  let s = seed;
-  const rnd = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-  for (let c = 0; c < classes.length; c++) {
-    mkdirSync(join(root, classes[c]!), { recursive: true });
-    for (let i = 0; i < perClass; i++) {
-      const base = 60 + shift * rnd() * 120;
-      const rgb = [0, 1, 2].map((ch) => Math.min(255, Math.round(base + (ch === c ? 40 : 0) + (rnd() - 0.5) * 110)));
-      await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: rgb[0]!, g: rgb[1]!, b: rgb[2]! } } })
-        .png()
-        .toFile(join(root, classes[c]!, `${i}.png`));
-    }
-  }
-}
+const makeSet = (root: string, classes: string[], perClass: number, seed: number, shift: number) =>
+  makeColourSet(root, classes, perClass, seed, shift, { lean: 40, noise: 110, size: 8 });
 
 async function setup(): Promise<string> {
   const dir = tempDir();

@@ -15,7 +15,7 @@ import { suiteRun } from '../../src/experiment/suiteConfig.js';
 import { readNpy } from '../../src/io/npy.js';
 import { renderTerminal } from '../../src/report/terminal.js';
 import { buildReport } from '../../src/report/build.js';
-import { tempDir, writeColourPair } from '../helpers/fixtures.js';
+import { lcgUniform, tempDir, writeColourPair } from '../helpers/fixtures.js';
 
 // Four ImageNet-R classes (so they are ImageNet classes too); A, B, C have a dominant colour channel, D none.
 const [A, B, C, D] = imagenetRWnids().slice(0, 4) as [string, string, string, string];
@@ -27,11 +27,7 @@ const CHANNEL = new Map([
 ]);
 
 async function makeClasses(root: string, classes: string[], perClass: number, seed: number, shift: number) {
-  let s = seed;
-  const rnd = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
+  const rnd = lcgUniform(seed);
   for (const cls of classes) {
     mkdirSync(join(root, cls), { recursive: true });
     for (let i = 0; i < perClass; i++) {

@@ -22,7 +22,7 @@ import { buildComparison, compareWorkDirs } from '../../src/report/compare.js';
 import { renderResultsCsv } from '../../src/report/csv.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { linearEncoder, tempDir, writeModel } from '../helpers/fixtures.js';
+import { lcgUniform, linearEncoder, tempDir, writeModel } from '../helpers/fixtures.js';
 
 const ON = objectnetMeta();
 // An ObjectNet folder mapped to exactly one ImageNet class (W, which the probe is trained on), and one without
@@ -38,11 +38,7 @@ const TRAIN = [...new Set([A, C, ...ON.mapped.flatMap((f) => f.imagenetWnids)])]
 
 /** `perClass` solid images per class; class i has colour channel i % 3 raised, so a linear probe can tell some. */
 async function makeClasses(root: string, classes: string[], perClass: number, seed: number): Promise<void> {
-  let s = seed;
-  const rnd = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
+  const rnd = lcgUniform(seed);
   for (const [i, cls] of classes.entries()) {
     mkdirSync(join(root, cls), { recursive: true });
     for (let j = 0; j < perClass; j++) {

@@ -34,6 +34,44 @@ export function noiseBytes(n: number, seed: number): Uint8Array {
   return out;
 }
 
+/** Uniform numbers in [0, 1) from the same 32-bit LCG as noiseBytes: the same sequence for the same seed. */
+export function lcgUniform(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+/**
+ * Colour class folders <root>/<class>/<i>.png (size x size, one colour each): class c leans `lean` toward
+ * channel c over a background of brightness 60 + shift * U * 120, plus uniform noise of width `noise` per
+ * channel; deterministic from `seed` (lcgUniform).
+ */
+export async function makeColourSet(
+  root: string,
+  classes: string[],
+  perClass: number,
+  seed: number,
+  shift: number,
+  o: { lean: number; noise: number; size: number },
+): Promise<void> {
+  const rnd = lcgUniform(seed);
+  for (let c = 0; c < classes.length; c++) {
+    mkdirSync(join(root, classes[c]!), { recursive: true });
+    for (let i = 0; i < perClass; i++) {
+      const base = 60 + shift * rnd() * 120;
+      const rgb = [0, 1, 2].map((ch) =>
+        Math.min(255, Math.round(base + (ch === c ? o.lean : 0) + (rnd() - 0.5) * o.noise)),
+      );
+      const background = { r: rgb[0]!, g: rgb[1]!, b: rgb[2]! };
+      await sharp({ create: { width: o.size, height: o.size, channels: 3, background } })
+        .png()
+        .toFile(join(root, classes[c]!, `${i}.png`));
+    }
+  }
+}
+
 /** A small noisy image (deterministic from `seed`): varied content so features differ per image. */
 export async function writeNoiseImage(path: string, seed: number, width = 48, height = 40): Promise<void> {
   const data = noiseBytes(width * height * 3, seed * 2654435761);
