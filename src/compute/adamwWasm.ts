@@ -91,32 +91,27 @@ export class FusedAdamW {
     const bytes = n * 4;
     this.offsets = { p: 0, m: bytes, v: 2 * bytes, g: 3 * bytes };
     const mod = reference ? null : wasmModule();
+    let buf: ArrayBuffer;
     if (mod) {
       const k = new WebAssembly.Instance(mod, {}).exports as unknown as Kernels;
       const need = 4 * bytes;
       const have = k.memory.buffer.byteLength;
       // Grown once here: growing later would detach the views below.
       if (need > have) k.memory.grow(Math.ceil((need - have) / 65536));
-      const buf = k.memory.buffer;
+      buf = k.memory.buffer;
       this.k = k;
       this.backend = 'wasm';
-      this.params = new Float32Array(buf, this.offsets.p, size);
-      this.m = new Float32Array(buf, this.offsets.m, n);
-      this.v = new Float32Array(buf, this.offsets.v, n);
-      this.grad = new Float32Array(buf, this.offsets.g, size);
-      this.pAll = new Float32Array(buf, this.offsets.p, n);
-      this.gAll = new Float32Array(buf, this.offsets.g, n);
     } else {
-      const buf = new ArrayBuffer(4 * bytes);
+      buf = new ArrayBuffer(4 * bytes);
       this.k = null;
       this.backend = 'js';
-      this.params = new Float32Array(buf, this.offsets.p, size);
-      this.m = new Float32Array(buf, this.offsets.m, n);
-      this.v = new Float32Array(buf, this.offsets.v, n);
-      this.grad = new Float32Array(buf, this.offsets.g, size);
-      this.pAll = new Float32Array(buf, this.offsets.p, n);
-      this.gAll = new Float32Array(buf, this.offsets.g, n);
     }
+    this.params = new Float32Array(buf, this.offsets.p, size);
+    this.m = new Float32Array(buf, this.offsets.m, n);
+    this.v = new Float32Array(buf, this.offsets.v, n);
+    this.grad = new Float32Array(buf, this.offsets.g, size);
+    this.pAll = new Float32Array(buf, this.offsets.p, n);
+    this.gAll = new Float32Array(buf, this.offsets.g, n);
   }
 
   get steps(): number {
