@@ -109,43 +109,11 @@ describe('run (command line)', () => {
     const fromFile = cli(['run', '--config', 'cfg.json', '-q'], dir);
     assert.match(fromFile.stderr, /Expected config field "student.pool" to be cls or mean/);
     assert.doesNotMatch(fromFile.stderr, /--pool/);
-    const fromFlags = cli(
-      [
-        'run',
-        '--teacher',
-        't.onnx',
-        '--student',
-        'vit.onnx',
-        '--train',
-        'photo',
-        '--test',
-        'sketch',
-        '--work',
-        'w',
-        '-q',
-      ],
-      dir,
-    );
+    const sets = ['--train', 'photo', '--test', 'sketch', '--work', 'w', '-q'];
+    const fromFlags = cli(['run', '--teacher', 't.onnx', '--student', 'vit.onnx', ...sets], dir);
     assert.match(fromFlags.stderr, /Expected --student-pool to be cls or mean/);
     const pooled = cli(
-      [
-        'run',
-        '--teacher',
-        't.onnx',
-        '--student',
-        'vit.onnx',
-        '--student-pool',
-        'mean',
-        '--student-crop',
-        '7',
-        '--train',
-        'photo',
-        '--test',
-        'sketch',
-        '--work',
-        'w',
-        '-q',
-      ],
+      ['run', '--teacher', 't.onnx', '--student', 'vit.onnx', '--student-pool', 'mean', '--student-crop', '7', ...sets],
       dir,
     );
     // Past the pool check, the crop the flag gave is checked against the graph's 8x8 input, named by its flag.

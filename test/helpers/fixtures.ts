@@ -3,7 +3,17 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import type { ExtractOptions } from '../../src/extract/extract.js';
 import { buildOnnxModel, type Dim, type Initializer, type NodeSpec } from '../../src/compute/onnxBuilder.js';
+
+/** Preprocessing that keeps raw pixel values (mean 0, std 1) at 16 x 16: the integrity tests' images. */
+export const RAW_PIXELS_16 = {
+  preset: 'torchvision',
+  mean: [0, 0, 0],
+  std: [1, 1, 1],
+  resize: 16,
+  crop: 16,
+} as ExtractOptions['preprocess'];
 
 export function tempDir(prefix = 'fcprobe-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

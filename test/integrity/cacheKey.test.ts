@@ -7,19 +7,13 @@ import { copyFileSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import onnxProto from 'onnx-proto';
-import { extractFeatures, type ExtractOptions } from '../../src/extract/extract.js';
+import { extractFeatures } from '../../src/extract/extract.js';
 import { scanImageFolder } from '../../src/dataset/listing.js';
 import { externalDataLocations } from '../../src/io/onnxExternal.js';
-import { linearEncoder, makeNoiseFolder, tempDir, writeNoiseImage } from '../helpers/fixtures.js';
+import { linearEncoder, makeNoiseFolder, RAW_PIXELS_16, tempDir, writeNoiseImage } from '../helpers/fixtures.js';
 
 const { onnx } = onnxProto;
-const NORM = {
-  preset: 'torchvision',
-  mean: [0, 0, 0],
-  std: [1, 1, 1],
-  resize: 16,
-  crop: 16,
-} as ExtractOptions['preprocess'];
+const NORM = RAW_PIXELS_16;
 
 /** linearEncoder(W) with its weight tensor stored in <model>.data (ONNX external data). */
 function externalModel(dir: string, W: number[][]): string {

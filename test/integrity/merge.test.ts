@@ -3,24 +3,18 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { extractFeatures, type ExtractOptions } from '../../src/extract/extract.js';
+import { extractFeatures } from '../../src/extract/extract.js';
 import { mergeShards } from '../../src/extract/merge.js';
 import { FcprobeError } from '../../src/errors.js';
 import { scanImageFolder } from '../../src/dataset/listing.js';
-import { linearEncoder, makeNoiseFolder, tempDir, writeModel } from '../helpers/fixtures.js';
+import { linearEncoder, makeNoiseFolder, RAW_PIXELS_16, tempDir, writeModel } from '../helpers/fixtures.js';
 
 const W = [
   [1, 0, 0],
   [0, 1, 0],
   [0, 0, 1],
 ];
-const NORM = {
-  preset: 'torchvision',
-  mean: [0, 0, 0],
-  std: [1, 1, 1],
-  resize: 16,
-  crop: 16,
-} as ExtractOptions['preprocess'];
+const NORM = RAW_PIXELS_16;
 
 describe('merge', () => {
   it('3 images in 5 shards: the empty shards are valid, and the merge equals the unsharded run', async () => {

@@ -22,7 +22,7 @@ import { extractFeatures, type ExtractOptions } from '../../src/extract/extract.
 import { FcprobeError } from '../../src/errors.js';
 import { scanImageFolder } from '../../src/dataset/listing.js';
 import { loadFeatureSet } from '../../src/features/manifest.js';
-import { linearEncoder, makeNoiseFolder, tempDir, writeModel } from '../helpers/fixtures.js';
+import { linearEncoder, makeNoiseFolder, RAW_PIXELS_16, tempDir, writeModel } from '../helpers/fixtures.js';
 
 const W = [
   [1, 0, 0],
@@ -30,13 +30,7 @@ const W = [
   [0, 0, 1],
   [1, -2, 0.5],
 ];
-const NORM = {
-  preset: 'torchvision',
-  mean: [0, 0, 0],
-  std: [1, 1, 1],
-  resize: 16,
-  crop: 16,
-} as ExtractOptions['preprocess'];
+const NORM = RAW_PIXELS_16;
 
 let root = '';
 let base: Omit<ExtractOptions, 'outDir'>;

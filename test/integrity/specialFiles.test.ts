@@ -9,16 +9,17 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { scanImageFolder } from '../../src/dataset/listing.js';
-import { extractFeatures, type ExtractOptions } from '../../src/extract/extract.js';
-import { linearEncoder, makeNoiseFolder, tempDir, writeModel, writeNoiseImage } from '../helpers/fixtures.js';
+import { extractFeatures } from '../../src/extract/extract.js';
+import {
+  linearEncoder,
+  makeNoiseFolder,
+  RAW_PIXELS_16,
+  tempDir,
+  writeModel,
+  writeNoiseImage,
+} from '../helpers/fixtures.js';
 
-const NORM = {
-  preset: 'torchvision',
-  mean: [0, 0, 0],
-  std: [1, 1, 1],
-  resize: 16,
-  crop: 16,
-} as ExtractOptions['preprocess'];
+const NORM = RAW_PIXELS_16;
 const hasMkfifo = existsSync('/usr/bin/mkfifo') && existsSync('/dev/zero');
 
 describe('special files in a data folder', () => {
