@@ -7,6 +7,7 @@
  */
 import ort from 'onnxruntime-node';
 import { buildOnnxModel } from './onnxBuilder.js';
+import { createSoftmaxGrad, type SoftmaxGrad } from './softmaxGrad.js';
 
 /** Row-major matrix view over a Float32Array. */
 export interface Mat {
@@ -22,6 +23,12 @@ export interface Mat {
 export interface Gemm {
   readonly name: string;
   matmul(a: Mat, transA: boolean, b: Mat, transB: boolean, out: Mat): Promise<void>;
+  /**
+   * The fused softmax-classifier gradient (compute/softmaxGrad.ts) on this backend's threads, made once per
+   * shape and released by `dispose`; absent where the backend has none (the trainer then composes `matmul`
+   * with its own softmax).
+   */
+  softmaxGrad?(k: number, d: number, maxBatch: number): Promise<SoftmaxGrad>;
   dispose(): Promise<void>;
 }
 
@@ -89,6 +96,7 @@ export interface OrtGemmOptions {
 /** onnxruntime's Gemm operator, one cached session per transpose combination. */
 export async function createOrtGemm(options: OrtGemmOptions = {}): Promise<Gemm> {
   const sessions = new Map<string, ort.InferenceSession>();
+  const grads = new Map<string, Promise<SoftmaxGrad>>();
   const opts: ort.InferenceSession.SessionOptions = {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
@@ -121,9 +129,20 @@ export async function createOrtGemm(options: OrtGemmOptions = {}): Promise<Gemm>
       const y = r.Y;
       if (y && y.data !== Y.data) out.data.set(y.data as Float32Array);
     },
+    softmaxGrad(k, d, maxBatch) {
+      const key = `${k}x${d}x${maxBatch}`;
+      let g = grads.get(key);
+      if (!g) {
+        g = createSoftmaxGrad(k, d, maxBatch, options.threads ? { threads: options.threads } : {});
+        grads.set(key, g);
+      }
+      return g;
+    },
     async dispose() {
       for (const s of sessions.values()) await s.release();
       sessions.clear();
+      for (const g of await Promise.allSettled(grads.values())) if (g.status === 'fulfilled') await g.value.dispose();
+      grads.clear();
     },
   };
 }

@@ -4,12 +4,14 @@
  * class owns the parameters and the optimizer, so memory is O(K D + batch D) whatever the data set size.
  *
  * Speed (issue 17): parameters, gradient and AdamW moments are float32 in one WebAssembly memory
- * (compute/adamwWasm.ts). The forward GEMM reads the weights in place, the backward GEMM writes the weight
- * gradient in place, and one SIMD pass clips and updates; a step allocates no typed array. Results equal the
- * float64 trainer's up to float32 rounding of the parameters and moments (tested against it).
+ * (compute/adamwWasm.ts). Where the GEMM backend offers it (onnxruntime), the loss gradient is one fused graph
+ * (compute/softmaxGrad.ts) that reads the weights and writes the gradient in that memory; otherwise two
+ * products with the float64 softmax of logreg.ts between them. One SIMD pass then clips and updates; a step
+ * allocates no typed array. Results equal the float64 trainer's up to float32 rounding (tested against it).
  */
 import type { Gemm, Mat } from '../compute/gemm.js';
 import { FusedAdamW } from '../compute/adamwWasm.js';
+import type { SoftmaxGrad } from '../compute/softmaxGrad.js';
 import { cosineLr } from '../math/adamw.js';
 import type { Rng } from '../math/rng.js';
 import { softmaxResidual } from './logreg.js';
@@ -35,6 +37,8 @@ export interface SgdStepInfo {
 export interface SgdTrainerOptions {
   /** Use the TypeScript reference of the WebAssembly kernels (tests). */
   reference?: boolean;
+  /** Compose the gradient from `matmul` and the float64 softmax even where the backend has a fused one (tests). */
+  unfused?: boolean;
 }
 
 export class SoftmaxSgdTrainer {
@@ -50,6 +54,9 @@ export class SoftmaxSgdTrainer {
   private readonly e: Float64Array;
   private readonly wMat: Mat;
   private readonly gwMat: Mat;
+  /** One-hot labels of the current batch for the fused gradient (all zero between steps). */
+  private readonly onehot: Float32Array;
+  private readonly fused: Promise<SoftmaxGrad> | null;
   private stepIndex = 0;
 
   /**
@@ -88,6 +95,15 @@ export class SoftmaxSgdTrainer {
     this.e = new Float64Array(k);
     this.wMat = { data: this.w, rows: k, cols: d };
     this.gwMat = { data: this.gw, rows: k, cols: d };
+    this.fused = !options.unfused && gemm.softmaxGrad ? gemm.softmaxGrad(k, d, maxBatch) : null;
+    // Marked handled here; a failure surfaces at the first step, which awaits it.
+    this.fused?.catch(() => {});
+    this.onehot = new Float32Array(this.fused ? maxBatch * k : 0);
+  }
+
+  /** 'fused' (one onnxruntime graph per step) or 'gemm' (two products and the JavaScript softmax). */
+  get gradient(): 'fused' | 'gemm' {
+    return this.fused ? 'fused' : 'gemm';
   }
 
   get steps(): number {
@@ -113,9 +129,41 @@ export class SoftmaxSgdTrainer {
 
   /** One optimizer step on the batch x [rows, d] (rows <= maxBatch) with labels y in [0, k). */
   async step(x: Float32Array, y: Int32Array, rows: number): Promise<SgdStepInfo> {
-    const { k, d } = this;
     if (rows < 1 || rows > this.maxBatch)
       throw new RangeError(`step: rows must be in 1..${this.maxBatch}, got ${rows}`);
+    const lossSum = this.fused ? await this.fusedGradient(x, y, rows) : await this.gemmGradient(x, y, rows);
+    const s = this.schedule;
+    const lr = cosineLr(s.lr, s.warmupSteps, s.totalSteps, this.stepIndex);
+    const gradNorm = this.opt.step(lr, s.clipNorm);
+    this.stepIndex++;
+    return { step: this.stepIndex, lr, loss: lossSum / rows, gradNorm };
+  }
+
+  /** Writes the gradient of the batch's mean cross-entropy into gw/gb; returns the summed cross-entropy. */
+  private async fusedGradient(x: Float32Array, y: Int32Array, rows: number): Promise<number> {
+    const { k, onehot, z } = this;
+    const kernel = await this.fused!;
+    for (let i = 0; i < rows; i++) {
+      const c = y[i]!;
+      // An out-of-range label would mark another row's class: refuse it (the JavaScript path gives NaN).
+      if (!(c >= 0 && c < k)) {
+        for (let j = 0; j < i; j++) onehot[j * k + y[j]!] = 0;
+        throw new RangeError(`step: label ${c} of row ${i} is outside 0..${k - 1}`);
+      }
+      onehot[i * k + c] = 1;
+    }
+    try {
+      await kernel.run({ x, w: this.w, b: this.b, onehot, gw: this.gw, gb: this.gb, logProb: z }, rows);
+    } finally {
+      for (let i = 0; i < rows; i++) onehot[i * k + y[i]!] = 0;
+    }
+    let lossSum = 0;
+    for (let i = 0; i < rows; i++) lossSum -= z[i * k + y[i]!]!;
+    return lossSum;
+  }
+
+  private async gemmGradient(x: Float32Array, y: Int32Array, rows: number): Promise<number> {
+    const { k, d } = this;
     const z = this.z,
       e = this.e,
       bias = this.bias,
@@ -129,10 +177,6 @@ export class SoftmaxSgdTrainer {
     const lossSum = softmaxResidual(z, rows, k, y, 0, bias, rows, bg, 1, 0, e);
     for (let c = 0; c < k; c++) this.gb[c] = bg[c]!;
     await this.gemm.matmul(zb, true, xb, false, this.gwMat);
-    const s = this.schedule;
-    const lr = cosineLr(s.lr, s.warmupSteps, s.totalSteps, this.stepIndex);
-    const gradNorm = this.opt.step(lr, s.clipNorm);
-    this.stepIndex++;
-    return { step: this.stepIndex, lr, loss: lossSum / rows, gradNorm };
+    return lossSum;
   }
 }

@@ -1,0 +1,142 @@
+/**
+ * The loss and gradient of a linear softmax classifier on one mini-batch, as one onnxruntime graph: the
+ * paper probe's step (issue 17) minus the optimizer.
+ *
+ *   Z  = X W^T + b                  [rows, k]
+ *   LS = log_softmax(Z)             [rows, k]   (an output: the caller reads the label entries for the loss)
+ *   R  = (exp(LS) - onehot) * s     [rows, k]   s = 1 / rows
+ *   GW = R^T X                      [k, d]
+ *   GB = sum over rows of R         [k]
+ *
+ * Why one graph rather than two Gemm calls with the softmax in JavaScript between them: the softmax ran as a
+ * float64 JavaScript loop on one core (~3.6 ms of a ~14 ms step at batch 256, K 1000), onnxruntime runs it
+ * vectorized on all intra-op threads (~0.5 ms), and one run per step instead of two saves a thread-pool
+ * wake-up and an async round trip. All arithmetic is float32, as PyTorch's step: the residual differs from the
+ * float64 JavaScript one by float32 rounding of the probabilities (test/probe/sgdTrainer.test.ts bounds it).
+ */
+import ort from 'onnxruntime-node';
+import { buildOnnxModel } from './onnxBuilder.js';
+
+export interface SoftmaxGradOptions {
+  /** Intra-op threads; default: onnxruntime's choice (one per core). */
+  threads?: number;
+}
+
+/** Caller-owned buffers of one step; nothing is allocated per call. */
+export interface SoftmaxGradBuffers {
+  /** The batch, [rows, d] row-major (only the first rows * d values are read). */
+  x: Float32Array;
+  /** Weights [k, d] and bias [k]. */
+  w: Float32Array;
+  b: Float32Array;
+  /** One-hot labels [maxBatch, k]: 1 at (i, y_i) for the batch's rows, 0 elsewhere (the caller sets them). */
+  onehot: Float32Array;
+  /** Outputs: weight gradient [k, d], bias gradient [k], log-probabilities [maxBatch, k]. */
+  gw: Float32Array;
+  gb: Float32Array;
+  logProb: Float32Array;
+}
+
+/** One onnxruntime session computing the batch gradient of the mean cross-entropy. */
+export interface SoftmaxGrad {
+  readonly k: number;
+  readonly d: number;
+  /**
+   * Writes gw, gb (gradient of the mean cross-entropy over the batch's `rows` rows) and logProb's first
+   * rows * k values. Throws RangeError when rows is outside 1..maxBatch or a buffer is too short.
+   */
+  run(buf: SoftmaxGradBuffers, rows: number): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+function stepGraph(k: number, d: number): Uint8Array {
+  const f32 = (name: string, shape: Array<number | string>) => ({ name, type: 'float32' as const, shape });
+  return buildOnnxModel({
+    name: 'softmax_grad',
+    inputs: [f32('X', ['n', d]), f32('W', [k, d]), f32('b', [k]), f32('Y', ['n', k]), f32('s', [])],
+    outputs: [f32('GW', [k, d]), f32('GB', [k]), f32('LS', ['n', k])],
+    nodes: [
+      { op: 'Gemm', inputs: ['X', 'W', 'b'], outputs: ['Z'], attrs: { transB: 1 } },
+      { op: 'LogSoftmax', inputs: ['Z'], outputs: ['LS'], attrs: { axis: 1 } },
+      { op: 'Exp', inputs: ['LS'], outputs: ['P'] },
+      { op: 'Sub', inputs: ['P', 'Y'], outputs: ['R0'] },
+      { op: 'Mul', inputs: ['R0', 's'], outputs: ['R'] },
+      { op: 'Gemm', inputs: ['R', 'X'], outputs: ['GW'], attrs: { transA: 1 } },
+      { op: 'ReduceSum', inputs: ['R', 'rowAxis'], outputs: ['GB'], attrs: { keepdims: 0 } },
+    ],
+    initializers: [{ name: 'rowAxis', dims: [1], data: new BigInt64Array([0n]) }],
+  });
+}
+
+/** Creates the session for k classes and d features; batches may have up to maxBatch rows. */
+export async function createSoftmaxGrad(
+  k: number,
+  d: number,
+  maxBatch: number,
+  options: SoftmaxGradOptions = {},
+): Promise<SoftmaxGrad> {
+  for (const [name, v] of [
+    ['k', k],
+    ['d', d],
+    ['maxBatch', maxBatch],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`softmaxGrad: ${name} must be an integer >= 1, got ${v}`);
+  }
+  const session = await ort.InferenceSession.create(stepGraph(k, d), {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+    // As compute/gemm.ts: threads sleep between runs instead of spinning against the JavaScript between them.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
+  const scale = new Float32Array(1);
+  return {
+    k,
+    d,
+    async run(buf, rows) {
+      if (!Number.isInteger(rows) || rows < 1 || rows > maxBatch)
+        throw new RangeError(`softmaxGrad: rows must be in 1..${maxBatch}, got ${rows}`);
+      const short = (
+        [
+          ['x', buf.x, rows * d],
+          ['w', buf.w, k * d],
+          ['b', buf.b, k],
+          ['onehot', buf.onehot, rows * k],
+          ['gw', buf.gw, k * d],
+          ['gb', buf.gb, k],
+          ['logProb', buf.logProb, rows * k],
+        ] as const
+      ).find(([, a, n]) => a.length < n);
+      if (short) throw new RangeError(`softmaxGrad: ${short[0]} holds ${short[1].length} values, needs ${short[2]}`);
+      scale[0] = 1 / rows;
+      const t = (a: Float32Array, n: number, dims: number[]) => new ort.Tensor('float32', a.subarray(0, n), dims);
+      const out = {
+        GW: t(buf.gw, k * d, [k, d]),
+        GB: t(buf.gb, k, [k]),
+        LS: t(buf.logProb, rows * k, [rows, k]),
+      };
+      const r = await session.run(
+        {
+          X: t(buf.x, rows * d, [rows, d]),
+          W: t(buf.w, k * d, [k, d]),
+          b: t(buf.b, k, [k]),
+          Y: t(buf.onehot, rows * k, [rows, k]),
+          s: new ort.Tensor('float32', scale, []),
+        },
+        out,
+      );
+      // Pre-allocated outputs are written in place; copy only if a runtime ever returned its own buffers.
+      for (const [name, dst] of [
+        ['GW', buf.gw],
+        ['GB', buf.gb],
+        ['LS', buf.logProb],
+      ] as const) {
+        const got = r[name];
+        if (got && got.data !== out[name].data) dst.set(got.data as Float32Array);
+      }
+    },
+    async dispose() {
+      await session.release();
+    },
+  };
+}
