@@ -7,10 +7,9 @@
  *     [--epochs 10] [--torch-epochs 10] [--lbfgs-iters 10] [--memory-budget-mib 256] [--threads 2]
  *     [--dir /tmp/fcprobe-probe-scale] [--keep] [--no-torch] [--no-lbfgs] [--generate-only --keep] [--out f.json]
  *
- * "GEMM alone" is the products a fit needs, timed by themselves through the same onnxruntime Gemm at the fit's
- * shapes (recipe: the batch's X W^T and R^T X; L-BFGS: the same two over 4096-row blocks; timed before and
- * after the fits, the mean of the two medians), times the number
- * of steps or evaluations; the fraction of the GEMM rate is that time over the fit's wall time. The 1.28M
+ * "GEMM alone" is the products a fit needs, timed by themselves in one onnxruntime session at the fit's shapes
+ * (recipe: the batch's X W^T and R^T X; L-BFGS: the same two over 4096-row blocks; timed before and after the
+ * fits, the mean of the two medians), times the number of steps or evaluations; the fraction of the GEMM rate is that time over the fit's wall time. The 1.28M
  * extrapolation scales the largest N's time per step (recipe) or per evaluation (L-BFGS) linearly in N: both
  * do a fixed amount of work per row, which is what the table checks.
  */
@@ -24,6 +23,7 @@ import { encodeNpy, encodeNpyHeader } from '../src/io/npy.js';
 import { Rng } from '../src/math/rng.js';
 import { fitProbe } from '../src/probe/probe.js';
 import { featureManifest } from '../test/helpers/featureDir.js';
+import { createStepProducts } from './gemm.js';
 
 const argv = process.argv.slice(2);
 function opt(name: string, d: string): string {
@@ -36,15 +36,21 @@ const MiB = 2 ** 20;
 /** One fit in this process (the parent starts one per fit): prints its time, evaluations and peak RSS. */
 async function child(): Promise<void> {
   const [solver, dir, epochs, iters, budgetMib, threads] = argv.slice(1);
-  // The fit's own products, timed where they run: their share of the fit is measured under the same load.
+  // The fit's own onnxruntime calls, timed where they run: their share of the fit is measured under the same
+  // load. For the recipe that is the fused gradient graph (two products and the softmax, ~0.5 ms of it).
   const inner = await createOrtGemm({ threads: Number(threads) });
   let gemmSeconds = 0;
+  const timed = async (f: () => Promise<void>): Promise<void> => {
+    const t0 = performance.now();
+    await f();
+    gemmSeconds += (performance.now() - t0) / 1000;
+  };
   const gemm: Gemm = {
     name: inner.name,
-    async matmul(a, ta, b, tb, out) {
-      const t0 = performance.now();
-      await inner.matmul(a, ta, b, tb, out);
-      gemmSeconds += (performance.now() - t0) / 1000;
+    matmul: (a, ta, b, tb, out) => timed(() => inner.matmul(a, ta, b, tb, out)),
+    async softmaxGrad(k, d, maxBatch) {
+      const g = await inner.softmaxGrad!(k, d, maxBatch);
+      return { k: g.k, d: g.d, run: (buf, rows) => timed(() => g.run(buf, rows)), dispose: () => g.dispose() };
     },
     dispose: () => inner.dispose(),
   };
@@ -108,34 +114,25 @@ function generate(dir: string, n: number, d: number, k: number): void {
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
 }
 
-/** Seconds for the two products X W^T and R^T X at `rows` x d x k, median of `reps`. */
-async function gemmPair(gemm: Gemm, rows: number, d: number, k: number, reps: number): Promise<number> {
-  const rng = new Rng(3);
-  const x = Float32Array.from({ length: rows * d }, () => rng.normal());
-  const w = Float32Array.from({ length: k * d }, () => rng.normal());
-  const z = new Float32Array(rows * k);
-  const g = new Float32Array(k * d);
-  const once = async (): Promise<void> => {
-    await gemm.matmul({ data: x, rows, cols: d }, false, { data: w, rows: k, cols: d }, true, {
-      data: z,
-      rows,
-      cols: k,
-    });
-    await gemm.matmul({ data: z, rows, cols: k }, true, { data: x, rows, cols: d }, false, {
-      data: g,
-      rows: k,
-      cols: d,
-    });
-  };
-  await once();
-  const times: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const t = performance.now();
-    await once();
-    times.push((performance.now() - t) / 1000);
+/**
+ * Seconds for the two products X W^T and R^T X at `rows` x d x k in one session (bench/gemm.ts), median of
+ * `reps`: the floor that "GEMM alone / fit" compares each fit with.
+ */
+async function gemmPair(threads: number, rows: number, d: number, k: number, reps: number): Promise<number> {
+  const products = await createStepProducts(rows, d, k, threads);
+  try {
+    await products.run();
+    const times: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const t = performance.now();
+      await products.run();
+      times.push((performance.now() - t) / 1000);
+    }
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)]!;
+  } finally {
+    await products.dispose();
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
 }
 
 interface FitRow {
@@ -181,7 +178,8 @@ interface Row {
 
 /**
  * The table bench/RESULTS.md shows (one row per N). "GEMM alone": the products timed by themselves over the fit's
- * time; "GEMM share": the time inside the fit's own GEMM calls over the fit's time.
+ * time; "GEMM share": the time inside the fit's own onnxruntime calls over the fit's time (for the recipe the fused
+ * gradient graph, softmax included).
  */
 function markdown(rows: Row[]): string {
   const f = (v: number | undefined, digits: number): string => (v === undefined ? '-' : v.toFixed(digits));
@@ -213,7 +211,6 @@ async function main(): Promise<void> {
   const withTorch = !argv.includes('--no-torch');
   const withLbfgs = !argv.includes('--no-lbfgs');
   const batch = 256;
-  const gemm = await createOrtGemm({ threads });
   const rows: Record<string, unknown>[] = [];
   const log = (s: string): void => void process.stderr.write(`${s}\n`);
   for (const n of sizes) {
@@ -225,8 +222,8 @@ async function main(): Promise<void> {
     if (argv.includes('--generate-only')) continue;
     const load0 = loadavg()[0]!;
     // Measured before and after the fits (mean of the two medians): the machine's load can change meanwhile.
-    const stepGemm0 = await gemmPair(gemm, batch, d, k, 15);
-    const blockGemm0 = await gemmPair(gemm, 4096, d, k, 3);
+    const stepGemm0 = await gemmPair(threads, batch, d, k, 15);
+    const blockGemm0 = await gemmPair(threads, 4096, d, k, 3);
     const steps = epochs * Math.ceil(n / batch);
     log(`N ${n}: recipe (${steps} steps) ...`);
     const rec = runChild(['recipe', dir, `${epochs}`, '0', `${budget}`, `${threads}`]);
@@ -240,8 +237,8 @@ async function main(): Promise<void> {
       log(`N ${n}: L-BFGS (${iters} iterations) ...`);
       lb = runChild(['lbfgs', dir, '0', `${iters}`, `${budget}`, `${threads}`]);
     }
-    const stepGemm = (stepGemm0 + (await gemmPair(gemm, batch, d, k, 15))) / 2;
-    const blockGemm = (blockGemm0 + (await gemmPair(gemm, 4096, d, k, 3))) / 2;
+    const stepGemm = (stepGemm0 + (await gemmPair(threads, batch, d, k, 15))) / 2;
+    const blockGemm = (blockGemm0 + (await gemmPair(threads, 4096, d, k, 3))) / 2;
     const row = {
       n,
       loadAvgBefore: load0,
@@ -273,7 +270,6 @@ async function main(): Promise<void> {
     rows.push(row);
     log(JSON.stringify(row));
   }
-  await gemm.dispose();
   if (!argv.includes('--keep')) rmSync(root, { recursive: true, force: true });
   if (rows.length === 0) return;
   const last = rows[rows.length - 1] as {

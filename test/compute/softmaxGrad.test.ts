@@ -37,7 +37,7 @@ function float64Gradient(
   return { gw, gb, logProb };
 }
 
-test('softmaxGrad: the fused graph gives the float64 gradient and log-probabilities up to float32 rounding', async () => {
+test('softmaxGrad: fused graph = float64 gradient and log-probabilities within float32 rounding', async () => {
   const k = 7,
     d = 13,
     maxBatch = 8;
