@@ -9,9 +9,10 @@
  *
  * "GEMM alone" is the products a fit needs, timed by themselves in one onnxruntime session at the fit's shapes
  * (recipe: the batch's X W^T and R^T X; L-BFGS: the same two over 4096-row blocks; timed before and after the
- * fits, the mean of the two medians), times the number of steps or evaluations; the fraction of the GEMM rate is that time over the fit's wall time. The 1.28M
- * extrapolation scales the largest N's time per step (recipe) or per evaluation (L-BFGS) linearly in N: both
- * do a fixed amount of work per row, which is what the table checks.
+ * fits, the mean of the two medians), times the number of steps or evaluations; the fraction of the GEMM
+ * rate is that time over the fit's wall time. The 1.28M extrapolation scales the largest N's time per step
+ * (recipe) or per evaluation (L-BFGS) linearly in N: both do a fixed amount of work per row, which is what the
+ * table checks.
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';

@@ -7,6 +7,7 @@
  */
 import ort from 'onnxruntime-node';
 import { buildOnnxModel } from './onnxBuilder.js';
+import { fillsOutputsInPlace, takeOutputs } from './ortOutputs.js';
 import { createSoftmaxGrad, type SoftmaxGrad } from './softmaxGrad.js';
 
 /** Row-major matrix view over a Float32Array. */
@@ -95,7 +96,7 @@ export interface OrtGemmOptions {
 
 /** onnxruntime's Gemm operator, one cached session per transpose combination. */
 export async function createOrtGemm(options: OrtGemmOptions = {}): Promise<Gemm> {
-  const sessions = new Map<string, ort.InferenceSession>();
+  const sessions = new Map<string, Promise<{ s: ort.InferenceSession; inPlace: boolean }>>();
   const grads = new Map<string, Promise<SoftmaxGrad>>();
   const opts: ort.InferenceSession.SessionOptions = {
     executionProviders: ['cpu'],
@@ -107,27 +108,35 @@ export async function createOrtGemm(options: OrtGemmOptions = {}): Promise<Gemm>
     // half their rate (bench/RESULTS.md, "spinning"). Sleeping threads cost a wake-up (~µs) per run instead.
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
-  async function session(ta: boolean, tb: boolean): Promise<ort.InferenceSession> {
+  const run = (s: ort.InferenceSession, a: Mat, b: Mat, out: Float32Array, m: number, n: number) => {
+    const A = new ort.Tensor('float32', a.data.subarray(0, a.rows * a.cols), [a.rows, a.cols]);
+    const B = new ort.Tensor('float32', b.data.subarray(0, b.rows * b.cols), [b.rows, b.cols]);
+    // A pre-allocated output: onnxruntime writes into `out` (see ortOutputs.ts for what the binding adds).
+    return s.run({ A, B }, { Y: new ort.Tensor('float32', out.subarray(0, m * n), [m, n]) });
+  };
+  const open = async (ta: boolean, tb: boolean) => {
+    const s = await ort.InferenceSession.create(gemmGraph(ta, tb), opts);
+    const a = { data: Float32Array.from([1, 2, 3, 4]), rows: 2, cols: 2 };
+    const y = new Float32Array(4);
+    return { s, inPlace: await fillsOutputsInPlace({ Y: y }, () => run(s, a, a, y, 2, 2)) };
+  };
+  // The promise is cached, so that concurrent first calls share one session.
+  function session(ta: boolean, tb: boolean): Promise<{ s: ort.InferenceSession; inPlace: boolean }> {
     const key = `${+ta}${+tb}`;
-    let s = sessions.get(key);
-    if (!s) {
-      s = await ort.InferenceSession.create(gemmGraph(ta, tb), opts);
-      sessions.set(key, s);
+    let entry = sessions.get(key);
+    if (!entry) {
+      entry = open(ta, tb);
+      sessions.set(key, entry);
     }
-    return s;
+    return entry;
   }
   return {
     name: 'onnxruntime',
     async matmul(a, ta, b, tb, out) {
       const { m, n } = checkShapes(a, ta, b, tb, out);
-      const s = await session(ta, tb);
-      const A = new ort.Tensor('float32', a.data.subarray(0, a.rows * a.cols), [a.rows, a.cols]);
-      const B = new ort.Tensor('float32', b.data.subarray(0, b.rows * b.cols), [b.rows, b.cols]);
-      // A pre-allocated output tensor makes onnxruntime write straight into `out`.
-      const Y = new ort.Tensor('float32', out.data.subarray(0, m * n), [m, n]);
-      const r = await s.run({ A, B }, { Y });
-      const y = r.Y;
-      if (y && y.data !== Y.data) out.data.set(y.data as Float32Array);
+      const { s, inPlace } = await session(ta, tb);
+      const r = await run(s, a, b, out.data, m, n);
+      if (!inPlace) takeOutputs(r, { Y: out.data.subarray(0, m * n) });
     },
     softmaxGrad(k, d, maxBatch) {
       const key = `${k}x${d}x${maxBatch}`;
@@ -139,7 +148,8 @@ export async function createOrtGemm(options: OrtGemmOptions = {}): Promise<Gemm>
       return g;
     },
     async dispose() {
-      for (const s of sessions.values()) await s.release();
+      for (const e of await Promise.allSettled(sessions.values()))
+        if (e.status === 'fulfilled') await e.value.s.release();
       sessions.clear();
       for (const g of await Promise.allSettled(grads.values())) if (g.status === 'fulfilled') await g.value.dispose();
       grads.clear();

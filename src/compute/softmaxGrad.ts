@@ -3,7 +3,8 @@
  * paper probe's step (issue 17) minus the optimizer.
  *
  *   Z  = X W^T + b                  [rows, k]
- *   LS = log_softmax(Z)             [rows, k]   (an output: the caller reads the label entries for the loss)
+ *   LS = log_softmax(Z)             [rows, k]
+ *   L  = -sum over classes of LS * onehot   [rows]   (each row's cross-entropy)
  *   R  = (exp(LS) - onehot) * s     [rows, k]   s = 1 / rows
  *   GW = R^T X                      [k, d]
  *   GB = sum over rows of R         [k]
@@ -13,9 +14,13 @@
  * vectorized on all intra-op threads (~0.5 ms), and one run per step instead of two saves a thread-pool
  * wake-up and an async round trip. All arithmetic is float32, as PyTorch's step: the residual differs from the
  * float64 JavaScript one by float32 rounding of the probabilities (test/probe/sgdTrainer.test.ts bounds it).
+ *
+ * Outputs are few and small but GW: onnxruntime-node returns every output as a fresh copy (an allocation, and
+ * page faults when the allocator maps new memory), on top of filling the pre-allocated buffer; see ortOutputs.ts.
  */
 import ort from 'onnxruntime-node';
 import { buildOnnxModel } from './onnxBuilder.js';
+import { fillsOutputsInPlace, takeOutputs } from './ortOutputs.js';
 
 export interface SoftmaxGradOptions {
   /** Intra-op threads; default: onnxruntime's choice (one per core). */
@@ -31,10 +36,10 @@ export interface SoftmaxGradBuffers {
   b: Float32Array;
   /** One-hot labels [maxBatch, k]: 1 at (i, y_i) for the batch's rows, 0 elsewhere (the caller sets them). */
   onehot: Float32Array;
-  /** Outputs: weight gradient [k, d], bias gradient [k], log-probabilities [maxBatch, k]. */
+  /** Outputs: weight gradient [k, d], bias gradient [k], each row's cross-entropy [maxBatch]. */
   gw: Float32Array;
   gb: Float32Array;
-  logProb: Float32Array;
+  rowLoss: Float32Array;
 }
 
 /** One onnxruntime session computing the batch gradient of the mean cross-entropy. */
@@ -42,8 +47,8 @@ export interface SoftmaxGrad {
   readonly k: number;
   readonly d: number;
   /**
-   * Writes gw, gb (gradient of the mean cross-entropy over the batch's `rows` rows) and logProb's first
-   * rows * k values. Throws RangeError when rows is outside 1..maxBatch or a buffer is too short.
+   * Writes gw, gb (gradient of the mean cross-entropy over the batch's `rows` rows) and rowLoss's first
+   * `rows` values. Throws RangeError when rows is outside 1..maxBatch or a buffer is too short.
    */
   run(buf: SoftmaxGradBuffers, rows: number): Promise<void>;
   dispose(): Promise<void>;
@@ -54,7 +59,7 @@ function stepGraph(k: number, d: number): Uint8Array {
   return buildOnnxModel({
     name: 'softmax_grad',
     inputs: [f32('X', ['n', d]), f32('W', [k, d]), f32('b', [k]), f32('Y', ['n', k]), f32('s', [])],
-    outputs: [f32('GW', [k, d]), f32('GB', [k]), f32('LS', ['n', k])],
+    outputs: [f32('GW', [k, d]), f32('GB', [k]), f32('L', ['n'])],
     nodes: [
       { op: 'Gemm', inputs: ['X', 'W', 'b'], outputs: ['Z'], attrs: { transB: 1 } },
       { op: 'LogSoftmax', inputs: ['Z'], outputs: ['LS'], attrs: { axis: 1 } },
@@ -63,8 +68,14 @@ function stepGraph(k: number, d: number): Uint8Array {
       { op: 'Mul', inputs: ['R0', 's'], outputs: ['R'] },
       { op: 'Gemm', inputs: ['R', 'X'], outputs: ['GW'], attrs: { transA: 1 } },
       { op: 'ReduceSum', inputs: ['R', 'rowAxis'], outputs: ['GB'], attrs: { keepdims: 0 } },
+      { op: 'Mul', inputs: ['LS', 'Y'], outputs: ['LY'] },
+      { op: 'ReduceSum', inputs: ['LY', 'classAxis'], outputs: ['NL'], attrs: { keepdims: 0 } },
+      { op: 'Neg', inputs: ['NL'], outputs: ['L'] },
     ],
-    initializers: [{ name: 'rowAxis', dims: [1], data: new BigInt64Array([0n]) }],
+    initializers: [
+      { name: 'rowAxis', dims: [1], data: new BigInt64Array([0n]) },
+      { name: 'classAxis', dims: [1], data: new BigInt64Array([1n]) },
+    ],
   });
 }
 
@@ -90,6 +101,32 @@ export async function createSoftmaxGrad(
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
   const scale = new Float32Array(1);
+  const t = (a: Float32Array, n: number, dims: number[]) => new ort.Tensor('float32', a.subarray(0, n), dims);
+  async function run(buf: SoftmaxGradBuffers, rows: number): Promise<ort.InferenceSession.ReturnType> {
+    scale[0] = 1 / rows;
+    return session.run(
+      {
+        X: t(buf.x, rows * d, [rows, d]),
+        W: t(buf.w, k * d, [k, d]),
+        b: t(buf.b, k, [k]),
+        Y: t(buf.onehot, rows * k, [rows, k]),
+        s: new ort.Tensor('float32', scale, []),
+      },
+      { GW: t(buf.gw, k * d, [k, d]), GB: t(buf.gb, k, [k]), L: t(buf.rowLoss, rows, [rows]) },
+    );
+  }
+  const outputsOf = (buf: SoftmaxGradBuffers) => ({ GW: buf.gw, GB: buf.gb, L: buf.rowLoss });
+  // One run of one row at creation tells whether the pre-allocated buffers receive the results (ortOutputs.ts).
+  const probe: SoftmaxGradBuffers = {
+    x: Float32Array.from({ length: d }, (_, j) => 1 + (j % 3)),
+    w: new Float32Array(k * d),
+    b: Float32Array.from({ length: k }, (_, c) => c / k),
+    onehot: Float32Array.from({ length: k }, (_, c) => (c === 0 ? 1 : 0)),
+    gw: new Float32Array(k * d),
+    gb: new Float32Array(k),
+    rowLoss: new Float32Array(1),
+  };
+  const inPlace = await fillsOutputsInPlace(outputsOf(probe), () => run(probe, 1));
   return {
     k,
     d,
@@ -104,36 +141,12 @@ export async function createSoftmaxGrad(
           ['onehot', buf.onehot, rows * k],
           ['gw', buf.gw, k * d],
           ['gb', buf.gb, k],
-          ['logProb', buf.logProb, rows * k],
+          ['rowLoss', buf.rowLoss, rows],
         ] as const
       ).find(([, a, n]) => a.length < n);
       if (short) throw new RangeError(`softmaxGrad: ${short[0]} holds ${short[1].length} values, needs ${short[2]}`);
-      scale[0] = 1 / rows;
-      const t = (a: Float32Array, n: number, dims: number[]) => new ort.Tensor('float32', a.subarray(0, n), dims);
-      const out = {
-        GW: t(buf.gw, k * d, [k, d]),
-        GB: t(buf.gb, k, [k]),
-        LS: t(buf.logProb, rows * k, [rows, k]),
-      };
-      const r = await session.run(
-        {
-          X: t(buf.x, rows * d, [rows, d]),
-          W: t(buf.w, k * d, [k, d]),
-          b: t(buf.b, k, [k]),
-          Y: t(buf.onehot, rows * k, [rows, k]),
-          s: new ort.Tensor('float32', scale, []),
-        },
-        out,
-      );
-      // Pre-allocated outputs are written in place; copy only if a runtime ever returned its own buffers.
-      for (const [name, dst] of [
-        ['GW', buf.gw],
-        ['GB', buf.gb],
-        ['LS', buf.logProb],
-      ] as const) {
-        const got = r[name];
-        if (got && got.data !== out[name].data) dst.set(got.data as Float32Array);
-      }
+      const r = await run(buf, rows);
+      if (!inPlace) takeOutputs(r, outputsOf(buf));
     },
     async dispose() {
       await session.release();

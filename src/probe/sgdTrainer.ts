@@ -56,6 +56,7 @@ export class SoftmaxSgdTrainer {
   private readonly gwMat: Mat;
   /** One-hot labels of the current batch for the fused gradient (all zero between steps). */
   private readonly onehot: Float32Array;
+  private readonly rowLoss: Float32Array;
   private readonly fused: Promise<SoftmaxGrad> | null;
   private stepIndex = 0;
 
@@ -99,6 +100,7 @@ export class SoftmaxSgdTrainer {
     // Marked handled here; a failure surfaces at the first step, which awaits it.
     this.fused?.catch(() => {});
     this.onehot = new Float32Array(this.fused ? maxBatch * k : 0);
+    this.rowLoss = new Float32Array(this.fused ? maxBatch : 0);
   }
 
   /** 'fused' (one onnxruntime graph per step) or 'gemm' (two products and the JavaScript softmax). */
@@ -141,7 +143,7 @@ export class SoftmaxSgdTrainer {
 
   /** Writes the gradient of the batch's mean cross-entropy into gw/gb; returns the summed cross-entropy. */
   private async fusedGradient(x: Float32Array, y: Int32Array, rows: number): Promise<number> {
-    const { k, onehot, z } = this;
+    const { k, onehot, rowLoss } = this;
     const kernel = await this.fused!;
     for (let i = 0; i < rows; i++) {
       const c = y[i]!;
@@ -153,12 +155,12 @@ export class SoftmaxSgdTrainer {
       onehot[i * k + c] = 1;
     }
     try {
-      await kernel.run({ x, w: this.w, b: this.b, onehot, gw: this.gw, gb: this.gb, logProb: z }, rows);
+      await kernel.run({ x, w: this.w, b: this.b, onehot, gw: this.gw, gb: this.gb, rowLoss }, rows);
     } finally {
       for (let i = 0; i < rows; i++) onehot[i * k + y[i]!] = 0;
     }
     let lossSum = 0;
-    for (let i = 0; i < rows; i++) lossSum -= z[i * k + y[i]!]!;
+    for (let i = 0; i < rows; i++) lossSum += rowLoss[i]!;
     return lossSum;
   }
 
