@@ -5,7 +5,10 @@
  *
  *   npm run build && node dist/bench/probe-scale.js [--sizes 16384,32768,65536,131072] [--d 2048] [--k 1000]
  *     [--epochs 10] [--torch-epochs 10] [--lbfgs-iters 10] [--memory-budget-mib 256] [--threads 2]
- *     [--dir /tmp/fcprobe-probe-scale] [--keep] [--no-torch] [--no-lbfgs] [--generate-only --keep] [--out f.json]
+ *     [--dir /tmp/fcprobe-probe-scale] [--keep] [--no-torch] [--no-lbfgs] [--no-tuned-malloc]
+ *     [--generate-only --keep] [--out f.json]
+ *
+ * The recipe runs twice: as installed, and with GLIBC_TUNABLES=TUNED_MALLOC (docs/scale.md, "Memory churn").
  *
  * "GEMM alone" is the products a fit needs, timed by themselves in one onnxruntime session at the fit's shapes
  * (recipe: the batch's X W^T and R^T X; L-BFGS: the same two over 4096-row blocks; timed before and after the
@@ -146,9 +149,17 @@ interface FitRow {
   maxRssMiB: number;
 }
 
-function runChild(args: string[]): FitRow {
+/**
+ * glibc malloc settings under which the allocator keeps freed memory instead of unmapping it: onnxruntime-node
+ * returns every output of a run as a new ArrayBuffer (8 MB per step for the weight gradient), and on this VM
+ * mapping fresh pages for it costs more than the copy (docs/scale.md, "Memory churn").
+ */
+export const TUNED_MALLOC = 'glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=536870912';
+
+function runChild(args: string[], tunedMalloc = false): FitRow {
   const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', ...args], {
     encoding: 'utf8',
+    env: tunedMalloc ? { ...process.env, GLIBC_TUNABLES: TUNED_MALLOC } : process.env,
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 16 * MiB,
   });
@@ -173,6 +184,8 @@ interface Row {
   n: number;
   loadAvgBefore: number;
   recipe: FitRow & { msPerStep: number; gemmFraction: number; gemmShare: number };
+  /** The same fit under TUNED_MALLOC. */
+  recipeTuned: (FitRow & { msPerStep: number; gemmFraction: number }) | null;
   torch: (FitRow & { msPerStep: number; ratioPerStep: number }) | null;
   lbfgs: (FitRow & { secondsPerEvaluation: number; gemmFraction: number; gemmShare: number }) | null;
 }
@@ -185,14 +198,17 @@ interface Row {
 function markdown(rows: Row[]): string {
   const f = (v: number | undefined, digits: number): string => (v === undefined ? '-' : v.toFixed(digits));
   return [
-    '| N | recipe s | ms/step | GEMM alone / fit | GEMM share | RSS MiB | PyTorch s | PyTorch ms/step | ' +
-      'PyTorch RSS MiB | PyTorch / fcprobe | L-BFGS s/eval | GEMM alone / fit | GEMM share | RSS MiB | load |',
-    `|${' ---: |'.repeat(15)}`,
+    '| N | recipe s | ms/step | GEMM alone / fit | GEMM share | RSS MiB | tuned malloc: s | ms/step | ' +
+      'GEMM alone / fit | PyTorch s | PyTorch ms/step | PyTorch RSS MiB | PyTorch / fcprobe | PyTorch / tuned | ' +
+      'L-BFGS s/eval | GEMM alone / fit | GEMM share | RSS MiB | load |',
+    `|${' ---: |'.repeat(20)}`,
     ...rows.map(
       (r) =>
         `| ${r.n} | ${f(r.recipe.seconds, 1)} | ${f(r.recipe.msPerStep, 1)} | ${f(r.recipe.gemmFraction, 2)} | ` +
-        `${f(r.recipe.gemmShare, 2)} | ${f(r.recipe.maxRssMiB, 0)} | ${f(r.torch?.seconds, 1)} | ` +
+        `${f(r.recipe.gemmShare, 2)} | ${f(r.recipe.maxRssMiB, 0)} | ${f(r.recipeTuned?.seconds, 1)} | ` +
+        `${f(r.recipeTuned?.msPerStep, 1)} | ${f(r.recipeTuned?.gemmFraction, 2)} | ${f(r.torch?.seconds, 1)} | ` +
         `${f(r.torch?.msPerStep, 1)} | ${f(r.torch?.maxRssMiB, 0)} | ${f(r.torch?.ratioPerStep, 2)} | ` +
+        `${f(r.torch && r.recipeTuned ? r.torch.msPerStep / r.recipeTuned.msPerStep : undefined, 2)} | ` +
         `${f(r.lbfgs?.secondsPerEvaluation, 2)} | ${f(r.lbfgs?.gemmFraction, 2)} | ${f(r.lbfgs?.gemmShare, 2)} | ` +
         `${f(r.lbfgs?.maxRssMiB, 0)} | ${f(r.loadAvgBefore, 1)} |`,
     ),
@@ -211,6 +227,7 @@ async function main(): Promise<void> {
   const root = opt('dir', '/tmp/fcprobe-probe-scale');
   const withTorch = !argv.includes('--no-torch');
   const withLbfgs = !argv.includes('--no-lbfgs');
+  const withTuned = !argv.includes('--no-tuned-malloc');
   const batch = 256;
   const rows: Record<string, unknown>[] = [];
   const log = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -228,6 +245,11 @@ async function main(): Promise<void> {
     const steps = epochs * Math.ceil(n / batch);
     log(`N ${n}: recipe (${steps} steps) ...`);
     const rec = runChild(['recipe', dir, `${epochs}`, '0', `${budget}`, `${threads}`]);
+    let recTuned: FitRow | null = null;
+    if (withTuned) {
+      log(`N ${n}: recipe with GLIBC_TUNABLES=${TUNED_MALLOC} ...`);
+      recTuned = runChild(['recipe', dir, `${epochs}`, '0', `${budget}`, `${threads}`], true);
+    }
     let tor: FitRow | null = null;
     if (withTorch) {
       log(`N ${n}: PyTorch (${torchEpochs} epochs) ...`);
@@ -251,6 +273,13 @@ async function main(): Promise<void> {
         gemmFraction: (rec.evaluations * stepGemm) / rec.seconds,
         gemmShare: (rec.gemmSeconds ?? Number.NaN) / rec.seconds,
       },
+      recipeTuned: recTuned
+        ? {
+            ...recTuned,
+            msPerStep: (1000 * recTuned.seconds) / recTuned.evaluations,
+            gemmFraction: (recTuned.evaluations * stepGemm) / recTuned.seconds,
+          }
+        : null,
       torch: tor
         ? {
             ...tor,
@@ -276,6 +305,7 @@ async function main(): Promise<void> {
   const last = rows[rows.length - 1] as {
     n: number;
     recipe: { msPerStep: number };
+    recipeTuned: { msPerStep: number } | null;
     lbfgs: { secondsPerEvaluation: number } | null;
   };
   const fullSteps = 10 * Math.ceil(1_281_167 / batch);
@@ -287,6 +317,7 @@ async function main(): Promise<void> {
     rows,
     extrapolation1281167: {
       recipeMinutes: (fullSteps * last.recipe.msPerStep) / 60000,
+      recipeTunedMallocMinutes: last.recipeTuned ? (fullSteps * last.recipeTuned.msPerStep) / 60000 : null,
       recipeSteps: fullSteps,
       lbfgsSecondsPerEvaluation: last.lbfgs ? (last.lbfgs.secondsPerEvaluation * 1_281_167) / last.n : null,
       from: `N ${last.n}, linear in N`,

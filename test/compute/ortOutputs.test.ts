@@ -6,7 +6,7 @@ import { fillsOutputsInPlace, takeOutputs } from '../../src/compute/ortOutputs.j
 
 const f32 = (data: Float32Array, dims: number[]) => new ort.Tensor('float32', data, dims);
 
-test('ortOutputs: the installed binding fills pre-allocated outputs in place (and returns a copy besides)', async () => {
+test('ortOutputs: the installed binding fills pre-allocated outputs in place (and returns a copy too)', async () => {
   const session = await ort.InferenceSession.create(
     buildOnnxModel({
       name: 'add',
