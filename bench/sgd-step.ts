@@ -4,14 +4,17 @@
  * two products and the JavaScript softmax, the float64 trainer it replaced, and PyTorch-CPU's step, in one run.
  *
  *   npm run build && node dist/bench/sgd-step.js [--batch 256] [--d 2048] [--k 1000] [--threads 2]
- *     [--rounds 15] [--steps 8] [--no-torch]
+ *     [--rounds 5] [--steps 40] [--no-torch]
  *
- * Rounds interleave the contenders (short rounds: this VM's speed drifts within minutes), so that on a shared
- * machine each sees the same load; the figure is the median over rounds of the per-step time. "GEMM" is the
+ * Each contender runs in a process of its own (a child per contender and round, PyTorch as a server), so that
+ * one contender's garbage, page faults and thread pools never land in another's timings (they did when all ran
+ * in one process: docs/scale.md, "Memory churn"). Rounds alternate the contenders; a round's figure is the
+ * median per-step time over `steps` steps after a warm-up, and the table gives the median over rounds. "GEMM" is the
  * step's two matrix products alone (X W^T and R^T X through the same onnxruntime Gemm): the fraction of the
  * GEMM rate is that time over the step's.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { cpus, loadavg } from 'node:os';
 import { createOrtGemm } from '../src/compute/gemm.js';
@@ -63,72 +66,99 @@ const batch = opt('batch', 256),
   d = opt('d', 2048),
   k = opt('k', 1000),
   threads = opt('threads', 2),
-  rounds = opt('rounds', 15),
-  steps = opt('steps', 8);
-const gemm = await createOrtGemm({ threads });
-const rng = new Rng(1);
-const x = Float32Array.from({ length: batch * d }, () => rng.normal());
-const y = Int32Array.from({ length: batch }, () => rng.int(k));
-const sched: SgdSchedule = { lr: 1e-3, weightDecay: 0.1, warmupSteps: 10, totalSteps: 1e6, clipNorm: 1 };
-const fast = new SoftmaxSgdTrainer(gemm, k, d, batch, sched, new Rng(2));
-const unfused = new SoftmaxSgdTrainer(gemm, k, d, batch, sched, new Rng(2), { unfused: true });
-const old = new ReferenceSgdTrainer(gemm, k, d, batch, sched, new Rng(2));
-// The floor: the step's two products alone, one session (bench/gemm.ts says why not gemm.matmul twice).
-const products = await createStepProducts(batch, d, k, threads);
-const gemmsOnly = (): Promise<void> => products.run();
-const timeIt = async (f: () => Promise<unknown>): Promise<number> => {
-  const t = performance.now();
-  for (let s = 0; s < steps; s++) await f();
-  return (performance.now() - t) / steps / 1000;
-};
-const torch = process.argv.includes('--no-torch') ? null : await torchServer(batch, d, k, threads);
-for (let s = 0; s < 3; s++) {
-  await fast.step(x, y, batch);
-  await unfused.step(x, y, batch);
-  await old.step(x, y, batch);
-  await gemmsOnly();
+  rounds = opt('rounds', 5),
+  steps = opt('steps', 40);
+const CONTENDERS = {
+  fused: 'fcprobe step (float32, WebAssembly AdamW, fused gradient graph)',
+  unfused: 'same, gradient as two products + JavaScript softmax',
+  float64: 'float64 trainer before issue 17',
+  floor: "the step's two GEMMs alone (one session)",
+} as const;
+type Contender = keyof typeof CONTENDERS;
+
+/** Child mode: one contender, `steps` timed steps after a warm-up; prints the median step time in seconds. */
+async function child(which: Contender): Promise<void> {
+  const rng = new Rng(1);
+  const x = Float32Array.from({ length: batch * d }, () => rng.normal());
+  const y = Int32Array.from({ length: batch }, () => rng.int(k));
+  const sched: SgdSchedule = { lr: 1e-3, weightDecay: 0.1, warmupSteps: 10, totalSteps: 1e6, clipNorm: 1 };
+  const gemm = await createOrtGemm({ threads });
+  let step: () => Promise<unknown>;
+  let done = async (): Promise<void> => {};
+  if (which === 'floor') {
+    const products = await createStepProducts(batch, d, k, threads);
+    step = () => products.run();
+    done = () => products.dispose();
+  } else if (which === 'float64') {
+    const t = new ReferenceSgdTrainer(gemm, k, d, batch, sched, new Rng(2));
+    step = () => t.step(x, y, batch);
+  } else {
+    const t = new SoftmaxSgdTrainer(gemm, k, d, batch, sched, new Rng(2), { unfused: which === 'unfused' });
+    step = () => t.step(x, y, batch);
+  }
+  for (let s = 0; s < 5; s++) await step();
+  const times: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    const t0 = performance.now();
+    await step();
+    times.push((performance.now() - t0) / 1000);
+  }
+  await done();
+  await gemm.dispose();
+  process.stdout.write(`${median(times)}\n`);
 }
-const t = {
-  fast: [] as number[],
-  unfused: [] as number[],
-  old: [] as number[],
-  gemm: [] as number[],
-  torch: [] as number[],
-};
-const loads: number[] = [];
-for (let r = 0; r < rounds; r++) {
-  loads.push(loadavg()[0]!);
-  t.fast.push(await timeIt(() => fast.step(x, y, batch)));
-  t.gemm.push(await timeIt(gemmsOnly));
-  t.unfused.push(await timeIt(() => unfused.step(x, y, batch)));
-  t.old.push(await timeIt(() => old.step(x, y, batch)));
-  if (torch) t.torch.push(await torch.run(steps));
+
+function runChild(which: Contender): number {
+  const out = execFileSync(
+    process.execPath,
+    [fileURLToPath(import.meta.url), '--child', which, ...process.argv.slice(2)],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return Number(out.trim().split('\n').pop());
 }
-torch?.close();
-await gemm.dispose();
-await products.dispose();
-const flops = 2 * 2 * batch * d * k;
-const ms = (v: number): string => (1000 * v).toFixed(2);
-const row = (name: string, a: number[]): string =>
-  `| ${name} | ${ms(median(a))} | ${ms(Math.min(...a))}-${ms(Math.max(...a))} | ` +
-  `${((flops / median(a)) * 1e-9).toFixed(0)} |`;
-const out = [
-  `shape: batch ${batch}, D ${d}, K ${k}; ${threads} threads; ${rounds} rounds x ${steps} steps, interleaved`,
-  `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}; load average (1 min) during the rounds: ` +
-    `${loads.map((l) => l.toFixed(1)).join(', ')}`,
-  `fcprobe backend: ${fast.backend}, gradient ${fast.gradient}${torch ? `; torch ${torch.version}` : ''}`,
-  '',
-  '| contender | ms/step (median) | min-max | GFLOP/s of the two products |',
-  '| --- | ---: | --- | ---: |',
-  row('fcprobe step (float32, WebAssembly AdamW, fused gradient graph)', t.fast),
-  row('same, gradient as two products + JavaScript softmax', t.unfused),
-  row('float64 trainer before issue 17', t.old),
-  row("the step's two GEMMs alone (one session)", t.gemm),
-  ...(torch ? [row('PyTorch-CPU step', t.torch)] : []),
-  '',
-  `fraction of the GEMM rate: ${(median(t.gemm) / median(t.fast)).toFixed(2)} (unfused: ` +
-    `${(median(t.gemm) / median(t.unfused)).toFixed(2)}, float64 trainer: ` +
-    `${(median(t.gemm) / median(t.old)).toFixed(2)})`,
-  ...(torch ? [`PyTorch step / fcprobe step: ${(median(t.torch) / median(t.fast)).toFixed(2)}x`] : []),
-];
-process.stdout.write(`${out.join('\n')}\n`);
+
+async function main(): Promise<void> {
+  const torch = process.argv.includes('--no-torch') ? null : await torchServer(batch, d, k, threads);
+  const t: Record<Contender | 'torch', number[]> = { fused: [], unfused: [], float64: [], floor: [], torch: [] };
+  const order = Object.keys(CONTENDERS) as Contender[];
+  const loads: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    loads.push(loadavg()[0]!);
+    // Rotate the order each round so that no contender always follows the same one.
+    for (let i = 0; i < order.length; i++) {
+      const which = order[(i + r) % order.length]!;
+      t[which].push(runChild(which));
+    }
+    if (torch) t.torch.push(await torch.run(steps));
+  }
+  torch?.close();
+  const flops = 2 * 2 * batch * d * k;
+  const ms = (v: number): string => (1000 * v).toFixed(2);
+  const row = (name: string, a: number[]): string =>
+    `| ${name} | ${ms(median(a))} | ${ms(Math.min(...a))}-${ms(Math.max(...a))} | ` +
+    `${((flops / median(a)) * 1e-9).toFixed(0)} |`;
+  const frac = (c: Contender): string => (median(t.floor) / median(t[c])).toFixed(2);
+  const out = [
+    `shape: batch ${batch}, D ${d}, K ${k}; ${threads} threads; ${rounds} rounds x ${steps} steps, a process per ` +
+      'contender and round',
+    `machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}; load average (1 min) at each round: ` +
+      `${loads.map((l) => l.toFixed(1)).join(', ')}`,
+    `GLIBC_TUNABLES: ${process.env.GLIBC_TUNABLES ?? '(unset)'}${torch ? `; torch ${torch.version}` : ''}`,
+    '',
+    '| contender | ms/step (median of rounds) | min-max | GFLOP/s of the two products |',
+    '| --- | ---: | --- | ---: |',
+    ...order.map((c) => row(CONTENDERS[c], t[c])),
+    ...(torch ? [row('PyTorch-CPU step', t.torch)] : []),
+    '',
+    `fraction of the GEMM rate: ${frac('fused')} (unfused: ${frac('unfused')}, float64 trainer: ${frac('float64')})`,
+    ...(torch ? [`PyTorch step / fcprobe step: ${(median(t.torch) / median(t.fused)).toFixed(2)}x`] : []),
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+const childAt = process.argv.indexOf('--child');
+if (childAt >= 0) await child(process.argv[childAt + 1] as Contender);
+else await main();
