@@ -28,6 +28,7 @@ import { Rng } from '../src/math/rng.js';
 import { fitProbe } from '../src/probe/probe.js';
 import { featureManifest } from '../test/helpers/featureDir.js';
 import { createStepProducts } from './gemm.js';
+import { TUNED_MALLOC } from '../src/cli/mallocHint.js';
 
 const argv = process.argv.slice(2);
 function opt(name: string, d: string): string {
@@ -149,17 +150,14 @@ interface FitRow {
   maxRssMiB: number;
 }
 
-/**
- * glibc malloc settings under which the allocator keeps freed memory instead of unmapping it: onnxruntime-node
- * returns every output of a run as a new ArrayBuffer (8 MB per step for the weight gradient), and on this VM
- * mapping fresh pages for it costs more than the copy (docs/scale.md, "Memory churn").
- */
-export const TUNED_MALLOC = 'glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=536870912';
-
 function runChild(args: string[], tunedMalloc = false): FitRow {
   const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', ...args], {
     encoding: 'utf8',
-    env: tunedMalloc ? { ...process.env, GLIBC_TUNABLES: TUNED_MALLOC } : process.env,
+    // The as-installed run drops a GLIBC_TUNABLES the bench itself may have been started with.
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'GLIBC_TUNABLES')),
+      ...(tunedMalloc ? { GLIBC_TUNABLES: TUNED_MALLOC } : {}),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 16 * MiB,
   });
