@@ -7,7 +7,7 @@
  */
 import ort from 'onnxruntime-node';
 import { buildOnnxModel } from './onnxBuilder.js';
-import { fillsOutputsInPlace, takeOutputs } from './ortOutputs.js';
+import { discardCopies, fillsOutputsInPlace, takeOutputs } from './ortOutputs.js';
 import { createSoftmaxGrad, type SoftmaxGrad } from './softmaxGrad.js';
 
 /** Row-major matrix view over a Float32Array. */
@@ -136,7 +136,9 @@ export async function createOrtGemm(options: OrtGemmOptions = {}): Promise<Gemm>
       const { m, n } = checkShapes(a, ta, b, tb, out);
       const { s, inPlace } = await session(ta, tb);
       const r = await run(s, a, b, out.data, m, n);
-      if (!inPlace) takeOutputs(r, { Y: out.data.subarray(0, m * n) });
+      const mine = { Y: out.data.subarray(0, m * n) };
+      if (!inPlace) takeOutputs(r, mine);
+      discardCopies(r, mine);
     },
     softmaxGrad(k, d, maxBatch) {
       const key = `${k}x${d}x${maxBatch}`;

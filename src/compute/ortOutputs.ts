@@ -5,8 +5,11 @@
  * a fresh copy in a new ArrayBuffer. For the probe step's 8 MB weight gradient that copy is an allocation, page
  * faults whenever the allocator maps new memory, a memcpy and external memory that triggers V8 mark-compacts
  * (bench/RESULTS.md, 2026-11-30). The binding's copy cannot be avoided from JavaScript; copying it back a
- * second time can. Whether the caller's buffers hold the results is checked once per session, not assumed.
+ * second time can, and so can keeping it: `discardCopies` frees it as soon as the run returns, so the next
+ * run's copy reuses the same memory (no page faults, no external memory piling up for V8 to collect in bulk).
+ * Whether the caller's buffers hold the results is checked once per session, not assumed.
  */
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type ort from 'onnxruntime-node';
 
 /**
@@ -34,5 +37,30 @@ export function takeOutputs(r: ort.InferenceSession.ReturnType, outputs: Record<
     const got = r[name]?.data;
     if (!(got instanceof Float32Array)) throw new Error(`onnxruntime returned no float32 output '${name}'`);
     if (got !== mine) mine.set(got.subarray(0, mine.length));
+  }
+}
+
+let sink: MessagePort | null = null;
+
+/**
+ * Frees the binding's copies of the named outputs now instead of at a later garbage collection: each copy's
+ * ArrayBuffer is transferred to a closed MessagePort, which detaches it and drops the message, and with it
+ * the memory (Node releases a transferred backing store with the message). Copies that share memory with the
+ * caller's buffers are left alone. Afterwards `r`'s tensors for those names are empty (detached).
+ */
+export function discardCopies(r: ort.InferenceSession.ReturnType, outputs: Record<string, Float32Array>): void {
+  if (!sink) {
+    const { port1 } = new MessageChannel();
+    port1.close();
+    sink = port1;
+  }
+  for (const [name, mine] of Object.entries(outputs)) {
+    const got = r[name]?.data;
+    if (!(got instanceof Float32Array) || got.buffer === mine.buffer || !(got.buffer instanceof ArrayBuffer)) continue;
+    try {
+      sink.postMessage(null, [got.buffer]);
+    } catch {
+      // Not transferable here (a runtime that shares the buffer elsewhere): the collector frees it as before.
+    }
   }
 }

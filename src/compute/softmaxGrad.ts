@@ -16,11 +16,12 @@
  * float64 JavaScript one by float32 rounding of the probabilities (test/probe/sgdTrainer.test.ts bounds it).
  *
  * Outputs are few and small but GW: onnxruntime-node returns every output as a fresh copy (an allocation, and
- * page faults when the allocator maps new memory), on top of filling the pre-allocated buffer; see ortOutputs.ts.
+ * page faults when the allocator maps new memory), on top of filling the pre-allocated buffer; the copies are
+ * freed as soon as the run returns (ortOutputs.ts).
  */
 import ort from 'onnxruntime-node';
 import { buildOnnxModel } from './onnxBuilder.js';
-import { fillsOutputsInPlace, takeOutputs } from './ortOutputs.js';
+import { discardCopies, fillsOutputsInPlace, takeOutputs } from './ortOutputs.js';
 
 export interface SoftmaxGradOptions {
   /** Intra-op threads; default: onnxruntime's choice (one per core). */
@@ -146,7 +147,9 @@ export async function createSoftmaxGrad(
       ).find(([, a, n]) => a.length < n);
       if (short) throw new RangeError(`softmaxGrad: ${short[0]} holds ${short[1].length} values, needs ${short[2]}`);
       const r = await run(buf, rows);
-      if (!inPlace) takeOutputs(r, outputsOf(buf));
+      const mine = outputsOf(buf);
+      if (!inPlace) takeOutputs(r, mine);
+      discardCopies(r, mine);
     },
     async dispose() {
       await session.release();

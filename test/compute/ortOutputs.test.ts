@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import ort from 'onnxruntime-node';
 import { buildOnnxModel } from '../../src/compute/onnxBuilder.js';
-import { fillsOutputsInPlace, takeOutputs } from '../../src/compute/ortOutputs.js';
+import { discardCopies, fillsOutputsInPlace, takeOutputs } from '../../src/compute/ortOutputs.js';
 
 const f32 = (data: Float32Array, dims: number[]) => new ort.Tensor('float32', data, dims);
 
@@ -47,4 +47,49 @@ test('ortOutputs: a binding that leaves the buffers alone is detected, and takeO
   takeOutputs(r, { Y: y });
   assert.deepEqual(Array.from(y), [5, 6]);
   assert.throws(() => takeOutputs(r, { Z: y }), /no float32 output 'Z'/);
+});
+
+test('ortOutputs: discardCopies frees the binding copies at once, never the caller buffers', async () => {
+  const n = 1 << 20; // 4 MB per output
+  const session = await ort.InferenceSession.create(
+    buildOnnxModel({
+      name: 'neg',
+      inputs: [{ name: 'A', type: 'float32', shape: [n] }],
+      outputs: [{ name: 'Y', type: 'float32', shape: [n] }],
+      nodes: [{ op: 'Neg', inputs: ['A'], outputs: ['Y'] }],
+      initializers: [],
+    }),
+  );
+  try {
+    const a = f32(
+      Float32Array.from({ length: n }, (_, i) => i % 7),
+      [n],
+    );
+    const y = new Float32Array(n);
+    const runOnce = async (discard: boolean): Promise<Float32Array> => {
+      const r = await session.run({ A: a }, { Y: f32(y, [n]) });
+      const copy = r.Y!.data as Float32Array;
+      if (discard) discardCopies(r, { Y: y });
+      return copy;
+    };
+    const copy = await runOnce(true);
+    assert.equal(copy.buffer.byteLength, 0, 'the copy is detached');
+    assert.equal(y[3], -3, 'the caller buffer keeps the result');
+    // Ten runs: 40 MB of copies, under V8's external-memory trigger (64 MB), so without a collection they stay
+    // allocated unless discarded.
+    const held = async (discard: boolean): Promise<number> => {
+      const before = process.memoryUsage().arrayBuffers;
+      const keep: Float32Array[] = [];
+      for (let i = 0; i < 10; i++) keep.push(await runOnce(discard));
+      return process.memoryUsage().arrayBuffers - before;
+    };
+    assert.ok((await held(true)) < 4 * n, 'discarded copies should not accumulate');
+    assert.ok((await held(false)) >= 8 * n, 'kept copies accumulate (else this test shows nothing)');
+    // The caller's own buffer is never detached, even when it is what the runtime returned.
+    const r = { Y: f32(y, [n]) } as ort.InferenceSession.ReturnType;
+    discardCopies(r, { Y: y });
+    assert.equal(y.length, n);
+  } finally {
+    await session.release();
+  }
 });
