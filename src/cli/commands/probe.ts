@@ -9,7 +9,6 @@ import {
 import { PROBE_OPTIONS } from '../../options.js';
 import { addOptions } from '../run-command.js';
 import { action } from '../run-command.js';
-import { mallocHint, TUNED_MALLOC } from '../mallocHint.js';
 
 interface ProbeFlags {
   train?: string;
@@ -120,15 +119,10 @@ export function registerProbeCommand(program: Command): void {
 Examples:
   fcprobe probe --train work/t-train --eval work/t-val work/t-sketch --out work/t-probe --C-sweep
   fcprobe probe --train work/s-train --eval work/s-val --out work/s-paper --recipe paper --weight-decay 1e-3
-  fcprobe probe --load work/t-probe --eval work/t-objectnet --out work/t-probe-on --ignore-unknown
-
-Long --recipe paper fits on Linux run faster when glibc keeps freed memory (same results; docs/scale.md):
-  GLIBC_TUNABLES=${TUNED_MALLOC} fcprobe probe ...`,
+  fcprobe probe --load work/t-probe --eval work/t-objectnet --out work/t-probe-on --ignore-unknown`,
     )
     .action(
       action(async (flags: ProbeFlags) => {
-        const hint = flags.recipe === 'paper' || flags.solver === 'sgd' ? mallocHint() : null;
-        if (hint && !flags.quiet) process.stderr.write(`${hint}\n`);
         const sgd = {
           lr: flags.lr,
           epochs: flags.epochs,

@@ -15,7 +15,6 @@ import { planExtractJobs } from '../../experiment/plan.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { mallocHint } from '../mallocHint.js';
 
 interface RunCliFlags extends RunFlags {
   format: string;
@@ -115,8 +114,6 @@ the providers, the work directory and optional effective-robustness baselines; s
             );
           return;
         }
-        const hint = config.probe?.recipe === 'paper' || config.probe?.solver === 'sgd' ? mallocHint() : null;
-        if (hint && !flags.quiet) process.stderr.write(`${hint}\n`);
         const stop = installStopHandler();
         let bar: ProgressReporter | null = null;
         const say = (m: string): void => {
