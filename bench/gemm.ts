@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { buildOnnxModel, type NodeSpec } from '../src/compute/onnxBuilder.js';
+import { cpuSessionOptions } from '../src/compute/ortSession.js';
 import { summarize, type Stats } from '../src/bench/bench.js';
 
 export interface GemmRate {
@@ -75,12 +76,7 @@ async function productSession(
       { name: 'ones', dims: [2], data: new BigInt64Array([1n, 1n]) },
     ],
   });
-  return ort.InferenceSession.create(graph, {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
-    ...(threads > 0 ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  });
+  return ort.InferenceSession.create(graph, cpuSessionOptions(threads));
 }
 
 /**

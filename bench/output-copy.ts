@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { buildOnnxModel } from '../src/compute/onnxBuilder.js';
 import { discardCopies } from '../src/compute/ortOutputs.js';
+import { cpuSessionOptions } from '../src/compute/ortSession.js';
 
 const opt = (name: string, d: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,12 +44,7 @@ const session = async (whole: boolean): Promise<ort.InferenceSession> =>
             { name: 'ones', dims: [2], data: new BigInt64Array([1n, 1n]) },
           ],
     }),
-    {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    },
+    cpuSessionOptions(threads),
   );
 let s = 5;
 const fill = (n: number, scale: number): Float32Array =>

@@ -7,6 +7,7 @@
  */
 import ort from 'onnxruntime-node';
 import { buildOnnxModel } from './onnxBuilder.js';
+import { cpuSessionOptions } from './ortSession.js';
 import { discardCopies, fillsOutputsInPlace, takeOutputs } from './ortOutputs.js';
 import { createSoftmaxGrad, type SoftmaxGrad } from './softmaxGrad.js';
 
@@ -98,16 +99,7 @@ export interface OrtGemmOptions {
 export async function createOrtGemm(options: OrtGemmOptions = {}): Promise<Gemm> {
   const sessions = new Map<string, Promise<{ s: ort.InferenceSession; inPlace: boolean }>>();
   const grads = new Map<string, Promise<SoftmaxGrad>>();
-  const opts: ort.InferenceSession.SessionOptions = {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
-    ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
-    // Each session has its own thread pool, and by default its threads spin after a run waiting for the next.
-    // A training step alternates two sessions (X W^T, then R^T X) with JavaScript between them, so an idle
-    // pool's spinning threads took the cores from the busy one: on 2 cores the step's products ran at about
-    // half their rate (bench/RESULTS.md, "spinning"). Sleeping threads cost a wake-up (~µs) per run instead.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  };
+  const opts = cpuSessionOptions(options.threads);
   const run = (s: ort.InferenceSession, a: Mat, b: Mat, out: Float32Array, m: number, n: number) => {
     const A = new ort.Tensor('float32', a.data.subarray(0, a.rows * a.cols), [a.rows, a.cols]);
     const B = new ort.Tensor('float32', b.data.subarray(0, b.rows * b.cols), [b.rows, b.cols]);

@@ -21,6 +21,7 @@
  */
 import ort from 'onnxruntime-node';
 import { buildOnnxModel } from './onnxBuilder.js';
+import { cpuSessionOptions } from './ortSession.js';
 import { discardCopies, fillsOutputsInPlace, takeOutputs } from './ortOutputs.js';
 
 export interface SoftmaxGradOptions {
@@ -94,13 +95,7 @@ export async function createSoftmaxGrad(
   ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`softmaxGrad: ${name} must be an integer >= 1, got ${v}`);
   }
-  const session = await ort.InferenceSession.create(stepGraph(k, d), {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
-    ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
-    // As compute/gemm.ts: threads sleep between runs instead of spinning against the JavaScript between them.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  });
+  const session = await ort.InferenceSession.create(stepGraph(k, d), cpuSessionOptions(options.threads));
   const scale = new Float32Array(1);
   const t = (a: Float32Array, n: number, dims: number[]) => new ort.Tensor('float32', a.subarray(0, n), dims);
   async function run(buf: SoftmaxGradBuffers, rows: number): Promise<ort.InferenceSession.ReturnType> {

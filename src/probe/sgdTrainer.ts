@@ -90,17 +90,18 @@ export class SoftmaxSgdTrainer {
       for (let j = 0; j < d; j++) this.w[c * d + j] = (2 * rng.uniform() - 1) * bound;
       this.b[c] = (2 * rng.uniform() - 1) * bound;
     }
-    this.z = new Float32Array(maxBatch * k);
+    this.fused = !options.unfused && gemm.softmaxGrad ? gemm.softmaxGrad(k, d, maxBatch) : null;
+    // Marked handled here; a failure surfaces at the first step, which awaits it.
+    this.fused?.catch(() => {});
+    // Each path's buffers only: the logits of the unfused path, the one-hot labels and row losses of the fused.
+    this.z = new Float32Array(this.fused ? 0 : maxBatch * k);
+    this.onehot = new Float32Array(this.fused ? maxBatch * k : 0);
+    this.rowLoss = new Float32Array(this.fused ? maxBatch : 0);
     this.bias = new Float64Array(k);
     this.biasGrad = new Float64Array(k);
     this.e = new Float64Array(k);
     this.wMat = { data: this.w, rows: k, cols: d };
     this.gwMat = { data: this.gw, rows: k, cols: d };
-    this.fused = !options.unfused && gemm.softmaxGrad ? gemm.softmaxGrad(k, d, maxBatch) : null;
-    // Marked handled here; a failure surfaces at the first step, which awaits it.
-    this.fused?.catch(() => {});
-    this.onehot = new Float32Array(this.fused ? maxBatch * k : 0);
-    this.rowLoss = new Float32Array(this.fused ? maxBatch : 0);
   }
 
   /** 'fused' (one onnxruntime graph per step) or 'gemm' (two products and the JavaScript softmax). */
