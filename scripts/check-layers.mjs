@@ -7,9 +7,11 @@ import { fileURLToPath } from 'node:url';
 /** Lowest first: a folder may import only from folders listed before it (or from itself). */
 export const LAYERS = [
   ['errors.ts', 'version.ts', 'validate.ts', 'options.ts'],
-  ['io', 'compute', 'math', 'models'],
+  ['io', 'compute', 'math'],
   ['dataset'],
   ['image'],
+  // Above image: a pulled model's preprocessing (catalog entry, hub preprocessor_config.json) is a preprocessing layer.
+  ['models'],
   ['features'],
   ['extract'],
   ['probe'],

@@ -54,13 +54,19 @@ const data = {
   description: 'image folder: <folder>/<class>/<image>.{jpg,jpeg,png,webp}',
   required: true,
 } as const;
+/**
+ * The preset assumed when nothing states one (no flag, config field, model metadata, catalog entry or hub
+ * config). Deliberately not a commander default: a default given as if typed hid the model's own metadata, and
+ * an assumed preset is said back with a warning (docs/preprocessing.md).
+ */
+export const DEFAULT_PRESET = 'torchvision';
 const preset = {
   flags: '--preset <name>',
   description:
     'preprocessing preset: torchvision (resize 256 bilinear, crop 224, ImageNet mean/std), clip (resize=crop, ' +
-    'bicubic, CLIP mean/std), inception (mean/std 0.5, resize crop/0.875)',
+    "bicubic, CLIP mean/std), inception (mean/std 0.5, resize crop/0.875). Default: the model's fcprobe.preprocess " +
+    `metadata, its catalog entry or hub preprocessor_config.json, else ${DEFAULT_PRESET} with a warning`,
   check: is.oneOf(PRESET_NAMES),
-  default: 'torchvision',
 } as const;
 
 /** `fcprobe extract` (and `extractFeatures`). */
@@ -662,7 +668,7 @@ export const CHECK_EXPORT_OPTIONS = {
   },
   preset: {
     flags: preset.flags,
-    description: 'preprocessing preset (default: the catalog entry, else torchvision)',
+    description: preset.description,
     check: preset.check,
   },
   resize: { ...EXTRACT_OPTIONS.resize, description: 'shorter side after resizing' },
@@ -806,7 +812,12 @@ export const CONFIG_MODEL_FIELDS = {
     check: is.string,
     description: 'Path of the ONNX encoder, or a pulled catalog name / hf: reference (docs/models.md).',
   },
-  preset: { check: preset.check, default: preset.default },
+  preset: {
+    check: preset.check,
+    description:
+      "Preprocessing preset. Default: the model's fcprobe.preprocess metadata, its catalog entry or hub " +
+      `preprocessor_config.json, else ${DEFAULT_PRESET} (with a warning in the terminal and the report).`,
+  },
   output: aString,
   pool: { check: EXTRACT_OPTIONS.pool.check },
   resize: { check: EXTRACT_OPTIONS.resize.check },

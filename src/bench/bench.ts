@@ -13,12 +13,12 @@ import pLimit from 'p-limit';
 import sharp from 'sharp';
 import { FcprobeError } from '../errors.js';
 import { BENCH_DEFAULTS, EXTRACT_DEFAULTS } from '../options.js';
-import { resolvePreprocess } from '../image/preprocessSpec.js';
 import { parseProviders } from '../extract/providers.js';
 import { scanImageFolder } from '../dataset/listing.js';
 import { configureSharp } from '../extract/extract.js';
 import type { FeatureManifest } from '../features/manifest.js';
-import type { PreprocessSpec } from '../image/preprocessSpec.js';
+import type { PreprocessLayer, PreprocessOverrides, PreprocessSpec } from '../image/preprocessSpec.js';
+import { preprocessNotices, resolveModelPreprocess } from '../extract/modelCheck.js';
 import type { ProviderName } from '../extract/protocol.js';
 import { DecodePool, sharedBatchBuffer } from '../extract/decodePool.js';
 import {
@@ -71,14 +71,15 @@ export interface CeilingRow {
 /** Model-only throughput: session.run on a pre-made input tensor, as the extraction worker calls it. */
 export async function measureCeiling(
   o: CeilingOptions,
-): Promise<{ inputName: string; size: number; rows: CeilingRow[] }> {
+): Promise<{ inputName: string; size: number; fixedSize: boolean; rows: CeilingRow[] }> {
   quietOnnxruntimeLogging();
   const session = await ort.InferenceSession.create(o.modelPath, sessionOptions(o.provider, o.threads));
   try {
     const meta = session.inputMetadata[0];
     if (!meta?.isTensor) throw new FcprobeError('BAD_MODEL', `${o.modelPath} has no tensor input.`);
     const h = meta.shape[2];
-    const size = o.size ?? (typeof h === 'number' ? h : 224);
+    const fixedSize = typeof h === 'number';
+    const size = o.size ?? (fixedSize ? h : 224);
     const half = meta.type === 'float16';
     const rows: CeilingRow[] = [];
     for (const batch of o.batchSizes) {
@@ -99,7 +100,7 @@ export async function measureCeiling(
       }
       rows.push({ batch, imagesPerSecond: summarize(runs) });
     }
-    return { inputName: meta.name, size, rows };
+    return { inputName: meta.name, size, fixedSize, rows };
   } finally {
     await session.release();
   }
@@ -320,7 +321,16 @@ export interface BenchModelOptions {
   /** Comma-separated providers as for `extract --ep`; default: the best installed one. */
   providers?: string | undefined;
   threads?: number | undefined;
+  /** Shorthand for preprocess.preset. */
   preset?: string | undefined;
+  /** Preprocessing the caller states (source 'flag'); the model's metadata and `preprocessLayers` rank below. */
+  preprocess?: PreprocessOverrides | undefined;
+  /** Catalog / hub preprocessing of a pulled model (ResolvedModel.preprocessLayers). */
+  preprocessLayers?: readonly PreprocessLayer[] | undefined;
+  /** The model's name in notices (default: its path). */
+  modelName?: string | undefined;
+  /** The preprocessing line and any warning about it. */
+  onNotice?: ((message: string) => void) | undefined;
   /** Images used for the decode and end-to-end runs (the first ones of the listing). */
   images?: number | undefined;
   repeats?: number | undefined;
@@ -380,7 +390,27 @@ export async function benchModel(o: BenchModelOptions): Promise<BenchModelResult
   if (!provider || !ceiling) throw new FcprobeError('BAD_MODEL', `Cannot run ${o.modelPath}: ${failures.join('; ')}`);
 
   configureSharp(1);
-  const spec = resolvePreprocess({ preset: o.preset, borderCrop: listing.borderCrop || undefined }, ceiling.size);
+  const { spec, provenance } = resolveModelPreprocess(
+    o.modelPath,
+    { ...o.preprocess, preset: o.preprocess?.preset ?? o.preset },
+    o.preprocessLayers,
+    ceiling.fixedSize ? ceiling.size : null,
+    { borderCrop: listing.borderCrop || undefined },
+  );
+  for (const m of preprocessNotices(o.modelName ?? o.modelPath, spec, provenance)) o.onNotice?.(m);
+  // A model of any input size was measured at 224 before the crop was known: measure it at the crop extract uses.
+  if (spec.crop !== ceiling.size) {
+    step(`ceiling: ${provider} again at the crop ${spec.crop}`);
+    ceiling = await measureCeiling({
+      modelPath: o.modelPath,
+      provider,
+      threads: o.threads ?? null,
+      batchSizes,
+      repeats,
+      minImages: 8,
+      size: spec.crop,
+    });
+  }
   step(`decode: ${n} images`);
   const d = await measureDecode({
     files: items.map((i) => join(listing.root, i.file)),
@@ -404,7 +434,10 @@ export async function benchModel(o: BenchModelOptions): Promise<BenchModelResult
       '--ep',
       provider,
       ...(o.threads ? ['--threads', String(o.threads)] : []),
-      ...(o.preset ? ['--preset', o.preset] : []),
+      // The resolved values, so the child extracts exactly what decode measured (a cached catalog file has no
+      // catalog entry of its own to find).
+      ...['--preset', spec.preset, '--resize', String(spec.resize), '--crop', String(spec.crop)],
+      ...['--interpolation', spec.interpolation, '--mean', spec.mean.join(','), '--std', spec.std.join(',')],
     ];
     const e = await measureEndToEnd({
       modelPath: resolve(o.modelPath),

@@ -32,10 +32,13 @@ program
     'after',
     `
 Typical use:
-  fcprobe run --teacher t.onnx --student s.onnx --train photos/train --test photos/test --ood sketches --work work/exp
+  fcprobe run --teacher t.onnx --student s.onnx --preset clip --train photos/train --test photos/test \
+              --ood sketches --work work/exp             # --preset: how the models were trained to see images
   fcprobe report work/exp                                # re-render the stored results
-  fcprobe extract --model teacher.onnx --data photos/train --out work/t-train
-  fcprobe merge work/t-train.* --out work/t-train       # after a sharded extract`,
+  fcprobe extract --model teacher.onnx --preset clip --data photos/train --out work/t-train
+  fcprobe merge work/t-train.* --out work/t-train       # after a sharded extract
+Preprocessing comes from the flags, a run config, the model's fcprobe.preprocess metadata, its catalog entry or
+hub preprocessor_config.json, in that order; with none of them the torchvision preset is assumed, with a warning.`,
   );
 
 registerExtractCommand(program);

@@ -19,6 +19,11 @@ export interface ComposeOptions {
   /** Name of the backbone output whose features the head was trained on (the student manifest's outputName). */
   featureOutput: string;
   preprocess: PreprocessSpec;
+  /**
+   * The backbone features' preprocessing was assumed (source 'default'): recorded as `"assumed": true` so that a
+   * later extract of the student still says so, instead of taking the guess for the model's own statement.
+   */
+  preprocessAssumed?: boolean;
   /** Name of the composed graph's output (default 'features'). */
   outputName?: string;
   docString?: string;
@@ -121,7 +126,10 @@ export function composeStudent(backbone: Uint8Array, head: Uint8Array, o: Compos
     );
   bb.metadataProps = [
     ...bb.metadataProps.filter((p) => p.key !== PREPROCESS_METADATA_KEY),
-    { key: PREPROCESS_METADATA_KEY, value: JSON.stringify(o.preprocess) },
+    {
+      key: PREPROCESS_METADATA_KEY,
+      value: JSON.stringify({ ...o.preprocess, ...(o.preprocessAssumed ? { assumed: true } : {}) }),
+    },
   ];
   if (o.docString) bb.docString = o.docString;
   return onnx.ModelProto.encode(bb).finish();
@@ -131,5 +139,7 @@ export function composeStudent(backbone: Uint8Array, head: Uint8Array, o: Compos
 export function readPreprocessMetadata(model: Uint8Array): PreprocessSpec | null {
   const m = onnx.ModelProto.decode(model);
   const p = m.metadataProps.find((x) => x.key === PREPROCESS_METADATA_KEY);
-  return p?.value ? (JSON.parse(p.value) as PreprocessSpec) : null;
+  if (!p?.value) return null;
+  const { assumed: _, ...spec } = JSON.parse(p.value) as PreprocessSpec & { assumed?: boolean };
+  return spec;
 }

@@ -372,9 +372,15 @@ export async function runDistill(o: DistillOptions): Promise<DistillResult> {
     let studentSha: string | null = null;
     if (backboneBytes) {
       studentPath = join(out, 'student.onnx');
+      if (student.manifest.preprocessSource?.source === 'default')
+        notice(
+          `warning: the backbone features ${student.dir} were extracted with an assumed preprocessing (preset ` +
+            `${student.manifest.preprocess.preset}, nothing stated it); student.onnx carries it, marked as assumed.`,
+        );
       const composed = composeStudent(backboneBytes, headBytes, {
         featureOutput: student.manifest.model.outputName,
         preprocess: student.manifest.preprocess,
+        preprocessAssumed: student.manifest.preprocessSource?.source === 'default',
         docString: `fcprobe distilled student: ${student.manifest.model.path} + ${desc}`,
       });
       writeFileAtomic(studentPath, composed);

@@ -21,6 +21,7 @@ import { isTarData } from '../dataset/tarListing.js';
 import type { ErBaselineInput } from './types.js';
 import { defaultCacheDir } from '../models/cache.js';
 import { isModelReference, resolveModel } from '../models/resolve.js';
+import type { PreprocessLayer } from '../image/preprocessSpec.js';
 import { DISTILL_FIELDS, type DistillField, type DistillSettings, distillSettingsFrom } from '../distill/distill.js';
 
 export interface ModelConfig {
@@ -40,6 +41,11 @@ export interface ModelConfig {
    * and the preprocessing and output fields above apply to the backbone.
    */
   distill?: DistillConfig | undefined;
+  /**
+   * What a pulled model's catalog entry and hub preprocessor_config.json state (sources 'catalog', 'hub'): below
+   * the fields above and the model's own metadata (docs/preprocessing.md). Not echoed into results' config.
+   */
+  preprocessLayers?: PreprocessLayer[] | undefined;
 }
 
 /** A student entry's `distill` object: the backbone (resolved path) and complete settings (defaults applied). */
@@ -268,19 +274,13 @@ function withCatalog(m: ModelConfig, base: string): ModelConfig {
   if (!isModelReference(m.path, base)) return { ...m, path: pathOf(base, m.path) };
   const r = resolveModel(m.path, defaultCacheDir(), base);
   const e = r.entry;
-  if (!e) return { ...m, path: r.path };
-  const p = e.preset;
+  if (!e) return { ...m, path: r.path, preprocessLayers: r.preprocessLayers };
   return {
     ...m,
     path: r.path,
-    preset: m.preset ?? p.preset,
     output: m.output ?? e.output.name,
     pool: m.pool ?? (e.output.pool === 'none' ? undefined : e.output.pool),
-    resize: m.resize ?? p.resize,
-    crop: m.crop ?? p.crop,
-    interpolation: m.interpolation ?? p.interpolation,
-    mean: m.mean ?? p.mean,
-    std: m.std ?? p.std,
+    preprocessLayers: r.preprocessLayers,
   };
 }
 

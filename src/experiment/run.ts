@@ -48,7 +48,13 @@ import { selectRows } from '../features/rowSelection.js';
 import type { EvalResult } from '../probe/evaluate.js';
 import { extractFeatures, type ExtractProgress, type ExtractResult } from '../extract/extract.js';
 import { inspectModel } from '../extract/modelCheck.js';
-import { describePreprocess } from '../image/preprocessSpec.js';
+import {
+  describePreprocess,
+  PREPROCESS_FIELDS,
+  type PreprocessLayer,
+  type PreprocessOverrides,
+  type PreprocessProvenance,
+} from '../image/preprocessSpec.js';
 import { runProbe, type ProbeOptions } from '../probe/probe.js';
 import { describeMachine, writeResults } from './results.js';
 import { type DistillResult, finishedDistill, runDistill } from '../distill/distill.js';
@@ -140,7 +146,7 @@ function backboneOf(m: ModelConfig): ModelConfig {
   return { ...m, name: backboneModelName(m.name), path: m.distill.backbone, distill: undefined };
 }
 
-function extractOptionsOf(m: ModelConfig, cfg: RunConfig): Parameters<typeof inspectModel>[0] {
+function extractOptionsOf(m: ModelConfig, cfg: RunConfig, plan?: RunPlan): Parameters<typeof inspectModel>[0] {
   return {
     modelPath: m.path,
     // A distilled student's preprocessing is its backbone's; its one output is the head's `features`.
@@ -148,15 +154,33 @@ function extractOptionsOf(m: ModelConfig, cfg: RunConfig): Parameters<typeof ins
     pool: m.distill ? undefined : m.pool,
     providers: cfg.providers,
     threads: cfg.threads,
-    preprocess: {
-      preset: m.preset,
-      resize: m.resize,
-      crop: m.crop,
-      interpolation: m.interpolation,
-      mean: m.mean,
-      std: m.std,
-    },
+    preprocessLayers: plan?.preprocessLayers.get(m.name) ?? preprocessLayersOf(m, configFieldName, m.name),
+    modelName: m.name,
   };
+}
+
+/** The lines preprocessNotices writes: said once per model by the model checks, not again per set. */
+function isPreprocessNotice(msg: string): boolean {
+  return (
+    msg.startsWith('preprocessing of ') ||
+    msg.startsWith('warning: no preprocessing stated for ') ||
+    msg.includes(': stated preprocessing replaced: ')
+  );
+}
+
+/**
+ * A model's stated preprocessing as layers: the fields a flag gave (source 'flag'), the config file's (source
+ * 'config'), and a pulled model's catalog / hub layers. `nameOf` tells a flag's field from a file's.
+ */
+function preprocessLayersOf(m: ModelConfig, nameOf: FieldNamer, field: string): PreprocessLayer[] {
+  const flag: PreprocessOverrides = {};
+  const config: PreprocessOverrides = {};
+  for (const k of PREPROCESS_FIELDS) {
+    const v = m[k as keyof ModelConfig];
+    if (v === undefined) continue;
+    Object.assign(nameOf(`${field}.${k}`).startsWith('--') ? flag : config, { [k]: v });
+  }
+  return [{ source: 'flag', values: flag }, { source: 'config', values: config }, ...(m.preprocessLayers ?? [])];
 }
 
 function probeOptionsOf(
@@ -236,16 +260,25 @@ interface RunPlan {
   rowCache: Map<string, Int32Array>;
   /** Execution providers the model checks ended up on. */
   providers: string[];
+  /** Each model's (and distilled student's backbone's) stated preprocessing, by model name. */
+  preprocessLayers: Map<string, PreprocessLayer[]>;
+  /** What the model checks resolved, by planned model name (a distilled student: its backbone's). */
+  preprocess: Map<string, PreprocessProvenance>;
 }
 
 /** Stage headlines and the time each stage takes. */
 interface StageLog {
   stage: (message: string) => void;
+  /** Warnings: said even where stage lines are not (the run's onNotice). */
+  warn: (message: string) => void;
   timed: <T>(name: string, f: () => Promise<T>) => Promise<T>;
   timings: StageTiming[];
 }
 
-function stageLog(onStage: ((message: string) => void) | undefined): StageLog {
+function stageLog(
+  onStage: ((message: string) => void) | undefined,
+  onNotice: ((message: string) => void) | undefined,
+): StageLog {
   const timings: StageTiming[] = [];
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
@@ -255,7 +288,7 @@ function stageLog(onStage: ((message: string) => void) | undefined): StageLog {
       timings.push({ stage: name, seconds: (performance.now() - t0) / 1000 });
     }
   };
-  return { stage: onStage ?? (() => {}), timed, timings };
+  return { stage: onStage ?? (() => {}), warn: onNotice ?? onStage ?? (() => {}), timed, timings };
 }
 
 /** Extraction results by model and set name. */
@@ -309,7 +342,7 @@ export async function runExperiment(o: RunOptions): Promise<RunOutcome> {
 }
 
 async function runLocked(o: RunOptions): Promise<RunOutcome> {
-  const log = stageLog(o.onStage);
+  const log = stageLog(o.onStage, o.onNotice);
   const plan = await planRun(o.config, log, o.nameOf ?? configFieldName);
   const distilled: Distilled = new Map();
   const extracted = await extractAll(plan, o, log, distilled);
@@ -371,13 +404,23 @@ async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promi
     ...cfg.references.map((config, i) => ({ config, role: 'reference' as const, field: `references[${i}]` })),
   ];
   const providers: string[] = [];
+  const preprocessLayers = new Map<string, PreprocessLayer[]>();
+  const preprocess = new Map<string, PreprocessProvenance>();
   for (const { config, field } of models) {
     // A distilled student does not exist yet: its backbone is checked with the student's preprocessing fields.
     const m = config.distill ? backboneOf(config) : config;
+    const layers = preprocessLayersOf(m, nameOf, field);
+    preprocessLayers.set(m.name, layers);
+    if (config.distill) preprocessLayers.set(config.name, layers);
     log.stage(`check model ${m.name}: ${m.path}`);
     try {
-      const check = await inspectModel({ ...extractOptionsOf(m, cfg), onNotice: log.stage });
+      const check = await inspectModel({
+        ...extractOptionsOf(m, cfg),
+        preprocessLayers: layers,
+        onNotice: (msg) => (msg.startsWith('warning:') ? log.warn(msg) : log.stage(msg)),
+      });
       providers.push(check.provider);
+      preprocess.set(config.name, check.preprocessProvenance);
     } catch (err) {
       if (err instanceof FcprobeError) throw inTermsOf(err, field, nameOf);
       throw err;
@@ -393,6 +436,8 @@ async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promi
     sets: [train, ...evals],
     rowCache: new Map(),
     providers: [...new Set(providers)],
+    preprocessLayers,
+    preprocess,
   };
 }
 
@@ -506,12 +551,13 @@ async function extractPair(
     if (merged) log.stage(`  merged ${merged} shard(s) of the cluster plan`);
     const r = await log.timed(`extract ${label}`, () =>
       extractFeatures({
-        ...extractOptionsOf(m, cfg),
+        ...extractOptionsOf(m, cfg, plan),
+        // The model checks said the preprocessing once per model; the extractions of each set do not repeat it.
+        onNotice: (msg) => (isPreprocessNotice(msg) ? undefined : o.onNotice?.(msg)),
         listing: s.listing,
         outDir: featureDir(cfg.workDir, m, s.config),
         batchSize: cfg.batchSize,
         onStale: 'replace',
-        onNotice: o.onNotice,
         onProgress: report && ((p: ExtractProgress) => report(label, p)),
         shouldStop: o.shouldStop,
       }),
@@ -791,6 +837,7 @@ function assembleResults(
   const modelEntries: ModelEntry[] = plan.models.map(({ config: m, role }) => {
     const man = extraction(m, train.folder.config).manifest;
     const d = distilled.get(m.name);
+    const provenance = plan.preprocess.get(m.name) ?? man.preprocessSource;
     return {
       role,
       name: m.name,
@@ -799,6 +846,7 @@ function assembleResults(
       featureDim: man.featureDim,
       preset: man.preprocess.preset,
       preprocessing: describePreprocess(man.preprocess),
+      ...(provenance ? { preprocess: provenance } : {}),
       output: man.model.outputName,
       pool: man.model.pool,
       ...(d ? { distill: d } : {}),
@@ -836,7 +884,8 @@ function assembleResults(
     fcprobeVersion: FCPROBE_VERSION,
     createdAt: new Date().toISOString(),
     ...(cfg.title ? { title: cfg.title } : {}),
-    config: JSON.parse(JSON.stringify(cfg)) as JsonValue,
+    // The config as given: a pulled model's catalog / hub layers are in each model's `preprocess` instead.
+    config: JSON.parse(JSON.stringify(cfg, (k, v: unknown) => (k === 'preprocessLayers' ? undefined : v))) as JsonValue,
     machine: describeMachine(plan.providers),
     models: modelEntries,
     sets,

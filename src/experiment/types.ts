@@ -2,6 +2,7 @@
  * `RunResults`: what `run` measured, stored as <work-dir>/results.json so that `fcprobe report` can re-render
  * without recomputing. Accuracies are fractions in [0, 1]; a missing measurement is null, an undefined one NaN.
  */
+import type { PreprocessProvenance } from '../image/preprocessSpec.js';
 import type { DistillSettings, FitEntry } from '../distill/distill.js';
 import type { ActivationAsymmetryResult } from './activationAsymmetry.js';
 import type { CosineSummary } from '../math/cosine.js';
@@ -26,6 +27,12 @@ export interface ModelEntry {
   preset?: string;
   /** The preprocessing that ran, in words: preset, resize, crop, interpolation, mean, std. */
   preprocessing?: string;
+  /**
+   * Where the preprocessing came from: `source` (flag, config, metadata, catalog, hub, default) and each field's
+   * source. 'default' means nothing stated it and the preset was assumed (a report warning). Absent in results of
+   * older fcprobe versions.
+   */
+  preprocess?: PreprocessProvenance;
   output?: string;
   pool?: string;
   /** A student distilled by the run (config `distill`): how, and distill.json's fit summary. */

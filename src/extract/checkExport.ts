@@ -4,6 +4,7 @@
  * made with it is trusted. Preprocessing is bit-exact with torchvision (docs/preprocessing.md), so what is
  * left is the export itself plus float32 round-off.
  */
+import { PREPROCESS_FIELDS, type PreprocessProvenance, type PreprocessSpec } from '../image/preprocessSpec.js';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -34,6 +35,9 @@ export interface ExportCheck {
   maxRelDiff: number;
   featureDim: number;
   thresholds: { minCosine: number; maxRelDiff: number };
+  /** The preprocessing that ran and where each value came from (a failure with source 'default' is often it). */
+  preprocess: PreprocessSpec;
+  preprocessSource: PreprocessProvenance;
 }
 
 /**
@@ -84,8 +88,16 @@ export function listReferenceImages(dir: string, prefix = ''): string[] {
   return out.sort(compareNames);
 }
 
+function unknownProvenance(): PreprocessProvenance {
+  const fields = Object.fromEntries(PREPROCESS_FIELDS.map((k) => [k, 'default'])) as PreprocessProvenance['fields'];
+  return { source: 'default', fields, setAside: [], overridden: [] };
+}
+
 export interface CheckExportOptions
-  extends Pick<ExtractOptions, 'preprocess' | 'outputName' | 'pool' | 'providers' | 'threads' | 'onNotice'> {
+  extends Pick<
+    ExtractOptions,
+    'preprocess' | 'preprocessLayers' | 'modelName' | 'outputName' | 'pool' | 'providers' | 'threads' | 'onNotice'
+  > {
   modelPath: string;
   dataDir: string;
   referencePath: string;
@@ -133,6 +145,8 @@ export async function checkExport(opts: CheckExportOptions): Promise<ExportCheck
       listing,
       outDir: tmp,
       preprocess: opts.preprocess,
+      preprocessLayers: opts.preprocessLayers,
+      modelName: opts.modelName,
       outputName: opts.outputName,
       pool: opts.pool,
       providers: opts.providers,
@@ -170,6 +184,9 @@ export async function checkExport(opts: CheckExportOptions): Promise<ExportCheck
       maxRelDiff: Math.max(...images.map((i) => i.relDiff)),
       featureDim: dim,
       thresholds,
+      preprocess: r.manifest.preprocess,
+      // extractFeatures always records it; the fallback only satisfies the optional field of old manifests.
+      preprocessSource: r.manifest.preprocessSource ?? unknownProvenance(),
     };
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -396,6 +396,7 @@ function publish(req: ExtractRequest, target: ExtractTarget, w: FeatureWriter): 
     key: target.key,
     model: { ...target.model, featureDim },
     preprocess: target.prepared.spec,
+    preprocessSource: target.prepared.provenance,
     executionProvider: target.prepared.ready.provider,
     dataRoot: listing.root,
     classes: listing.classes,

@@ -5,8 +5,20 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FcprobeError, badOption } from '../errors.js';
-import { describePreprocess, resolvePreprocess, type PreprocessOverrides } from '../image/preprocessSpec.js';
-import { PREPROCESS_METADATA_KEY, readPreprocessMetadata } from './onnxMetadata.js';
+import {
+  assumedPreprocessWarning,
+  describePreprocess,
+  describeSource,
+  PREPROCESS_FIELDS,
+  PREPROCESS_SOURCES,
+  type PreprocessLayer,
+  type PreprocessOverrides,
+  type PreprocessProvenance,
+  type PreprocessResolution,
+  resolvePreprocess,
+  resolvePreprocessLayers,
+} from '../image/preprocessSpec.js';
+import { preprocessMetadataAssumed, readPreprocessMetadata } from './onnxMetadata.js';
 import { EncoderWorker } from './encoderWorker.js';
 import {
   checkProvidersInstalled,
@@ -115,6 +127,7 @@ export interface PreparedModel {
   input: { size: number | null; type: 'float32' | 'float16' };
   output: TensorMeta;
   spec: PreprocessSpec;
+  provenance: PreprocessProvenance;
 }
 
 /** Loads the model in the worker and checks input, output and preprocessing against it: no image is touched. */
@@ -128,6 +141,9 @@ export async function prepareModel(
     outputName?: string | undefined;
     pool?: PoolName | undefined;
     preprocess?: PreprocessOverrides | undefined;
+    preprocessLayers?: readonly PreprocessLayer[] | undefined;
+    /** The model's name in notices (default: its path). */
+    modelName?: string | undefined;
     borderCrop: number;
     /** The batch size extraction will use (checked against a fixed batch axis); omitted by run's preflight. */
     batchSize?: number | undefined;
@@ -175,52 +191,44 @@ export async function prepareModel(
   checkBatchAxis(ready.inputs[0]!, o.modelPath, o.batchSize);
   const output = chooseOutput(ready.outputs, o.outputName, o.modelPath);
   checkOutputShape(output, o.pool, o.modelPath);
-  const merged = withModelMetadata(o.modelPath, o.preprocess ?? {}, o.onNotice);
-  const spec = resolvePreprocess(
-    { ...merged.overrides, borderCrop: o.preprocess?.borderCrop ?? (o.borderCrop || undefined) },
-    input.size,
-  );
-  o.onNotice?.(`preprocessing ${describePreprocess(spec)} (${merged.source})`);
-  return { ready, input, output, spec };
+  const { spec, provenance } = resolveModelPreprocess(o.modelPath, o.preprocess, o.preprocessLayers, input.size, {
+    borderCrop: o.preprocess?.borderCrop ?? (o.borderCrop || undefined),
+    autoOrient: o.preprocess?.autoOrient,
+  });
+  for (const m of preprocessNotices(o.modelName ?? o.modelPath, spec, provenance)) o.onNotice?.(m);
+  return { ready, input, output, spec, provenance };
 }
 
-const PREPROCESS_FIELDS = ['preset', 'resize', 'crop', 'interpolation', 'mean', 'std'] as const;
-
 /**
- * The model's `fcprobe.preprocess` metadata as the defaults of the given overrides. A value given (flag or
- * config) wins over the metadata, with a warning when it differs; a different preset replaces the metadata
- * altogether (its values then come from that preset), since the metadata's numbers belong to its own preset.
+ * The layers a command states plus the model's own `fcprobe.preprocess` metadata, resolved in the one order
+ * (src/image/preprocessSpec.ts): the single path every command that reads images takes.
  */
-function withModelMetadata(
+export function resolveModelPreprocess(
   modelPath: string,
-  given: PreprocessOverrides,
-  onNotice: ((m: string) => void) | undefined,
-): { overrides: PreprocessOverrides; source: string } {
+  given: PreprocessOverrides | undefined,
+  layers: readonly PreprocessLayer[] | undefined,
+  modelSize: number | null,
+  data: { borderCrop?: number | undefined; autoOrient?: boolean | undefined },
+): PreprocessResolution {
+  const all: PreprocessLayer[] = [...(layers ?? [])];
+  if (given && PREPROCESS_FIELDS.some((k) => given[k] !== undefined)) all.push({ source: 'flag', values: given });
   const meta = readPreprocessMetadata(modelPath);
-  const givenAny = PREPROCESS_FIELDS.some((k) => given[k] !== undefined);
-  if (!meta) return { overrides: given, source: givenAny ? 'from the options given' : 'default' };
-  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-  const conflicts = PREPROCESS_FIELDS.filter(
-    (k) => given[k] !== undefined && meta[k] !== undefined && !same(given[k], meta[k]),
-  );
-  if (conflicts.length > 0) {
-    const changes = conflicts.map((k) => `${k} ${JSON.stringify(meta[k])} -> ${JSON.stringify(given[k])}`).join(', ');
-    onNotice?.(
-      `warning: ${modelPath} declares its preprocessing (metadata ${PREPROCESS_METADATA_KEY}); ` +
-        `the options given override ${changes}`,
+  if (meta) all.push({ source: 'metadata', values: meta, assumed: preprocessMetadataAssumed(modelPath) });
+  const r = resolvePreprocessLayers(all, modelSize);
+  const spec = resolvePreprocess({ ...r.spec, borderCrop: data.borderCrop, autoOrient: data.autoOrient }, modelSize);
+  return { spec, provenance: r.provenance };
+}
+
+/** What the terminal is told about a model's preprocessing: the spec and its source, and any warning. */
+export function preprocessNotices(model: string, spec: PreprocessSpec, p: PreprocessProvenance): string[] {
+  const out = [`preprocessing of ${model}: ${describePreprocess(spec)} (from ${describeSource(p.source)})`];
+  if (p.overridden.length > 0 || p.setAside.length > 0)
+    out.push(
+      `warning: ${model}: stated preprocessing replaced: ${[...p.overridden, ...p.setAside].join('; ')} ` +
+        `(precedence: ${PREPROCESS_SOURCES.join(' > ')})`,
     );
-  }
-  if (given.preset !== undefined && meta.preset !== undefined && given.preset !== meta.preset)
-    return { overrides: given, source: `preset ${given.preset} given; the model's metadata is not used` };
-  const overrides: PreprocessOverrides = { ...given };
-  for (const k of PREPROCESS_FIELDS)
-    if (overrides[k] === undefined && meta[k] !== undefined) Object.assign(overrides, { [k]: meta[k] });
-  return {
-    overrides,
-    source: givenAny
-      ? `model metadata ${PREPROCESS_METADATA_KEY}, with the options given`
-      : `model metadata ${PREPROCESS_METADATA_KEY}`,
-  };
+  if (p.source === 'default') out.push(assumedPreprocessWarning(model, spec));
+  return out;
 }
 
 export interface ModelCheck {
@@ -229,6 +237,7 @@ export interface ModelCheck {
   outputName: string;
   outputShape: (number | string)[];
   preprocess: PreprocessSpec;
+  preprocessProvenance: PreprocessProvenance;
 }
 
 /**
@@ -236,7 +245,18 @@ export interface ModelCheck {
  * so that a broken second model fails before the first one's hours of extraction.
  */
 export async function inspectModel(
-  o: Pick<ExtractOptions, 'modelPath' | 'outputName' | 'pool' | 'providers' | 'threads' | 'preprocess' | 'onNotice'>,
+  o: Pick<
+    ExtractOptions,
+    | 'modelPath'
+    | 'outputName'
+    | 'pool'
+    | 'providers'
+    | 'threads'
+    | 'preprocess'
+    | 'preprocessLayers'
+    | 'modelName'
+    | 'onNotice'
+  >,
 ): Promise<ModelCheck> {
   const modelPath = resolve(o.modelPath);
   if (!existsSync(modelPath) || !statSync(modelPath).isFile())
@@ -259,6 +279,7 @@ export async function inspectModel(
       outputName: p.output.name,
       outputShape: p.output.shape,
       preprocess: p.spec,
+      preprocessProvenance: p.provenance,
     };
   } finally {
     await worker.close();

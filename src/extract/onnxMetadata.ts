@@ -144,3 +144,19 @@ export function readPreprocessMetadata(path: string): PreprocessOverrides | null
   }
   return out;
 }
+
+/**
+ * True when the model's `fcprobe.preprocess` metadata says it was itself assumed (`"assumed": true`, written by
+ * distill when the backbone's features were extracted with the default preset): resolution then reports the
+ * source as 'default', with its warning, rather than as the model's statement.
+ */
+export function preprocessMetadataAssumed(path: string): boolean {
+  const raw = readOnnxMetadata(path).get(PREPROCESS_METADATA_KEY);
+  if (raw === undefined) return false;
+  try {
+    const v = JSON.parse(raw) as unknown;
+    return typeof v === 'object' && v !== null && (v as Record<string, unknown>).assumed === true;
+  } catch {
+    return false;
+  }
+}

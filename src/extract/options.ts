@@ -1,7 +1,7 @@
 /** What `extractFeatures` takes and returns (apart so that the model preflight can share them). */
 import type { DatasetListing } from '../dataset/listing.js';
 import type { FeatureManifest, SkippedFile } from '../features/manifest.js';
-import type { PreprocessOverrides } from '../image/preprocessSpec.js';
+import type { PreprocessLayer, PreprocessOverrides } from '../image/preprocessSpec.js';
 import type { PoolName } from '../options.js';
 
 /** Options of {@link extractFeatures}. */
@@ -12,8 +12,18 @@ export interface ExtractOptions {
   listing: DatasetListing;
   /** Output directory (created); holds features.npy, labels.npy and manifest.json when done. */
   outDir: string;
-  /** Preset ('torchvision', 'clip', 'inception') and per-field overrides; sizes in pixels. */
+  /**
+   * Preset ('torchvision', 'clip', 'inception') and per-field values the caller states (source 'flag'); sizes in
+   * pixels. They win over every other source; see docs/preprocessing.md for the order.
+   */
   preprocess?: PreprocessOverrides | undefined;
+  /**
+   * Lower sources (run config, catalog entry, hub preprocessor_config.json), ranked by their `source`; the model's
+   * own `fcprobe.preprocess` metadata is read from the file and need not be given.
+   */
+  preprocessLayers?: readonly PreprocessLayer[] | undefined;
+  /** The model's name in notices and warnings (default: its path). */
+  modelName?: string | undefined;
   /** Output tensor to read; default: the only output, or one named features/embedding/image_embeds/pooler_output. */
   outputName?: string | undefined;
   /** Reduce a [N, tokens, D] output to [N, D]: the first token ('cls') or the mean over tokens. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { FcprobeError } from '../errors.js';
 import { type JsonKind, readJsonObject } from '../io/json.js';
 import { NpyReader, readLabels } from '../io/npy.js';
-import type { PreprocessSpec } from '../image/preprocessSpec.js';
+import type { PreprocessProvenance, PreprocessSpec } from '../image/preprocessSpec.js';
 import type { PoolName } from '../options.js';
 
 export interface ModelInfo {
@@ -48,6 +48,11 @@ export interface FeatureManifest {
   key: string;
   model: ModelInfo;
   preprocess: PreprocessSpec;
+  /**
+   * Where each preprocessing value came from (flag, config, metadata, catalog, hub, default); not part of the key:
+   * the same values from another source give the same bytes. Absent in manifests of older fcprobe versions.
+   */
+  preprocessSource?: PreprocessProvenance;
   executionProvider: string;
   dataRoot: string;
   classes: string[];

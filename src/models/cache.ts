@@ -36,6 +36,11 @@ export interface LockEntry extends LockedFile {
   pulledAt: string;
   /** External-data files of the graph, fetched with it. */
   externalData: LockedFile[];
+  /**
+   * The repository's preprocessor_config.json, fetched with the graph (null: the repository has none; absent in
+   * lock files of older fcprobe versions, whose pulls did not look for it).
+   */
+  preprocessorConfig?: LockedFile | null;
 }
 
 export interface LockFile {
@@ -82,6 +87,8 @@ export function readLock(cacheDir: string): LockFile {
   if (typeof l.models !== 'object' || l.models === null) bad();
   for (const e of Object.values(l.models)) {
     if (!lockedFileOk(e) || !Array.isArray(e.externalData) || !e.externalData.every(lockedFileOk)) bad();
+    const pc = e.preprocessorConfig;
+    if (pc !== undefined && pc !== null && !lockedFileOk(pc)) bad();
   }
   return l;
 }

@@ -3,13 +3,14 @@
  * or the lock file's (written by the first pull), with the graph's external-data files fetched alongside.
  * The graph is published last, so a graph in the cache always has its external data next to it.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { posix } from 'node:path';
 import { badOption, FcprobeError } from '../errors.js';
 import { readLock, verifyCached, writeLockEntry, type LockedFile } from './cache.js';
 import { findCatalogEntry, type CatalogEntry } from './catalog.js';
 import { downloadToPart, publish } from './download.js';
 import { externalDataLocations } from './externalData.js';
+import { HUB_PREPROCESS_FILE } from './hubPreprocess.js';
 import { cachePath, formatHubRef, hubUrl, isHubRef, parseHubRef, type HubRef } from './reference.js';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
@@ -64,6 +65,45 @@ export interface PullResult {
   externalData: LockedFile[];
   /** The checksum was recorded now (no catalog pin, no lock entry before). */
   recorded: boolean;
+}
+
+/**
+ * The repository's preprocessor_config.json at the same revision, into a part file (published with the graph),
+ * or null when the repository has none (HTTP 404). Checked against the lock's record when there is one; parsed
+ * here so that a file that is not JSON fails the pull rather than a later extract.
+ */
+async function fetchPreprocessorConfig(
+  endpoint: string,
+  ref: HubRef,
+  opts: PullOptions,
+  common: { token: string | undefined; authOrigin: string; retries: number | undefined },
+  locked: LockedFile | null | undefined,
+): Promise<{ part: string; dest: string; file: LockedFile } | null> {
+  const key = formatHubRef(ref);
+  const dest = cachePath(opts.cacheDir, ref, HUB_PREPROCESS_FILE);
+  let r: Awaited<ReturnType<typeof downloadToPart>>;
+  try {
+    r = await downloadToPart(hubUrl(endpoint, ref, HUB_PREPROCESS_FILE), dest, {
+      ...common,
+      expectedSha256: locked?.sha256 ?? null,
+      label: `${key} (${HUB_PREPROCESS_FILE})`,
+      onProgress: (d, t) => opts.onProgress?.(HUB_PREPROCESS_FILE, d, t),
+    });
+  } catch (e) {
+    if (e instanceof FcprobeError && e.code === 'NOT_FOUND' && !locked) return null;
+    throw e;
+  }
+  try {
+    JSON.parse(readFileSync(r.path, 'utf8'));
+  } catch {
+    rmSync(r.path, { force: true });
+    throw new FcprobeError(
+      'BAD_MODEL',
+      `${key}: the repository's ${HUB_PREPROCESS_FILE} is not JSON.`,
+      'Give the preprocessing with flags when extracting, or fix the file in the repository.',
+    );
+  }
+  return { part: r.path, dest, file: { path: HUB_PREPROCESS_FILE, sha256: r.sha256, size: r.size } };
 }
 
 /** Downloads (or finds) one model; see the module comment. Errors as downloadToPart's. */
@@ -131,7 +171,9 @@ export async function pullModel(spec: string, opts: PullOptions): Promise<PullRe
     if (e instanceof FcprobeError && e.code === 'BAD_MODEL') rmSync(graph.path, { force: true });
     throw e;
   }
+  const processor = await fetchPreprocessorConfig(endpoint, ref, opts, common, locked?.preprocessorConfig);
   for (const [p, d] of extParts) publish(p, d);
+  if (processor) publish(processor.part, processor.dest);
   publish(graph.path, dest);
   writeLockEntry(opts.cacheDir, key, {
     path: ref.path,
@@ -141,6 +183,7 @@ export async function pullModel(spec: string, opts: PullOptions): Promise<PullRe
     commit: graph.commit,
     pulledAt: new Date().toISOString(),
     externalData: external,
+    preprocessorConfig: processor?.file ?? null,
   });
   return {
     key,

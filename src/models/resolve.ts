@@ -4,10 +4,13 @@
  * nothing is downloaded here (a model not pulled yet is an error that names the pull command), so a run never
  * reaches the network unless the user asked it to with `fcprobe models pull`.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FcprobeError } from '../errors.js';
-import { readLock, verifyCached } from './cache.js';
+import { type LockedFile, readLock, verifyCached } from './cache.js';
+import { hubPreprocessLayer } from './hubPreprocess.js';
+import type { PreprocessLayer } from '../image/preprocessSpec.js';
 import { findCatalogEntry, type CatalogEntry } from './catalog.js';
 import { hubTarget } from './pull.js';
 import { cachePath, formatHubRef, isHubRef } from './reference.js';
@@ -23,6 +26,11 @@ export interface ResolvedModel {
   sha256: string | null;
   /** The catalog entry, for its preprocessing and output defaults. */
   entry: CatalogEntry | null;
+  /**
+   * What the catalog entry and the repository's preprocessor_config.json state about preprocessing (sources
+   * 'catalog' and 'hub'), for resolvePreprocessLayers; empty for a plain path.
+   */
+  preprocessLayers: PreprocessLayer[];
 }
 
 /** True when `spec` is a model reference rather than a path (hf:..., or a catalog name that is not a file). */
@@ -39,7 +47,7 @@ export function isModelReference(spec: string, baseDir: string = process.cwd()):
  */
 export function resolveModel(spec: string, cacheDir: string, baseDir: string = process.cwd()): ResolvedModel {
   if (!isModelReference(spec, baseDir))
-    return { path: resolve(baseDir, spec), spec, ref: null, sha256: null, entry: null };
+    return { path: resolve(baseDir, spec), spec, ref: null, sha256: null, entry: null, preprocessLayers: [] };
   const target = hubTarget(spec);
   const key = formatHubRef(target.ref);
   const path = cachePath(cacheDir, target.ref);
@@ -57,5 +65,24 @@ export function resolveModel(spec: string, cacheDir: string, baseDir: string = p
       `${key}: the lock file records sha256 ${locked.sha256}, the catalog pins ${target.catalogSha256}.`,
     );
   verifyCached(path, key, locked);
-  return { path, spec, ref: key, sha256: locked.sha256, entry: target.entry ?? findCatalogEntry(spec) };
+  const entry = target.entry ?? findCatalogEntry(spec);
+  const layers: PreprocessLayer[] = entry ? [{ source: 'catalog', values: { ...entry.preset } }] : [];
+  const pc = locked.preprocessorConfig;
+  if (pc) layers.push(hubPreprocessLayer(readVerifiedJson(cachePath(cacheDir, target.ref, pc.path), key, pc)));
+  return { path, spec, ref: key, sha256: locked.sha256, entry, preprocessLayers: layers };
+}
+
+/** A small cached file checked against its lock record (size and sha256), parsed as JSON. */
+function readVerifiedJson(path: string, key: string, f: LockedFile): unknown {
+  const again = `Pull it again: fcprobe models pull ${key}`;
+  if (!existsSync(path)) throw new FcprobeError('NOT_FOUND', `${key}: ${path} is missing from the cache.`, again);
+  const bytes = readFileSync(path);
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  if (bytes.length !== f.size || sha !== f.sha256)
+    throw new FcprobeError('MISMATCH', `${key}: the cached ${path} is not the file that was pulled.`, again);
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new FcprobeError('MISMATCH', `${key}: the cached ${path} is not JSON.`, again);
+  }
 }

@@ -427,7 +427,7 @@ function buildWarnings(
   perSet: SetRow[],
   contamination: RunResults['contamination'][number] | null,
 ): string[] {
-  const w: string[] = [];
+  const w: string[] = assumedPreprocessWarnings(results);
   if (
     results.suite?.presentClassesOnly ||
     (results.config &&
@@ -487,6 +487,18 @@ function buildWarnings(
       );
   }
   return w;
+}
+
+/** One warning per model whose preprocessing nobody stated (docs/preprocessing.md: a wrong preset moves numbers). */
+function assumedPreprocessWarnings(results: RunResults): string[] {
+  return results.models
+    .filter((m) => m.preprocess?.source === 'default')
+    .map(
+      (m) =>
+        `${m.name}: no preprocessing was stated (no flag, config field, model metadata, catalog entry or hub ` +
+        `config), so the ${m.preset ?? 'default'} preset was assumed; every number of this model depends on that ` +
+        'assumption. State it (--preset, or "preset" in the config) if the model was trained otherwise.',
+    );
 }
 
 /** `orderedSets`: the report's set order (ID train, ID test, OOD), which the rows follow. */

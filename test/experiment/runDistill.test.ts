@@ -93,7 +93,8 @@ describe('run with a distilled student', () => {
 
     // By hand: extract teacher and backbone on the training images, `distill`, then run with student.onnx.
     const listing = scanImageFolder(join(dir, 'train'));
-    const pre = { preset: 'torchvision', ...PRE };
+    // As the run's config states it: no preset, so both sides record the assumed default (and student.onnx says so).
+    const pre = { ...PRE };
     const bb = join(dir, 'bb.onnx');
     await extractFeatures({ modelPath: join(dir, 't.onnx'), listing, outDir: join(dir, 'h-t'), preprocess: pre });
     await extractFeatures({

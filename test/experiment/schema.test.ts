@@ -18,7 +18,13 @@ describe('schema/experiment.schema.json', () => {
     };
     const model = s.$defs.model.oneOf[1];
     assert.deepEqual(model.oneOf, [{ required: ['path'] }, { required: ['name', 'distill'] }]);
-    assert.deepEqual(model.properties.preset, { enum: ['torchvision', 'clip', 'inception'], default: 'torchvision' });
+    // No schema default: an absent preset is resolved from the model (metadata, catalog, hub) before the default.
+    assert.deepEqual(model.properties.preset, {
+      enum: ['torchvision', 'clip', 'inception'],
+      description:
+        "Preprocessing preset. Default: the model's fcprobe.preprocess metadata, its catalog entry or hub " +
+        'preprocessor_config.json, else torchvision (with a warning in the terminal and the report).',
+    });
     assert.deepEqual(model.properties.crop, { type: 'integer', minimum: 1 });
     assert.deepEqual(model.properties.mean, { type: 'array', items: { type: 'number' }, minItems: 3, maxItems: 3 });
     assert.deepEqual(s.properties.batchSize, { type: 'integer', minimum: 1, default: 32 });

@@ -91,7 +91,7 @@ test('model check: the metadata is the default preprocessing; a conflicting opti
   const { borderCrop: _b, autoOrient: _a, ...spec } = plain.preprocess;
   assert.deepEqual(spec, meta);
   assert.ok(
-    notices.some((n) => n.includes(`(model metadata ${PREPROCESS_METADATA_KEY})`)),
+    notices.some((n) => n.includes(`(from the model metadata ${PREPROCESS_METADATA_KEY})`)),
     notices.join('\n'),
   );
   assert.ok(!notices.some((n) => n.startsWith('warning')));
@@ -102,7 +102,7 @@ test('model check: the metadata is the default preprocessing; a conflicting opti
   assert.equal(crop.preprocess.resize, 20, 'the fields not given still come from the metadata');
   assert.equal(crop.preprocess.interpolation, 'bicubic');
   assert.ok(
-    notices.some((n) => n.startsWith('warning') && n.includes('crop 16 -> 12')),
+    notices.some((n) => n.startsWith('warning') && n.includes('crop 16 (metadata) -> 12 (flag)')),
     notices.join('\n'),
   );
 
@@ -114,7 +114,10 @@ test('model check: the metadata is the default preprocessing; a conflicting opti
   });
   assert.equal(clip.preprocess.preset, 'clip');
   assert.deepEqual(clip.preprocess.mean, [0.48145466, 0.4578275, 0.40821073]);
-  assert.ok(notices.some((n) => n.startsWith('warning') && n.includes('preset "inception" -> "clip"')));
+  assert.ok(
+    notices.some((n) => n.startsWith('warning') && n.includes('metadata preset inception (preset clip from flag)')),
+    notices.join('\n'),
+  );
 
   notices.length = 0;
   const agree = await inspectModel({ modelPath: path, preprocess: { resize: 20 }, onNotice: (m) => notices.push(m) });

@@ -85,7 +85,7 @@ describe('execution providers', () => {
       const args = ['extract', '--model', model, '--data', join(dir, 'data'), '--out', join(dir, gpu)];
       const r = spawnSync(
         process.execPath,
-        [CLI, ...args, '--ep', `${gpu},cpu`, '-q', '--resize', '8', '--crop', '8'],
+        [CLI, ...args, '--ep', `${gpu},cpu`, '-q', '--preset', 'torchvision', '--resize', '8', '--crop', '8'],
         {
           encoding: 'utf8',
         },

@@ -234,7 +234,8 @@ describe('models pull (local hub on 127.0.0.1)', () => {
     const r = await pullModel('hf:org/enc/big.onnx', { cacheDir: cache, endpoint: hub.endpoint });
     assert.equal(r.sha256, sha(big));
     assert.deepEqual(readFileSync(r.path), Buffer.from(big));
-    const ranges = hub.hits.map((h) => h.range);
+    // The pull also asks for the repository's preprocessor_config.json (404 here): not part of the resume.
+    const ranges = hub.hits.filter((h) => h.url.endsWith('/big.onnx')).map((h) => h.range);
     assert.equal(ranges[0], undefined);
     assert.equal(ranges.length, 2);
     // The resume asked for exactly what was missing (the part file held at least the bytes sent before the cut).
@@ -282,14 +283,14 @@ describe('models pull (local hub on 127.0.0.1)', () => {
     const r = await pullModel('hf:org/moved/enc.onnx@v1', { cacheDir: cache, endpoint: hub.endpoint, token: 'tok' });
     assert.equal(r.sha256, sha(model));
     assert.deepEqual(
-      hub.hits.map((h) => [h.url, h.auth]),
+      hub.hits.filter((h) => h.url.endsWith('.onnx')).map((h) => [h.url, h.auth]),
       [
         ['/org/moved/resolve/v1/enc.onnx', 'Bearer tok'],
         ['/org/lfs/resolve/v1/enc.onnx', 'Bearer tok'],
       ],
     );
     assert.deepEqual(
-      hub.storageHits.map((h) => [h.url, h.auth]),
+      hub.storageHits.filter((h) => h.url.endsWith('.onnx')).map((h) => [h.url, h.auth]),
       [['/blobs/v1/enc.onnx', undefined]],
     );
   });

@@ -72,8 +72,12 @@ Examples:
               'With --model, --json <file> writes the figures.',
             );
         const quick = flags.quick === true;
+        const model = resolveModelArg(flags.model);
         const r = await benchModel({
-          modelPath: resolveModelArg(flags.model).path,
+          modelPath: model.path,
+          preprocessLayers: model.preprocessLayers,
+          modelName: flags.model,
+          onNotice: (m) => process.stderr.write(`${m}\n`),
           dataDir: flags.data,
           batchSizes: flags.batch,
           providers: flags.ep,

@@ -40,26 +40,29 @@ export function registerCheckExportCommand(program: Command): void {
       `
 Examples:
   python models/export/export_torchvision.py --arch resnet50 --out r50.onnx --images imgs --reference r50-ref.npy
-  fcprobe check-export --model r50.onnx --data imgs --reference r50-ref.npy
+  fcprobe check-export --model r50.onnx --preset torchvision --data imgs --reference r50-ref.npy
+  fcprobe check-export --model mnv2.onnx --preset inception --data imgs --reference mnv2-ref.npy
   fcprobe check-export --model clip-vit-b16 --data imgs --reference clip-ref.npy   # preset/output from the catalog`,
     )
     .action(
       action(async (flags: CheckExportFlags) => {
         configureSharp(1);
         const model = resolveModelArg(flags.model);
-        const pre = model.entry?.preset;
         const r = await checkExport({
           modelPath: model.path,
           dataDir: flags.data,
           referencePath: flags.reference,
           preprocess: {
-            preset: flags.preset ?? pre?.preset,
-            resize: flags.resize ?? pre?.resize,
-            crop: flags.crop ?? pre?.crop,
-            interpolation: flags.interpolation ?? pre?.interpolation,
-            mean: flags.mean ?? pre?.mean,
-            std: flags.std ?? pre?.std,
+            preset: flags.preset,
+            resize: flags.resize,
+            crop: flags.crop,
+            interpolation: flags.interpolation,
+            mean: flags.mean,
+            std: flags.std,
           },
+          preprocessLayers: model.preprocessLayers,
+          modelName: flags.model,
+          onNotice: (m) => process.stderr.write(`${m}\n`),
           outputName: flags.output ?? model.entry?.output.name,
           pool: flags.pool ?? (model.entry && model.entry.output.pool !== 'none' ? model.entry.output.pool : undefined),
           providers: flags.ep,
@@ -81,6 +84,11 @@ Examples:
             `(${r.featureDim} features; worst cosine ${r.minCosine.toFixed(7)}, worst max abs diff ` +
             `${r.maxAbsDiff.toExponential(2)}).`,
         );
+        if (!r.pass && r.preprocessSource.source === 'default')
+          lines.push(
+            `The preprocessing was assumed (preset ${r.preprocess.preset}, nothing stated it): give the export's ` +
+              'preprocessing (--preset clip|inception|torchvision, --mean, --std, ...) and check again.',
+          );
         process.stdout.write(`${lines.join('\n')}\n`);
         if (!r.pass) process.exitCode = 5;
       }),

@@ -77,19 +77,19 @@ export function registerExtractCommand(program: Command): void {
       'after',
       `
 Examples:
-  fcprobe extract --model resnet50.onnx --data imagenet/val --out work/teacher-val
+  fcprobe extract --model resnet50.onnx --preset torchvision --data imagenet/val --out work/teacher-val
   fcprobe extract --model clip-vitb16.onnx --preset clip --data imagenet-r --classes imagenet-classes.txt --out work/r
   fcprobe extract --model m.onnx --data imagenet/train --out work/train-3 --shard 3/8   # then: fcprobe merge
-  fcprobe extract --model m.onnx --data 'shards/train-{000000..000146}.tar' --out work/train   # tar shards`,
+  fcprobe extract --model m.onnx --data 'shards/train-{000000..000146}.tar' --out work/train   # tar shards
+Without a preprocessing flag the model's fcprobe.preprocess metadata, catalog entry or hub preprocessor_config.json
+decides; with none of them the torchvision preset is assumed and a warning says so (docs/preprocessing.md).`,
     )
     .action(
-      action(async (flags: ExtractFlags, cmd: Command) => {
+      action(async (flags: ExtractFlags) => {
         configureSharp(1);
         // A catalog model brings its preset and output; flags the user gave win.
         const model = resolveModelArg(flags.model);
         const cat = model.entry;
-        const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
-        const pre = cat?.preset;
         const classes = flags.classes ? readClassFile(flags.classes) : undefined;
         const listing = isTarData(flags.data)
           ? await listTarShards(flags.data, classes ? { classes } : {})
@@ -109,16 +109,19 @@ Examples:
             modelPath: model.path,
             listing,
             outDir: flags.out,
+            // Only what was typed: the model's metadata, catalog entry and hub config rank below it.
             preprocess: {
-              preset: pre && !given('preset') ? pre.preset : flags.preset,
-              resize: flags.resize ?? pre?.resize,
-              crop: flags.crop ?? pre?.crop,
-              interpolation: flags.interpolation ?? pre?.interpolation,
-              mean: flags.mean ?? pre?.mean,
-              std: flags.std ?? pre?.std,
+              preset: flags.preset,
+              resize: flags.resize,
+              crop: flags.crop,
+              interpolation: flags.interpolation,
+              mean: flags.mean,
+              std: flags.std,
               borderCrop: flags.borderCrop,
               autoOrient: flags.autoOrient,
             },
+            preprocessLayers: model.preprocessLayers,
+            modelName: flags.model,
             outputName: flags.output ?? cat?.output.name,
             pool: flags.pool ?? (cat && cat.output.pool !== 'none' ? cat.output.pool : undefined),
             providers: flags.ep,

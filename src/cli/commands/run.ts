@@ -86,7 +86,8 @@ Examples:
   fcprobe run --config experiment.json
   fcprobe run --teacher t.onnx --student s1.onnx s2.onnx --reference r50.onnx vit.onnx --preset clip \\
               --train photos/train --test photos/test --ood sketches paintings --work work/exp1
-  fcprobe run --teacher t.onnx --student s.onnx --train photos --split 0.3 --seed 1 --ood sketches --work w
+  fcprobe run --teacher t.onnx --student s.onnx --preset inception --train photos --split 0.3 --seed 1 \
+              --ood sketches --work w
   fcprobe run --config experiment.json --C 0.01 --work work/exp2      # flags override the config's fields
   fcprobe run --config experiment.json --plan --shards 8             # cluster jobs: see docs/cluster.md
   fcprobe run --suite imagenet-ood --data-root /datasets --teacher clip-rn50.onnx --student distilled-rn50.onnx \\
