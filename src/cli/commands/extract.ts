@@ -92,7 +92,11 @@ Examples:
         const pre = cat?.preset;
         const classes = flags.classes ? readClassFile(flags.classes) : undefined;
         const listing = isTarData(flags.data)
-          ? await listTarShards(flags.data, classes ? { classes } : {})
+          ? await listTarShards(flags.data, {
+              ...(classes ? { classes } : {}),
+              // Warnings print even with --quiet: they are about the data, not progress.
+              onWarning: (m) => process.stderr.write(`${m}\n`),
+            })
           : listDataset(flags.data, {
               ...(flags.layout ? { layout: flags.layout } : {}),
               ...(classes ? { classes } : {}),
