@@ -33,6 +33,12 @@ const BRACE = /\{([^{}]*(?:\.\.|,)[^{}]*)\}/;
 const MAX_EXPANDED = 1_000_000;
 /** A .cls member larger than this is not a label. */
 const MAX_CLS_BYTES = 4096;
+/**
+ * Integer .cls labels are class indices, and the class list 0..max is built from the largest: a label past this
+ * (ImageNet-21k has 21,841 classes) is a damaged or foreign .cls, refused before any array is sized from it
+ * (one member holding 999999999 made V8 abort out of memory).
+ */
+export const MAX_INTEGER_CLASSES = 100_000;
 
 /** True when `--data` names tar shards: a brace pattern, a .tar (or .tar.gz) file, a list file, a folder of tars. */
 export function isTarData(data: string): boolean {
@@ -52,6 +58,34 @@ export function isTarData(data: string): boolean {
  * @throws FcprobeError BAD_OPTION for a range that is not two integers or that expands to over a million names.
  */
 export function expandBraces(pattern: string): string[] {
+  // The product's size first: '{1..1000}{1..1000}{1..1000}' passed 4 GB before the cap below fired.
+  const count = braceCount(pattern);
+  if (count > MAX_EXPANDED)
+    throw new FcprobeError(
+      'BAD_OPTION',
+      `Expected a brace pattern of at most ${MAX_EXPANDED} names, got ${pattern} ` +
+        `(${Number.isFinite(count) ? count : 'too many'} names).`,
+    );
+  return expandChecked(pattern);
+}
+
+/** Names a brace pattern expands to (the product of its groups' sizes), without expanding it. */
+function braceCount(pattern: string): number {
+  let total = 1;
+  let rest = pattern;
+  for (let m = BRACE.exec(rest); m; m = BRACE.exec(rest)) {
+    const body = m[1] as string;
+    const range = /^(-?\d+)\.\.(-?\d+)$/.exec(body);
+    const size = range
+      ? Math.abs(Number.parseInt(range[2] as string, 10) - Number.parseInt(range[1] as string, 10)) + 1
+      : body.split(',').length;
+    total *= size;
+    rest = rest.slice(m.index + m[0].length);
+  }
+  return total;
+}
+
+function expandChecked(pattern: string): string[] {
   const m = BRACE.exec(pattern);
   if (!m) return [pattern];
   const body = m[1] as string;
@@ -61,8 +95,6 @@ export function expandBraces(pattern: string): string[] {
     const [a, b] = [range[1] as string, range[2] as string];
     const lo = Number.parseInt(a, 10);
     const hi = Number.parseInt(b, 10);
-    if (Math.abs(hi - lo) + 1 > MAX_EXPANDED)
-      throw new FcprobeError('BAD_OPTION', `Expected a brace range of at most ${MAX_EXPANDED} names, got "{${body}}".`);
     const padded = /^-?0\d/.test(a) || /^-?0\d/.test(b);
     const width = padded ? Math.max(a.replace('-', '').length, b.replace('-', '').length) : 0;
     const step = hi >= lo ? 1 : -1;
@@ -78,11 +110,9 @@ export function expandBraces(pattern: string): string[] {
     parts = body.split(',');
   }
   const head = pattern.slice(0, m.index);
-  const tails = expandBraces(pattern.slice(m.index + m[0].length));
+  const tails = expandChecked(pattern.slice(m.index + m[0].length));
   const out: string[] = [];
   for (const p of parts) for (const t of tails) out.push(`${head}${p}${t}`);
-  if (out.length > MAX_EXPANDED)
-    throw new FcprobeError('BAD_OPTION', `Expected a brace pattern of at most ${MAX_EXPANDED} names, got ${pattern}.`);
   return out;
 }
 
@@ -161,8 +191,11 @@ function refuseCompressed(file: string, display: string): void {
   }
 }
 
-/** Every member of one tar, in file order, with the offset of its data; .cls texts read. */
-async function scanTar(file: string, display: string): Promise<TarMember[]> {
+/**
+ * Every member of one tar, in file order, with the offset of its data; .cls texts read. `ended`: false when
+ * the file stops right after a member without the two zero blocks that end a tar (a copy cut at a boundary).
+ */
+async function scanTar(file: string, display: string): Promise<{ members: TarMember[]; ended: boolean }> {
   refuseCompressed(file, display);
   const fileSize = statSync(file).size;
   const members: TarMember[] = [];
@@ -201,7 +234,9 @@ async function scanTar(file: string, display: string): Promise<TarMember[]> {
         'Re-copy or re-create the shard.',
       );
   }
-  return members;
+  const last = members.at(-1);
+  const dataEnd = last ? last.offset + Math.ceil(last.size / 512) * 512 : 0;
+  return { members, ended: fileSize - dataEnd >= 1024 };
 }
 
 /** WebDataset's sample key: the member path up to the first dot of its base name; and the rest (extension). */
@@ -219,6 +254,8 @@ function isImageExt(ext: string): boolean {
 export interface TarListOptions {
   /** Class names in index order; default: see the module comment. */
   classes?: string[];
+  /** What the listing accepted but the user should know (a shard without its end-of-archive blocks). */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -241,9 +278,35 @@ export async function listTarShards(data: string, options: TarListOptions = {}):
     const rel = relative(root, abs).split(sep).join('/');
     const st = statSync(abs);
     tars.push({ file: rel, size: st.size, mtimeMs: Math.round(st.mtimeMs) });
-    const members = await scanTar(abs, rel);
+    const { members, ended } = await scanTar(abs, rel);
+    if (!ended)
+      options.onWarning?.(
+        `warning: tar shard ${rel} has no end-of-archive blocks after its last member ` +
+          `(${members.at(-1)?.name ?? 'none'}): it may have been cut short at a member boundary; ` +
+          `${members.length} members listed. Compare its size with the original.`,
+      );
     const clsOf = new Map<string, string>();
-    for (const m of members) if (m.cls !== null) clsOf.set(splitKey(m.name).key, m.cls);
+    const seen = new Set<string>();
+    for (const m of members) {
+      // tar -r / -u append a second copy under the same name: two rows with one name would be ambiguous.
+      if (m.type !== 'directory' && seen.has(m.name))
+        throw new FcprobeError(
+          'BAD_DATA',
+          `Tar shard ${rel} holds the member ${m.name} twice.`,
+          'Re-create the shard with one copy of each member (tar -r and tar -u append copies, they do not replace).',
+        );
+      seen.add(m.name);
+      if (m.cls === null) continue;
+      const key = splitKey(m.name).key;
+      const before = clsOf.get(key);
+      if (before !== undefined && before !== m.cls)
+        throw new FcprobeError(
+          'BAD_DATA',
+          `Tar shard ${rel}: the sample ${key} has two .cls members with different labels ("${before}", "${m.cls}").`,
+          'Give each sample one .cls member.',
+        );
+      clsOf.set(key, m.cls);
+    }
     for (const m of members) {
       const file = `${rel}#${m.name}`;
       const base = m.name.slice(m.name.lastIndexOf('/') + 1);
@@ -272,7 +335,7 @@ export async function listTarShards(data: string, options: TarListOptions = {}):
     }
   }
   if (pending.length === 0) throw new FcprobeError('BAD_DATA', `No images found in the tar shards of ${data}.`);
-  const classes = options.classes ?? defaultClasses(pending.map((p) => p.name));
+  const classes = options.classes ?? defaultClasses(pending);
   const index = new Map(classes.map((c, i) => [c, i]));
   const items: DatasetItem[] = pending.map((p) => {
     let label = index.get(p.name);
@@ -290,10 +353,23 @@ export async function listTarShards(data: string, options: TarListOptions = {}):
   return { root, layout: 'tar', classes, classMap: null, items, ignored, borderCrop: 0, tars };
 }
 
-function defaultClasses(names: string[]): string[] {
-  const distinct = [...new Set(names)];
+/** Integer labels: 0..max (at most MAX_INTEGER_CLASSES); else the sorted distinct names. */
+function defaultClasses(pending: { file: string; name: string }[]): string[] {
+  const distinct = [...new Set(pending.map((p) => p.name))];
   if (distinct.every((n) => /^(0|[1-9]\d{0,8})$/.test(n))) {
-    const max = Math.max(...distinct.map(Number));
+    // A loop, not Math.max(...): a spread of a million labels overflows the argument stack.
+    let max = 0;
+    for (const n of distinct) max = Math.max(max, Number(n));
+    if (max >= MAX_INTEGER_CLASSES) {
+      const at = pending.find((p) => Number(p.name) === max)!;
+      throw new FcprobeError(
+        'BAD_DATA',
+        `Image ${at.file} has the integer label ${max}; integer .cls labels are class indices and fcprobe ` +
+          `accepts at most ${MAX_INTEGER_CLASSES} classes (0..${MAX_INTEGER_CLASSES - 1}), with ` +
+          `${distinct.length} distinct labels seen.`,
+        'Check that .cls member (a damaged shard?), or give --classes to name the classes.',
+      );
+    }
     return Array.from({ length: max + 1 }, (_, i) => String(i));
   }
   return distinct.sort(compareNames);

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { FcprobeError } from '../errors.js';
+import { parseJsonText } from '../io/json.js';
 import type { ClassSpace } from '../dataset/suite.js';
 import {
   CLASS_SPACES,
@@ -653,22 +654,24 @@ function nameKey(name: string): string {
 }
 
 /**
- * The config file's JSON object and the folder its relative paths are resolved against.
- * @throws FcprobeError BAD_CONFIG (exit 2, as a bad --config value) when the file is missing or not a JSON object.
+ * The config file's JSON object, the folder its relative paths are resolved against, and warnings about it
+ * (a key given twice in one object: JSON keeps the last one, which is rarely what the author meant).
+ * @throws FcprobeError BAD_CONFIG (exit 2, as a bad --config value) when the file is missing, not a JSON object,
+ *   or nested deeper than MAX_JSON_DEPTH.
  */
-export function readRawConfig(path: string): { raw: Record<string, unknown>; baseDir: string } {
+export function readRawConfig(path: string): { raw: Record<string, unknown>; baseDir: string; warnings: string[] } {
   if (!existsSync(path) || !statSync(path).isFile())
     throw new FcprobeError('BAD_CONFIG', `Config file ${path} does not exist.`);
-  let raw: unknown;
-  try {
-    // A UTF-8 byte order mark (Windows editors write one) is not part of the JSON.
-    raw = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''));
-  } catch (e) {
-    throw new FcprobeError('BAD_CONFIG', `Config file ${path} is not valid JSON: ${(e as Error).message}`);
-  }
+  const { value: raw, duplicateKeys } = parseJsonText(
+    readFileSync(path, 'utf8'),
+    (why) => new FcprobeError('BAD_CONFIG', `Config file ${path} is not valid JSON: ${why}`),
+  );
   if (!isObj(raw))
     throw new FcprobeError('BAD_CONFIG', `Config file ${path} holds ${JSON.stringify(raw)}, not a JSON object.`);
-  return { raw, baseDir: dirname(resolve(path)) };
+  const warnings = duplicateKeys.map(
+    (k) => `warning: config file ${path} gives the key "${k}" more than once; the last one is used.`,
+  );
+  return { raw, baseDir: dirname(resolve(path)), warnings };
 }
 
 /**

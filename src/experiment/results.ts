@@ -10,6 +10,8 @@ import { cpus, totalmem, platform, arch } from 'node:os';
 import { join } from 'node:path';
 import { FcprobeError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { parseJsonText } from '../io/json.js';
+import { checkResultsNumbers } from './resultsCheck.js';
 import type { JsonValue, MachineInfo, MissingSetEntry, RunResults, SetRecord, SuiteSetRecord } from './types.js';
 
 export const RESULTS_FILE = 'results.json';
@@ -74,12 +76,8 @@ function revive(value: unknown, key: string): unknown {
 }
 
 export function parseResults(text: string, where = RESULTS_FILE): RunResults {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new FcprobeError('BAD_DATA', `${where} is not valid JSON: ${(e as Error).message}`);
-  }
+  // Depth-capped: a deeply nested file would overflow revive's recursion (an "internal error").
+  const raw = parseJsonText(text, (why) => new FcprobeError('BAD_DATA', `${where} is not valid JSON: ${why}`)).value;
   const r = revive(raw, '') as Partial<RunResults> | null;
   if (!r || typeof r !== 'object' || r.format !== 'fcprobe-results') {
     throw new FcprobeError(
@@ -116,9 +114,12 @@ export function parseResults(text: string, where = RESULTS_FILE): RunResults {
   if (r.baselines !== null && r.baselines !== undefined && !Array.isArray(r.baselines)) {
     throw new FcprobeError('BAD_DATA', `${where}: expected "baselines" to be an array or null.`);
   }
+  // The sets' own shape first (its messages are the more specific), then every number.
+  const shaped = suiteSets(r as { sets: unknown[]; suite?: unknown }, where);
+  checkResultsNumbers(r as Record<string, unknown>, where);
   return {
     ...r,
-    ...suiteSets(r as { sets: unknown[]; suite?: unknown }, where),
+    ...shaped,
     baselines: r.baselines ?? null,
     config: (r.config ?? null) as JsonValue,
   } as RunResults;

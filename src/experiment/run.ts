@@ -118,10 +118,10 @@ interface SeedPlan {
 const SEED = 0;
 
 /** Evaluation sets keep their own class lists: the probe maps them to training classes by name. */
-async function listSet(s: SetConfig): Promise<DatasetListing> {
+async function listSet(s: SetConfig, warn: (message: string) => void): Promise<DatasetListing> {
   const classes = s.classes ? readClassFile(s.classes) : undefined;
   let listing = isTarData(s.path)
-    ? await listTarShards(s.path, classes ? { classes } : {})
+    ? await listTarShards(s.path, { ...(classes ? { classes } : {}), onWarning: warn })
     : listDataset(s.path, {
         ...(s.layout ? { layout: parseLayout(s.layout, `layout of set "${s.name}"`) } : {}),
         ...(classes ? { classes } : {}),
@@ -362,7 +362,7 @@ async function runLocked(o: RunOptions): Promise<RunOutcome> {
 /** Validates everything before long work: paths, listings, class spaces, both models. */
 async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promise<RunPlan> {
   checkConfigPaths(cfg, nameOf);
-  const { idFolder, parts } = await planTrain(cfg);
+  const { idFolder, parts } = await planTrain(cfg, log);
   // --present-classes-only: every set over its folders present (today's behaviour before protocol scoring).
   const scoreOver = (s: SetConfig): string[] | null =>
     s.scoreOver && !cfg.presentClassesOnly ? protocolClasses(s.scoreOver) : null;
@@ -372,7 +372,7 @@ async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promi
     ...cfg.test.map((t) => [t, 'id-test'] as const),
     ...cfg.ood.map((o) => [o, 'ood'] as const),
   ]) {
-    const folder = { config: s, listing: await listSet(s) };
+    const folder = { config: s, listing: await listSet(s, log.stage) };
     folders.push(folder);
     others.push({ config: s, role, listing: folder.listing, folder, scoreOver: scoreOver(s) });
   }
@@ -449,8 +449,9 @@ async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promi
  */
 async function planTrain(
   cfg: RunConfig,
+  log: StageLog,
 ): Promise<{ idFolder: PlannedFolder; parts: { train: PlannedSet; test: PlannedSet }[] | null }> {
-  const listing = await listSet(cfg.train);
+  const listing = await listSet(cfg.train, log.stage);
   const idFolder: PlannedFolder = { config: cfg.train, listing };
   if (cfg.split === undefined) return { idFolder, parts: null };
   const fraction = cfg.split;

@@ -48,7 +48,7 @@ async function decodeBatch(
         const file = resolve(root, it.source?.path ?? it.file);
         const range = it.source ? { offset: it.source.offset, size: it.source.size } : null;
         // Admission in list order (p-limit starts tasks in order, the budget serves them first come first served).
-        const release = await budget.acquire(await filePixels(file, budget.budget, range?.offset ?? 0));
+        const release = await budget.acquire(await filePixels(file, budget.budget, range?.offset ?? 0, range?.size));
         try {
           await pool.decodeInto(file, spec, data, i * per, range);
           return null;

@@ -6,6 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { FcprobeError } from '../errors.js';
 import type { PreprocessOverrides } from '../image/preprocessSpec.js';
+import { parseJsonText } from '../io/json.js';
 
 /** The metadata key under which fcprobe (distill, models/export) stores a model's preprocessing. */
 export const PREPROCESS_METADATA_KEY = 'fcprobe.preprocess';
@@ -116,12 +117,8 @@ export function readPreprocessMetadata(path: string): PreprocessOverrides | null
       `${path}: metadata "${PREPROCESS_METADATA_KEY}" ${why}.`,
       'Give the preprocessing with flags (--preset, --resize, ...), or rewrite the metadata.',
     );
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    throw bad('is not JSON');
-  }
+  // Depth-capped like every JSON fcprobe reads (src/io/json.ts): the checks below recurse into it.
+  const v = parseJsonText(raw, (why, syntax) => bad(syntax ? 'is not JSON' : `is not usable JSON (${why})`)).value;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('is not a JSON object');
   const o = v as Record<string, unknown>;
   const out: PreprocessOverrides = {};

@@ -21,13 +21,15 @@ const HEADER_BYTES = 128 * 1024;
 /**
  * Pixels the decoded image will hold, from the file's header; `fallback` when the header cannot be read or
  * is not understood (the decoder then reports a bad file, or the image is admitted as if it were that large).
+ * `at` and `size`: a tar member's byte range (its header is read from there, never past its end).
  */
-export async function filePixels(path: string, fallback: number, at = 0): Promise<number> {
+export async function filePixels(path: string, fallback: number, at = 0, size = HEADER_BYTES): Promise<number> {
   let fh: Awaited<ReturnType<typeof open>> | null = null;
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const buf = Buffer.alloc(HEADER_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, HEADER_BYTES, at);
+    const length = Math.min(HEADER_BYTES, size);
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await fh.read(buf, 0, length, at);
     const px = headerPixels(buf.subarray(0, bytesRead));
     return px !== null && px > 0 ? px : fallback;
   } catch {

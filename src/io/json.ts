@@ -30,12 +30,7 @@ function expectedText(k: JsonKind): string {
 export function parseJsonObject(text: string, path: string, k: JsonKind): Record<string, unknown> {
   const bad = (why: string): FcprobeError =>
     new FcprobeError(k.code, `${path} is not ${expectedText(k)}: ${why}.`, k.hint);
-  let v: unknown;
-  try {
-    v = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (e) {
-    throw bad(`invalid JSON (${(e as Error).message})`);
-  }
+  const v = parseJsonText(text, (why, syntax) => bad(syntax ? `invalid JSON (${why})` : why)).value;
   if (v === null || typeof v !== 'object' || Array.isArray(v))
     throw bad(`it holds ${v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`}, not an object`);
   const o = v as Record<string, unknown>;
@@ -57,4 +52,84 @@ export function readJsonObject(path: string, k: JsonKind): Record<string, unknow
     throw fromSystemError(e, path, 'reading');
   }
   return parseJsonObject(text, path, k);
+}
+
+/**
+ * Deepest nesting fcprobe accepts in a JSON file. Its own files nest fewer than 12 levels; the cap exists
+ * because JSON.parse accepts any depth while every later recursive walk (revivers, validators, JSON.stringify)
+ * overflows the stack near 10,000 levels, which would surface as an "internal error" instead of a bad file.
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/** The parsed value, and every key that appears twice in one object (JSON.parse keeps the last silently). */
+export interface ParsedJson {
+  value: unknown;
+  /** Duplicate keys as paths (`teacher.crop`, `sets[1].name`), in order of appearance. */
+  duplicateKeys: string[];
+}
+
+interface Frame {
+  path: string;
+  isObject: boolean;
+  keys: Set<string>;
+  expectKey: boolean;
+  lastKey: string;
+  index: number;
+}
+
+/**
+ * Parses JSON text (a UTF-8 byte order mark is accepted), then walks the text once, iteratively, to refuse
+ * nesting deeper than MAX_JSON_DEPTH and to list duplicate keys. Every error is `bad(why, syntax)` (syntax: the
+ * parser's own message), so each caller names its file and error code; a RangeError of the parser itself (stack
+ * or string limits) is caught too.
+ */
+export function parseJsonText(text: string, bad: (why: string, syntax: boolean) => Error): ParsedJson {
+  const t = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let value: unknown;
+  try {
+    value = JSON.parse(t);
+  } catch (e) {
+    throw bad((e as Error).message, true);
+  }
+  const duplicateKeys: string[] = [];
+  const stack: Frame[] = [];
+  const childPath = (): string => {
+    const top = stack[stack.length - 1];
+    if (!top) return '';
+    return top.isObject ? `${top.path ? `${top.path}.` : ''}${top.lastKey}` : `${top.path}[${top.index}]`;
+  };
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const start = i;
+      for (i++; t.charCodeAt(i) !== 0x22; i++) if (t.charCodeAt(i) === 0x5c /* \ */) i++;
+      const top = stack[stack.length - 1];
+      if (top?.isObject && top.expectKey) {
+        // The text parsed above, so every key is a valid JSON string literal.
+        const key = JSON.parse(t.slice(start, i + 1)) as string;
+        top.lastKey = key;
+        if (top.keys.has(key)) duplicateKeys.push(`${top.path ? `${top.path}.` : ''}${key}`);
+        top.keys.add(key);
+        top.expectKey = false;
+      }
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (stack.length >= MAX_JSON_DEPTH)
+        throw bad(`nested deeper than ${MAX_JSON_DEPTH} levels (at ${childPath() || 'the top'})`, false);
+      stack.push({
+        path: childPath(),
+        isObject: c === 0x7b,
+        keys: new Set(),
+        expectKey: c === 0x7b,
+        lastKey: '',
+        index: 0,
+      });
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      stack.pop();
+    } else if (c === 0x2c /* , */) {
+      const top = stack[stack.length - 1];
+      if (top?.isObject) top.expectKey = true;
+      else if (top) top.index++;
+    }
+  }
+  return { value, duplicateKeys };
 }

@@ -12,6 +12,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { FcprobeError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { parseJsonText } from '../io/json.js';
 
 export const LOCK_FILE = 'fcprobe-models.lock.json';
 
@@ -69,12 +70,10 @@ function lockedFileOk(v: unknown): v is LockedFile {
 export function readLock(cacheDir: string): LockFile {
   const path = join(cacheDir, LOCK_FILE);
   if (!existsSync(path)) return { format: 'fcprobe-models-lock', version: 1, models: {} };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new FcprobeError('IO', `The model lock file ${path} is not valid JSON: ${(e as Error).message}`);
-  }
+  const raw = parseJsonText(
+    readFileSync(path, 'utf8'),
+    (why) => new FcprobeError('IO', `The model lock file ${path} is not valid JSON: ${why}`),
+  ).value;
   const l = raw as LockFile;
   const bad = (): never => {
     throw new FcprobeError(

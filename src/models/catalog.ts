@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FcprobeError } from '../errors.js';
 import { INTERPOLATIONS, POOLS, PRESET_NAMES, type PoolName } from '../options.js';
+import { parseJsonText } from '../io/json.js';
 
 export interface CatalogPreset {
   preset: (typeof PRESET_NAMES)[number];
@@ -157,12 +158,10 @@ let cached: Catalog | null = null;
 export function loadCatalog(): Catalog {
   if (cached) return cached;
   const path = catalogPath();
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new FcprobeError('IO', `${path} is not valid JSON: ${(e as Error).message}`, 'Reinstall fcprobe.');
-  }
+  const raw = parseJsonText(
+    readFileSync(path, 'utf8'),
+    (why) => new FcprobeError('IO', `${path} is not valid JSON: ${why}`, 'Reinstall fcprobe.'),
+  ).value;
   cached = validateCatalog(raw, path);
   return cached;
 }

@@ -8,6 +8,7 @@ import { createOrtGemm, type Gemm } from '../compute/gemm.js';
 import { FcprobeError } from '../errors.js';
 import { loadFeatureSet } from '../features/manifest.js';
 import { selectRows } from '../features/rowSelection.js';
+import { csvText } from '../io/csv.js';
 import { NpyRowWriter } from '../io/npy.js';
 import { buildLabelSpace, describeLabelSpace, poolLogits, type LabelSpaceKind } from './labelSpace.js';
 import { computeLogits, splitWeights } from './logreg.js';
@@ -184,9 +185,9 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
         const lines: string[] = [];
         for (let i = 0; i < rows; i++) {
           const y = yb[i]!;
-          const file = csvField(set.manifest.files[s + i] ?? String(s + i));
-          const label = y >= 0 ? csvField(space.classes[y]!) : '';
-          lines.push(`${file},${label},${csvField(space.classes[pred[i]!]!)},${conf[i]!.toPrecision(6)}\n`);
+          const file = csvText(set.manifest.files[s + i] ?? String(s + i));
+          const label = y >= 0 ? csvText(space.classes[y]!) : '';
+          lines.push(`${file},${label},${csvText(space.classes[pred[i]!]!)},${conf[i]!.toPrecision(6)}\n`);
         }
         writeSync(out.csvFd, lines.join(''));
       } else {
@@ -275,8 +276,4 @@ function leftOutFolders(ignored: unknown, dir: string): { what: string; reason: 
       });
   }
   return out;
-}
-
-function csvField(s: string): string {
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

@@ -10,22 +10,15 @@
  * and sample standard deviation, n - 1, over the seeds; low, high and n empty). A suite's set that was not found
  * (`run --suite`) has one row, metric `not_found`, with every number empty (model: `missingModel`).
  */
+import { csvLine } from '../io/csv.js';
 import type { AcrossSeeds, RunResults } from './types.js';
 
 export const CSV_FILE = 'results.csv';
 export const CSV_HEADER = ['model', 'set', 'metric', 'value', 'low', 'high', 'n'];
 export type CsvRow = (string | number | null)[];
 
-function field(v: string | number | null | undefined): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
-/** One CSV line (no line end): fields quoted where needed, non-finite numbers and null empty. */
-export function csvLine(row: readonly (string | number | null)[]): string {
-  return row.map(field).join(',');
-}
+/** One CSV line (no line end): fields quoted where needed, formulas neutralised (src/io/csv.ts). */
+export { csvLine };
 
 /**
  * The rows of results.csv (without the header), in CSV_HEADER's columns; `missingModel` fills the model column

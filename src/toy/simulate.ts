@@ -19,6 +19,7 @@ import { renderSimulationSvg } from './simulateSvg.js';
 import { FCPROBE_VERSION } from '../version.js';
 import type { SimulateJob, SimulateProgress, SimulateRunOutcome } from './simulateWorker.js';
 import { runWorkerTask } from '../io/workerTask.js';
+import { csvText } from '../io/csv.js';
 
 /** Every option with toy.py's default. */
 export interface SimulateOptions {
@@ -311,7 +312,8 @@ export function simulationCsv(result: SimulationResult): string {
   const rows = result.runs.flatMap((run) =>
     run.records.map((r) =>
       [
-        run.activation,
+        // A fixed name (relu, ...), but every CSV cell of fcprobe's goes through the one cell function.
+        csvText(run.activation),
         r.iteration,
         r.idLoss,
         r.oodLoss,

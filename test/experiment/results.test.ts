@@ -12,7 +12,8 @@ test('results.json round-trips, NaN and Infinity included, names left alone', ()
   const dir = mkdtempSync(join(tmpdir(), 'fcprobe-results-'));
   const input = sampleResults();
   input.representationFit[0]!.fit.cka = NaN;
-  input.representationFit[1]!.fit.cosine!.min = -Infinity;
+  // Infinity where a number may be anything (a probe's free-form details); a measure is range-checked on reading.
+  input.probes[1]!.details = { ...input.probes[1]!.details, lossAtStart: -Infinity };
   input.sets[2]!.name = 'NaN';
   input.accuracy.forEach((a) => {
     if (a.set === 'ImageNet-V2') a.set = 'NaN';
@@ -21,7 +22,7 @@ test('results.json round-trips, NaN and Infinity included, names left alone', ()
   writeResults(dir, input);
   const back = readResults(dir);
   assert.ok(Number.isNaN(back.representationFit[0]!.fit.cka));
-  assert.equal(back.representationFit[1]!.fit.cosine!.min, -Infinity);
+  assert.equal(back.probes[1]!.details!.lossAtStart, -Infinity);
   assert.equal(back.sets[2]!.name, 'NaN');
   assert.equal(back.representationFit[2]!.set, 'NaN');
   back.representationFit[0]!.fit.cka = 0;

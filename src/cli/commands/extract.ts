@@ -92,7 +92,11 @@ decides; with none of them the torchvision preset is assumed and a warning says 
         const cat = model.entry;
         const classes = flags.classes ? readClassFile(flags.classes) : undefined;
         const listing = isTarData(flags.data)
-          ? await listTarShards(flags.data, classes ? { classes } : {})
+          ? await listTarShards(flags.data, {
+              ...(classes ? { classes } : {}),
+              // Warnings print even with --quiet: they are about the data, not progress.
+              onWarning: (m) => process.stderr.write(`${m}\n`),
+            })
           : listDataset(flags.data, {
               ...(flags.layout ? { layout: flags.layout } : {}),
               ...(classes ? { classes } : {}),
