@@ -31,6 +31,7 @@ import type {
   MissingSetEntry,
   SetRecord,
   SuiteRecord,
+  StudentContrast,
 } from './types.js';
 import { FCPROBE_VERSION } from '../version.js';
 import { ensureWritableDir } from '../io/atomic.js';
@@ -39,6 +40,8 @@ import { computeActivationAsymmetry, computeRepresentationFit } from './diagnost
 import {
   accuracyInterval,
   computeStatistics,
+  computeStudentContrast,
+  type ContrastInput,
   DEFAULT_BOOTSTRAP,
   type PairedSet,
   statisticsInfo,
@@ -48,6 +51,7 @@ import { selectRows } from '../features/rowSelection.js';
 import type { EvalResult } from '../probe/evaluate.js';
 import { extractFeatures, type ExtractProgress, type ExtractResult } from '../extract/extract.js';
 import { inspectModel } from '../extract/modelCheck.js';
+import { writeSetPredictions } from './predictions.js';
 import {
   describePreprocess,
   PREPROCESS_FIELDS,
@@ -309,7 +313,7 @@ interface Probed {
   laterSeeds: Map<string, EvalResult[]>[];
 }
 
-type Statistics = Pick<RunResults, 'gaps' | 'contamination' | 'statistics'>;
+type Statistics = Pick<RunResults, 'gaps' | 'contamination' | 'statistics' | 'studentContrasts'>;
 
 /**
  * The whole experiment (`fcprobe run` without the report): validates the config's files, set listings,
@@ -351,11 +355,44 @@ async function runLocked(o: RunOptions): Promise<RunOutcome> {
     const probed = await probeAll(plan, gemm, log);
     const diagnostics = await diagnose(plan, gemm, log);
     const statistics = await measureStatistics(plan, probed, log);
+    writePredictions(plan, probed, log);
     const results = assembleResults(plan, extracted, distilled, probed, statistics, diagnostics, log.timings, o.suite);
     writeResults(plan.cfg.workDir, results);
     return { results, workDir: plan.cfg.workDir };
   } finally {
     await gemm.dispose();
+  }
+}
+
+/**
+ * `<workDir>/predictions/<set>.csv` for every evaluation set, every model (with several seeds: the first seed's,
+ * the one the headline tables show per set). Written before results.json, so that results.json never names
+ * predictions that are not there.
+ */
+function writePredictions(plan: RunPlan, probed: Probed, log: StageLog): void {
+  for (const [k, e] of plan.evals.entries()) {
+    const files = featuresOf(plan, plan.cfg.teacher, e).manifest.files;
+    const models = plan.models.flatMap(({ config }) => {
+      const evaluation = probed.evaluations.get(config.name)?.[k];
+      if (!evaluation) return [];
+      // A row belongs to an image only if the model's rows list the same images (students are checked by the
+      // statistics already; a reference could have skipped another undecodable file).
+      const own = featuresOf(plan, config, e).manifest.files;
+      if (own.length !== files.length || own.some((f, i) => f !== files[i])) {
+        log.warn(`warning: ${config.name} scored other images of ${e.config.name}; left out of its predictions file`);
+        return [];
+      }
+      return [{ name: config.name, evaluation }];
+    });
+    const first = models[0]?.evaluation;
+    if (!first) continue;
+    log.stage(`predictions ${e.config.name}`);
+    writeSetPredictions(plan.cfg.workDir, {
+      set: e.config.name,
+      files,
+      classes: first.perClass.map((c) => c.class),
+      models,
+    });
   }
 }
 
@@ -782,6 +819,23 @@ async function measureStatistics(plan: RunPlan, probed: Probed, log: StageLog): 
     all.contamination.push(...out.contamination);
     all.statistics = out.info;
   }
+  // "Which student is more contaminated?" is answered on the same images, not from two separate intervals.
+  const contrasts: StudentContrast[] = [];
+  const evals = probed.evaluations;
+  for (let i = 0; i < cfg.students.length; i++)
+    for (let j = i + 1; j < cfg.students.length; j++) {
+      const a = cfg.students[i]!,
+        b = cfg.students[j]!;
+      const sets = plan.evals.flatMap((e, k): ContrastInput['sets'] => {
+        const ea = evals.get(a.name)?.[k],
+          eb = evals.get(b.name)?.[k];
+        if (!ea || !eb) return [];
+        checkSameImages(featuresOf(plan, a, e), featuresOf(plan, b, e));
+        return [{ set: e.config.name, role: e.role as PairedSet['role'], first: ea.correct, second: eb.correct }];
+      });
+      contrasts.push(computeStudentContrast({ first: a.name, second: b.name, sets, bootstrap, seed: firstSeed }));
+    }
+  if (contrasts.length > 0) all.studentContrasts = contrasts;
   return all;
 }
 

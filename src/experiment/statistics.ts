@@ -16,7 +16,8 @@ import {
   type PairedCounts,
 } from '../math/intervals.js';
 import { Rng } from '../math/rng.js';
-import type { ContaminationMeasurement, GapMeasurement, SetRole, StatisticsInfo } from './types.js';
+import { errorConsistency, errorConsistencyReplicate } from '../math/agreement.js';
+import type { ContaminationMeasurement, GapMeasurement, SetRole, StatisticsInfo, StudentContrast } from './types.js';
 import { RUN_DEFAULTS } from '../options.js';
 
 export const INTERVAL_LEVEL = 0.95;
@@ -91,9 +92,18 @@ export function computeStatistics(input: StatisticsInput): StatisticsOutput {
   for (let r = 0; r < bootstrap; r++)
     for (let i = 0; i < counts.length; i++) replicates[i]![r] = pairedDifferenceReplicate(counts[i]!, rng);
 
+  // Error consistency gets its own stream (seed + 1): the gap replicates above stay what they were.
+  const kappaRng = new Rng(seed + 1);
   const gaps: GapMeasurement[] = input.sets.map((s, i) => {
     const c = counts[i]!;
     const usable = bootstrap > 0 && c.n > 0;
+    const ec = errorConsistency(c);
+    let kappaInterval: Interval | null = null;
+    if (usable && Number.isFinite(ec.kappa)) {
+      const reps = new Float64Array(bootstrap);
+      for (let r = 0; r < bootstrap; r++) reps[r] = errorConsistencyReplicate(c, kappaRng);
+      kappaInterval = finiteInterval(reps);
+    }
     return {
       teacher: input.teacher,
       student: input.student,
@@ -104,6 +114,7 @@ export function computeStatistics(input: StatisticsInput): StatisticsOutput {
       mcnemarP: mcnemarExactP(c.onlyFirst, c.onlySecond),
       onlyTeacher: c.onlyFirst,
       onlyStudent: c.onlySecond,
+      errorConsistency: { ...ec, interval: kappaInterval },
     };
   });
 
@@ -136,4 +147,84 @@ export function computeStatistics(input: StatisticsInput): StatisticsOutput {
     });
   }
   return { gaps, contamination, info: statisticsInfo(bootstrap, seed) };
+}
+
+/**
+ * The percentile interval of the finite replicates; null when more than 1% are not finite (a kappa whose
+ * expected agreement is 1 in a resample), since dropping many would bias the interval.
+ */
+function finiteInterval(reps: Float64Array): Interval | null {
+  const finite = reps.filter((v) => Number.isFinite(v));
+  return finite.length >= 0.99 * reps.length && finite.length > 0 ? percentileInterval(finite, INTERVAL_LEVEL) : null;
+}
+
+/** Two students' correctness on the same evaluation sets, row-aligned (checked by the caller). */
+export interface ContrastInput {
+  first: string;
+  second: string;
+  sets: { set: string; role: PairedSet['role']; first: Uint8Array; second: Uint8Array }[];
+  bootstrap: number;
+  seed: number;
+}
+
+/**
+ * Which of two students is more contaminated: per set the difference of their gaps to the teacher (first's gap
+ * minus second's, which is second's accuracy minus first's: the teacher cancels on the same images) with an exact
+ * McNemar test between the two students, and the differences of their OOD-average gaps and of their
+ * contamination estimates, with intervals from one paired bootstrap (both students scored on the same resampled
+ * images of each set). A positive contamination difference: the first student is the more contaminated.
+ * @throws FcprobeError MISMATCH when the two students did not score the same images of a set.
+ */
+export function computeStudentContrast(input: ContrastInput): StudentContrast {
+  const { bootstrap } = input;
+  const counts = input.sets.map((s) => {
+    try {
+      // Ordered (second, first): the paired difference is then second's accuracy minus first's.
+      return pairedCounts(s.second, s.first);
+    } catch (e) {
+      if (e instanceof RangeError)
+        throw new FcprobeError(
+          'MISMATCH',
+          `Set "${s.set}": students ${input.first} and ${input.second} cannot be paired (${e.message}).`,
+        );
+      throw e;
+    }
+  });
+  const replicates = counts.map(() => new Float64Array(bootstrap));
+  const rng = new Rng(input.seed);
+  for (let r = 0; r < bootstrap; r++)
+    for (let i = 0; i < counts.length; i++) replicates[i]![r] = pairedDifferenceReplicate(counts[i]!, rng);
+  const perSet = input.sets.map((s, i) => {
+    const c = counts[i]!;
+    return {
+      set: s.set,
+      role: s.role,
+      n: c.n,
+      gapDifference: c.n > 0 ? (c.onlyFirst - c.onlySecond) / c.n : NaN,
+      interval: bootstrap > 0 && c.n > 0 ? percentileInterval(replicates[i]!, INTERVAL_LEVEL) : null,
+      mcnemarP: mcnemarExactP(c.onlyFirst, c.onlySecond),
+      // Named from the students' side: images only the first student gets right, only the second.
+      onlyFirst: c.onlySecond,
+      onlySecond: c.onlyFirst,
+    };
+  });
+  const which = (role: PairedSet['role']): number[] =>
+    input.sets.flatMap((s, i) => (s.role === role && counts[i]!.n > 0 ? [i] : []));
+  const ids = which('id-test'),
+    oods = which('ood');
+  const mean = (f: (i: number) => number, idx: number[]): number => idx.reduce((a, i) => a + f(i), 0) / idx.length;
+  const summary = (point: (f: (i: number) => number) => number): { estimate: number; interval: Interval | null } => {
+    const estimate = point((i) => perSet[i]!.gapDifference);
+    if (bootstrap === 0) return { estimate, interval: null };
+    const reps = new Float64Array(bootstrap);
+    for (let r = 0; r < bootstrap; r++) reps[r] = point((i) => replicates[i]![r]!);
+    return { estimate, interval: percentileInterval(reps, INTERVAL_LEVEL) };
+  };
+  return {
+    first: input.first,
+    second: input.second,
+    perSet,
+    oodGapDifference: oods.length > 0 ? summary((f) => mean(f, oods)) : null,
+    contaminationDifference: oods.length > 0 && ids.length > 0 ? summary((f) => mean(f, oods) - mean(f, ids)) : null,
+  };
 }

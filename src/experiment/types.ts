@@ -243,6 +243,11 @@ export interface GapMeasurement {
   /** Discordant images: only the teacher right, only the student right. */
   onlyTeacher: number;
   onlyStudent: number;
+  /**
+   * Error consistency (Cohen's kappa of the two models' per-image correctness) with a bootstrap 95% interval
+   * (null with --bootstrap 0); absent in results of older fcprobe versions.
+   */
+  errorConsistency?: { observed: number; expected: number; kappa: number; interval: Interval | null };
   /** With several seeds: top1Gap of every seed (this entry is the first seed's). */
   acrossSeeds?: AcrossSeeds;
 }
@@ -258,6 +263,38 @@ export interface ContaminationMeasurement {
   oodSets: string[];
   /** With several seeds: the estimate of every seed (this entry is the first seed's). */
   acrossSeeds?: AcrossSeeds;
+}
+
+/** An estimate with its paired-bootstrap 95% interval (null with --bootstrap 0). */
+export interface EstimateWithInterval {
+  estimate: number;
+  interval: Interval | null;
+}
+
+/**
+ * Two students compared on the same images (results.json `studentContrasts`, one per pair in config order). All
+ * differences are first minus second, in gap terms: positive means the first student is further from the teacher.
+ */
+export interface StudentContrast {
+  first: string;
+  second: string;
+  perSet: {
+    set: string;
+    role: Exclude<SetRole, 'id-train'>;
+    n: number;
+    /** first's gap minus second's gap = second's top-1 minus first's top-1 (fractions). */
+    gapDifference: number;
+    interval: Interval | null;
+    /** Exact McNemar p between the two students. */
+    mcnemarP: number;
+    /** Images only the first student gets right, only the second. */
+    onlyFirst: number;
+    onlySecond: number;
+  }[];
+  /** Difference of the OOD-average gaps; null without an OOD set. */
+  oodGapDifference: EstimateWithInterval | null;
+  /** Difference of the contamination estimates; null without both an ID test and an OOD set. */
+  contaminationDifference: EstimateWithInterval | null;
 }
 
 /** How the intervals were computed. */
@@ -353,6 +390,8 @@ export interface RunResults {
   gaps: GapMeasurement[];
   /** One per student, when there is an ID test set and an OOD set. */
   contamination: ContaminationMeasurement[];
+  /** One per pair of students (run with two or more); absent in results of older fcprobe versions. */
+  studentContrasts?: StudentContrast[];
   statistics: StatisticsInfo;
   probes: ProbeSummary[];
   representationFit: RepresentationFitMeasurement[];

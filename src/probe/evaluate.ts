@@ -84,15 +84,46 @@ export interface EvalResult {
    * image is not scored (class unknown to the probe or unmapped). Paired statistics compare two models on it.
    */
   correct: Uint8Array;
+  /**
+   * Per feature row, the `rankedK` best classes of the set's label space (indices into `labelSpace.classes`
+   * order, i.e. perClass order), best first, ties to the lower index: the order the top-1/top-5 accuracies count
+   * by, so a predictions file recomputes them exactly.
+   */
+  ranked: Int32Array;
+  rankedK: number;
+  /** Per feature row, its label in the same index space as `ranked` (-1: not scored). */
+  rowLabels: Int32Array;
 }
 
 /** `correct` value of an image that is not scored. */
 export const NOT_SCORED = 2;
 
 /** The result without its per-image vector, for JSON (a Uint8Array would serialize as an object of indices). */
-export function withoutCorrectness(e: EvalResult): Omit<EvalResult, 'correct'> {
-  const { correct: _correct, ...rest } = e;
+export function withoutCorrectness(e: EvalResult): Omit<EvalResult, 'correct' | 'ranked' | 'rankedK' | 'rowLabels'> {
+  const { correct: _correct, ranked: _ranked, rankedK: _k, rowLabels: _l, ...rest } = e;
   return rest;
+}
+
+/** The k best classes of each row of scores [rows, E] into out[(start + i) * k ...]: score desc, index asc. */
+function rankRows(scores: Float32Array, rows: number, E: number, k: number, out: Int32Array, start: number): void {
+  for (let i = 0; i < rows; i++) {
+    const off = i * E,
+      o = (start + i) * k;
+    let filled = 0;
+    for (let c = 0; c < E; c++) {
+      const v = scores[off + c]!;
+      // Insertion into the kept k: a later class with an equal score stays behind the earlier one.
+      let j = filled;
+      if (j === k && !(v > scores[off + out[o + k - 1]!]!)) continue;
+      if (j === k) j = k - 1;
+      while (j > 0 && v > scores[off + out[o + j - 1]!]!) {
+        out[o + j] = out[o + j - 1]!;
+        j--;
+      }
+      out[o + j] = c;
+      if (filled < k) filled++;
+    }
+  }
 }
 
 /** Runs fn with the given GEMM, or with an onnxruntime one created (and released) for the call. */
@@ -164,6 +195,8 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
   }
   const pred = new Int32Array(Math.min(block, n));
   const correct = new Uint8Array(n).fill(NOT_SCORED);
+  const rankedK = Math.min(5, E);
+  const ranked = new Int32Array(n * rankedK);
   const conf = new Float32Array(Math.min(block, n));
   const probs = out ? new Float32Array(Math.min(block, n) * E) : null;
   const reader = set.open();
@@ -193,6 +226,7 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
       } else {
         acc.add(scores, rows, yb, pred);
       }
+      rankRows(scores, rows, E, rankedK, ranked, s);
       // pred is the first maximal class, as the accumulator's rank-0 test: right iff pred equals the label.
       for (let i = 0; i < rows; i++) if (yb[i]! >= 0) correct[s + i] = pred[i] === yb[i] ? 1 : 0;
       o.onProgress?.({ phase: 'evaluate', message: `${name}: ${s + rows}/${n}`, fraction: (s + rows) / n });
@@ -242,6 +276,9 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
     leftOutBy,
     predictionFiles,
     correct,
+    ranked,
+    rankedK,
+    rowLabels: evalLabels,
   };
 }
 

@@ -43,6 +43,8 @@ function extract(dir: string, data: string, extra: string[] = []): SpawnSyncRetu
       data,
       '--out',
       join(dir, 'out'),
+      '--preset',
+      'torchvision',
       '--resize',
       '16',
       '--crop',

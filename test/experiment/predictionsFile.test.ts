@@ -1,0 +1,135 @@
+/**
+ * `run` writes <work>/predictions/<set>.csv; from those files alone every accuracy (top-1 and top-5), every gap,
+ * every McNemar p, every error-consistency kappa and every student-vs-student contrast of results.json is
+ * recomputed here, independently of the code that wrote them (issue 24).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mcnemarExactP } from '../../src/math/intervals.js';
+import type { RunResults } from '../../src/experiment/types.js';
+import {
+  CLI,
+  COLOUR_STUDENT,
+  COLOUR_TEACHER,
+  linearEncoder,
+  makeColourSet,
+  tempDir,
+  writeModel,
+} from '../helpers/fixtures.js';
+
+/** A minimal RFC 4180 reader (quotes, doubled quotes); the files are small. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [],
+    cell = '',
+    quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (ch === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else cell += ch;
+  }
+  return rows;
+}
+
+describe('run: predictions files recompute results.json', () => {
+  it('accuracy, gaps, McNemar p, kappa and student contrasts from <work>/predictions/<set>.csv', async () => {
+    const dir = tempDir('fcprobe-predictions-');
+    const classes = ['a', 'b', 'c'];
+    const look = { lean: 40, noise: 90, size: 12 };
+    await makeColourSet(join(dir, 'train'), classes, 14, 1, 0.2, look);
+    await makeColourSet(join(dir, 'shift'), classes, 12, 2, 1, look);
+    writeModel(join(dir, 't.onnx'), linearEncoder(COLOUR_TEACHER, null));
+    writeModel(join(dir, 's1.onnx'), linearEncoder(COLOUR_STUDENT, null));
+    writeModel(
+      join(dir, 's2.onnx'),
+      linearEncoder(
+        [
+          [1, 1, 0],
+          [0, 1, 1],
+          [1, 0, 0.3],
+        ],
+        null,
+      ),
+    );
+    const work = join(dir, 'w');
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'run', '--teacher', join(dir, 't.onnx'), '--student', join(dir, 's1.onnx'), join(dir, 's2.onnx')]
+        .concat(['--train', join(dir, 'train'), '--split', '0.4', '--ood', join(dir, 'shift'), '--work', work])
+        .concat(['--preset', 'torchvision', '--bootstrap', '200', '-q']),
+      { encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const results = JSON.parse(readFileSync(join(work, 'results.json'), 'utf8')) as RunResults;
+    const models = results.models.map((m) => m.name);
+    assert.deepEqual(models, ['teacher', 's1', 's2']);
+    const evalSets = results.sets.filter((s) => 'role' in s && s.role !== 'id-train').map((s) => s.name);
+    assert.equal(evalSets.length, 2);
+    for (const set of evalSets) {
+      const [header, ...rows] = parseCsv(readFileSync(join(work, 'predictions', `${set}.csv`), 'utf8'));
+      assert.deepEqual(header!.slice(0, 2), ['file', 'label']);
+      const col = (m: string, what: string): number => header!.indexOf(`${m} ${what}`);
+      const right = (m: string): number[] => rows.map((row) => Number(row[col(m, 'correct')]));
+      for (const m of models) {
+        const acc = results.accuracy.find((a) => a.model === m && a.set === set)!;
+        assert.equal(rows.length, acc.n);
+        const top1 = rows.filter((row) => row[col(m, 'top1')] === row[1]).length / rows.length;
+        assert.equal(top1, acc.top1, `${m} ${set} top-1`);
+        assert.equal(right(m).reduce((a, b) => a + b, 0) / rows.length, acc.top1);
+        if (acc.top5 !== null) {
+          const top5 = rows.filter((row) => row[col(m, 'top5')]!.split('|').includes(row[1]!)).length / rows.length;
+          assert.equal(top5, acc.top5, `${m} ${set} top-5`);
+        }
+      }
+      const t = right('teacher');
+      for (const s of ['s1', 's2']) {
+        const st = right(s);
+        const gap = results.gaps.find((g) => g.student === s && g.set === set)!;
+        const onlyT = t.filter((v, i) => v === 1 && st[i] === 0).length;
+        const onlyS = t.filter((v, i) => v === 0 && st[i] === 1).length;
+        assert.equal(gap.top1Gap, (onlyT - onlyS) / rows.length);
+        assert.equal(gap.mcnemarP, mcnemarExactP(onlyT, onlyS));
+        // Kappa by its definition from the two columns.
+        const n = rows.length;
+        const pt = t.reduce((a, b) => a + b, 0) / n,
+          ps = st.reduce((a, b) => a + b, 0) / n;
+        const obs = t.filter((v, i) => v === st[i]).length / n;
+        const exp = pt * ps + (1 - pt) * (1 - ps);
+        assert.ok(Math.abs(gap.errorConsistency!.kappa - (obs - exp) / (1 - exp)) < 1e-12);
+      }
+      const c = results.studentContrasts![0]!;
+      assert.equal(c.first, 's1');
+      assert.equal(c.second, 's2');
+      const row = c.perSet.find((p) => p.set === set)!;
+      const a = right('s1'),
+        b = right('s2');
+      const onlyA = a.filter((v, i) => v === 1 && b[i] === 0).length;
+      const onlyB = a.filter((v, i) => v === 0 && b[i] === 1).length;
+      assert.equal(row.onlyFirst, onlyA);
+      assert.equal(row.onlySecond, onlyB);
+      assert.equal(row.mcnemarP, mcnemarExactP(onlyA, onlyB));
+      assert.ok(Math.abs(row.gapDifference - (onlyB - onlyA) / rows.length) < 1e-12);
+    }
+    const cont = (s: string): number => results.contamination.find((x) => x.student === s)!.estimate;
+    const diff = results.studentContrasts![0]!.contaminationDifference!;
+    assert.ok(Math.abs(diff.estimate - (cont('s1') - cont('s2'))) < 1e-12);
+    assert.ok(diff.interval !== null);
+  });
+});
