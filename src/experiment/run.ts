@@ -41,6 +41,7 @@ import {
   accuracyInterval,
   computeStatistics,
   computeStudentContrast,
+  computeClassGaps,
   type ContrastInput,
   DEFAULT_BOOTSTRAP,
   type PairedSet,
@@ -313,7 +314,7 @@ interface Probed {
   laterSeeds: Map<string, EvalResult[]>[];
 }
 
-type Statistics = Pick<RunResults, 'gaps' | 'contamination' | 'statistics' | 'studentContrasts'>;
+type Statistics = Pick<RunResults, 'gaps' | 'contamination' | 'statistics' | 'studentContrasts' | 'classGaps'>;
 
 /**
  * The whole experiment (`fcprobe run` without the report): validates the config's files, set listings,
@@ -836,6 +837,26 @@ async function measureStatistics(plan: RunPlan, probed: Probed, log: StageLog): 
       contrasts.push(computeStudentContrast({ first: a.name, second: b.name, sets, bootstrap, seed: firstSeed }));
     }
   if (contrasts.length > 0) all.studentContrasts = contrasts;
+  // Which classes carry each gap: exact counts per class from the same per-image vectors.
+  const teacherEvals = evals.get(cfg.teacher.name) ?? [];
+  all.classGaps = cfg.students.flatMap((student) =>
+    plan.evals.flatMap((e, k) => {
+      const te = teacherEvals[k],
+        se = evals.get(student.name)?.[k];
+      if (!te || !se) return [];
+      return [
+        computeClassGaps({
+          teacher: cfg.teacher.name,
+          student: student.name,
+          set: e.config.name,
+          classes: te.perClass.map((c) => c.class),
+          labels: te.rowLabels,
+          teacherCorrect: te.correct,
+          studentCorrect: se.correct,
+        }),
+      ];
+    }),
+  );
   return all;
 }
 

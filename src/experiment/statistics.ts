@@ -17,7 +17,14 @@ import {
 } from '../math/intervals.js';
 import { Rng } from '../math/rng.js';
 import { errorConsistency, errorConsistencyReplicate } from '../math/agreement.js';
-import type { ContaminationMeasurement, GapMeasurement, SetRole, StatisticsInfo, StudentContrast } from './types.js';
+import type {
+  ClassGapMeasurement,
+  ContaminationMeasurement,
+  GapMeasurement,
+  SetRole,
+  StatisticsInfo,
+  StudentContrast,
+} from './types.js';
 import { RUN_DEFAULTS } from '../options.js';
 
 export const INTERVAL_LEVEL = 0.95;
@@ -227,4 +234,48 @@ export function computeStudentContrast(input: ContrastInput): StudentContrast {
     oodGapDifference: oods.length > 0 ? summary((f) => mean(f, oods)) : null,
     contaminationDifference: oods.length > 0 && ids.length > 0 ? summary((f) => mean(f, oods) - mean(f, ids)) : null,
   };
+}
+
+/** One set's per-image vectors for the per-class gaps: both models' correctness and the row labels. */
+export interface ClassGapInput {
+  teacher: string;
+  student: string;
+  set: string;
+  classes: readonly string[];
+  /** Per row: the label in `classes` (-1 not scored). */
+  labels: Int32Array;
+  teacherCorrect: Uint8Array;
+  studentCorrect: Uint8Array;
+}
+
+/**
+ * Per class of a set: each model's top-1 on that class's images with its Clopper-Pearson interval, and the
+ * teacher-minus-student gap; sorted by the gap, largest first (the classes that carry the set's gap on top).
+ * Classes with no scored image are left out.
+ */
+export function computeClassGaps(input: ClassGapInput): ClassGapMeasurement {
+  const k = input.classes.length;
+  const n = new Int32Array(k),
+    t = new Int32Array(k),
+    s = new Int32Array(k);
+  for (let i = 0; i < input.labels.length; i++) {
+    const y = input.labels[i]!;
+    if (y < 0) continue;
+    n[y]!++;
+    if (input.teacherCorrect[i] === 1) t[y]!++;
+    if (input.studentCorrect[i] === 1) s[y]!++;
+  }
+  const classes = Array.from(input.classes, (name, c) => ({ c, name }))
+    .filter(({ c }) => n[c]! > 0)
+    .map(({ c, name }) => ({
+      class: name,
+      n: n[c]!,
+      teacherTop1: t[c]! / n[c]!,
+      teacherInterval: clopperPearson(t[c]!, n[c]!, INTERVAL_LEVEL),
+      studentTop1: s[c]! / n[c]!,
+      studentInterval: clopperPearson(s[c]!, n[c]!, INTERVAL_LEVEL),
+      gap: (t[c]! - s[c]!) / n[c]!,
+    }))
+    .sort((a, b) => b.gap - a.gap || a.class.localeCompare(b.class));
+  return { teacher: input.teacher, student: input.student, set: input.set, classes };
 }

@@ -297,6 +297,24 @@ export interface StudentContrast {
   contaminationDifference: EstimateWithInterval | null;
 }
 
+/** Per-class accuracies of teacher and one student on one set, ranked by the gap (results.json `classGaps`). */
+export interface ClassGapMeasurement {
+  teacher: string;
+  student: string;
+  set: string;
+  /** Sorted by gap, largest first; classes without a scored image left out. */
+  classes: {
+    class: string;
+    n: number;
+    teacherTop1: number;
+    teacherInterval: Interval;
+    studentTop1: number;
+    studentInterval: Interval;
+    /** teacherTop1 - studentTop1 (fractions). */
+    gap: number;
+  }[];
+}
+
 /** How the intervals were computed. */
 export interface StatisticsInfo {
   /** Confidence level of every interval (0.95). */
@@ -392,6 +410,8 @@ export interface RunResults {
   contamination: ContaminationMeasurement[];
   /** One per pair of students (run with two or more); absent in results of older fcprobe versions. */
   studentContrasts?: StudentContrast[];
+  /** One per (student, evaluation set): per-class gaps (first seed); absent in results of older versions. */
+  classGaps?: ClassGapMeasurement[];
   statistics: StatisticsInfo;
   probes: ProbeSummary[];
   representationFit: RepresentationFitMeasurement[];

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mcnemarExactP } from '../../src/math/intervals.js';
+import { clopperPearson, mcnemarExactP } from '../../src/math/intervals.js';
 import type { RunResults } from '../../src/experiment/types.js';
 import {
   CLI,
@@ -113,6 +113,30 @@ describe('run: predictions files recompute results.json', () => {
         const obs = t.filter((v, i) => v === st[i]).length / n;
         const exp = pt * ps + (1 - pt) * (1 - ps);
         assert.ok(Math.abs(gap.errorConsistency!.kappa - (obs - exp) / (1 - exp)) < 1e-12);
+      }
+      // Per-class gaps from the label and correct columns (intervals: Clopper-Pearson, tested against scipy).
+      for (const s of ['s1', 's2']) {
+        const cg = results.classGaps!.find((g) => g.student === s && g.set === set)!;
+        const labelled = rows.filter((row) => row[1] !== '');
+        assert.equal(
+          cg.classes.reduce((a, c) => a + c.n, 0),
+          labelled.length,
+        );
+        for (const c of cg.classes) {
+          const mine = rows.filter((row) => row[1] === c.class);
+          const kt = mine.filter((row) => row[col('teacher', 'correct')] === '1').length;
+          const ks = mine.filter((row) => row[col(s, 'correct')] === '1').length;
+          assert.equal(c.n, mine.length);
+          assert.equal(c.gap, (kt - ks) / mine.length);
+          assert.deepEqual(c.teacherInterval, clopperPearson(kt, mine.length));
+          assert.deepEqual(c.studentInterval, clopperPearson(ks, mine.length));
+        }
+        const gaps = cg.classes.map((c) => c.gap);
+        assert.deepEqual(
+          gaps,
+          [...gaps].sort((a, b) => b - a),
+          'ranked by gap, largest first',
+        );
       }
       const c = results.studentContrasts![0]!;
       assert.equal(c.first, 's1');
