@@ -9,6 +9,7 @@ import { FcprobeError } from '../../errors.js';
 import { BENCH_OPTIONS } from '../../options.js';
 import { action, addOptions } from '../run-command.js';
 import { resolveModelArg } from './models.js';
+import { forTerminal } from '../../io/terminal.js';
 
 interface BenchFlags {
   model?: string;
@@ -81,7 +82,7 @@ Examples:
           preset: flags.preset,
           images: quick ? Math.min(64, flags.images) : flags.images,
           repeats: quick ? 1 : flags.repeats,
-          onStep: flags.quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
+          onStep: flags.quiet ? undefined : (m) => process.stderr.write(`${forTerminal(m)}\n`),
         });
         const lines = [
           `${flags.model} on ${r.provider}, input ${r.size}x${r.size}; images/s, median (min-max, spread) of ` +

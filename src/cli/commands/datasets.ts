@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { checkDatasets } from '../../dataset/check.js';
 import { action } from '../run-command.js';
+import { forTerminal } from '../../io/terminal.js';
 
 function fmt(n: number): string {
   return n.toLocaleString('en-US');
@@ -26,7 +27,9 @@ export function registerDatasetsCommand(program: Command): void {
     .action(
       action(async (flags: { dataRoot: string; json?: boolean }) => {
         const r = checkDatasets(flags.dataRoot, {
-          ...(flags.json ? {} : { onSet: (t: string) => process.stderr.write(`checking ${t}...\n`) }),
+          ...(flags.json
+            ? {}
+            : { onSet: (t: string) => process.stderr.write(`checking ${forTerminal(t, false)}...\n`) }),
         });
         if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         else {
