@@ -52,13 +52,15 @@ export function environmentSecrets(env: NodeJS.ProcessEnv = process.env): string
 }
 
 /**
- * `text` with credentials replaced by `<redacted>`: the value after `Bearer ` (or `Basic `), the user:password
+ * `text` with credentials replaced by `<redacted>`: the value after `Bearer `, the user:password
  * of any `scheme://user:password@host` URL, and every string of `secrets` (default: environmentSecrets()).
  */
 export function redactSecrets(text: string, secrets: readonly string[] = environmentSecrets()): string {
   let out = text;
   for (const s of secrets) if (s) out = out.split(s).join(REDACTED);
-  out = out.replace(/\b(Bearer|Basic)\s+[^\s"',;)]+/gi, `$1 ${REDACTED}`);
+  // Only Bearer: "Basic <word>" is ordinary English, and fcprobe sends no Basic credentials.
+  // The value runs to a space, newline, quote or delimiter: a CR or ESC inside it (a pasted token) is redacted too.
+  out = out.replace(/\b(Bearer)[ \t]+[^ \t\n"',;)]+/gi, `$1 ${REDACTED}`);
   // Userinfo never contains '/', '?' or '#'; anything up to the last '@' before the host is a credential.
   out = out.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi, `$1${REDACTED}@`);
   return out;

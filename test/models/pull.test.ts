@@ -113,7 +113,8 @@ class FakeHub {
     s.writeHead(200, { 'content-length': body.length, 'x-repo-commit': 'c0ffee' });
     if (cut !== undefined) {
       this.truncateOnce.delete(key);
-      s.write(Buffer.from(body.subarray(0, cut)), () => s.destroy());
+      // Reset a moment after the flush: a reset in the same instant can make the client drop the bytes unread.
+      s.write(Buffer.from(body.subarray(0, cut)), () => setTimeout(() => s.destroy(), 300));
       return;
     }
     s.end(Buffer.from(body));

@@ -5,6 +5,7 @@ import { CHECK_EXPORT_OPTIONS, type PoolName } from '../../options.js';
 import { addOptions } from '../run-command.js';
 import { action } from '../run-command.js';
 import { resolveModelArg } from './models.js';
+import { escapeControl } from '../../io/terminal.js';
 
 interface CheckExportFlags {
   model: string;
@@ -81,7 +82,8 @@ Examples:
             `(${r.featureDim} features; worst cosine ${r.minCosine.toFixed(7)}, worst max abs diff ` +
             `${r.maxAbsDiff.toExponential(2)}).`,
         );
-        process.stdout.write(`${lines.join('\n')}\n`);
+        // Image names come from the data folder: escaped, as everywhere fcprobe prints them.
+        process.stdout.write(`${escapeControl(lines.join('\n'))}\n`);
         if (!r.pass) process.exitCode = 5;
       }),
     );

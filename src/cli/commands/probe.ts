@@ -9,7 +9,7 @@ import {
 import { PROBE_OPTIONS } from '../../options.js';
 import { addOptions } from '../run-command.js';
 import { action } from '../run-command.js';
-import { forTerminal } from '../../io/terminal.js';
+import { escapeControl, forTerminal } from '../../io/terminal.js';
 
 interface ProbeFlags {
   train?: string;
@@ -167,7 +167,7 @@ Examples:
         process.stdout.write(
           flags.json
             ? `${JSON.stringify({ ...result, evaluations: result.evaluations.map(withoutCorrectness) }, null, 1)}\n`
-            : formatProbeTable(result),
+            : escapeControl(formatProbeTable(result)),
         );
       }),
     );
