@@ -9,7 +9,7 @@ import { FcprobeError } from '../../errors.js';
 import { BENCH_OPTIONS } from '../../options.js';
 import { action, addOptions } from '../run-command.js';
 import { resolveModelArg } from './models.js';
-import { forTerminal } from '../../io/terminal.js';
+import { escapeControl, forTerminal } from '../../io/terminal.js';
 
 interface BenchFlags {
   model?: string;
@@ -124,7 +124,8 @@ Examples:
                 `fixed costs (worker start, first batches) may dominate; rerun with more --images.`,
             );
         }
-        process.stdout.write(`${lines.join('\n')}\n`);
+        // Model and folder names are in these lines: escaped like every name fcprobe prints (src/io/terminal.ts).
+        process.stdout.write(`${escapeControl(lines.join('\n'))}\n`);
         if (flags.json)
           writeFileSync(flags.json, `${JSON.stringify({ model: flags.model, data: flags.data, ...r }, null, 2)}\n`);
       }),
