@@ -185,12 +185,13 @@ describe('models pull: a resume never stitches two versions of a file', () => {
       const env = envFor(cache, hub.endpoint, { FCPROBE_STALL_TIMEOUT: '1' });
       const one = await cli(['models', 'pull', 'hf:org/enc/model.onnx', '-q'], env);
       assert.equal(one.status, 6, one.stderr);
-      assert.match(one.stderr, /at 40000 of \d+ bytes; stall timeout[\s\S]*hint: Run the same pull again/);
+      assert.match(one.stderr, /at \d+ of \d+ bytes; stall timeout[\s\S]*hint: Run the same pull again/);
       version = 'B';
       const mark = hub.hits.length;
       const two = await cli(['models', 'pull', 'hf:org/enc/model.onnx', '-q'], env);
       assert.equal(two.status, 0, two.stderr);
-      assert.equal(hub.hits[mark]?.range, 'bytes=40000-');
+      // The part holds what arrived before the stall (all 40 000 bytes unless the machine was very slow).
+      assert.match(hub.hits[mark]?.range ?? '', /^bytes=[1-9]\d*-$/);
       assert.equal(hub.hits[mark]?.ifRange, '"A"', 'the second run remembered the version it had');
       assert.equal(hub.hits[mark + 1]?.range, undefined, 'and started over from byte 0');
       const got = readFileSync(join(cache, 'hub', 'org', 'enc', 'main', 'model.onnx'));
@@ -400,7 +401,7 @@ describe('models pull: a server that stops sending', () => {
       assert.equal(r.status, 6, r.stderr);
       assert.match(
         r.stderr,
-        /No data from the server for 1 s while downloading .* \(at 1 of \d+ bytes; stall timeout\)/,
+        /No data from the server for 1 s while downloading .* \(at [01] of \d+ bytes; stall timeout\)/,
       );
       assert.match(r.stderr, /hint: Run the same pull again: it resumes/);
       assert.ok(existsSync(join(cache, 'partial', 'org', 'slow', 'main', 'model.onnx.part')));
