@@ -1,7 +1,10 @@
 /**
  * Progress on stderr: a live line on a TTY, a plain line every `intervalSeconds` otherwise (logs, CI, Slurm),
- * nothing when quiet.
+ * nothing when quiet. Labels and messages carry file and model names: they go through forTerminal before the
+ * reporter adds its own control sequences (\r, erase line).
  */
+import { forTerminal } from '../io/terminal.js';
+
 export interface ProgressReporter {
   update(done: number, total: number, extra: string): void;
   done(): void;
@@ -33,7 +36,7 @@ export function createProgress(
       const width = 24;
       const filled = Math.round((width * pct) / 100);
       const bar = tty ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` : '';
-      lastLine = `${label} ${bar}${done}/${total} (${pct}%) ${extra}`;
+      lastLine = `${forTerminal(label, false)} ${bar}${done}/${total} (${pct}%) ${forTerminal(extra, false)}`;
       const now = Date.now();
       if (tty) {
         stream.write(`\r${lastLine}\x1b[K`);
@@ -90,7 +93,7 @@ export function createStageLog(
     return {
       stage(m) {
         endBar();
-        stream.write(`${m}\n`);
+        stream.write(`${forTerminal(m)}\n`);
       },
       progress(label, done, total, extra) {
         if (bar && barLabel !== label) endBar();
@@ -109,7 +112,7 @@ export function createStageLog(
   const show = (detail: string): void => {
     // A line longer than the terminal wraps, and \r then rewrites only its last row: cut it to fit.
     const width = Math.max(20, (stream.columns || 80) - 1);
-    const text = detail ? `${top ?? ''}: ${detail}` : (top ?? '');
+    const text = forTerminal(detail ? `${top ?? ''}: ${detail}` : (top ?? ''), false);
     stream.write(`\r${text.length > width ? `${text.slice(0, width - 1)}…` : text}\x1b[K`);
   };
   return {

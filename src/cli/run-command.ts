@@ -6,11 +6,17 @@
 import { type Command, CommanderError, Option } from 'commander';
 import { type FcprobeError, isFcprobeError } from '../errors.js';
 import { errnoCode, fromSystemError } from '../io/sysError.js';
+import { forTerminal } from '../io/terminal.js';
 import { flagName, type OptionSpec, type OptionTable, parseArg } from '../validate.js';
 
+/**
+ * Messages quote names, paths, server answers and library errors: everything printed here goes through
+ * forTerminal (src/io/terminal.ts), so no token or URL password is shown and no control sequence reaches the
+ * terminal raw.
+ */
 function printUserError(e: FcprobeError): void {
-  process.stderr.write(`\nfcprobe: error: ${e.message}\n`);
-  if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`);
+  process.stderr.write(`\nfcprobe: error: ${forTerminal(e.message)}\n`);
+  if (e.hint) process.stderr.write(`  hint: ${forTerminal(e.hint)}\n`);
   process.exitCode = e.exitCode;
 }
 
@@ -28,16 +34,16 @@ export function lastResort(e: unknown, debug: boolean): void {
     const mapped = fromSystemError(e, (e as NodeJS.ErrnoException).path ?? '(unknown path)', 'accessing');
     if (isFcprobeError(mapped)) {
       printUserError(mapped);
-      if (debug) process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+      if (debug) process.stderr.write(`${forTerminal((e as Error).stack ?? String(e))}\n`);
       return;
     }
   }
   const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   process.stderr.write(
-    `\nfcprobe: internal error: ${msg.split('\n')[0]}\n  This is a bug in fcprobe: please report it with the command ` +
-      `you ran${debug ? '.' : ' and the output of the same command with --debug.'}\n`,
+    `\nfcprobe: internal error: ${forTerminal(msg).split('\n')[0]}\n  This is a bug in fcprobe: please report it ` +
+      `with the command you ran${debug ? '.' : ' and the output of the same command with --debug.'}\n`,
   );
-  if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  if (debug && e instanceof Error && e.stack) process.stderr.write(`${forTerminal(e.stack)}\n`);
   process.exitCode = 1;
   // An uncaught exception leaves node in an undefined state: end now, with the code set above.
   process.exit(1);
@@ -67,7 +73,7 @@ export function reportParseError(e: unknown, program: Command, args: readonly st
   const sub = program.commands.find((c) => c.name() === args.find((a) => !a.startsWith('-')));
   const help = `Run \`${sub ? `fcprobe ${sub.name()}` : 'fcprobe'} --help\` for usage.`;
   if (isFcprobeError(e)) {
-    process.stderr.write(`fcprobe: error: ${e.message}\n  hint: ${e.hint ?? help}\n`);
+    process.stderr.write(`fcprobe: error: ${forTerminal(e.message)}\n  hint: ${forTerminal(e.hint ?? help)}\n`);
     return e.exitCode;
   }
   if (!(e instanceof CommanderError)) throw e;
@@ -76,7 +82,7 @@ export function reportParseError(e: unknown, program: Command, args: readonly st
   if (e.code !== 'commander.help' && e.code !== 'commander.helpDisplayed') {
     const [first = '', ...rest] = e.message.replace(/^error: /, '').split('\n');
     const more = rest.map((l) => l.replace(/^\((.*)\)$/, '$1').trim()).filter(Boolean);
-    process.stderr.write(`fcprobe: error: ${first}\n  hint: ${[...more, help].join(' ')}\n`);
+    process.stderr.write(`fcprobe: error: ${forTerminal(first)}\n  hint: ${forTerminal([...more, help].join(' '))}\n`);
   }
   return 2;
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { FcprobeError } from '../errors.js';
 import { INTERPOLATIONS, POOLS, PRESET_NAMES, type PoolName } from '../options.js';
 import { parseJsonText } from '../io/json.js';
+import { hubRefProblem } from './reference.js';
 
 export interface CatalogPreset {
   preset: (typeof PRESET_NAMES)[number];
@@ -118,6 +119,14 @@ export function validateCatalog(raw: unknown, source = 'models/catalog.json'): C
       for (const k of ['repo', 'path', 'revision', 'note']) str(ex, k, `${f}.export`);
       if (!/^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/.test(ex.repo as string)) fail(`${f}.export.repo`, 'owner/name');
       if (!(ex.path as string).endsWith('.onnx')) fail(`${f}.export.path`, 'a .onnx file');
+      // The same check as an hf: reference on the command line: a catalog entry must not be able to make
+      // `models pull` write outside the cache (export.path "../../x.onnx", revision "..").
+      const problem = hubRefProblem({
+        repo: ex.repo as string,
+        path: ex.path as string,
+        revision: ex.revision as string,
+      });
+      if (problem !== null) fail(`${f}.export`, `a safe hub reference (${problem})`);
       if (ex.sha256 !== null && !(typeof ex.sha256 === 'string' && /^[0-9a-f]{64}$/.test(ex.sha256)))
         fail(`${f}.export.sha256`, 'null or 64 lower-case hex digits');
     } else if (ex.kind === 'script') {

@@ -2,8 +2,9 @@
  * Model references: `hf:owner/repo/path/to/file.onnx[@revision]` (a file of a Hugging Face repository) and
  * where such a file lives in fcprobe's cache. Pure string handling; no I/O.
  */
-import { join } from 'node:path';
-import { badOption } from '../errors.js';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { badOption, FcprobeError } from '../errors.js';
+import { hasControl } from '../io/terminal.js';
 
 export interface HubRef {
   repo: string;
@@ -20,8 +21,29 @@ export function isHubRef(spec: string): boolean {
 }
 
 /**
+ * Why `ref` could write outside its cache folder or is otherwise unusable, or null when it is safe: owner and
+ * name are plain names; the path is '/'-separated segments that are not empty, `.` or `..`, with no `\\` and
+ * no control characters, ending in `.onnx`; the revision is one segment (no `/` or `\\`, not `.` or `..`, no
+ * `..` anywhere, no control characters). hf: references and catalog entries both go through this check, so a
+ * catalog cannot name what the command line may not.
+ */
+export function hubRefProblem(ref: HubRef): string | null {
+  const [owner, name, ...more] = ref.repo.split('/');
+  if (owner === undefined || name === undefined || more.length > 0 || !NAME.test(owner) || !NAME.test(name))
+    return `the repository "${ref.repo}" is not <owner>/<name> (letters, digits, ".", "_", "-")`;
+  const segOk = (s: string): boolean => s !== '' && s !== '.' && s !== '..' && !s.includes('\\');
+  if (hasControl(ref.path) || !ref.path.split('/').every(segOk))
+    return `the path "${ref.path}" is not a relative path inside the repository (no "..", "." or empty segments)`;
+  if (!ref.path.endsWith('.onnx')) return `the path "${ref.path}" is not an .onnx file`;
+  const r = ref.revision;
+  if (r === '' || r === '.' || r.includes('..') || /[/\\]/.test(r) || hasControl(r))
+    return `the revision "${r}" is not one branch, tag or commit name (no "/", "\\" or "..")`;
+  return null;
+}
+
+/**
  * Parses `hf:owner/repo/path.onnx[@revision]`. Throws BAD_OPTION naming what is wrong (unsafe path segments,
- * a file that is not .onnx) so that nothing can be written outside the cache.
+ * a file that is not .onnx, a revision with a separator) so that nothing can be written outside the cache.
  */
 export function parseHubRef(spec: string): HubRef {
   const expected = 'hf:<owner>/<repo>/<path>.onnx[@<revision>], e.g. hf:Xenova/dinov2-small/onnx/model.onnx@main';
@@ -33,22 +55,11 @@ export function parseHubRef(spec: string): HubRef {
     revision = body.slice(at + 1);
     body = body.slice(0, at);
   }
-  const parts = body.split('/');
-  const [owner, name, ...rest] = parts;
-  const segOk = (s: string): boolean => s !== '' && s !== '.' && s !== '..' && !s.includes('\\');
-  if (
-    owner === undefined ||
-    name === undefined ||
-    !NAME.test(owner) ||
-    !NAME.test(name) ||
-    rest.length === 0 ||
-    !rest.every(segOk) ||
-    !body.endsWith('.onnx') ||
-    revision === '' ||
-    revision.includes('..')
-  )
-    throw badOption('the model reference', expected, spec);
-  return { repo: `${owner}/${name}`, path: rest.join('/'), revision };
+  const [owner = '', name = '', ...rest] = body.split('/');
+  const ref = { repo: `${owner}/${name}`, path: rest.join('/'), revision };
+  const problem = hubRefProblem(ref);
+  if (problem !== null) throw badOption('the model reference', expected, spec, `${problem}.`);
+  return ref;
 }
 
 /** The canonical text of a reference (the lock file's key): always with its revision. */
@@ -69,7 +80,37 @@ export function cacheFolder(cacheDir: string, ref: HubRef): string {
   return join(cacheDir, 'hub', owner, name, encodeURIComponent(ref.revision));
 }
 
-/** Where a file of the reference's repository revision is stored in the cache. */
+/**
+ * Throws IO unless `path`, resolved, lies strictly inside `root` resolved: the last check before any write
+ * into the cache, whatever the names that built the path went through before.
+ */
+export function assertInside(root: string, path: string): string {
+  const rel = relative(resolve(root), resolve(path));
+  if (rel === '' || rel.split(/[\\/]/)[0] === '..' || isAbsolute(rel))
+    throw new FcprobeError(
+      'IO',
+      `Refusing to write ${path}: it is not inside the cache folder ${root}.`,
+      'A model reference, catalog entry or external-data location named a path outside the cache.',
+    );
+  return path;
+}
+
+/** Where a file of the reference's repository revision is stored in the cache (checked to stay inside it). */
 export function cachePath(cacheDir: string, ref: HubRef, path: string = ref.path): string {
-  return join(cacheFolder(cacheDir, ref), ...path.split('/'));
+  return assertInside(cacheDir, join(cacheFolder(cacheDir, ref), ...path.split('/')));
+}
+
+/**
+ * Where the download of a cache file is kept until it is complete: `<cache>/partial/<owner>/<repo>/<revision>/
+ * <path>.part`, beside its validator `<path>.part.json`. Outside `hub/`, so no name a model declares (an
+ * external-data location called `model.onnx.part`, say) can be the temporary file of another.
+ */
+export function partPath(cacheDir: string, ref: HubRef, path: string = ref.path): string {
+  return assertInside(cacheDir, `${join(partialFolder(cacheDir, ref), ...path.split('/'))}.part`);
+}
+
+/** The folder of a repository revision's part files; its `.fcprobe.lock` is held while a pull writes there. */
+export function partialFolder(cacheDir: string, ref: HubRef): string {
+  const [owner, name] = ref.repo.split('/') as [string, string];
+  return assertInside(cacheDir, join(cacheDir, 'partial', owner, name, encodeURIComponent(ref.revision)));
 }

@@ -22,6 +22,7 @@ import { CSS, htmlTable } from './html.js';
 import { escapeXml, logitScatterChart } from './svgCharts.js';
 import { ER_NO_INTERVAL, type Table } from './tables.js';
 import type { Interval, ModelRole, RunResults, SetRole } from './types.js';
+import { escapeControl } from '../io/terminal.js';
 
 /** One run to compare: where it was read from and what it measured. */
 export interface CompareInput {
@@ -507,5 +508,5 @@ export function compareWorkDirs(
     writeFileAtomic(path, text);
     written.push(path);
   }
-  return { comparison, terminal: renderComparisonTerminal(comparison), written };
+  return { comparison, terminal: escapeControl(renderComparisonTerminal(comparison)), written };
 }

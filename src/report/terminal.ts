@@ -1,4 +1,5 @@
 /** Plain-text report for the terminal: the same tables as report.md, fixed-width, no colour codes. */
+import { escapeControl } from '../io/terminal.js';
 import { textTable, shortHash } from './format.js';
 import {
   allModelsTable,
@@ -22,7 +23,10 @@ function section(title: string, table: Table | null, extra: string[] = []): stri
   return [title, '='.repeat(title.length), ...body, ...extra].join('\n');
 }
 
-/** The report as plain text for a terminal (no colour codes). */
+/**
+ * The report as plain text for a terminal (no colour codes). Names, titles and notes come from results.json
+ * and the configs: their control characters are escaped, so a damaged or hostile file cannot drive the terminal.
+ */
 export function renderTerminal(r: Report): string {
   const t = r.models.find((m) => m.name === r.teacher);
   const s = r.models.find((m) => m.name === r.student);
@@ -64,5 +68,5 @@ export function renderTerminal(r: Report): string {
   out.push('', section('Probes (chosen C)', probesTable(r)));
   if (r.warnings.length) out.push('', 'Warnings', '========', ...r.warnings.map((n) => `! ${n}`));
   if (r.notes.length) out.push('', 'Notes', '=====', ...r.notes.map((n) => `* ${n}`));
-  return `${out.join('\n')}\n`;
+  return escapeControl(`${out.join('\n')}\n`);
 }

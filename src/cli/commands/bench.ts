@@ -9,6 +9,7 @@ import { FcprobeError } from '../../errors.js';
 import { BENCH_OPTIONS } from '../../options.js';
 import { action, addOptions } from '../run-command.js';
 import { resolveModelArg } from './models.js';
+import { escapeControl, forTerminal } from '../../io/terminal.js';
 
 interface BenchFlags {
   model?: string;
@@ -85,7 +86,7 @@ Examples:
           preset: flags.preset,
           images: quick ? Math.min(64, flags.images) : flags.images,
           repeats: quick ? 1 : flags.repeats,
-          onStep: flags.quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
+          onStep: flags.quiet ? undefined : (m) => process.stderr.write(`${forTerminal(m)}\n`),
         });
         const lines = [
           `${flags.model} on ${r.provider}, input ${r.size}x${r.size}; images/s, median (min-max, spread) of ` +
@@ -127,7 +128,8 @@ Examples:
                 `fixed costs (worker start, first batches) may dominate; rerun with more --images.`,
             );
         }
-        process.stdout.write(`${lines.join('\n')}\n`);
+        // Model and folder names are in these lines: escaped like every name fcprobe prints (src/io/terminal.ts).
+        process.stdout.write(`${escapeControl(lines.join('\n'))}\n`);
         if (flags.json)
           writeFileSync(flags.json, `${JSON.stringify({ model: flags.model, data: flags.data, ...r }, null, 2)}\n`);
       }),

@@ -5,6 +5,7 @@ import { CHECK_EXPORT_OPTIONS, type PoolName } from '../../options.js';
 import { addOptions } from '../run-command.js';
 import { action } from '../run-command.js';
 import { resolveModelArg } from './models.js';
+import { escapeControl } from '../../io/terminal.js';
 
 interface CheckExportFlags {
   model: string;
@@ -89,7 +90,8 @@ Examples:
             `The preprocessing was assumed (preset ${r.preprocess.preset}, nothing stated it): give the export's ` +
               'preprocessing (--preset clip|inception|torchvision, --mean, --std, ...) and check again.',
           );
-        process.stdout.write(`${lines.join('\n')}\n`);
+        // Image names come from the data folder: escaped, as everywhere fcprobe prints them.
+        process.stdout.write(`${escapeControl(lines.join('\n'))}\n`);
         if (!r.pass) process.exitCode = 5;
       }),
     );

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { checkDatasets } from '../../dataset/check.js';
 import { action } from '../run-command.js';
+import { forTerminal } from '../../io/terminal.js';
+import { escapeControl } from '../../io/terminal.js';
 
 function fmt(n: number): string {
   return n.toLocaleString('en-US');
@@ -26,7 +28,9 @@ export function registerDatasetsCommand(program: Command): void {
     .action(
       action(async (flags: { dataRoot: string; json?: boolean }) => {
         const r = checkDatasets(flags.dataRoot, {
-          ...(flags.json ? {} : { onSet: (t: string) => process.stderr.write(`checking ${t}...\n`) }),
+          ...(flags.json
+            ? {}
+            : { onSet: (t: string) => process.stderr.write(`checking ${forTerminal(t, false)}...\n`) }),
         });
         if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         else {
@@ -53,7 +57,7 @@ export function registerDatasetsCommand(program: Command): void {
           }
           const done = r.sets.filter((s) => s.complete).length;
           out.push(`${done} of ${r.sets.length} sets complete.`);
-          process.stdout.write(`${out.join('\n')}\n`);
+          process.stdout.write(`${escapeControl(out.join('\n'))}\n`);
         }
         if (!r.complete) process.exitCode = 3;
       }),

@@ -9,6 +9,7 @@ import { addOptions } from '../run-command.js';
 import { createProgress, formatDuration } from '../progress.js';
 import { action } from '../run-command.js';
 import { installStopHandler } from './extract.js';
+import { forTerminal } from '../../io/terminal.js';
 
 interface DistillFlags {
   teacherFeatures: string;
@@ -116,7 +117,7 @@ Examples:
             bufferRows: flags.bufferRows,
             threads: flags.threads,
             shouldStop: stop.shouldStop,
-            onNotice: (m) => process.stderr.write(`${m}\n`),
+            onNotice: (m) => process.stderr.write(`${forTerminal(m)}\n`),
             onStep: (p) => {
               const elapsed = (performance.now() - t0) / 1000;
               const eta = (elapsed / p.stepsThisRun) * (p.totalSteps - p.step);

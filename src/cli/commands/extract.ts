@@ -8,6 +8,7 @@ import { EXTRACT_OPTIONS, type PoolName } from '../../options.js';
 import { action, addOptions } from '../run-command.js';
 import { createProgress, formatDuration } from '../progress.js';
 import { resolveModelArg } from './models.js';
+import { forTerminal } from '../../io/terminal.js';
 
 /** Preprocessing flags carry the same names and types as PreprocessOverrides. */
 interface ExtractFlags extends PreprocessOverrides {
@@ -146,7 +147,7 @@ decides; with none of them the torchvision preset is assumed and a warning says 
                   `${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}` +
                   `${p.skipped ? `, ${p.skipped} skipped` : ''}`,
               ),
-            onNotice: (m) => process.stderr.write(`${m}\n`),
+            onNotice: (m) => process.stderr.write(`${forTerminal(m)}\n`),
             shouldStop: stop.shouldStop,
           });
           progress.done();
@@ -165,7 +166,7 @@ decides; with none of them the torchvision preset is assumed and a warning says 
               `${m.timing.seconds.toFixed(1)} s, ${m.timing.imagesPerSecond.toFixed(1)} img/s\n` +
               (m.skipped.length
                 ? `  skipped ${m.skipped.length} file(s) that could not be decoded (listed in manifest.json), e.g. ` +
-                  `${m.skipped[0]!.file}: ${m.skipped[0]!.reason}\n`
+                  `${forTerminal(m.skipped[0]!.file, false)}: ${forTerminal(m.skipped[0]!.reason, false)}\n`
                 : ''),
           );
         } finally {

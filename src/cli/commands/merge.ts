@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { mergeShards } from '../../extract/merge.js';
 import { action } from '../run-command.js';
+import { escapeControl } from '../../io/terminal.js';
 
 export function registerMergeCommand(program: Command): void {
   program
@@ -21,7 +22,7 @@ Example (a Slurm array of 8 tasks, then one merge):
       action(async (dirs: string[], flags: { out: string; force?: boolean }) => {
         const r = mergeShards(dirs, flags.out, flags.force ?? false);
         process.stdout.write(
-          `Merged ${r.shards} shards: ${r.rows} rows x ${r.manifest.featureDim} into ${flags.out}\n`,
+          escapeControl(`Merged ${r.shards} shards: ${r.rows} rows x ${r.manifest.featureDim} into ${flags.out}\n`),
         );
       }),
     );

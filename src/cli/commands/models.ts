@@ -2,11 +2,23 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { defaultCacheDir, readLock } from '../../models/cache.js';
 import { loadCatalog } from '../../models/catalog.js';
+import { DEFAULT_STALL_TIMEOUT_S } from '../../models/download.js';
 import { DEFAULT_ENDPOINT, pullModel } from '../../models/pull.js';
+import { badOption } from '../../errors.js';
+import { forTerminal } from '../../io/terminal.js';
 import { cachePath, formatHubRef } from '../../models/reference.js';
 import { resolveModel } from '../../models/resolve.js';
 import { createProgress } from '../progress.js';
 import { action } from '../run-command.js';
+
+/** --stall-timeout, else FCPROBE_STALL_TIMEOUT, else the default: a positive number of seconds. */
+function stallSeconds(flag: string | undefined, env: string | undefined): number {
+  const [name, v] = flag !== undefined ? ['--stall-timeout', flag] : ['FCPROBE_STALL_TIMEOUT', env];
+  if (v === undefined || v === '') return DEFAULT_STALL_TIMEOUT_S;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > 86_400) throw badOption(name, 'a number of seconds in (0, 86400]', v);
+  return n;
+}
 
 function mib(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
@@ -88,6 +100,11 @@ export function registerModelsCommand(program: Command): void {
     )
     .argument('<model>', 'catalog name (fcprobe models list) or hf:<owner>/<repo>/<path>.onnx[@<revision>]')
     .option('--sha256 <hex>', 'expected sha256 of an hf: file (otherwise recorded at the first pull)')
+    .option(
+      '--stall-timeout <seconds>',
+      `give up when no byte (or no answer) arrives for this long; the part file is kept for a rerun ` +
+        `(default: $FCPROBE_STALL_TIMEOUT, else ${DEFAULT_STALL_TIMEOUT_S})`,
+    )
     .option('-q, --quiet', 'no progress bar')
     .addHelpText(
       'after',
@@ -95,7 +112,8 @@ export function registerModelsCommand(program: Command): void {
 Environment:
   FCPROBE_CACHE  cache folder (default: $XDG_CACHE_HOME/fcprobe or ~/.cache/fcprobe)
   HF_ENDPOINT    hub address (default ${DEFAULT_ENDPOINT}; a mirror works)
-  HF_TOKEN       access token for gated or private repositories (sent to HF_ENDPOINT only)
+  HF_TOKEN       access token for gated or private repositories (sent to HF_ENDPOINT only; never printed)
+  FCPROBE_STALL_TIMEOUT  seconds without data before a transfer is abandoned (default ${DEFAULT_STALL_TIMEOUT_S})
 
 Examples:
   fcprobe models pull clip-vit-b16
@@ -103,8 +121,9 @@ Examples:
   fcprobe extract --model clip-vit-b16 --data imagenet/val --out work/clip-val   # preset and output from the catalog`,
     )
     .action(
-      action(async (spec: string, flags: { sha256?: string; quiet?: boolean }) => {
+      action(async (spec: string, flags: { sha256?: string; quiet?: boolean; stallTimeout?: string }) => {
         const cacheDir = defaultCacheDir();
+        const stallTimeoutS = stallSeconds(flags.stallTimeout, process.env.FCPROBE_STALL_TIMEOUT);
         let progress: ReturnType<typeof createProgress> | null = null;
         let current = '';
         const r = await pullModel(spec, {
@@ -112,6 +131,8 @@ Examples:
           endpoint: process.env.HF_ENDPOINT || undefined,
           token: process.env.HF_TOKEN || undefined,
           sha256: flags.sha256,
+          stallTimeoutS,
+          onNotice: (m) => process.stderr.write(`${forTerminal(m)}\n`),
           onProgress: (file, done, total) => {
             if (file !== current) {
               progress?.done();
@@ -124,11 +145,22 @@ Examples:
         (progress as ReturnType<typeof createProgress> | null)?.done();
         const ext = r.externalData.length ? ` + ${r.externalData.length} external-data file(s)` : '';
         process.stdout.write(
-          `${r.status === 'cached' ? 'Already in the cache (verified)' : 'Pulled'}: ${r.key}${ext}\n` +
-            `  file   ${r.path} (${mib(r.size)})\n` +
-            `  sha256 ${r.sha256}` +
-            `${r.recorded ? ' (recorded in the lock file: later pulls and runs must match it)' : ' (verified)'}\n`,
+          forTerminal(
+            `${r.status === 'cached' ? 'Already in the cache (verified)' : 'Pulled'}: ${r.key}${ext}\n` +
+              `  file   ${r.path} (${mib(r.size)})\n` +
+              `  sha256 ${r.sha256}` +
+              `${r.recorded ? ' (recorded in the lock file: later pulls and runs must match it)' : ' (verified)'}\n`,
+          ),
         );
+        // Trust on first use, said out loud: with no pinned digest, a mirror or a moved branch could have served
+        // anything, and only later pulls are checked (against what this one recorded).
+        if (r.unpinned.length)
+          process.stderr.write(
+            forTerminal(
+              `note: not verified against a pinned sha256 (trust on first use): ${r.unpinned.join(', ')}. ` +
+                'Compare the sha256 with a trusted source, or pin it with --sha256 or the catalog.\n',
+            ),
+          );
       }),
     );
 }

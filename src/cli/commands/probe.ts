@@ -9,6 +9,7 @@ import {
 import { PROBE_OPTIONS } from '../../options.js';
 import { addOptions } from '../run-command.js';
 import { action } from '../run-command.js';
+import { escapeControl, forTerminal } from '../../io/terminal.js';
 
 interface ProbeFlags {
   train?: string;
@@ -157,14 +158,16 @@ Examples:
           ignoreUnknown: flags.ignoreUnknown ?? false,
           predictions: flags.predictions ?? false,
           ...(flags.threads ? { threads: flags.threads } : {}),
-          ...(flags.quiet ? {} : { onProgress: (p) => process.stderr.write(`[${p.phase}] ${p.message}\n`) }),
+          ...(flags.quiet
+            ? {}
+            : { onProgress: (p) => process.stderr.write(`[${p.phase}] ${forTerminal(p.message)}\n`) }),
         };
         if (flags.CGrid && !flags.CSweep) process.stderr.write('note: --C-grid has no effect without --C-sweep\n');
         const result = await runProbe(options);
         process.stdout.write(
           flags.json
             ? `${JSON.stringify({ ...result, evaluations: result.evaluations.map(withoutCorrectness) }, null, 1)}\n`
-            : formatProbeTable(result),
+            : escapeControl(formatProbeTable(result)),
         );
       }),
     );

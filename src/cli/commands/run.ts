@@ -15,6 +15,7 @@ import { planExtractJobs } from '../../experiment/plan.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { forTerminal } from '../../io/terminal.js';
 
 interface RunCliFlags extends RunFlags {
   format: string;
@@ -100,7 +101,7 @@ the providers, the work directory and optional effective-robustness baselines; s
       action(async (flags: RunCliFlags) => {
         configureSharp(1);
         const formats = parseReportFormats(flags.format);
-        const { config, nameOf, suite } = resolveRunConfig(flags, (m) => process.stderr.write(`${m}\n`));
+        const { config, nameOf, suite } = resolveRunConfig(flags, (m) => process.stderr.write(`${forTerminal(m)}\n`));
         if (flags.shards !== undefined && !flags.plan)
           throw new FcprobeError('BAD_OPTION', '--shards applies to --plan only.');
         if (flags.plan) {
@@ -119,7 +120,7 @@ the providers, the work directory and optional effective-robustness baselines; s
         const stop = installStopHandler();
         let bar: ProgressReporter | null = null;
         const say = (m: string): void => {
-          if (!flags.quiet) process.stderr.write(`${m}\n`);
+          if (!flags.quiet) process.stderr.write(`${forTerminal(m)}\n`);
         };
         try {
           const out = await runExperiment({
