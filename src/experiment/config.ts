@@ -74,7 +74,7 @@ export interface SetConfig {
 }
 
 export interface ProbeConfig {
-  /** Inverse L2 strength as scikit-learn's C; ignored with sweep. */
+  /** Inverse L2 strength as scikit-learn's C; giving it with sweep is an error (BAD_OPTION). */
   C?: number;
   sweep?: boolean;
   solver?: (typeof SOLVERS)[number];

@@ -653,7 +653,16 @@ async function probeAll(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Probe
         C: r.probe.C ?? NaN,
         solver: r.probe.solver,
         details,
-        sweep: sw ? { grid: sw.grid, nVal: sw.nVal, classes: r.probe.classes.length, atGridEdge: sw.atGridEdge } : null,
+        sweep: sw
+          ? {
+              grid: sw.grid,
+              nVal: sw.nVal,
+              classes: r.probe.classes.length,
+              atGridEdge: sw.atGridEdge,
+              tied: sw.tied ?? 1,
+              valTop1: sw.points.find((q) => q.C === sw.chosenC)?.valTop1 ?? NaN,
+            }
+          : null,
       });
       evaluations.set(m.name, r.evaluations);
     }

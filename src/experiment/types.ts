@@ -215,8 +215,14 @@ export interface ProbeSummary {
     /** Held-out images, and the classes they come from (the probe's classes). */
     nVal: number;
     classes: number;
-    /** The chosen C is the smallest or largest of the grid. */
+    /** The chosen C is the smallest or largest of the grid and won outright (not by a tie). */
     atGridEdge: boolean;
+    /**
+     * Grid values sharing the best held-out top-1 (C is the smallest of them) and that top-1 (fraction);
+     * absent in results written before ties were recorded.
+     */
+    tied?: number;
+    valTop1?: number;
   } | null;
 }
 

@@ -18,7 +18,7 @@ import { MetricsAccumulator } from './metrics.js';
 import { fitMlLogisticRegression, ML_DEFAULTS, type MlOptions } from './mlBaseline.js';
 import { Rng } from '../math/rng.js';
 import { applyStandardization, computeStandardization, type Standardization } from '../math/standardize.js';
-import { DEFAULT_C_GRID, sweepC } from './sweep.js';
+import { DEFAULT_C_GRID, describeSweepTie, sweepC } from './sweep.js';
 import { checkSameRepresentation, featureOrigin } from '../features/origin.js';
 import {
   loadProbe,
@@ -246,6 +246,7 @@ export const SOLVERS: Readonly<Record<SolverName, Solver>> = Object.freeze({
  * Classes without training rows are dropped and listed in `file.train.droppedClasses`.
  *
  * @throws FcprobeError BAD_OPTION for an invalid or inconsistent setting (solver, C, holdout, C grid, sgd settings,
+ *   both a C and a C sweep,
  *   a missing sgd `weightDecay`, a sweep with a solver other than lbfgs); NOT_FOUND or BAD_FEATURES when
  *   `train` is not a valid feature directory or holds NaN/infinite values or out-of-range labels; BAD_DATA
  *   when fewer than two classes have training rows.
@@ -255,6 +256,13 @@ export async function fitProbe(o: FitProbeOptions): Promise<LoadedProbe> {
   const solver: SolverName = o.solver ?? (paper ? 'sgd' : 'lbfgs');
   if (paper && solver !== 'sgd') throw badOption('--solver', 'sgd (or nothing) with --recipe paper', solver);
   if (!Object.hasOwn(SOLVERS, solver)) throw badOption('--solver', `one of ${Object.keys(SOLVERS).join(', ')}`, solver);
+  // A given C beside a sweep used to be dropped without a word; the user meant one of the two, so ask which.
+  if (o.cSweep && o.C !== undefined)
+    throw new FcprobeError(
+      'BAD_OPTION',
+      `Give either a fixed C (--C ${o.C}, config probe.C) or a C sweep (--C-sweep, config probe.sweep), not both.`,
+      'Drop --C to let the sweep choose C, or drop --C-sweep to fit at that C.',
+    );
   const whole = loadFeatureSet(o.train);
   const set = o.trainRows ? selectRows(whole, o.trainRows) : whole;
   const { classes, dropped, labels } = compactClasses(set, readCheckedLabels(set));
@@ -523,7 +531,12 @@ async function chooseC(
   });
   const chosenC = r.bestC;
   const sorted = [...grid].sort((a, b) => a - b);
-  const atGridEdge = sorted.length > 1 && (chosenC === sorted[0] || chosenC === sorted[sorted.length - 1]);
+  // An edge value that only won a tie says nothing about C beyond the grid: no advice to extend it.
+  const atGridEdge =
+    r.tied === 1 && sorted.length > 1 && (chosenC === sorted[0] || chosenC === sorted[sorted.length - 1]);
+  const valTop1 = r.points.find((p) => p.C === chosenC)?.valTop1 ?? NaN;
+  const tie = describeSweepTie({ of: sorted.length, tied: r.tied, valTop1, nVal: r.nVal, chosenC });
+  if (tie) progress({ phase: 'sweep', message: `note: ${tie}` });
   if (atGridEdge)
     progress({
       phase: 'sweep',
@@ -531,7 +544,17 @@ async function chooseC(
         `warning: the chosen C=${chosenC} is at the end of the grid; the best C may lie outside ` +
         `it (extend --C-grid)`,
     });
-  const sweep = { grid: sorted, holdout, seed, nTrain: r.nTrain, nVal: r.nVal, chosenC, atGridEdge, points: r.points };
+  const sweep = {
+    grid: sorted,
+    holdout,
+    seed,
+    nTrain: r.nTrain,
+    nVal: r.nVal,
+    chosenC,
+    tied: r.tied,
+    atGridEdge,
+    points: r.points,
+  };
   return { chosenC, init: r.bestTheta, sweep };
 }
 

@@ -133,7 +133,12 @@ export interface ProbeFile {
     nTrain: number;
     nVal: number;
     chosenC: number;
-    /** The chosen C is the smallest or largest of the grid: the optimum may lie outside it. */
+    /**
+     * Grid values sharing the best held-out top-1; chosenC is the smallest of them (src/probe/sweep.ts). Absent
+     * in probes saved before ties were recorded.
+     */
+    tied?: number;
+    /** The chosen C is the smallest or largest of the grid and won outright: the optimum may lie outside it. */
     atGridEdge: boolean;
     points: { C: number; valTop1: number; valLoss: number; iterations: number; converged: boolean }[];
   };

@@ -12,6 +12,7 @@ import {
   predictOod,
 } from '../experiment/effectiveRobustness.js';
 import { Rng } from '../math/rng.js';
+import { describeSweepTie } from '../probe/sweep.js';
 import { meanAndSampleStd } from '../math/spread.js';
 import { FcprobeError } from '../errors.js';
 import { isFoundSet } from '../experiment/types.js';
@@ -480,6 +481,11 @@ function buildWarnings(
         `${p.model}: the C sweep held out ${sw.nVal} images for ${sw.classes} classes (${perClass.toFixed(1)} per ` +
           `class, fewer than 5): the chosen C = ${p.C} is a noisy choice.`,
       );
+    const tie =
+      sw.tied !== undefined && sw.valTop1 !== undefined
+        ? describeSweepTie({ of: sw.grid.length, tied: sw.tied, valTop1: sw.valTop1, nVal: sw.nVal, chosenC: p.C })
+        : null;
+    if (tie) w.push(`${p.model}: ${tie}.`);
     if (sw.atGridEdge)
       w.push(
         `${p.model}: the chosen C = ${p.C} is at the edge of the sweep grid (${sw.grid[0]} to ` +

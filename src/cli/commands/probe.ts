@@ -7,6 +7,7 @@ import {
   type SolverName,
 } from '../../probe/probe.js';
 import { PROBE_OPTIONS } from '../../options.js';
+import { describeSweepTie } from '../../probe/sweep.js';
 import { addOptions } from '../run-command.js';
 import { action } from '../run-command.js';
 
@@ -66,6 +67,17 @@ export function formatProbeTable(r: ProbeResult): string {
   lines.push(
     `standardization: ${p.standardization ? 'training mean/std' : 'none (raw features)'}; written to ${r.probeDir}`,
   );
+  const sw = p.sweep;
+  const tie = sw?.tied
+    ? describeSweepTie({
+        of: sw.grid.length,
+        tied: sw.tied,
+        valTop1: sw.points.find((q) => q.C === sw.chosenC)?.valTop1 ?? NaN,
+        nVal: sw.nVal,
+        chosenC: sw.chosenC,
+      })
+    : null;
+  if (tie) lines.push(`C sweep: ${tie}`);
   if (p.sweep?.atGridEdge)
     lines.push(
       `note: the chosen C=${p.C} is at the end of the sweep grid; the best C may lie outside it (extend --C-grid)`,
