@@ -642,17 +642,26 @@ async function probeAll(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Probe
       perSeed.push(r.evaluations);
       if (k > 0) {
         laterSeeds[k - 1]!.set(m.name, r.evaluations);
+        // Later seeds' probes are not summarized, but a fit at chance in any of them is still said.
+        const first = probes.find((p) => p.model === m.name);
+        const more = (r.probe.warnings ?? []).map((w) => `seed ${seed}: ${w}`);
+        if (first && more.length > 0) first.warnings = [...(first.warnings ?? []), ...more];
         continue;
       }
       const details: Record<string, number | string> = {};
       for (const [key, v] of Object.entries(r.probe.convergence))
         if (typeof v === 'number' || typeof v === 'string') details[key] = v;
+      if (r.probe.trainFit) details.trainTop1 = r.probe.trainFit.top1;
       const sw = r.probe.sweep;
       probes.push({
         model: m.name,
         C: r.probe.C ?? NaN,
         solver: r.probe.solver,
         details,
+        ...(r.probe.warnings?.length
+          ? { warnings: r.probe.warnings.map((w) => (many ? `seed ${seed}: ${w}` : w)) }
+          : {}),
+        ...(r.probe.decided?.length ? { decided: r.probe.decided } : {}),
         sweep: sw
           ? {
               grid: sw.grid,

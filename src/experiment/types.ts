@@ -209,6 +209,13 @@ export interface ProbeSummary {
   solver: string;
   /** Free-form extra facts (iterations, sweep range, training accuracy). */
   details?: Record<string, number | string>;
+  /**
+   * Computed warnings about the fit (probe.json's `warnings`, e.g. top-1 at chance on its own training rows),
+   * shown beside the model's numbers in the report; with several seeds, later seeds' are prefixed "seed N: ".
+   */
+  warnings?: string[];
+  /** Settings fcprobe chose itself (probe.json's `decided`, e.g. a scaled warm-up), with where they came from. */
+  decided?: { setting: string; value: number | string; from: string }[];
   /** The C sweep, when C was chosen on a held-out split; null otherwise. */
   sweep?: {
     grid: number[];

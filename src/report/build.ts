@@ -473,6 +473,9 @@ function buildWarnings(
         `${pctOf(contamination.interval.high)} pp contains 0: not distinguishable from no contamination at this n.`,
     );
   for (const p of results.probes) {
+    // The probe's own computed warnings (a fit at chance on its training rows) and the settings it chose itself.
+    for (const x of p.warnings ?? []) w.push(`${p.model} probe: ${x}.`);
+    for (const x of p.decided ?? []) w.push(`${p.model} probe: --${x.setting} ${x.value} was ${x.from}.`);
     const sw = p.sweep;
     if (!sw) continue;
     const perClass = sw.nVal / Math.max(1, sw.classes);

@@ -115,6 +115,18 @@ function top5Note(r: Report): string[] {
   ];
 }
 
+/** " (!)" beside a model whose probe carries a computed warning (probe.json's warnings), else "". */
+function probeFlag(r: Report, model: string): string {
+  return r.probes.some((p) => p.model === model && (p.warnings?.length ?? 0) > 0) ? ' (!)' : '';
+}
+
+/** The warnings behind the "(!)" marks of `models`, one line each, for the notes under a table. */
+function probeFlagNotes(r: Report, models: readonly string[]): string[] {
+  return r.probes
+    .filter((p) => models.includes(p.model))
+    .flatMap((p) => (p.warnings ?? []).map((w) => `(!) ${p.model} probe: ${w}.`));
+}
+
 export function accuracyTable(r: Report): Table {
   return {
     headers: [
@@ -122,10 +134,10 @@ export function accuracyTable(r: Report): Table {
       'Role',
       'n',
       'Chance@1',
-      'Teacher@1',
+      `Teacher@1${probeFlag(r, r.teacher)}`,
       '95% CI',
       'Teacher@5',
-      'Student@1',
+      `Student@1${probeFlag(r, r.student)}`,
       '95% CI',
       'Student@5',
       'Gap@1 (pp)',
@@ -161,6 +173,7 @@ export function accuracyTable(r: Report): Table {
         `McNemar p: exact test of equal top-1 on the same images.` +
         (r.perSet.some((s) => s.teacher?.scoring || s.student?.scoring) ? ' *: scored specially, see Notes.' : ''),
       ...top5Note(r),
+      ...probeFlagNotes(r, [r.teacher, r.student]),
     ],
   };
 }
@@ -259,21 +272,20 @@ export function summaryTable(r: Report): Table {
   return {
     headers: [
       'Top-1 accuracy (%)',
-      r.teacher,
-      r.student,
+      r.teacher + probeFlag(r, r.teacher),
+      r.student + probeFlag(r, r.student),
       'Gap (pp)',
       '95% CI (pp)',
       ...(over ? [`Gap, mean ± std over ${over.seeds.length} seeds (pp)`] : []),
     ],
     rows,
     align: ['l', 'r', 'r', 'r', 'r', ...(over ? (['r'] as const) : [])],
-    ...(over
-      ? {
-          notes: [
-            `Gap, 95% CI: seed ${over.seeds[0]}; mean ± std (sample, n - 1) across seeds ${over.seeds.join(', ')}.`,
-          ],
-        }
-      : {}),
+    notes: [
+      ...(over
+        ? [`Gap, 95% CI: seed ${over.seeds[0]}; mean ± std (sample, n - 1) across seeds ${over.seeds.join(', ')}.`]
+        : []),
+      ...probeFlagNotes(r, [r.teacher, r.student]),
+    ],
   };
 }
 
@@ -303,7 +315,7 @@ export function allModelsTable(r: Report): Table {
       ...(hasOod ? ['CKA OOD'] : []),
     ],
     rows: a.rows.map((m) => [
-      m.model,
+      m.model + probeFlag(r, m.model),
       m.role,
       ...m.top1.map((v) => pct(v)),
       pct(m.id),
@@ -320,6 +332,10 @@ export function allModelsTable(r: Report): Table {
     notes: [
       'Top-1 accuracy (%); ID and OOD avg: unweighted means over the sets; gap = teacher minus the model; CKA: ' +
         'linear CKA of a student to the teacher, mean over the sets.',
+      ...probeFlagNotes(
+        r,
+        a.rows.map((m) => m.model),
+      ),
     ],
   };
 }

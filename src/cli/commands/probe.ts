@@ -67,6 +67,13 @@ export function formatProbeTable(r: ProbeResult): string {
   lines.push(
     `standardization: ${p.standardization ? 'training mean/std' : 'none (raw features)'}; written to ${r.probeDir}`,
   );
+  if (p.trainFit)
+    lines.push(
+      `on its ${p.trainFit.rows} training rows: top-1 ${pct(p.trainFit.top1)}% ` +
+        `(chance ${pct(p.trainFit.chance)}%, the largest class's share)`,
+    );
+  for (const x of p.decided ?? []) lines.push(`note: --${x.setting} ${x.value}: ${x.from}`);
+  for (const w of p.warnings ?? []) lines.push(`warning: ${w}`);
   const sw = p.sweep;
   const tie = sw?.tied
     ? describeSweepTie({
