@@ -4,6 +4,7 @@
  */
 import { ci, fixed, pct, pp, pValue, ROLE_LABEL, seconds, shortHash, type Align } from './format.js';
 import type { AcrossSeeds, Report } from './types.js';
+import { chanceAtK, TOP5_HEADLINE_MAX_CHANCE } from '../probe/metrics.js';
 
 export interface Table {
   headers: string[];
@@ -102,16 +103,41 @@ function chanceOf(s: Report['perSet'][number]): string {
   return k === null || !(k > 0) ? pct(null) : pct(1 / k);
 }
 
+/** Chance top-5, min(5, K) / K, beside every @5 column: 71% on 7 classes; '-' where top-5 is not measured. */
+function chance5Of(s: Report['perSet'][number]): string {
+  const k = scoredClasses(s);
+  return k === null || !(k > 5) ? pct(null) : pct(chanceAtK(k, 5));
+}
+
+/** Top-5 gaps are left out where chance@5 >= TOP5_HEADLINE_MAX_CHANCE: a near-certain top-5 says little. */
+function top5Comparable(s: Report['perSet'][number]): boolean {
+  const k = scoredClasses(s);
+  return k !== null && chanceAtK(k, 5) < TOP5_HEADLINE_MAX_CHANCE;
+}
+
 /** Why top-5 is n/a: it is not measured with 5 or fewer scored classes, where every image would count. */
 function top5Note(r: Report): string[] {
   const sets = r.perSet.filter((s) => {
     const k = scoredClasses(s);
     return k !== null && k <= 5 && s.teacher?.top5 == null && s.student?.top5 == null;
   });
-  if (sets.length === 0) return [];
+  const easy = r.perSet.filter((s) => {
+    const k = scoredClasses(s);
+    return k !== null && k > 5 && !top5Comparable(s);
+  });
   return [
-    `Top-5 is n/a for ${sets.map((s) => `${s.set} (${scoredClasses(s)} classes)`).join(', ')}: not defined with 5 or ` +
-      `fewer scored classes, where every image would count as correct.`,
+    ...(sets.length === 0
+      ? []
+      : [
+          `Top-5 is n/a for ${sets.map((s) => `${s.set} (${scoredClasses(s)} classes)`).join(', ')}: not defined ` +
+            `with 5 or fewer scored classes, where every image would count as correct.`,
+        ]),
+    ...(easy.length === 0
+      ? []
+      : [
+          `Gap@5 is n/a for ${easy.map((s) => `${s.set} (${scoredClasses(s)} classes)`).join(', ')}: chance@5 is ` +
+            `${100 * TOP5_HEADLINE_MAX_CHANCE}% or more, so top-5 is near-certain there and is not compared; read @1.`,
+        ]),
   ];
 }
 
@@ -136,6 +162,7 @@ export function accuracyTable(r: Report): Table {
       'Chance@1',
       `Teacher@1${probeFlag(r, r.teacher)}`,
       '95% CI',
+      'Chance@5',
       'Teacher@5',
       `Student@1${probeFlag(r, r.student)}`,
       '95% CI',
@@ -155,6 +182,7 @@ export function accuracyTable(r: Report): Table {
         chanceOf(s),
         pct(s.teacher?.top1),
         ci(s.teacher?.top1Interval),
+        chance5Of(s),
         pct(s.teacher?.top5),
         pct(s.student?.top1),
         ci(s.student?.top1Interval),
@@ -162,13 +190,13 @@ export function accuracyTable(r: Report): Table {
         pp(s.gapTop1),
         ci(s.gapInterval, 1, true),
         pValue(s.mcnemarP),
-        pp(s.gapTop5),
+        top5Comparable(s) ? pp(s.gapTop5) : pp(null),
       ];
     }),
-    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     notes: [
       `Teacher = ${r.teacher}, Student = ${r.student}; @1 / @5: top-1 / top-5 accuracy; gap = teacher minus student; ` +
-        `Chance@1: top-1 of a uniform guess, 1 / (classes scored). ` +
+        `Chance@1 / Chance@5: top-1 / top-5 of a uniform guess, 1 / K and min(5, K) / K (K: classes scored). ` +
         `95% CI: Clopper-Pearson for accuracies, paired bootstrap (${r.statistics.bootstrap} replicates) for gaps; ` +
         `McNemar p: exact test of equal top-1 on the same images.` +
         (r.perSet.some((s) => s.teacher?.scoring || s.student?.scoring) ? ' *: scored specially, see Notes.' : ''),

@@ -179,3 +179,31 @@ describe('probe --recipe paper on a small set (command line)', () => {
     assert.doesNotMatch(q.stdout, /warning:/);
   });
 });
+
+describe('probe top-5 with few classes (command line)', () => {
+  it('prints chance@5 beside top-5 and says top-5 says little at 10 classes or fewer', () => {
+    const root = tempDir('fcprobe-top5-');
+    const train = classesDir(root, 'train', 7, 10, 3, 4);
+    const val = classesDir(root, 'val', 7, 4, 3, 5);
+    const many = classesDir(root, 'train12', 12, 5, 3, 6);
+    const r = cli(['probe', '--train', train, '--eval', val, '--out', join(root, 'p'), '--quiet']);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    const header = lines
+      .find((l) => l.startsWith('set '))!
+      .trim()
+      .split(/\s{2,}/);
+    const row = lines
+      .find((l) => l.startsWith('val '))!
+      .trim()
+      .split(/\s{2,}/);
+    assert.equal(header[header.indexOf('top-5 %') + 1], 'chance@5 %');
+    assert.equal(row[header.indexOf('chance@5 %')], ((100 * 5) / 7).toFixed(2));
+    assert.match(r.stdout, /top-5 on val \(7 classes\): chance@5 is 50% or more, so top-5 says little there/);
+    // 12 classes: chance@5 = 5/12 = 41.67%, below one half, so no such line.
+    const q = cli(['probe', '--train', many, '--eval', many, '--out', join(root, 'q'), '--quiet']);
+    assert.equal(q.status, 0, q.stderr);
+    assert.match(q.stdout, /41\.67/);
+    assert.doesNotMatch(q.stdout, /says little/);
+  });
+});

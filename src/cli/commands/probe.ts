@@ -8,6 +8,7 @@ import {
 } from '../../probe/probe.js';
 import { PROBE_OPTIONS } from '../../options.js';
 import { describeSweepTie } from '../../probe/sweep.js';
+import { chanceAtK, TOP5_HEADLINE_MAX_CHANCE } from '../../probe/metrics.js';
 import { addOptions } from '../run-command.js';
 import { action } from '../run-command.js';
 
@@ -94,12 +95,13 @@ export function formatProbeTable(r: ProbeResult): string {
       `note: ${p.train.droppedClasses.length} class(es) of the training manifest have no rows and are not in the probe`,
     );
   if (r.evaluations.length === 0) return `${lines.join('\n')}\n`;
-  const header = ['set', 'n', 'top-1 %', 'top-5 %', 'class-mean %', 'loss', 'classes'];
+  const header = ['set', 'n', 'top-1 %', 'top-5 %', 'chance@5 %', 'class-mean %', 'loss', 'classes'];
   const rows = r.evaluations.map((e) => [
     e.name,
     String(e.n),
     pct(e.top1),
     `${pct(e.top5)}${e.topK < 5 ? ` (top-${e.topK})` : ''}`,
+    pct(chanceAtK(e.labelSpace.scoredClasses, 5)),
     pct(e.meanPerClassAccuracy),
     Number.isFinite(e.meanLoss) ? e.meanLoss.toFixed(4) : '-',
     `${e.labelSpace.scoredClasses}/${e.labelSpace.probeClasses}`,
@@ -108,6 +110,12 @@ export function formatProbeTable(r: ProbeResult): string {
   const fmt = (row: string[]): string =>
     row.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
   lines.push('', fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt));
+  const easy = r.evaluations.filter((e) => chanceAtK(e.labelSpace.scoredClasses, 5) >= TOP5_HEADLINE_MAX_CHANCE);
+  if (easy.length > 0)
+    lines.push(
+      `top-5 on ${easy.map((e) => `${e.name} (${e.labelSpace.scoredClasses} classes)`).join(', ')}: chance@5 is ` +
+        `${100 * TOP5_HEADLINE_MAX_CHANCE}% or more, so top-5 says little there; read top-1`,
+    );
   for (const e of r.evaluations) {
     if (e.labelSpace.kind !== 'identity') lines.push(`${e.name}: ${e.labelSpace.description}`);
     if (e.leftOut > 0) {
