@@ -3,6 +3,7 @@
  * extract every (model, set) pair into the work directory (cached and resumable), fit one probe per model on
  * the ID training features, score every set, compute the diagnostics, and write results + report.
  */
+import { buildHeadline } from './headline.js';
 import { meanAndSampleStd } from '../math/spread.js';
 import { join } from 'node:path';
 import { createOrtGemm, type Gemm } from '../compute/gemm.js';
@@ -848,6 +849,21 @@ function assembleResults(
     ...setScoring(s, s === train ? undefined : teacherEvals[plan.evals.indexOf(s)]),
   }));
   const sets: SetRecord[] = suite ? withSuite(setEntries, suite) : setEntries.map((e) => ({ found: true, ...e }));
+  // The report's student is the first; its headline says what the report's cards and tables show.
+  const student = plan.models.find((m) => m.role === 'student')?.config.name;
+  const contamination = statistics.contamination.find((c) => c.student === student) ?? null;
+  const namesOf = (role: SetEntry['role']): string[] => setEntries.filter((e) => e.role === role).map((e) => e.name);
+  const headline = student
+    ? buildHeadline({
+        teacher: cfg.teacher.name,
+        student,
+        idSets: contamination?.idSets ?? namesOf('id-test'),
+        oodSets: contamination?.oodSets ?? namesOf('ood'),
+        gaps: statistics.gaps,
+        contamination,
+        statistics: statistics.statistics,
+      })
+    : undefined;
   return {
     format: 'fcprobe-results',
     formatVersion: 2,
@@ -865,6 +881,7 @@ function assembleResults(
     ...statistics,
     probes: probed.probes,
     ...diagnostics,
+    ...(headline ? { headline } : {}),
     baselines: cfg.baselines,
     timings,
   };

@@ -5,6 +5,7 @@
 import { ci, fixed, pct, pp, pValue, ROLE_LABEL, seconds, shortHash, type Align } from './format.js';
 import type { AcrossSeeds, Report } from './types.js';
 import { chanceAtK, TOP5_HEADLINE_MAX_CHANCE } from '../probe/metrics.js';
+import { overSeeds } from '../experiment/headline.js';
 
 export interface Table {
   headers: string[];
@@ -141,6 +142,18 @@ function top5Note(r: Report): string[] {
   ];
 }
 
+/** With several seeds: " (seed N)" for a figure measured on the first seed only, else "" (one run: no label). */
+export function seedOnly(r: Report): string {
+  return r.headline.basis === 'mean-over-seeds' ? ` (seed ${r.headline.seeds[0]})` : '';
+}
+
+/** The interval column's label: a t-interval over seeds with several seeds. */
+function ciLabel(r: Report, pp = false): string {
+  const unit = pp ? 'pp' : '';
+  if (r.headline.basis !== 'mean-over-seeds') return pp ? '95% CI (pp)' : '95% CI';
+  return `95% CI (${unit ? `${unit}, ` : ''}t over ${r.headline.seeds.length} seeds)`;
+}
+
 /** " (!)" beside a model whose probe carries a computed warning (probe.json's warnings), else "". */
 function probeFlag(r: Report, model: string): string {
   return r.probes.some((p) => p.model === model && (p.warnings?.length ?? 0) > 0) ? ' (!)' : '';
@@ -161,16 +174,16 @@ export function accuracyTable(r: Report): Table {
       'n',
       'Chance@1',
       `Teacher@1${probeFlag(r, r.teacher)}`,
-      '95% CI',
+      ciLabel(r),
       'Chance@5',
-      'Teacher@5',
+      `Teacher@5${seedOnly(r)}`,
       `Student@1${probeFlag(r, r.student)}`,
-      '95% CI',
-      'Student@5',
+      ciLabel(r),
+      `Student@5${seedOnly(r)}`,
       'Gap@1 (pp)',
-      '95% CI (pp)',
-      'McNemar p',
-      'Gap@5 (pp)',
+      ciLabel(r, true),
+      `McNemar p${seedOnly(r)}`,
+      seedOnly(r) ? `Gap@5 (pp, ${seedOnly(r).slice(2, -1)})` : 'Gap@5 (pp)',
     ],
     rows: r.perSet.map((s) => {
       const scored = s.teacher?.n ?? s.student?.n ?? s.n;
@@ -197,7 +210,12 @@ export function accuracyTable(r: Report): Table {
     notes: [
       `Teacher = ${r.teacher}, Student = ${r.student}; @1 / @5: top-1 / top-5 accuracy; gap = teacher minus student; ` +
         `Chance@1 / Chance@5: top-1 / top-5 of a uniform guess, 1 / K and min(5, K) / K (K: classes scored). ` +
-        `95% CI: Clopper-Pearson for accuracies, paired bootstrap (${r.statistics.bootstrap} replicates) for gaps; ` +
+        (r.headline.basis === 'mean-over-seeds'
+          ? `@1 and Gap@1: mean over seeds ${r.headline.seeds.join(', ')}; 95% CI: t-interval over the ` +
+            `${r.headline.seeds.length} seeds (t quantile at ${r.headline.seeds.length - 1} df); @5, Gap@5 and ` +
+            `McNemar p: seed ${r.headline.seeds[0]} only. `
+          : `95% CI: Clopper-Pearson for accuracies, paired bootstrap (${r.statistics.bootstrap} replicates) for ` +
+            'gaps; ') +
         `McNemar p: exact test of equal top-1 on the same images.` +
         (r.perSet.some((s) => s.teacher?.scoring || s.student?.scoring) ? ' *: scored specially, see Notes.' : ''),
       ...top5Note(r),
@@ -225,20 +243,27 @@ export function seedsTable(r: Report): Table | null {
       'Measure',
       `Seed ${s.seeds[0]}`,
       `Mean ± std over ${s.seeds.length} seeds`,
+      '95% t-interval',
       `Seeds ${s.seeds.join(', ')}`,
     ],
-    rows: s.rows.map((x) => [
-      x.measure,
-      fmt(x.kind, x.value),
-      meanStd(x.across, x.kind !== 'accuracy'),
-      x.across.values.map((v) => fmt(x.kind, v)).join(', '),
-    ]),
-    align: ['l', 'r', 'r', 'r'],
+    rows: s.rows.map((x) => {
+      const o = overSeeds(x.across);
+      // Accuracies cannot leave [0, 1]: their t-interval is clipped there, as in the headlined tables.
+      const t = o && x.kind === 'accuracy' ? { low: Math.max(0, o.low), high: Math.min(1, o.high) } : o;
+      return [
+        x.measure,
+        fmt(x.kind, x.value),
+        meanStd(x.across, x.kind !== 'accuracy'),
+        t ? `${fmt(x.kind, t.low)} to ${fmt(x.kind, t.high)}` : '-',
+        x.across.values.map((v) => fmt(x.kind, v)).join(', '),
+      ];
+    }),
+    align: ['l', 'r', 'r', 'r', 'r'],
     notes: [
       'Top-1 in %, gaps and contamination in pp. Split and probe were redone for each of ' +
-        `${s.seeds.length} seeds; the other tables show seed ${s.seeds[0]}. ` +
-        'Std is the sample standard deviation (n - 1) across seeds: the spread of split plus probe, ' +
-        'not a confidence interval (the 95% intervals are per seed).',
+        `${s.seeds.length} seeds; the other tables headline the mean with its 95% t-interval over the seeds ` +
+        `(t quantile at ${s.seeds.length - 1} df), and label figures of seed ${s.seeds[0]} alone. ` +
+        'Std is the sample standard deviation (n - 1) across seeds: the spread of split plus probe.',
     ],
   };
 }
@@ -303,14 +328,17 @@ export function summaryTable(r: Report): Table {
       r.teacher + probeFlag(r, r.teacher),
       r.student + probeFlag(r, r.student),
       'Gap (pp)',
-      '95% CI (pp)',
+      ciLabel(r, true),
       ...(over ? [`Gap, mean ± std over ${over.seeds.length} seeds (pp)`] : []),
     ],
     rows,
     align: ['l', 'r', 'r', 'r', 'r', ...(over ? (['r'] as const) : [])],
     notes: [
       ...(over
-        ? [`Gap, 95% CI: seed ${over.seeds[0]}; mean ± std (sample, n - 1) across seeds ${over.seeds.join(', ')}.`]
+        ? [
+            `Accuracies, gaps and contamination: mean over seeds ${over.seeds.join(', ')}; 95% CI: t-interval over ` +
+              `the ${over.seeds.length} seeds; mean ± std (sample, n - 1) across the seeds beside it.`,
+          ]
         : []),
       ...probeFlagNotes(r, [r.teacher, r.student]),
     ],
@@ -339,8 +367,8 @@ export function allModelsTable(r: Report): Table {
       ...(hasOod ? ['OOD avg'] : []),
       'Gap ID (pp)',
       ...(hasOod ? ['Gap OOD (pp)'] : []),
-      'CKA ID test',
-      ...(hasOod ? ['CKA OOD'] : []),
+      `CKA ID test${seedOnly(r)}`,
+      ...(hasOod ? [`CKA OOD${seedOnly(r)}`] : []),
     ],
     rows: a.rows.map((m) => [
       m.model + probeFlag(r, m.model),
@@ -426,6 +454,7 @@ export function representationFitTable(r: Report): Table {
       sets.length === rf.rows.length ? `${n.charAt(0).toUpperCase()}${n.slice(1)}.` : `${sets.join(', ')}: ${n}.`,
     );
   }
+  if (seedOnly(r)) notes.push(`Measured on the sets of seed ${r.headline.seeds[0]} only (its ID split).`);
   return {
     headers: [
       'Set',
@@ -482,6 +511,7 @@ export function asymmetryTable(r: Report): Table {
       ...x.shareAbove.map((v) => pct(v, 1)),
     ]);
   }
+  if (seedOnly(r) && rows.length > 0) notes.push(`Measured on the sets of seed ${r.headline.seeds[0]} only.`);
   return { headers, rows, align: headers.map((_, i): Align => (i < 2 ? 'l' : 'r')), notes };
 }
 
