@@ -116,7 +116,7 @@ function mHatOverSqrtVHat(a: number, b: number): number {
   return m / Math.sqrt(v);
 }
 
-test('feature correlation: neuron norms in core and background coordinates, by hand', async () => {
+test('weight norms: neuron norms in core and background coordinates, by hand', async () => {
   // T = first two coordinate axes of R^3 (core = axis 0, background = axis 1).
   const T = { data: Float32Array.from([1, 0, 0, 0, 1, 0]), rows: 2, cols: 3 };
   // neuron 0: (3, 4, 7) -> core |3|, background |4|; neuron 1: (0, -2, 5) -> 0 and 2.
