@@ -93,7 +93,10 @@ export function buildHeadline(h: HeadlineInput): Headline {
   const note = many
     ? `Headline figures are means over seeds ${seeds.join(', ')} with 95% t-intervals over the ${seeds.length} ` +
       `seeds (t quantile at ${seeds.length - 1} df); figures measured on one seed only are labelled seed ${seeds[0]}.`
-    : "Headline figures are the run's own, with 95% paired bootstrap intervals over images.";
+    : "Headline figures are this run's (one seed), with 95% Clopper-Pearson intervals for accuracies and " +
+      (h.statistics.gapInterval
+        ? 'paired bootstrap intervals over images for gaps.'
+        : 'none for gaps (--bootstrap 0).');
   return {
     basis: many ? 'mean-over-seeds' : 'single-run',
     seeds,
