@@ -4,7 +4,7 @@
  *   npx tsc -p . && node dist/bench/simulate.js            # full: 20,000 iterations, ReLU and linear
  *   node dist/bench/simulate.js --iterations 2000          # shorter
  *
- * Prints a markdown table (wall time, iterations per second, first and last feature correlations) to paste
+ * Prints a markdown table (wall time, iterations per second, first and last core/background weight norms) to paste
  * into bench/simulate-RESULTS.md. Timing is wall-clock around runSimulation (data generation included), plus
  * the process CPU time (all threads): on a shared machine wall time varies with the load, CPU time much less.
  */
@@ -55,8 +55,8 @@ console.log(
 );
 console.log('');
 console.log(
-  '| case | iterations | wall s | CPU s (all threads) | it/s (wall) | core corr first -> last | background corr ' +
-    'first -> last | OOD loss / ID loss (last) |',
+  '| case | iterations | wall s | CPU s (all threads) | it/s (wall) | core weight norm first -> last | ' +
+    'background weight norm first -> last | OOD loss / ID loss (last) |',
 );
 console.log('|---|---:|---:|---:|---:|---|---|---|');
 for (const c of cases) {
@@ -73,8 +73,8 @@ for (const c of cases) {
   console.log(
     `| ${c.label} | ${r.options.iterations} | ${wall.toFixed(1)} | ${cpu.toFixed(1)} | ` +
       `${Math.round(r.options.iterations / wall)} | ` +
-      `${a.coreCorrelation.toFixed(3)} -> ${b.coreCorrelation.toFixed(3)} | ${a.backgroundCorrelation.toFixed(3)} -> ` +
-      `${b.backgroundCorrelation.toFixed(3)} | ` +
+      `${a.coreWeightNorm.toFixed(3)} -> ${b.coreWeightNorm.toFixed(3)} | ${a.backgroundWeightNorm.toFixed(3)} -> ` +
+      `${b.backgroundWeightNorm.toFixed(3)} | ` +
       `${b.oodLoss.toFixed(4)} / ${b.idLoss.toExponential(2)} |`,
   );
 }

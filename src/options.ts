@@ -202,6 +202,8 @@ export const PROBE_OPTIONS = {
     description: "inverse L2 strength, as scikit-learn's C (lbfgs)",
     check: is.positiveNumber,
     default: 1,
+    // Left undefined on the command line so that a --C given beside --C-sweep can be refused, not dropped.
+    defaultIn: 'help',
   },
   CSweep: {
     flags: '--C-sweep',

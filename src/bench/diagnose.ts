@@ -93,3 +93,31 @@ export function diagnoseShortfall(s: ShortfallInput): Shortfall | null {
   }
   return { ratio, bound, cause, suggestions: suggestions.slice(0, 3) };
 }
+
+/** What an end-to-end ratio to min(ceiling, decode) says. */
+export type RatioVerdict = 'meets' | 'below' | 'disturbed' | 'unmeasured';
+
+/**
+ * The verdict on end to end / min(ceiling, decode). A pipeline cannot run faster than its slowest stage run
+ * alone, so a ratio above 1 means a limit was measured low (load during the ceiling or decode run): it is a
+ * disturbed measurement, never a pass, whatever the target. Otherwise it meets the target or falls below it.
+ */
+export function ratioVerdict(ratio: number, target: number): { verdict: RatioVerdict; text: string } {
+  const r = ratio.toFixed(2);
+  if (!Number.isFinite(ratio) || !(ratio >= 0)) return { verdict: 'unmeasured', text: 'ratio not measured' };
+  if (ratio > 1)
+    return {
+      verdict: 'disturbed',
+      text: `${r} of min(ceiling, decode): DISTURBED (above 1, a limit was measured low; not a pass, rerun)`,
+    };
+  if (ratio >= target) return { verdict: 'meets', text: `${r} of min(ceiling, decode) (meets target ${target})` };
+  return { verdict: 'below', text: `${r} of min(ceiling, decode) (BELOW target ${target})` };
+}
+
+/**
+ * The ceiling after one rerun: load only ever lowers a rate, so the higher of the two medians is the better
+ * estimate of what the model alone can do.
+ */
+export function rerunCeiling(first: number, rerun: number): number {
+  return Number.isFinite(rerun) ? Math.max(first, rerun) : first;
+}

@@ -32,7 +32,8 @@ export interface RunFlags extends ModelFlags {
   work?: string;
   preset?: string;
   C?: number;
-  cSweep?: boolean;
+  /** commander names the --C-sweep switch CSweep (camel case of "C-sweep"). */
+  CSweep?: boolean;
   solver?: string;
   recipe?: string;
   weightDecay?: number;
@@ -135,7 +136,7 @@ export function flagFields(f: RunFlags): FlagField[] {
   add(['test'], f.test?.map(abs), '--test');
   add(['ood'], f.ood?.map(abs), '--ood');
   add(['probe', 'C'], f.C, '--C');
-  add(['probe', 'sweep'], f.cSweep ? true : undefined, '--C-sweep');
+  add(['probe', 'sweep'], f.CSweep ? true : undefined, '--C-sweep');
   add(['probe', 'solver'], f.solver, '--solver');
   add(['probe', 'recipe'], f.recipe, '--recipe');
   add(['probe', 'weightDecay'], f.weightDecay, '--weight-decay');

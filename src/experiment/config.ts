@@ -81,7 +81,7 @@ export interface SetConfig {
 }
 
 export interface ProbeConfig {
-  /** Inverse L2 strength as scikit-learn's C; ignored with sweep. */
+  /** Inverse L2 strength as scikit-learn's C; giving it with sweep is an error (BAD_OPTION). */
   C?: number;
   sweep?: boolean;
   solver?: (typeof SOLVERS)[number];
@@ -413,6 +413,13 @@ function parseProbe(v: unknown): ProbeConfig {
     if (typeof v.sweep !== 'boolean') fail('probe.sweep', 'true or false', v.sweep);
     p.sweep = v.sweep;
   }
+  // Checked here, before any extraction, not only when the probe is fitted (fitProbe refuses it too).
+  if (p.C !== undefined && p.sweep)
+    throw new FieldProblem(
+      ['probe.C', 'probe.sweep'],
+      'Give either a fixed C ({}) or a C sweep ({}), not both: the sweep chooses C.',
+      'Drop one of the two.',
+    );
   const solver = oneOf(v, 'solver', 'probe.', SOLVERS);
   if (solver) p.solver = solver;
   const recipe = oneOf(v, 'recipe', 'probe.', RECIPES);

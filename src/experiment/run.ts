@@ -3,6 +3,7 @@
  * extract every (model, set) pair into the work directory (cached and resumable), fit one probe per model on
  * the ID training features, score every set, compute the diagnostics, and write results + report.
  */
+import { buildHeadline } from './headline.js';
 import { meanAndSampleStd } from '../math/spread.js';
 import { join } from 'node:path';
 import { createOrtGemm, type Gemm } from '../compute/gemm.js';
@@ -727,18 +728,36 @@ async function probeAll(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Probe
       perSeed.push(r.evaluations);
       if (k > 0) {
         laterSeeds[k - 1]!.set(m.name, r.evaluations);
+        // Later seeds' probes are not summarized, but a fit at chance in any of them is still said.
+        const first = probes.find((p) => p.model === m.name);
+        const more = (r.probe.warnings ?? []).map((w) => `seed ${seed}: ${w}`);
+        if (first && more.length > 0) first.warnings = [...(first.warnings ?? []), ...more];
         continue;
       }
       const details: Record<string, number | string> = {};
       for (const [key, v] of Object.entries(r.probe.convergence))
         if (typeof v === 'number' || typeof v === 'string') details[key] = v;
+      if (r.probe.trainFit) details.trainTop1 = r.probe.trainFit.top1;
       const sw = r.probe.sweep;
       probes.push({
         model: m.name,
         C: r.probe.C ?? NaN,
         solver: r.probe.solver,
         details,
-        sweep: sw ? { grid: sw.grid, nVal: sw.nVal, classes: r.probe.classes.length, atGridEdge: sw.atGridEdge } : null,
+        ...(r.probe.warnings?.length
+          ? { warnings: r.probe.warnings.map((w) => (many ? `seed ${seed}: ${w}` : w)) }
+          : {}),
+        ...(r.probe.decided?.length ? { decided: r.probe.decided } : {}),
+        sweep: sw
+          ? {
+              grid: sw.grid,
+              nVal: sw.nVal,
+              classes: r.probe.classes.length,
+              atGridEdge: sw.atGridEdge,
+              tied: sw.tied ?? 1,
+              valTop1: sw.points.find((q) => q.C === sw.chosenC)?.valTop1 ?? NaN,
+            }
+          : null,
       });
       evaluations.set(m.name, r.evaluations);
     }
@@ -954,6 +973,21 @@ function assembleResults(
     ...setScoring(s, s === train ? undefined : teacherEvals[plan.evals.indexOf(s)]),
   }));
   const sets: SetRecord[] = suite ? withSuite(setEntries, suite) : setEntries.map((e) => ({ found: true, ...e }));
+  // The report's student is the first; its headline says what the report's cards and tables show.
+  const student = plan.models.find((m) => m.role === 'student')?.config.name;
+  const contamination = statistics.contamination.find((c) => c.student === student) ?? null;
+  const namesOf = (role: SetEntry['role']): string[] => setEntries.filter((e) => e.role === role).map((e) => e.name);
+  const headline = student
+    ? buildHeadline({
+        teacher: cfg.teacher.name,
+        student,
+        idSets: contamination?.idSets ?? namesOf('id-test'),
+        oodSets: contamination?.oodSets ?? namesOf('ood'),
+        gaps: statistics.gaps,
+        contamination,
+        statistics: statistics.statistics,
+      })
+    : undefined;
   return {
     format: 'fcprobe-results',
     formatVersion: 2,
@@ -972,6 +1006,7 @@ function assembleResults(
     ...statistics,
     probes: probed.probes,
     ...diagnostics,
+    ...(headline ? { headline } : {}),
     baselines: cfg.baselines,
     timings,
   };

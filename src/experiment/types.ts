@@ -216,14 +216,27 @@ export interface ProbeSummary {
   solver: string;
   /** Free-form extra facts (iterations, sweep range, training accuracy). */
   details?: Record<string, number | string>;
+  /**
+   * Computed warnings about the fit (probe.json's `warnings`, e.g. top-1 at chance on its own training rows),
+   * shown beside the model's numbers in the report; with several seeds, later seeds' are prefixed "seed N: ".
+   */
+  warnings?: string[];
+  /** Settings fcprobe chose itself (probe.json's `decided`, e.g. a scaled warm-up), with where they came from. */
+  decided?: { setting: string; value: number | string; from: string }[];
   /** The C sweep, when C was chosen on a held-out split; null otherwise. */
   sweep?: {
     grid: number[];
     /** Held-out images, and the classes they come from (the probe's classes). */
     nVal: number;
     classes: number;
-    /** The chosen C is the smallest or largest of the grid. */
+    /** The chosen C is the smallest or largest of the grid and won outright (not by a tie). */
     atGridEdge: boolean;
+    /**
+     * Grid values sharing the best held-out top-1 (C is the smallest of them) and that top-1 (fraction);
+     * absent in results written before ties were recorded.
+     */
+    tied?: number;
+    valTop1?: number;
   } | null;
 }
 
@@ -313,6 +326,39 @@ export interface ClassGapMeasurement {
     /** teacherTop1 - studentTop1 (fractions). */
     gap: number;
   }[];
+}
+
+/** One headlined number: its value, its interval and where both come from. */
+export interface HeadlineFigure {
+  /** Fractions (gaps and contamination: teacher minus student, as fractions). */
+  value: number;
+  /** 95% interval: t over seeds with several seeds, else the run's paired bootstrap; null when not measured. */
+  interval: Interval | null;
+  /** With several seeds: their sample standard deviation (n - 1); else null. */
+  std: number | null;
+  /** With several seeds: the value of each seed, in `Headline.seeds` order; else null. */
+  values: number[] | null;
+  /** Where the figure comes from, in words. */
+  from: string;
+}
+
+/** results.json's `headline` (built by experiment/headline.ts): which figures the report headlines and from what. */
+export interface Headline {
+  /** 'mean-over-seeds' with several seeds, else 'single-run'. */
+  basis: 'mean-over-seeds' | 'single-run';
+  seeds: number[];
+  level: number;
+  /** How the headline intervals are computed. */
+  interval: 't-over-seeds' | 'paired-bootstrap-percentile' | null;
+  teacher: string;
+  student: string;
+  /** OOD-average gap minus ID gap; null without an ID test set and an OOD set. */
+  contamination: HeadlineFigure | null;
+  /** Teacher minus student top-1, mean over the ID test sets / over the OOD sets; null without such sets. */
+  idGap: HeadlineFigure | null;
+  oodGap: HeadlineFigure | null;
+  /** The rule in one sentence, shown by the report. */
+  note: string;
 }
 
 /** How the intervals were computed. */
@@ -416,6 +462,11 @@ export interface RunResults {
   probes: ProbeSummary[];
   representationFit: RepresentationFitMeasurement[];
   asymmetry: AsymmetryMeasurement[];
+  /**
+   * Which figures are headlined and from what (the report's student): with several seeds the means over seeds
+   * with t-intervals over them, else the run's own (experiment/headline.ts). Absent in results written before.
+   */
+  headline?: Headline;
   /** Effective-robustness baselines from the config; null or empty: that section is left out. */
   baselines: ErBaselineInput[] | null;
   timings: StageTiming[];

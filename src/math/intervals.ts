@@ -227,3 +227,43 @@ export function pairedDifferenceReplicate(c: PairedCounts, rng: Rng): number {
   }
   return diff / n;
 }
+
+/**
+ * The p-quantile of Student's t distribution with `df` degrees of freedom (df > 0, p in (0, 1)), from the
+ * incomplete beta function: P(|T| > t) = I_{df / (df + t^2)}(df / 2, 1 / 2), so with q = 2 min(p, 1 - p) and
+ * x = the q-quantile of Beta(df / 2, 1 / 2), |t| = sqrt(df (1 - x) / x), negative below the median.
+ */
+export function studentTQuantile(p: number, df: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`studentTQuantile: expected p in (0, 1), got ${p}`);
+  if (!(df > 0)) throw new RangeError(`studentTQuantile: expected df > 0, got ${df}`);
+  if (p === 0.5) return 0;
+  const x = betaQuantile(2 * Math.min(p, 1 - p), df / 2, 0.5);
+  const t = Math.sqrt((df * (1 - x)) / x);
+  return p < 0.5 ? -t : t;
+}
+
+/** A mean over repeats (seeds) with its sample standard deviation and its t-interval. */
+export interface TInterval extends Interval {
+  mean: number;
+  /** Sample standard deviation (n - 1). */
+  std: number;
+  n: number;
+  /** The t quantile used, t_{(1 + level) / 2, n - 1}. */
+  t: number;
+}
+
+/**
+ * The t-interval of the mean of `values` (independent repeats, e.g. one measurement per seed): mean +- t s /
+ * sqrt(n) with s the sample standard deviation and t the (1 + level) / 2 quantile of Student's t with n - 1
+ * degrees of freedom. null with fewer than two values or a non-finite one: one repeat has no spread to use.
+ */
+export function tInterval(values: readonly number[], level = 0.95): TInterval | null {
+  checkLevel(level, 'tInterval');
+  const n = values.length;
+  if (n < 2 || values.some((v) => !Number.isFinite(v))) return null;
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
+  const t = studentTQuantile((1 + level) / 2, n - 1);
+  const half = (t * std) / Math.sqrt(n);
+  return { mean, std, n, t, low: mean - half, high: mean + half };
+}

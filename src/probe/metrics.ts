@@ -126,3 +126,17 @@ export function topOneAccuracy(scores: Float32Array, rows: number, numClasses: n
   acc.add(scores, rows, labels);
   return acc.result().top1;
 }
+
+/**
+ * Chance top-k over `classes` scored classes: a uniform guess of k distinct classes holds the label with
+ * probability min(k, classes) / classes. Top-5 on 7 classes is 71% by chance, so an @5 figure is shown beside it.
+ */
+export function chanceAtK(classes: number, k = 5): number {
+  return classes > 0 ? Math.min(k, classes) / classes : NaN;
+}
+
+/**
+ * Top-5 is left out of headlines (and its teacher-student gap is not shown) where chance@5 reaches this: with
+ * 10 or fewer classes half of all guesses already count, and a top-5 gap says little about the representation.
+ */
+export const TOP5_HEADLINE_MAX_CHANCE = 0.5;

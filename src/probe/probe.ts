@@ -17,8 +17,9 @@ import { computeLogits, fitSoftmaxRegression, splitWeights, thetaToWeights, type
 import { MetricsAccumulator } from './metrics.js';
 import { fitMlLogisticRegression, ML_DEFAULTS, type MlOptions } from './mlBaseline.js';
 import { Rng } from '../math/rng.js';
+import { clopperPearson } from '../math/intervals.js';
 import { applyStandardization, computeStandardization, type Standardization } from '../math/standardize.js';
-import { DEFAULT_C_GRID, sweepC } from './sweep.js';
+import { DEFAULT_C_GRID, describeSweepTie, sweepC } from './sweep.js';
 import { checkSameRepresentation, featureOrigin } from '../features/origin.js';
 import {
   loadProbe,
@@ -27,8 +28,10 @@ import {
   saveProbe,
   type ConvergenceInfo,
   type LoadedProbe,
+  type ProbeDecision,
   type ProbeFile,
   type SolverName,
+  type TrainFit,
 } from './probeFiles.js';
 import {
   evaluateProbe,
@@ -41,7 +44,7 @@ import {
 import { fitSgdStreamed, scanFeatures, type SgdSettings } from './sgdProbe.js';
 import type { SgdStepInfo } from './sgdTrainer.js';
 
-export type { ProbeFile, SolverName, LoadedProbe } from './probeFiles.js';
+export type { ProbeFile, SolverName, LoadedProbe, ProbeDecision, TrainFit } from './probeFiles.js';
 export type { SgdSettings } from './sgdProbe.js';
 export { loadProbe } from './probeFiles.js';
 export {
@@ -194,6 +197,43 @@ function resolveSgd(o: FitProbeOptions, paper: boolean, rows: number, dim: numbe
   return r;
 }
 
+/**
+ * The paper's warm-up as a share of its schedule: 500 of 10 x ceil(1,281,167 / 256) = 50,050 steps on
+ * ImageNet-1k, about 1%. A default warm-up that does not end within the fit is scaled to this share.
+ */
+export const PAPER_WARMUP_SHARE = 0.01;
+
+/**
+ * A warm-up that covers every step leaves the learning rate below its peak for the whole fit and never starts
+ * the cosine decay (42 rows: 10 steps at <= 2e-5, a probe at chance). A given --warmup that does so is
+ * refused with the numbers; the default one is scaled to PAPER_WARMUP_SHARE of the steps and said back.
+ *
+ * @throws FcprobeError BAD_OPTION when a given warm-up is not below the total steps.
+ */
+function fitWarmup(
+  s: SgdSettings,
+  given: boolean,
+  rows: number,
+): { settings: SgdSettings; decided: ProbeDecision[]; totalSteps: number } {
+  const perEpoch = Math.ceil(rows / s.batchSize);
+  const totalSteps = s.epochs * perEpoch;
+  if (s.warmupSteps < totalSteps) return { settings: s, decided: [], totalSteps };
+  const batches = `${perEpoch} batch${perEpoch === 1 ? '' : 'es'}`;
+  const steps = `${totalSteps} optimizer steps (${s.epochs} epochs x ${batches} of ${s.batchSize} rows)`;
+  const scaled = Math.floor(PAPER_WARMUP_SHARE * totalSteps);
+  if (given)
+    throw new FcprobeError(
+      'BAD_OPTION',
+      `--warmup ${s.warmupSteps} is not below the ${steps}: the learning rate would never reach --lr ${s.lr} ` +
+        'and the cosine decay would never start.',
+      `Give --warmup below ${totalSteps} (the paper's share, 1% of the steps, is ${scaled}), or more --epochs.`,
+    );
+  const from =
+    `scaled from the default ${s.warmupSteps}, which is not below the ${steps}, to ` +
+    `${100 * PAPER_WARMUP_SHARE}% of them, the paper's share (500 of 50,050 steps on ImageNet-1k)`;
+  return { settings: { ...s, warmupSteps: scaled }, decided: [{ setting: 'warmup', value: scaled, from }], totalSteps };
+}
+
 /** Fit settings every solver sees (lbfgs uses all of them; validated whatever the solver). */
 interface LbfgsSettings {
   C: number;
@@ -246,6 +286,7 @@ export const SOLVERS: Readonly<Record<SolverName, Solver>> = Object.freeze({
  * Classes without training rows are dropped and listed in `file.train.droppedClasses`.
  *
  * @throws FcprobeError BAD_OPTION for an invalid or inconsistent setting (solver, C, holdout, C grid, sgd settings,
+ *   both a C and a C sweep,
  *   a missing sgd `weightDecay`, a sweep with a solver other than lbfgs); NOT_FOUND or BAD_FEATURES when
  *   `train` is not a valid feature directory or holds NaN/infinite values or out-of-range labels; BAD_DATA
  *   when fewer than two classes have training rows.
@@ -255,6 +296,13 @@ export async function fitProbe(o: FitProbeOptions): Promise<LoadedProbe> {
   const solver: SolverName = o.solver ?? (paper ? 'sgd' : 'lbfgs');
   if (paper && solver !== 'sgd') throw badOption('--solver', 'sgd (or nothing) with --recipe paper', solver);
   if (!Object.hasOwn(SOLVERS, solver)) throw badOption('--solver', `one of ${Object.keys(SOLVERS).join(', ')}`, solver);
+  // A given C beside a sweep used to be dropped without a word; the user meant one of the two, so ask which.
+  if (o.cSweep && o.C !== undefined)
+    throw new FcprobeError(
+      'BAD_OPTION',
+      `Give either a fixed C (--C ${o.C}, config probe.C) or a C sweep (--C-sweep, config probe.sweep), not both.`,
+      'Drop --C to let the sweep choose C, or drop --C-sweep to fit at that C.',
+    );
   const whole = loadFeatureSet(o.train);
   const set = o.trainRows ? selectRows(whole, o.trainRows) : whole;
   const { classes, dropped, labels } = compactClasses(set, readCheckedLabels(set));
@@ -278,8 +326,78 @@ export async function fitProbe(o: FitProbeOptions): Promise<LoadedProbe> {
   };
   const standardize = o.standardize ?? !paper;
   const progress = o.onProgress ?? (() => {});
-  return withGemm(o.gemm, o.threads, (gemm) =>
-    SOLVERS[solver].fit({ o, paper, standardize, progress, set, labels, classes, settings, base, gemm }),
+  return withGemm(o.gemm, o.threads, async (gemm) => {
+    const probe = await SOLVERS[solver].fit({
+      o,
+      paper,
+      standardize,
+      progress,
+      set,
+      labels,
+      classes,
+      settings,
+      base,
+      gemm,
+    });
+    progress({ phase: 'fit', message: `scoring the probe on its ${set.rows} training rows` });
+    const trainFit = await trainingFit(gemm, set, labels, probe);
+    const warnings = trainFit.nearChance ? [nearChanceWarning(trainFit, probe.file)] : [];
+    for (const w of warnings) progress({ phase: 'fit', message: `warning: ${w}` });
+    return { ...probe, file: { ...probe.file, trainFit, ...(warnings.length > 0 ? { warnings } : {}) } };
+  });
+}
+
+/** The near-chance rule's level: one-sided 99%, the low end of a 98% Clopper-Pearson interval. */
+const TRAIN_FIT_LEVEL = 0.98;
+
+/**
+ * The probe's top-1 on its own training rows (one more streamed scoring pass, block by block, standardized as
+ * the probe is), against chance: the largest class's share, what predicting that one class scores. A fit whose
+ * one-sided 99% lower bound does not exceed chance learned nothing its own rows can show (a schedule stuck in
+ * its warm-up, a learning rate far too small); probe.json and the report carry a warning then.
+ */
+export async function trainingFit(
+  gemm: Gemm,
+  set: FeatureSet,
+  labels: Int32Array,
+  probe: LoadedProbe,
+): Promise<TrainFit> {
+  const n = set.rows,
+    d = set.dim,
+    k = probe.file.classes.length;
+  const block = Math.max(1, Math.min(n, 4096));
+  const x = new Float32Array(block * d);
+  const logits = new Float32Array(block * k);
+  const w = splitWeights(probe.weights, k, d);
+  const acc = new MetricsAccumulator(k, 1);
+  const reader = set.open();
+  try {
+    for (let s = 0; s < n; s += block) {
+      const rows = Math.min(block, n - s);
+      const xs = x.subarray(0, rows * d);
+      reader.readFloat32Rows(s, rows, xs);
+      if (probe.standardization) applyStandardization(xs, rows, probe.standardization);
+      await computeLogits(gemm, probe.weights, k, d, xs, rows, logits, w);
+      acc.add(logits, rows, labels.subarray(s, s + rows));
+    }
+  } finally {
+    reader.close();
+  }
+  const top1 = acc.result().top1;
+  const counts = new Int32Array(k);
+  for (const l of labels) counts[l]!++;
+  const chance = Math.max(...counts) / n;
+  const top1Low = clopperPearson(Math.round(top1 * n), n, TRAIN_FIT_LEVEL).low;
+  return { rows: n, top1, top1Low, chance, nearChance: top1Low <= chance };
+}
+
+function nearChanceWarning(t: TrainFit, f: ProbeFile): string {
+  const pc = (v: number): string => `${(100 * v).toFixed(1)}%`;
+  const why = f.solver === 'sgd' ? ' (too few steps, a warm-up or learning rate too small?)' : '';
+  return (
+    `the probe scores ${pc(t.top1)} top-1 on its own ${t.rows} training rows, not above chance ` +
+    `(${pc(t.chance)}, the largest class's share) at one-sided 99% (lower bound ${pc(t.top1Low)}): ` +
+    `the fit learned nothing its training rows show${why}`
   );
 }
 
@@ -303,18 +421,10 @@ async function fitSgd(ctx: FitContext): Promise<LoadedProbe> {
   refuseSweep(o);
   const n = set.rows,
     d = set.dim;
-  const s = resolveSgd(o, ctx.paper, n, d);
+  const { settings: s, decided } = fitWarmup(resolveSgd(o, ctx.paper, n, d), o.sgd?.warmupSteps !== undefined, n);
+  for (const x of decided) progress({ phase: 'fit', message: `note: --${x.setting} ${x.value}: ${x.from}` });
   progress({ phase: 'load', message: `scanning ${n} x ${d} features` });
   const st = scanFeatures(set, ctx.standardize, s.bufferRows);
-  const totalSteps = s.epochs * Math.ceil(n / s.batchSize);
-  if (s.warmupSteps >= totalSteps) {
-    progress({
-      phase: 'fit',
-      message:
-        `warning: ${s.warmupSteps} warmup steps >= ${totalSteps} total steps: the learning rate never reaches ` +
-        `${s.lr} (lower --warmup for a small set)`,
-    });
-  }
   const r = await fitSgdStreamed(ctx.gemm, set, ctx.labels, ctx.classes.length, st, s, sgdProgress(progress));
   const convergence: ConvergenceInfo = {
     iterations: r.steps,
@@ -332,6 +442,7 @@ async function fitSgd(ctx: FitContext): Promise<LoadedProbe> {
     convergence,
     settings: { ...s },
     sweep: null,
+    ...(decided.length > 0 ? { decided } : {}),
   };
   return { file, weights: thetaToWeights(r.theta), standardization: st };
 }
@@ -523,7 +634,12 @@ async function chooseC(
   });
   const chosenC = r.bestC;
   const sorted = [...grid].sort((a, b) => a - b);
-  const atGridEdge = sorted.length > 1 && (chosenC === sorted[0] || chosenC === sorted[sorted.length - 1]);
+  // An edge value that only won a tie says nothing about C beyond the grid: no advice to extend it.
+  const atGridEdge =
+    r.tied === 1 && sorted.length > 1 && (chosenC === sorted[0] || chosenC === sorted[sorted.length - 1]);
+  const valTop1 = r.points.find((p) => p.C === chosenC)?.valTop1 ?? NaN;
+  const tie = describeSweepTie({ of: sorted.length, tied: r.tied, valTop1, nVal: r.nVal, chosenC });
+  if (tie) progress({ phase: 'sweep', message: `note: ${tie}` });
   if (atGridEdge)
     progress({
       phase: 'sweep',
@@ -531,7 +647,17 @@ async function chooseC(
         `warning: the chosen C=${chosenC} is at the end of the grid; the best C may lie outside ` +
         `it (extend --C-grid)`,
     });
-  const sweep = { grid: sorted, holdout, seed, nTrain: r.nTrain, nVal: r.nVal, chosenC, atGridEdge, points: r.points };
+  const sweep = {
+    grid: sorted,
+    holdout,
+    seed,
+    nTrain: r.nTrain,
+    nVal: r.nVal,
+    chosenC,
+    tied: r.tied,
+    atGridEdge,
+    points: r.points,
+  };
   return { chosenC, init: r.bestTheta, sweep };
 }
 

@@ -111,6 +111,27 @@ export interface ConvergenceInfo {
   reason: string;
 }
 
+/** A setting fcprobe chose itself, with the reason, as said back on the terminal. */
+export interface ProbeDecision {
+  /** The setting, by its option name (e.g. "warmup"). */
+  setting: string;
+  value: number | string;
+  /** Where the value came from, as a sentence ("scaled from the default 500: ..."). */
+  from: string;
+}
+
+/** Top-1 of the probe on the rows it was fitted on, against chance (src/probe/probe.ts trainingFit). */
+export interface TrainFit {
+  rows: number;
+  top1: number;
+  /** One-sided 99% lower bound of top1 (the low end of the 98% Clopper-Pearson interval). */
+  top1Low: number;
+  /** The largest class's share of the training rows: what predicting one class scores (1/K when balanced). */
+  chance: number;
+  /** top1Low <= chance: the fit is not distinguishable from a constant prediction on its own training rows. */
+  nearChance: boolean;
+}
+
 /** probe.json: everything needed to apply the probe, and how it was made. */
 export interface ProbeFile {
   format: 'fcprobe-probe';
@@ -133,7 +154,12 @@ export interface ProbeFile {
     nTrain: number;
     nVal: number;
     chosenC: number;
-    /** The chosen C is the smallest or largest of the grid: the optimum may lie outside it. */
+    /**
+     * Grid values sharing the best held-out top-1; chosenC is the smallest of them (src/probe/sweep.ts). Absent
+     * in probes saved before ties were recorded.
+     */
+    tied?: number;
+    /** The chosen C is the smallest or largest of the grid and won outright: the optimum may lie outside it. */
     atGridEdge: boolean;
     points: { C: number; valTop1: number; valLoss: number; iterations: number; converged: boolean }[];
   };
@@ -150,6 +176,15 @@ export interface ProbeFile {
      */
     selection?: { of: number; sha256: string };
   };
+  /**
+   * Settings fcprobe chose because the user did not state them and the default could not apply (issue 23):
+   * which setting, the value used and where it came from. Absent or empty: none.
+   */
+  decided?: ProbeDecision[];
+  /** The fitted probe scored on its own training rows (absent in probes saved by older fcprobe). */
+  trainFit?: TrainFit;
+  /** Computed warnings about the fit, shown beside its numbers (terminal, report). */
+  warnings?: string[];
   /** sha256 of the whole weights.npy file, checked on load (absent in probes saved by older fcprobe). */
   weightsSha256?: string;
 }

@@ -1,7 +1,10 @@
 /**
  * Choosing C: fit on a stratified split of the training features for each C of a log-spaced grid, keep the C
- * with the best held-out top-1 (ties: lower held-out loss, then smaller C), and let the caller refit on all
- * rows. C increases along the grid and each fit starts from the previous solution, which makes the weakly
+ * with the best held-out top-1 and let the caller refit on all rows. Ties in held-out top-1 go to the smallest
+ * C (the strongest penalty), not to the lowest held-out loss: on a small, separable held-out split every C
+ * classifies the same rows and the loss keeps falling as the penalty weakens, so a loss tie-break picks the
+ * largest C for no reason the split can support. The tie count is returned so that callers can say so.
+ * C increases along the grid and each fit starts from the previous solution, which makes the weakly
  * regularized fits (the slow ones) start close to their optimum.
  */
 import { FcprobeError } from '../errors.js';
@@ -122,6 +125,11 @@ export interface SweepResult {
   nVal: number;
   /** The split fit at bestC: a warm start for the refit on all rows. */
   bestTheta: Float64Array;
+  /**
+   * How many grid values share the best held-out top-1 (1: a clear winner). bestC is the smallest of them;
+   * when every value ties, the sweep said nothing about C.
+   */
+  tied: number;
 }
 
 /** Reorders problem's rows in place (training split first); the caller refits on all rows afterwards. */
@@ -169,11 +177,40 @@ export async function sweepC(gemm: Gemm, problem: SoftmaxProblem, o: SweepOption
     };
     points.push(p);
     o.onPoint?.(p, g, grid.length);
+    // The grid ascends, so keeping the first point that reaches the best top-1 keeps the smallest tied C.
     const b = points[best];
-    if (!b || p.valTop1 > b.valTop1 || (p.valTop1 === b.valTop1 && p.valLoss < b.valLoss)) {
+    if (!b || p.valTop1 > b.valTop1) {
       best = g;
       bestTheta = Float64Array.from(theta);
     }
   }
-  return { bestC: points[best]!.C, points, nTrain, nVal, bestTheta };
+  const bestTop1 = points[best]!.valTop1;
+  const tied = points.filter((p) => p.valTop1 === bestTop1).length;
+  return { bestC: points[best]!.C, points, nTrain, nVal, bestTheta, tied };
+}
+
+/** What a C sweep's choice rests on, as recorded in probe.json and results.json. */
+export interface SweepChoice {
+  /** Grid size. */
+  of: number;
+  /** Grid values sharing the best held-out top-1 (SweepResult.tied). */
+  tied: number;
+  /** That best held-out top-1 (fraction). */
+  valTop1: number;
+  nVal: number;
+  chosenC: number;
+}
+
+/**
+ * The sentence that states a tied sweep's choice, or null when one C won outright (nothing to state beyond C).
+ * Printed by `probe` and listed among the report's warnings after `run`, so that a choice the split could not
+ * make is never read as a finding.
+ */
+export function describeSweepTie(s: SweepChoice): string | null {
+  if (s.tied <= 1) return null;
+  const at = `${(100 * s.valTop1).toFixed(1)}% held-out top-1 on ${s.nVal} rows`;
+  const head = `${s.tied} of ${s.of} C values tied at ${at}`;
+  return s.tied === s.of
+    ? `${head}: chose C=${s.chosenC} (smallest); the sweep carried no information`
+    : `${head}: chose C=${s.chosenC}, the smallest of them (ties go to the strongest penalty)`;
 }

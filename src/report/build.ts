@@ -12,6 +12,8 @@ import {
   predictOod,
 } from '../experiment/effectiveRobustness.js';
 import { Rng } from '../math/rng.js';
+import { describeSweepTie } from '../probe/sweep.js';
+import { buildHeadline, headlineMeasurements } from '../experiment/headline.js';
 import { meanAndSampleStd } from '../math/spread.js';
 import { FcprobeError } from '../errors.js';
 import { isFoundSet } from '../experiment/types.js';
@@ -34,6 +36,7 @@ import type {
   SetRow,
   AcrossSeeds,
   AcrossSeedsSection,
+  Headline,
 } from './types.js';
 
 export const OOD_AVERAGE = 'ood-average';
@@ -66,7 +69,10 @@ function checkUnique(names: string[], what: string): void {
  * @throws FcprobeError BAD_DATA when the results are inconsistent (see writeReport); BAD_CONFIG for an
  *   invalid effective-robustness baseline.
  */
-export function buildReport(results: RunResults): Report {
+export function buildReport(measured: RunResults): Report {
+  // With several seeds every figure that has per-seed values is headlined as the mean over seeds with its
+  // t-interval (experiment/headline.ts); seed 0's figures stay in acrossSeeds.values[0] for the seeds table.
+  const results = headlineMeasurements(measured);
   const teacher = pickModel(results.models, 'teacher');
   const students = results.models.filter((m) => m.role === 'student');
   // The detailed sections compare the teacher with the first student; the "all models" section covers every one.
@@ -171,6 +177,15 @@ export function buildReport(results: RunResults): Report {
   const contamination =
     results.contamination.find((c) => c.teacher === teacher.name && c.student === student.name) ?? null;
   const allModels = buildAllModels(results, orderedSets, cell);
+  const headline = buildHeadline({
+    teacher: teacher.name,
+    student: student.name,
+    idSets: contamination?.idSets ?? id.sets,
+    oodSets: contamination?.oodSets ?? ood.sets,
+    gaps: measured.gaps,
+    contamination: measured.contamination.find((c) => c.student === student.name) ?? null,
+    statistics: results.statistics,
+  });
   return {
     format: 'fcprobe-report',
     formatVersion: 1,
@@ -189,7 +204,8 @@ export function buildReport(results: RunResults): Report {
     perSet,
     summary: { idSets: id.sets, oodSets: ood.sets, id: id.summary, oodAverage: ood.summary, contamination },
     statistics: results.statistics,
-    warnings: buildWarnings(results, perSet, contamination),
+    headline,
+    warnings: buildWarnings(results, perSet, contamination, headline),
     allModels,
     effectiveRobustness: buildEffectiveRobustness(results, allModels, notes),
     representationFit: buildRepresentationFit(results, orderedSets, student.name),
@@ -228,13 +244,18 @@ function buildAcrossSeeds(results: RunResults, teacher: string): AcrossSeedsSect
   const rows: AcrossSeedsSection['rows'] = [];
   for (const a of results.accuracy)
     if (a.acrossSeeds)
-      rows.push({ measure: `${a.model} top-1, ${a.set}`, kind: 'accuracy', value: a.top1, across: a.acrossSeeds });
+      rows.push({
+        measure: `${a.model} top-1, ${a.set}`,
+        kind: 'accuracy',
+        value: a.acrossSeeds.values[0]!,
+        across: a.acrossSeeds,
+      });
   for (const g of results.gaps)
     if (g.acrossSeeds)
       rows.push({
         measure: `gap ${g.teacher ?? teacher} - ${g.student}, ${g.set}`,
         kind: 'gap',
-        value: g.top1Gap,
+        value: g.acrossSeeds.values[0]!,
         across: g.acrossSeeds,
       });
   for (const c of results.contamination)
@@ -242,7 +263,7 @@ function buildAcrossSeeds(results: RunResults, teacher: string): AcrossSeedsSect
       rows.push({
         measure: `contamination, ${c.student}`,
         kind: 'contamination',
-        value: c.estimate,
+        value: c.acrossSeeds.values[0]!,
         across: c.acrossSeeds,
       });
   const first = rows[0];
@@ -426,7 +447,10 @@ function buildWarnings(
   results: RunResults,
   perSet: SetRow[],
   contamination: RunResults['contamination'][number] | null,
+  headline: Headline,
 ): string[] {
+  // With several seeds the intervals are t-intervals over seeds: more seeds, not only more images, narrow them.
+  const overSeeds = headline.basis === 'mean-over-seeds';
   const w: string[] = assumedPreprocessWarnings(results);
   if (
     results.suite?.presentClassesOnly ||
@@ -456,7 +480,10 @@ function buildWarnings(
       if (ci.high - ci.low > 0.2)
         w.push(
           `${row.set}, ${who}: the 95% interval of top-1 is ${pctOf(ci.high - ci.low)} pp wide ` +
-            `(${pctOf(ci.low)}-${pctOf(ci.high)}% on ${c.n} images); more images would narrow it.`,
+            `(${pctOf(ci.low)}-${pctOf(ci.high)}% on ${c.n} images` +
+            (overSeeds
+              ? `, t over ${headline.seeds.length} seeds); more seeds would narrow it.`
+              : '); more images would narrow it.'),
         );
       const chance = 1 / c.classes;
       if (row.role === 'ood' && ci.low <= chance)
@@ -469,9 +496,13 @@ function buildWarnings(
   if (contamination?.interval && contamination.interval.low <= 0 && contamination.interval.high >= 0)
     w.push(
       `Contamination ${pctOf(contamination.estimate)} pp, 95% interval ${pctOf(contamination.interval.low)} to ` +
-        `${pctOf(contamination.interval.high)} pp contains 0: not distinguishable from no contamination at this n.`,
+        `${pctOf(contamination.interval.high)} pp contains 0: not distinguishable from no contamination ` +
+        (overSeeds ? `over ${headline.seeds.length} seeds (mean, t-interval over seeds).` : 'at this n.'),
     );
   for (const p of results.probes) {
+    // The probe's own computed warnings (a fit at chance on its training rows) and the settings it chose itself.
+    for (const x of p.warnings ?? []) w.push(`${p.model} probe: ${x}.`);
+    for (const x of p.decided ?? []) w.push(`${p.model} probe: --${x.setting} ${x.value} was ${x.from}.`);
     const sw = p.sweep;
     if (!sw) continue;
     const perClass = sw.nVal / Math.max(1, sw.classes);
@@ -480,6 +511,11 @@ function buildWarnings(
         `${p.model}: the C sweep held out ${sw.nVal} images for ${sw.classes} classes (${perClass.toFixed(1)} per ` +
           `class, fewer than 5): the chosen C = ${p.C} is a noisy choice.`,
       );
+    const tie =
+      sw.tied !== undefined && sw.valTop1 !== undefined
+        ? describeSweepTie({ of: sw.grid.length, tied: sw.tied, valTop1: sw.valTop1, nVal: sw.nVal, chosenC: p.C })
+        : null;
+    if (tie) w.push(`${p.model}: ${tie}.`);
     if (sw.atGridEdge)
       w.push(
         `${p.model}: the chosen C = ${p.C} is at the edge of the sweep grid (${sw.grid[0]} to ` +

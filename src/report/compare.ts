@@ -16,6 +16,7 @@ import { FcprobeError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readResults } from '../experiment/results.js';
 import { buildReport } from './build.js';
+import { headlineMeasurements } from '../experiment/headline.js';
 import { csvLine, CSV_HEADER, resultsCsvRows } from './csv.js';
 import { ci, MISSING, markdownTable, mdText, pct, pp, pValue, ROLE_LABEL, textTable } from './format.js';
 import { CSS, htmlTable } from './html.js';
@@ -62,7 +63,7 @@ export interface CompareRow {
   /** The run's teacher minus this model (null for teachers). */
   gapId: number | null;
   gapOod: number | null;
-  /** Students only: the run's contamination estimate with its bootstrap interval. */
+  /** Students only: the run's headline contamination (bootstrap interval; several seeds: mean, t over seeds). */
   contamination: { estimate: number; interval: Interval | null } | null;
   /** Against the run's first effective-robustness baseline; null when the run has none. */
   effectiveRobustness: { rho: number; baseline: string; against: string } | null;
@@ -212,7 +213,8 @@ export function buildComparison(inputs: CompareInput[], opts: CompareOptions = {
   const gaps: CompareGap[] = [];
   inputs.forEach((x, i) => {
     const label = labels[i]!;
-    const r = prefixModels(x.results, label);
+    // The same figures as the run's own report: with several seeds, means over seeds with t-intervals.
+    const r = headlineMeasurements(prefixModels(x.results, label));
     const report = buildReport(r);
     const er = report.effectiveRobustness;
     const firstEr = er.status === 'computed' ? er.entries[0]! : null;

@@ -219,7 +219,16 @@ function headerSection(r: Report): string {
   return `<h1>${escapeXml(r.title)}</h1>
 <p class="meta">Teacher ${model(t, 't')} vs student ${model(s, 'st')}${more}. ${made}.</p>
 <p class="meta">${escapeXml(machineLine(r))}</p>
-<div class="cards">${headlineCards(r).join('')}</div>`;
+<div class="cards">${headlineCards(r).join('')}</div>
+<p class="meta">${escapeXml(r.headline.note)}</p>`;
+}
+
+/** What the contamination card's interval is: "95% CI " for one run; mean ± std and t over seeds for several. */
+function contaminationBasis(r: Report): string {
+  const h = r.headline;
+  const c = h.contamination;
+  if (h.basis !== 'mean-over-seeds' || !c || c.std === null) return '95% CI ';
+  return `mean of ${h.seeds.length} seeds ± ${(100 * c.std).toFixed(2)} (std); 95% t-interval `;
 }
 
 /** ID and OOD accuracy, representation fit (when measured on both), effective robustness (when computed). */
@@ -231,7 +240,7 @@ function headlineCards(r: Report): string[] {
     oodAverage ? card('OOD average (top-1, %)', oodAverage.teacher, oodAverage.student, oodAverage.gap) : '',
     r.summary.contamination
       ? `<div class="card"><div class="k">Contamination (OOD gap - ID gap, pp)</div><div ` +
-        `class="v">${pp(r.summary.contamination.estimate, 1)}</div><div class="s">95% CI ` +
+        `class="v">${pp(r.summary.contamination.estimate, 1)}</div><div class="s">${escapeXml(contaminationBasis(r))}` +
         `${ci(r.summary.contamination.interval, 1, true)}</div></div>`
       : '',
     rf.idTest && rf.ood

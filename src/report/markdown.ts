@@ -36,6 +36,8 @@ export function renderMarkdown(r: Report): string {
     '',
     mdText(`fcprobe ${r.fcprobeVersion}, ${r.createdAt}. Machine: ${machineLine(r)}.`),
     '',
+    mdText(r.headline.note),
+    '',
     '## Models',
     '',
     ...table(modelsTable(r)),

@@ -4,6 +4,8 @@
  */
 import { ci, fixed, pct, pp, pValue, ROLE_LABEL, seconds, shortHash, type Align } from './format.js';
 import type { AcrossSeeds, Report } from './types.js';
+import { chanceAtK, TOP5_HEADLINE_MAX_CHANCE } from '../probe/metrics.js';
+import { overSeeds } from '../experiment/headline.js';
 
 export interface Table {
   headers: string[];
@@ -102,17 +104,66 @@ function chanceOf(s: Report['perSet'][number]): string {
   return k === null || !(k > 0) ? pct(null) : pct(1 / k);
 }
 
+/** Chance top-5, min(5, K) / K, beside every @5 column: 71% on 7 classes; '-' where top-5 is not measured. */
+function chance5Of(s: Report['perSet'][number]): string {
+  const k = scoredClasses(s);
+  return k === null || !(k > 5) ? pct(null) : pct(chanceAtK(k, 5));
+}
+
+/** Top-5 gaps are left out where chance@5 >= TOP5_HEADLINE_MAX_CHANCE: a near-certain top-5 says little. */
+function top5Comparable(s: Report['perSet'][number]): boolean {
+  const k = scoredClasses(s);
+  return k !== null && chanceAtK(k, 5) < TOP5_HEADLINE_MAX_CHANCE;
+}
+
 /** Why top-5 is n/a: it is not measured with 5 or fewer scored classes, where every image would count. */
 function top5Note(r: Report): string[] {
   const sets = r.perSet.filter((s) => {
     const k = scoredClasses(s);
     return k !== null && k <= 5 && s.teacher?.top5 == null && s.student?.top5 == null;
   });
-  if (sets.length === 0) return [];
+  const easy = r.perSet.filter((s) => {
+    const k = scoredClasses(s);
+    return k !== null && k > 5 && !top5Comparable(s);
+  });
   return [
-    `Top-5 is n/a for ${sets.map((s) => `${s.set} (${scoredClasses(s)} classes)`).join(', ')}: not defined with 5 or ` +
-      `fewer scored classes, where every image would count as correct.`,
+    ...(sets.length === 0
+      ? []
+      : [
+          `Top-5 is n/a for ${sets.map((s) => `${s.set} (${scoredClasses(s)} classes)`).join(', ')}: not defined ` +
+            `with 5 or fewer scored classes, where every image would count as correct.`,
+        ]),
+    ...(easy.length === 0
+      ? []
+      : [
+          `Gap@5 is n/a for ${easy.map((s) => `${s.set} (${scoredClasses(s)} classes)`).join(', ')}: chance@5 is ` +
+            `${100 * TOP5_HEADLINE_MAX_CHANCE}% or more, so top-5 is near-certain there and is not compared; read @1.`,
+        ]),
   ];
+}
+
+/** With several seeds: " (seed N)" for a figure measured on the first seed only, else "" (one run: no label). */
+export function seedOnly(r: Report): string {
+  return r.headline.basis === 'mean-over-seeds' ? ` (seed ${r.headline.seeds[0]})` : '';
+}
+
+/** The interval column's label: a t-interval over seeds with several seeds. */
+function ciLabel(r: Report, pp = false): string {
+  const unit = pp ? 'pp' : '';
+  if (r.headline.basis !== 'mean-over-seeds') return pp ? '95% CI (pp)' : '95% CI';
+  return `95% CI (${unit ? `${unit}, ` : ''}t over ${r.headline.seeds.length} seeds)`;
+}
+
+/** " (!)" beside a model whose probe carries a computed warning (probe.json's warnings), else "". */
+function probeFlag(r: Report, model: string): string {
+  return r.probes.some((p) => p.model === model && (p.warnings?.length ?? 0) > 0) ? ' (!)' : '';
+}
+
+/** The warnings behind the "(!)" marks of `models`, one line each, for the notes under a table. */
+function probeFlagNotes(r: Report, models: readonly string[]): string[] {
+  return r.probes
+    .filter((p) => models.includes(p.model))
+    .flatMap((p) => (p.warnings ?? []).map((w) => `(!) ${p.model} probe: ${w}.`));
 }
 
 export function accuracyTable(r: Report): Table {
@@ -122,16 +173,17 @@ export function accuracyTable(r: Report): Table {
       'Role',
       'n',
       'Chance@1',
-      'Teacher@1',
-      '95% CI',
-      'Teacher@5',
-      'Student@1',
-      '95% CI',
-      'Student@5',
+      `Teacher@1${probeFlag(r, r.teacher)}`,
+      ciLabel(r),
+      'Chance@5',
+      `Teacher@5${seedOnly(r)}`,
+      `Student@1${probeFlag(r, r.student)}`,
+      ciLabel(r),
+      `Student@5${seedOnly(r)}`,
       'Gap@1 (pp)',
-      '95% CI (pp)',
-      'McNemar p',
-      'Gap@5 (pp)',
+      ciLabel(r, true),
+      `McNemar p${seedOnly(r)}`,
+      seedOnly(r) ? `Gap@5 (pp, ${seedOnly(r).slice(2, -1)})` : 'Gap@5 (pp)',
     ],
     rows: r.perSet.map((s) => {
       const scored = s.teacher?.n ?? s.student?.n ?? s.n;
@@ -143,6 +195,7 @@ export function accuracyTable(r: Report): Table {
         chanceOf(s),
         pct(s.teacher?.top1),
         ci(s.teacher?.top1Interval),
+        chance5Of(s),
         pct(s.teacher?.top5),
         pct(s.student?.top1),
         ci(s.student?.top1Interval),
@@ -150,17 +203,23 @@ export function accuracyTable(r: Report): Table {
         pp(s.gapTop1),
         ci(s.gapInterval, 1, true),
         pValue(s.mcnemarP),
-        pp(s.gapTop5),
+        top5Comparable(s) ? pp(s.gapTop5) : pp(null),
       ];
     }),
-    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     notes: [
       `Teacher = ${r.teacher}, Student = ${r.student}; @1 / @5: top-1 / top-5 accuracy; gap = teacher minus student; ` +
-        `Chance@1: top-1 of a uniform guess, 1 / (classes scored). ` +
-        `95% CI: Clopper-Pearson for accuracies, paired bootstrap (${r.statistics.bootstrap} replicates) for gaps; ` +
+        `Chance@1 / Chance@5: top-1 / top-5 of a uniform guess, 1 / K and min(5, K) / K (K: classes scored). ` +
+        (r.headline.basis === 'mean-over-seeds'
+          ? `@1 and Gap@1: mean over seeds ${r.headline.seeds.join(', ')}; 95% CI: t-interval over the ` +
+            `${r.headline.seeds.length} seeds (t quantile at ${r.headline.seeds.length - 1} df); @5, Gap@5 and ` +
+            `McNemar p: seed ${r.headline.seeds[0]} only. `
+          : `95% CI: Clopper-Pearson for accuracies, paired bootstrap (${r.statistics.bootstrap} replicates) for ` +
+            'gaps; ') +
         `McNemar p: exact test of equal top-1 on the same images.` +
         (r.perSet.some((s) => s.teacher?.scoring || s.student?.scoring) ? ' *: scored specially, see Notes.' : ''),
       ...top5Note(r),
+      ...probeFlagNotes(r, [r.teacher, r.student]),
     ],
   };
 }
@@ -184,20 +243,27 @@ export function seedsTable(r: Report): Table | null {
       'Measure',
       `Seed ${s.seeds[0]}`,
       `Mean ± std over ${s.seeds.length} seeds`,
+      '95% t-interval',
       `Seeds ${s.seeds.join(', ')}`,
     ],
-    rows: s.rows.map((x) => [
-      x.measure,
-      fmt(x.kind, x.value),
-      meanStd(x.across, x.kind !== 'accuracy'),
-      x.across.values.map((v) => fmt(x.kind, v)).join(', '),
-    ]),
-    align: ['l', 'r', 'r', 'r'],
+    rows: s.rows.map((x) => {
+      const o = overSeeds(x.across);
+      // Accuracies cannot leave [0, 1]: their t-interval is clipped there, as in the headlined tables.
+      const t = o && x.kind === 'accuracy' ? { low: Math.max(0, o.low), high: Math.min(1, o.high) } : o;
+      return [
+        x.measure,
+        fmt(x.kind, x.value),
+        meanStd(x.across, x.kind !== 'accuracy'),
+        t ? `${fmt(x.kind, t.low)} to ${fmt(x.kind, t.high)}` : '-',
+        x.across.values.map((v) => fmt(x.kind, v)).join(', '),
+      ];
+    }),
+    align: ['l', 'r', 'r', 'r', 'r'],
     notes: [
       'Top-1 in %, gaps and contamination in pp. Split and probe were redone for each of ' +
-        `${s.seeds.length} seeds; the other tables show seed ${s.seeds[0]}. ` +
-        'Std is the sample standard deviation (n - 1) across seeds: the spread of split plus probe, ' +
-        'not a confidence interval (the 95% intervals are per seed).',
+        `${s.seeds.length} seeds; the other tables headline the mean with its 95% t-interval over the seeds ` +
+        `(t quantile at ${s.seeds.length - 1} df), and label figures of seed ${s.seeds[0]} alone. ` +
+        'Std is the sample standard deviation (n - 1) across seeds: the spread of split plus probe.',
     ],
   };
 }
@@ -259,21 +325,23 @@ export function summaryTable(r: Report): Table {
   return {
     headers: [
       'Top-1 accuracy (%)',
-      r.teacher,
-      r.student,
+      r.teacher + probeFlag(r, r.teacher),
+      r.student + probeFlag(r, r.student),
       'Gap (pp)',
-      '95% CI (pp)',
+      ciLabel(r, true),
       ...(over ? [`Gap, mean ± std over ${over.seeds.length} seeds (pp)`] : []),
     ],
     rows,
     align: ['l', 'r', 'r', 'r', 'r', ...(over ? (['r'] as const) : [])],
-    ...(over
-      ? {
-          notes: [
-            `Gap, 95% CI: seed ${over.seeds[0]}; mean ± std (sample, n - 1) across seeds ${over.seeds.join(', ')}.`,
-          ],
-        }
-      : {}),
+    notes: [
+      ...(over
+        ? [
+            `Accuracies, gaps and contamination: mean over seeds ${over.seeds.join(', ')}; 95% CI: t-interval over ` +
+              `the ${over.seeds.length} seeds; mean ± std (sample, n - 1) across the seeds beside it.`,
+          ]
+        : []),
+      ...probeFlagNotes(r, [r.teacher, r.student]),
+    ],
   };
 }
 
@@ -299,11 +367,11 @@ export function allModelsTable(r: Report): Table {
       ...(hasOod ? ['OOD avg'] : []),
       'Gap ID (pp)',
       ...(hasOod ? ['Gap OOD (pp)'] : []),
-      'CKA ID test',
-      ...(hasOod ? ['CKA OOD'] : []),
+      `CKA ID test${seedOnly(r)}`,
+      ...(hasOod ? [`CKA OOD${seedOnly(r)}`] : []),
     ],
     rows: a.rows.map((m) => [
-      m.model,
+      m.model + probeFlag(r, m.model),
       m.role,
       ...m.top1.map((v) => pct(v)),
       pct(m.id),
@@ -320,6 +388,10 @@ export function allModelsTable(r: Report): Table {
     notes: [
       'Top-1 accuracy (%); ID and OOD avg: unweighted means over the sets; gap = teacher minus the model; CKA: ' +
         'linear CKA of a student to the teacher, mean over the sets.',
+      ...probeFlagNotes(
+        r,
+        a.rows.map((m) => m.model),
+      ),
     ],
   };
 }
@@ -382,6 +454,7 @@ export function representationFitTable(r: Report): Table {
       sets.length === rf.rows.length ? `${n.charAt(0).toUpperCase()}${n.slice(1)}.` : `${sets.join(', ')}: ${n}.`,
     );
   }
+  if (seedOnly(r)) notes.push(`Measured on the sets of seed ${r.headline.seeds[0]} only (its ID split).`);
   return {
     headers: [
       'Set',
@@ -438,6 +511,7 @@ export function asymmetryTable(r: Report): Table {
       ...x.shareAbove.map((v) => pct(v, 1)),
     ]);
   }
+  if (seedOnly(r) && rows.length > 0) notes.push(`Measured on the sets of seed ${r.headline.seeds[0]} only.`);
   return { headers, rows, align: headers.map((_, i): Align => (i < 2 ? 'l' : 'r')), notes };
 }
 

@@ -37,6 +37,7 @@ export function renderTerminal(r: Report): string {
     `teacher: ${t!.name} (${t!.featureDim}-d, sha256 ${shortHash(t!.sha256)})   student: ${s!.name} ` +
       `(${s!.featureDim}-d, sha256 ${shortHash(s!.sha256)})`,
     machineLine(r),
+    r.headline.note,
     ...r.models.filter((m) => m.preprocessing).map((m) => `preprocessing of ${m.name}: ${m.preprocessing}`),
     '',
     section('Sets', datasetsTable(r)),

@@ -22,11 +22,13 @@ import type {
   SuiteSummary,
   AcrossSeeds,
   MissingSetEntry,
+  Headline,
 } from '../experiment/types.js';
 
 /** The run-result types that the report modules (and their tests) take from here with the report's own. */
 export type {
   AcrossSeeds,
+  Headline,
   Interval,
   MissingSetEntry,
   ModelEntry,
@@ -182,6 +184,11 @@ export interface Report {
     contamination: ContaminationMeasurement | null;
   };
   statistics: StatisticsInfo;
+  /**
+   * What is headlined: with several seeds every accuracy, gap and contamination of the report is the mean over
+   * seeds with a t-interval over them (figures of one seed only are labelled "seed N"); else the run's own.
+   */
+  headline: Headline;
   /** Computed cautions about what the numbers allow one to conclude. */
   warnings: string[];
   /** Every model on every evaluation set (the "all students" table and chart). */

@@ -1,8 +1,9 @@
 /**
  * The synthetic experiment's figure as one self-contained SVG (no scripts, fonts or links): per run a row of
- * two panels, as the paper's Figure: ID vs OOD loss, and core vs background feature correlation over
- * iterations. Correlation panels share one y-axis across rows so a flat linear-network curve reads as flat
- * next to the ReLU one.
+ * two panels, as the paper's Figure: ID vs OOD loss, and the mean neuron weight norm along the core vs the
+ * background directions over iterations (the paper calls this quantity "feature correlation"; it is a norm,
+ * not a correlation, and exceeds 1). Those panels share one y-axis across rows so a flat linear-network curve
+ * reads as flat next to the ReLU one.
  */
 import type { SimulationRecord } from './simulation.js';
 import { escapeXml, niceTicks } from '../report/svgCharts.js';
@@ -110,8 +111,8 @@ export function renderSimulationSvg(result: SimulationFigureInput): string {
   const maxOf = (f: (r: SimulationRecord) => number): number =>
     Math.max(1e-9, ...result.runs.flatMap((run) => run.records.map(f).filter(Number.isFinite)));
   const corrMax = Math.max(
-    maxOf((r) => r.coreCorrelation),
-    maxOf((r) => r.backgroundCorrelation),
+    maxOf((r) => r.coreWeightNorm),
+    maxOf((r) => r.backgroundWeightNorm),
   );
   const parts: string[] = [];
   parts.push(
@@ -139,13 +140,13 @@ export function renderSimulationSvg(result: SimulationFigureInput): string {
       panel(
         PANEL_W + GAP,
         y0,
-        `${runLabel(run.activation)}: feature correlation`,
-        'mean feature correlation',
+        `${runLabel(run.activation)}: weight norm (paper: "feature correlation")`,
+        'mean neuron weight norm',
         xMax,
         corrMax,
         [
-          { name: 'core', color: '#2ca02c', points: pts((r) => r.coreCorrelation) },
-          { name: 'background', color: '#d62728', points: pts((r) => r.backgroundCorrelation) },
+          { name: 'core', color: '#2ca02c', points: pts((r) => r.coreWeightNorm) },
+          { name: 'background', color: '#d62728', points: pts((r) => r.backgroundWeightNorm) },
         ],
       ),
     );

@@ -1,7 +1,7 @@
 /**
  * The training loop of the synthetic experiment (toy.py's main): full-batch training of an MLP on the
  * structured-feature data, recording every `every` iterations the ID and OOD loss and accuracy, the core and
- * background feature correlations, and the activation asymmetry.
+ * background weight norms (the paper's "feature correlation"), and the activation asymmetry.
  *
  * Record at iteration t = the state after t updates, every quantity measured on that same state (t = 0: the
  * initialization). toy.py logs, at its 0-based step i, the loss before update i and the rest after it, so its
@@ -9,7 +9,7 @@
  */
 import type { Gemm, Mat } from '../compute/gemm.js';
 import type { Activation } from '../math/activations.js';
-import { activationAsymmetry, featureCorrelation } from './featureCorrelation.js';
+import { activationAsymmetry, meanWeightNorms } from './weightNorms.js';
 import { computeLoss, signAccuracy, type LossKind } from '../math/losses.js';
 import { Mlp, MlpWorkspace, type MlpInput } from '../math/mlp.js';
 import { Optimizer, type OptimizerKind } from '../math/optimizers.js';
@@ -42,8 +42,12 @@ export interface SimulationRecord {
   oodLoss: number;
   idAccuracy: number;
   oodAccuracy: number;
-  coreCorrelation: number;
-  backgroundCorrelation: number;
+  /**
+   * Mean over first-layer neurons of the L2 norm of the neuron's weights along the core / the background
+   * directions (||C[j, core]||, C = W1 T^T): the paper's "feature correlation", named here by what it is.
+   */
+  coreWeightNorm: number;
+  backgroundWeightNorm: number;
   /** Mean over neurons of the majority-class share of |activation| mass (ID set), in [0.5, 1]. */
   asymmetry: number;
 }
@@ -109,7 +113,7 @@ export async function runStructuredSimulation(
     momentum: config.momentum,
   });
   const dOut = new Float32Array(n);
-  const corrScratch = new Float32Array(config.hidden * latent);
+  const normScratch = new Float32Array(config.hidden * latent);
   const finalAsymmetry = new Float32Array(config.hidden);
   const records: SimulationRecord[] = [];
   const first = net.layers[0]!;
@@ -122,13 +126,13 @@ export async function runStructuredSimulation(
     const idLoss = computeLoss(config.loss, out.data, data.labels, n, 1, dOut);
     let partial: Omit<SimulationRecord, 'oodLoss' | 'oodAccuracy'> | null = null;
     if (isRecord) {
-      const corr = await featureCorrelation(gemm, w1, data.transform, dataSpec.coreDim, corrScratch);
+      const norms = await meanWeightNorms(gemm, w1, data.transform, dataSpec.coreDim, normScratch);
       partial = {
         iteration: t,
         idLoss,
         idAccuracy: signAccuracy(out.data, data.labels, n),
-        coreCorrelation: corr.core,
-        backgroundCorrelation: corr.background,
+        coreWeightNorm: norms.core,
+        backgroundWeightNorm: norms.background,
         asymmetry: activationAsymmetry(ws.hiddenActivations(0), n, config.hidden, data.labels, finalAsymmetry),
       };
     }

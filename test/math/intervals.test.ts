@@ -1,6 +1,7 @@
 /**
- * Clopper-Pearson and the exact McNemar p against scipy (test/fixtures/intervals/make_intervals.py wrote the
- * fixture), the incomplete beta against closed forms, and the paired bootstrap's coverage by simulation.
+ * Clopper-Pearson, the exact McNemar p, Student's t quantile and the t-interval against scipy
+ * (test/fixtures/intervals/make_intervals.py and test/fixtures/t-quantiles/make_t.py wrote the fixtures), the
+ * incomplete beta and the t quantile against closed forms, and the paired bootstrap's coverage by simulation.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,8 @@ import {
   percentileInterval,
   quantile,
   regularizedBeta,
+  studentTQuantile,
+  tInterval,
 } from '../../src/math/intervals.js';
 import { Rng } from '../../src/math/rng.js';
 
@@ -141,4 +144,50 @@ test('paired bootstrap percentile 95% interval covers the true difference in 92-
   }
   const rate = covered / sets;
   assert.ok(rate >= 0.92 && rate <= 0.98, `coverage ${rate}`);
+});
+
+interface TFixture {
+  quantiles: { p: number; df: number; t: number }[];
+  intervals: { values: number[]; level: number; mean: number; std: number; low: number; high: number }[];
+}
+const T_FIXTURE = JSON.parse(
+  readFileSync(new URL('../../../test/fixtures/t-quantiles/t.json', import.meta.url), 'utf8'),
+) as TFixture;
+
+test('Student t quantile: closed forms for 1, 2 and 4 degrees of freedom', () => {
+  for (const p of [0.6, 0.9, 0.975, 0.995, 0.025, 0.3]) {
+    // df 1 is the Cauchy distribution; df 2 and df 4 have the closed forms of Shaw (2006).
+    const cauchy = Math.tan(Math.PI * (p - 0.5));
+    const two = (2 * p - 1) / Math.sqrt(2 * p * (1 - p));
+    const a = 4 * p * (1 - p);
+    const q = Math.cos(Math.acos(Math.sqrt(a)) / 3) / Math.sqrt(a);
+    const four = Math.sign(p - 0.5) * 2 * Math.sqrt(q - 1);
+    for (const [df, want] of [
+      [1, cauchy],
+      [2, two],
+      [4, four],
+    ] as const) {
+      const got = studentTQuantile(p, df);
+      assert.ok(Math.abs(got - want) <= 1e-9 * Math.max(1, Math.abs(want)), `p=${p} df=${df}: ${got} vs ${want}`);
+    }
+  }
+  assert.equal(studentTQuantile(0.5, 3), 0);
+  assert.throws(() => studentTQuantile(1, 3), RangeError);
+  assert.throws(() => studentTQuantile(0.9, 0), RangeError);
+});
+
+test('Student t quantile and the t-interval match scipy (test/fixtures/t-quantiles/make_t.py)', () => {
+  assert.ok(T_FIXTURE.quantiles.length >= 40);
+  for (const c of T_FIXTURE.quantiles) {
+    const got = studentTQuantile(c.p, c.df);
+    assert.ok(Math.abs(got - c.t) <= 1e-9 * Math.max(1, Math.abs(c.t)), `p=${c.p} df=${c.df}: ${got} vs ${c.t}`);
+  }
+  for (const c of T_FIXTURE.intervals) {
+    const r = tInterval(c.values, c.level)!;
+    for (const k of ['mean', 'std', 'low', 'high'] as const)
+      assert.ok(Math.abs(r[k] - c[k]) <= 1e-12, `${c.values.join()}: ${k} ${r[k]} vs ${c[k]}`);
+    assert.equal(r.n, c.values.length);
+  }
+  assert.equal(tInterval([0.3]), null, 'one seed has no spread');
+  assert.equal(tInterval([0.3, Number.NaN]), null);
 });

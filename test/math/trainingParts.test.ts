@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ACTIVATIONS, activate, backpropActivation, biasActivate, erf } from '../../src/math/activations.js';
 import { computeLoss, signAccuracy } from '../../src/math/losses.js';
 import { Optimizer } from '../../src/math/optimizers.js';
-import { activationAsymmetry, featureCorrelation } from '../../src/toy/featureCorrelation.js';
+import { activationAsymmetry, meanWeightNorms } from '../../src/toy/weightNorms.js';
 import { jsGemm } from '../../src/compute/gemm.js';
 
 const close = (a: number, b: number, tol: number, what = ''): void =>
@@ -116,12 +116,12 @@ function mHatOverSqrtVHat(a: number, b: number): number {
   return m / Math.sqrt(v);
 }
 
-test('feature correlation: neuron norms in core and background coordinates, by hand', async () => {
+test('weight norms: neuron norms in core and background coordinates, by hand', async () => {
   // T = first two coordinate axes of R^3 (core = axis 0, background = axis 1).
   const T = { data: Float32Array.from([1, 0, 0, 0, 1, 0]), rows: 2, cols: 3 };
   // neuron 0: (3, 4, 7) -> core |3|, background |4|; neuron 1: (0, -2, 5) -> 0 and 2.
   const W = { data: Float32Array.from([3, 4, 7, 0, -2, 5]), rows: 2, cols: 3 };
-  const c = await featureCorrelation(jsGemm, W, T, 1);
+  const c = await meanWeightNorms(jsGemm, W, T, 1);
   close(c.core, 1.5, 1e-6);
   close(c.background, 3, 1e-6);
 });

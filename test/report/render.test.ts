@@ -146,4 +146,17 @@ test('accuracy table: chance level per set from its scored classes, and why top-
     table.notes!.join('\n'),
   );
   assert.ok(renderHtml(buildReport(results)).includes('Chance@1'));
+  // Chance@5 = min(5, K) / K beside the @5 columns: 0.5% on 1000 classes, 5/7 = 71.43% on 7; n/a at K <= 5.
+  const c5 = table.headers.indexOf('Chance@5');
+  assert.equal(table.headers[c5 + 1], 'Teacher@5');
+  assert.equal(row(many)[c5], '0.50');
+  assert.equal(row(seven)[c5], '71.43');
+  assert.equal(row(five)[c5], 'n/a');
+  // At chance@5 >= 50% the top-5 values stay (beside their chance) but the top-5 gap is not offered.
+  const g5 = table.headers.indexOf('Gap@5 (pp)');
+  assert.equal(row(seven)[g5], 'n/a');
+  assert.match(row(many)[g5]!, /^[+-]\d+\.\d\d$/);
+  assert.ok(table.notes!.some((n) => n.startsWith(`Gap@5 is n/a for ${seven} (7 classes): chance@5 is 50% or more`)));
+  for (const text of [renderTerminal, renderMarkdown, renderHtml].map((f) => f(buildReport(results))))
+    assert.ok(text.includes('Chance@5') && text.includes('71.43'));
 });

@@ -68,8 +68,8 @@ test('runSimulation with --compare-linear: two runs, a summary with numbers, CSV
     );
   assert.equal(r.runs[0]!.finalAsymmetry.length, 8);
   const text = r.summary.join('\n');
-  const first = r.runs[0]!.records[0]!.backgroundCorrelation.toFixed(3);
-  assert.ok(text.includes(`background correlation ${first} ->`), text);
+  const first = r.runs[0]!.records[0]!.backgroundWeightNorm.toFixed(3);
+  assert.ok(text.includes(`background weight norm ${first} ->`), text);
   assert.match(text, /linear network \(no activation\)/);
   assert.match(text, /OOD [\d.e-]+ vs ID [\d.e-]+/);
 
@@ -80,14 +80,14 @@ test('runSimulation with --compare-linear: two runs, a summary with numbers, CSV
   assert.equal(
     csv[0],
     'activation,iteration,id_loss,ood_loss,id_accuracy,ood_accuracy,' +
-      'core_correlation,background_correlation,activation_asymmetry',
+      'core_weight_norm,background_weight_norm,activation_asymmetry',
   );
   assert.ok(csv[4]!.startsWith('none,0,'));
   assert.equal(simulationCsv(r), readFileSync(files.csv, 'utf8'));
   const json = JSON.parse(readFileSync(files.json, 'utf8')) as {
-    runs: { records: { backgroundCorrelation: number }[] }[];
+    runs: { records: { backgroundWeightNorm: number }[] }[];
   };
-  assert.equal(json.runs[1]!.records[2]!.backgroundCorrelation, r.runs[1]!.records[2]!.backgroundCorrelation);
+  assert.equal(json.runs[1]!.records[2]!.backgroundWeightNorm, r.runs[1]!.records[2]!.backgroundWeightNorm);
   const svg = readFileSync(files.svg, 'utf8');
   assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   assert.equal((svg.match(/<path /g) ?? []).length, 8, 'four curves per run');

@@ -38,20 +38,20 @@ for (const seed of [1, 2]) {
     );
     const [r0, r1] = [relu.records[0]!, relu.records.at(-1)!];
     const [l0, l1] = [lin.records[0]!, lin.records.at(-1)!];
-    // Same seed: same initialization and data, so both start from the same correlations.
-    assert.equal(r0.backgroundCorrelation, l0.backgroundCorrelation);
-    assert.equal(r0.coreCorrelation, l0.coreCorrelation);
+    // Same seed: same initialization and data, so both start from the same weight norms.
+    assert.equal(r0.backgroundWeightNorm, l0.backgroundWeightNorm);
+    assert.equal(r0.coreWeightNorm, l0.coreWeightNorm);
     // Both fit the training data through the core features.
     assert.ok(r1.idAccuracy === 1 && l1.idAccuracy === 1, `ID accuracy ${r1.idAccuracy}, ${l1.idAccuracy}`);
-    assert.ok(r1.coreCorrelation > 2 * r0.coreCorrelation && l1.coreCorrelation > 2 * l0.coreCorrelation);
-    // Contamination: ReLU's background correlation grows by a large factor, the linear network's stays put.
+    assert.ok(r1.coreWeightNorm > 2 * r0.coreWeightNorm && l1.coreWeightNorm > 2 * l0.coreWeightNorm);
+    // Contamination: ReLU's background weight norm grows by a large factor, the linear network's stays put.
     assert.ok(
-      r1.backgroundCorrelation > 1.8 * r0.backgroundCorrelation,
-      `ReLU background ${r0.backgroundCorrelation} -> ${r1.backgroundCorrelation}`,
+      r1.backgroundWeightNorm > 1.8 * r0.backgroundWeightNorm,
+      `ReLU background ${r0.backgroundWeightNorm} -> ${r1.backgroundWeightNorm}`,
     );
     assert.ok(
-      Math.abs(l1.backgroundCorrelation - l0.backgroundCorrelation) < 0.1 * l0.backgroundCorrelation,
-      `linear background ${l0.backgroundCorrelation} -> ${l1.backgroundCorrelation}`,
+      Math.abs(l1.backgroundWeightNorm - l0.backgroundWeightNorm) < 0.1 * l0.backgroundWeightNorm,
+      `linear background ${l0.backgroundWeightNorm} -> ${l1.backgroundWeightNorm}`,
     );
     // ...and it costs ReLU out of distribution, not the linear network.
     assert.ok(r1.oodLoss > r1.idLoss + 0.1, `ReLU OOD loss ${r1.oodLoss} vs ID ${r1.idLoss}`);
@@ -73,8 +73,7 @@ test("paper setting (logistic, AdamW, nonlinear core): ReLU background growth is
   };
   const relu = await runStructuredSimulation(jsGemm, cfg);
   const lin = await runStructuredSimulation(jsGemm, { ...cfg, activation: 'none' });
-  const grow = (o: typeof relu): number =>
-    o.records.at(-1)!.backgroundCorrelation - o.records[0]!.backgroundCorrelation;
+  const grow = (o: typeof relu): number => o.records.at(-1)!.backgroundWeightNorm - o.records[0]!.backgroundWeightNorm;
   assert.ok(grow(relu) > 2.5 * grow(lin), `background growth relu ${grow(relu)} vs linear ${grow(lin)}`);
   assert.ok(relu.records.at(-1)!.oodLoss > relu.records.at(-1)!.idLoss + 0.3);
 });
@@ -82,7 +81,7 @@ test("paper setting (logistic, AdamW, nonlinear core): ReLU background growth is
 test('the dense input and its x = z T factorization train the same network', async () => {
   const a = await runStructuredSimulation(jsGemm, { ...base, iterations: 50, every: 50 });
   const b = await runStructuredSimulation(jsGemm, { ...base, iterations: 50, every: 50, lowRank: false });
-  for (const k of ['idLoss', 'oodLoss', 'coreCorrelation', 'backgroundCorrelation'] as const) {
+  for (const k of ['idLoss', 'oodLoss', 'coreWeightNorm', 'backgroundWeightNorm'] as const) {
     const x = a.records.at(-1)![k],
       y = b.records.at(-1)![k];
     assert.ok(Math.abs(x - y) < 1e-3 * (1 + Math.abs(x)), `${k}: ${x} vs ${y}`);

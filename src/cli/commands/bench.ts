@@ -104,6 +104,16 @@ Examples:
           `    = ${e.ratio.toFixed(2)} of min(model only, decode only); with process start and model load: ` +
             `${e.wallImagesPerSecond.median.toFixed(2)} img/s`,
         );
+        if (e.ceilingRerun !== null)
+          lines.push(
+            `    model only measured again at batch ${e.batch} (end to end had beaten it): ` +
+              `${e.ceilingRerun.toFixed(2)} img/s; the higher run is used`,
+          );
+        if (e.disturbed)
+          lines.push(
+            '    DISTURBED: end to end is above min(model only, decode only), which a pipeline cannot be: a limit ' +
+              'was measured low (load on the machine?). Not a result; rerun on an idle machine.',
+          );
         lines.push(`    peak memory ${e.peakRssMiB.median.toFixed(0)} MiB`);
         const rerun = e.command
           .replace(/--data \S+/, `--data <${e.images} images of ${flags.data}>`)

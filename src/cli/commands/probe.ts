@@ -7,6 +7,8 @@ import {
   type SolverName,
 } from '../../probe/probe.js';
 import { PROBE_OPTIONS } from '../../options.js';
+import { describeSweepTie } from '../../probe/sweep.js';
+import { chanceAtK, TOP5_HEADLINE_MAX_CHANCE } from '../../probe/metrics.js';
 import { addOptions } from '../run-command.js';
 import { action } from '../run-command.js';
 import { escapeControl, forTerminal } from '../../io/terminal.js';
@@ -67,6 +69,24 @@ export function formatProbeTable(r: ProbeResult): string {
   lines.push(
     `standardization: ${p.standardization ? 'training mean/std' : 'none (raw features)'}; written to ${r.probeDir}`,
   );
+  if (p.trainFit)
+    lines.push(
+      `on its ${p.trainFit.rows} training rows: top-1 ${pct(p.trainFit.top1)}% ` +
+        `(chance ${pct(p.trainFit.chance)}%, the largest class's share)`,
+    );
+  for (const x of p.decided ?? []) lines.push(`note: --${x.setting} ${x.value}: ${x.from}`);
+  for (const w of p.warnings ?? []) lines.push(`warning: ${w}`);
+  const sw = p.sweep;
+  const tie = sw?.tied
+    ? describeSweepTie({
+        of: sw.grid.length,
+        tied: sw.tied,
+        valTop1: sw.points.find((q) => q.C === sw.chosenC)?.valTop1 ?? NaN,
+        nVal: sw.nVal,
+        chosenC: sw.chosenC,
+      })
+    : null;
+  if (tie) lines.push(`C sweep: ${tie}`);
   if (p.sweep?.atGridEdge)
     lines.push(
       `note: the chosen C=${p.C} is at the end of the sweep grid; the best C may lie outside it (extend --C-grid)`,
@@ -76,12 +96,13 @@ export function formatProbeTable(r: ProbeResult): string {
       `note: ${p.train.droppedClasses.length} class(es) of the training manifest have no rows and are not in the probe`,
     );
   if (r.evaluations.length === 0) return `${lines.join('\n')}\n`;
-  const header = ['set', 'n', 'top-1 %', 'top-5 %', 'class-mean %', 'loss', 'classes'];
+  const header = ['set', 'n', 'top-1 %', 'top-5 %', 'chance@5 %', 'class-mean %', 'loss', 'classes'];
   const rows = r.evaluations.map((e) => [
     e.name,
     String(e.n),
     pct(e.top1),
     `${pct(e.top5)}${e.topK < 5 ? ` (top-${e.topK})` : ''}`,
+    pct(chanceAtK(e.labelSpace.scoredClasses, 5)),
     pct(e.meanPerClassAccuracy),
     Number.isFinite(e.meanLoss) ? e.meanLoss.toFixed(4) : '-',
     `${e.labelSpace.scoredClasses}/${e.labelSpace.probeClasses}`,
@@ -90,6 +111,12 @@ export function formatProbeTable(r: ProbeResult): string {
   const fmt = (row: string[]): string =>
     row.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
   lines.push('', fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt));
+  const easy = r.evaluations.filter((e) => chanceAtK(e.labelSpace.scoredClasses, 5) >= TOP5_HEADLINE_MAX_CHANCE);
+  if (easy.length > 0)
+    lines.push(
+      `top-5 on ${easy.map((e) => `${e.name} (${e.labelSpace.scoredClasses} classes)`).join(', ')}: chance@5 is ` +
+        `${100 * TOP5_HEADLINE_MAX_CHANCE}% or more, so top-5 says little there; read top-1`,
+    );
   for (const e of r.evaluations) {
     if (e.labelSpace.kind !== 'identity') lines.push(`${e.name}: ${e.labelSpace.description}`);
     if (e.leftOut > 0) {

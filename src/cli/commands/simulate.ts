@@ -47,7 +47,8 @@ export function registerSimulateCommand(program: Command): void {
     .description(
       "Train an MLP on the structured feature model (Zhang et al., ICML 2024, Section 4; the paper's toy.py): core " +
         'features determine the label, background features are independent of it and shift out of distribution. ' +
-        'Records ID/OOD loss and accuracy, core and background feature correlation and activation asymmetry every ' +
+        'Records ID/OOD loss and accuracy, core and background weight norms (the paper\'s "feature correlation") ' +
+        'and activation asymmetry every ' +
         '--every iterations; writes <out>/curves.csv, curves.json and curves.svg, and prints the finding.',
     );
   addOptions(cmd, SIMULATE_OPTIONS)
@@ -98,7 +99,7 @@ Examples:
                 (x) =>
                   `${x.activation}` +
                   (x.latest
-                    ? ` bg ${x.latest.backgroundCorrelation.toFixed(3)} core ${x.latest.coreCorrelation.toFixed(3)}` +
+                    ? ` bg ${x.latest.backgroundWeightNorm.toFixed(3)} core ${x.latest.coreWeightNorm.toFixed(3)}` +
                       ` ood-loss ${x.latest.oodLoss.toFixed(3)}`
                     : ''),
               )

@@ -1,9 +1,11 @@
 /**
  * What the paper plots for the synthetic experiment, and the mechanism behind it.
  *
- * Feature correlation (toy.py): C = W1 T^T expresses each first-layer neuron's weight vector in latent
- * (core, background) coordinates; the plotted values are the mean over neurons of ||C[j, core]|| and of
- * ||C[j, background]||. Background growth is feature contamination: the label is independent of those
+ * Weight norms along the core and background directions, what the paper (toy.py) plots and calls "feature
+ * correlation": C = W1 T^T expresses each first-layer neuron's weight vector in latent (core, background)
+ * coordinates; the plotted values are the mean over neurons of ||C[j, core]|| and of ||C[j, background]||.
+ * They are norms, not correlations (1.36 after training at the defaults), so fcprobe names them weight norms
+ * in every output. Background growth is feature contamination: the label is independent of those
  * directions, yet the neurons learn them.
  *
  * Activation asymmetry: neuron j's share of activation mass on its majority class,
@@ -15,7 +17,7 @@
  */
 import type { Gemm, Mat } from '../compute/gemm.js';
 
-export interface FeatureCorrelation {
+export interface WeightNorms {
   core: number;
   background: number;
 }
@@ -24,16 +26,16 @@ export interface FeatureCorrelation {
  * Mean over neurons of the core and background norms of W1 T^T. `scratch` [hidden, latent] avoids an
  * allocation when called in a loop.
  */
-export async function featureCorrelation(
+export async function meanWeightNorms(
   gemm: Gemm,
   w1: Mat,
   transform: Mat,
   coreDim: number,
   scratch?: Float32Array,
-): Promise<FeatureCorrelation> {
+): Promise<WeightNorms> {
   const latent = transform.rows;
   if (coreDim < 0 || coreDim > latent)
-    throw new RangeError(`featureCorrelation: coreDim ${coreDim} outside [0, ${latent}]`);
+    throw new RangeError(`meanWeightNorms: coreDim ${coreDim} outside [0, ${latent}]`);
   const c: Mat = { data: scratch ?? new Float32Array(w1.rows * latent), rows: w1.rows, cols: latent };
   await gemm.matmul(w1, false, transform, true, c);
   let core = 0,
