@@ -136,19 +136,30 @@ export function computeStatistics(input: StatisticsInput): StatisticsOutput {
     const point = (i: number): number => gaps[i]!.top1Gap;
     const estimate = meanOf(point, oods) - meanOf(point, ids);
     let interval: Interval | null = null;
+    let idInterval: Interval | null = null;
+    let oodInterval: Interval | null = null;
     if (bootstrap > 0) {
       const diff = new Float64Array(bootstrap);
+      const idRep = new Float64Array(bootstrap);
+      const oodRep = new Float64Array(bootstrap);
       for (let r = 0; r < bootstrap; r++) {
         const rep = (i: number): number => replicates[i]![r]!;
-        diff[r] = meanOf(rep, oods) - meanOf(rep, ids);
+        idRep[r] = meanOf(rep, ids);
+        oodRep[r] = meanOf(rep, oods);
+        diff[r] = oodRep[r]! - idRep[r]!;
       }
       interval = percentileInterval(diff, INTERVAL_LEVEL);
+      idInterval = percentileInterval(idRep, INTERVAL_LEVEL);
+      oodInterval = percentileInterval(oodRep, INTERVAL_LEVEL);
     }
     contamination.push({
       teacher: input.teacher,
       student: input.student,
       estimate,
       interval,
+      // The two terms of the estimate, from the same replicates (the headline table of many students shows them).
+      idGap: { estimate: meanOf(point, ids), interval: idInterval },
+      oodGap: { estimate: meanOf(point, oods), interval: oodInterval },
       idSets: ids.map((i) => input.sets[i]!.set),
       oodSets: oods.map((i) => input.sets[i]!.set),
     });

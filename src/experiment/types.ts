@@ -272,6 +272,9 @@ export interface ContaminationMeasurement {
   estimate: number;
   /** Bootstrap percentile 95% interval (images resampled within each set independently); null with --bootstrap 0. */
   interval: Interval | null;
+  /** The mean gap over the ID test sets and over the OOD sets, with intervals from the same bootstrap. */
+  idGap?: EstimateWithInterval;
+  oodGap?: EstimateWithInterval;
   idSets: string[];
   oodSets: string[];
   /** With several seeds: the estimate of every seed (this entry is the first seed's). */

@@ -3,6 +3,7 @@
  * accuracy and OOD average (unweighted means over sets, as the paper reports them), effective robustness
  * against the configured baselines, and the representation-fit and asymmetry sections.
  */
+import { buildStudentsSection } from './students.js';
 import { ASYMMETRY_DEFINITION } from '../experiment/activationAsymmetry.js';
 import {
   baselineProblem,
@@ -217,6 +218,7 @@ export function buildReport(measured: RunResults): Report {
     timings: results.timings,
     acrossSeeds: buildAcrossSeeds(results, teacher.name),
     notes,
+    perStudent: buildStudentsSection(results),
   };
 }
 

@@ -68,3 +68,40 @@ export function resultsCsvRows(r: RunResults, missingModel = ''): CsvRow[] {
 export function renderResultsCsv(r: RunResults): string {
   return `${[CSV_HEADER, ...resultsCsvRows(r)].map(csvLine).join('\n')}\n`;
 }
+
+/** class-gaps.csv: every class of every (student, evaluation set), ranked by gap as results.json classGaps. */
+export const CLASS_GAPS_CSV_FILE = 'class-gaps.csv';
+const CLASS_GAPS_HEADER = [
+  'student',
+  'set',
+  'class',
+  'n',
+  'teacher_top1',
+  'teacher_low',
+  'teacher_high',
+  'student_top1',
+  'student_low',
+  'student_high',
+  'gap',
+];
+
+/** The file's text; null when the results carry no per-class gaps (written before they were measured). */
+export function renderClassGapsCsv(r: RunResults): string | null {
+  if (!r.classGaps) return null;
+  const rows: CsvRow[] = r.classGaps.flatMap((g) =>
+    g.classes.map((c) => [
+      g.student,
+      g.set,
+      c.class,
+      c.n,
+      c.teacherTop1,
+      c.teacherInterval.low,
+      c.teacherInterval.high,
+      c.studentTop1,
+      c.studentInterval.low,
+      c.studentInterval.high,
+      c.gap,
+    ]),
+  );
+  return `${[CLASS_GAPS_HEADER, ...rows].map(csvLine).join('\n')}\n`;
+}

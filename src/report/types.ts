@@ -4,6 +4,7 @@
  * A missing measurement is null, an undefined one NaN (JSON: null).
  */
 import type { FitBand, LogitFit } from '../experiment/effectiveRobustness.js';
+import type { StudentsSection } from './students.js';
 import type {
   AsymmetryMeasurement,
   BaselinePoint,
@@ -202,4 +203,6 @@ export interface Report {
   acrossSeeds: AcrossSeedsSection | null;
   /** Footnotes: scoring notes, missing measurements. */
   notes: string[];
+  /** Every student alike: headline rows, best/worst, contrasts, error consistency, per-class gaps. */
+  perStudent: StudentsSection;
 }
