@@ -5,7 +5,8 @@
  * answers 206 with a Content-Range that starts where the part file ends; anything else restarts from byte 0),
  * sha256 verification, and an atomic publish (fsync, rename, fsync of the folder).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { ensureWritableDir } from '../io/atomic.js';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FcprobeError } from '../errors.js';
@@ -146,7 +147,7 @@ export async function downloadToPart(url: string, dest: string, opts: DownloadOp
   const part = `${dest}.part`;
   const authOrigin = opts.authOrigin ?? new URL(url).origin;
   const retries = opts.retries ?? 3;
-  mkdirSync(dirname(dest), { recursive: true });
+  ensureWritableDir(dirname(dest));
   let commit: string | null = null;
   let resumedFrom = 0;
   for (let attempt = 0; ; attempt++) {

@@ -4,6 +4,7 @@
  * The graph is published last, so a graph in the cache always has its external data next to it.
  */
 import { existsSync, rmSync } from 'node:fs';
+import { ensureWritableDir } from '../io/atomic.js';
 import { posix } from 'node:path';
 import { badOption, FcprobeError } from '../errors.js';
 import { readLock, verifyCached, writeLockEntry, type LockedFile } from './cache.js';
@@ -98,6 +99,9 @@ export async function pullModel(spec: string, opts: PullOptions): Promise<PullRe
       recorded: false,
     };
   }
+  // Before any transfer (but after the cached case: a read-only shared cache still serves what it holds): an
+  // unusable cache ($FCPROBE_CACHE on /proc, a read-only mount) fails at once (IO, exit 6).
+  ensureWritableDir(opts.cacheDir);
   const common = {
     token: opts.token,
     authOrigin,
