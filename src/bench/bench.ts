@@ -3,7 +3,7 @@
  * (generated models and images): model-only ceiling, decode-only rate, end-to-end `fcprobe extract` with its
  * peak memory. Every figure is repeated after a warm-up and summarized as min/median/max.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, linkSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { ensureWritableDir } from '../io/atomic.js';
 import { cpus, tmpdir } from 'node:os';
@@ -182,6 +182,31 @@ const RSS_HOOK = `data:text/javascript,${encodeURIComponent(
     'writeFileSync(f,String(kb));});',
 )}`;
 
+/** The benchmark's child processes still running, so that a signal to the benchmark stops them too. */
+const liveChildren = new Set<ChildProcess>();
+
+/** Registers `child` until it exits (see stopChildrenOnSignal). */
+export function trackChild(child: ChildProcess): void {
+  liveChildren.add(child);
+  child.on('exit', () => liveChildren.delete(child));
+}
+
+/**
+ * On SIGINT or SIGTERM: passes the signal to every tracked child, then ends this process by the same signal
+ * (its default action: status 130 or 143). Without it a killed benchmark left its extract or probe child
+ * running, a signal sent to the benchmark alone never reached them.
+ */
+export function stopChildrenOnSignal(): void {
+  const handler = (signal: NodeJS.Signals): void => {
+    for (const c of liveChildren) c.kill(signal);
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+    process.kill(process.pid, signal);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
 /** One `fcprobe extract` run in a child process. */
 export async function runExtractCommand(o: EndToEndOptions): Promise<EndToEndRun> {
   rmSync(o.outDir, { recursive: true, force: true });
@@ -209,6 +234,7 @@ export async function runExtractCommand(o: EndToEndOptions): Promise<EndToEndRun
     child.stderr.on('data', (d: Buffer) => {
       err += d.toString();
     });
+    trackChild(child);
     child.on('error', rej);
     child.on('close', (c) => res({ code: c, stderr: err }));
   });

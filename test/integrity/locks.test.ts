@@ -45,7 +45,7 @@ function startTicks(pid: number): string {
 }
 
 describe('folder locks and output folders (issue 26)', () => {
-  it('two distill runs into one --out: the second fails at once (exit 6) and the first finishes consistent', async () => {
+  it('two distill runs into one --out: the second fails at once (exit 6), the first ends consistent', async () => {
     const dir = tempDir('fcprobe-i26-distill-');
     const { td, sd } = pair(dir, 3000, 16, 8);
     const out = join(dir, 'out');

@@ -159,7 +159,24 @@ function runSuite(flags: BenchFlags): Promise<number> {
   };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [suite, ...args], { stdio: 'inherit', env });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
+    // A signal sent to fcprobe alone (kill <pid>, a job scheduler's SIGTERM) must stop the suite too: without
+    // this fcprobe died and the suite, its child, went on benchmarking for up to 20 minutes.
+    const forward = (signal: NodeJS.Signals): void => {
+      child.kill(signal);
+    };
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    const dispose = (): void => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+    };
+    child.on('error', (e) => {
+      dispose();
+      reject(e);
+    });
+    child.on('exit', (code, signal) => {
+      dispose();
+      resolve(code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1));
+    });
   });
 }
