@@ -5,8 +5,8 @@
  * bad --out like any command (one line, exit code, no stack trace) and before measuring anything.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { writeResults } from '../../src/experiment/results.js';
@@ -148,5 +148,33 @@ describe('output folders that cannot be created, special files, the benchmark su
     assert.match(r.stderr, /is not a folder/);
     assert.doesNotMatch(r.stderr, /GEMM rate/, 'nothing was measured');
     assert.doesNotMatch(r.stderr, NO_STACK);
+  });
+
+  it('SIGTERM to `fcprobe bench` stops the suite it runs, not only fcprobe', {
+    skip: !hasProc && 'needs /proc to find the child',
+  }, async () => {
+    const dir = tempDir('fcprobe-i26-sig-');
+    const parent = spawn(process.execPath, [CLI, 'bench', '--only', 'gemm', '--out', `${dir}/`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise<number | null>((res) =>
+      parent.on('exit', (code, signal) => res(code ?? (signal ? -1 : null))),
+    );
+    let err = '';
+    parent.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    // The suite is measuring once it says so.
+    while (!/GEMM rate/.test(err) && parent.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    const children = readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, 'utf8').trim().split(/\s+/);
+    assert.equal(children.length, 1, `one child, the suite: ${children.join(' ')}`);
+    const suite = Number(children[0]);
+    parent.kill('SIGTERM');
+    const code = await exited;
+    const suiteAlive =
+      existsSync(`/proc/${suite}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${suite}/status`, 'utf8'));
+    if (suiteAlive) process.kill(suite, 'SIGKILL');
+    assert.equal(suiteAlive, false, 'the suite ended with fcprobe');
+    assert.equal(code, 143, err);
   });
 });

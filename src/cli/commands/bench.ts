@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { benchModel, spread, type Stats } from '../../bench/bench.js';
+import { benchModel, spread, type Stats, stopChildrenOnSignal } from '../../bench/bench.js';
 import { FcprobeError } from '../../errors.js';
 import { BENCH_OPTIONS } from '../../options.js';
 import { action, addOptions } from '../run-command.js';
@@ -72,6 +72,8 @@ Examples:
               'With --model, --json <file> writes the figures.',
             );
         const quick = flags.quick === true;
+        // The end-to-end figures come from fcprobe extract children: a signal to this process must stop them.
+        stopChildrenOnSignal();
         const r = await benchModel({
           modelPath: resolveModelArg(flags.model).path,
           dataDir: flags.data,
