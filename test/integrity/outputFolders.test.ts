@@ -55,7 +55,7 @@ function canMountReadOnly(): boolean {
 }
 
 describe('output folders that cannot be created, special files, the benchmark suite (issue 26)', () => {
-  it('--out under /proc: distill, simulate, compare and the bench suite fail at once with exit 6', {
+  it('--out under /proc: distill, simulate, compare, the bench suite (and its cache) fail at once, exit 6', {
     skip: !hasProc && 'no /proc here',
   }, () => {
     const dir = tempDir('fcprobe-i26-proc-');
@@ -69,6 +69,11 @@ describe('output folders that cannot be created, special files, the benchmark su
       ['simulate', fcprobe(['simulate', '--iterations', '10', '--out', out, '-q'])],
       ['compare', fcprobe(['compare', join(dir, 'a'), join(dir, 'b'), '--out', out])],
       ['bench', fcprobe(['bench', '--only', 'gemm', '--out', `${out}/`])],
+      // The suite's own model cache, which it creates before building its models.
+      [
+        'bench cache',
+        fcprobe(['bench', '--only', 'ceiling', '--quick', '--out', `${dir}/`], { FCPROBE_BENCH_CACHE: out }),
+      ],
     ];
     for (const [name, r] of runs) {
       assert.equal(r.status, 6, `${name}: ${r.error ?? ''} ${r.stderr}`);
