@@ -1,7 +1,8 @@
 /**
- * One writer per output folder. `extract`, `merge`, `probe --out`, `distill` and `run` (its work folder) take
- * <dir>/.fcprobe.lock before writing anything there; a second process fails at once naming the holder instead
- * of interleaving its rows with the first one's (which published a "finished" folder of 0 rows).
+ * One writer per output folder. `extract`, `merge`, `probe --out`, `distill`, `simulate`, `compare` and `run`
+ * (its work folder) take <dir>/.fcprobe.lock before writing anything there; a second process fails at once
+ * naming the holder instead of interleaving its rows with the first one's (which published a "finished" folder
+ * of 0 rows).
  *
  * The lock file is created complete and atomically (written to a temporary file, then hard-linked to the lock
  * name, which fails if it exists) and holds the owner's pid, host, start time, command and a random token, and
@@ -106,7 +107,7 @@ function readLock(path: string): LockInfo | null | 'gone' {
   try {
     const v = JSON.parse(text) as Partial<LockInfo> | null;
     if (v && Number.isInteger(v.pid) && typeof v.host === 'string' && typeof v.token === 'string') {
-      // Optional fields of a wrong type (a hand-edited file) are dropped: the holder then counts as unconfirmed.
+      // Optional fields of a wrong type (a hand-edited file) are dropped: the lock is then judged as an old one.
       const { procStart, bootId: boot, argv, ...base } = v as LockInfo;
       return {
         ...base,
