@@ -7,9 +7,10 @@
  * Built once and cached under bench/.cache/ (not in git); a file exported by the user with PyTorch
  * (docs/bench.md) at bench/.cache/<name>.torch.onnx is used instead when present.
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureWritableDir } from '../src/io/atomic.js';
 import { buildOnnxModel, type GraphSpec, type Initializer, type NodeSpec } from '../src/compute/onnxBuilder.js';
 
 export type BenchModelName = 'resnet50' | 'vitb16' | 'tiny';
@@ -227,7 +228,7 @@ export function ensureBenchModel(name: BenchModelName, cacheDir = CACHE_DIR): Be
   if (existsSync(torch)) return { name, path: torch, source: 'torch', inputSize: 224, featureDim: DIMS[name] };
   const path = join(cacheDir, `${name}-shaped-v${VERSION}.onnx`);
   if (!existsSync(path)) {
-    mkdirSync(cacheDir, { recursive: true });
+    ensureWritableDir(cacheDir);
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, buildOnnxModel(SPECS[name]()));
     renameSync(tmp, path);

@@ -18,11 +18,12 @@
  * table checks.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOrtGemm, type Gemm } from '../src/compute/gemm.js';
+import { ensureWritableDir } from '../src/io/atomic.js';
 import { encodeNpy, encodeNpyHeader } from '../src/io/npy.js';
 import { Rng } from '../src/math/rng.js';
 import { fitProbe } from '../src/probe/probe.js';
@@ -87,7 +88,7 @@ async function child(): Promise<void> {
  * as a feature directory, streaming 4096 rows at a time so that generating 1 GB needs no 1 GB buffer.
  */
 function generate(dir: string, n: number, d: number, k: number): void {
-  mkdirSync(dir, { recursive: true });
+  ensureWritableDir(dir);
   const rng = new Rng(17);
   const means = Float32Array.from({ length: k * d }, () => rng.normal() * (2 / Math.sqrt(d)));
   const labels = rng.shuffle(Int32Array.from({ length: n }, (_, i) => i % k));

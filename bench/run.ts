@@ -8,13 +8,17 @@
  * Full run: ~15-20 min on 2 cores. --quick: a few minutes (fewer batch sizes and images, small probe).
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, totalmem, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { spread, type Stats } from '../src/bench/bench.js';
+import { spread, type Stats, stopChildrenOnSignal, trackChild } from '../src/bench/bench.js';
+import { lastResort } from '../src/cli/run-command.js';
+import { FcprobeError } from '../src/errors.js';
+import { ensureWritableDir } from '../src/io/atomic.js';
+import { fromSystemError } from '../src/io/sysError.js';
 import { ratioVerdict } from '../src/bench/diagnose.js';
 import { FCPROBE_VERSION } from '../src/version.js';
 import { FULL, QUICK, runExtractBench, type ExtractBenchResult, type ExtractPart } from './extract.js';
@@ -25,17 +29,56 @@ type Part = (typeof PARTS)[number];
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
 
+/** The parts named by --only/--skip; an unknown one is a usage error (exit 2), never a stack trace. */
 function listArg(name: string): string[] | null {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return null;
-  const v = (process.argv[i + 1] ?? '')
+  const text = process.argv[i + 1] ?? '';
+  const v = text
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
   for (const p of v)
     if (!(PARTS as readonly string[]).includes(p))
-      throw new Error(`--${name}: unknown part "${p}"; parts: ${PARTS.join(', ')}`);
+      throw new FcprobeError(
+        'BAD_OPTION',
+        `Expected --${name} to be a comma-separated list of parts (${PARTS.join(', ')}), got ${JSON.stringify(text)}.`,
+      );
   return v;
+}
+
+/**
+ * Where the results go (see USAGE), decided and checked before anything is measured: a bad --out (a file
+ * given as a folder, /proc, a read-only disk) used to fail only after the whole run, losing its figures.
+ */
+function resultPath(started: Date): string {
+  const outArg = process.argv.lastIndexOf('--out');
+  const day = started.toISOString().slice(0, 10);
+  const outValue = outArg >= 0 ? (process.argv[outArg + 1] ?? '') : '';
+  // Never into the installed package: a named file, a named folder, or the current folder.
+  const folder =
+    outValue === '' || outValue.endsWith('/') || (existsSync(outValue) && statSync(outValue).isDirectory());
+  const dir = folder ? resolve(outValue || '.') : dirname(resolve(outValue));
+  ensureWritableDir(dir);
+  const dated = join(dir, `fcprobe-bench-${day}-${hostname()}.json`);
+  return !folder
+    ? resolve(outValue)
+    : existsSync(dated)
+      ? dated.replace(/\.json$/, `-${started.toISOString().slice(11, 19).replace(/:/g, '')}.json`)
+      : dated;
+}
+
+/** Writes the results; when `out` cannot be written after all, they go to the temporary folder instead. */
+function saveResults(out: string, text: string): void {
+  try {
+    writeFileSync(out, text);
+  } catch (e) {
+    const fallback = join(tmpdir(), basename(out));
+    writeFileSync(fallback, text);
+    const mapped = fromSystemError(e, out, 'writing');
+    const why = mapped instanceof FcprobeError ? mapped.message : String(e);
+    throw new FcprobeError('IO', `${why} The figures were saved to ${fallback}.`);
+  }
 }
 
 export function machineInfo(): Record<string, unknown> {
@@ -84,6 +127,7 @@ async function runScript(
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    trackChild(child);
     let o = '';
     child.stdout.on('data', (d: Buffer) => {
       o += d.toString();
@@ -200,7 +244,7 @@ function checkArgs(argv: string[]): void {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     }
-    if (a === '--quick') continue;
+    if (a === '--quick' || a === '--debug') continue;
     if (a === '--only' || a === '--skip' || a === '--out') {
       i++;
       continue;
@@ -212,6 +256,7 @@ function checkArgs(argv: string[]): void {
 
 async function main(): Promise<void> {
   checkArgs(process.argv.slice(2));
+  stopChildrenOnSignal();
   const quick = process.argv.includes('--quick');
   const only = listArg('only');
   const skip = new Set(listArg('skip') ?? []);
@@ -220,6 +265,7 @@ async function main(): Promise<void> {
     process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
   };
   const started = new Date();
+  const out = resultPath(started);
   const load0 = loadavg();
   if (load0[0]! > cpus().length * 0.5)
     log(`warning: load average ${load0[0]!.toFixed(1)} on ${cpus().length} cores: other work will distort the figures`);
@@ -269,24 +315,22 @@ async function main(): Promise<void> {
     simulate,
     table,
   };
-  const outArg = process.argv.lastIndexOf('--out');
-  const day = started.toISOString().slice(0, 10);
-  const outValue = outArg >= 0 ? process.argv[outArg + 1]! : '';
-  // Never into the installed package: a named file, a named folder, or the current folder.
-  const folder =
-    outValue === '' || outValue.endsWith('/') || (existsSync(outValue) && statSync(outValue).isDirectory());
-  const dated = join(folder ? resolve(outValue || '.') : '', `fcprobe-bench-${day}-${hostname()}.json`);
-  const out = !folder
-    ? outValue
-    : existsSync(dated)
-      ? dated.replace(/\.json$/, `-${started.toISOString().slice(11, 19).replace(/:/g, '')}.json`)
-      : dated;
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  saveResults(out, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(
     `\nload average ${load0.map((l) => l.toFixed(1)).join(' ')} at start, ` +
       `${load1.map((l) => l.toFixed(1)).join(' ')} at end; ${result.seconds.toFixed(0)} s in all.\nwrote ${out}\n`,
   );
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  // The CLI's error handler: user errors print one line with their exit code, a bug one line asking for a
+  // report (the stack only with --debug), as for every fcprobe command.
+  const debug = process.argv.includes('--debug');
+  process.on('uncaughtException', (e) => lastResort(e, debug));
+  process.on('unhandledRejection', (e) => lastResort(e, debug));
+  try {
+    await main();
+  } catch (e) {
+    lastResort(e, debug);
+  }
+}

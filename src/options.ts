@@ -29,10 +29,20 @@ export type RecipeName = (typeof RECIPES)[number];
 // ---------------------------------------------------------------------------------------------------------
 // Command options.
 
+/**
+ * Caps on counts that multiply resources without bound: 100,000 threads passed 5 GB of memory before anything
+ * ran (issue 26), and every seed is a whole split-and-probe. Far above any useful value (machines with more
+ * than 1024 cores are rare; 100 seeds give the mean to a tenth of the spread), low enough to fail at once.
+ */
+export const MAX_THREADS = 1024;
+export const MAX_SEEDS = 100;
+/** A thread count: 1 to MAX_THREADS. */
+const threadCount = is.intBetween(1, MAX_THREADS);
+
 const threads = {
   flags: '--threads <n>',
   description: 'onnxruntime intra-op threads (default: one per core)',
-  check: is.positiveInt,
+  check: threadCount,
 } as const;
 const ep = {
   flags: '--ep <list>',
@@ -429,7 +439,7 @@ export const RUN_OPTIONS = {
   seeds: {
     flags: '--seeds <list>',
     description: 'repeat split and probe for each seed, e.g. 0,1,2: mean and std across seeds',
-    check: is.listOf(is.nonNegativeInt, '0,1,2', true),
+    check: is.listOf(is.nonNegativeInt, '0,1,2', true, MAX_SEEDS),
   },
   ep: { flags: ep.flags, description: 'execution providers in order, e.g. cuda,cpu' },
   threads: { ...threads, description: 'onnxruntime threads' },
@@ -557,7 +567,7 @@ export const SIMULATE_OPTIONS = {
   threads: {
     flags: '--threads <n>',
     description: 'onnxruntime intra-op threads (0: one per core; 1 is faster here, see bench/simulate-RESULTS.md)',
-    check: is.nonNegativeInt,
+    check: is.intBetween(0, MAX_THREADS),
     default: 1,
   },
   out: {
@@ -881,7 +891,7 @@ export const CONFIG_TOP_FIELDS = {
     check: is.string,
     description: 'Execution providers in order, e.g. "cuda,cpu"; default: best installed.',
   },
-  threads: { check: is.positiveInt },
+  threads: { check: threadCount },
   split: {
     check: RUN_OPTIONS.split.check,
     description:

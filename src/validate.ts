@@ -28,7 +28,14 @@ export type Check =
   /** Three finite numbers: "r,g,b" on the command line, [r, g, b] in a config. */
   | { readonly kind: 'triple'; readonly example: string }
   /** Comma-separated on the command line, an array in a config. */
-  | { readonly kind: 'list'; readonly of: Check; readonly example: string; readonly unique?: boolean }
+  | {
+      readonly kind: 'list';
+      readonly of: Check;
+      readonly example: string;
+      readonly unique?: boolean;
+      /** Most items: a list that would multiply the work without bound (--seeds) is capped. */
+      readonly maxItems?: number;
+    }
   /** "k/n" with 0 <= k < n, parsed into { index: k, count: n }. */
   | { readonly kind: 'shard' }
   /** A byte count: an integer, or a number with K, M, G or T (binary; optional "iB"/"B"), e.g. "512M". */
@@ -51,7 +58,13 @@ export const is = {
   unitInterval: { kind: 'number', min: 0, max: 1, maxExclusive: true },
   oneOf: (values: readonly string[]): Check => ({ kind: 'enum', values }),
   triple: (example: string): Check => ({ kind: 'triple', example }),
-  listOf: (of: Check, example: string, unique = false): Check => ({ kind: 'list', of, example, unique }),
+  listOf: (of: Check, example: string, unique = false, maxItems?: number): Check => ({
+    kind: 'list',
+    of,
+    example,
+    unique,
+    ...(maxItems !== undefined ? { maxItems } : {}),
+  }),
   shard: { kind: 'shard' },
   bytes: { kind: 'bytes' },
   string: { kind: 'string' },
@@ -85,7 +98,8 @@ export function describe(c: Check, form: 'text' | 'value' = 'value', { quote = f
       return form === 'text' ? `three comma-separated numbers, e.g. ${c.example}` : 'an array of three numbers';
     case 'list': {
       const each = `${c.unique ? 'distinct ' : ''}${describe(c.of, form).replace(/^an? /, '')}s`;
-      return form === 'text' ? `comma-separated ${each}, e.g. ${c.example}` : `an array of ${each}`;
+      const most = c.maxItems !== undefined ? ` (at most ${c.maxItems})` : '';
+      return form === 'text' ? `comma-separated ${each}${most}, e.g. ${c.example}` : `an array of ${each}${most}`;
     }
     case 'shard':
       return 'k/n with 0 <= k < n, e.g. 0/4 (0-based, as SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX)';
@@ -118,6 +132,7 @@ export function satisfies(c: Check, v: unknown): boolean {
       return (
         Array.isArray(v) &&
         v.length > 0 &&
+        (c.maxItems === undefined || v.length <= c.maxItems) &&
         v.every((x) => satisfies(c.of, x)) &&
         (!c.unique || new Set(v).size === v.length)
       );
@@ -225,7 +240,13 @@ export function jsonSchemaOf(c: Check): Record<string, unknown> {
     case 'triple':
       return { type: 'array', items: { type: 'number' }, minItems: 3, maxItems: 3 };
     case 'list':
-      return { type: 'array', items: jsonSchemaOf(c.of), minItems: 1, ...(c.unique ? { uniqueItems: true } : {}) };
+      return {
+        type: 'array',
+        items: jsonSchemaOf(c.of),
+        minItems: 1,
+        ...(c.maxItems !== undefined ? { maxItems: c.maxItems } : {}),
+        ...(c.unique ? { uniqueItems: true } : {}),
+      };
     case 'bytes':
       return { type: 'integer', minimum: 1 };
     case 'shard':

@@ -3,8 +3,9 @@
  * (generated models and images): model-only ceiling, decode-only rate, end-to-end `fcprobe extract` with its
  * peak memory. Every figure is repeated after a warm-up and summarized as min/median/max.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, linkSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { ensureWritableDir } from '../io/atomic.js';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -182,10 +183,35 @@ const RSS_HOOK = `data:text/javascript,${encodeURIComponent(
     'writeFileSync(f,String(kb));});',
 )}`;
 
+/** The benchmark's child processes still running, so that a signal to the benchmark stops them too. */
+const liveChildren = new Set<ChildProcess>();
+
+/** Registers `child` until it exits (see stopChildrenOnSignal). */
+export function trackChild(child: ChildProcess): void {
+  liveChildren.add(child);
+  child.on('exit', () => liveChildren.delete(child));
+}
+
+/**
+ * On SIGINT or SIGTERM: passes the signal to every tracked child, then ends this process by the same signal
+ * (its default action: status 130 or 143). Without it a killed benchmark left its extract or probe child
+ * running, a signal sent to the benchmark alone never reached them.
+ */
+export function stopChildrenOnSignal(): void {
+  const handler = (signal: NodeJS.Signals): void => {
+    for (const c of liveChildren) c.kill(signal);
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+    process.kill(process.pid, signal);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
 /** One `fcprobe extract` run in a child process. */
 export async function runExtractCommand(o: EndToEndOptions): Promise<EndToEndRun> {
   rmSync(o.outDir, { recursive: true, force: true });
-  mkdirSync(o.outDir, { recursive: true });
+  ensureWritableDir(o.outDir);
   const rssFile = join(o.outDir, '..', `.rss-${process.pid}`);
   const args = [
     'extract',
@@ -209,6 +235,7 @@ export async function runExtractCommand(o: EndToEndOptions): Promise<EndToEndRun
     child.stderr.on('data', (d: Buffer) => {
       err += d.toString();
     });
+    trackChild(child);
     child.on('error', rej);
     child.on('close', (c) => res({ code: c, stderr: err }));
   });
@@ -299,14 +326,14 @@ export async function makeBenchImages(dir: string, count: number, o: BenchImageO
   const unique = Math.min(count, o.unique ?? 500);
   const src = o.sourceDir ?? join(dir, '..', `${dir.split(/[\\/]/).pop()}-src`);
   const srcPath = (i: number): string => join(src, `u_${w}x${h}_q${quality}_${i}.jpg`);
-  mkdirSync(src, { recursive: true });
+  ensureWritableDir(src);
   const limit = pLimit(Math.max(2, cpus().length));
   await Promise.all(
     Array.from({ length: unique }, (_, i) => i)
       .filter((i) => !existsSync(srcPath(i)))
       .map((i) => limit(() => writeBenchJpeg(srcPath(i), i, w, h, quality))),
   );
-  for (let c = 0; c < Math.min(classes, count); c++) mkdirSync(join(dir, `c${c}`), { recursive: true });
+  for (let c = 0; c < Math.min(classes, count); c++) ensureWritableDir(join(dir, `c${c}`));
   for (let i = 0; i < count; i++) {
     const p = join(dir, `c${i % classes}`, `img_${String(i).padStart(6, '0')}.jpg`);
     if (!existsSync(p)) linkSync(srcPath(i % unique), p);
@@ -435,7 +462,7 @@ export async function benchModel(o: BenchModelOptions): Promise<BenchModelResult
   try {
     for (const it of items) {
       const dst = join(slice, 'data', it.file);
-      mkdirSync(dirname(dst), { recursive: true });
+      ensureWritableDir(dirname(dst));
       symlinkSync(join(listing.root, it.file), dst);
     }
     step(`end to end: fcprobe extract on ${n} images, batch ${e2eBatch}`);

@@ -3,7 +3,8 @@
  * class folders against the expected list (missing, extra), its image count against the published one, and
  * the files that cannot be read as images. Published counts and their sources: data/meta/README.md.
  */
-import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, readdirSync, readSync, statSync } from 'node:fs';
+import { NotRegularFileError, openRegularFile } from '../io/regularFile.js';
 import { join } from 'node:path';
 import { imagenetAWnids, imagenetRWnids, imagenetWnids, objectnetMeta } from './imagenetMeta.js';
 import { compareNames, isImageFile } from './listing.js';
@@ -55,8 +56,10 @@ export interface DatasetsCheck {
 function unreadableReason(path: string): string | null {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // Never a plain open: a FIFO with an image name would block here forever (io/regularFile.ts).
+    fd = openRegularFile(path).fd;
   } catch (e) {
+    if (e instanceof NotRegularFileError) return `${e.message}: not opened for reading`;
     return `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
   }
   try {

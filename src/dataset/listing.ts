@@ -4,6 +4,7 @@
  * layouts (ImageNet-V2's integer folders, ObjectNet's images/ tree, ...) produce the same listing.
  */
 import { type Dirent, existsSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { fileKind } from '../io/regularFile.js';
 import { fromSystemError } from '../io/sysError.js';
 import { join, resolve, extname } from 'node:path';
 import { FcprobeError } from '../errors.js';
@@ -77,15 +78,7 @@ function notRegular(dir: string, e: Dirent): string | null {
     return `broken symbolic link (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`;
   }
   if (st.isFile()) return null;
-  const kind = st.isFIFO()
-    ? 'a FIFO'
-    : st.isSocket()
-      ? 'a socket'
-      : st.isCharacterDevice() || st.isBlockDevice()
-        ? 'a device'
-        : st.isDirectory()
-          ? 'a folder'
-          : 'a special file';
+  const kind = fileKind(st);
   return `not a regular file (${kind}${e.isSymbolicLink() ? ', through a symbolic link' : ''}): not opened`;
 }
 

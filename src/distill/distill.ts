@@ -9,7 +9,7 @@
  * An epoch checkpoint (checkpoint.fcpd) makes an interrupted run resume to the same bytes; it is removed at the end.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Gemm } from '../compute/gemm.js';
 import { badOption, FcprobeError } from '../errors.js';
@@ -23,6 +23,7 @@ import {
 } from '../options.js';
 import { flagName } from '../validate.js';
 import { checkSameImages, type FeatureSet, loadFeatureSet } from '../features/manifest.js';
+import { openOutputFolder } from '../features/outputFolder.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { hashValue, sha256File } from '../io/hash.js';
 import { Rng } from '../math/rng.js';
@@ -263,14 +264,30 @@ function checkSameModels(train: FeatureSet, other: FeatureSet, role: string): vo
 }
 
 /**
- * Runs the whole distillation (see the file comment). Errors: BAD_OPTION, NOT_FOUND, BAD_FEATURES, MISMATCH, BAD_MODEL,
+ * Runs the whole distillation (see the file comment) in `out`, locked (features/outputFolder.ts). Errors: BAD_OPTION,
+ * NOT_FOUND, BAD_FEATURES, MISMATCH, BAD_MODEL, IO and LOCKED (the output folder),
  * INTERRUPTED.
  */
 export async function runDistill(o: DistillOptions): Promise<DistillResult> {
   const started = performance.now();
-  const s = o.settings;
-  validate(s);
+  validate(o.settings);
   const notice = o.onNotice ?? (() => {});
+  // Before any reading or training: a bad --out fails at once, and two runs into one folder would each
+  // publish their own head.onnx and distill.json, interleaved (issue 26).
+  const lock = openOutputFolder(o.out, 'distill', '--out', notice);
+  try {
+    return await distillLocked(o, started, notice);
+  } finally {
+    lock.release();
+  }
+}
+
+async function distillLocked(
+  o: DistillOptions,
+  started: number,
+  notice: (message: string) => void,
+): Promise<DistillResult> {
+  const s = o.settings;
   const teacher = loadFeatureSet(resolve(o.teacherFeatures));
   const student = loadFeatureSet(resolve(o.studentFeatures));
   checkSameImages(teacher, student, ['teacher', 'student']);
@@ -315,7 +332,6 @@ export async function runDistill(o: DistillOptions): Promise<DistillResult> {
     scanFeatures(e.st, false, bufferRows);
   }
   const out = resolve(o.out);
-  mkdirSync(out, { recursive: true });
   const key = distillKey(s, teacher, student);
   return withGemm(o.gemm, o.threads, async (gemm) => {
     const net = createHead(s.head, ds, dt, new Rng(s.seed));

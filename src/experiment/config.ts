@@ -6,10 +6,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { FcprobeError } from '../errors.js';
 import { parseJsonText } from '../io/json.js';
+import { describe, satisfies } from '../validate.js';
 import type { ClassSpace } from '../dataset/suite.js';
 import {
   CLASS_SPACES,
   CONFIG_MODEL_FIELDS,
+  CONFIG_TOP_FIELDS,
   CONFIG_PROBE_FIELDS,
   CONFIG_SET_FIELDS,
   INTERPOLATIONS,
@@ -380,12 +382,9 @@ function parseSplit(raw: Obj, cfg: RunConfig): void {
       fail('split', 'a fraction strictly between 0 and 1', split);
     cfg.split = split;
   }
-  const seedOk = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
   if (raw.seeds !== undefined) {
-    const v = raw.seeds;
-    if (!Array.isArray(v) || v.length === 0 || !v.every(seedOk) || new Set(v).size !== v.length)
-      fail('seeds', 'a list of distinct non-negative integers', v);
-    cfg.seeds = v as number[];
+    // Checked against CONFIG_TOP_FIELDS.seeds (its cap included) in parseUnnamed.
+    cfg.seeds = raw.seeds as number[];
     if (cfg.split === undefined) throw new FieldProblem(['seeds', 'split'], '{} applies to the ID split: give {} too.');
     // Each seed seeds its split, its probe and its bootstrap, so that seed s of a run equals a run with seed s.
     if (isObj(raw.probe) && raw.probe.seed !== undefined)
@@ -542,6 +541,11 @@ export function parseRunConfig(raw: unknown, baseDir: string, o: ParseOptions = 
 function parseUnnamed(raw: unknown, baseDir: string): RunConfig {
   if (!isObj(raw)) fail('(top level)', 'a JSON object', raw);
   checkKeys(raw, '', TOP_KEYS);
+  // First, before any model or folder is looked at: the caps (src/options.ts) bound what the run would start.
+  for (const k of ['threads', 'seeds'] as const) {
+    const c = CONFIG_TOP_FIELDS[k].check;
+    if (raw[k] !== undefined && !satisfies(c, raw[k])) fail(k, describe(c, 'value'), raw[k]);
+  }
   const workDir = pathOf(baseDir, str(raw, 'workDir', '', true));
   const cfg: RunConfig = {
     workDir,

@@ -2,10 +2,11 @@
  * Decode worker: file -> normalized CHW float32, written straight into its slot of the shared batch buffer
  * (decodeToChwInto), so neither this thread nor the main thread allocates or copies per image.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
 import { decodeToChwInto } from '../image/decode.js';
+import { openRegularFile } from '../io/regularFile.js';
 import type { DecodeReply, DecodeRequest } from './decodePool.js';
 
 if (!parentPort) throw new Error('decodeWorker.ts must run in a worker thread');
@@ -21,11 +22,9 @@ const MAX_FILE_BYTES = 1 << 30;
  * only regular files), and are refused here by fstat before any read.
  */
 function readRegularFile(path: string): Buffer {
-  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer (no effect on regular files).
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  // The shared safe open (io/regularFile.ts): a FIFO neither blocks the open nor gets read.
+  const { fd, stats: st } = openRegularFile(path);
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new Error('not a regular file');
     if (st.size > MAX_FILE_BYTES) throw new Error(`file of ${st.size} bytes is larger than ${MAX_FILE_BYTES}`);
     const buf = Buffer.allocUnsafe(st.size);
     let off = 0;

@@ -14,10 +14,10 @@
  * and verifyFinished checks that it still is before anyone answers "already extracted".
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FcprobeError } from '../errors.js';
-import { removeDeadTempFiles, syncDir, writeFileAtomic } from '../io/atomic.js';
+import { ensureWritableDir, removeDeadTempFiles, syncDir, writeFileAtomic } from '../io/atomic.js';
 import { readJsonObject } from '../io/json.js';
 import { NPY_HEADER_BYTES, NpyRowWriter } from '../io/npy.js';
 import { fromSystemError } from '../io/sysError.js';
@@ -235,11 +235,7 @@ export class FeatureWriter {
     private readonly commitEverySeconds = 0,
   ) {
     this.partial = join(outDir, PARTIAL_DIR);
-    try {
-      mkdirSync(this.partial, { recursive: true });
-    } catch (e) {
-      throw fromSystemError(e, this.partial, 'creating');
-    }
+    ensureWritableDir(this.partial);
     removeDeadTempFiles(outDir);
     removeDeadTempFiles(this.partial);
     const resuming = resumeFrom !== null;

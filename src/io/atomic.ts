@@ -90,8 +90,9 @@ export function removeDeadTempFiles(dir: string): string[] {
 
 /**
  * Creates `dir` and its missing parents one level at a time (no recursive mkdir: on some special file systems,
- * /proc for one, node's recursive mkdir retries forever), then checks it is a writable folder. Throws IO
- * (exit 6) naming the folder at once when it cannot be created or written.
+ * /proc for one, node's recursive mkdir retries forever; on a read-only mount it reports ENOENT), then checks it
+ * is a writable folder. Throws IO (exit 6) naming the folder, and EROFS by name, at once when it cannot be
+ * created or written. Every folder fcprobe creates goes through here (see features/outputFolder.ts).
  */
 export function ensureWritableDir(dir: string): void {
   const missing: string[] = [];
@@ -136,5 +137,15 @@ function cannotCreate(dir: string, e: unknown): FcprobeError {
       `Cannot write to output directory ${dir}: disk full (ENOSPC).`,
       'Free space on that disk.',
     );
+  if (code === 'EROFS')
+    return new FcprobeError(
+      'IO',
+      `Cannot write to output directory ${dir}: read-only file system (EROFS).`,
+      'Choose a folder on a writable disk.',
+    );
+  if (code === 'EACCES' || code === 'EPERM')
+    return new FcprobeError('IO', `Cannot write to output directory ${dir}: permission denied (${code}).`);
+  // ENOENT here is a parent that exists but refuses new entries (/proc, /sys): still the folder's fault, not a
+  // missing input, so IO (exit 6) and never NOT_FOUND.
   return new FcprobeError('IO', `Cannot write to output directory ${dir} (${code}).`);
 }

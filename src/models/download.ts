@@ -14,8 +14,9 @@
  * A transfer that stops sending is abandoned after `stallTimeoutS` seconds without a byte (the same bound
  * covers the wait for the answer's headers); the part file stays for the next run to resume.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { statfsSync, statSync, writeFileSync } from 'node:fs';
+import { ensureWritableDir } from '../io/atomic.js';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FcprobeError } from '../errors.js';
@@ -253,8 +254,8 @@ export async function downloadToPart(url: string, dest: string, opts: DownloadOp
   const authOrigin = opts.authOrigin ?? new URL(url).origin;
   const retries = opts.retries ?? 3;
   const stallS = opts.stallTimeoutS ?? DEFAULT_STALL_TIMEOUT_S;
-  mkdirSync(dirname(dest), { recursive: true });
-  mkdirSync(dirname(part), { recursive: true });
+  ensureWritableDir(dirname(dest));
+  ensureWritableDir(dirname(part));
   let commit: string | null = null;
   let resumedFrom = 0;
   for (let attempt = 0; ; attempt++) {

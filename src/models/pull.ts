@@ -7,7 +7,8 @@
  * name the model declares can be another file's temporary name; that folder's `.fcprobe.lock` (src/io/lock.ts)
  * is held for the whole pull, so two pulls of one revision never write the same part file at once.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { ensureWritableDir } from '../io/atomic.js';
 import { posix } from 'node:path';
 import { badOption, FcprobeError } from '../errors.js';
 import { acquireLock } from '../io/lock.js';
@@ -193,6 +194,9 @@ export async function pullModel(spec: string, opts: PullOptions): Promise<PullRe
       unpinned: [],
     };
   }
+  // Before any transfer (but after the cached case: a read-only shared cache still serves what it holds): an
+  // unusable cache ($FCPROBE_CACHE on /proc, a read-only mount) fails at once (IO, exit 6).
+  ensureWritableDir(opts.cacheDir);
   const common = {
     token: opts.token,
     authOrigin,
@@ -200,7 +204,7 @@ export async function pullModel(spec: string, opts: PullOptions): Promise<PullRe
     stallTimeoutS: opts.stallTimeoutS,
   };
   const partDir = partialFolder(opts.cacheDir, ref);
-  mkdirSync(partDir, { recursive: true });
+  ensureWritableDir(partDir);
   const lock = acquireLock(partDir, `models pull ${key}`, opts.onNotice);
   try {
     return await pullLocked();
@@ -227,7 +231,8 @@ export async function pullModel(spec: string, opts: PullOptions): Promise<PullRe
         if (path === ref.path || path === HUB_PREPROCESS_FILE)
           throw new FcprobeError(
             'BAD_MODEL',
-            `${key}: a tensor's external data location "${rel}" is ${path === ref.path ? 'the graph file itself' : `the repository's ${HUB_PREPROCESS_FILE}`}.`,
+            `${key}: a tensor's external data location "${rel}" is ` +
+              `${path === ref.path ? 'the graph file itself' : `the repository's ${HUB_PREPROCESS_FILE}`}.`,
             'The export is broken: external data must live in a file of its own (e.g. model.onnx.data).',
           );
         const extDest = cachePath(opts.cacheDir, ref, path);

@@ -2,7 +2,8 @@
  * Scoring a saved or fitted probe on one feature directory, in that set's own label space (see
  * probe/labelSpace.ts), streamed block by block so that an evaluation set never has to fit in memory.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { ensureWritableDir } from '../io/atomic.js';
 import { basename, join, resolve } from 'node:path';
 import { createOrtGemm, type Gemm } from '../compute/gemm.js';
 import { FcprobeError } from '../errors.js';
@@ -186,7 +187,7 @@ async function evaluateWith(gemm: Gemm, probe: LoadedProbe, dir: string, o: Eval
   // Predictions are streamed to disk block by block: memory stays O(block) however large the set is.
   let out: { csvFd: number; probs: NpyRowWriter; csvPath: string; npyPath: string } | null = null;
   if (o.predictionsDir) {
-    mkdirSync(o.predictionsDir, { recursive: true });
+    ensureWritableDir(o.predictionsDir);
     const csvPath = join(o.predictionsDir, `${name}.predictions.csv`);
     const npyPath = join(o.predictionsDir, `${name}.probabilities.npy`);
     const csvFd = openSync(csvPath, 'w');

@@ -11,7 +11,7 @@
  * another is such a difference; a set found in no run is no column.
  */
 import { basename, join, resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { openOutputFolder } from '../features/outputFolder.js';
 import { FcprobeError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readResults } from '../experiment/results.js';
@@ -499,16 +499,22 @@ export function compareWorkDirs(
 ): { comparison: Comparison; terminal: string; written: string[] } {
   const inputs = workDirs.map((workDir) => ({ workDir, results: readResults(workDir) }));
   const comparison = buildComparison(inputs, opts);
-  mkdirSync(outDir, { recursive: true });
+  // The shared output-folder rules (features/outputFolder.ts): created level by level, never a feature folder,
+  // one writer at a time.
+  const lock = openOutputFolder(outDir, 'compare', '--out');
   const written: string[] = [];
-  for (const [kind, text] of [
-    ['md', renderComparisonMarkdown(comparison)],
-    ['csv', renderComparisonCsv(comparison, inputs)],
-    ['html', renderComparisonHtml(comparison)],
-  ] as const) {
-    const path = join(outDir, COMPARE_FILES[kind]);
-    writeFileAtomic(path, text);
-    written.push(path);
+  try {
+    for (const [kind, text] of [
+      ['md', renderComparisonMarkdown(comparison)],
+      ['csv', renderComparisonCsv(comparison, inputs)],
+      ['html', renderComparisonHtml(comparison)],
+    ] as const) {
+      const path = join(outDir, COMPARE_FILES[kind]);
+      writeFileAtomic(path, text);
+      written.push(path);
+    }
+  } finally {
+    lock.release();
   }
   return { comparison, terminal: escapeControl(renderComparisonTerminal(comparison)), written };
 }

@@ -128,7 +128,12 @@ export async function collectGallery(workDir: string, results: RunResults): Prom
     const col = (m: string, what: string): number => header.indexOf(`${m} ${what}`);
     const read = await imageReader(set);
     for (const student of students) {
-      const [tc, sc, tp, sp] = [col(teacher, 'correct'), col(student, 'correct'), col(teacher, 'top1'), col(student, 'top1')];
+      const [tc, sc, tp, sp] = [
+        col(teacher, 'correct'),
+        col(student, 'correct'),
+        col(teacher, 'top1'),
+        col(student, 'top1'),
+      ];
       if (Math.min(tc, sc, tp, sp) < 0) continue;
       const pick = async (want: (t: string, s: string) => boolean): Promise<[GalleryImage[], number]> => {
         const hits = rows.filter((r) => want(r[tc] ?? '', r[sc] ?? ''));

@@ -69,13 +69,15 @@ export function kappaTable(s: StudentsSection): Table | null {
       st,
       ...sets.map((set) => {
         const k = s.kappa.find((x) => x.student === st && x.set === set);
-        return k ? `${fixed(k.kappa, 2)} ${k.interval ? `[${fixed(k.interval.low, 2)}, ${fixed(k.interval.high, 2)}]` : ''}`.trim() : '-';
+        if (!k) return '-';
+        const iv = k.interval ? ` [${fixed(k.interval.low, 2)}, ${fixed(k.interval.high, 2)}]` : '';
+        return `${fixed(k.kappa, 2)}${iv}`;
       }),
     ]),
     align: ['l', ...sets.map((): 'r' => 'r')],
     notes: [
       'Error consistency: 1 = the student fails on the images the teacher fails on (and more), 0 = its failures are ' +
-        'independent of the teacher\'s at these accuracies.',
+        "independent of the teacher's at these accuracies.",
     ],
   };
 }

@@ -40,7 +40,12 @@ export interface StudentsSection {
   contrasts: StudentContrast[];
   kappa: KappaRow[];
   /** Per (student, OOD set): the `CLASS_ROWS` classes with the largest and the smallest gap. */
-  classGaps: { student: string; set: string; top: ClassGapMeasurement['classes']; bottom: ClassGapMeasurement['classes'] }[];
+  classGaps: {
+    student: string;
+    set: string;
+    top: ClassGapMeasurement['classes'];
+    bottom: ClassGapMeasurement['classes'];
+  }[];
 }
 
 /** Classes shown at each end of a set's ranking in the report (class-gaps.csv has all of them). */

@@ -3,11 +3,10 @@
  * text, which the caller prints). `run` calls `writeReport` after measuring; `fcprobe report <work-dir>` calls
  * `renderReportFromWorkDir`, which reads <work-dir>/results.json.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FcprobeError } from '../errors.js';
 import { REPORT_FORMATS } from '../options.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { ensureWritableDir, writeFileAtomic } from '../io/atomic.js';
 import { buildReport } from './build.js';
 import { CSV_FILE, renderResultsCsv } from './csv.js';
 import { renderHtml } from './html.js';
@@ -78,7 +77,7 @@ export function writeReport(results: RunResults, formats: readonly ReportFormat[
   const report = buildReport(results);
   const written: string[] = [];
   const files = formats.filter((f): f is Exclude<ReportFormat, 'terminal'> => f !== 'terminal');
-  if (files.length) mkdirSync(outDir, { recursive: true });
+  if (files.length) ensureWritableDir(outDir);
   for (const f of files) {
     const text =
       f === 'md'

@@ -2,7 +2,7 @@
  * `fcprobe demo`: builds the demo world on disk (PNG image folders, a teacher ONNX encoder, students distilled
  * from it in TypeScript and exported to ONNX), then runs the real pipeline (`run`) on it.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { createOrtGemm, type Gemm, type Mat } from '../compute/gemm.js';
@@ -20,7 +20,7 @@ import {
   type DemoWorld,
   type DemoWorldSpec,
 } from './demoWorld.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { ensureWritableDir, writeFileAtomic } from '../io/atomic.js';
 import { hashValue } from '../io/hash.js';
 import { buildOnnxModel } from '../compute/onnxBuilder.js';
 import { STUDENT_DEFAULTS, trainStudentInWorker, type StudentSpec, type StudentTraining } from './distil.js';
@@ -76,8 +76,7 @@ async function writeDataset(
     for (let s = 0; s < DEMO_SETS.length; s++) {
       const set = DEMO_SETS[s]!;
       const sample = samples[s]!;
-      for (let k = 0; k < world.spec.classes; k++)
-        mkdirSync(join(dataDir, set.name, world.className(k)), { recursive: true });
+      for (let k = 0; k < world.spec.classes; k++) ensureWritableDir(join(dataDir, set.name, world.className(k)));
       const writes: Promise<unknown>[] = [];
       for (let i = 0; i < sample.n; i++) {
         const img = offsetsToImage(offsets[s]!, i, side, scale);
@@ -168,7 +167,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
       `background -> ${world.spec.side}x${world.spec.side} RGB images in ${dataDir}`,
   );
   const { scale, train } = await writeDataset(world, dataDir);
-  mkdirSync(modelsDir, { recursive: true });
+  ensureWritableDir(modelsDir);
   const teacherPath = join(modelsDir, 'teacher.onnx');
   writeFileSync(teacherPath, teacherOnnx(world, scale));
   const base: StudentSpec = { ...STUDENT_DEFAULTS, ...o.student };

@@ -4,7 +4,8 @@
  * optionally a linear-network control with the same seed, and states the finding in numbers. Files (CSV,
  * JSON, SVG) are written by `writeSimulationOutputs`, apart from the run.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { ensureWritableDir } from '../io/atomic.js';
 import { join, resolve } from 'node:path';
 import { createOrtGemm, type Gemm } from '../compute/gemm.js';
 import type { Activation } from '../math/activations.js';
@@ -342,7 +343,7 @@ export interface SimulationFiles {
  */
 export function writeSimulationOutputs(result: SimulationResult, outDir: string): SimulationFiles {
   const dir = resolve(outDir);
-  mkdirSync(dir, { recursive: true });
+  ensureWritableDir(dir);
   const files = { csv: join(dir, 'curves.csv'), json: join(dir, 'curves.json'), svg: join(dir, 'curves.svg') };
   writeFileSync(files.csv, simulationCsv(result));
   writeFileSync(files.json, `${JSON.stringify(result, null, 2)}\n`);

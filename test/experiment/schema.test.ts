@@ -44,7 +44,7 @@ describe('schema/experiment.schema.json', () => {
     assert.throws(() => parseRunConfig({ ...base, probe: { weightDecay: -1e-9 } }, '/'), /probe\.weightDecay/);
     assert.throws(
       () => parseRunConfig({ ...base, threads: 0 }, '/'),
-      /Expected config field "threads" to be a positive integer/,
+      /Expected config field "threads" to be an integer from 1 to 1024/,
     );
   });
 });

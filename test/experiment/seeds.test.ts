@@ -186,8 +186,8 @@ describe('run --seeds', () => {
       return p;
     };
     const fromConfig: [object, RegExp][] = [
-      [{ seeds: [1, 1], split: 0.3 }, /^fcprobe: error: Expected config field "seeds" to be a list of distinct/],
-      [{ seeds: [0, 0.5], split: 0.3 }, /^fcprobe: error: Expected config field "seeds" to be a list of distinct/],
+      [{ seeds: [1, 1], split: 0.3 }, /^fcprobe: error: Expected config field "seeds" to be an array of distinct/],
+      [{ seeds: [0, 0.5], split: 0.3 }, /^fcprobe: error: Expected config field "seeds" to be an array of distinct/],
       [{ seeds: [0, 1], test: ['sketch'] }, /^fcprobe: error: Config field "seeds" applies to the ID split/],
     ];
     for (const [extra, re] of fromConfig) {

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { benchModel, spread, type Stats } from '../../bench/bench.js';
+import { benchModel, spread, type Stats, stopChildrenOnSignal } from '../../bench/bench.js';
 import { FcprobeError } from '../../errors.js';
 import { BENCH_OPTIONS } from '../../options.js';
 import { action, addOptions } from '../run-command.js';
@@ -73,6 +73,8 @@ Examples:
               'With --model, --json <file> writes the figures.',
             );
         const quick = flags.quick === true;
+        // The end-to-end figures come from fcprobe extract children: a signal to this process must stop them.
+        stopChildrenOnSignal();
         const model = resolveModelArg(flags.model);
         const r = await benchModel({
           modelPath: model.path,
@@ -175,7 +177,24 @@ function runSuite(flags: BenchFlags): Promise<number> {
   };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [suite, ...args], { stdio: 'inherit', env });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
+    // A signal sent to fcprobe alone (kill <pid>, a job scheduler's SIGTERM) must stop the suite too: without
+    // this fcprobe died and the suite, its child, went on benchmarking for up to 20 minutes.
+    const forward = (signal: NodeJS.Signals): void => {
+      child.kill(signal);
+    };
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    const dispose = (): void => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+    };
+    child.on('error', (e) => {
+      dispose();
+      reject(e);
+    });
+    child.on('exit', (code, signal) => {
+      dispose();
+      resolve(code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1));
+    });
   });
 }

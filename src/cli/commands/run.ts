@@ -12,8 +12,7 @@ import { createProgress, formatDuration, type ProgressReporter } from '../progre
 import { action, addOptions } from '../run-command.js';
 import { installStopHandler } from './extract.js';
 import { planExtractJobs } from '../../experiment/plan.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { mkdirSync } from 'node:fs';
+import { ensureWritableDir, writeFileAtomic } from '../../io/atomic.js';
 import { join } from 'node:path';
 import { forTerminal } from '../../io/terminal.js';
 
@@ -107,7 +106,7 @@ the providers, the work directory and optional effective-robustness baselines; s
         if (flags.plan) {
           const plan = planExtractJobs(config, flags.shards ?? RUN_DEFAULTS.shards);
           const text = `${JSON.stringify(plan, null, 2)}\n`;
-          mkdirSync(config.workDir, { recursive: true });
+          ensureWritableDir(config.workDir);
           writeFileAtomic(join(config.workDir, 'plan.json'), text);
           process.stdout.write(text);
           if (!flags.quiet)

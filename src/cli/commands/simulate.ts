@@ -10,6 +10,7 @@ import type { LossKind } from '../../math/losses.js';
 import type { OptimizerKind } from '../../math/optimizers.js';
 import type { CoreMode } from '../../toy/structuredData.js';
 import { SIMULATE_OPTIONS } from '../../options.js';
+import { openOutputFolder } from '../../features/outputFolder.js';
 import { addOptions } from '../run-command.js';
 import { createProgress, formatDuration } from '../progress.js';
 import { action } from '../run-command.js';
@@ -86,38 +87,47 @@ Examples:
           lowRank: !flags.dense,
           threads: flags.threads,
         };
-        const bar = createProgress('simulate', { quiet: flags.quiet ?? false, intervalSeconds: 5 });
-        const started = Date.now();
-        // With --compare-linear the two networks train side by side: one line with both.
-        const latest = new Map<number, SimulateProgressEvent>();
-        const result = await runSimulation(options, (e) => {
-          latest.set(e.run, e);
-          const all = [...latest.values()];
-          const extra =
-            all
-              .map(
-                (x) =>
-                  `${x.activation}` +
-                  (x.latest
-                    ? ` bg ${x.latest.backgroundWeightNorm.toFixed(3)} core ${x.latest.coreWeightNorm.toFixed(3)}` +
-                      ` ood-loss ${x.latest.oodLoss.toFixed(3)}`
-                    : ''),
-              )
-              .join('; ') + ` ${formatDuration((Date.now() - started) / 1000)}`;
-          bar.update(
-            all.reduce((s, x) => s + x.done, 0),
-            e.total * e.runs,
-            extra,
-          );
-        });
-        bar.done();
-        const files = writeSimulationOutputs(result, flags.out);
-        const timing = result.runs
-          .map((r) => `${r.activation} ${r.seconds.toFixed(1)} s (${Math.round(r.iterationsPerSecond)} it/s)`)
-          .join(', ');
-        process.stdout.write(
-          `${result.summary.join('\n')}\nTime: ${timing}.\nWrote ${files.csv}, ${files.json}, ${files.svg}\n`,
-        );
+        // Before the simulation, not after it: a bad --out fails at once instead of losing the curves.
+        const lock = openOutputFolder(flags.out, 'simulate', '--out', (m) => process.stderr.write(`${m}\n`));
+        try {
+          await simulateInto(options, flags);
+        } finally {
+          lock.release();
+        }
       }),
     );
+}
+
+async function simulateInto(options: SimulateOptions, flags: SimulateFlags): Promise<void> {
+  const bar = createProgress('simulate', { quiet: flags.quiet ?? false, intervalSeconds: 5 });
+  const started = Date.now();
+  // With --compare-linear the two networks train side by side: one line with both.
+  const latest = new Map<number, SimulateProgressEvent>();
+  const result = await runSimulation(options, (e) => {
+    latest.set(e.run, e);
+    const all = [...latest.values()];
+    const extra = `${all
+      .map(
+        (x) =>
+          `${x.activation}` +
+          (x.latest
+            ? ` bg ${x.latest.backgroundWeightNorm.toFixed(3)} core ${x.latest.coreWeightNorm.toFixed(3)}` +
+              ` ood-loss ${x.latest.oodLoss.toFixed(3)}`
+            : ''),
+      )
+      .join('; ')} ${formatDuration((Date.now() - started) / 1000)}`;
+    bar.update(
+      all.reduce((s, x) => s + x.done, 0),
+      e.total * e.runs,
+      extra,
+    );
+  });
+  bar.done();
+  const files = writeSimulationOutputs(result, flags.out);
+  const timing = result.runs
+    .map((r) => `${r.activation} ${r.seconds.toFixed(1)} s (${Math.round(r.iterationsPerSecond)} it/s)`)
+    .join(', ');
+  process.stdout.write(
+    `${result.summary.join('\n')}\nTime: ${timing}.\nWrote ${files.csv}, ${files.json}, ${files.svg}\n`,
+  );
 }
