@@ -53,6 +53,12 @@ const format = {
   description: `report formats: all, or a comma-separated list of ${REPORT_FORMATS.join(', ')}`,
   default: 'all',
 } as const;
+/** `--no-images`: leave the disagreement gallery (thumbnails read from the sets' images) out of report.html. */
+const noImages = {
+  flags: '--no-images',
+  description: "leave the disagreement gallery (thumbnails of the sets' images) out of report.html",
+} as const;
+
 const quiet = { flags: '-q, --quiet', description: 'no progress output' } as const;
 const model = {
   flags: '-m, --model <file.onnx|name|hf:ref>',
@@ -457,6 +463,7 @@ export const RUN_OPTIONS = {
     check: PROBE_OPTIONS.seed.check,
   },
   format,
+  images: noImages,
   quiet,
   plan: {
     flags: '--plan',
@@ -806,6 +813,7 @@ export const DISTILL_SETTING_KEYS = [
 /** `fcprobe report`. */
 export const REPORT_OPTIONS = {
   format,
+  images: noImages,
   out: {
     flags: '--out <dir>',
     description: 'where to write report.md / report.json / report.html (default: <work-dir>)',

@@ -23,6 +23,8 @@ import {
   type Table,
 } from './tables.js';
 import type { Report } from './types.js';
+import type { GalleryEntry, GalleryImage } from './gallery.js';
+import { classGapsTable, contrastsTable, kappaTable, studentsTable } from './studentTables.js';
 
 export const TEACHER_COLOR = '#2b6cb0';
 export const STUDENT_COLOR = '#dd8a2e';
@@ -68,6 +70,10 @@ export const CSS = [
   'svg{max-width:100%;height:auto;display:block;margin:8px 0}',
   'details{margin:8px 0}pre{background:#f6f7f9;padding:10px;font-size:12px;overflow:auto}',
   '.charts{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}',
+  '.gallery{display:flex;flex-wrap:wrap;gap:6px;margin:6px 0 14px}',
+  '.gallery figure{margin:0;width:96px;font-size:10.5px;line-height:1.25;color:#444}',
+  '.gallery img{width:72px;height:72px;display:block;border:1px solid #ddd}',
+  '.wrap td{white-space:normal}',
   '',
 ].join('\n');
 
@@ -186,7 +192,7 @@ function warningsHtml(r: Report): string {
  * The whole report as one self-contained HTML document (inline CSS and SVG charts, no scripts or remote files).
  * @param r the report model (report/build.ts); nothing is recomputed here.
  */
-export function renderHtml(r: Report): string {
+export function renderHtml(r: Report, gallery: readonly GalleryEntry[] = []): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -197,11 +203,13 @@ export function renderHtml(r: Report): string {
 </head>
 <body>
 ${headerSection(r)}
+${studentsHtml(r)}
 ${accuracySection(r)}
 ${allModelsSection(r)}
 ${effectiveRobustnessSection(r)}
 ${representationFitSection(r)}
 ${asymmetrySection(r)}
+${galleryHtml(gallery)}
 ${runSection(r)}
 </body>
 </html>
@@ -214,7 +222,11 @@ function headerSection(r: Report): string {
   const s = r.models.find((m) => m.name === r.student);
   const model = (m: Report['models'][number] | undefined, cls: string): string =>
     m ? `<b class="${cls}">${escapeXml(m.name)}</b> (${m.featureDim}-d)` : MISSING;
-  const more = r.students.length > 1 ? ` (and ${r.students.length - 1} more student(s): see All models)` : '';
+  const more =
+    r.students.length > 1
+      ? ` and ${r.students.length - 1} more student(s): ${r.students.slice(1).map(escapeXml).join(', ')} (each in ` +
+        'Students; the per-set charts below show the first)'
+      : '';
   const made = `fcprobe ${escapeXml(r.fcprobeVersion)}, ${escapeXml(r.createdAt)}`;
   return `<h1>${escapeXml(r.title)}</h1>
 <p class="meta">Teacher ${model(t, 't')} vs student ${model(s, 'st')}${more}. ${made}.</p>
@@ -440,4 +452,64 @@ ${htmlTable(timingsTable(r))}
 ${r.notes.length ? `<h2>Notes</h2>\n<ul>${notes}</ul>` : ''}
 <details><summary>Config</summary><pre>${escapeXml(JSON.stringify(r.config, null, 2))}</pre></details>
 <p class="meta">Full sha256: ${hashes}. Missing values are shown as ${MISSING}.</p>`;
+}
+
+/** Every student alike: the headline table and the sections a many-student run asks for. */
+function studentsHtml(r: Report): string {
+  const p = r.perStudent;
+  const bestWorst =
+    p.best && p.worst
+      ? `<div class="cards"><div class="card"><div class="k">Least contaminated student</div><div class="v">` +
+        `${escapeXml(p.best)}</div><div class="s">${escapeXml(contaminationOf(r, p.best))}</div></div>` +
+        `<div class="card"><div class="k">Most contaminated student</div><div class="v">${escapeXml(p.worst)}` +
+        `</div><div class="s">${escapeXml(contaminationOf(r, p.worst))}</div></div></div>`
+      : '';
+  const c = contrastsTable(p),
+    k = kappaTable(p),
+    g = classGapsTable(p);
+  return `<h2>Students</h2>
+${bestWorst}
+<div class="wrap">${htmlTable(studentsTable(p))}</div>
+${c ? `<h3>Student vs student</h3>\n<div class="wrap">${htmlTable(c)}</div>` : ''}
+${k ? `<h3>Error consistency</h3>\n${htmlTable(k)}` : ''}
+${g ? `<h3>Classes that carry the OOD gaps</h3>\n${htmlTable(g)}` : ''}`;
+}
+
+function contaminationOf(r: Report, student: string): string {
+  const row = r.perStudent.rows.find((x) => x.student === student)?.contamination;
+  return row ? `contamination ${pp(row.estimate, 1)} pp, 95% CI ${ci(row.interval, 1, true)}` : '';
+}
+
+/** Thumbnails of the images on which teacher and student disagree, per OOD set and student. */
+function galleryHtml(gallery: readonly GalleryEntry[]): string {
+  if (gallery.length === 0) return '';
+  const img = (i: GalleryImage): string =>
+    i.src ? `<img src="${i.src}" alt="${escapeXml(i.file)}">` : '<div class="note">(image not found)</div>';
+  const fig = (i: GalleryImage, wrong: string): string =>
+    `<figure>${img(i)}<figcaption>true ${escapeXml(i.label)}<br>${wrong}</figcaption></figure>`;
+  const block = (title: string, images: GalleryImage[], total: number, wrong: (i: GalleryImage) => string): string =>
+    `<h4>${escapeXml(title)} (${images.length} of ${total})</h4>` +
+    (images.length ? `<div class="gallery">${images.map((i) => fig(i, wrong(i))).join('')}</div>` : '<p>None.</p>');
+  const body = gallery
+    .map(
+      (e) =>
+        `<h3>${escapeXml(e.set)}: teacher vs ${escapeXml(e.student)}</h3>` +
+        block(
+          'teacher right, student wrong',
+          e.teacherOnly,
+          e.teacherOnlyTotal,
+          (i) => `student said ${escapeXml(i.studentPrediction)}`,
+        ) +
+        block(
+          'student right, teacher wrong',
+          e.studentOnly,
+          e.studentOnlyTotal,
+          (i) => `teacher said ${escapeXml(i.teacherPrediction)}`,
+        ),
+    )
+    .join('\n');
+  return `<h2>Disagreements</h2>
+<p class="def">Images of each OOD set that one model gets right and the other wrong (a deterministic spread over all of
+them; every image is in predictions/&lt;set&gt;.csv). The per-image truth behind the gaps above.</p>
+${body}`;
 }

@@ -19,6 +19,8 @@ import {
   type Table,
 } from './tables.js';
 import type { Report } from './types.js';
+import { classGapsTable, contrastsTable, kappaTable, studentsTable } from './studentTables.js';
+import { firstOf } from './terminal.js';
 
 function table(t: Table | null): string[] {
   if (!t) return [];
@@ -45,10 +47,23 @@ export function renderMarkdown(r: Report): string {
     '',
     ...table(datasetsTable(r)),
     ...(missingSetsTable(r) ? ['## Missing sets (not found: no numbers)', '', ...table(missingSetsTable(r))] : []),
+    '## Students: teacher - student (pp, 95% intervals)',
+    '',
+    ...(r.perStudent.best && r.perStudent.worst
+      ? [mdText(`Least contaminated: ${r.perStudent.best}; most contaminated: ${r.perStudent.worst}.`), '']
+      : []),
+    ...table(studentsTable(r.perStudent)),
+    ...(contrastsTable(r.perStudent)
+      ? ['## Student vs student (first - second, pp)', '', ...table(contrastsTable(r.perStudent))]
+      : []),
+    ...(kappaTable(r.perStudent) ? ['## Error consistency', '', ...table(kappaTable(r.perStudent))] : []),
+    ...(classGapsTable(r.perStudent)
+      ? ['## Classes that carry the OOD gaps', '', ...table(classGapsTable(r.perStudent))]
+      : []),
     '## Accuracy per set (%)',
     '',
     ...table(accuracyTable(r)),
-    '## ID vs OOD',
+    `## ID vs OOD${mdText(firstOf(r))}`,
     '',
     ...table(summaryTable(r)),
     ...(r.acrossSeeds ? [`## Across ${r.acrossSeeds.seeds.length} seeds`, '', ...table(seedsTable(r))] : []),

@@ -17,10 +17,31 @@ import {
   type Table,
 } from './tables.js';
 import type { Report } from './types.js';
+import { classGapsTable, contrastsTable, kappaTable, studentsTable } from './studentTables.js';
 
 function section(title: string, table: Table | null, extra: string[] = []): string {
   const body = table ? [textTable(table.headers, table.rows, table.align), ...(table.notes ?? [])] : [];
   return [title, '='.repeat(title.length), ...body, ...extra].join('\n');
+}
+
+/** ": teacher vs <first student>" on the sections that show one pair, when there are several students. */
+export function firstOf(r: Report): string {
+  return r.students.length > 1 ? `: teacher vs ${r.student}` : '';
+}
+
+/** Every student alike: the headline table, then (when measured) contrasts, kappa and per-class gaps. */
+function studentSections(r: Report): string[] {
+  const p = r.perStudent;
+  const out = [section('Students: teacher - student (pp, 95% intervals)', studentsTable(p)), ''];
+  if (p.best && p.worst)
+    out.splice(1, 0, `Least contaminated: ${p.best}; most contaminated: ${p.worst} (point estimates).`);
+  const c = contrastsTable(p);
+  if (c) out.push(section('Student vs student (first - second, pp)', c), '');
+  const k = kappaTable(p);
+  if (k) out.push(section('Error consistency (Cohen kappa, teacher vs student)', k), '');
+  const g = classGapsTable(p);
+  if (g) out.push(section('Classes that carry the OOD gaps (largest and smallest gap)', g), '');
+  return out;
 }
 
 /**
@@ -34,8 +55,10 @@ export function renderTerminal(r: Report): string {
   const out: string[] = [
     r.title,
     `fcprobe ${r.fcprobeVersion}, ${r.createdAt}`,
-    `teacher: ${t!.name} (${t!.featureDim}-d, sha256 ${shortHash(t!.sha256)})   student: ${s!.name} ` +
-      `(${s!.featureDim}-d, sha256 ${shortHash(s!.sha256)})`,
+    `teacher: ${t!.name} (${t!.featureDim}-d, sha256 ${shortHash(t!.sha256)})   ` +
+      (r.students.length === 1
+        ? `student: ${s!.name} (${s!.featureDim}-d, sha256 ${shortHash(s!.sha256)})`
+        : `students: ${r.students.join(', ')}`),
     machineLine(r),
     r.headline.note,
     ...r.models.filter((m) => m.preprocessing).map((m) => `preprocessing of ${m.name}: ${m.preprocessing}`),
@@ -43,9 +66,10 @@ export function renderTerminal(r: Report): string {
     section('Sets', datasetsTable(r)),
     '',
     ...(missing ? [section('Missing sets (not found: no numbers)', missing), ''] : []),
+    ...studentSections(r),
     section('Accuracy per set (%)', accuracyTable(r)),
     '',
-    section('ID vs OOD (top-1, %)', summaryTable(r)),
+    section(`ID vs OOD (top-1, %)${firstOf(r)}`, summaryTable(r)),
     '',
     ...(r.acrossSeeds ? [section(`Across ${r.acrossSeeds.seeds.length} seeds`, seedsTable(r)), ''] : []),
     ...(hasManyModels(r) ? [section('All models (top-1, %)', allModelsTable(r)), ''] : []),
@@ -56,7 +80,7 @@ export function renderTerminal(r: Report): string {
       ? section('Effective robustness', null, [r.effectiveRobustness.note])
       : section('Effective robustness', er),
   );
-  out.push('', section('Representation fit (teacher vs student features)', representationFitTable(r)));
+  out.push('', section(`Representation fit (teacher vs ${r.student} features)`, representationFitTable(r)));
   const asym = asymmetryTable(r);
   out.push(
     '',

@@ -8,7 +8,8 @@ import { FcprobeError } from '../errors.js';
 import { REPORT_FORMATS } from '../options.js';
 import { ensureWritableDir, writeFileAtomic } from '../io/atomic.js';
 import { buildReport } from './build.js';
-import { CSV_FILE, renderResultsCsv } from './csv.js';
+import { CLASS_GAPS_CSV_FILE, CSV_FILE, renderClassGapsCsv, renderResultsCsv } from './csv.js';
+import type { GalleryEntry } from './gallery.js';
 import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
 import { renderMarkdown } from './markdown.js';
@@ -73,7 +74,12 @@ export function parseReportFormats(text: string): ReportFormat[] {
  * const { written, terminal } = writeReport(readResults('work/exp'), ['terminal', 'html'], 'work/exp');
  * ```
  */
-export function writeReport(results: RunResults, formats: readonly ReportFormat[], outDir: string): RenderedReport {
+export function writeReport(
+  results: RunResults,
+  formats: readonly ReportFormat[],
+  outDir: string,
+  extras: { gallery?: readonly GalleryEntry[] } = {},
+): RenderedReport {
   const report = buildReport(results);
   const written: string[] = [];
   const files = formats.filter((f): f is Exclude<ReportFormat, 'terminal'> => f !== 'terminal');
@@ -86,10 +92,16 @@ export function writeReport(results: RunResults, formats: readonly ReportFormat[
           ? renderJson(report)
           : f === 'csv'
             ? renderResultsCsv(results)
-            : renderHtml(report);
+            : renderHtml(report, extras.gallery);
     const path = join(outDir, REPORT_FILES[f]);
     writeFileAtomic(path, text);
     written.push(path);
+    const classGaps = f === 'csv' ? renderClassGapsCsv(results) : null;
+    if (classGaps !== null) {
+      const p = join(outDir, CLASS_GAPS_CSV_FILE);
+      writeFileAtomic(p, classGaps);
+      written.push(p);
+    }
   }
   return { report, terminal: formats.includes('terminal') ? renderTerminal(report) : null, written };
 }

@@ -27,6 +27,7 @@ import { STUDENT_DEFAULTS, trainStudentInWorker, type StudentSpec, type StudentT
 import type { ExtractProgress } from '../extract/extract.js';
 import { runExperiment, type RunOutcome } from '../experiment/run.js';
 import { writeReport, type RenderedReport } from '../report/write.js';
+import { collectGallery } from '../report/gallery.js';
 import { parseRunConfig } from '../experiment/config.js';
 
 export interface DemoOptions {
@@ -235,6 +236,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
     ...(o.onExtractProgress ? { onExtractProgress: o.onExtractProgress } : {}),
     ...(o.shouldStop ? { shouldStop: o.shouldStop } : {}),
   });
-  const rendered = writeReport(outcome.results, ['terminal', 'md', 'json', 'html'], outcome.workDir);
+  const gallery = await collectGallery(outcome.workDir, outcome.results);
+  const rendered = writeReport(outcome.results, ['terminal', 'md', 'json', 'html'], outcome.workDir, { gallery });
   return { dataDir, modelsDir, scale, students, outcome, rendered };
 }

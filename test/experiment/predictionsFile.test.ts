@@ -155,5 +155,32 @@ describe('run: predictions files recompute results.json', () => {
     const diff = results.studentContrasts![0]!.contaminationDifference!;
     assert.ok(Math.abs(diff.estimate - (cont('s1') - cont('s2'))) < 1e-12);
     assert.ok(diff.interval !== null);
+
+    // The report treats every student alike and shows the evidence (issue 24).
+    assert.match(r.stdout, /Students: teacher - student \(pp, 95% intervals\)/);
+    assert.match(r.stdout, /Student vs student/);
+    const md = readFileSync(join(work, 'report.md'), 'utf8');
+    for (const h of ['## Students', '## Student vs student', '## Error consistency', '## Classes that carry the OOD'])
+      assert.ok(md.includes(h), h);
+    assert.match(md, /\| s1 - s2 \|/);
+    const html = readFileSync(join(work, 'report.html'), 'utf8');
+    assert.match(html, /<h2>Disagreements<\/h2>/);
+    const thumbs = html.match(/<img src="data:image\/jpeg;base64,/g) ?? [];
+    const oodGap = results.gaps.filter((g) => g.set === 'shift');
+    const expected = oodGap.reduce((a, g) => a + Math.min(12, g.onlyTeacher) + Math.min(12, g.onlyStudent), 0);
+    assert.equal(thumbs.length, expected, 'one thumbnail per disagreement shown, at most 12 per side');
+    const [cgHeader, ...cgRows] = parseCsv(readFileSync(join(work, 'class-gaps.csv'), 'utf8'));
+    assert.deepEqual(cgHeader!.slice(0, 4), ['student', 'set', 'class', 'n']);
+    assert.equal(
+      cgRows.length,
+      results.classGaps!.reduce((a, g) => a + g.classes.length, 0),
+    );
+    const plain = spawnSync(
+      process.execPath,
+      [CLI, 'report', work, '--format', 'html', '--no-images', '--out', join(dir, 'plain')],
+      { encoding: 'utf8' },
+    );
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.doesNotMatch(readFileSync(join(dir, 'plain', 'report.html'), 'utf8'), /data:image\/jpeg/);
   });
 });

@@ -144,8 +144,9 @@ describe('npm package', { timeout: 600_000 }, () => {
       [],
       'tests, source maps or benchmarks in the tarball',
     );
-    // A bound that catches a whole folder shipped by mistake (~2 files, .js + .d.ts, per source module).
-    assert.ok(packed.length < 300, `${packed.length} files in the tarball`);
+    // A bound that catches a whole folder shipped by mistake (~2 files, .js + .d.ts, per source module: about
+    // 150 modules today, so ~320 files).
+    assert.ok(packed.length < 400, `${packed.length} files in the tarball`);
     // The whitelist takes all of dist/src: an output whose source is gone would ship too.
     const stale = packed.filter(
       (p) =>

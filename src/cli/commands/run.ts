@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { parseReportFormats, writeReport } from '../../report/write.js';
+import { collectGallery } from '../../report/gallery.js';
 import { runExperiment } from '../../experiment/run.js';
 import { type FieldNamer, parseRunConfig, readRawConfig, type RunConfig } from '../../experiment/config.js';
 import { configureSharp } from '../../extract/extract.js';
@@ -18,6 +19,8 @@ import { forTerminal } from '../../io/terminal.js';
 
 interface RunCliFlags extends RunFlags {
   format: string;
+  /** false with --no-images. */
+  images?: boolean;
   quiet?: boolean;
   plan?: boolean;
   shards?: number;
@@ -131,7 +134,8 @@ the providers, the work directory and optional effective-robustness baselines; s
               bar = null;
               say(m);
             },
-            onNotice: say,
+            // A warning says a number may be wrong: it is shown even with -q, which silences progress.
+            onNotice: (m) => (m.startsWith('warning') ? process.stderr.write(`${forTerminal(m)}\n`) : say(m)),
             onExtractProgress: (label, p) => {
               bar ??= createProgress(`  ${label}`, { quiet: flags.quiet });
               bar.update(
@@ -144,7 +148,9 @@ the providers, the work directory and optional effective-robustness baselines; s
             shouldStop: stop.shouldStop,
           });
           (bar as ProgressReporter | null)?.done();
-          const rendered = writeReport(out.results, formats, out.workDir);
+          const gallery =
+            flags.images !== false && formats.includes('html') ? await collectGallery(out.workDir, out.results) : [];
+          const rendered = writeReport(out.results, formats, out.workDir, { gallery });
           if (rendered.terminal) process.stdout.write(`\n${rendered.terminal}\n`);
           if (rendered.written.length)
             process.stdout.write(`Report files:\n${rendered.written.map((p) => `  ${p}`).join('\n')}\n`);
