@@ -1,5 +1,5 @@
 /** Plain-text report for the terminal: the same tables as report.md, fixed-width, no colour codes. */
-import { textTable, shortHash } from './format.js';
+import { oneLine, textTable, shortHash } from './format.js';
 import {
   allModelsTable,
   datasetsTable,
@@ -28,7 +28,7 @@ export function renderTerminal(r: Report): string {
   const s = r.models.find((m) => m.name === r.student);
   const missing = missingSetsTable(r);
   const out: string[] = [
-    r.title,
+    oneLine(r.title),
     `fcprobe ${r.fcprobeVersion}, ${r.createdAt}`,
     `teacher: ${t!.name} (${t!.featureDim}-d, sha256 ${shortHash(t!.sha256)})   student: ${s!.name} ` +
       `(${s!.featureDim}-d, sha256 ${shortHash(s!.sha256)})`,
