@@ -2,11 +2,12 @@
  * Checks every number of a results.json that `report` and `compare` read, before anything is computed from it.
  * A hand-edited or damaged file must not turn into a report: `"top1": null` became an ID mean of 0.00 and a
  * gap of -60 pp, `"0.99"` (a string) 99.00, `-5` -500 %. Each value is checked for its type, for being finite
- * where it must be, and for its range (accuracies in [0, 1], counts non-negative integers, image counts
- * positive); the first failure is one BAD_DATA error (exit 3) naming the file and the value's JSON path.
+ * where it must be, and for its range (accuracies in [0, 1], counts non-negative integers, image counts of
+ * measurements positive: the report's means and intervals cannot take a NaN accuracy); the first failure is one
+ * BAD_DATA error (exit 3) naming the file and the value's JSON path.
  *
  * NaN is accepted only where the measure can be undefined (CKA of a constant matrix, a cosine summary over no
- * rows, an asymmetry distribution over no live neurons, a distillation's loss); results.json stores it as the
+ * rows, an asymmetry distribution over no live neurons, a probe without C); results.json stores it as the
  * string "NaN", which results.ts revives before this check.
  */
 import { FcprobeError } from '../errors.js';
@@ -142,8 +143,9 @@ class ResultsChecker {
     const p = `${path}.acrossSeeds`;
     const a = this.obj(o.acrossSeeds, p);
     this.each(a.seeds, `${p}.seeds`, { integer: true });
-    this.each(a.values, `${p}.values`, value);
-    this.num(a, 'mean', p, value);
+    // A seed whose set scored no image has NaN, and so has the mean over the seeds.
+    this.each(a.values, `${p}.values`, { ...value, nan: true });
+    this.num(a, 'mean', p, { ...value, nan: true });
     this.num(a, 'std', p, { min: 0, nan: true });
   }
 }
@@ -174,7 +176,8 @@ export function checkResultsNumbers(r: Obj, where: string): void {
     const p = `sets[${i}]`;
     const s = c.obj(x, p);
     if (s.found === false) return;
-    c.num(s, 'n', p, POSITIVE_COUNT);
+    // 0 when every image of the set was skipped as undecodable.
+    c.num(s, 'n', p, COUNT);
   });
 
   (r.accuracy as unknown[]).forEach((x, i) => {
@@ -221,7 +224,8 @@ export function checkResultsNumbers(r: Obj, where: string): void {
     const p = `probes[${i}]`;
     const pr = c.obj(x, p);
     c.str(pr, 'model', p);
-    c.num(pr, 'C', p, { min: 0, minExclusive: true });
+    // NaN: a solver without a regularization strength (run stores C ?? NaN).
+    c.num(pr, 'C', p, { min: 0, minExclusive: true, nan: true });
     if (pr.sweep !== undefined && pr.sweep !== null) {
       const sp = `${p}.sweep`;
       const sw = c.obj(pr.sweep, sp);
