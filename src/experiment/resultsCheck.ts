@@ -178,6 +178,29 @@ export function checkResultsNumbers(r: Obj, where: string): void {
     if (s.found === false) return;
     // 0 when every image of the set was skipped as undecodable.
     c.num(s, 'n', p, COUNT);
+    // The optional parts the report's set table reads.
+    c.str(s, 'scoring', p, true);
+    if (s.scoredOver !== undefined && !['protocol', 'present', 'training'].includes(s.scoredOver as string))
+      c.fail(`${p}.scoredOver`, '"protocol", "present" or "training"', s.scoredOver);
+    if (s.classes !== undefined) {
+      const cp = `${p}.classes`;
+      const k = c.obj(s.classes, cp);
+      c.num(k, 'present', cp, COUNT);
+      c.num(k, 'expected', cp, COUNT);
+      c.strings(k, 'missing', cp);
+    }
+    if (s.leftOut !== undefined) {
+      const lp = `${p}.leftOut`;
+      const l = c.obj(s.leftOut, lp);
+      c.num(l, 'images', lp, COUNT);
+      c.arr(l.entries, `${lp}.entries`).forEach((y, j) => {
+        const ep = `${lp}.entries[${j}]`;
+        const e = c.obj(y, ep);
+        c.str(e, 'what', ep);
+        c.str(e, 'reason', ep);
+        c.num(e, 'images', ep, COUNT);
+      });
+    }
   });
 
   (r.accuracy as unknown[]).forEach((x, i) => {
@@ -226,6 +249,10 @@ export function checkResultsNumbers(r: Obj, where: string): void {
     c.str(pr, 'model', p);
     // NaN: a solver without a regularization strength (run stores C ?? NaN).
     c.num(pr, 'C', p, { min: 0, minExclusive: true, nan: true });
+    c.str(pr, 'solver', p);
+    if (pr.details !== undefined)
+      for (const [k, v] of Object.entries(c.obj(pr.details, `${p}.details`)))
+        if (typeof v !== 'number' && typeof v !== 'string') c.fail(`${p}.details.${k}`, 'a number or a string', v);
     if (pr.sweep !== undefined && pr.sweep !== null) {
       const sp = `${p}.sweep`;
       const sw = c.obj(pr.sweep, sp);

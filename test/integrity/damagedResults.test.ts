@@ -69,6 +69,13 @@ describe("a damaged results.json is refused with the value's JSON path, exit 3",
       { low: 0.9, high: 0.1 },
       /accuracy\[0\]\.top1Interval\.low to be at most/,
     ],
+    [
+      'left-out images without entries',
+      ['sets', 1, 'leftOut'],
+      { images: 5 },
+      /sets\[1\]\.leftOut\.entries to be an array, got null\./,
+    ],
+    ['probe details holding a list', ['probes', 0, 'details'], { iterations: [1] }, /probes\[0\]\.details\.iterations/],
     ['a gap of 2', ['gaps', 0, 'top1Gap'], 2, /gaps\[0\]\.top1Gap .* in \[-1, 1\], got 2\./],
     ['a set count of -1', ['sets', 1, 'n'], -1, /sets\[1\]\.n to be a non-negative integer/],
     [
