@@ -106,7 +106,7 @@ class ResultsChecker {
   str(o: Obj, key: string, path: string, optional = false): void {
     const v = o[key];
     if (optional && v === undefined) return;
-    if (typeof v !== 'string') this.fail(`${path}.${key}`, 'a string', v ?? null);
+    if (typeof v !== 'string') this.fail(path ? `${path}.${key}` : key, 'a string', v ?? null);
   }
 
   obj(v: unknown, path: string): Obj {
@@ -158,6 +158,15 @@ export function checkResultsNumbers(r: Obj, where: string): void {
   const c = new ResultsChecker(where);
   if (r.title !== undefined && r.title !== null && typeof r.title !== 'string') c.fail('title', 'a string', r.title);
 
+  // Printed in every report's header line.
+  c.str(r, 'fcprobeVersion', '');
+  c.str(r, 'createdAt', '');
+  const ma = c.obj(r.machine, 'machine');
+  for (const k of ['platform', 'arch', 'cpuModel', 'node']) c.str(ma, k, 'machine');
+  c.num(ma, 'cpus', 'machine', COUNT);
+  c.num(ma, 'memoryGiB', 'machine', { min: 0 });
+  c.strings(ma, 'executionProviders', 'machine');
+
   const st = c.obj(r.statistics, 'statistics');
   c.num(st, 'level', 'statistics', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
   c.num(st, 'bootstrap', 'statistics', COUNT);
@@ -170,6 +179,9 @@ export function checkResultsNumbers(r: Obj, where: string): void {
     if (!['teacher', 'student', 'reference'].includes(m.role as string))
       c.fail(`${p}.role`, '"teacher", "student" or "reference"', m.role ?? null);
     c.num(m, 'featureDim', p, POSITIVE_COUNT);
+    c.str(m, 'path', p);
+    c.str(m, 'sha256', p);
+    for (const k of ['preset', 'preprocessing', 'output', 'pool']) c.str(m, k, p, true);
   });
 
   (r.sets as unknown[]).forEach((x, i) => {

@@ -76,6 +76,13 @@ describe("a damaged results.json is refused with the value's JSON path, exit 3",
       /sets\[1\]\.leftOut\.entries to be an array, got null\./,
     ],
     ['probe details holding a list', ['probes', 0, 'details'], { iterations: [1] }, /probes\[0\]\.details\.iterations/],
+    [
+      'memory as text',
+      ['machine', 'memoryGiB'],
+      '16',
+      /machine\.memoryGiB to be a finite number of at least 0, got "16"\./,
+    ],
+    ['a version number', ['fcprobeVersion'], 2, /expected fcprobeVersion to be a string, got 2\./],
     ['a gap of 2', ['gaps', 0, 'top1Gap'], 2, /gaps\[0\]\.top1Gap .* in \[-1, 1\], got 2\./],
     ['a set count of -1', ['sets', 1, 'n'], -1, /sets\[1\]\.n to be a non-negative integer/],
     [
