@@ -22,6 +22,12 @@ export const HEAD_ACTIVATIONS = ['relu', 'gelu', 'none'] as const;
 export const DISTILL_LOSSES = ['mse', 'cosine'] as const;
 export const CLASS_SPACES = ['imagenet-1k', 'imagenet-r', 'imagenet-a'] as const;
 export const REPORT_FORMATS = ['terminal', 'md', 'json', 'html', 'csv'] as const;
+/**
+ * Most shards per (model, set) that `run --plan --shards` plans. One job object per shard, model and set is
+ * built and written to plan.json: 99999999999 shards ran out of memory. 10,000 is far past any cluster array
+ * (SLURM's default MaxArraySize is 1001); more shards than images only give empty shards.
+ */
+export const MAX_PLAN_SHARDS = 10_000;
 export type PoolName = (typeof POOLS)[number];
 export type SolverName = (typeof SOLVERS)[number];
 export type RecipeName = (typeof RECIPES)[number];
@@ -473,8 +479,8 @@ export const RUN_OPTIONS = {
   },
   shards: {
     flags: '--shards <n>',
-    description: 'with --plan: shards per (model, set), one job each',
-    check: is.positiveInt,
+    description: `with --plan: shards per (model, set), one job each (at most ${MAX_PLAN_SHARDS})`,
+    check: is.intBetween(1, MAX_PLAN_SHARDS),
     default: 1,
     defaultIn: 'help',
   },

@@ -16,7 +16,7 @@ import { FcprobeError } from '../errors.js';
 import { BENCH_DEFAULTS, EXTRACT_DEFAULTS } from '../options.js';
 import { parseProviders } from '../extract/providers.js';
 import { scanImageFolder } from '../dataset/listing.js';
-import { configureSharp } from '../extract/extract.js';
+import { checkBatchBuffer, configureSharp } from '../extract/extract.js';
 import type { FeatureManifest } from '../features/manifest.js';
 import type { PreprocessLayer, PreprocessOverrides, PreprocessSpec } from '../image/preprocessSpec.js';
 import { preprocessNotices, resolveModelPreprocess } from '../extract/modelCheck.js';
@@ -84,6 +84,8 @@ export async function measureCeiling(
     const half = meta.type === 'float16';
     const rows: CeilingRow[] = [];
     for (const batch of o.batchSizes) {
+      // The same bound as extract's batch buffer, before the allocation below would throw a RangeError.
+      checkBatchBuffer(size, batch, true);
       const n = batch * 3 * size * size;
       // Values in the range normalized pixels take; zeros would flatter nothing but are untypical.
       const data = half
@@ -422,6 +424,8 @@ export async function benchModel(o: BenchModelOptions): Promise<BenchModelResult
       provider = p;
       break;
     } catch (e) {
+      // A batch that cannot fit fails on every provider alike: the user's option, not the model.
+      if (e instanceof FcprobeError && e.code === 'BAD_OPTION') throw e;
       failures.push(`${p}: ${(e as Error).message.split('\n')[0]}`);
     }
   }

@@ -6,6 +6,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FcprobeError } from '../errors.js';
+import { MAX_PLAN_SHARDS } from '../options.js';
+import { checkValue, is } from '../validate.js';
 import { mergeShards } from '../extract/merge.js';
 import { MANIFEST_FILE } from '../features/manifest.js';
 import type { ModelConfig, RunConfig, SetConfig } from './config.js';
@@ -75,8 +77,8 @@ function setArgs(s: SetConfig): string[] {
  *   subsampling). A seeded split of the ID folder plans as the whole folder (run selects the rows).
  */
 export function planExtractJobs(cfg: RunConfig, shards: number): ExtractPlan {
-  if (!Number.isInteger(shards) || shards < 1)
-    throw new FcprobeError('BAD_OPTION', `Expected --shards to be a positive integer, got "${shards}".`);
+  // The API's own check, as the option table's for the CLI: a job object is built per shard.
+  checkValue('--shards', is.intBetween(1, MAX_PLAN_SHARDS), shards);
   // A split (--split, --seeds) needs no job of its own: run extracts the whole ID folder and selects each
   // seed's rows from it, so the ID folder's jobs below are the ones it merges.
   const distilled = cfg.students.find((m) => m.distill);

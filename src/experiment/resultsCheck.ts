@@ -2,11 +2,12 @@
  * Checks every number of a results.json that `report` and `compare` read, before anything is computed from it.
  * A hand-edited or damaged file must not turn into a report: `"top1": null` became an ID mean of 0.00 and a
  * gap of -60 pp, `"0.99"` (a string) 99.00, `-5` -500 %. Each value is checked for its type, for being finite
- * where it must be, and for its range (accuracies in [0, 1], counts non-negative integers, image counts
- * positive); the first failure is one BAD_DATA error (exit 3) naming the file and the value's JSON path.
+ * where it must be, and for its range (accuracies in [0, 1], counts non-negative integers, image counts of
+ * measurements positive: the report's means and intervals cannot take a NaN accuracy); the first failure is one
+ * BAD_DATA error (exit 3) naming the file and the value's JSON path.
  *
  * NaN is accepted only where the measure can be undefined (CKA of a constant matrix, a cosine summary over no
- * rows, an asymmetry distribution over no live neurons, a distillation's loss); results.json stores it as the
+ * rows, an asymmetry distribution over no live neurons, a probe without C); results.json stores it as the
  * string "NaN", which results.ts revives before this check.
  */
 import { FcprobeError } from '../errors.js';
@@ -105,7 +106,7 @@ class ResultsChecker {
   str(o: Obj, key: string, path: string, optional = false): void {
     const v = o[key];
     if (optional && v === undefined) return;
-    if (typeof v !== 'string') this.fail(`${path}.${key}`, 'a string', v ?? null);
+    if (typeof v !== 'string') this.fail(path ? `${path}.${key}` : key, 'a string', v ?? null);
   }
 
   obj(v: unknown, path: string): Obj {
@@ -142,8 +143,9 @@ class ResultsChecker {
     const p = `${path}.acrossSeeds`;
     const a = this.obj(o.acrossSeeds, p);
     this.each(a.seeds, `${p}.seeds`, { integer: true });
-    this.each(a.values, `${p}.values`, value);
-    this.num(a, 'mean', p, value);
+    // A seed whose set scored no image has NaN, and so has the mean over the seeds.
+    this.each(a.values, `${p}.values`, { ...value, nan: true });
+    this.num(a, 'mean', p, { ...value, nan: true });
     this.num(a, 'std', p, { min: 0, nan: true });
   }
 }
@@ -155,6 +157,15 @@ class ResultsChecker {
 export function checkResultsNumbers(r: Obj, where: string): void {
   const c = new ResultsChecker(where);
   if (r.title !== undefined && r.title !== null && typeof r.title !== 'string') c.fail('title', 'a string', r.title);
+
+  // Printed in every report's header line.
+  c.str(r, 'fcprobeVersion', '');
+  c.str(r, 'createdAt', '');
+  const ma = c.obj(r.machine, 'machine');
+  for (const k of ['platform', 'arch', 'cpuModel', 'node']) c.str(ma, k, 'machine');
+  c.num(ma, 'cpus', 'machine', COUNT);
+  c.num(ma, 'memoryGiB', 'machine', { min: 0 });
+  c.strings(ma, 'executionProviders', 'machine');
 
   const st = c.obj(r.statistics, 'statistics');
   c.num(st, 'level', 'statistics', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
@@ -168,13 +179,40 @@ export function checkResultsNumbers(r: Obj, where: string): void {
     if (!['teacher', 'student', 'reference'].includes(m.role as string))
       c.fail(`${p}.role`, '"teacher", "student" or "reference"', m.role ?? null);
     c.num(m, 'featureDim', p, POSITIVE_COUNT);
+    c.str(m, 'path', p);
+    c.str(m, 'sha256', p);
+    for (const k of ['preset', 'preprocessing', 'output', 'pool']) c.str(m, k, p, true);
   });
 
   (r.sets as unknown[]).forEach((x, i) => {
     const p = `sets[${i}]`;
     const s = c.obj(x, p);
     if (s.found === false) return;
-    c.num(s, 'n', p, POSITIVE_COUNT);
+    // 0 when every image of the set was skipped as undecodable.
+    c.num(s, 'n', p, COUNT);
+    // The optional parts the report's set table reads.
+    c.str(s, 'scoring', p, true);
+    if (s.scoredOver !== undefined && !['protocol', 'present', 'training'].includes(s.scoredOver as string))
+      c.fail(`${p}.scoredOver`, '"protocol", "present" or "training"', s.scoredOver);
+    if (s.classes !== undefined) {
+      const cp = `${p}.classes`;
+      const k = c.obj(s.classes, cp);
+      c.num(k, 'present', cp, COUNT);
+      c.num(k, 'expected', cp, COUNT);
+      c.strings(k, 'missing', cp);
+    }
+    if (s.leftOut !== undefined) {
+      const lp = `${p}.leftOut`;
+      const l = c.obj(s.leftOut, lp);
+      c.num(l, 'images', lp, COUNT);
+      c.arr(l.entries, `${lp}.entries`).forEach((y, j) => {
+        const ep = `${lp}.entries[${j}]`;
+        const e = c.obj(y, ep);
+        c.str(e, 'what', ep);
+        c.str(e, 'reason', ep);
+        c.num(e, 'images', ep, COUNT);
+      });
+    }
   });
 
   (r.accuracy as unknown[]).forEach((x, i) => {
@@ -221,7 +259,12 @@ export function checkResultsNumbers(r: Obj, where: string): void {
     const p = `probes[${i}]`;
     const pr = c.obj(x, p);
     c.str(pr, 'model', p);
-    c.num(pr, 'C', p, { min: 0, minExclusive: true });
+    // NaN: a solver without a regularization strength (run stores C ?? NaN).
+    c.num(pr, 'C', p, { min: 0, minExclusive: true, nan: true });
+    c.str(pr, 'solver', p);
+    if (pr.details !== undefined)
+      for (const [k, v] of Object.entries(c.obj(pr.details, `${p}.details`)))
+        if (typeof v !== 'number' && typeof v !== 'string') c.fail(`${p}.details.${k}`, 'a number or a string', v);
     if (pr.sweep !== undefined && pr.sweep !== null) {
       const sp = `${p}.sweep`;
       const sw = c.obj(pr.sweep, sp);

@@ -495,9 +495,21 @@ function staticDim(shape: (number | string)[]): number {
 /** Largest batch buffer (batch x 3 x crop x crop float32): three of them are allocated (batchPrefetch.ts). */
 const MAX_BATCH_BUFFER_BYTES = 2 ** 31;
 
-/** A huge --crop made the batch buffer allocation throw a RangeError; say what fits instead. */
-function checkBatchBuffer(crop: number, batchSize: number): void {
+/**
+ * A huge --crop or --batch made the batch buffer allocation throw a RangeError ("Invalid typed array length");
+ * say what fits instead. `cropFixed`: the input size is the model's (bench), so only --batch can change.
+ * Shared by extract and bench.
+ */
+export function checkBatchBuffer(crop: number, batchSize: number, cropFixed = false): void {
   if (batchSize * 3 * crop * crop * 4 <= MAX_BATCH_BUFFER_BYTES) return;
+  if (cropFixed)
+    throw badOption(
+      '--batch',
+      `at most ${Math.floor(MAX_BATCH_BUFFER_BYTES / (12 * crop * crop))} for the model's ${crop}x${crop} input ` +
+        '(a batch of float32 images must fit in 2 GiB)',
+      batchSize,
+      'Lower --batch.',
+    );
   const maxCrop = Math.floor(Math.sqrt(MAX_BATCH_BUFFER_BYTES / (batchSize * 12)));
   throw badOption(
     '--crop',

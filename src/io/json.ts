@@ -102,7 +102,14 @@ export function parseJsonText(text: string, bad: (why: string, syntax: boolean) 
     const c = t.charCodeAt(i);
     if (c === 0x22 /* " */) {
       const start = i;
-      for (i++; t.charCodeAt(i) !== 0x22; i++) if (t.charCodeAt(i) === 0x5c /* \ */) i++;
+      // indexOf, not a loop per character: a manifest is mostly strings (a million file names).
+      i = t.indexOf('"', i + 1);
+      for (;;) {
+        let backslashes = 0;
+        while (t.charCodeAt(i - 1 - backslashes) === 0x5c /* \ */) backslashes++;
+        if (backslashes % 2 === 0) break;
+        i = t.indexOf('"', i + 1);
+      }
       const top = stack[stack.length - 1];
       if (top?.isObject && top.expectKey) {
         // The text parsed above, so every key is a valid JSON string literal.
@@ -113,8 +120,14 @@ export function parseJsonText(text: string, bad: (why: string, syntax: boolean) 
         top.expectKey = false;
       }
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      if (stack.length >= MAX_JSON_DEPTH)
-        throw bad(`nested deeper than ${MAX_JSON_DEPTH} levels (at ${childPath() || 'the top'})`, false);
+      if (stack.length >= MAX_JSON_DEPTH) {
+        // The path down there is mostly [0][0]...: its start says where.
+        const at = childPath() || 'the top';
+        throw bad(
+          `nested deeper than ${MAX_JSON_DEPTH} levels (at ${at.length > 40 ? `${at.slice(0, 40)}...` : at})`,
+          false,
+        );
+      }
       stack.push({
         path: childPath(),
         isObject: c === 0x7b,

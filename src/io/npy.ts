@@ -75,11 +75,19 @@ export function parseNpyHeader(buf: Buffer, where = 'npy file'): NpyHeader {
   const known: NpyDtype[] = ['<f4', '<f8', '<i8', '<i4', '<u1', '<f2'];
   const dtype = (descr === '|u1' ? '<u1' : descr) as NpyDtype;
   if (!known.includes(dtype)) throw new FcprobeError('BAD_FEATURES', `${where}: unsupported dtype ${descr}.`);
-  const shape = shapeText
+  const dims = shapeText
     .split(',')
     .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map(Number);
+    .filter((s) => s.length > 0);
+  // A negative or fractional axis made the reader size a buffer from it (exit 6, ERR_OUT_OF_RANGE): a damaged
+  // header is a bad-features error naming the file.
+  const badDim = dims.find((s) => !/^\d+$/.test(s) || !Number.isSafeInteger(Number(s)));
+  if (badDim !== undefined)
+    throw new FcprobeError(
+      'BAD_FEATURES',
+      `${where}: the .npy shape (${shapeText.trim()}) has the axis ${badDim}, not a non-negative integer.`,
+    );
+  const shape = dims.map(Number);
   return { dtype, shape, fortranOrder: fortran === 'True', dataOffset: start + headerLen };
 }
 

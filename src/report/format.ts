@@ -47,8 +47,18 @@ export function shortHash(h: string): string {
 
 export type Align = 'l' | 'r';
 
-/** Fixed-width text table: header, a rule, rows; columns padded to their widest cell. */
-export function textTable(headers: string[], rows: string[][], align: Align[]): string {
+/**
+ * One line of text: line breaks (and tabs) become spaces. Titles and names are the user's and may hold a line
+ * break, which would end a Markdown heading or table row, or misalign a text table, in the middle.
+ */
+export function oneLine(s: string): string {
+  return s.replace(/\r\n|[\r\n\t\u2028\u2029]/g, ' ');
+}
+
+/** Fixed-width text table: header, a rule, rows; columns padded to their widest cell (each one line). */
+export function textTable(headerCells: string[], rowCells: string[][], align: Align[]): string {
+  const headers = headerCells.map(oneLine);
+  const rows = rowCells.map((r) => r.map(oneLine));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
     cells
@@ -58,9 +68,12 @@ export function textTable(headers: string[], rows: string[][], align: Align[]): 
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** Text for Markdown outside code: characters that would start emphasis, code or HTML are escaped. */
+/**
+ * Text for Markdown outside code: on one line (see oneLine), characters that would start emphasis, code or HTML
+ * escaped.
+ */
 export function mdText(s: string): string {
-  return s.replace(/([\\`*_<>[\]|])/g, '\\$1');
+  return oneLine(s).replace(/([\\`*_<>[\]|])/g, '\\$1');
 }
 
 /** GitHub-flavoured Markdown table; cells are escaped with mdText. */

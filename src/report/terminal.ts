@@ -1,6 +1,6 @@
 /** Plain-text report for the terminal: the same tables as report.md, fixed-width, no colour codes. */
 import { escapeControl } from '../io/terminal.js';
-import { textTable, shortHash } from './format.js';
+import { oneLine, textTable, shortHash } from './format.js';
 import {
   allModelsTable,
   datasetsTable,
@@ -53,7 +53,7 @@ export function renderTerminal(r: Report): string {
   const s = r.models.find((m) => m.name === r.student);
   const missing = missingSetsTable(r);
   const out: string[] = [
-    r.title,
+    oneLine(r.title),
     `fcprobe ${r.fcprobeVersion}, ${r.createdAt}`,
     `teacher: ${t!.name} (${t!.featureDim}-d, sha256 ${shortHash(t!.sha256)})   ` +
       (r.students.length === 1

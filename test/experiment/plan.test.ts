@@ -101,7 +101,7 @@ describe('run --plan (cluster jobs)', () => {
       ),
     );
     assert.ok(plan.jobs.every((j) => !j.args.includes('--split')));
-    assert.throws(() => planExtractJobs(cfg, 0), /--shards to be a positive integer/);
+    assert.throws(() => planExtractJobs(cfg, 0), /--shards to be an integer from 1 to 10000, got 0\./);
     const distilled = parseRunConfig(
       {
         teacher: 't.onnx',

@@ -45,6 +45,15 @@ describe("a damaged results.json is refused with the value's JSON path, exit 3",
     assert.ok(existsSync(join(root, 'ok', 'report.md')));
   });
 
+  it('a probe without C (run stores NaN) is not damage', () => {
+    const root = tempDir('fcprobe-damaged-');
+    const dir = workDir(root, 'none', (r) => {
+      setAt(r, ['probes', 0, 'C'], 'NaN');
+    });
+    const r = cli(['report', dir, '--format', 'md']);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
   // [what, JSON path of the value replaced, the value, the message expected]
   const cases: [string, (string | number)[], unknown, RegExp][] = [
     ['top1 null', ['accuracy', 1, 'top1'], null, /accuracy\[1\]\.top1 to be a finite number in \[0, 1\], got null/],
@@ -60,8 +69,22 @@ describe("a damaged results.json is refused with the value's JSON path, exit 3",
       { low: 0.9, high: 0.1 },
       /accuracy\[0\]\.top1Interval\.low to be at most/,
     ],
+    [
+      'left-out images without entries',
+      ['sets', 1, 'leftOut'],
+      { images: 5 },
+      /sets\[1\]\.leftOut\.entries to be an array, got null\./,
+    ],
+    ['probe details holding a list', ['probes', 0, 'details'], { iterations: [1] }, /probes\[0\]\.details\.iterations/],
+    [
+      'memory as text',
+      ['machine', 'memoryGiB'],
+      '16',
+      /machine\.memoryGiB to be a finite number of at least 0, got "16"\./,
+    ],
+    ['a version number', ['fcprobeVersion'], 2, /expected fcprobeVersion to be a string, got 2\./],
     ['a gap of 2', ['gaps', 0, 'top1Gap'], 2, /gaps\[0\]\.top1Gap .* in \[-1, 1\], got 2\./],
-    ['a set count of -1', ['sets', 1, 'n'], -1, /sets\[1\]\.n to be a positive integer/],
+    ['a set count of -1', ['sets', 1, 'n'], -1, /sets\[1\]\.n to be a non-negative integer/],
     [
       'contamination Infinity',
       ['contamination', 0, 'estimate'],
