@@ -194,8 +194,8 @@ export function setDifferences(a: SetDefinition[], b: SetDefinition[], la: strin
 /**
  * The runs' names: `--label` where given, else the work folder's name, else (two folders of the same name) the
  * work directory as given.
- * @throws FcprobeError BAD_OPTION when a work directory is given twice, a label names no run or an ambiguous
- *   one, or two runs would get the same name.
+ * @throws FcprobeError BAD_OPTION when a work directory is given twice, a label is not RUN=NAME, names no run,
+ *   an ambiguous one or one already labelled, or two runs would get the same name.
  */
 export function runNames(workDirs: string[], labels: readonly string[] = []): string[] {
   const paths = workDirs.map((d) => resolve(d));
@@ -228,6 +228,12 @@ export function runNames(workDirs: string[], labels: readonly string[] = []): st
           ? `--label ${l}: "${run}" is none of the work directories to compare.`
           : `--label ${l}: "${run}" is the folder name of ${hits.length} of the work directories.`,
         `Name the run by its work directory as given: ${workDirs.join(', ')}.`,
+      );
+    if (given.has(hits[0]!))
+      throw new FcprobeError(
+        'BAD_OPTION',
+        `--label ${l}: run ${workDirs[hits[0]!]} already has a --label (${given.get(hits[0]!)}).`,
+        'Give each run one --label.',
       );
     given.set(hits[0]!, name);
   }

@@ -203,6 +203,12 @@ describe('compare three runs at the command line', () => {
     const bad = cli(['compare', ...works, '--out', out, '--label', 'nowhere=x']);
     assert.equal(bad.status, 2, bad.stderr);
     assert.match(bad.stderr, /--label nowhere=x: "nowhere" is none of the work directories to compare/);
+    const twice = cli(['compare', ...works, '--out', out, '--label', 'work-beta=b', '--label', `${works[1]}=c`]);
+    assert.equal(twice.status, 2);
+    assert.match(twice.stderr, /already has a --label \(b\)/);
+    const clash = cli(['compare', ...works, '--out', out, '--label', 'work-beta=work-alpha']);
+    assert.equal(clash.status, 2);
+    assert.match(clash.stderr, /would both be called "work-alpha"/);
     const shape = cli(['compare', ...works, '--out', out, '--label', 'beta']);
     assert.equal(shape.status, 2);
     assert.match(shape.stderr, /Expected --label to be RUN=NAME, got "beta"/);
