@@ -693,7 +693,7 @@ ${
 }
 <h2>ID vs OOD</h2>
 ${comparisonScatter(c)}
-<p class="def">${legend.join(' ')}</p>
+<p class="def">Colours: ${legend.join(' ')}</p>
 ${rest
   .map(
     ([title, t]) =>
