@@ -826,6 +826,23 @@ export const REPORT_OPTIONS = {
   },
 } as const satisfies OptionTable;
 
+/** `fcprobe compare`. */
+export const COMPARE_OPTIONS = {
+  out: { flags: '--out <dir>', description: 'where to write compare.md / compare.csv / compare.html', default: '.' },
+  allowDifferentSets: {
+    flags: '--allow-different-sets',
+    description: 'compare runs whose sets differ (matched by name; the differences are listed)',
+  },
+  label: {
+    flags: '--label <run=name>',
+    description:
+      "a run's short name in the tables (default: its work folder's name); run is its work directory or folder " +
+      'name; repeatable',
+    check: is.string,
+    repeatable: true,
+  },
+} as const satisfies OptionTable;
+
 // ---------------------------------------------------------------------------------------------------------
 // Fields of the run config (schema/experiment.schema.json is generated from these by src/experiment/schema.ts).
 

@@ -275,6 +275,8 @@ export interface OptionSpec {
    */
   readonly defaultIn?: 'help';
   readonly required?: boolean;
+  /** The flag may be given several times; its value is the array of the values given, in order. */
+  readonly repeatable?: true;
 }
 export type OptionTable = Readonly<Record<string, OptionSpec>>;
 

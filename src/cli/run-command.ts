@@ -100,10 +100,11 @@ export function commanderOption(key: string, s: OptionSpec): Option {
   if (c?.kind === 'enum') o.choices(c.values);
   // After choices(): our parser replaces commander's choice check, so a bad choice gets the same message shape
   // as every other bad value (the help still lists the choices).
-  if (c) {
-    const name = flagName(s);
-    o.argParser((v: string) => parseArg(name, c, v));
-  }
+  const name = flagName(s);
+  const parse = (v: string): unknown => (c ? parseArg(name, c, v) : v);
+  // A repeatable flag collects its values (commander's variadic form would also swallow the arguments after it).
+  if (s.repeatable) o.argParser((v: string, prev: unknown) => [...(Array.isArray(prev) ? prev : []), parse(v)]);
+  else if (c) o.argParser(parse);
   // Switches get no default here: an absent switch stays undefined (a --no-* switch defaults to true by itself).
   if (takesValue && s.default !== undefined && s.defaultIn !== 'help') o.default(s.default);
   if (s.required) o.makeOptionMandatory();

@@ -5,6 +5,7 @@ import { addOptions } from '../../src/cli/run-command.js';
 import {
   BENCH_OPTIONS,
   CHECK_EXPORT_OPTIONS,
+  COMPARE_OPTIONS,
   DEMO_OPTIONS,
   DISTILL_OPTIONS,
   EXTRACT_OPTIONS,
@@ -25,6 +26,7 @@ const TABLES: Record<string, OptionTable> = {
   bench: BENCH_OPTIONS,
   report: REPORT_OPTIONS,
   'check-export': CHECK_EXPORT_OPTIONS,
+  compare: COMPARE_OPTIONS,
 };
 
 /** Parses `args` with the table's options; required options get a value so that parsing gets through. */
@@ -64,6 +66,12 @@ describe('commander options from the tables', () => {
     assert.equal(p.standardize, true);
     assert.equal(parse(SIMULATE_OPTIONS, ['--no-bias']).bias, false);
     assert.equal(parse(RUN_OPTIONS, ['--C-sweep']).CSweep, true);
+    // A repeatable option collects every value given, in order, each checked.
+    assert.deepEqual(parse(COMPARE_OPTIONS, ['--label', 'a=x', '--label', 'b=y']).label, ['a=x', 'b=y']);
+    assert.throws(
+      () => parse(COMPARE_OPTIONS, ['--label', 'a=x', '--label', '']),
+      /Expected --label to be a non-empty/,
+    );
   });
 
   it('refuses a bad choice with the one message shape', () => {

@@ -1,8 +1,8 @@
 /**
  * Spreadsheet formula injection (OWASP "CSV Injection") at the command line: class folders, file names and run
- * titles that start with = + - @ reach predictions/<set>.predictions.csv and compare.csv as text prefixed with a
- * single quote, so a spreadsheet shows them instead of running them; numbers (negative ones included) stay
- * plain numbers. The CSV is read back with an independent parser (RFC 4180 quoting).
+ * names (compare --label) that start with = + - @ reach predictions/<set>.predictions.csv and compare.csv as text
+ * prefixed with a single quote, so a spreadsheet shows them instead of running them; numbers (negative ones
+ * included) stay plain numbers. The CSV is read back with an independent parser (RFC 4180 quoting).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -85,7 +85,7 @@ it('probe --predictions: hostile class and file names are quoted text; confidenc
   });
 });
 
-it('compare: a run title =HYPERLINK(...) is quoted text in compare.csv; negative numbers stay numbers', () => {
+it('compare: a run named =HYPERLINK(...) is quoted text in compare.csv; negative numbers stay numbers', () => {
   const root = tempDir('fcprobe-csv-');
   const title = '=HYPERLINK("http://example.invalid","x")';
   const dirs = ['a', 'b'].map((name, i) => {
@@ -97,7 +97,9 @@ it('compare: a run title =HYPERLINK(...) is quoted text in compare.csv; negative
     return dir;
   });
   const out = join(root, 'cmp');
-  const r = spawnSync(process.execPath, [CLI, 'compare', ...dirs, '--out', out], { encoding: 'utf8' });
+  // Runs are named by --label (or their folders) in compare.csv, so the hostile text comes as a label.
+  const args = ['compare', ...dirs, '--out', out, '--label', `${dirs[0]}=${title}`];
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const rows = parseCsv(readFileSync(join(out, 'compare.csv'), 'utf8'));
   const header = rows[0]!;

@@ -66,45 +66,63 @@ function rhoByHand(id: number, ood: number): number {
   return ood - 1 / (1 + Math.exp(-(a * lg(id) + b)));
 }
 
-test("compare: rows are <run>/<model>, with the runs' own top-1, intervals, means, gaps, eff. robustness", () => {
+test('compare: the shared teacher is one row; same-named students that differ are two, named by their run', () => {
   const { a, b } = twoRuns();
   const c = buildComparison([
     { workDir: 'w/a', results: a },
     { workDir: 'w/b', results: b },
   ]);
+  // The fixture's teacher is the same file (sha256), preset and sets in both runs, with the same numbers: one row.
   assert.deepEqual(
-    c.rows.map((r) => r.name),
-    ['run-a/clip-rn50', 'run-a/distilled-rn50', 'run-b/clip-rn50', 'run-b/distilled-rn50'],
+    c.models.map((r) => [r.label, r.runs]),
+    [
+      ['clip-rn50', ['a', 'b']],
+      ['distilled-rn50 (a)', ['a']],
+      ['distilled-rn50 (b)', ['b']],
+    ],
+  );
+  assert.deepEqual(
+    c.runs.map((r) => [r.name, r.title, r.teacher]),
+    [
+      ['a', 'run-a', 'clip-rn50'],
+      ['b', 'run-b', 'clip-rn50'],
+    ],
   );
   assert.deepEqual(
     c.sets.map((s) => s.name),
     ['ImageNet', 'ImageNet-V2', 'ImageNet-R', 'ImageNet-Sketch', 'ImageNet-A', 'ObjectNet'],
   );
   assert.deepEqual(c.differences, []);
-  const sb = c.rows[3]!;
+  const sb = c.models[2]!;
   const r = c.sets.findIndex((s) => s.name === 'ImageNet-R');
   assert.equal(sb.top1[r]!.top1, 0.285);
   assert.deepEqual(sb.top1[r]!.interval, accuracyInterval(0.285, 30000));
   assert.equal(sb.id, 0.71);
   assert.ok(Math.abs(sb.oodAverage! - avg(OOD_STUDENT_B)) < 1e-12);
-  assert.ok(Math.abs(sb.gapOod! - (avg(OOD_TEACHER) - avg(OOD_STUDENT_B))) < 1e-12);
-  assert.ok(Math.abs(c.rows[1]!.gapOod! - (avg(OOD_TEACHER) - avg(OOD_STUDENT_A))) < 1e-12);
-  assert.ok(Math.abs(sb.gapId! - (0.733 - 0.71)) < 1e-12);
-  assert.equal(c.rows[0]!.gapId, null);
-  assert.equal(sb.contamination!.estimate, b.contamination[0]!.estimate);
-  assert.deepEqual(sb.contamination!.interval, b.contamination[0]!.interval);
-  assert.ok(Math.abs(sb.effectiveRobustness!.rho - rhoByHand(0.71, avg(OOD_STUDENT_B))) < 1e-12);
-  assert.ok(Math.abs(c.rows[1]!.effectiveRobustness!.rho - rhoByHand(0.71, avg(OOD_STUDENT_A))) < 1e-12);
+  const rel = (label: string) => c.relative.find((x) => x.model === label)!;
+  const rb = rel('distilled-rn50 (b)');
+  assert.deepEqual([rb.teacher, rb.runs], ['clip-rn50', ['b']]);
+  assert.ok(Math.abs(rb.gapOod! - (avg(OOD_TEACHER) - avg(OOD_STUDENT_B))) < 1e-12);
+  assert.ok(Math.abs(rel('distilled-rn50 (a)').gapOod! - (avg(OOD_TEACHER) - avg(OOD_STUDENT_A))) < 1e-12);
+  assert.ok(Math.abs(rb.gapId! - (0.733 - 0.71)) < 1e-12);
+  assert.equal(rel('clip-rn50').gapId, null);
+  assert.deepEqual(rel('clip-rn50').runs, ['a', 'b'], "the teacher's effective robustness is the same in both runs");
+  assert.equal(rb.contamination!.estimate, b.contamination[0]!.estimate);
+  assert.deepEqual(rb.contamination!.interval, b.contamination[0]!.interval);
+  assert.ok(Math.abs(rb.effectiveRobustness!.rho - rhoByHand(0.71, avg(OOD_STUDENT_B))) < 1e-12);
+  const ra = rel('distilled-rn50 (a)');
+  assert.ok(Math.abs(ra.effectiveRobustness!.rho - rhoByHand(0.71, avg(OOD_STUDENT_A))) < 1e-12);
   assert.equal(c.chance, null, 'the sets are scored over 1000, 200 and 113 classes: no single chance level');
 
   const t = comparisonTable(c);
   const col = t.headers.indexOf('ImageNet-R (OOD)');
   const ci = accuracyInterval(0.285, 30000)!;
-  assert.equal(t.rows[3]![col], `28.50 [${(ci.low * 100).toFixed(1)}, ${(ci.high * 100).toFixed(1)}]`);
-  assert.equal(t.rows[3]![t.headers.indexOf('OOD avg')], (avg(OOD_STUDENT_B) * 100).toFixed(2));
-  assert.equal(t.rows[0]![t.headers.indexOf('Gap OOD (pp)')], 'n/a');
+  assert.equal(t.rows[2]![col], `28.50 [${(ci.low * 100).toFixed(1)}, ${(ci.high * 100).toFixed(1)}]`);
+  assert.equal(t.rows[2]![t.headers.indexOf('OOD avg')], (avg(OOD_STUDENT_B) * 100).toFixed(2));
+  // Each run's gaps per set: the students differ, so 2 x 6 rows, each naming its one run.
   assert.equal(c.gaps.length, 2 * 6);
-  assert.ok(c.gaps.every((g) => g.model.endsWith('/distilled-rn50') && g.teacher.endsWith('/clip-rn50')));
+  assert.ok(c.gaps.every((g) => g.model.startsWith('distilled-rn50 (') && g.teacher === 'clip-rn50'));
+  assert.ok(c.gaps.every((g) => g.runs.length === 1 && g.model.endsWith(`(${g.runs[0]})`)));
 });
 
 test("compare CSV: each run's results.csv rows under <run>/<model>, then the summary rows", () => {
@@ -116,25 +134,26 @@ test("compare CSV: each run's results.csv rows under <run>/<model>, then the sum
   const csv = renderComparisonCsv(buildComparison(inputs), inputs).trimEnd().split('\n');
   assert.equal(csv[0], 'model,set,metric,value,low,high,n');
   const ci = accuracyInterval(0.285, 30000)!;
-  assert.ok(csv.includes(`run-b/distilled-rn50,ImageNet-R,top1,0.285,${ci.low},${ci.high},30000`));
+  assert.ok(csv.includes(`b/distilled-rn50,ImageNet-R,top1,0.285,${ci.low},${ci.high},30000`));
   assert.ok(
     csv.includes(
-      'run-a/distilled-rn50,ImageNet-R,top1,0.385,' +
+      'a/distilled-rn50,ImageNet-R,top1,0.385,' +
         accuracyInterval(0.385, 30000)!.low +
         ',' +
         accuracyInterval(0.385, 30000)!.high +
         ',30000',
     ),
   );
-  const summary = csv.find((l) => l.startsWith('run-b/distilled-rn50,summary,ood_average,'))!.split(',');
+  const summary = csv.find((l) => l.startsWith('b/distilled-rn50,summary,ood_average,'))!.split(',');
   assert.ok(Math.abs(Number(summary[3]) - avg(OOD_STUDENT_B)) < 1e-12);
   assert.deepEqual(summary.slice(4), ['', '', '']);
-  assert.ok(csv.some((l) => l.startsWith('run-a/clip-rn50~run-a/distilled-rn50,ImageNet,linear_cka,')));
+  assert.ok(csv.some((l) => l.startsWith('a/clip-rn50~a/distilled-rn50,ImageNet,linear_cka,')));
   const perRun = csv.filter((l) => l.includes(',top1,')).length;
   assert.equal(perRun, 2 * 2 * 7, 'top1 of 2 models on 7 sets in each of 2 runs');
+  assert.equal(csv.filter((l) => /^[ab]\/clip-rn50,summary,id_mean,/.test(l)).length, 2, 'summary rows per run');
   const html = renderComparisonHtml(buildComparison(inputs));
   assert.ok(
-    html.includes('run-b/distilled-rn50') && html.includes('<svg') && !/https?:/.test(html.replace(/<svg[^>]*>/g, '')),
+    html.includes('distilled-rn50 (b)') && html.includes('<svg') && !/https?:/.test(html.replace(/<svg[^>]*>/g, '')),
   );
 });
 
@@ -153,13 +172,13 @@ test('compare refuses runs whose sets differ, and lists the differences when all
     () => buildComparison(inputs),
     (e: Error & { code?: string }) =>
       e.code === 'BAD_DATA' &&
-      e.message.includes('set "ImageNet-R": scored over 200 classes in run-a, 1000 in run-b') &&
-      e.message.includes('set "ImageNet-A": 7500 images in run-a, 7000 in run-b'),
+      e.message.includes('set "ImageNet-R": scored over 200 classes in a, 1000 in b') &&
+      e.message.includes('set "ImageNet-A": 7500 images in a, 7000 in b'),
   );
   const c = buildComparison(inputs, { allowDifferentSets: true });
   assert.deepEqual(c.differences, [
-    'set "ImageNet-R": scored over 200 classes in run-a, 1000 in run-b',
-    'set "ImageNet-A": 7500 images in run-a, 7000 in run-b',
+    'set "ImageNet-R": scored over 200 classes in a, 1000 in b',
+    'set "ImageNet-A": 7500 images in a, 7000 in b',
   ]);
   const missing: RunResults = {
     ...b,
@@ -169,11 +188,17 @@ test('compare refuses runs whose sets differ, and lists the differences when all
     representationFit: b.representationFit.filter((x) => x.set !== 'ObjectNet'),
   };
   const inputs2 = [inputs[0]!, { workDir: 'w/b', results: missing }];
-  assert.throws(() => buildComparison(inputs2), /set "ObjectNet" is in run-a but not in run-b/);
+  assert.throws(() => buildComparison(inputs2), /set "ObjectNet" is in a but not in b/);
   const c2 = buildComparison(inputs2, { allowDifferentSets: true });
   const o = c2.sets.findIndex((s) => s.name === 'ObjectNet');
-  assert.equal(c2.rows[3]!.top1[o], null);
-  assert.ok(Math.abs(c2.rows[3]!.oodAverage! - avg(OOD_STUDENT_B.slice(0, 4))) < 1e-12);
+  const sb = c2.models.find((m) => m.label === 'distilled-rn50 (b)')!;
+  assert.equal(sb.top1[o], null);
+  assert.ok(Math.abs(sb.oodAverage! - avg(OOD_STUDENT_B.slice(0, 4))) < 1e-12);
+  // Without ObjectNet run b measured other sets, so its teacher is another row than run a's.
+  assert.deepEqual(
+    c2.models.map((m) => m.label),
+    ['clip-rn50 (a)', 'distilled-rn50 (a)', 'clip-rn50 (b)', 'distilled-rn50 (b)'],
+  );
 });
 
 test('fcprobe compare <dirs> --out writes compare.md/csv/html; one work dir or the same twice is refused', async () => {
@@ -192,10 +217,8 @@ test('fcprobe compare <dirs> --out writes compare.md/csv/html; one work dir or t
   );
   for (const f of ['compare.md', 'compare.csv', 'compare.html']) assert.ok(existsSync(join(out, f)), f);
   const text = lines.join('');
-  // Run a has no title: named by its folder.
-  assert.match(text, /a\/distilled-rn50/);
-  assert.match(text, /run-b\/distilled-rn50/);
-  assert.match(readFileSync(join(out, 'compare.md'), 'utf8'), /\| run-b\/distilled-rn50 \| student \|/);
+  assert.match(text, /^distilled-rn50 \(b\) +student +b /m);
+  assert.match(readFileSync(join(out, 'compare.md'), 'utf8'), /\| distilled-rn50 \(b\) \| student \| b \|/);
   assert.throws(() => compareWorkDirs([join(root, 'a')], out), /at least two work directories/);
   assert.throws(() => compareWorkDirs([join(root, 'a'), join(root, 'a')], out), /same run/);
 });
