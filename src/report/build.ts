@@ -190,7 +190,11 @@ export function buildReport(measured: RunResults): Report {
   return {
     format: 'fcprobe-report',
     formatVersion: 1,
-    title: results.title ?? `fcprobe: ${teacher.name} (teacher) vs ${student.name} (student)`,
+    title:
+      results.title ??
+      (students.length === 1
+        ? `fcprobe: ${teacher.name} (teacher) vs ${student.name} (student)`
+        : `fcprobe: ${teacher.name} (teacher) vs ${students.length} students (${students.map((m) => m.name).join(', ')})`),
     fcprobeVersion: results.fcprobeVersion,
     createdAt: results.createdAt,
     machine: results.machine,

@@ -62,8 +62,9 @@ export const CSS = [
     '.s{font-size:12px;color:#444;margin-top:2px}',
   `.t{color:${TEACHER_COLOR}}.st{color:${STUDENT_COLOR}}`,
   'table{border-collapse:collapse;font-size:13px;margin:8px 0}',
-  'th,td{padding:4px 10px;border-bottom:1px solid ' +
-    '#eee;white-space:nowrap}th{background:#f6f7f9;text-align:left;font-weight:600}',
+  // Headers may wrap (numbers never do): a table of many sets and models then fits a 1400 px window.
+  'th,td{padding:4px 8px;border-bottom:1px solid ' +
+    '#eee;white-space:nowrap}th{background:#f6f7f9;text-align:left;font-weight:600;white-space:normal}',
   'td.r,th.r{text-align:right;font-variant-numeric:tabular-nums}',
   '.def{font-size:12.5px;color:#555;max-width:900px;line-height:1.45}',
   '.note{font-size:12.5px;color:#8a5a00}',
