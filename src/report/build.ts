@@ -194,7 +194,8 @@ export function buildReport(measured: RunResults): Report {
       results.title ??
       (students.length === 1
         ? `fcprobe: ${teacher.name} (teacher) vs ${student.name} (student)`
-        : `fcprobe: ${teacher.name} (teacher) vs ${students.length} students (${students.map((m) => m.name).join(', ')})`),
+        : `fcprobe: ${teacher.name} (teacher) vs ${students.length} students ` +
+          `(${students.map((m) => m.name).join(', ')})`),
     fcprobeVersion: results.fcprobeVersion,
     createdAt: results.createdAt,
     machine: results.machine,
