@@ -43,6 +43,19 @@ export function lastResort(e: unknown, debug: boolean): void {
   process.exit(1);
 }
 
+/**
+ * A reader that stops early (`fcprobe models list | head -1`) closes stdout; the next write fails with EPIPE,
+ * emitted on process.stdout. Unix tools end quietly there with success: nothing is wrong with the command,
+ * the reader simply wanted no more. Exit 0 at once (docs/exit-codes.md): the rest of the output has nowhere
+ * to go. Other stdout errors stay errors (lastResort maps them to exit 6).
+ */
+export function endQuietlyOnClosedStdout(debug: boolean): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    lastResort(e, debug);
+  });
+}
+
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
