@@ -43,7 +43,10 @@ const format = {
   description: `report formats: all, or a comma-separated list of ${REPORT_FORMATS.join(', ')}`,
   default: 'all',
 } as const;
-const quiet = { flags: '-q, --quiet', description: 'no progress output' } as const;
+const quiet = {
+  flags: '-q, --quiet',
+  description: 'no progress or informational lines (warnings still print)',
+} as const;
 const model = {
   flags: '-m, --model <file.onnx|name|hf:ref>',
   description: 'ONNX encoder with an NCHW image input, or a pulled catalog name / hf: reference (fcprobe models)',

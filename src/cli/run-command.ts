@@ -77,8 +77,16 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
  * is thrown again (with its stack).
  */
 export function reportParseError(e: unknown, program: Command, args: readonly string[]): number {
-  const sub = program.commands.find((c) => c.name() === args.find((a) => !a.startsWith('-')));
-  const help = `Run \`${sub ? `fcprobe ${sub.name()}` : 'fcprobe'} --help\` for usage.`;
+  // The innermost command named on the line (`datasets check`, not `datasets`): its --help has the option.
+  const names: string[] = [];
+  let cmd: Command = program;
+  for (const a of args.filter((x) => !x.startsWith('-'))) {
+    const next = cmd.commands.find((c) => c.name() === a);
+    if (!next) break;
+    names.push(a);
+    cmd = next;
+  }
+  const help = `Run \`${['fcprobe', ...names].join(' ')} --help\` for usage.`;
   if (isFcprobeError(e)) {
     process.stderr.write(`fcprobe: error: ${e.message}\n  hint: ${e.hint ?? help}\n`);
     return e.exitCode;

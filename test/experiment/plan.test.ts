@@ -71,7 +71,9 @@ describe('run --plan (cluster jobs)', () => {
     assert.throws(() => mergeFoundShards(half), /shard\(s\) 1\/2 of the cluster plan are not finished/);
     const merged = runCli(['run', ...flags.filter((f) => f !== '-q'), '--work', 'sharded'], dir);
     assert.equal(merged.status, 0, merged.stderr);
-    assert.equal(merged.stderr.match(/merged 2 shard\(s\) of the cluster plan/g)?.length, 6);
+    // Each merge names its model and set: six different lines, one per (model, set) pair.
+    const said = merged.stderr.match(/merged 2 shard\(s\) of the cluster plan into \S+ \/ \S+/g) ?? [];
+    assert.equal(new Set(said).size, 6, merged.stderr);
     assert.doesNotMatch(merged.stderr, /Extracting again|Discarding/);
     const whole = runCli(['run', ...flags, '--work', 'whole'], dir);
     assert.equal(whole.status, 0, whole.stderr);

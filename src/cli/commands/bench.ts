@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { benchModel, spread, type Stats } from '../../bench/bench.js';
 import { FcprobeError } from '../../errors.js';
 import { BENCH_OPTIONS } from '../../options.js';
+import { noticePrinter } from '../progress.js';
 import { action, addOptions } from '../run-command.js';
 import { resolveModelArg } from './models.js';
 
@@ -77,7 +78,7 @@ Examples:
           modelPath: model.path,
           preprocessLayers: model.preprocessLayers,
           modelName: flags.model,
-          onNotice: (m) => process.stderr.write(`${m}\n`),
+          onNotice: noticePrinter(flags.quiet),
           dataDir: flags.data,
           batchSizes: flags.batch,
           providers: flags.ep,

@@ -6,7 +6,7 @@ import type { DistillLoss } from '../../distill/train.js';
 import { DISTILL_OPTIONS } from '../../options.js';
 import { invalid } from '../../validate.js';
 import { addOptions } from '../run-command.js';
-import { createProgress, formatDuration } from '../progress.js';
+import { createProgress, formatDuration, noticePrinter } from '../progress.js';
 import { action } from '../run-command.js';
 import { installStopHandler } from './extract.js';
 
@@ -116,7 +116,7 @@ Examples:
             bufferRows: flags.bufferRows,
             threads: flags.threads,
             shouldStop: stop.shouldStop,
-            onNotice: (m) => process.stderr.write(`${m}\n`),
+            onNotice: noticePrinter(flags.quiet),
             onStep: (p) => {
               const elapsed = (performance.now() - t0) / 1000;
               const eta = (elapsed / p.stepsThisRun) * (p.totalSteps - p.step);

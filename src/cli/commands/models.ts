@@ -37,6 +37,13 @@ export function registerModelsCommand(program: Command): void {
       'the catalog: name, feature dimension, preset, output, where the ONNX comes from, whether it is pulled',
     )
     .option('--json', 'print the catalog entries as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  fcprobe models list
+  fcprobe models list --json > catalog.json`,
+    )
     .action(
       action(async (flags: { json?: boolean }) => {
         const cat = loadCatalog();

@@ -8,7 +8,7 @@ import { suiteRun } from '../../experiment/suiteConfig.js';
 import type { SuiteRecord } from '../../experiment/types.js';
 import { RUN_DEFAULTS, RUN_OPTIONS } from '../../options.js';
 import { mergeFlags, type RunFlags } from '../runFlags.js';
-import { createProgress, formatDuration, type ProgressReporter } from '../progress.js';
+import { createProgress, formatDuration, isWarning, noticePrinter, type ProgressReporter } from '../progress.js';
 import { action, addOptions } from '../run-command.js';
 import { installStopHandler } from './extract.js';
 import { planExtractJobs } from '../../experiment/plan.js';
@@ -117,19 +117,21 @@ the providers, the work directory and optional effective-robustness baselines; s
         }
         const stop = installStopHandler();
         let bar: ProgressReporter | null = null;
+        const print = noticePrinter(flags.quiet);
         const say = (m: string): void => {
-          if (!flags.quiet) process.stderr.write(`${m}\n`);
+          // A warning ends a progress line as a stage line does; it prints even with -q.
+          if (!flags.quiet || isWarning(m)) {
+            bar?.done();
+            bar = null;
+          }
+          print(m);
         };
         try {
           const out = await runExperiment({
             config,
             nameOf,
             ...(suite ? { suite } : {}),
-            onStage: (m) => {
-              bar?.done();
-              bar = null;
-              say(m);
-            },
+            onStage: say,
             onNotice: say,
             onExtractProgress: (label, p) => {
               bar ??= createProgress(`  ${label}`, { quiet: flags.quiet });
