@@ -35,7 +35,7 @@ export function resolveRunConfig(
   if (f.dataRoot && !f.suite) throw new FcprobeError('BAD_OPTION', '--data-root applies to --suite only.');
   if (f.trainPerClass && !f.suite) throw new FcprobeError('BAD_OPTION', '--train-per-class applies to --suite only.');
   const file = f.config ? readRawConfig(f.config) : undefined;
-  const merged = mergeFlags(f, file?.raw);
+  const merged = mergeFlags(f, file?.raw, file?.baseDir);
   for (const o of merged.overrides) say(`${o}`);
   const baseDir = file?.baseDir ?? process.cwd();
   if (!file) {
