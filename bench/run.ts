@@ -182,11 +182,32 @@ export function renderTable(gemm: GemmRate | null, x: ExtractBenchResult | null)
   );
 }
 
+/** bench/results/ of the checkout this script belongs to (dist/bench/run.js -> bench/results/). */
+export const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+
+/**
+ * Where the results JSON goes: `--out` as a file, or `fcprobe-bench-<date>-<host>.json` in `--out` as a folder
+ * (ending in / or existing), by default in `resultsDir`, never the current folder: a bench run from the
+ * repository root left its JSON among the tracked files. An existing dated file gets -<hhmmss> appended.
+ */
+export function resultsPath(outValue: string, started: Date, host: string, resultsDir: string): string {
+  const folder =
+    outValue === '' || outValue.endsWith('/') || (existsSync(outValue) && statSync(outValue).isDirectory());
+  if (!folder) return outValue;
+  const dated = join(
+    resolve(outValue || resultsDir),
+    `fcprobe-bench-${started.toISOString().slice(0, 10)}-${host}.json`,
+  );
+  return existsSync(dated)
+    ? dated.replace(/\.json$/, `-${started.toISOString().slice(11, 19).replace(/:/g, '')}.json`)
+    : dated;
+}
+
 const USAGE = `Usage: npm run bench -- [--quick] [--only <parts>] [--skip <parts>] [--out file.json]
   parts: ${PARTS.join(', ')} (comma-separated)
   --quick  a few minutes: fewer batch sizes and images, small probe problem
-  --out    a .json file, or a folder (ending in /) for fcprobe-bench-<date>-<host>.json; default: the current
-           folder (-<hhmmss> appended when that file exists). \`npm run bench\` passes --out bench/results/.
+  --out    a .json file, or a folder (ending in /) for fcprobe-bench-<date>-<host>.json; default: bench/results/
+           of this checkout (-<hhmmss> appended when that file exists; ignored by git: add -f what you keep).
   full run: ~15-20 min on 2 idle cores`;
 
 /** Rejects what it does not know, so that a typo (or --help) never starts a 20-minute run. */
@@ -267,17 +288,7 @@ async function main(): Promise<void> {
     table,
   };
   const outArg = process.argv.lastIndexOf('--out');
-  const day = started.toISOString().slice(0, 10);
-  const outValue = outArg >= 0 ? process.argv[outArg + 1]! : '';
-  // Never into the installed package: a named file, a named folder, or the current folder.
-  const folder =
-    outValue === '' || outValue.endsWith('/') || (existsSync(outValue) && statSync(outValue).isDirectory());
-  const dated = join(folder ? resolve(outValue || '.') : '', `fcprobe-bench-${day}-${hostname()}.json`);
-  const out = !folder
-    ? outValue
-    : existsSync(dated)
-      ? dated.replace(/\.json$/, `-${started.toISOString().slice(11, 19).replace(/:/g, '')}.json`)
-      : dated;
+  const out = resultsPath(outArg >= 0 ? process.argv[outArg + 1]! : '', started, hostname(), RESULTS_DIR);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(

@@ -626,8 +626,7 @@ export const BENCH_OPTIONS = {
   skip: { flags: '--skip <parts>', description: 'suite only: parts to leave out' },
   out: {
     flags: '--out <file.json|folder/>',
-    description:
-      'suite only: where the results JSON goes (default: fcprobe-bench-<date>-<host>.json in the current folder)',
+    description: 'suite only: where the results JSON goes (default: bench/results/fcprobe-bench-<date>-<host>.json)',
   },
   batch: {
     flags: '--batch <list>',
