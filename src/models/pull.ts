@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { posix } from 'node:path';
 import { badOption, FcprobeError } from '../errors.js';
 import { readLock, verifyCached, writeLockEntry, type LockedFile } from './cache.js';
-import { findCatalogEntry, type CatalogEntry } from './catalog.js';
+import { findCatalogEntry, withExportScripts, type CatalogEntry } from './catalog.js';
 import { downloadToPart, publish } from './download.js';
 import { externalDataLocations } from './externalData.js';
 import { HUB_PREPROCESS_FILE } from './hubPreprocess.js';
@@ -39,7 +39,9 @@ export function hubTarget(spec: string): HubTarget {
     throw new FcprobeError(
       'BAD_OPTION',
       `No published ONNX export of ${entry.name} (${entry.title}) is known, so it cannot be pulled.`,
-      `Make one: ${entry.export.command} (see models/export/README.md), then pass the .onnx file's path.`,
+      withExportScripts(
+        `Make one: ${entry.export.command} (see models/export/README.md), then pass the .onnx file's path.`,
+      ),
     );
   const e = entry.export;
   return { ref: { repo: e.repo, path: e.path, revision: e.revision }, catalogSha256: e.sha256, entry };

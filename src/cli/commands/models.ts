@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { defaultCacheDir, readLock } from '../../models/cache.js';
-import { loadCatalog } from '../../models/catalog.js';
+import { loadCatalog, withExportScripts } from '../../models/catalog.js';
 import { DEFAULT_ENDPOINT, pullModel } from '../../models/pull.js';
 import { cachePath, formatHubRef } from '../../models/reference.js';
 import { resolveModel } from '../../models/resolve.js';
@@ -80,8 +80,8 @@ Examples:
             .trimEnd();
         process.stdout.write(`${[head, ...rows].map(line).join('\n')}\n`);
         process.stdout.write(
-          `\nCache: ${cache}. Models with "export:" have no published ONNX: make one with the script ` +
-            `(models/export/README.md).\n`,
+          `\nCache: ${cache}. Models with "export:" have no published ONNX: make one with the script, in ` +
+            `${withExportScripts('models/export/')} (README.md there).\n`,
         );
       }),
     );
