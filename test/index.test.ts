@@ -79,7 +79,7 @@ describe('the entry point has a function for each command', () => {
     );
   });
 
-  it('loadCatalog is `models list --json`; pullModel refuses a model with no published ONNX as the CLI does', async () => {
+  it('loadCatalog is `models list --json`; pullModel refuses an unpublished model as the CLI does', async () => {
     const r = cli(['models', 'list', '--json']);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), fc.loadCatalog().models);
