@@ -54,6 +54,12 @@ export function endQuietlyOnClosedStdout(debug: boolean): void {
     if (e.code === 'EPIPE') process.exit(0);
     lastResort(e, debug);
   });
+  // A closed stderr (`fcprobe ... 2>&1 >/dev/null | head -1`): its EPIPE must not reach lastResort, whose
+  // message goes to stderr again, fails again, and so on forever (a busy loop, seen). Nothing more can be
+  // said: end with the status the command has set.
+  process.stderr.on('error', () => {
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
 }
 
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {

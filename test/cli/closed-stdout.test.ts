@@ -26,6 +26,21 @@ function closedStdout(args: string[]): Promise<{ status: number | null; signal: 
   });
 }
 
+describe('a closed stderr ends fcprobe with the status of the command', () => {
+  it('fcprobe extract without --data: exit 2, not a loop of failed error messages', async () => {
+    const r = await new Promise<{ status: number | null; signal: string | null }>((done, fail) => {
+      const child = spawn(process.execPath, [CLI, 'extract', '--model', 'x.onnx'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: 60_000,
+      });
+      child.stderr.destroy();
+      child.on('error', fail);
+      child.on('close', (status, signal) => done({ status, signal }));
+    });
+    assert.deepEqual([r.status, r.signal], [2, null]);
+  });
+});
+
 describe('a closed stdout ends fcprobe quietly with status 0', () => {
   const work = tempDir('fcprobe-epipe-');
   writeResults(work, sampleResults());
