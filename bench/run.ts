@@ -53,19 +53,11 @@ function listArg(name: string): string[] | null {
  */
 function resultPath(started: Date): string {
   const outArg = process.argv.lastIndexOf('--out');
-  const day = started.toISOString().slice(0, 10);
   const outValue = outArg >= 0 ? (process.argv[outArg + 1] ?? '') : '';
-  // Never into the installed package: a named file, a named folder, or the current folder.
-  const folder =
-    outValue === '' || outValue.endsWith('/') || (existsSync(outValue) && statSync(outValue).isDirectory());
-  const dir = folder ? resolve(outValue || '.') : dirname(resolve(outValue));
-  ensureWritableDir(dir);
-  const dated = join(dir, `fcprobe-bench-${day}-${hostname()}.json`);
-  return !folder
-    ? resolve(outValue)
-    : existsSync(dated)
-      ? dated.replace(/\.json$/, `-${started.toISOString().slice(11, 19).replace(/:/g, '')}.json`)
-      : dated;
+  // Checked before anything is measured (a bad --out used to lose the figures after the runs).
+  const out = resolve(resultsPath(outValue, started, hostname(), RESULTS_DIR));
+  ensureWritableDir(dirname(out));
+  return out;
 }
 
 /** Writes the results; when `out` cannot be written after all, they go to the temporary folder instead. */
@@ -229,11 +221,32 @@ export function renderTable(gemm: GemmRate | null, x: ExtractBenchResult | null)
   );
 }
 
+/** bench/results/ of the checkout this script belongs to (dist/bench/run.js -> bench/results/). */
+export const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+
+/**
+ * Where the results JSON goes: `--out` as a file, or `fcprobe-bench-<date>-<host>.json` in `--out` as a folder
+ * (ending in / or existing), by default in `resultsDir`, never the current folder: a bench run from the
+ * repository root left its JSON among the tracked files. An existing dated file gets -<hhmmss> appended.
+ */
+export function resultsPath(outValue: string, started: Date, host: string, resultsDir: string): string {
+  const folder =
+    outValue === '' || outValue.endsWith('/') || (existsSync(outValue) && statSync(outValue).isDirectory());
+  if (!folder) return outValue;
+  const dated = join(
+    resolve(outValue || resultsDir),
+    `fcprobe-bench-${started.toISOString().slice(0, 10)}-${host}.json`,
+  );
+  return existsSync(dated)
+    ? dated.replace(/\.json$/, `-${started.toISOString().slice(11, 19).replace(/:/g, '')}.json`)
+    : dated;
+}
+
 const USAGE = `Usage: npm run bench -- [--quick] [--only <parts>] [--skip <parts>] [--out file.json]
   parts: ${PARTS.join(', ')} (comma-separated)
   --quick  a few minutes: fewer batch sizes and images, small probe problem
-  --out    a .json file, or a folder (ending in /) for fcprobe-bench-<date>-<host>.json; default: the current
-           folder (-<hhmmss> appended when that file exists). \`npm run bench\` passes --out bench/results/.
+  --out    a .json file, or a folder (ending in /) for fcprobe-bench-<date>-<host>.json; default: bench/results/
+           of this checkout (-<hhmmss> appended when that file exists; ignored by git: add -f what you keep).
   full run: ~15-20 min on 2 idle cores`;
 
 /** Rejects what it does not know, so that a typo (or --help) never starts a 20-minute run. */

@@ -130,3 +130,21 @@ export {
   type SimulationResult,
   type SimulationRunResult,
 } from './toy/simulate.js';
+
+// The functions behind the remaining commands: distill, compare, models list / pull, datasets check,
+// check-export (docs/library.md lists which command each one serves).
+export {
+  DISTILL_DEFAULTS,
+  runDistill,
+  finishedDistill,
+  type DistillOptions,
+  type DistillResult,
+  type DistillSettings,
+  type FitEntry,
+} from './distill/distill.js';
+export { compareWorkDirs, type CompareOptions, type Comparison } from './report/compare.js';
+export { loadCatalog, findCatalogEntry, type Catalog, type CatalogEntry } from './models/catalog.js';
+export { pullModel, type PullOptions, type PullResult } from './models/pull.js';
+export { defaultCacheDir } from './models/cache.js';
+export { checkDatasets, type DatasetsCheck, type SetCheck } from './dataset/check.js';
+export { checkExport, type CheckExportOptions, type ExportCheck } from './extract/checkExport.js';

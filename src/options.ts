@@ -65,7 +65,10 @@ const noImages = {
   description: "leave the disagreement gallery (thumbnails of the sets' images) out of report.html",
 } as const;
 
-const quiet = { flags: '-q, --quiet', description: 'no progress output' } as const;
+const quiet = {
+  flags: '-q, --quiet',
+  description: 'no progress or informational lines (warnings still print)',
+} as const;
 const model = {
   flags: '-m, --model <file.onnx|name|hf:ref>',
   description: 'ONNX encoder with an NCHW image input, or a pulled catalog name / hf: reference (fcprobe models)',
@@ -648,8 +651,7 @@ export const BENCH_OPTIONS = {
   skip: { flags: '--skip <parts>', description: 'suite only: parts to leave out' },
   out: {
     flags: '--out <file.json|folder/>',
-    description:
-      'suite only: where the results JSON goes (default: fcprobe-bench-<date>-<host>.json in the current folder)',
+    description: 'suite only: where the results JSON goes (default: bench/results/fcprobe-bench-<date>-<host>.json)',
   },
   batch: {
     flags: '--batch <list>',

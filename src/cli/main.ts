@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { FCPROBE_VERSION } from '../version.js';
-import { lastResort, reportParseError } from './run-command.js';
+import { endQuietlyOnClosedStdout, lastResort, reportParseError } from './run-command.js';
 import { registerBenchCommand } from './commands/bench.js';
 import { registerCheckExportCommand } from './commands/checkExport.js';
 import { registerCompareCommand } from './commands/compare.js';
@@ -58,6 +58,7 @@ registerDatasetsCommand(program);
 // --debug (anywhere on the line) keeps the stack trace of an unexpected error; it is not a command option.
 const debug = process.argv.includes('--debug');
 const argv = process.argv.filter((a) => a !== '--debug');
+endQuietlyOnClosedStdout(debug);
 process.on('uncaughtException', (e) => lastResort(e, debug));
 process.on('unhandledRejection', (e) => lastResort(e, debug));
 try {

@@ -10,6 +10,22 @@ export interface ProgressReporter {
   done(): void;
 }
 
+/** A warning line: it says a number may be wrong, so --quiet does not silence it. */
+export function isWarning(message: string): boolean {
+  return /^warning:/i.test(message);
+}
+
+/**
+ * Prints a command's notices on stderr, one a line. With --quiet only warnings are said; the informational
+ * lines (`preprocessing of ...`, `Resuming ...`) go quiet, as -q promises.
+ */
+export function noticePrinter(quiet: boolean | undefined, stream: { write(s: string): unknown } = process.stderr) {
+  return (message: string): void => {
+    // Names in notices come from files and servers: escaped and redacted (io/terminal.ts).
+    if (!quiet || isWarning(message)) stream.write(`${forTerminal(message)}\n`);
+  };
+}
+
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);

@@ -49,6 +49,25 @@ export function lastResort(e: unknown, debug: boolean): void {
   process.exit(1);
 }
 
+/**
+ * A reader that stops early (`fcprobe models list | head -1`) closes stdout; the next write fails with EPIPE,
+ * emitted on process.stdout. Unix tools end quietly there with success: nothing is wrong with the command,
+ * the reader simply wanted no more. Exit 0 at once (docs/exit-codes.md): the rest of the output has nowhere
+ * to go. Other stdout errors stay errors (lastResort maps them to exit 6).
+ */
+export function endQuietlyOnClosedStdout(debug: boolean): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    lastResort(e, debug);
+  });
+  // A closed stderr (`fcprobe ... 2>&1 >/dev/null | head -1`): its EPIPE must not reach lastResort, whose
+  // message goes to stderr again, fails again, and so on forever (a busy loop, seen). Nothing more can be
+  // said: end with the status the command has set.
+  process.stderr.on('error', () => {
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
@@ -70,8 +89,16 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
  * is thrown again (with its stack).
  */
 export function reportParseError(e: unknown, program: Command, args: readonly string[]): number {
-  const sub = program.commands.find((c) => c.name() === args.find((a) => !a.startsWith('-')));
-  const help = `Run \`${sub ? `fcprobe ${sub.name()}` : 'fcprobe'} --help\` for usage.`;
+  // The innermost command named on the line (`datasets check`, not `datasets`): its --help has the option.
+  const names: string[] = [];
+  let cmd: Command = program;
+  for (const a of args.filter((x) => !x.startsWith('-'))) {
+    const next = cmd.commands.find((c) => c.name() === a);
+    if (!next) break;
+    names.push(a);
+    cmd = next;
+  }
+  const help = `Run \`${['fcprobe', ...names].join(' ')} --help\` for usage.`;
   if (isFcprobeError(e)) {
     process.stderr.write(`fcprobe: error: ${forTerminal(e.message)}\n  hint: ${forTerminal(e.hint ?? help)}\n`);
     return e.exitCode;

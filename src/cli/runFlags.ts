@@ -3,7 +3,8 @@
  * (a flag overrides its field and says so; a flag that cannot combine is an error), and how errors name a
  * field in the terms the user used (`--student-pool` for a flag, `config field "student.pool"` for a file).
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { FcprobeError } from '../errors.js';
 import { configFieldName, type FieldNamer } from '../experiment/config.js';
 
@@ -186,6 +187,33 @@ function setField(raw: Obj, path: (string | '*')[], value: unknown): unknown[] {
   return setField(next as Obj, rest, value);
 }
 
+/** A model's name when it has none: its file name without .onnx (as config.ts names students). */
+const stemOf = (path: string): string => basename(path).replace(/\.onnx$/i, '');
+
+/**
+ * A teacher given by --teacher is named after its file, as students are, so that runs with different teachers
+ * are told apart in reports and in `compare`. Two exceptions keep the old name "teacher": a work dir that
+ * already holds `features/teacher/` (made by an earlier fcprobe, which named every flag teacher so; renaming
+ * would extract hours of features again under the new name) and a file name a student or reference also has
+ * (the models would collide, where "teacher" did not).
+ */
+function nameFlagTeacher(raw: Obj, baseDir: string): void {
+  const t = raw.teacher;
+  if (!isObj(t) || t.name !== undefined || typeof t.path !== 'string') return;
+  const stem = stemOf(t.path);
+  const work = typeof raw.workDir === 'string' ? resolve(baseDir, raw.workDir) : undefined;
+  if (work && existsSync(join(work, 'features', 'teacher')) && !existsSync(join(work, 'features', stem))) return;
+  const others = ['student', 'students', 'references'].flatMap((k) => {
+    const v = raw[k];
+    return (Array.isArray(v) ? v : v === undefined ? [] : [v]) as unknown[];
+  });
+  const names = others.map((m) =>
+    typeof m === 'string' ? stemOf(m) : isObj(m) ? String(m.name ?? stemOf(String(m.path ?? ''))) : '',
+  );
+  if (names.some((n) => n.toLowerCase() === stem.toLowerCase())) return;
+  t.name = stem;
+}
+
 export interface MergedConfig {
   raw: Obj;
   /** Names config fields in the user's terms. */
@@ -196,15 +224,16 @@ export interface MergedConfig {
 
 /**
  * Raw config from the flags alone (`config` undefined) or the config file's object with the flags laid over
- * it. Paths in `config` must already be absolute (they are relative to the file's folder).
+ * it. Paths in `config` are relative to the file's folder, `baseDir`.
  * @throws FcprobeError BAD_OPTION when a flag cannot combine with the config (--suite with sets in the file).
  */
-export function mergeFlags(f: RunFlags, config: Obj | undefined): MergedConfig {
+export function mergeFlags(f: RunFlags, config: Obj | undefined, baseDir?: string): MergedConfig {
   const fields = flagFields(f);
   if (!config) {
     const raw: Obj = {};
     for (const x of fields) setField(raw, x.path, x.value);
     if (f.student?.length === 0) delete raw.students;
+    if (f.teacher !== undefined) nameFlagTeacher(raw, process.cwd());
     return { raw, nameOf: (field) => flagOfField(field) ?? configFieldName(field), overrides: [] };
   }
   const raw: Obj = structuredClone(config);
@@ -231,6 +260,7 @@ export function mergeFlags(f: RunFlags, config: Obj | undefined): MergedConfig {
           `${[...new Set(was.map((w) => JSON.stringify(w)))].join(', ')})`,
       );
   }
+  if (f.teacher !== undefined) nameFlagTeacher(raw, baseDir ?? process.cwd());
   const nameOf: FieldNamer = (field) => {
     const plain = field.replace(/\[\d+\]/g, '');
     const hit = byFlag.find((b) => plain === b.prefix || plain.startsWith(`${b.prefix}.`));

@@ -87,6 +87,8 @@ function notRegular(dir: string, e: Dirent): string | null {
  * extensions, nested folders, entries that are not regular files, names that are not valid UTF-8. Throws IO
  * (exit 6) naming the folder when it cannot be read (EACCES).
  */
+const NESTED = 'nested folder (not scanned)';
+
 export function listImages(
   dir: string,
   relPrefix: string,
@@ -107,7 +109,7 @@ export function listImages(
       continue;
     }
     if (isDirectoryEntry(dir, e)) {
-      ignored.push({ file: rel, reason: 'nested folder (not scanned)' });
+      ignored.push({ file: rel, reason: NESTED });
       continue;
     }
     if (!isImageFile(e.name)) {
@@ -140,6 +142,29 @@ export function readClassFile(path: string): string[] {
 export interface ScanOptions {
   /** Class names in index order; default: the sorted sub-folder names. */
   classes?: string[];
+}
+
+/**
+ * A folder given one level too high (a domain root such as PACS/, whose "class folders" art_painting, photo, ...
+ * hold the class folders) fails on its first class folder without images; say what it is and which folders
+ * were probably meant, rather than only "contains no images". Returns when `folder` holds no sub-folders.
+ */
+function oneLevelTooHigh(
+  rootArg: string,
+  folders: readonly string[],
+  folder: string,
+  ignored: readonly { file: string; reason: string }[],
+): void {
+  const nested = ignored.filter((i) => i.reason === NESTED).map((i) => i.file.slice(folder.length + 1));
+  if (nested.length === 0) return;
+  const few = (l: readonly string[]): string => (l.length <= 4 ? l.join(', ') : `${l.slice(0, 4).join(', ')}, ...`);
+  const meant = folders.length === 1 ? join(rootArg, folder) : `one of ${few(folders.map((f) => join(rootArg, f)))}`;
+  throw new FcprobeError(
+    'BAD_DATA',
+    `${join(rootArg, folder)} contains class folders (${few(nested)}), not images: ${rootArg} looks like a ` +
+      `folder of datasets, one level above the one to give.`,
+    `Did you mean ${meant}? The data folder holds one sub-folder per class: <data>/<class>/<image>.jpg`,
+  );
 }
 
 /**
@@ -183,6 +208,7 @@ export function scanImageFolder(rootArg: string, options: ScanOptions = {}): Dat
       );
     }
     const { images, ignored: ign } = listImages(join(root, folder), folder);
+    if (images.length === 0) oneLevelTooHigh(rootArg, folders, folder, ign);
     if (images.length === 0) {
       throw new FcprobeError(
         'BAD_DATA',

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Gemm } from '../compute/gemm.js';
 import { badOption, FcprobeError } from '../errors.js';
 import {
@@ -105,7 +105,10 @@ export interface DistillResult {
   steps: number;
   epochLosses: number[];
   resumedFromEpoch: number;
-  /** The files written and their SHA-256 (hex), checked before a finished distillation is reused. */
+  /**
+   * The files written (relative to the output folder, as every path in distill.json: nothing of the machine
+   * that made it) and their SHA-256 (hex), checked before a finished distillation is reused.
+   */
   outputs: { head: string; student: string | null; headSha256: string; studentSha256: string | null };
   fit: FitEntry[];
   seconds: number;
@@ -234,8 +237,10 @@ export async function finishedDistill(
     [r.outputs?.head, r.outputs?.headSha256],
     [r.outputs?.student, r.outputs?.studentSha256],
   ];
-  for (const [file, sha] of files) {
-    if (file === null && sha === null) continue;
+  for (const [name, sha] of files) {
+    if (name === null && sha === null) continue;
+    // Relative to the output folder (an absolute path, as fcprobe 0.1.0 wrote it, resolves to itself).
+    const file = name ? resolve(out, name) : '';
     if (!file || !sha || !existsSync(file) || (await sha256File(file)) !== sha) return null;
   }
   return r;
@@ -332,6 +337,9 @@ async function distillLocked(
     scanFeatures(e.st, false, bufferRows);
   }
   const out = resolve(o.out);
+  // Paths in distill.json are relative to `out`, with / on every system: the same distillation made in another
+  // checkout or folder writes the same file, and nothing tells which machine made it.
+  const rel = (p: string): string => relative(out, resolve(p)).split(sep).join('/') || '.';
   const key = distillKey(s, teacher, student);
   return withGemm(o.gemm, o.threads, async (gemm) => {
     const net = createHead(s.head, ds, dt, new Rng(s.seed));
@@ -380,7 +388,7 @@ async function distillLocked(
       s.head.kind === 'linear' ? 'linear' : `${s.head.layers}-layer ${s.head.activation} MLP, hidden ${s.head.hidden}`;
     const desc =
       `fcprobe distill head (${kind}): ${ds} -> ${dt}, ${s.loss} loss, ${s.epochs} epochs on ${n} images of ` +
-      `${teacher.manifest.dataRoot}`;
+      `${basename(teacher.manifest.dataRoot)}`;
     const headBytes = headToOnnx(exported, desc);
     const headPath = join(out, 'head.onnx');
     writeFileAtomic(headPath, headBytes);
@@ -397,7 +405,10 @@ async function distillLocked(
         featureOutput: student.manifest.model.outputName,
         preprocess: student.manifest.preprocess,
         preprocessAssumed: student.manifest.preprocessSource?.source === 'default',
-        docString: `fcprobe distilled student: ${student.manifest.model.path} + ${desc}`,
+        // File names and hashes only: student.onnx must be byte-identical wherever the same inputs sit.
+        docString:
+          `fcprobe distilled student: ${basename(student.manifest.model.path)} (sha256 ` +
+          `${student.manifest.model.sha256.slice(0, 12)}) + ${desc}`,
       });
       writeFileAtomic(studentPath, composed);
       studentSha = sha256Bytes(composed);
@@ -408,7 +419,7 @@ async function distillLocked(
     for (let i = 0; i < pairs.length; i++) {
       const p = pairs[i]!;
       const m = await measureFit(gemm, exported, p.st, p.t, targetStats.std, fitBlock);
-      fit.push({ name: i === 0 ? 'train' : `eval${i}`, teacherDir: p.t.dir, studentDir: p.st.dir, ...m });
+      fit.push({ name: i === 0 ? 'train' : `eval${i}`, teacherDir: rel(p.t.dir), studentDir: rel(p.st.dir), ...m });
     }
     const result: DistillResult = {
       format: 'fcprobe-distill',
@@ -417,16 +428,16 @@ async function distillLocked(
       key,
       settings: s,
       teacher: {
-        dir: teacher.dir,
+        dir: rel(teacher.dir),
         key: teacher.manifest.key,
-        model: teacher.manifest.model.path,
+        model: basename(teacher.manifest.model.path),
         sha256: teacher.manifest.model.sha256,
         dim: dt,
       },
       student: {
-        dir: student.dir,
+        dir: rel(student.dir),
         key: student.manifest.key,
-        model: student.manifest.model.path,
+        model: basename(student.manifest.model.path),
         sha256: student.manifest.model.sha256,
         dim: ds,
       },
@@ -435,7 +446,12 @@ async function distillLocked(
       steps: trained.steps,
       epochLosses: trained.epochLosses,
       resumedFromEpoch: trained.resumedFromEpoch,
-      outputs: { head: headPath, student: studentPath, headSha256: sha256Bytes(headBytes), studentSha256: studentSha },
+      outputs: {
+        head: rel(headPath),
+        student: studentPath === null ? null : rel(studentPath),
+        headSha256: sha256Bytes(headBytes),
+        studentSha256: studentSha,
+      },
       fit,
       seconds: (performance.now() - started) / 1000,
       createdAt: new Date().toISOString(),

@@ -588,7 +588,7 @@ async function extractPair(
   try {
     // Shards written by the jobs of `run --plan` (a cluster array) become this pair's features.
     const merged = mergeFoundShards(featureDir(cfg.workDir, m, s.config));
-    if (merged) log.stage(`  merged ${merged} shard(s) of the cluster plan`);
+    if (merged) log.stage(`  merged ${merged} shard(s) of the cluster plan into ${label}`);
     const r = await log.timed(`extract ${label}`, () =>
       extractFeatures({
         ...extractOptionsOf(m, cfg, plan),

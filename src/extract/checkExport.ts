@@ -14,6 +14,7 @@ import { NpyReader, readNpy } from '../io/npy.js';
 import { extractFeatures } from './extract.js';
 import type { ExtractOptions } from './options.js';
 import { CHECK_EXPORT_DEFAULTS } from '../options.js';
+import { withExportScripts } from '../models/catalog.js';
 
 /** Pass thresholds (every image must meet both); see docs/models.md for why these values. */
 export { CHECK_EXPORT_DEFAULTS };
@@ -127,7 +128,9 @@ export async function checkExport(opts: CheckExportOptions): Promise<ExportCheck
       'BAD_FEATURES',
       `${opts.referencePath} is [${ref.shape.join(', ')}], expected [${files.length}, D]: one row per image of ` +
         `${opts.dataDir}, in sorted path order.`,
-      'Write the reference with the same images (models/export/*.py --images <folder> --reference <file.npy>).',
+      withExportScripts(
+        'Write the reference with the same images (models/export/*.py --images <folder> --reference <file.npy>).',
+      ),
     );
   const listing: DatasetListing = {
     root,

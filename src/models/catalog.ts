@@ -4,7 +4,7 @@
  * output the protocol uses. Read once, checked field by field before it is trusted.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FcprobeError } from '../errors.js';
 import { INTERPOLATIONS, POOLS, PRESET_NAMES, type PoolName } from '../options.js';
@@ -66,6 +66,22 @@ export function catalogPath(): string {
     `fcprobe's model catalog (${CATALOG_MARKER}) was not found above ${dirname(fileURLToPath(import.meta.url))}.`,
     'The package is incomplete: reinstall fcprobe, or run it from a checkout that has models/.',
   );
+}
+
+/**
+ * Where the export scripts are: models/export/ beside the catalog, shipped in the npm package too. Relative to
+ * the current folder when inside it (`models/export` in a checkout's root), else absolute: a hint names a file
+ * the user has, not the repository's path.
+ */
+export function exportScriptsDir(): string {
+  const dir = join(dirname(catalogPath()), 'export');
+  const rel = relative(process.cwd(), dir);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : dir;
+}
+
+/** A text naming `models/export/...` (a catalog export command, a hint) with the scripts' real location. */
+export function withExportScripts(text: string): string {
+  return text.replace(/(^|[\s(])models\/export\//g, (_, pre: string) => `${pre}${join(exportScriptsDir(), '/')}`);
 }
 
 type Obj = Record<string, unknown>;

@@ -14,7 +14,7 @@ import { badOption, FcprobeError } from '../errors.js';
 import { acquireLock } from '../io/lock.js';
 import { hasControl, redactSecrets } from '../io/terminal.js';
 import { readLock, verifyCached, writeLockEntry, type LockedFile } from './cache.js';
-import { findCatalogEntry, type CatalogEntry } from './catalog.js';
+import { findCatalogEntry, withExportScripts, type CatalogEntry } from './catalog.js';
 import { discardPart, downloadToPart, publish } from './download.js';
 import { externalDataLocations } from './externalData.js';
 import { HUB_PREPROCESS_FILE } from './hubPreprocess.js';
@@ -55,7 +55,9 @@ export function hubTarget(spec: string): HubTarget {
     throw new FcprobeError(
       'BAD_OPTION',
       `No published ONNX export of ${entry.name} (${entry.title}) is known, so it cannot be pulled.`,
-      `Make one: ${entry.export.command} (see models/export/README.md), then pass the .onnx file's path.`,
+      withExportScripts(
+        `Make one: ${entry.export.command} (see models/export/README.md), then pass the .onnx file's path.`,
+      ),
     );
   const e = entry.export;
   return { ref: { repo: e.repo, path: e.path, revision: e.revision }, catalogSha256: e.sha256, entry };

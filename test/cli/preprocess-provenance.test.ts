@@ -164,15 +164,15 @@ describe('preprocessing provenance through the CLI', () => {
       models: { name: string; preprocess?: { source: string; fields: Record<string, string> } }[];
     };
     const byName = new Map(results.models.map((m) => [m.name, m]));
-    assert.equal(byName.get('teacher')?.preprocess?.source, 'metadata');
-    assert.equal(byName.get('teacher')?.preprocess?.fields.mean, 'metadata');
+    assert.equal(byName.get('meta')?.preprocess?.source, 'metadata');
+    assert.equal(byName.get('meta')?.preprocess?.fields.mean, 'metadata');
     assert.equal(byName.get('plain')?.preprocess?.source, 'default');
     const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning: no preprocessing stated'));
     assert.equal(warnings.length, 1, r.stderr);
     assert.match(warnings[0]!, /plain/);
     const md = readFileSync(join(work, 'report.md'), 'utf8');
     assert.match(md, /plain: no preprocessing was stated/);
-    assert.doesNotMatch(md, /teacher: no preprocessing was stated/);
+    assert.doesNotMatch(md, /meta: no preprocessing was stated/);
     // A flag given to the run is recorded as a flag.
     const typed = cli(
       ['run', '--work', work, '--teacher', withMeta, '--student', plain, '--train', data].concat([

@@ -65,17 +65,20 @@ describe('run --plan (cluster jobs)', () => {
     // An unfinished array is refused by name before merging.
     const half = join(dir, 'half', 't', 'train');
     mkdirSync(half, { recursive: true });
-    cpSync(join(dir, 'sharded', 'features', 'teacher', 'train', 'shard-0-of-2'), join(half, 'shard-0-of-2'), {
+    cpSync(join(dir, 'sharded', 'features', 't', 'train', 'shard-0-of-2'), join(half, 'shard-0-of-2'), {
       recursive: true,
     });
     assert.throws(() => mergeFoundShards(half), /shard\(s\) 1\/2 of the cluster plan are not finished/);
     const merged = runCli(['run', ...flags.filter((f) => f !== '-q'), '--work', 'sharded'], dir);
     assert.equal(merged.status, 0, merged.stderr);
-    assert.equal(merged.stderr.match(/merged 2 shard\(s\) of the cluster plan/g)?.length, 6);
+    // Each merge names its model and set: six different lines, one per (model, set) pair.
+    const said = merged.stderr.match(/merged 2 shard\(s\) of the cluster plan into \S+ \/ \S+/g) ?? [];
+    assert.equal(new Set(said).size, 6, merged.stderr);
     assert.doesNotMatch(merged.stderr, /Extracting again|Discarding/);
     const whole = runCli(['run', ...flags, '--work', 'whole'], dir);
     assert.equal(whole.status, 0, whole.stderr);
-    for (const m of ['teacher', 's'])
+    // The teacher given by --teacher t.onnx is named after its file, as the student is.
+    for (const m of ['t', 's'])
       for (const set of ['train', 'test', 'ood'])
         for (const f of ['features.npy', 'labels.npy'])
           assert.ok(

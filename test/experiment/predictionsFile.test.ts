@@ -79,7 +79,7 @@ describe('run: predictions files recompute results.json', () => {
     assert.equal(r.status, 0, r.stderr);
     const results = JSON.parse(readFileSync(join(work, 'results.json'), 'utf8')) as RunResults;
     const models = results.models.map((m) => m.name);
-    assert.deepEqual(models, ['teacher', 's1', 's2']);
+    assert.deepEqual(models, ['t', 's1', 's2']);
     const evalSets = results.sets.filter((s) => 'role' in s && s.role !== 'id-train').map((s) => s.name);
     assert.equal(evalSets.length, 2);
     for (const set of evalSets) {
@@ -98,7 +98,7 @@ describe('run: predictions files recompute results.json', () => {
           assert.equal(top5, acc.top5, `${m} ${set} top-5`);
         }
       }
-      const t = right('teacher');
+      const t = right('t');
       for (const s of ['s1', 's2']) {
         const st = right(s);
         const gap = results.gaps.find((g) => g.student === s && g.set === set)!;
@@ -124,7 +124,7 @@ describe('run: predictions files recompute results.json', () => {
         );
         for (const c of cg.classes) {
           const mine = rows.filter((row) => row[1] === c.class);
-          const kt = mine.filter((row) => row[col('teacher', 'correct')] === '1').length;
+          const kt = mine.filter((row) => row[col('t', 'correct')] === '1').length;
           const ks = mine.filter((row) => row[col(s, 'correct')] === '1').length;
           assert.equal(c.n, mine.length);
           assert.equal(c.gap, (kt - ks) / mine.length);

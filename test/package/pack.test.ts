@@ -31,6 +31,7 @@ const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   main: string;
   types: string;
   bin: Record<string, string>;
+  dependencies: Record<string, string>;
   exports: Record<string, string | Record<string, string>>;
 };
 
@@ -75,6 +76,24 @@ const COLOURS: Record<string, Rgb[]> = {
   ],
   dog: [[51, 102, 204]],
 };
+
+/**
+ * The README's install line (`VAR=value npm install -g ./fcprobe-<version>.tgz`): the environment settings it
+ * carries and the tarball it names. The test installs exactly so, with nothing else set.
+ */
+function readmeInstall(): { env: Record<string, string>; tarball: string } {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const m = /^\s*((?:[A-Za-z_][A-Za-z0-9_]*=\S+\s+)*)npm install -g \.\/(fcprobe-\S+\.tgz)/m.exec(readme);
+  assert.ok(m, 'README.md has an `npm install -g ./fcprobe-<version>.tgz` line');
+  const env = Object.fromEntries(
+    m[1]!
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
+  );
+  return { env, tarball: m[2]! };
+}
 
 /** Plain JavaScript, as a user would write it: everything through the public entry point. */
 const CONSUMER = `
@@ -135,6 +154,8 @@ describe('npm package', { timeout: 600_000 }, () => {
       /^data\/meta\/[^/]+$/,
       /^schema\/[^/]+\.json$/,
       /^models\/catalog\.json$/,
+      // The export scripts the hints of `models pull` and check-export point at.
+      /^models\/export\/[^/]+\.(py|md)$/,
     ];
     const topFiles = new Set(['package.json', 'README.md', 'LICENSE']);
     const stray = packed.filter((p) => !topFiles.has(p) && !allowed.some((re) => re.test(p)));
@@ -168,6 +189,8 @@ describe('npm package', { timeout: 600_000 }, () => {
       'data/meta/objectnet.json',
       'schema/experiment.schema.json',
       'models/catalog.json',
+      'models/export/export_open_clip.py',
+      'models/export/README.md',
     ])
       assert.ok(has.has(need), need);
     // Every file the code loads next to itself (workers, wasm, package.json) must ship.
@@ -191,8 +214,16 @@ describe('npm package', { timeout: 600_000 }, () => {
     const prefix = join(tmp, 'global');
     const userconfig = join(tmp, 'npmrc');
     writeFileSync(userconfig, '');
-    // onnxruntime-node's postinstall would fetch CUDA libraries from NuGet; the repo's .npmrc skips it too.
-    const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
+    // Exactly as the README says: its line's environment settings (onnxruntime-node's postinstall would fetch
+    // CUDA libraries from outside npm and fail offline), and none inherited (npm test passes the repo's
+    // .npmrc setting to its children as npm_config_onnxruntime_node_install).
+    const readme = readmeInstall();
+    assert.equal(readme.tarball, `${PKG.name}-${PKG.version}.tgz`, 'the README names the tarball npm pack writes');
+    assert.equal(tarball.endsWith(`/${readme.tarball}`), true);
+    const env: NodeJS.ProcessEnv = { ...process.env, ...readme.env };
+    for (const k of ['ONNXRUNTIME_NODE_INSTALL', 'npm_config_onnxruntime_node_install'])
+      if (!(k in readme.env)) delete env[k];
+    assert.ok(Object.keys(readme.env).length > 0, 'the README line carries the setting that skips the download');
     const install = await run(
       'npm',
       [
@@ -224,6 +255,16 @@ describe('npm package', { timeout: 600_000 }, () => {
 
     // Installed = packed, file for file: no `prepare` (tsc) ran at install, nothing was built or left out.
     const installed = join(prefix, 'lib', 'node_modules', PKG.name);
+    // onnxruntime-node is pinned: the global install (which reads no lockfile) gets the lockfile's version.
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version?: string }>;
+    };
+    const ortLocked = lock.packages['node_modules/onnxruntime-node']!.version!;
+    assert.equal(PKG.dependencies['onnxruntime-node'], ortLocked, 'package.json pins the lockfile version exactly');
+    const ortInstalled = JSON.parse(
+      readFileSync(join(installed, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8'),
+    ) as { version: string };
+    assert.equal(ortInstalled.version, ortLocked);
     const onDisk = filesUnder(installed, (rel) => rel === 'node_modules').sort();
     assert.deepEqual(onDisk, [...packed].sort());
 
@@ -239,6 +280,11 @@ describe('npm package', { timeout: 600_000 }, () => {
     const version = await run(bin, ['--version'], elsewhere);
     assert.equal(version.code, 0, version.stderr);
     assert.equal(version.stdout.trim(), PKG.version);
+    // A model with no published ONNX: the hint names the export script where the install has it.
+    const pull = await run(bin, ['models', 'pull', 'clip-rn50'], elsewhere);
+    assert.equal(pull.code, 2, pull.stderr);
+    const script = /python (\S+export_open_clip\.py)/.exec(pull.stderr)?.[1];
+    assert.ok(script && existsSync(script), `the hint names a script the install has: ${pull.stderr}`);
 
     const app = join(tmp, 'app');
     mkdirSync(join(app, 'node_modules'), { recursive: true });

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { benchModel, spread, type Stats, stopChildrenOnSignal } from '../../bench/bench.js';
 import { FcprobeError } from '../../errors.js';
 import { BENCH_OPTIONS } from '../../options.js';
+import { noticePrinter } from '../progress.js';
 import { action, addOptions } from '../run-command.js';
 import { resolveModelArg } from './models.js';
 import { escapeControl, forTerminal } from '../../io/terminal.js';
@@ -46,7 +47,7 @@ export function registerBenchCommand(program: Command): void {
       'after',
       `
 Without --model and --data: the generated-model suite of the source checkout (= npm run bench; ~15-20 min,
---quick a few), results in the current folder or --out.
+--quick a few), results in bench/results/ of the checkout or --out.
 
 Examples:
   fcprobe bench --quick
@@ -80,7 +81,7 @@ Examples:
           modelPath: model.path,
           preprocessLayers: model.preprocessLayers,
           modelName: flags.model,
-          onNotice: (m) => process.stderr.write(`${m}\n`),
+          onNotice: noticePrinter(flags.quiet),
           dataDir: flags.data,
           batchSizes: flags.batch,
           providers: flags.ep,
@@ -152,7 +153,7 @@ Examples:
  * The generated-model suite: bench/run.ts, built to dist/bench/run.js in a source checkout. It is not in the
  * npm tarball (benchmarks are development tools: generated ViT-sized models, probe comparisons against
  * scikit-learn), so an installed fcprobe says so instead of failing. Its model and image cache goes to
- * ~/.cache/fcprobe/bench (FCPROBE_BENCH_CACHE overrides), its results to --out or the current folder.
+ * ~/.cache/fcprobe/bench (FCPROBE_BENCH_CACHE overrides), its results to --out or bench/results/.
  * Resolves to the suite's exit status.
  */
 function runSuite(flags: BenchFlags): Promise<number> {
@@ -168,8 +169,8 @@ function runSuite(flags: BenchFlags): Promise<number> {
     ...(flags.quick ? ['--quick'] : []),
     ...(flags.only ? ['--only', flags.only] : []),
     ...(flags.skip ? ['--skip', flags.skip] : []),
-    '--out',
-    flags.out ?? `${process.cwd()}/`,
+    // Without --out the suite writes to bench/results/ of its checkout, never the current folder.
+    ...(flags.out ? ['--out', flags.out] : []),
   ];
   const env = {
     ...process.env,

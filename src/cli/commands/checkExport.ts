@@ -4,6 +4,7 @@ import { checkExport } from '../../extract/checkExport.js';
 import { CHECK_EXPORT_OPTIONS, type PoolName } from '../../options.js';
 import { addOptions } from '../run-command.js';
 import { action } from '../run-command.js';
+import { withExportScripts } from '../../models/catalog.js';
 import { resolveModelArg } from './models.js';
 import { escapeControl } from '../../io/terminal.js';
 
@@ -38,12 +39,14 @@ export function registerCheckExportCommand(program: Command): void {
   addOptions(cmd, CHECK_EXPORT_OPTIONS)
     .addHelpText(
       'after',
-      `
+      // Computed when shown: the export scripts ship with fcprobe, and the example names where they are.
+      () =>
+        withExportScripts(`
 Examples:
   python models/export/export_torchvision.py --arch resnet50 --out r50.onnx --images imgs --reference r50-ref.npy
   fcprobe check-export --model r50.onnx --preset torchvision --data imgs --reference r50-ref.npy
   fcprobe check-export --model mnv2.onnx --preset inception --data imgs --reference mnv2-ref.npy
-  fcprobe check-export --model clip-vit-b16 --data imgs --reference clip-ref.npy   # preset/output from the catalog`,
+  fcprobe check-export --model clip-vit-b16 --data imgs --reference clip-ref.npy   # preset/output from the catalog`),
     )
     .action(
       action(async (flags: CheckExportFlags) => {

@@ -1,3 +1,4 @@
+import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type DistillResult, runDistill } from '../../distill/distill.js';
 import type { FitEntry } from '../../distill/distill.js';
@@ -6,10 +7,9 @@ import type { DistillLoss } from '../../distill/train.js';
 import { DISTILL_OPTIONS } from '../../options.js';
 import { invalid } from '../../validate.js';
 import { addOptions } from '../run-command.js';
-import { createProgress, formatDuration } from '../progress.js';
+import { createProgress, formatDuration, noticePrinter } from '../progress.js';
 import { action } from '../run-command.js';
 import { installStopHandler } from './extract.js';
-import { forTerminal } from '../../io/terminal.js';
 
 interface DistillFlags {
   teacherFeatures: string;
@@ -46,17 +46,21 @@ const f4 = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : '-');
 const iv = (x: number, i: { low: number; high: number } | null): string =>
   i && Number.isFinite(i.low) ? `${f4(x)} [${f4(i.low)}, ${f4(i.high)}]` : f4(x);
 
-/** The terminal table: one row per (teacher, student) pair, with 95% intervals. */
-export function formatDistillTable(r: DistillResult): string {
+/**
+ * The terminal table: one row per (teacher, student) pair, with 95% intervals. distill.json's paths are relative
+ * to `out`; they are shown relative to the current folder, as the user typed them.
+ */
+export function formatDistillTable(r: DistillResult, out: string): string {
+  const shown = (p: string): string => relative(process.cwd(), resolve(out, p)) || '.';
   const lines = [
     `distilled ${r.settings.head.kind} head ${r.student.dim} -> ${r.teacher.dim} (${r.headParameters} parameters) on ` +
       `${r.rows} images: ${r.steps} steps, last-epoch ${r.settings.loss} loss ${r.epochLosses.at(-1)?.toPrecision(5)}`,
-    `wrote ${r.outputs.head}${r.outputs.student ? ` and ${r.outputs.student}` : ''}`,
+    `wrote ${shown(r.outputs.head)}${r.outputs.student ? ` and ${shown(r.outputs.student)}` : ''}`,
     '',
   ];
   const header = ['set', 'n', 'MSE [95%]', 'MSE/var [95%]', 'cosine [95%]', 'CKA [95%]'];
   const rows = r.fit.map((e: FitEntry) => [
-    `${e.name} (${e.teacherDir})`,
+    `${e.name} (${shown(e.teacherDir)})`,
     String(e.n),
     iv(e.mse, e.mseInterval),
     iv(e.mseStandardized, e.mseStandardizedInterval),
@@ -117,7 +121,7 @@ Examples:
             bufferRows: flags.bufferRows,
             threads: flags.threads,
             shouldStop: stop.shouldStop,
-            onNotice: (m) => process.stderr.write(`${forTerminal(m)}\n`),
+            onNotice: noticePrinter(flags.quiet),
             onStep: (p) => {
               const elapsed = (performance.now() - t0) / 1000;
               const eta = (elapsed / p.stepsThisRun) * (p.totalSteps - p.step);
@@ -129,7 +133,9 @@ Examples:
             },
           });
           progress.done();
-          process.stdout.write(flags.json ? `${JSON.stringify(result, null, 1)}\n` : formatDistillTable(result));
+          process.stdout.write(
+            flags.json ? `${JSON.stringify(result, null, 1)}\n` : formatDistillTable(result, flags.out),
+          );
         } finally {
           stop.dispose();
         }

@@ -6,7 +6,7 @@ import { listDataset, type LayoutName } from '../../dataset/layouts.js';
 import { isTarData, listTarShards } from '../../dataset/tarListing.js';
 import { EXTRACT_OPTIONS, type PoolName } from '../../options.js';
 import { action, addOptions } from '../run-command.js';
-import { createProgress, formatDuration } from '../progress.js';
+import { createProgress, formatDuration, noticePrinter } from '../progress.js';
 import { resolveModelArg } from './models.js';
 import { forTerminal } from '../../io/terminal.js';
 
@@ -147,7 +147,7 @@ decides; with none of them the torchvision preset is assumed and a warning says 
                   `${p.etaSeconds === null ? '?' : formatDuration(p.etaSeconds)}` +
                   `${p.skipped ? `, ${p.skipped} skipped` : ''}`,
               ),
-            onNotice: (m) => process.stderr.write(`${forTerminal(m)}\n`),
+            onNotice: noticePrinter(flags.quiet),
             shouldStop: stop.shouldStop,
           });
           progress.done();

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { defaultCacheDir, readLock } from '../../models/cache.js';
-import { loadCatalog } from '../../models/catalog.js';
+import { loadCatalog, withExportScripts } from '../../models/catalog.js';
 import { DEFAULT_STALL_TIMEOUT_S } from '../../models/download.js';
 import { DEFAULT_ENDPOINT, pullModel } from '../../models/pull.js';
 import { badOption } from '../../errors.js';
@@ -49,6 +49,13 @@ export function registerModelsCommand(program: Command): void {
       'the catalog: name, feature dimension, preset, output, where the ONNX comes from, whether it is pulled',
     )
     .option('--json', 'print the catalog entries as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  fcprobe models list
+  fcprobe models list --json > catalog.json`,
+    )
     .action(
       action(async (flags: { json?: boolean }) => {
         const cat = loadCatalog();
@@ -85,8 +92,8 @@ export function registerModelsCommand(program: Command): void {
             .trimEnd();
         process.stdout.write(`${[head, ...rows].map(line).join('\n')}\n`);
         process.stdout.write(
-          `\nCache: ${cache}. Models with "export:" have no published ONNX: make one with the script ` +
-            `(models/export/README.md).\n`,
+          `\nCache: ${cache}. Models with "export:" have no published ONNX: make one with the script, in ` +
+            `${withExportScripts('models/export/')} (README.md there).\n`,
         );
       }),
     );

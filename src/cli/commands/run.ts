@@ -9,7 +9,7 @@ import { suiteRun } from '../../experiment/suiteConfig.js';
 import type { SuiteRecord } from '../../experiment/types.js';
 import { RUN_DEFAULTS, RUN_OPTIONS } from '../../options.js';
 import { mergeFlags, type RunFlags } from '../runFlags.js';
-import { createProgress, formatDuration, type ProgressReporter } from '../progress.js';
+import { createProgress, formatDuration, isWarning, noticePrinter, type ProgressReporter } from '../progress.js';
 import { action, addOptions } from '../run-command.js';
 import { installStopHandler } from './extract.js';
 import { planExtractJobs } from '../../experiment/plan.js';
@@ -39,7 +39,7 @@ export function resolveRunConfig(
   if (f.trainPerClass && !f.suite) throw new FcprobeError('BAD_OPTION', '--train-per-class applies to --suite only.');
   const file = f.config ? readRawConfig(f.config) : undefined;
   for (const w of file?.warnings ?? []) say(w);
-  const merged = mergeFlags(f, file?.raw);
+  const merged = mergeFlags(f, file?.raw, file?.baseDir);
   for (const o of merged.overrides) say(`${o}`);
   const baseDir = file?.baseDir ?? process.cwd();
   if (!file) {
@@ -121,21 +121,22 @@ the providers, the work directory and optional effective-robustness baselines; s
         }
         const stop = installStopHandler();
         let bar: ProgressReporter | null = null;
+        const print = noticePrinter(flags.quiet);
         const say = (m: string): void => {
-          if (!flags.quiet) process.stderr.write(`${forTerminal(m)}\n`);
+          // A warning ends a progress line as a stage line does; it prints even with -q.
+          if (!flags.quiet || isWarning(m)) {
+            bar?.done();
+            bar = null;
+          }
+          print(m);
         };
         try {
           const out = await runExperiment({
             config,
             nameOf,
             ...(suite ? { suite } : {}),
-            onStage: (m) => {
-              bar?.done();
-              bar = null;
-              say(m);
-            },
-            // A warning says a number may be wrong: it is shown even with -q, which silences progress.
-            onNotice: (m) => (m.startsWith('warning') ? process.stderr.write(`${forTerminal(m)}\n`) : say(m)),
+            onStage: say,
+            onNotice: say,
             onExtractProgress: (label, p) => {
               bar ??= createProgress(`  ${label}`, { quiet: flags.quiet });
               bar.update(
