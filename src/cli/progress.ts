@@ -12,7 +12,13 @@ export interface ProgressReporter {
 
 /** A warning line: it says a number may be wrong, so --quiet does not silence it. */
 export function isWarning(message: string): boolean {
-  return /^warning:/i.test(message);
+  // Also said with -q: a provider fallback (the numbers come from another device than asked) and a lock taken
+  // over from a process shown gone (fcprobe acted on a folder another process had claimed).
+  return (
+    /^warning:/i.test(message) ||
+    /^Execution provider \S+ not used/.test(message) ||
+    /^Took over the lock/.test(message)
+  );
 }
 
 /**
