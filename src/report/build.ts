@@ -285,6 +285,7 @@ function buildAllModels(
       model: m.name,
       role: m.role,
       top1: evalSets.map((s) => cell(m.name, s.name)?.top1 ?? null),
+      top1Interval: evalSets.map((s) => cell(m.name, s.name)?.top1Interval ?? null),
       id,
       oodAverage: ood,
       gapId: other && id !== null && tId !== null ? tId - id : null,

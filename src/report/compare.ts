@@ -19,7 +19,8 @@ import { buildReport } from './build.js';
 import { csvLine, CSV_HEADER, resultsCsvRows } from './csv.js';
 import { ci, MISSING, markdownTable, mdText, pct, pp, pValue, ROLE_LABEL, textTable } from './format.js';
 import { CSS, htmlTable } from './html.js';
-import { escapeXml, logitScatterChart } from './svgCharts.js';
+import { logitScatterChart, paletteColor } from './charts.js';
+import { escapeXml } from './svgCharts.js';
 import { ER_NO_INTERVAL, type Table } from './tables.js';
 import type { Interval, ModelRole, RunResults, SetRole } from './types.js';
 
@@ -385,10 +386,10 @@ export function renderComparisonMarkdown(c: Comparison): string {
   ].join('\n')}\n`;
 }
 
-const RUN_COLORS = ['#2b6cb0', '#dd8a2e', '#4a7c59', '#c0504d', '#8064a2', '#4bacc6', '#9bbb59', '#777777'];
-
 /**
- * All models of all runs on one ID-vs-OOD-average scatter (logit axes); a run's models share its colour.
+ * All models of all runs on one ID-vs-OOD-average scatter (logit axes). A model's colour is that of its
+ * position in its run's results.models (as in each run's report: teacher blue, first student orange, ...); a
+ * run is a marker shape.
  * Bars: the Clopper-Pearson interval where the axis is a single set (a mean over sets has no exact interval).
  */
 export function comparisonScatter(c: Comparison): string {
@@ -402,7 +403,9 @@ export function comparisonScatter(c: Comparison): string {
       x: r.id!,
       y: r.oodAverage!,
       label: r.name,
-      color: RUN_COLORS[c.runs.findIndex((x) => x.label === r.run) % RUN_COLORS.length]!,
+      color: paletteColor(c.rows.filter((x) => x.run === r.run).indexOf(r)),
+      series: r.name,
+      shape: r.run,
       xInterval: single(r, idCols),
       yInterval: single(r, oodCols),
     }));
@@ -415,8 +418,8 @@ export function comparisonScatter(c: Comparison): string {
     fit: null,
     diagonal: true,
     chance: c.chance,
-    width: 760,
-    height: 540,
+    width: 1000,
+    height: 560,
   });
 }
 
