@@ -494,11 +494,14 @@ export interface LogitScatterOptions {
   height?: number;
 }
 
-const LOGIT_CLAMP = 0.001;
+// 0% and 100% are infinite on a logit axis: such points are drawn at 0.5% and 99.5%, the edge of any axis.
+const LOGIT_CLAMP = 0.005;
 const logitOf = (p: number): number => {
   const q = Math.min(1 - LOGIT_CLAMP, Math.max(LOGIT_CLAMP, p));
   return Math.log(q / (1 - q));
 };
+/** How far (logits) an interval end may stretch an axis beyond its point: odds times about 7. */
+const INTERVAL_REACH = 2;
 const sigmoid = (l: number): number => 1 / (1 + Math.exp(-l));
 
 /** Tick percentages, coarse to fine; on a logit axis the round values near 0 and 100 sit far apart. */
@@ -546,14 +549,22 @@ function percentTicks(lo: number, hi: number): { at: number; text: string }[] {
 export function logitScatterChart(o: LogitScatterOptions): string {
   const width = o.width ?? 760,
     height = o.height ?? 480;
+  // An interval reaching 0% or 100% (small sets) is infinite on a logit axis: for the range, each interval end
+  // counts at most INTERVAL_REACH logits from its point; beyond that, the bar runs to the plot's edge.
+  const ends = (v: number, i: Interval | null | undefined): number[] =>
+    i
+      ? [i.low, i.high].map((e) =>
+          Math.min(logitOf(v) + INTERVAL_REACH, Math.max(logitOf(v) - INTERVAL_REACH, logitOf(e))),
+        )
+      : [];
   const xs = [
-      ...o.baseline.map((p) => p.x),
-      ...o.models.flatMap((m) => [m.x, ...(m.xInterval ? [m.xInterval.low, m.xInterval.high] : [])]),
-    ].map(logitOf),
+      ...o.baseline.map((p) => logitOf(p.x)),
+      ...o.models.flatMap((m) => [logitOf(m.x), ...ends(m.x, m.xInterval)]),
+    ],
     ys = [
-      ...o.baseline.map((p) => p.y),
-      ...o.models.flatMap((m) => [m.y, ...(m.yInterval ? [m.yInterval.low, m.yInterval.high] : [])]),
-    ].map(logitOf);
+      ...o.baseline.map((p) => logitOf(p.y)),
+      ...o.models.flatMap((m) => [logitOf(m.y), ...ends(m.y, m.yInterval)]),
+    ];
   const pad = (a: number[]): [number, number] => {
     if (a.length === 0) return [logitOf(0.05), logitOf(0.95)];
     const lo = Math.min(...a),

@@ -64,6 +64,8 @@ export const CSS = [
   'table{border-collapse:collapse;font-size:13px;margin:8px 0}',
   'th,td{padding:4px 10px;border-bottom:1px solid ' +
     '#eee;white-space:nowrap}th{background:#f6f7f9;text-align:left;font-weight:600}',
+  // Headers may wrap (numbers may not): a table of many models and sets then still fits a 1400 px window.
+  'th{white-space:normal;vertical-align:bottom;min-width:3em}',
   'td.r,th.r{text-align:right;font-variant-numeric:tabular-nums}',
   '.def{font-size:12.5px;color:#555;max-width:900px;line-height:1.45}',
   '.note{font-size:12.5px;color:#8a5a00}',
