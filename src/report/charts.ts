@@ -103,7 +103,10 @@ function hashId(s: string): string {
  * URLs are dropped (HTML parsers put <svg> in the SVG namespace themselves, and the page then holds no URL),
  * and every series element is tagged with its series id.
  */
-function render(option: EChartsOption, width: number, height: number, title: string): string {
+/** Hover text per series id: for a data index, what the browser shows over that mark (its SVG <title>). */
+type Tips = Record<string, (dataIndex: number) => string | null>;
+
+function render(option: EChartsOption, width: number, height: number, title: string, tips: Tips = {}): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   let svg: string;
   try {
@@ -122,16 +125,38 @@ function render(option: EChartsOption, width: number, height: number, title: str
     name?: string | number;
   }[];
   const id = `fc${hashId(title)}`;
-  return svg
-    .replace(/\s+xmlns(:xlink)?="[^"]*"/g, '')
-    .replace(/\bzr\d+-/g, `${id}-`)
-    .replace(/ecmeta_series_index="(\d+)"/g, (m, i: string) => {
-      const s = series[Number(i)];
-      const sid = s?.id ?? s?.name;
-      return sid === undefined ? m : `${m} data-series="${escapeXml(String(sid))}"`;
-    })
-    .replace(/^<svg([^>]*)>/, `<svg$1 role="img" aria-label="${escapeXml(title)}"><title>${escapeXml(title)}</title>`);
+  return (
+    svg
+      .replace(/\s+xmlns(:xlink)?="[^"]*"/g, '')
+      .replace(/\bzr\d+-/g, `${id}-`)
+      .replace(/ecmeta_series_index="(\d+)"/g, (m, i: string) => {
+        const s = series[Number(i)];
+        const sid = s?.id ?? s?.name;
+        return sid === undefined ? m : `${m} data-series="${escapeXml(String(sid))}"`;
+      })
+      .replace(/^<svg([^>]*)>/, `<svg$1 role="img" aria-label="${escapeXml(title)}"><title>${escapeXml(title)}</title>`)
+      // Tooltips without a script: a <title> in a mark is shown by every browser on hover.
+      .replace(
+        /(<path [^>]*data-series="([^"]*)" ecmeta_data_index="(\d+)" ecmeta_ssr_type="chart"[^>]*>)<\/path>/g,
+        (m, open: string, sid: string, i: string) => {
+          const tip = tips[unescapeXml(sid)]?.(Number(i));
+          return tip ? `${open}<title>${escapeXml(tip)}</title></path>` : m;
+        },
+      )
+  );
 }
+
+function unescapeXml(s: string): string {
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+const intervalText = (i: Interval | null | undefined, format: (v: number) => string): string =>
+  i ? ` [${format(i.low)}, ${format(i.high)}]` : '';
 
 const TITLE_STYLE = { fontSize: 15, fontWeight: 600, color: '#222' } as const;
 const AXIS_TEXT = { fontSize: 11, color: '#555' } as const;
@@ -173,6 +198,8 @@ export interface GroupedBarOptions {
   yLabel: string;
   /** Tick and value-label text. */
   format: (v: number) => string;
+  /** Hover text of a value and its interval (default: `format`), e.g. more digits than the ticks need. */
+  tipFormat?: (v: number) => string;
   /** The axis always spans these (and 0, and every value and interval). */
   yMin?: number;
   yMax?: number;
@@ -365,6 +392,14 @@ export function groupedBarChart(o: GroupedBarOptions): string {
     });
   });
   const tickWidth = Math.max(...ticks.map((t) => textWidth(o.format(t), AXIS_TEXT.fontSize)));
+  const tips: Tips = {};
+  for (const s of o.series)
+    tips[`bar:${s.name}`] = (ci) => {
+      const v = s.values[ci];
+      if (v === null || v === undefined) return null;
+      const fmt = o.tipFormat ?? o.format;
+      return `${o.categories[ci]?.label}, ${s.name}: ${fmt(v)}${intervalText(s.errors?.[ci], fmt)}`;
+    };
   return render(
     {
       title: { text: o.title, left: plotLeft, top: 6, textStyle: TITLE_STYLE },
@@ -412,6 +447,7 @@ export function groupedBarChart(o: GroupedBarOptions): string {
     width,
     height,
     o.title,
+    tips,
   );
 }
 
@@ -783,6 +819,21 @@ export function logitScatterChart(o: LogitScatterOptions): string {
   };
   const modelLegendHeight = legendItems.length * 17 + 8;
   const tickWidth = Math.max(24, ...yTicks.map((t) => textWidth(t.text, AXIS_TEXT.fontSize)));
+  const pct = (v: number): string => (v * 100).toFixed(1);
+  const tips: Tips = {
+    baseline: (i) => {
+      const p = o.baseline[i];
+      return p ? `${p.label ?? 'baseline model'}: ${pct(p.x)}, ${pct(p.y)}` : null;
+    },
+  };
+  for (const [name, pts] of groups)
+    tips[`point:${name}`] = (i) => {
+      const p = pts[i];
+      if (!p) return null;
+      const id = `${pct(p.x)}${intervalText(p.xInterval, pct)}`,
+        ood = `${pct(p.y)}${intervalText(p.yInterval, pct)}`;
+      return `${p.label ?? name}: ID ${id}, OOD ${ood} (%)`;
+    };
   return render(
     {
       title: { text: o.title, left: plotLeft, top: 6, textStyle: TITLE_STYLE },
@@ -824,6 +875,7 @@ export function logitScatterChart(o: LogitScatterOptions): string {
     width,
     height,
     o.title,
+    tips,
   );
 }
 
@@ -939,5 +991,15 @@ export function quantileBoxChart(o: {
     width,
     height,
     o.title,
+    {
+      boxes: (i) => {
+        const b = o.boxes[i];
+        if (!b) return null;
+        return (
+          `${b.label}: p10 ${o.format(b.p10)}, p25 ${o.format(b.p25)}, median ${o.format(b.median)}, ` +
+          `p75 ${o.format(b.p75)}, p90 ${o.format(b.p90)}, mean ${o.format(b.mean)}`
+        );
+      },
+    },
   );
 }

@@ -257,6 +257,7 @@ function accuracySection(r: Report): string {
     categories: cats,
     yMax: 1,
     format: (v) => (v * 100).toFixed(0),
+    tipFormat: (v) => (v * 100).toFixed(1),
     valueLabels: true,
     groupFills: GROUP_FILLS,
     series: [
@@ -322,6 +323,7 @@ function allModelsSection(r: Report): string {
     categories: a.sets.map((s, i) => ({ label: s, group: ROLE_LABEL[a.roles[i]!] })),
     yMax: 1,
     format: (v) => (v * 100).toFixed(0),
+    tipFormat: (v) => (v * 100).toFixed(1),
     groupFills: GROUP_FILLS,
     series: a.rows.map((m) => ({
       name: m.model,

@@ -41,6 +41,8 @@ test('logit scatter: axes span the points and their intervals, not chance far be
     for (const v of values) assert.ok(v >= 75 && v <= 95, `${axis} tick ${v} outside 75-95`);
   }
   assert.doesNotMatch(svg, />chance/, 'chance (12.5%) is outside the axes: not drawn');
+  // Points carry no label in the plot; hovering one shows its numbers and intervals (an SVG <title>).
+  assert.match(svg, /<title>a: ID 80\.0 \[78\.0, 82\.0\], OOD 82\.0 \[80\.0, 84\.0\] \(%\)<\/title><\/path>/);
   // With points near chance the line is drawn (and named in the legend).
   const low = logitScatterChart({
     title: 'near chance',
