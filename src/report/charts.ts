@@ -938,8 +938,9 @@ export function quantileBoxChart(o: {
   const width = o.width ?? 1000;
   const rowH = 40,
     top = 44,
-    bottom = 50;
-  const height = top + bottom + rowH * Math.max(1, o.boxes.length);
+    bottom = 12;
+  // Below the rows: the tick labels and the axis name (about 44 px), which ECharts keeps inside the grid's bounds.
+  const height = top + bottom + 44 + rowH * Math.max(1, o.boxes.length);
   const values = o.boxes.flatMap((b) => [b.p10, b.p90, b.mean]).filter((v) => Number.isFinite(v));
   const ticks = niceTicks(0, Math.max(1e-9, ...values));
   const hi = ticks[ticks.length - 1]!;
