@@ -332,9 +332,25 @@ function allModelsSection(r: Report): string {
       errors: m.top1Interval,
     })),
   });
+  const students = a.rows.filter((m) => m.role === 'student');
+  const gapChart = groupedBarChart({
+    title: 'Teacher minus each student, top-1 (pp), 95% paired bootstrap intervals',
+    yLabel: 'gap (percentage points)',
+    categories: a.sets.map((s, i) => ({ label: s, group: ROLE_LABEL[a.roles[i]!] })),
+    format: (v) => (v * 100).toFixed(1),
+    tipFormat: (v) => (v * 100).toFixed(2),
+    groupFills: GROUP_FILLS,
+    series: students.map((m) => ({
+      name: m.model,
+      color: modelColor(r, m.model),
+      values: m.gapTop1,
+      errors: m.gapInterval,
+    })),
+  });
   return `<h2>All models</h2>
 ${chart}
-${htmlTable(allModelsTable(r))}`;
+${htmlTable(allModelsTable(r))}
+${students.length > 1 ? gapChart : ''}`;
 }
 
 function effectiveRobustnessSection(r: Report): string {

@@ -124,6 +124,10 @@ export interface AllModelsRow {
   top1: (number | null)[];
   /** The Clopper-Pearson 95% interval of each `top1` (the charts' error bars); null when not measured. */
   top1Interval: (Interval | null)[];
+  /** Students: the teacher minus this student per evaluation set (results `gaps[]`), with its paired-bootstrap
+   * interval; null for other models and sets not measured. */
+  gapTop1: (number | null)[];
+  gapInterval: (Interval | null)[];
   /** Mean top-1 over the ID test sets; null when a set is not measured. */
   id: number | null;
   /** Mean top-1 over the OOD sets; null when there are none or a set is not measured. */

@@ -69,6 +69,8 @@ describe('reports in a real browser', { skip: chromium ? false : 'no chromium bi
       assert.ok(scatter.series[`interval:${m}`], `scatter has ${m}'s intervals`);
     }
     assert.ok(chart(f, /^Top-1 accuracy per set, 95%/).series['interval:s1'], 'accuracy chart: student intervals');
+    const gaps = chart(f, /^Teacher minus each student/);
+    for (const m of ['s1', 's2']) assert.equal(gaps.series[`bar:${m}`]?.items, 3, `gap chart: ${m} on the 3 eval sets`);
   });
 
   it('compare.html of three runs: the same checks', () => {
