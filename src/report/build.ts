@@ -305,6 +305,8 @@ function buildAllModels(
       .filter((x) => Number.isFinite(x));
     return v.length === setsOfRole.size && v.length > 0 ? mean(v) : null;
   };
+  const gapOf = (student: string, set: string) =>
+    results.gaps.find((g) => g.student === student && g.teacher === teacher.name && g.set === set);
   const rows: AllModelsRow[] = results.models.map((m) => {
     const id = meanOf(m.name, 'id-test'),
       ood = meanOf(m.name, 'ood');
@@ -313,6 +315,9 @@ function buildAllModels(
       model: m.name,
       role: m.role,
       top1: evalSets.map((s) => cell(m.name, s.name)?.top1 ?? null),
+      top1Interval: evalSets.map((s) => cell(m.name, s.name)?.top1Interval ?? null),
+      gapTop1: evalSets.map((s) => gapOf(m.name, s.name)?.top1Gap ?? null),
+      gapInterval: evalSets.map((s) => gapOf(m.name, s.name)?.interval ?? null),
       id,
       oodAverage: ood,
       gapId: other && id !== null && tId !== null ? tId - id : null,

@@ -26,7 +26,8 @@ import { headlineMeasurements } from '../experiment/headline.js';
 import { csvLine, CSV_HEADER, resultsCsvRows } from './csv.js';
 import { ci, MISSING, markdownTable, mdText, pct, pp, pValue, ROLE_LABEL } from './format.js';
 import { CSS } from './html.js';
-import { escapeXml, logitScatterChart } from './svgCharts.js';
+import { logitScatterChart } from './charts.js';
+import { escapeXml } from './svgCharts.js';
 import { ER_NO_INTERVAL } from './tables.js';
 import { type FitTable, fittedTextTable, splitColumns, wrapText } from './fitTable.js';
 import type { Interval, ModelEntry, ModelRole, RunResults, SetRole } from './types.js';
@@ -606,9 +607,10 @@ const RUN_COLORS = ['#2b6cb0', '#dd8a2e', '#4a7c59', '#c0504d', '#8064a2', '#4ba
 const SHARED_COLOR = '#222222';
 
 /**
- * All models on one ID-vs-OOD-average scatter (logit axes): a model of one run in its run's colour, a model in
- * several runs in SHARED_COLOR. Bars: the Clopper-Pearson interval where the axis is a single set (a mean over
- * sets has no exact interval).
+ * All models on one ID-vs-OOD-average scatter (logit axes): a model of one run in its run's colour and marker
+ * shape, a model in several runs in SHARED_COLOR; each model a legend entry (no labels on the plot, so none can
+ * overlap). Bars: the Clopper-Pearson interval where the axis is a single set (a mean over sets has no exact
+ * interval).
  */
 export function comparisonScatter(c: Comparison): string {
   const idCols = c.sets.map((s, i) => (s.role === 'id-test' ? i : -1)).filter((i) => i >= 0);
@@ -622,6 +624,8 @@ export function comparisonScatter(c: Comparison): string {
       y: r.oodAverage!,
       label: r.label,
       color: r.runs.length > 1 ? SHARED_COLOR : runColor(c, r.runs[0]!),
+      series: r.label,
+      shape: r.runs.length > 1 ? 'several runs' : r.runs[0]!,
       xInterval: single(r, idCols),
       yInterval: single(r, oodCols),
     }));
@@ -634,8 +638,8 @@ export function comparisonScatter(c: Comparison): string {
     fit: null,
     diagonal: true,
     chance: c.chance,
-    width: 760,
-    height: 540,
+    width: 1000,
+    height: 560,
   });
 }
 

@@ -4,7 +4,15 @@
  */
 import { DEFINITIONS } from './definitions.js';
 import { ci, MISSING, pct, pp, fixed, ROLE_LABEL } from './format.js';
-import { escapeXml, groupedBarChart, logitScatterChart, quantileBoxChart } from './svgCharts.js';
+import {
+  groupedBarChart,
+  logitScatterChart,
+  MODEL_PALETTE,
+  paletteColor,
+  quantileBoxChart,
+  type ScatterModelPoint,
+} from './charts.js';
+import { escapeXml } from './svgCharts.js';
 import {
   allModelsTable,
   hasManyModels,
@@ -22,24 +30,18 @@ import {
   timingsTable,
   type Table,
 } from './tables.js';
-import type { Report } from './types.js';
+import type { Interval, Report } from './types.js';
 import type { GalleryEntry, GalleryImage } from './gallery.js';
 import { classGapsTable, contrastsTable, kappaTable, studentsTable } from './studentTables.js';
 
-export const TEACHER_COLOR = '#2b6cb0';
-export const STUDENT_COLOR = '#dd8a2e';
+/** The headline cards' teacher and student colours: those of the first two models (teacher, first student). */
+export const TEACHER_COLOR = MODEL_PALETTE[0]!;
+export const STUDENT_COLOR = MODEL_PALETTE[1]!;
 const GAP_COLOR = '#8a4fa3';
-const REFERENCE_COLOR = '#777777';
-/** Students after the first get their own hues, so the all-models chart tells them apart. */
-const MORE_STUDENT_COLORS = ['#c0504d', '#9bbb59', '#8064a2', '#4bacc6', '#f79646'];
 
-/** A model's colour in every chart: teacher blue, first student orange, others by position, references grey. */
+/** A model's colour in every chart and page: fixed by its position in results.models. */
 function modelColor(r: Report, name: string): string {
-  if (name === r.teacher) return TEACHER_COLOR;
-  const i = r.students.indexOf(name);
-  if (i === 0) return STUDENT_COLOR;
-  if (i > 0) return MORE_STUDENT_COLORS[(i - 1) % MORE_STUDENT_COLORS.length]!;
-  return REFERENCE_COLOR;
+  return paletteColor(r.models.findIndex((m) => m.name === name));
 }
 const CKA_COLOR = '#4a7c59';
 const COSINE_COLOR = '#5fa8b8';
@@ -62,9 +64,10 @@ export const CSS = [
     '.s{font-size:12px;color:#444;margin-top:2px}',
   `.t{color:${TEACHER_COLOR}}.st{color:${STUDENT_COLOR}}`,
   'table{border-collapse:collapse;font-size:13px;margin:8px 0}',
-  // Headers may wrap (numbers never do): a table of many sets and models then fits a 1400 px window.
   'th,td{padding:4px 8px;border-bottom:1px solid ' +
-    '#eee;white-space:nowrap}th{background:#f6f7f9;text-align:left;font-weight:600;white-space:normal}',
+    '#eee;white-space:nowrap}th{background:#f6f7f9;text-align:left;font-weight:600}',
+  // Headers may wrap (numbers may not): a table of many models and sets then still fits a 1400 px window.
+  'th{white-space:normal;vertical-align:bottom;min-width:3em}',
   'td.r,th.r{text-align:right;font-variant-numeric:tabular-nums}',
   '.def{font-size:12.5px;color:#555;max-width:900px;line-height:1.45}',
   '.note{font-size:12.5px;color:#8a5a00}',
@@ -107,66 +110,34 @@ function card(
 }
 
 /**
- * The ID-vs-OOD scatter on logit axes, drawn for every report: each model at its ID accuracy against each OOD
- * set's accuracy (and the OOD average when there are several sets), Clopper-Pearson bars both ways where the
- * point is one set's accuracy (an average over several sets has no exact interval, so no bar).
+ * The ID-vs-OOD scatter on logit axes, drawn for every report: every model (one colour each) at its ID accuracy
+ * against each OOD set's accuracy (one marker shape per set) and the OOD average when there are several sets,
+ * with Clopper-Pearson bars both ways where the coordinate is one set's accuracy (an average over several sets
+ * has no exact interval, so no bar).
  */
 function idVsOodScatter(r: Report): string {
-  const oodRows = r.perSet.filter((x) => x.role === 'ood' && x.teacher && x.student);
-  if (oodRows.length === 0) return '';
-  const idRow = r.summary.idSets.length === 1 ? r.perSet.find((x) => x.set === r.summary.idSets[0]) : undefined;
+  const a = r.allModels;
+  const oodCols = a.roles.flatMap((role, i) => (role === 'ood' ? [i] : []));
+  const idCols = a.roles.flatMap((role, i) => (role === 'id-test' ? [i] : []));
+  if (oodCols.length === 0) return '';
   const classes = new Set(
     r.perSet.flatMap((x) => (x.role !== 'id-train' ? [x.teacher?.classes, x.student?.classes] : [])),
   );
   classes.delete(undefined);
   const chance = classes.size === 1 ? 1 / [...classes][0]! : null;
-  const models = [
-    {
-      name: r.teacher,
-      color: TEACHER_COLOR,
-      id: r.summary.id.teacher,
-      cell: (x: (typeof oodRows)[number]) => x.teacher!,
-    },
-    {
-      name: r.student,
-      color: STUDENT_COLOR,
-      id: r.summary.id.student,
-      cell: (x: (typeof oodRows)[number]) => x.student!,
-    },
-  ];
-  const points = models.flatMap((m, mi) => {
-    const xInterval = idRow ? ((mi === 0 ? idRow.teacher : idRow.student)?.top1Interval ?? null) : null;
-    const perSet = oodRows.map((row) => ({
-      x: m.id,
-      y: m.cell(row).top1,
-      label: `${m.name}: ${row.set}`,
-      color: m.color,
-      xInterval,
-      yInterval: m.cell(row).top1Interval,
-    }));
-    const avg = r.summary.oodAverage;
-    if (oodRows.length > 1 && avg)
-      perSet.push({
-        x: m.id,
-        y: mi === 0 ? avg.teacher : avg.student,
-        label: `${m.name}: OOD average`,
-        color: m.color,
-        xInterval,
-        yInterval: null,
-      });
-    return perSet;
-  });
-  // Further students and references: their OOD average (no exact interval for an average, so no bars).
-  for (const row of r.allModels.rows) {
-    if (row.model === r.teacher || row.model === r.student || row.id === null || row.oodAverage === null) continue;
-    points.push({
-      x: row.id,
-      y: row.oodAverage,
-      label: `${row.model}: OOD average`,
-      color: modelColor(r, row.model),
-      xInterval: null,
-      yInterval: null,
-    });
+  const points: ScatterModelPoint[] = [];
+  for (const row of a.rows) {
+    if (row.id === null) continue;
+    const xInterval: Interval | null = idCols.length === 1 ? (row.top1Interval[idCols[0]!] ?? null) : null;
+    const common = { x: row.id, color: modelColor(r, row.model), series: row.model, xInterval };
+    for (const c of oodCols) {
+      const y = row.top1[c];
+      if (y === null || y === undefined) continue;
+      const set = a.sets[c]!;
+      points.push({ ...common, y, label: `${row.model}: ${set}`, shape: set, yInterval: row.top1Interval[c] ?? null });
+    }
+    if (oodCols.length > 1 && row.oodAverage !== null)
+      points.push({ ...common, y: row.oodAverage, label: `${row.model}: OOD average`, shape: 'OOD average' });
   }
   const er = r.effectiveRobustness.status === 'computed' ? r.effectiveRobustness.entries[0]! : null;
   return logitScatterChart({
@@ -179,9 +150,29 @@ function idVsOodScatter(r: Report): string {
     band: er?.band ?? null,
     diagonal: true,
     chance,
-    width: 720,
-    height: 520,
+    width: 1000,
+    height: 540,
   });
+}
+
+/**
+ * A model's Clopper-Pearson intervals on an effective-robustness chart: x when there is one ID test set, y when
+ * the baseline is against one OOD set (or the OOD average of a single set); a mean over sets has none.
+ */
+function erIntervals(
+  r: Report,
+  model: string,
+  against: string,
+): { xInterval: Interval | null; yInterval: Interval | null } {
+  const a = r.allModels;
+  const row = a.rows.find((x) => x.model === model);
+  const idCols = a.roles.flatMap((role, i) => (role === 'id-test' ? [i] : []));
+  const oodCols = a.roles.flatMap((role, i) => (role === 'ood' ? [i] : []));
+  const yCol = a.sets.indexOf(against) >= 0 ? a.sets.indexOf(against) : oodCols.length === 1 ? oodCols[0]! : -1;
+  return {
+    xInterval: row && idCols.length === 1 ? (row.top1Interval[idCols[0]!] ?? null) : null,
+    yInterval: row && yCol >= 0 ? (row.top1Interval[yCol] ?? null) : null,
+  };
 }
 
 function warningsHtml(r: Report): string {
@@ -287,18 +278,19 @@ function accuracySection(r: Report): string {
     categories: cats,
     yMax: 1,
     format: (v) => (v * 100).toFixed(0),
+    tipFormat: (v) => (v * 100).toFixed(1),
     valueLabels: true,
     groupFills: GROUP_FILLS,
     series: [
       {
         name: r.teacher,
-        color: TEACHER_COLOR,
+        color: modelColor(r, r.teacher),
         values: scored.map((s) => s.teacher?.top1 ?? null),
         errors: scored.map((s) => s.teacher?.top1Interval ?? null),
       },
       {
         name: r.student,
-        color: STUDENT_COLOR,
+        color: modelColor(r, r.student),
         values: scored.map((s) => s.student?.top1 ?? null),
         errors: scored.map((s) => s.student?.top1Interval ?? null),
       },
@@ -347,17 +339,39 @@ function allModelsSection(r: Report): string {
   if (!hasManyModels(r)) return '';
   const a = r.allModels;
   const chart = groupedBarChart({
-    title: 'Top-1 accuracy per set, all models',
+    title: 'Top-1 accuracy per set, all models, 95% Clopper-Pearson intervals',
     yLabel: 'top-1 accuracy (%)',
     categories: a.sets.map((s, i) => ({ label: s, group: ROLE_LABEL[a.roles[i]!] })),
     yMax: 1,
     format: (v) => (v * 100).toFixed(0),
+    tipFormat: (v) => (v * 100).toFixed(1),
     groupFills: GROUP_FILLS,
-    series: a.rows.map((m) => ({ name: m.model, color: modelColor(r, m.model), values: m.top1 })),
+    series: a.rows.map((m) => ({
+      name: m.model,
+      color: modelColor(r, m.model),
+      values: m.top1,
+      errors: m.top1Interval,
+    })),
+  });
+  const students = a.rows.filter((m) => m.role === 'student');
+  const gapChart = groupedBarChart({
+    title: 'Teacher minus each student, top-1 (pp), 95% paired bootstrap intervals',
+    yLabel: 'gap (percentage points)',
+    categories: a.sets.map((s, i) => ({ label: s, group: ROLE_LABEL[a.roles[i]!] })),
+    format: (v) => (v * 100).toFixed(1),
+    tipFormat: (v) => (v * 100).toFixed(2),
+    groupFills: GROUP_FILLS,
+    series: students.map((m) => ({
+      name: m.model,
+      color: modelColor(r, m.model),
+      values: m.gapTop1,
+      errors: m.gapInterval,
+    })),
   });
   return `<h2>All models</h2>
 ${chart}
-${htmlTable(allModelsTable(r))}`;
+${htmlTable(allModelsTable(r))}
+${students.length > 1 ? gapChart : ''}`;
 }
 
 function effectiveRobustnessSection(r: Report): string {
@@ -377,6 +391,7 @@ function effectiveRobustnessSection(r: Report): string {
                 y: m.oodAccuracy,
                 label: m.model,
                 color: modelColor(r, m.model),
+                ...erIntervals(r, m.model, e.against),
               })),
               fit: e.fit,
               band: e.band,

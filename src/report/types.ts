@@ -125,6 +125,12 @@ export interface AllModelsRow {
   role: ModelRole;
   /** Top-1 per evaluation set, in `AllModelsSection.sets` order; null when not measured. */
   top1: (number | null)[];
+  /** The Clopper-Pearson 95% interval of each `top1` (the charts' error bars); null when not measured. */
+  top1Interval: (Interval | null)[];
+  /** Students: the teacher minus this student per evaluation set (results `gaps[]`), with its paired-bootstrap
+   * interval; null for other models and sets not measured. */
+  gapTop1: (number | null)[];
+  gapInterval: (Interval | null)[];
   /** Mean top-1 over the ID test sets; null when a set is not measured. */
   id: number | null;
   /** Mean top-1 over the OOD sets; null when there are none or a set is not measured. */

@@ -5,7 +5,8 @@ import { renderHtml } from '../../src/report/html.js';
 import { renderJson } from '../../src/report/json.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderTerminal } from '../../src/report/terminal.js';
-import { groupedBarChart, niceTicks } from '../../src/report/svgCharts.js';
+import { groupedBarChart } from '../../src/report/charts.js';
+import { niceTicks } from '../../src/report/svgCharts.js';
 import { accuracyTable } from '../../src/report/tables.js';
 import { sampleResults } from './fixtures.js';
 
@@ -104,16 +105,20 @@ test('a zero or tiny bar at the edge of the plot gets a dark label, never white 
     categories: [{ label: 'test' }, { label: 'ood' }],
     series: [{ name: 'gap', color: '#c0392b', values: [0, -0.05] }],
   });
+  // ECharts writes a value label as <text ... font-size:10px ... transform="translate(x y)" fill="...">.
   const label = (text: string): { fill: string; y: number } => {
+    const at = String.raw`translate\([\d.]+ ([\d.]+)\)`;
     const m = new RegExp(
-      `<text [^>]*y="([\\d.]+)" font-size="10" fill="(#[0-9a-f]+)"[^>]*>${text.replace('.', '\\.')}</text>`,
+      `<text [^>]*font-size:10px[^>]*${at}" fill="(#[0-9a-f]+)">${text.replace('.', '\\.')}</text>`,
     ).exec(svg);
     assert.ok(m, `label ${text} drawn`);
     return { y: Number(m[1]), fill: m[2]! };
   };
   const zero = label('0.0');
   assert.equal(zero.fill, '#333');
-  const bar = /<rect [^>]*y="([\d.]+)"[^>]*fill="#c0392b"/.exec(svg)!;
+  // A bar is a path from the zero line (its first y) down to its value.
+  const bar = /<path d="M[\d.]+ ([\d.]+)l[\d.]+ 0l0 [\d.]+[^"]*" fill="#c0392b"/.exec(svg);
+  assert.ok(bar, 'a bar');
   assert.ok(zero.y > Number(bar[1]), 'below the zero line, inside the plot');
   // The tall negative bar still holds its label inside, in white.
   assert.equal(label('-5.0').fill, '#fff');

@@ -1,0 +1,78 @@
+/** The ECharts-drawn charts (src/report/charts.ts): axes fitted to the data, chance only when inside, colours. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildReport } from '../../src/report/build.js';
+import { logitScatterChart, MODEL_PALETTE } from '../../src/report/charts.js';
+import { renderHtml } from '../../src/report/html.js';
+import { sampleResults } from './fixtures.js';
+
+/** The numeric tick labels of an axis: ECharts writes y labels right-aligned, x labels centred, in #555. */
+function ticks(svg: string, anchor: 'end' | 'middle'): number[] {
+  const re = new RegExp(`<text [^>]*text-anchor="${anchor}"[^>]*fill="#555">([\\d.]+)</text>`, 'g');
+  return [...svg.matchAll(re)].map((m) => Number(m[1]));
+}
+
+const point = (x: number, y: number, label: string) => ({
+  x,
+  y,
+  label,
+  color: '#123456',
+  xInterval: { low: x - 0.02, high: x + 0.02 },
+  yInterval: { low: y - 0.02, high: y + 0.02 },
+});
+
+test('logit scatter: axes span the points and their intervals, not chance far below them', () => {
+  // Points at 80-90% with 8 classes: the hand-drawn chart started its axes near 12% (chance).
+  const svg = logitScatterChart({
+    title: 'fit',
+    xLabel: 'ID',
+    yLabel: 'OOD',
+    baseline: [],
+    models: [point(0.8, 0.82, 'a'), point(0.9, 0.86, 'b')],
+    fit: null,
+    chance: 1 / 8,
+  });
+  for (const [axis, values] of [
+    ['y', ticks(svg, 'end')],
+    ['x', ticks(svg, 'middle')],
+  ] as const) {
+    assert.ok(values.length >= 3, `${axis}: at least 3 ticks, got ${values}`);
+    // The data with intervals spans 78-92%; the padding is a few percent of the logit range.
+    for (const v of values) assert.ok(v >= 75 && v <= 95, `${axis} tick ${v} outside 75-95`);
+  }
+  assert.doesNotMatch(svg, />chance/, 'chance (12.5%) is outside the axes: not drawn');
+  // Points carry no label in the plot; hovering one shows its numbers and intervals (an SVG <title>).
+  assert.match(svg, /<title>a: ID 80\.0 \[78\.0, 82\.0\], OOD 82\.0 \[80\.0, 84\.0\] \(%\)<\/title><\/path>/);
+  // With points near chance the line is drawn (and named in the legend).
+  const low = logitScatterChart({
+    title: 'near chance',
+    xLabel: 'ID',
+    yLabel: 'OOD',
+    baseline: [],
+    models: [point(0.3, 0.14, 'a'), point(0.4, 0.2, 'b')],
+    fit: null,
+    chance: 1 / 8,
+  });
+  assert.match(low, />chance \(12\.5%\)</);
+});
+
+test('a model has one colour, by its position in results.models, on every chart of the report', () => {
+  const r = sampleResults();
+  // Students first in results.models: colours follow the position, not the role.
+  r.models.reverse();
+  const html = renderHtml(buildReport(r));
+  r.models.forEach((m, i) => {
+    const fills = [
+      ...html.matchAll(
+        new RegExp(
+          `<path [^>]*fill="(#[0-9a-f]{6})"[^>]*data-series="(?:bar|point):${m.name}"[^>]*ecmeta_ssr_type="chart"`,
+          'g',
+        ),
+      ),
+    ].map((x) => x[1]);
+    // 7 bars of the accuracy chart, 6 points of the ID-vs-OOD scatter (5 OOD sets and their average), 1 point of
+    // the effective-robustness chart (two models: no all-models chart).
+    assert.equal(fills.length, 7 + 6 + 1, `${m.name}: bars and points`);
+    assert.deepEqual([...new Set(fills)], [MODEL_PALETTE[i]], `${m.name}: one colour, palette entry ${i}`);
+  });
+});
