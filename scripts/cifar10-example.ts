@@ -6,7 +6,8 @@
  *       image corrupted as CIFAR-10-C does it (below). `clean` copies the bytes unchanged (used for the small
  *       slice of the CI test: --per-shard K keeps the first K images of every shard). A finished shard (its tar
  *       and a stamp with the same settings and source size) is skipped; shards are written to a temporary name
- *       and renamed, so an interruption leaves no half shard behind.
+ *       and renamed, so an interruption leaves no half shard behind. Each shard gets its source's mtime, so that
+ *       a rerun from scratch gives the same feature cache keys.
  *   stable <results.json> <out.json>
  *       results.json without the fields that differ between two runs of the same data (createdAt, timings,
  *       machine, the distilled students' `reused`): the file whose bytes a rerun reproduces.
@@ -27,6 +28,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -232,6 +234,9 @@ export async function corruptShards(o: CorruptOptions): Promise<number> {
       const out = await mapLimit(members, 8, (m) => corruptImage(m.name, m.data, c, o.severity, o.seed));
       const tmp = `${target}.tmp-${process.pid}`;
       await writeTar(tmp, out);
+      // The source's modification time: fcprobe's feature cache keys cover every shard's mtime, so a shard
+      // written again from scratch with the same bytes keeps the keys (and results.json) the same.
+      utimesSync(tmp, src.atime, src.mtime);
       renameSync(tmp, target);
       syncDir(dir);
       writeFileAtomic(`${target}.json`, stampOf(c));

@@ -157,6 +157,8 @@ describe('scripts/cifar10-example.ts shards', () => {
     assert.deepEqual(await tarNames(noise), ['dog/0.png', 'cat/1.png', 'dog/2.png', 'cat/3.png', 'dog/4.png']);
     const first = readFileSync(noise);
     const mtime = statSync(noise).mtimeMs;
+    // Shards carry the source's mtime (feature cache keys cover it), to the millisecond utimes keeps.
+    assert.ok(Math.abs(mtime - statSync(src).mtimeMs) < 1, `${mtime} vs ${statSync(src).mtimeMs}`);
     assert.equal(await corruptShards({ ...o, corruptions: [...o.corruptions] }), 0, 'finished shards are skipped');
     assert.equal(statSync(noise).mtimeMs, mtime);
     // A missing stamp (an interruption between the rename and the stamp) redoes the shard, to the same bytes.
