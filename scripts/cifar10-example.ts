@@ -12,8 +12,9 @@
  *       results.json without the fields that differ between two runs of the same data (createdAt, timings,
  *       machine, the distilled students' `reused`): the file whose bytes a rerun reproduces.
  *   table <results.json> [--readme <README.md>]
- *       prints the example's tables (markdown); with --readme, replaces the block between the markers
- *       `<!-- cifar10-table:begin -->` and `<!-- cifar10-table:end -->` of that file.
+ *       prints the example's tables and the statements fcprobe computes from the results (markdown); with
+ *       --readme, replaces the blocks between `<!-- cifar10-table:begin -->` and `<!-- cifar10-table:end -->`,
+ *       and between `<!-- cifar10-statements:begin -->` and `<!-- cifar10-statements:end -->`, of that file.
  *
  * CIFAR-10-C reference: Hendrycks & Dietterich, "Benchmarking Neural Network Robustness to Common Corruptions and
  * Perturbations" (ICLR 2019), code github.com/hendrycks/robustness, ImageNet-C/create_c/make_cifar_c.py. Severity
@@ -30,12 +31,13 @@ import {
   statSync,
   utimesSync,
 } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import sharp from 'sharp';
 import { extract, pack } from 'tar-stream';
 import { syncDir, writeFileAtomic } from '../src/io/atomic.js';
 import { Rng } from '../src/math/rng.js';
+import { type ConclusionResults, conclusionSentences } from '../src/report/conclusion.js';
 
 /** make_cifar_c.py gaussian_noise: x/255 + N(0, c^2), clipped to [0, 1], times 255, cast to uint8. */
 const GAUSSIAN_NOISE = [0.04, 0.06, 0.08, 0.09, 0.1];
@@ -360,15 +362,26 @@ export function resultsTables(r: ResultsView): string {
   return lines.join('\n');
 }
 
-const BEGIN = '<!-- cifar10-table:begin -->';
-const END = '<!-- cifar10-table:end -->';
+/**
+ * What the run's own code says about it, as markdown: the closing sentences fcprobe computes for its demo
+ * (src/report/conclusion.ts, every student: which fits the teacher best in distribution, its OOD set with the
+ * widest gap, its contamination and whether the interval excludes zero), then the report's warnings
+ * (report.json `warnings`).
+ */
+export function statements(results: ConclusionResults, warnings: string[]): string {
+  const said = conclusionSentences([{ results, htmlReport: null }]).map((x) => x.replace(/\u00a0/g, ' '));
+  const w = warnings.length ? `\n\n${warnings.map((x) => `- ${x}`).join('\n')}` : ' none.';
+  return `${said.map((x) => `> ${x}`).join('\n>\n')}\n\nWarnings of the report:${w}`;
+}
 
-/** The README with the block between the markers replaced by `table`. */
-export function replaceTable(readme: string, table: string): string {
-  const a = readme.indexOf(BEGIN);
-  const b = readme.indexOf(END);
-  if (a < 0 || b < a) throw new Error(`the README has no ${BEGIN} ... ${END} block`);
-  return `${readme.slice(0, a + BEGIN.length)}\n${table}\n${readme.slice(b)}`;
+/** The README with the block between `<!-- <marker>:begin -->` and `<!-- <marker>:end -->` replaced by `text`. */
+export function replaceBlock(readme: string, text: string, marker = 'cifar10-table'): string {
+  const begin = `<!-- ${marker}:begin -->`;
+  const end = `<!-- ${marker}:end -->`;
+  const a = readme.indexOf(begin);
+  const b = readme.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`the README has no ${begin} ... ${end} block`);
+  return `${readme.slice(0, a + begin.length)}\n${text}\n${readme.slice(b)}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -428,10 +441,18 @@ async function main(argv: string[]): Promise<void> {
   } else if (cmd === 'table') {
     const [src] = positional;
     if (!src) usage('table <results.json> [--readme README.md]');
-    const table = resultsTables(JSON.parse(readFileSync(src, 'utf8')) as ResultsView);
+    const results = JSON.parse(readFileSync(src, 'utf8')) as ResultsView & ConclusionResults;
+    const table = resultsTables(results);
+    const report = join(dirname(src), 'report.json');
+    const warnings = existsSync(report)
+      ? (JSON.parse(readFileSync(report, 'utf8')) as { warnings: string[] }).warnings
+      : [];
+    const said = statements(results, warnings);
     const readme = flags.get('readme');
-    if (readme) writeFileAtomic(readme, replaceTable(readFileSync(readme, 'utf8'), table));
-    else process.stdout.write(`${table}\n`);
+    if (readme) {
+      const text = replaceBlock(readFileSync(readme, 'utf8'), table, 'cifar10-table');
+      writeFileAtomic(readme, replaceBlock(text, said, 'cifar10-statements'));
+    } else process.stdout.write(`${table}\n\n${said}\n`);
   } else usage('usage: corrupt | stable | table (see scripts/cifar10-example.ts)');
 }
 

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { extract, pack } from 'tar-stream';
-import { corruptImage, corruptShards, replaceTable, stableResults } from '../../scripts/cifar10-example.js';
+import { corruptImage, corruptShards, replaceBlock, stableResults } from '../../scripts/cifar10-example.js';
 import { noiseBytes, tempDir } from '../helpers/fixtures.js';
 
 const W = 32;
@@ -190,9 +190,11 @@ describe('scripts/cifar10-example.ts results', () => {
     });
   });
 
-  it('replaceTable replaces the marked block only', () => {
+  it('replaceBlock replaces the marked block only', () => {
     const readme = 'a\n<!-- cifar10-table:begin -->\nold\n<!-- cifar10-table:end -->\nb\n';
-    assert.equal(replaceTable(readme, 'new'), 'a\n<!-- cifar10-table:begin -->\nnew\n<!-- cifar10-table:end -->\nb\n');
-    assert.throws(() => replaceTable('no markers', 'x'));
+    assert.equal(replaceBlock(readme, 'new'), 'a\n<!-- cifar10-table:begin -->\nnew\n<!-- cifar10-table:end -->\nb\n');
+    assert.throws(() => replaceBlock('no markers', 'x'));
+    const two = `${readme}<!-- s:begin -->\nold\n<!-- s:end -->\n`;
+    assert.equal(replaceBlock(two, 'said', 's'), `${readme}<!-- s:begin -->\nsaid\n<!-- s:end -->\n`);
   });
 });

@@ -122,8 +122,8 @@ $HELPER table "$OUT/work/results.json" | tee "$OUT/table.md"
 
 if [ "$UPDATE" = 1 ]; then
   $HELPER table "$OUT/work/results.json" --readme docs/examples/cifar10/README.md
-  chromium --headless --no-sandbox --hide-scrollbars --screenshot="$OUT/report-full.png" --window-size=1400,3000 \
-    "file://$OUT/work/report.html" 2>/dev/null
+  # Headless Chromium (Debian: apt-get install -y chromium), then a 64-colour palette to keep the PNG small.
+  bash scripts/render-html.sh "$OUT/work/report.html" "$OUT/report-full.png" 1400 3000
   node -e "require('sharp')(process.argv[1]).png({ palette: true, colours: 64 }).toFile(process.argv[2])" \
     "$OUT/report-full.png" docs/examples/cifar10/report.png
 fi
