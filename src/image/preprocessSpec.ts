@@ -166,6 +166,12 @@ export interface PreprocessLayer {
   assumed?: boolean | undefined;
 }
 
+/** Just the model's preprocessing fields of a command's flags (what the user typed; undefined when not). */
+export function typedPreprocess(flags: PreprocessOverrides): PreprocessOverrides {
+  const { preset, resize, crop, interpolation, mean, std } = flags;
+  return { preset, resize, crop, interpolation, mean, std };
+}
+
 /** The fields whose provenance is recorded (borderCrop and autoOrient belong to the data set, not the model). */
 export const PREPROCESS_FIELDS = ['preset', 'resize', 'crop', 'interpolation', 'mean', 'std'] as const;
 export type PreprocessField = (typeof PREPROCESS_FIELDS)[number];

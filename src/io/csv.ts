@@ -30,3 +30,39 @@ export function csvCell(v: string | number | null | undefined): string {
 export function csvLine(row: readonly (string | number | null | undefined)[]): string {
   return row.map(csvCell).join(',');
 }
+
+/**
+ * Rows of CSV text as written by csvLine (RFC 4180 quoting, doubled quotes, \n or \r\n line ends); a formula
+ * cell keeps its neutralising quote (csvUnneutralised removes it). For fcprobe's own files: whole text in memory.
+ */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (ch === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else if (ch !== '\r') cell += ch;
+  }
+  return rows;
+}
+
+/** A text cell as written before csvText neutralised a formula start (the leading quote removed). */
+export function csvUnneutralised(s: string): string {
+  return /^'[=+\-@\t\r]/.test(s) ? s.slice(1) : s;
+}

@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { isTarData, listTarShards } from '../dataset/tarListing.js';
 import { isFoundSet, type RunResults, type SetEntry } from '../experiment/types.js';
 import { PREDICTIONS_DIR } from '../experiment/predictions.js';
+import { csvUnneutralised, parseCsv } from '../io/csv.js';
 
 /** Thumbnails per direction and (set, student): 12 + 12 keeps a set's gallery near 100 kB. */
 export const GALLERY_PER_SIDE = 12;
@@ -35,37 +36,6 @@ export interface GalleryEntry {
   studentOnly: GalleryImage[];
   studentOnlyTotal: number;
 }
-
-/** RFC 4180 rows of a predictions file (quoted cells, doubled quotes). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [],
-    cell = '',
-    quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (ch === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else if (ch !== '\r') cell += ch;
-  }
-  return rows;
-}
-
-/** A text cell as the file's writer stored it, without the quote that neutralises a formula start. */
-const unneutralised = (s: string): string => (/^'[=+\-@\t\r]/.test(s) ? s.slice(1) : s);
 
 /** `count` indices spread evenly over [0, total): deterministic, and not all from the first class. */
 function spread(total: number, count: number): number[] {
@@ -140,12 +110,12 @@ export async function collectGallery(workDir: string, results: RunResults): Prom
         const images: GalleryImage[] = [];
         for (const i of spread(hits.length, GALLERY_PER_SIDE)) {
           const r = hits[i]!;
-          const name = unneutralised(r[0] ?? '');
+          const name = csvUnneutralised(r[0] ?? '');
           images.push({
             file: name,
-            label: unneutralised(r[1] ?? ''),
-            teacherPrediction: unneutralised(r[tp] ?? ''),
-            studentPrediction: unneutralised(r[sp] ?? ''),
+            label: csvUnneutralised(r[1] ?? ''),
+            teacherPrediction: csvUnneutralised(r[tp] ?? ''),
+            studentPrediction: csvUnneutralised(r[sp] ?? ''),
             src: await thumbnail(read(name)),
           });
         }

@@ -3,6 +3,7 @@
  * every McNemar p, every error-consistency kappa and every student-vs-student contrast of results.json is
  * recomputed here, independently of the code that wrote them (issue 24).
  */
+import { parseCsv } from '../../src/io/csv.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -19,34 +20,6 @@ import {
   tempDir,
   writeModel,
 } from '../helpers/fixtures.js';
-
-/** A minimal RFC 4180 reader (quotes, doubled quotes); the files are small. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [],
-    cell = '',
-    quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (ch === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += ch;
-  }
-  return rows;
-}
 
 describe('run: predictions files recompute results.json', () => {
   it('accuracy, gaps, McNemar p, kappa and student contrasts from <work>/predictions/<set>.csv', async () => {

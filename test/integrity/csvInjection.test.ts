@@ -4,6 +4,7 @@
  * prefixed with a single quote, so a spreadsheet shows them instead of running them; numbers (negative ones
  * included) stay plain numbers. The CSV is read back with an independent parser (RFC 4180 quoting).
  */
+import { parseCsv } from '../../src/io/csv.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,34 +14,6 @@ import { serializeResults } from '../../src/experiment/results.js';
 import { sampleResults } from '../report/fixtures.js';
 import { gaussianClasses, writeFeatureDir } from '../helpers/featureDir.js';
 import { CLI, tempDir } from '../helpers/fixtures.js';
-
-/** RFC 4180: fields separated by commas, quoted fields may hold commas, newlines and doubled quotes. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (ch === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += ch;
-  }
-  return rows;
-}
 
 /** What a spreadsheet would treat as a formula: text starting with = + - @ tab or CR. */
 const FORMULA = /^[=+\-@\t\r]/;

@@ -1,3 +1,5 @@
+import { typedPreprocess } from '../../image/preprocessSpec.js';
+import { noticePrinter } from '../progress.js';
 import type { Command } from 'commander';
 import { configureSharp } from '../../extract/extract.js';
 import { checkExport } from '../../extract/checkExport.js';
@@ -56,17 +58,10 @@ Examples:
           modelPath: model.path,
           dataDir: flags.data,
           referencePath: flags.reference,
-          preprocess: {
-            preset: flags.preset,
-            resize: flags.resize,
-            crop: flags.crop,
-            interpolation: flags.interpolation,
-            mean: flags.mean,
-            std: flags.std,
-          },
+          preprocess: typedPreprocess(flags),
           preprocessLayers: model.preprocessLayers,
           modelName: flags.model,
-          onNotice: (m) => process.stderr.write(`${m}\n`),
+          onNotice: noticePrinter(false),
           outputName: flags.output ?? model.entry?.output.name,
           pool: flags.pool ?? (model.entry && model.entry.output.pool !== 'none' ? model.entry.output.pool : undefined),
           providers: flags.ep,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { extractFeatures, configureSharp } from '../../extract/extract.js';
-import type { PreprocessOverrides } from '../../image/preprocessSpec.js';
+import { type PreprocessOverrides, typedPreprocess } from '../../image/preprocessSpec.js';
 import { readClassFile } from '../../dataset/listing.js';
 import { listDataset, type LayoutName } from '../../dataset/layouts.js';
 import { isTarData, listTarShards } from '../../dataset/tarListing.js';
@@ -115,16 +115,7 @@ decides; with none of them the torchvision preset is assumed and a warning says 
             listing,
             outDir: flags.out,
             // Only what was typed: the model's metadata, catalog entry and hub config rank below it.
-            preprocess: {
-              preset: flags.preset,
-              resize: flags.resize,
-              crop: flags.crop,
-              interpolation: flags.interpolation,
-              mean: flags.mean,
-              std: flags.std,
-              borderCrop: flags.borderCrop,
-              autoOrient: flags.autoOrient,
-            },
+            preprocess: { ...typedPreprocess(flags), borderCrop: flags.borderCrop, autoOrient: flags.autoOrient },
             preprocessLayers: model.preprocessLayers,
             modelName: flags.model,
             outputName: flags.output ?? cat?.output.name,
