@@ -51,7 +51,8 @@ describe('folder locks and output folders (issue 26)', () => {
     const out = join(dir, 'out');
     const first = spawn(
       process.execPath,
-      distillArgs(td, sd, out, ['--head', 'mlp', '--hidden', '1024', '--epochs', '3', '--batch', '32', '-q']),
+      // 30 epochs (a few seconds): on an idle machine 3 epochs ended before the second process had started.
+      distillArgs(td, sd, out, ['--head', 'mlp', '--hidden', '1024', '--epochs', '30', '--batch', '32', '-q']),
       { stdio: 'ignore' },
     );
     const firstExit = exitOf(first);
