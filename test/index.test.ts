@@ -3,20 +3,14 @@
  * entry point (src/index.ts) and give what the commands give: each compared with the CLI's own output.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as fc from '../src/index.js';
 import { writeResults } from '../src/experiment/results.js';
 import { gaussianClasses, writeFeatureDir } from './helpers/featureDir.js';
-import { CLI, tempDir } from './helpers/fixtures.js';
+import { runCli as cli, tempDir } from './helpers/fixtures.js';
 import { sampleResults } from './report/fixtures.js';
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('the entry point has a function for each command', () => {
   it('runDistill writes the head.onnx bytes that `fcprobe distill` writes', async () => {

@@ -5,26 +5,20 @@
  * with long run titles; the HTML tables fit a 1400-pixel window without sideways scrolling.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { RunResults } from '../../src/experiment/types.js';
 import {
-  CLI,
   COLOUR_STUDENT,
   COLOUR_TEACHER,
   linearEncoder,
   makeColourSet,
   tempDir,
   writeModel,
+  runCli as cli,
 } from '../helpers/fixtures.js';
-
-function cli(args: string[], cwd?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', ...(cwd ? { cwd } : {}) });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 const FOLDERS = ['work-alpha', 'work-beta', 'work-gamma'];
 /** Student file of each run: alpha and gamma share one file, beta has another; both are named `s`. */

@@ -3,17 +3,20 @@
  * status, the one-line `fcprobe: error:` message, no stack trace.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { providerUnavailableReason } from '../../src/extract/providers.js';
-import { CLI, linearEncoder, makeSolidFolder, slowEncoder, tempDir, writeModel } from '../helpers/fixtures.js';
-
-function cli(args: string[]): { status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { status: r.status, stderr: r.stderr };
-}
+import {
+  CLI,
+  linearEncoder,
+  makeSolidFolder,
+  slowEncoder,
+  tempDir,
+  writeModel,
+  runCli as cli,
+} from '../helpers/fixtures.js';
 
 function expectExit(args: string[], status: number, message: RegExp): void {
   const r = cli(args);

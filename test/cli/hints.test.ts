@@ -3,15 +3,9 @@
  * command's help, and a data folder given one level too high recognised as such.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { CLI, makeNoiseFolder, tempDir } from '../helpers/fixtures.js';
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { makeNoiseFolder, tempDir, runCli as cli } from '../helpers/fixtures.js';
 
 describe('hints', () => {
   it('a nested command without its required option points at its own --help', () => {

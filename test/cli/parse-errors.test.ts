@@ -3,14 +3,8 @@
  * `fcprobe: error: ...` and a hint to --help, as every bad option does; no stack trace, no usage dump.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { CLI } from '../helpers/fixtures.js';
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { runCli as cli } from '../helpers/fixtures.js';
 
 /** Exit 2, stderr exactly an error line and a hint line naming the command's --help, nothing on stdout. */
 function assertParseError(args: string[], error: RegExp, command: string): void {

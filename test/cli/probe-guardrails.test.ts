@@ -3,19 +3,13 @@
  * its values apart, a paper schedule that cannot finish its warm-up, a probe that ends at chance.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readNpy } from '../../src/io/npy.js';
 import type { ProbeFile } from '../../src/probe/probe.js';
 import { gaussianClasses, writeFeatureDir } from '../helpers/featureDir.js';
-import { CLI, tempDir } from '../helpers/fixtures.js';
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { tempDir, runCli as cli } from '../helpers/fixtures.js';
 
 /** k classes, one-hot means `sep` apart along their own axis, `perClass` rows each. */
 function classesDir(root: string, name: string, k: number, perClass: number, sep: number, seed: number, d = k) {

@@ -4,15 +4,9 @@
  * once per set.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { CLI, linearEncoder, makeNoiseFolder, tempDir, writeModel } from '../helpers/fixtures.js';
-
-function cli(args: string[]): { status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { status: r.status, stderr: r.stderr };
-}
+import { linearEncoder, makeNoiseFolder, tempDir, writeModel, runCli as cli } from '../helpers/fixtures.js';
 
 const lines = (s: string): string[] => s.split('\n').filter((l) => l.trim() !== '');
 

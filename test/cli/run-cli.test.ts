@@ -3,19 +3,13 @@
  * field the user gave, flags override a config's fields and say so.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildOnnxModel } from '../../src/compute/onnxBuilder.js';
 import { mergeFlags } from '../../src/cli/runFlags.js';
 import { parseRunConfig } from '../../src/experiment/config.js';
-import { CLI, unextractedRunDir, writeModel } from '../helpers/fixtures.js';
-
-function cli(args: string[], cwd?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', ...(cwd ? { cwd } : {}) });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { unextractedRunDir, writeModel, runCli as cli } from '../helpers/fixtures.js';
 
 /** A work dir with two tiny class folders and linear models; nothing here is ever extracted. */
 const setup = unextractedRunDir;

@@ -3,17 +3,18 @@
  * silently fitted C = 1), and `--C` beside it is refused before anything is extracted (issue 23).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RunResults } from '../../src/experiment/types.js';
-import { CHANNELS, CLI, makeColourSet, tempDir, unextractedRunDir, writeLinearPair } from '../helpers/fixtures.js';
-
-function cli(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import {
+  CHANNELS,
+  makeColourSet,
+  tempDir,
+  unextractedRunDir,
+  writeLinearPair,
+  runCli as cli,
+} from '../helpers/fixtures.js';
 
 test('run --C 1 --C-sweep: exit 2 naming both flags, nothing extracted', () => {
   const dir = unextractedRunDir();

@@ -4,7 +4,6 @@
  * seeds are recomputed here from the per-seed values; bad seed lists exit 2 naming the flag or field.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -13,7 +12,14 @@ import { runExperiment } from '../../src/experiment/run.js';
 import { isFoundSet, type RunResults } from '../../src/experiment/types.js';
 import { writeReport } from '../../src/report/write.js';
 import { renderResultsCsv } from '../../src/report/csv.js';
-import { CHANNELS, CLI, makeColourSet, tempDir, unextractedRunDir, writeLinearPair } from '../helpers/fixtures.js';
+import {
+  CHANNELS,
+  makeColourSet,
+  tempDir,
+  unextractedRunDir,
+  writeLinearPair,
+  runCli as cli,
+} from '../helpers/fixtures.js';
 
 /** Class c's images lean to colour channel c, with noise; `shift` varies the background (OOD). */
 const makeSet = (root: string, classes: string[], perClass: number, seed: number, shift: number) =>
@@ -53,11 +59,6 @@ async function runWith(dir: string, extra: Record<string, unknown>, stages: stri
     dir,
   );
   return (await runExperiment({ config, onStage: (m) => stages.push(m) })).results;
-}
-
-function cli(args: string[], cwd: string): { status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd });
-  return { status: r.status, stderr: r.stderr };
 }
 
 describe('run --seeds', () => {

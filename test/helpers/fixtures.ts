@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 /** Fixtures made at test time: image folders written with sharp and small ONNX encoders. */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -183,6 +184,12 @@ export function writeModel(path: string, bytes: Uint8Array): string {
 
 /** Path of the built CLI entry point. */
 export const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
+
+/** The built CLI run to the end (`cwd`: its working folder). Blocks the event loop: not for tests with a server. */
+export function runCli(args: string[], cwd?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', ...(cwd ? { cwd } : {}) });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 /**
  * Runs `fn` (an in-process command, typically commander's parseAsync) with `stream.write` collecting what is

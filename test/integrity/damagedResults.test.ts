@@ -6,19 +6,14 @@
  * a warning naming it.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { serializeResults } from '../../src/experiment/results.js';
 import { sampleResults } from '../report/fixtures.js';
-import { CLI, tempDir } from '../helpers/fixtures.js';
+import { tempDir, runCli as cli } from '../helpers/fixtures.js';
 
 type Json = Record<string, unknown>;
-
-function cli(args: string[]): { status: number | null; stderr: string; stdout: string } {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-}
 
 /** A work dir whose results.json is the sample results after `edit` on its JSON form. */
 function workDir(root: string, name: string, edit: (r: Json) => void = () => {}): string {
