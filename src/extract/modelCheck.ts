@@ -15,10 +15,9 @@ import {
   type PreprocessOverrides,
   type PreprocessProvenance,
   type PreprocessResolution,
-  resolvePreprocess,
   resolvePreprocessLayers,
 } from '../image/preprocessSpec.js';
-import { preprocessMetadataAssumed, readPreprocessMetadata } from './onnxMetadata.js';
+import { preprocessMetadataAssumed, readOnnxMetadata, readPreprocessMetadata } from './onnxMetadata.js';
 import { EncoderWorker } from './encoderWorker.js';
 import {
   checkProvidersInstalled,
@@ -212,11 +211,11 @@ export function resolveModelPreprocess(
 ): PreprocessResolution {
   const all: PreprocessLayer[] = [...(layers ?? [])];
   if (given && PREPROCESS_FIELDS.some((k) => given[k] !== undefined)) all.push({ source: 'flag', values: given });
-  const meta = readPreprocessMetadata(modelPath);
-  if (meta) all.push({ source: 'metadata', values: meta, assumed: preprocessMetadataAssumed(modelPath) });
-  const r = resolvePreprocessLayers(all, modelSize);
-  const spec = resolvePreprocess({ ...r.spec, borderCrop: data.borderCrop, autoOrient: data.autoOrient }, modelSize);
-  return { spec, provenance: r.provenance };
+  // One read of the model's top-level fields serves both questions about its metadata.
+  const metadata = readOnnxMetadata(modelPath);
+  const meta = readPreprocessMetadata(modelPath, metadata);
+  if (meta) all.push({ source: 'metadata', values: meta, assumed: preprocessMetadataAssumed(metadata) });
+  return resolvePreprocessLayers(all, modelSize, data);
 }
 
 /** What the terminal is told about a model's preprocessing: the spec and its source, and any warning. */

@@ -108,8 +108,11 @@ const FIELDS = ['preset', 'resize', 'crop', 'interpolation', 'mean', 'std'] as c
  * the flags are; resolvePreprocess validates their ranges.
  * @throws FcprobeError BAD_MODEL when the value is not JSON of that shape; as readOnnxMetadata.
  */
-export function readPreprocessMetadata(path: string): PreprocessOverrides | null {
-  const raw = readOnnxMetadata(path).get(PREPROCESS_METADATA_KEY);
+export function readPreprocessMetadata(
+  path: string,
+  metadata: Map<string, string> = readOnnxMetadata(path),
+): PreprocessOverrides | null {
+  const raw = metadata.get(PREPROCESS_METADATA_KEY);
   if (raw === undefined) return null;
   const bad = (why: string): FcprobeError =>
     new FcprobeError(
@@ -147,8 +150,8 @@ export function readPreprocessMetadata(path: string): PreprocessOverrides | null
  * distill when the backbone's features were extracted with the default preset): resolution then reports the
  * source as 'default', with its warning, rather than as the model's statement.
  */
-export function preprocessMetadataAssumed(path: string): boolean {
-  const raw = readOnnxMetadata(path).get(PREPROCESS_METADATA_KEY);
+export function preprocessMetadataAssumed(metadata: Map<string, string>): boolean {
+  const raw = metadata.get(PREPROCESS_METADATA_KEY);
   if (raw === undefined) return false;
   try {
     const v = JSON.parse(raw) as unknown;

@@ -210,6 +210,7 @@ const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSO
 export function resolvePreprocessLayers(
   layers: readonly PreprocessLayer[],
   modelSize: number | null,
+  data: Pick<PreprocessOverrides, 'borderCrop' | 'autoOrient'> = {},
 ): PreprocessResolution {
   const ranked = [...layers].sort((a, b) => SOURCE_RANK(a.source) - SOURCE_RANK(b.source));
   const withPreset = ranked.find((l) => l.values.preset !== undefined);
@@ -250,7 +251,7 @@ export function resolvePreprocessLayers(
   const explicit = used.find((l) => PREPROCESS_FIELDS.some((k) => fields[k] === l.source));
   const base = withPreset ?? explicit;
   const source: PreprocessSource = assumed || base?.assumed ? 'default' : (base?.source ?? 'default');
-  const spec = resolvePreprocess(merged, modelSize);
+  const spec = resolvePreprocess({ ...merged, ...data }, modelSize);
   return { spec, provenance: { source, fields, setAside, overridden } };
 }
 
