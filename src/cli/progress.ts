@@ -3,6 +3,7 @@
  * nothing when quiet. Labels and messages carry file and model names: they go through forTerminal before the
  * reporter adds its own control sequences (\r, erase line).
  */
+import { isAbsolute, relative } from 'node:path';
 import { forTerminal } from '../io/terminal.js';
 
 export interface ProgressReporter {
@@ -156,4 +157,14 @@ export function createStageLog(
       top = null;
     },
   };
+}
+
+/**
+ * A path under the current folder relative to it, any other path as it is: shorter to read, and what a run
+ * prints no longer names the machine's folders (committed example outputs stay the same in every checkout).
+ */
+export function shortPath<P extends string | null>(p: P): P {
+  if (p === null) return p;
+  const rel = relative(process.cwd(), p);
+  return (rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p) as P;
 }

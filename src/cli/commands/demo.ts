@@ -1,11 +1,10 @@
-import { isAbsolute, relative } from 'node:path';
 import type { Command } from 'commander';
 import { configureSharp } from '../../extract/extract.js';
 import { runDemo, type DemoOutcome } from '../../toy/demo.js';
 import type { Activation } from '../../math/activations.js';
 import { DEMO_OPTIONS } from '../../options.js';
 import { conclusionSentences } from '../../report/conclusion.js';
-import { createStageLog, formatDuration } from '../progress.js';
+import { createStageLog, formatDuration, shortPath } from '../progress.js';
 import { action, addOptions } from '../run-command.js';
 import { installStopHandler } from './extract.js';
 
@@ -25,13 +24,6 @@ interface DemoFlags {
 
 const pct = (x: number | null | undefined): string =>
   x === null || x === undefined || Number.isNaN(x) ? '  n/a' : (100 * x).toFixed(1).padStart(5);
-
-/** A path under the current folder relative to it (shorter to read), any other path as it is. */
-function shortPath(p: string | null): string | null {
-  if (p === null) return null;
-  const rel = relative(process.cwd(), p);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
-}
 
 /** `text` as lines of at most `width` columns (a longer word stays whole), each starting with `indent`. */
 export function wrap(text: string, width: number, indent: string): string {
@@ -137,7 +129,7 @@ Example:
           process.stdout.write(
             `\nAll students (top-1 %, and linear CKA to the teacher's features):\n${demoSummary(d)}\n\n`,
           );
-          process.stdout.write(`Report files:\n${d.rendered.written.map((p) => `  ${p}`).join('\n')}\n`);
+          process.stdout.write(`Report files:\n${d.rendered.written.map((p) => `  ${shortPath(p)}`).join('\n')}\n`);
           const conclusion = conclusionSentences([
             {
               results: d.outcome.results,

@@ -9,7 +9,14 @@ import { suiteRun } from '../../experiment/suiteConfig.js';
 import type { SuiteRecord } from '../../experiment/types.js';
 import { RUN_DEFAULTS, RUN_OPTIONS } from '../../options.js';
 import { mergeFlags, type RunFlags } from '../runFlags.js';
-import { createProgress, formatDuration, isWarning, noticePrinter, type ProgressReporter } from '../progress.js';
+import {
+  createProgress,
+  formatDuration,
+  isWarning,
+  noticePrinter,
+  type ProgressReporter,
+  shortPath,
+} from '../progress.js';
 import { action, addOptions } from '../run-command.js';
 import { installStopHandler } from './extract.js';
 import { planExtractJobs } from '../../experiment/plan.js';
@@ -154,7 +161,7 @@ the providers, the work directory and optional effective-robustness baselines; s
           const rendered = writeReport(out.results, formats, out.workDir, { gallery });
           if (rendered.terminal) process.stdout.write(`\n${rendered.terminal}\n`);
           if (rendered.written.length)
-            process.stdout.write(`Report files:\n${rendered.written.map((p) => `  ${p}`).join('\n')}\n`);
+            process.stdout.write(`Report files:\n${rendered.written.map((p) => `  ${shortPath(p)}`).join('\n')}\n`);
         } finally {
           stop.dispose();
         }
