@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { benchModel, spread, type Stats, stopChildrenOnSignal } from '../../bench/bench.js';
 import { FcprobeError } from '../../errors.js';
+import { ensureWritableDir } from '../../io/atomic.js';
 import { BENCH_OPTIONS } from '../../options.js';
 import { noticePrinter } from '../progress.js';
 import { action, addOptions } from '../run-command.js';
@@ -76,6 +77,8 @@ Examples:
         const quick = flags.quick === true;
         // The end-to-end figures come from fcprobe extract children: a signal to this process must stop them.
         stopChildrenOnSignal();
+        // The --json folder is made (and checked writable) before minutes of measuring, not after them.
+        if (flags.json) ensureWritableDir(dirname(resolve(flags.json)));
         const model = resolveModelArg(flags.model);
         const r = await benchModel({
           modelPath: model.path,
