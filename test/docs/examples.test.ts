@@ -11,10 +11,11 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync }
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../helpers/fixtures.js';
-import { REALDATA } from './worlds.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const PACS = join(ROOT, 'docs', 'examples', 'pacs');
+/** ../shared/realdata beside the checkout: real encoders and PACS-mini (absent on most machines). */
+const REALDATA = join(ROOT, '..', 'shared', 'realdata');
 
 /** Every file of a folder with its bytes. */
 function snapshot(dir: string): Map<string, string> {

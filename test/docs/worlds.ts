@@ -5,28 +5,23 @@
  * `<folder>`, 147 tar shards), its marker rewrites them explicitly (`your paths: A => B`), never this file.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   COLOUR_STUDENT,
   COLOUR_TEACHER,
   linearEncoder,
   makeColourSet,
+  runCli,
   writeModel,
   writeSolidImage,
 } from '../helpers/fixtures.js';
 
-const ROOT = new URL('../../../', import.meta.url).pathname;
-/** ../shared/realdata beside the checkout: real encoders and PACS-mini (absent on most machines). */
-export const REALDATA = join(ROOT, '..', 'shared', 'realdata');
-
 export interface World {
   /** What the folder holds, for the reader of a page's marker. */
   holds: string;
-  /** Why the world cannot be made on this machine (the blocks are skipped with it), or null. */
-  unavailable: () => string | null;
-  /** Makes the world in the empty folder `dir`; returns the folder the block runs in (dir or below it). */
-  make: (dir: string) => Promise<string>;
+  /** Makes the world in the empty folder `dir`. */
+  make: (dir: string) => Promise<void>;
 }
 
 /** Linear encoders (any input size) under the file names the pages use; weights differ per model. */
@@ -57,7 +52,7 @@ const MODELS: Record<string, number[][]> = {
 const LOOK = { lean: 40, noise: 90, size: 8 };
 const CLASSES = ['a', 'b', 'c'];
 
-async function makeImages(dir: string): Promise<string> {
+async function makeImages(dir: string): Promise<void> {
   for (const [name, w] of Object.entries(MODELS)) writeModel(join(dir, name), linearEncoder(w, null));
   await makeColourSet(join(dir, 'photos', 'train'), CLASSES, 6, 1, 0.2, LOOK);
   await makeColourSet(join(dir, 'photos', 'test'), CLASSES, 3, 2, 0.2, LOOK);
@@ -67,7 +62,7 @@ async function makeImages(dir: string): Promise<string> {
     teacher: { path: 't.onnx' },
     student: { path: 's.onnx' },
     train: 'photos/train',
-    test: ['photos/test'],
+    split: 0.3,
     ood: ['sketches'],
     workDir: 'work/exp',
   };
@@ -80,14 +75,33 @@ async function makeImages(dir: string): Promise<string> {
     if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
   });
   writeFileSync(join(dir, 'shards', 'train.txt'), `${tars.join('\n')}\n`);
-  return dir;
+}
+
+/** Feature folders of probe.md and finished runs of compare.md: one `fcprobe run`, its folders under their names. */
+async function makeFinished(dir: string): Promise<void> {
+  await makeImages(dir);
+  const sets = ['--train', 'photos/train', '--test', 'photos/test', '--ood', 'sketches', 'paintings'];
+  const r = runCli(['run', '--teacher', 't.onnx', '--student', 's.onnx', ...sets, '--work', 'work/rn50', '-q'], dir);
+  if (r.status !== 0) throw new Error(`fcprobe run failed: ${r.stderr}`);
+  for (const run of ['work/vit-b16', 'work/vit-l14', 'runs/2026-11-30-rn50', 'runs/2026-12-01-rn50'])
+    cpSync(join(dir, 'work/rn50'), join(dir, run), { recursive: true });
+  const features: Record<string, string> = {
+    't-train': 't/train',
+    't-val': 't/test',
+    't-r': 't/paintings',
+    't-objectnet': 't/sketches',
+    's-train': 's/train',
+    's-val': 's/test',
+  };
+  for (const [name, from] of Object.entries(features))
+    cpSync(join(dir, 'work/rn50/features', from), join(dir, 'work', name), { recursive: true });
 }
 
 /**
  * docs/datasets.md's deliberately broken tiny tree: ImageNet val with its first 3 classes (one JPEG each),
  * ImageNet-R with one of its classes (a JPEG and an empty b.jpg) and a folder that is not one of its classes.
  */
-async function makeDatasetsDemo(dir: string): Promise<string> {
+async function makeDatasetsDemo(dir: string): Promise<void> {
   const jpeg = async (folder: string, file: string): Promise<void> => {
     mkdirSync(folder, { recursive: true });
     await writeSolidImage(join(folder, file), [200, 40, 40], 8, 8, 'jpeg');
@@ -96,7 +110,6 @@ async function makeDatasetsDemo(dir: string): Promise<string> {
     await jpeg(join(dir, 'dsdemo/imagenet/val', wnid), 'a.jpg');
   for (const wnid of ['n01443537', 'n01558993']) await jpeg(join(dir, 'dsdemo/imagenet-r', wnid), 'a.jpg');
   writeFileSync(join(dir, 'dsdemo/imagenet-r/n01443537/b.jpg'), '');
-  return dir;
 }
 
 export const WORLDS: Record<string, World> = {
@@ -104,30 +117,22 @@ export const WORLDS: Record<string, World> = {
     holds:
       'linear ONNX encoders t, s, s1, s2, r50, vit, m, encoder, resnet50 (.onnx); colour classes a, b, c in ' +
       'photos/train (18 images), photos/test, sketches, paintings (9 each); experiment.json (t vs s, ' +
-      'photos/train, photos/test, OOD sketches, work dir work/exp); shards/train-00000{0,1,2}.tar (photos/train, ' +
+      'photos/train split 0.3, OOD sketches, work dir work/exp); shards/train-00000{0,1,2}.tar (photos/train, ' +
       'one class per tar) and shards/train.txt listing them',
-    unavailable: () => null,
     make: makeImages,
+  },
+  finished: {
+    holds:
+      'the images world, and in it one finished `fcprobe run` of t vs s (photos/train, photos/test; OOD sketches, ' +
+      'paintings) copied to work/rn50, work/vit-b16, work/vit-l14, runs/2026-11-30-rn50, runs/2026-12-01-rn50; ' +
+      'its feature folders as work/t-train, t-val (photos/test), t-r (paintings), t-objectnet (sketches), ' +
+      's-train, s-val',
+    make: makeFinished,
   },
   dsdemo: {
     holds:
       'dsdemo/: imagenet/val with classes n01440764, n01443537, n01484850 (a.jpg each); imagenet-r with ' +
       'n01443537 (a.jpg, an empty b.jpg) and n01558993 (not an ImageNet-R class, a.jpg)',
-    unavailable: () => null,
     make: makeDatasetsDemo,
-  },
-  checkout: {
-    holds:
-      "this checkout's docs/ and dist/ (linked) with ../shared/realdata beside it: examples run from the " +
-      'repository root and write under its tmp/, here a temporary one',
-    unavailable: () => (existsSync(REALDATA) ? null : `${REALDATA} is absent`),
-    make: async (dir) => {
-      const repo = join(dir, 'repo');
-      mkdirSync(repo);
-      for (const f of ['docs', 'dist', 'node_modules', 'package.json']) symlinkSync(join(ROOT, f), join(repo, f));
-      mkdirSync(join(dir, 'shared'));
-      symlinkSync(REALDATA, join(dir, 'shared', 'realdata'));
-      return repo;
-    },
   },
 };
