@@ -10,6 +10,8 @@
  * - `<!-- run in: <world>; your paths: A => B; C => D -->`: the same, with each literal A of the block (and of
  *   its quoted output) replaced by B first. This is the only rewriting, said on the page, and each A must occur.
  * - `exits N` after the world: the block must end with status N (a check that reports a problem), else 0.
+ * A ```js block runs too where a `run in` marker precedes it: written to the file its first line names
+ * (`// probe-teacher.mjs`) and run with node, this checkout importable as `fcprobe`.
  * Always: bash -e -o pipefail, `fcprobe` on the PATH as this checkout's built CLI, `npx fcprobe` read as
  * `fcprobe` (what it is in a checkout).
  *
@@ -22,7 +24,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { CLI, tempDir } from '../helpers/fixtures.js';
@@ -109,7 +120,8 @@ export function shellBlocks(file: string, text: string): Block[] {
     assert.ok(end > i, `${file}:${i + 1}: unclosed code block`);
     const lang = fence[2]!;
     const body = lines.slice(i + 1, end);
-    if (SHELL.has(lang)) {
+    // A ```js block runs only where a marker says where (library.md's complete scripts, not its fragments).
+    if (SHELL.has(lang) || (lang === 'js' && pending?.runIn)) {
       let code = body.join('\n');
       let quoted: string | null = null;
       if (lang === 'console') {
@@ -311,7 +323,17 @@ describe('shell examples of the documentation', () => {
   for (const b of blocks.filter((x) => x.notRun === null)) {
     it(`runs ${b.file}:${b.line}`, async () => {
       const cwd = b.runIn ? await worldCopy(b.runIn.world) : tempDir('fcprobe-docs-run-');
-      const { code, quoted } = rewritten(b);
+      const { quoted, ...page } = rewritten(b);
+      let code = page.code;
+      if (b.lang === 'js') {
+        // A script names its file on its first line (`// probe-teacher.mjs`); it imports this checkout as fcprobe.
+        const name = /^\/\/ ([\w.-]+\.mjs)$/.exec(code.split('\n')[0]!)?.[1];
+        assert.ok(name, `${b.file}:${b.line}: a script to run starts with its file name: // name.mjs`);
+        writeFileSync(join(cwd, name), code);
+        mkdirSync(join(cwd, 'node_modules'));
+        symlinkSync(ROOT, join(cwd, 'node_modules', 'fcprobe'));
+        code = `node ${name}`;
+      }
       const r = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', code], {
         cwd,
         encoding: 'utf8',

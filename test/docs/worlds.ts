@@ -129,6 +129,17 @@ export const WORLDS: Record<string, World> = {
       's-train, s-val',
     make: makeFinished,
   },
+  library: {
+    holds:
+      'teacher.onnx (a 4-d linear encoder); colour classes a, b in photos/train (12 images), photos/test (6) and ' +
+      'class a only in sketches (3)',
+    make: async (dir) => {
+      writeModel(join(dir, 'teacher.onnx'), linearEncoder(COLOUR_TEACHER, null));
+      await makeColourSet(join(dir, 'photos', 'train'), ['a', 'b'], 6, 1, 0.2, LOOK);
+      await makeColourSet(join(dir, 'photos', 'test'), ['a', 'b'], 3, 2, 0.2, LOOK);
+      await makeColourSet(join(dir, 'sketches'), ['a'], 3, 3, 1, LOOK);
+    },
+  },
   dsdemo: {
     holds:
       'dsdemo/: imagenet/val with classes n01440764, n01443537, n01484850 (a.jpg each); imagenet-r with ' +
