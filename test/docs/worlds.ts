@@ -27,6 +27,8 @@ export interface World {
 /** Linear encoders (any input size) under the file names the pages use; weights differ per model. */
 const MODELS: Record<string, number[][]> = {
   't.onnx': COLOUR_TEACHER,
+  'teacher.onnx': COLOUR_TEACHER,
+  'student.onnx': COLOUR_STUDENT,
   'm.onnx': COLOUR_TEACHER,
   'encoder.onnx': COLOUR_TEACHER,
   'resnet50.onnx': COLOUR_TEACHER,
@@ -115,10 +117,10 @@ async function makeDatasetsDemo(dir: string): Promise<void> {
 export const WORLDS: Record<string, World> = {
   images: {
     holds:
-      'linear ONNX encoders t, s, s1, s2, r50, vit, m, encoder, resnet50 (.onnx); colour classes a, b, c in ' +
-      'photos/train (18 images), photos/test, sketches, paintings (9 each); experiment.json (t vs s, ' +
-      'photos/train split 0.3, OOD sketches, work dir work/exp); shards/train-00000{0,1,2}.tar (photos/train, ' +
-      'one class per tar) and shards/train.txt listing them',
+      'linear ONNX encoders t, teacher, m, encoder, resnet50 (4-d), s, student, s1, s2, vit (3-d), r50 (2-d); ' +
+      'colour classes a, b, c in photos/train (18 images), photos/test, sketches, paintings (9 each); ' +
+      'experiment.json (t vs s, photos/train split 0.3, OOD sketches, work dir work/exp); ' +
+      'shards/train-00000{0,1,2}.tar (photos/train, one class per tar) and shards/train.txt listing them',
     make: makeImages,
   },
   finished: {
