@@ -17,10 +17,10 @@
  *
  * Quoted output is checked: a ```text block right after a run block (blank lines between at most), or the
  * non-`$ ` lines of a ```console block, must appear in the block's stdout and stderr, line by line and in order
- * (each quoted line a part of the output). A quoted line `...` stands for any lines; a line ending in `...`
- * quotes only its beginning. Before comparing, both sides are normalised, and only in these ways: the block's
- * folder becomes `.`, ISO date-times `<date>`, durations (`2.8 s`, `35 ms`, `1m04s`) `<time>` and image rates
- * (`68.5 img/s`) `<rate>`.
+ * (each quoted line, trimmed, a part of an output line; other output lines may come between, which a quoted
+ * `...` line says to the reader). A line ending in `...` quotes only its beginning. Before comparing, both
+ * sides are normalised, and only in these ways: the block's folder becomes `.`, ISO date-times `<date>`,
+ * durations (`2.8 s`, `35 ms`, `1m04s`) `<time>` and image rates (`68.5 img/s`) `<rate>`.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
