@@ -3,7 +3,17 @@
  * disk (FeatureWriter). Batches b+1 and b+2 decode while batch b is inferred.
  */
 import { createHash } from 'node:crypto';
-import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmdirSync,
+  statSync,
+} from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import sharp from 'sharp';
 import { FcprobeError, badOption } from '../errors.js';
@@ -115,6 +125,7 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
   const worker = new EncoderWorker();
   let writer: FeatureWriter | null = null;
   let prefetch: BatchPrefetcher | null = null;
+  let sharing = false;
   try {
     const target = await loadTarget(worker, req);
     let state = readOutputState(req.outDir, target.key);
@@ -127,6 +138,11 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
       const why = verifyFinished(req.outDir, state.manifest, true);
       if (why === null) return alreadyDone(req.outDir, state.manifest);
       req.notice(`${opts.outDir} does not match its manifest (${why}): extracting again.`);
+    }
+    const shared = opts.force ? null : findShared(opts.sharedFrom ?? [], req.outDir, target.key);
+    if (shared) {
+      sharing = true;
+      return { ...alreadyDone(shared.dir, shared.manifest), status: 'shared' };
     }
     const w = openWriter(req, target, state);
     writer = w;
@@ -157,6 +173,13 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
     await (prefetch as BatchPrefetcher | null)?.close();
     await worker.close();
     lock.release();
+    // Nothing was written for shared features: the folder made for the lock goes again if it is empty.
+    if (sharing)
+      try {
+        rmdirSync(req.outDir);
+      } catch {
+        // not empty (an earlier run's files) or already gone: left as it is
+      }
   }
 }
 
@@ -237,6 +260,25 @@ async function loadTarget(worker: EncoderWorker, req: ExtractRequest): Promise<E
     shard,
   });
   return { prepared, model, listHash, key };
+}
+
+/**
+ * The first of `dirs` (other than `outDir`) that holds finished features of this very key, verified against its
+ * manifest's checksums; null when none does. The key, not a name, says the features are the same.
+ */
+function findShared(
+  dirs: readonly string[],
+  outDir: string,
+  key: string,
+): { dir: string; manifest: FeatureManifest } | null {
+  for (const d of dirs) {
+    const dir = resolve(d);
+    if (dir === outDir) continue;
+    const state = readOutputState(dir, key);
+    if (state.kind === 'done' && verifyFinished(dir, state.manifest, true) === null)
+      return { dir, manifest: state.manifest };
+  }
+  return null;
 }
 
 function alreadyDone(outDir: string, manifest: FeatureManifest): ExtractResult {
