@@ -218,6 +218,9 @@ function probeOptionsOf(
     seed: seed ?? p.seed,
     ...(p.weightDecay !== undefined ? { sgd: { weightDecay: p.weightDecay } } : {}),
     threads: cfg.threads,
+    // A finished probe of the same fit key (features' key and checksums, settings, seed) is read back, verified,
+    // instead of fitted again: a rerun with nothing changed fits nothing.
+    reuse: true,
   };
 }
 
@@ -803,6 +806,7 @@ async function probeAll(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Probe
           gemm,
         }),
       );
+      if (r.reused) log.stage(`  cached: ${r.probeDir} (same features, settings and seed; verified)`);
       perSeed.push(r.evaluations);
       if (k > 0) {
         laterSeeds[k - 1]!.set(m.name, r.evaluations);
