@@ -510,22 +510,39 @@ function sha256Range(path: string, offset: number, size: number): string {
 async function imagesHash(listing: DatasetListing, content: boolean): Promise<NonNullable<FeatureManifest['images']>> {
   const items = listing.items;
   const stamp: unknown[] = new Array(items.length);
+  // Every member of a tar shard has its shard's stamp: one stat per shard, not one per member (50,000 stats of
+  // ten files took 130 ms per extraction call on the CIFAR-10 training set, cached calls included).
+  const statOf = new Map<string, [number, number] | null>();
   for (const [i, item] of items.entries()) {
     // A tar member (tarListing.ts): its shard's stamp, or the sha256 of its own bytes.
     const p = resolve(listing.root, item.source?.path ?? item.file);
     try {
       if (content && item.source) stamp[i] = sha256Range(p, item.source.offset, item.source.size);
       else if (content) stamp[i] = await sha256File(p);
-      else {
-        const st = statSync(p);
-        stamp[i] = [st.size, Math.round(st.mtimeMs)];
-      }
+      else if (item.source) {
+        let st = statOf.get(p);
+        if (st === undefined) {
+          st = statStamp(p);
+          statOf.set(p, st);
+        }
+        stamp[i] = st;
+      } else stamp[i] = statStamp(p);
     } catch {
       stamp[i] = null;
     }
   }
   const by = content ? 'content' : 'stat';
   return { hash: hashWithRows({ by }, 'files', items.length, (i) => stamp[i]), by };
+}
+
+/** [size, modification time in ms] of a file, or null when it cannot be read (stamped as such in the key). */
+function statStamp(path: string): [number, number] | null {
+  try {
+    const st = statSync(path);
+    return [st.size, Math.round(st.mtimeMs)];
+  } catch {
+    return null;
+  }
 }
 
 /** The feature size the model declares (last output axis), for a shard with no row; 0 when symbolic. */
