@@ -5,6 +5,7 @@
  */
 import { buildHeadline } from './headline.js';
 import { meanAndSampleStd } from '../math/spread.js';
+import { rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createOrtGemm, type Gemm } from '../compute/gemm.js';
 import { buildLabelSpace } from '../probe/labelSpace.js';
@@ -682,7 +683,10 @@ async function extractPair(
       }),
     );
     if (r.status === 'already-done') log.stage(`  cached: ${r.rows} x ${r.manifest.featureDim}`);
-    if (r.status === 'shared') log.stage(`  the same features as ${r.outDir} (same key): shared`);
+    if (r.status === 'shared') {
+      log.stage(`  the same features as ${r.outDir} (same key): shared`);
+      removeIfEmpty(join(cfg.workDir, 'features', m.name));
+    }
     plan.pairs.set(pairKey(m, s.config), r);
     return r;
   } catch (err) {
@@ -695,6 +699,15 @@ async function extractPair(
       );
     }
     throw err;
+  }
+}
+
+/** A model's feature folder that extraction created and left empty (all its sets shared): not left behind. */
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // holds other sets' features, or is gone: left as it is
   }
 }
 
