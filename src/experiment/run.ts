@@ -5,7 +5,8 @@
  */
 import { buildHeadline } from './headline.js';
 import { meanAndSampleStd } from '../math/spread.js';
-import { join } from 'node:path';
+import { rmdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createOrtGemm, type Gemm } from '../compute/gemm.js';
 import { buildLabelSpace } from '../probe/labelSpace.js';
 import { FcprobeError } from '../errors.js';
@@ -64,6 +65,7 @@ import {
 import { runProbe, type ProbeOptions } from '../probe/probe.js';
 import { describeMachine, writeResults } from './results.js';
 import { type DistillResult, finishedDistill, runDistill } from '../distill/distill.js';
+import { computeHeadFeatures } from '../distill/headFeatures.js';
 import {
   backboneModelName,
   checkConfigPaths,
@@ -137,13 +139,19 @@ async function listSet(s: SetConfig, warn: (message: string) => void): Promise<D
   return listing;
 }
 
+/** Where a (model, folder) pair's features are written when no identical extraction exists (see extractPair). */
 function featureDir(workDir: string, model: ModelConfig, set: SetConfig): string {
   return join(workDir, 'features', model.name, set.name);
 }
 
-/** The directory holding a planned set's features (a split part's: the whole ID folder's). */
-function setDir(workDir: string, model: ModelConfig, s: PlannedSet): string {
-  return featureDir(workDir, model, s.folder.config);
+/**
+ * The directory holding a planned set's features (a split part's: the whole ID folder's): where extractAll found
+ * or wrote them, which is another model's folder when that one holds the very same features (extractPair).
+ */
+function setDir(plan: RunPlan, model: ModelConfig, s: PlannedSet): string {
+  return (
+    plan.pairs.get(pairKey(model, s.folder.config))?.outDir ?? featureDir(plan.cfg.workDir, model, s.folder.config)
+  );
 }
 
 /** A distilled student's backbone as a model of its own (`<name>.backbone`, its features in the work dir). */
@@ -211,6 +219,9 @@ function probeOptionsOf(
     seed: seed ?? p.seed,
     ...(p.weightDecay !== undefined ? { sgd: { weightDecay: p.weightDecay } } : {}),
     threads: cfg.threads,
+    // A finished probe of the same fit key (features' key and checksums, settings, seed) is read back, verified,
+    // instead of fitted again: a rerun with nothing changed fits nothing.
+    reuse: true,
   };
 }
 
@@ -264,6 +275,10 @@ interface RunPlan {
   sets: PlannedSet[];
   /** Row indices of a split part in a model's features, by model and part (see rowsOf). */
   rowCache: Map<string, Int32Array>;
+  /** Each extracted (model, folder) pair, by pairKey; its outDir is its own folder or a shared one (extractPair). */
+  pairs: Extracted;
+  /** The feature output's element type of each model (a distilled student: its backbone's), by model name. */
+  outputTypes: Map<string, string>;
   /** Execution providers the model checks ended up on. */
   providers: string[];
   /** Each model's (and distilled student's backbone's) stated preprocessing, by model name. */
@@ -445,6 +460,7 @@ async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promi
   const providers: string[] = [];
   const preprocessLayers = new Map<string, PreprocessLayer[]>();
   const preprocess = new Map<string, PreprocessProvenance>();
+  const outputTypes = new Map<string, string>();
   for (const { config, field } of models) {
     // A distilled student does not exist yet: its backbone is checked with the student's preprocessing fields.
     const m = config.distill ? backboneOf(config) : config;
@@ -460,6 +476,7 @@ async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promi
       });
       providers.push(check.provider);
       preprocess.set(config.name, check.preprocessProvenance);
+      outputTypes.set(config.name, check.outputType);
     } catch (err) {
       if (err instanceof FcprobeError) throw inTermsOf(err, field, nameOf);
       throw err;
@@ -474,6 +491,8 @@ async function planRun(cfg: RunConfig, log: StageLog, nameOf: FieldNamer): Promi
     evals,
     sets: [train, ...evals],
     rowCache: new Map(),
+    pairs: new Map(),
+    outputTypes,
     providers: [...new Set(providers)],
     preprocessLayers,
     preprocess,
@@ -527,7 +546,7 @@ function rowsOf(plan: RunPlan, m: ModelConfig, s: PlannedSet): Int32Array | null
   const key = `${m.name}\u0000${s.config.name}\u0000${s.split.seed}`;
   const hit = plan.rowCache.get(key);
   if (hit) return hit;
-  const files = loadFeatureSet(setDir(plan.cfg.workDir, m, s)).manifest.files;
+  const files = loadFeatureSet(setDir(plan, m, s)).manifest.files;
   const index = new Map(files.map((f, i) => [f, i]));
   const rows: number[] = [];
   for (const it of s.listing.items) {
@@ -541,7 +560,7 @@ function rowsOf(plan: RunPlan, m: ModelConfig, s: PlannedSet): Int32Array | null
 
 /** A planned set's features for a model: the folder's, or a split part's rows of it. */
 function featuresOf(plan: RunPlan, m: ModelConfig, s: PlannedSet): FeatureSet {
-  const whole = loadFeatureSet(setDir(plan.cfg.workDir, m, s));
+  const whole = loadFeatureSet(setDir(plan, m, s));
   const rows = rowsOf(plan, m, s);
   return rows ? selectRows(whole, rows) : whole;
 }
@@ -567,10 +586,65 @@ async function extractAll(plan: RunPlan, o: RunOptions, log: StageLog, distilled
   const extracted: Extracted = new Map();
   // The teacher comes first in plan.models, so its training features exist when a student is distilled.
   for (const { config: m } of plan.models) {
-    if (m.distill) distilled.set(m.name, await distillStudent(plan, m, o, log));
-    for (const f of plan.folders) extracted.set(pairKey(m, f.config), await extractPair(plan, m, f, o, log));
+    if (m.distill) {
+      const d = await distillStudent(plan, m, o, log);
+      distilled.set(m.name, d.entry);
+      for (const f of plan.folders)
+        extracted.set(pairKey(m, f.config), await studentPair(plan, m, f, d.result, o, log));
+    } else for (const f of plan.folders) extracted.set(pairKey(m, f.config), await extractPair(plan, m, f, o, log));
   }
   return extracted;
+}
+
+/**
+ * A distilled student's features on one folder: head(backbone features) (distill/headFeatures.ts), the backbone
+ * extracted on the folder first (or shared with an identical extraction: the backbone is often a student of its
+ * own). Where the head cannot be applied to stored features exactly as student.onnx applies it (a float16 or
+ * pooled backbone output, external weights), the composed student.onnx is extracted instead.
+ */
+async function studentPair(
+  plan: RunPlan,
+  m: ModelConfig,
+  f: PlannedFolder,
+  r: DistillResult,
+  o: RunOptions,
+  log: StageLog,
+): Promise<ExtractResult> {
+  const k = pairKey(m, f.config);
+  const done = plan.pairs.get(k);
+  if (done) return done;
+  const out = distillDir(plan.cfg.workDir, m.name);
+  const student = r.outputs.student;
+  if (student === null || r.outputs.studentSha256 === null || plan.outputTypes.get(m.name) !== 'float32')
+    return extractPair(plan, m, f, o, log);
+  const b = await extractPair(plan, backboneOf(m), f, o, log);
+  if (b.manifest.model.pool !== 'none' || (b.manifest.model.external ?? []).length > 0)
+    return extractPair(plan, m, f, o, log);
+  const label = `${m.name} / ${f.config.name}`;
+  log.stage(`features ${label}: the head on ${b.outDir}`);
+  const h = await log.timed(`head ${label}`, () =>
+    computeHeadFeatures({
+      backboneDir: b.outDir,
+      headPath: resolve(out, r.outputs.head),
+      headSha256: r.outputs.headSha256,
+      studentPath: resolve(out, student),
+      studentSha256: r.outputs.studentSha256!,
+      outDir: featureDir(plan.cfg.workDir, m, f.config),
+      threads: plan.cfg.threads,
+    }),
+  );
+  if (h.status === 'already-done') log.stage(`  cached: ${h.manifest.rows} x ${h.manifest.featureDim}`);
+  const result: ExtractResult = {
+    status: h.status === 'computed' ? 'extracted' : 'already-done',
+    outDir: h.outDir,
+    manifest: h.manifest,
+    provider: h.manifest.executionProvider,
+    rows: h.manifest.rows,
+    skipped: h.manifest.skipped,
+    seconds: h.seconds,
+  };
+  plan.pairs.set(k, result);
+  return result;
 }
 
 async function extractPair(
@@ -581,10 +655,15 @@ async function extractPair(
   log: StageLog,
 ): Promise<ExtractResult> {
   const { cfg } = plan;
+  const done = plan.pairs.get(pairKey(m, s.config));
+  if (done) return done;
   const resumeHint = 'Rerun the same command: finished extractions are reused and an interrupted one resumes.';
   const report = o.onExtractProgress;
   const label = `${m.name} / ${s.config.name}`;
   log.stage(`extract ${label} (${s.listing.items.length} images)`);
+  // Folders this run already holds for the same listing: one of them may be this very extraction (a distilled
+  // student's backbone is often also a student of its own). extractFeatures compares keys, never names.
+  const sharedFrom = [...plan.pairs].filter(([k]) => k.endsWith(`\u0000${s.config.name}`)).map(([, r]) => r.outDir);
   try {
     // Shards written by the jobs of `run --plan` (a cluster array) become this pair's features.
     const merged = mergeFoundShards(featureDir(cfg.workDir, m, s.config));
@@ -598,11 +677,17 @@ async function extractPair(
         outDir: featureDir(cfg.workDir, m, s.config),
         batchSize: cfg.batchSize,
         onStale: 'replace',
+        sharedFrom,
         onProgress: report && ((p: ExtractProgress) => report(label, p)),
         shouldStop: o.shouldStop,
       }),
     );
     if (r.status === 'already-done') log.stage(`  cached: ${r.rows} x ${r.manifest.featureDim}`);
+    if (r.status === 'shared') {
+      log.stage(`  the same features as ${r.outDir} (same key): shared`);
+      removeIfEmpty(join(cfg.workDir, 'features', m.name));
+    }
+    plan.pairs.set(pairKey(m, s.config), r);
     return r;
   } catch (err) {
     if (err instanceof FcprobeError && err.code !== 'INTERRUPTED') {
@@ -617,22 +702,32 @@ async function extractPair(
   }
 }
 
+/** A model's feature folder that extraction created and left empty (all its sets shared): not left behind. */
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // holds other sets' features, or is gone: left as it is
+  }
+}
+
 /** Distillation records by student name. */
 type Distilled = Map<string, DistilledStudentEntry>;
 
 /**
- * A `distill` student: extracts its backbone on the ID training set (as model `<name>.backbone`), then distils
- * the head on those features and the teacher's into `<workDir>/distill/<name>/`, or reuses a finished
- * distillation of the same key (settings and both feature sets; its files' SHA-256 verified). An interrupted
- * distillation resumes from its epoch checkpoint. The composed student.onnx is then extracted like any model:
- * its features' key holds its SHA-256, so new settings re-extract them.
+ * A `distill` student: extracts its backbone on the ID training set (as model `<name>.backbone`, or shares an
+ * identical extraction of the run: extractPair), then distils the head on those features and the teacher's into
+ * `<workDir>/distill/<name>/`, or reuses a finished distillation of the same key (settings and both feature sets;
+ * its files' SHA-256 verified). An interrupted distillation resumes from its epoch checkpoint. The student's
+ * features on every folder then come from studentPair, keyed by head.onnx's and student.onnx's SHA-256, so new
+ * settings recompute them.
  */
 async function distillStudent(
   plan: RunPlan,
   m: ModelConfig,
   o: RunOptions,
   log: StageLog,
-): Promise<DistilledStudentEntry> {
+): Promise<{ entry: DistilledStudentEntry; result: DistillResult }> {
   const { cfg } = plan;
   // With a split (one seed: planRun refuses several), the head is fitted on the training part only, extracted
   // as a folder of its own: distillation reads whole feature folders and keys its cache by them.
@@ -641,10 +736,8 @@ async function distillStudent(
     : plan.train.folder;
   const d = m.distill!;
   const bb = backboneOf(m);
-  if (plan.train.split) await extractPair(plan, cfg.teacher, train, o, log);
-  await extractPair(plan, bb, train, o, log);
-  const teacherDir = featureDir(cfg.workDir, cfg.teacher, train.config);
-  const backboneDir = featureDir(cfg.workDir, bb, train.config);
+  const teacherDir = (await extractPair(plan, cfg.teacher, train, o, log)).outDir;
+  const backboneDir = (await extractPair(plan, bb, train, o, log)).outDir;
   const out = distillDir(cfg.workDir, m.name);
   let r: DistillResult | null = await finishedDistill(out, d.settings, teacherDir, backboneDir);
   const reused = r !== null;
@@ -670,7 +763,7 @@ async function distillStudent(
       throw err;
     }
   }
-  return {
+  const entry: DistilledStudentEntry = {
     backbone: d.backbone,
     backboneSha256: r.student.sha256,
     dir: out,
@@ -683,6 +776,7 @@ async function distillStudent(
     fit: r.fit,
     reused,
   };
+  return { entry, result: r };
 }
 
 /** The sample standard deviation (n - 1) of `values` and their mean, with the seeds they came from. */
@@ -714,8 +808,8 @@ async function probeAll(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Probe
         runProbe({
           ...probeOptionsOf(
             cfg,
-            setDir(cfg.workDir, m, train),
-            evals.map((e) => setDir(cfg.workDir, m, e)),
+            setDir(plan, m, train),
+            evals.map((e) => setDir(plan, m, e)),
             out,
             evals.map((e) => e.scoreOver),
             seed,
@@ -725,6 +819,7 @@ async function probeAll(plan: RunPlan, gemm: Gemm, log: StageLog): Promise<Probe
           gemm,
         }),
       );
+      if (r.reused) log.stage(`  cached: ${r.probeDir} (same features, settings and seed; verified)`);
       perSeed.push(r.evaluations);
       if (k > 0) {
         laterSeeds[k - 1]!.set(m.name, r.evaluations);

@@ -235,6 +235,8 @@ export interface ModelCheck {
   inputShape: (number | string)[];
   outputName: string;
   outputShape: (number | string)[];
+  /** The feature output's element type as onnxruntime reports it ('float32', 'float16'). */
+  outputType: string;
   preprocess: PreprocessSpec;
   preprocessProvenance: PreprocessProvenance;
 }
@@ -277,6 +279,7 @@ export async function inspectModel(
       inputShape: p.ready.inputs[0]!.shape,
       outputName: p.output.name,
       outputShape: p.output.shape,
+      outputType: p.output.type,
       preprocess: p.spec,
       preprocessProvenance: p.provenance,
     };

@@ -53,6 +53,15 @@ export interface ExtractOptions {
   verifyContent?: boolean | undefined;
   /** What to do with finished features made from other inputs: 'error' (default) or replace them. */
   onStale?: 'error' | 'replace' | undefined;
+  /**
+   * Finished feature folders that may already hold exactly these features (`run` passes the folders it has
+   * extracted from the same listing, e.g. a distilled student's backbone and the same file as a student of its
+   * own). When `outDir` does not hold them, the first of these whose manifest has this request's key (model
+   * sha256, output, pooling, preprocessing, listing and images: never the model's name) and whose arrays match
+   * the manifest's checksums is returned as `'shared'`, and nothing is extracted or written. The caller keeps
+   * these folders from being rewritten meanwhile (run holds its work folder's lock).
+   */
+  sharedFrom?: readonly string[] | undefined;
   /** Called after every batch. */
   onProgress?: ((p: ExtractProgress) => void) | undefined;
   /** One-line notices (resuming, replacing stale features). */
@@ -76,9 +85,12 @@ export interface ExtractProgress {
 
 /** What {@link extractFeatures} produced. */
 export interface ExtractResult {
-  /** 'already-done': `outDir` held finished features of the same inputs and nothing was computed. */
-  status: 'extracted' | 'already-done';
-  /** Absolute path of the feature directory. */
+  /**
+   * 'already-done': `outDir` held finished features of the same inputs and nothing was computed; 'shared': a
+   * folder of `sharedFrom` held them (`outDir` is then that folder) and nothing was computed.
+   */
+  status: 'extracted' | 'already-done' | 'shared';
+  /** Absolute path of the feature directory (a `sharedFrom` folder when 'shared'). */
   outDir: string;
   manifest: FeatureManifest;
   /** Execution provider that ran the encoder ('cpu', 'cuda', ...). */

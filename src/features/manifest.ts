@@ -87,6 +87,16 @@ export interface FeatureManifest {
    * (absent in manifests written before fcprobe recorded them: those are checked by size only).
    */
   checksums?: { features: ArrayChecksum; labels: ArrayChecksum };
+  /**
+   * Features computed from other stored features instead of by running `model` on the images: a distilled
+   * student's as head(backbone features) (distill/headFeatures.ts), with what they were computed from. Absent
+   * for features `extract` wrote.
+   */
+  derived?: {
+    from: 'head';
+    backbone: { dir: string; key: string; featuresSha256: string | null };
+    head: { path: string; sha256: string };
+  };
 }
 
 /** How manifest.json is read (io/json.ts): a garbled one is BAD_FEATURES (exit 5), named with its format. */

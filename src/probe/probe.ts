@@ -4,12 +4,15 @@
  */
 import { ensureWritableDir, writeFileAtomic } from '../io/atomic.js';
 import { acquireLock } from '../features/lock.js';
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Gemm } from '../compute/gemm.js';
 import { FcprobeError, badOption } from '../errors.js';
 import { PROBE_DEFAULTS, PROBE_OPTIONS } from '../options.js';
 import { optionValue } from '../validate.js';
 import { loadFeatureSet, type FeatureSet } from '../features/manifest.js';
+import { verifyFinished } from '../features/writer.js';
+import { hashValue } from '../io/hash.js';
 import { selectionSha256, selectRows } from '../features/rowSelection.js';
 import { FCPROBE_VERSION } from '../version.js';
 import { DEFAULT_LBFGS } from '../math/lbfgs.js';
@@ -23,6 +26,7 @@ import { DEFAULT_C_GRID, describeSweepTie, sweepC } from './sweep.js';
 import { checkSameRepresentation, featureOrigin } from '../features/origin.js';
 import {
   loadProbe,
+  PROBE_FILE,
   readCheckedLabels,
   readFeatureMatrix,
   saveProbe,
@@ -121,10 +125,18 @@ export interface ProbeOptions
   out: string;
   /** Write <out>/predictions/<set>.{csv,probabilities.npy}. */
   predictions?: boolean | undefined;
+  /**
+   * Reuse the probe `out` already holds when its fitKey equals this fit's (probeFitKey), its weights match their
+   * sha256 and the training features their manifest's checksums; otherwise fit. `run` sets it; `fcprobe probe`
+   * always fits.
+   */
+  reuse?: boolean | undefined;
 }
 
 export interface ProbeResult {
   probeDir: string;
+  /** The probe in `probeDir` was reused (ProbeOptions.reuse): nothing was fitted or written but metrics.json. */
+  reused: boolean;
   probe: ProbeFile;
   evaluations: EvalResult[];
   seconds: { fit: number; evaluate: number };
@@ -325,6 +337,8 @@ export async function fitProbe(o: FitProbeOptions): Promise<LoadedProbe> {
     },
   };
   const standardize = o.standardize ?? !paper;
+  const fitKey = probeFitKey(o, whole);
+  if (fitKey) base.fitKey = fitKey;
   const progress = o.onProgress ?? (() => {});
   return withGemm(o.gemm, o.threads, async (gemm) => {
     const probe = await SOLVERS[solver].fit({
@@ -345,6 +359,63 @@ export async function fitProbe(o: FitProbeOptions): Promise<LoadedProbe> {
     for (const w of warnings) progress({ phase: 'fit', message: `warning: ${w}` });
     return { ...probe, file: { ...probe.file, trainFit, ...(warnings.length > 0 ? { warnings } : {}) } };
   });
+}
+
+/**
+ * What determines the probe fitProbe makes from `o` on `whole` (the training folder, before a row selection): the
+ * features' key, path and the sha256 of both arrays as their manifest records them, the selected rows, the label
+ * space (the key's file list and labels, the labels' sha256), every fit setting as resolved with its default, the
+ * seed, the memory budget (it changes the summation order) and fcprobe's version. Not the thread count: the GEMM
+ * splits rows and columns over threads, never a dot product, so the bytes do not depend on it. Null when the
+ * manifest records no checksums (older fcprobe): such features are never trusted to be the same.
+ *
+ * @throws FcprobeError BAD_OPTION for an invalid setting (as fitProbe).
+ */
+export function probeFitKey(o: FitProbeOptions, whole: FeatureSet): string | null {
+  const sums = whole.manifest.checksums;
+  if (!sums) return null;
+  const paper = o.recipe === 'paper';
+  const grid = o.cSweep === true ? DEFAULT_C_GRID : o.cSweep ? [...o.cSweep] : null;
+  return hashValue({
+    v: 1,
+    fcprobe: FCPROBE_VERSION,
+    train: {
+      dir: resolve(o.train),
+      key: whole.manifest.key,
+      features: sums.features.sha256,
+      labels: sums.labels.sha256,
+      rows: o.trainRows ? selectionSha256(o.trainRows) : null,
+    },
+    solver: o.solver ?? (paper ? 'sgd' : 'lbfgs'),
+    recipe: paper ? 'paper' : null,
+    standardize: o.standardize ?? !paper,
+    lbfgs: resolveLbfgsSettings(o),
+    sweep: grid,
+    ml: definedOnly(o.ml ?? {}),
+    sgd: definedOnly(o.sgd ?? {}),
+    memoryBudget: o.memoryBudget ?? null,
+  });
+}
+
+/**
+ * The probe `out` holds when it was fitted from this very request (fitKey), its weights match their sha256 and
+ * the training features still match their manifest's checksums; else null (the caller fits). A damaged or foreign
+ * probe folder is not an error here: fitting again replaces it.
+ */
+function reusableProbe(o: ProbeOptions & { train: string }): LoadedProbe | null {
+  if (!existsSync(join(o.out, PROBE_FILE))) return null;
+  const whole = loadFeatureSet(o.train);
+  const key = probeFitKey(o, whole);
+  if (key === null) return null;
+  let probe: LoadedProbe;
+  try {
+    probe = loadProbe(o.out);
+  } catch (e) {
+    if (e instanceof FcprobeError) return null;
+    throw e;
+  }
+  if (probe.file.fitKey !== key || probe.file.weightsSha256 === undefined) return null;
+  return verifyFinished(whole.dir, whole.manifest, true) === null ? probe : null;
 }
 
 /** The near-chance rule's level: one-sided 99%, the low end of a 98% Clopper-Pearson interval. */
@@ -724,14 +795,22 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   try {
     return await withGemm(o.gemm, o.threads, async (gemm) => {
       const t0 = now();
+      const kept = o.reuse && source.train !== undefined ? reusableProbe({ ...o, train: source.train }) : null;
       const probe =
-        source.train !== undefined ? await fitProbe({ ...o, train: source.train, gemm }) : loadProbe(source.load);
-      saveProbe(o.out, probe.file, probe.weights);
+        kept ??
+        (source.train !== undefined ? await fitProbe({ ...o, train: source.train, gemm }) : loadProbe(source.load));
+      if (!kept) saveProbe(o.out, probe.file, probe.weights);
       const t1 = now();
       const evaluations = await evaluateAll(probe, evalDirs, o, gemm);
       const t2 = now();
       writeMetrics(o.out, probe.file, evaluations);
-      return { probeDir: resolve(o.out), probe: probe.file, evaluations, seconds: { fit: t1 - t0, evaluate: t2 - t1 } };
+      return {
+        probeDir: resolve(o.out),
+        reused: kept !== null,
+        probe: probe.file,
+        evaluations,
+        seconds: { fit: t1 - t0, evaluate: t2 - t1 },
+      };
     });
   } finally {
     lock.release();

@@ -187,6 +187,12 @@ export interface ProbeFile {
   warnings?: string[];
   /** sha256 of the whole weights.npy file, checked on load (absent in probes saved by older fcprobe). */
   weightsSha256?: string;
+  /**
+   * Hash of everything that determines this fit (probe.ts probeFitKey): the training features' key and checksums,
+   * the rows, the settings, the seed. `run` reuses the probe only when it equals the request's. Absent in probes
+   * saved by older fcprobe, or fitted on features whose manifest records no checksums: never reused.
+   */
+  fitKey?: string;
 }
 
 /** A probe in memory: its probe.json and weights. */

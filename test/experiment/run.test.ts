@@ -192,10 +192,25 @@ describe('run (end to end)', () => {
     assert.match(html, /<svg/);
     assert.match(html, /ID vs OOD top-1 \(logit axes, 95% intervals\)/);
     assert.doesNotMatch(html, /<script[^>]+src=|https?:\/\/(?!www\.w3\.org)/);
-    // A second run with nothing changed reuses every extraction.
+    // A second run with nothing changed reuses every extraction and both probes, and writes the same results.json
+    // but for when and how long it ran and on what.
+    const stable = (): string => {
+      const {
+        createdAt: _c,
+        timings: _t,
+        machine: _m,
+        ...rest
+      } = JSON.parse(readFileSync(join(work, 'results.json'), 'utf8'));
+      return JSON.stringify(rest);
+    };
+    const first = stable();
+    const probeBytes = readFileSync(join(work, 'probes', 'student', 'weights.npy'));
     const again: string[] = [];
     await runExperiment({ config, onStage: (m) => again.push(m) });
-    assert.equal(again.filter((m) => m.includes('cached')).length, 6);
+    assert.equal(again.filter((m) => /^ {2}cached: \d+ x \d+$/.test(m)).length, 6);
+    assert.equal(again.filter((m) => /^ {2}cached: .*probes.*verified\)$/.test(m)).length, 2);
+    assert.equal(stable(), first);
+    assert.ok(readFileSync(join(work, 'probes', 'student', 'weights.npy')).equals(probeBytes));
     // fcprobe report re-renders from results.json.
     const r = spawnSync(process.execPath, [CLI, 'report', work, '--format', 'terminal'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
@@ -321,7 +336,8 @@ describe('run (end to end)', () => {
       ),
       onStage: (m) => again.push(m),
     });
-    assert.equal(again.filter((m) => m.includes('cached')).length, 3 * 3);
+    assert.equal(again.filter((m) => /^ {2}cached: \d+ x \d+$/.test(m)).length, 3 * 3);
+    assert.equal(again.filter((m) => /^ {2}cached: .*probes/.test(m)).length, 3);
   });
 
   it('fails before any extraction when an OOD class is not a training class, or a model does not load', async () => {

@@ -1,6 +1,8 @@
 /**
  * `run` with a `distill` student: the run's own distillation equals `fcprobe distill` followed by a run with
- * the composed student (byte for byte), a rerun reuses everything, and new settings re-distil and re-extract.
+ * the composed student (head and student.onnx byte for byte; the student's features, which the run computes as
+ * head(backbone features), to float tolerance, and the same accuracies), a rerun reuses everything, and new
+ * settings re-distil and recompute the student's features.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { FcprobeError } from '../../src/errors.js';
 import { parseRunConfig } from '../../src/experiment/config.js';
 import { runExperiment } from '../../src/experiment/run.js';
 import { extractFeatures } from '../../src/extract/extract.js';
+import { readNpy } from '../../src/io/npy.js';
 import { validateJson } from '../helpers/jsonSchema.js';
 import { linearEncoder, makeNoiseFolder, slowEncoder, tempDir, writeModel } from '../helpers/fixtures.js';
 
@@ -87,9 +90,21 @@ describe('run with a distilled student', () => {
       batchSize: 8,
       seed: 2,
     });
-    // The backbone's training features are a model of their own; it is not probed.
-    assert.ok(existsSync(join(w, 'features', 'd.backbone', 'train', 'features.npy')));
-    assert.ok(!existsSync(join(w, 'features', 'd.backbone', 'test')));
+    // The backbone's features are a model of their own (on every set: the student's features are computed from
+    // them); it is not probed.
+    for (const set of ['train', 'test']) assert.ok(existsSync(join(w, 'features', 'd.backbone', set, 'features.npy')));
+    assert.ok(!existsSync(join(w, 'probes', 'd.backbone')));
+    const man = JSON.parse(readFileSync(join(w, 'features', 'd', 'test', 'manifest.json'), 'utf8'));
+    const bbMan = JSON.parse(readFileSync(join(w, 'features', 'd.backbone', 'test', 'manifest.json'), 'utf8'));
+    assert.deepEqual(man.derived, {
+      from: 'head',
+      backbone: {
+        dir: join(w, 'features', 'd.backbone', 'test'),
+        key: bbMan.key,
+        featuresSha256: bbMan.checksums.features.sha256,
+      },
+      head: { path: join(w, 'distill', 'd', 'head.onnx'), sha256: dj.outputs.headSha256 },
+    });
 
     // By hand: extract teacher and backbone on the training images, `distill`, then run with student.onnx.
     const listing = scanImageFolder(join(dir, 'train'));
@@ -115,13 +130,40 @@ describe('run with a distilled student', () => {
       readFileSync(join(dir, 'h-d', 'student.onnx')),
       readFileSync(join(w, 'distill', 'd', 'student.onnx')),
     );
-    await runExperiment({
+    const hand = await runExperiment({
       config: parseRunConfig(config('hand', { name: 'd', path: 'h-d/student.onnx', ...PRE }), dir),
     });
+    // The hand run extracts student.onnx over the images; the run applied head.onnx to the backbone's stored
+    // features. Same rows, same numbers to float tolerance (measured here: max |diff| 0, bit for bit; the
+    // CIFAR-10 slice's ResNet-20 heads: see test/distill/headFeatures.test.ts), and the manifests agree on
+    // everything downstream reads.
     for (const set of ['train', 'test']) {
-      const f = (root: string): Buffer => readFileSync(join(dir, root, 'features', 'd', set, 'features.npy'));
-      assert.ok(f('w').equals(f('hand')), `features of d on ${set} differ`);
+      const f = (root: string): Float32Array =>
+        readNpy(join(dir, root, 'features', 'd', set, 'features.npy')).data as Float32Array;
+      const [x, y] = [f('w'), f('hand')];
+      assert.equal(x.length, y.length);
+      let maxDiff = 0;
+      for (let i = 0; i < x.length; i++) maxDiff = Math.max(maxDiff, Math.abs(x[i]! - y[i]!));
+      assert.ok(maxDiff <= 1e-5 * Math.max(1, ...Array.from(y, Math.abs)), `features of d on ${set}: ${maxDiff}`);
+      const m = (root: string): Record<string, unknown> => {
+        const j = JSON.parse(readFileSync(join(dir, root, 'features', 'd', set, 'manifest.json'), 'utf8'));
+        const { model, preprocess, files, classes, classMap, listHash, rows, featureDim, skipped } = j;
+        return {
+          model: { ...model, path: null },
+          preprocess,
+          files,
+          classes,
+          classMap,
+          listHash,
+          rows,
+          featureDim,
+          skipped,
+        };
+      };
+      assert.deepEqual(m('w'), m('hand'));
     }
+    const accuracyOf = (r: typeof a): unknown[] => r.results.accuracy.filter((x) => x.model === 'd');
+    assert.deepEqual(accuracyOf(a), accuracyOf(hand));
 
     // Rerun, nothing changed: no file is rewritten but results.json and the report.
     const before = mtimes(w);
@@ -136,7 +178,8 @@ describe('run with a distilled student', () => {
       [],
     );
 
-    // Another epoch count: distilled again, the student's features re-extracted, the rest reused.
+    // Another epoch count: distilled again, the student's features recomputed (its manifest's key holds head.onnx's
+    // sha256), the backbone's and the teacher's reused.
     const c = await runExperiment({ config: parseRunConfig(config('w', distilled({ epochs: 4 })), dir) });
     const ce = c.results.models.find((m) => m.name === 'd')!.distill!;
     assert.equal(ce.reused, false);
@@ -148,8 +191,34 @@ describe('run with a distilled student', () => {
       assert.ok(rewritten(join(w, 'features', 'd', set, 'features.npy')), `d / ${set} not re-extracted`);
       assert.ok(!rewritten(join(w, 'features', 'teacher', set, 'features.npy')));
     }
-    assert.ok(!rewritten(join(w, 'features', 'd.backbone', 'train', 'features.npy')));
+    for (const set of ['train', 'test'])
+      assert.ok(!rewritten(join(w, 'features', 'd.backbone', set, 'features.npy')), `d.backbone / ${set} redone`);
     assert.ok(rewritten(join(w, 'distill', 'd', 'student.onnx')));
+  });
+
+  it('shares the backbone features with a student that is the same model file, by key', async () => {
+    const dir = await setup();
+    const plain = { name: 'b', path: 'bb.onnx', ...PRE, output: 'features' };
+    const both = { ...config('w', distilled()), students: [plain, distilled()] };
+    const stages: string[] = [];
+    const r = await runExperiment({ config: parseRunConfig(both, dir), onStage: (m) => stages.push(m) });
+    const w = join(dir, 'w');
+    // b is extracted first; the backbone of d is the same extraction, so it is not extracted again.
+    assert.ok(!existsSync(join(w, 'features', 'd.backbone')), 'no folder is left for the shared backbone');
+    assert.equal(stages.filter((m) => m.includes(': shared')).length, 2);
+    const dj = JSON.parse(readFileSync(join(w, 'distill', 'd', 'distill.json'), 'utf8'));
+    assert.equal(dj.student.dir, '../../features/b/train');
+    // The same head and features as with a backbone extracted on its own.
+    const alone = await runExperiment({ config: parseRunConfig(config('alone', distilled()), dir) });
+    const entry = (x: typeof r): Record<string, unknown> => {
+      const { fit: _f, reused: _r, ...rest } = x.results.models.find((m) => m.name === 'd')!.distill!;
+      return rest;
+    };
+    assert.deepEqual(entry(r), { ...entry(alone), dir: join(w, 'distill', 'd') });
+    for (const set of ['train', 'test']) {
+      const f = (root: string): Buffer => readFileSync(join(dir, root, 'features', 'd', set, 'features.npy'));
+      assert.ok(f('w').equals(f('alone')), `d / ${set}`);
+    }
   });
 
   it('refuses bad distill fields before any extraction, naming the config field', async () => {
