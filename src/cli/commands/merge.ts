@@ -22,7 +22,9 @@ Example (a Slurm array of 8 tasks, then one merge):
       action(async (dirs: string[], flags: { out: string; force?: boolean }) => {
         const r = mergeShards(dirs, flags.out, flags.force ?? false);
         process.stdout.write(
-          escapeControl(`Merged ${r.shards} shards: ${r.rows} rows x ${r.manifest.featureDim} into ${flags.out}\n`),
+          escapeControl(
+            `Merged ${r.shards} shard${r.shards === 1 ? '' : 's'}: ${r.rows} rows x ${r.manifest.featureDim} into ${flags.out}\n`,
+          ),
         );
       }),
     );
