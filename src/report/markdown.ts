@@ -20,7 +20,7 @@ import {
 } from './tables.js';
 import type { Report } from './types.js';
 import { classGapsTable, contrastsTable, kappaTable, studentsTable } from './studentTables.js';
-import { firstOf } from './terminal.js';
+import { fitTitle, hasOnePair } from './terminal.js';
 
 function table(t: Table | null): string[] {
   if (!t) return [];
@@ -63,9 +63,7 @@ export function renderMarkdown(r: Report): string {
     '## Accuracy per set (%)',
     '',
     ...table(accuracyTable(r)),
-    `## ID vs OOD${mdText(firstOf(r))}`,
-    '',
-    ...table(summaryTable(r)),
+    ...(hasOnePair(r) ? ['## ID vs OOD', '', ...table(summaryTable(r))] : []),
     ...(r.acrossSeeds ? [`## Across ${r.acrossSeeds.seeds.length} seeds`, '', ...table(seedsTable(r))] : []),
     ...(r.warnings.length ? ['**Warnings**', '', ...r.warnings.map((w) => `- ${mdText(w)}`), ''] : []),
     `> ${mdText(DEFINITIONS.accuracy)}`,
@@ -93,7 +91,7 @@ export function renderMarkdown(r: Report): string {
     out.push(`> ${mdText(DEFINITIONS.effectiveRobustness)}`, '');
   }
   out.push(
-    '## Representation fit',
+    `## ${mdText(fitTitle(r))}`,
     '',
     ...table(representationFitTable(r)),
     `> ${mdText(DEFINITIONS.cka)}`,

@@ -24,9 +24,19 @@ function section(title: string, table: Table | null, extra: string[] = []): stri
   return [title, '='.repeat(title.length), ...body, ...extra].join('\n');
 }
 
-/** ": teacher vs <first student>" on the sections that show one pair, when there are several students. */
-export function firstOf(r: Report): string {
-  return r.students.length > 1 ? `: teacher vs ${r.student}` : '';
+/**
+ * Whether the report has the teacher-vs-student summary (ID accuracy, OOD average, contamination of one pair):
+ * only with one student; with several, the Students and All models tables hold every student's alike.
+ */
+export function hasOnePair(r: Report): boolean {
+  return r.students.length === 1;
+}
+
+/** The representation-fit section's title: whose features are compared with the teacher's. */
+export function fitTitle(r: Report): string {
+  return hasOnePair(r)
+    ? `Representation fit (teacher vs ${r.student} features)`
+    : "Representation fit (each student's features vs the teacher's)";
 }
 
 /** Every student alike: the headline table, then (when measured) contrasts, kappa and per-class gaps. */
@@ -69,8 +79,7 @@ export function renderTerminal(r: Report): string {
     ...studentSections(r),
     section('Accuracy per set (%)', accuracyTable(r)),
     '',
-    section(`ID vs OOD (top-1, %)${firstOf(r)}`, summaryTable(r)),
-    '',
+    ...(hasOnePair(r) ? [section('ID vs OOD (top-1, %)', summaryTable(r)), ''] : []),
     ...(r.acrossSeeds ? [section(`Across ${r.acrossSeeds.seeds.length} seeds`, seedsTable(r)), ''] : []),
     ...(hasManyModels(r) ? [section('All models (top-1, %)', allModelsTable(r)), ''] : []),
   ];
@@ -80,7 +89,7 @@ export function renderTerminal(r: Report): string {
       ? section('Effective robustness', null, [r.effectiveRobustness.note])
       : section('Effective robustness', er),
   );
-  out.push('', section(`Representation fit (teacher vs ${r.student} features)`, representationFitTable(r)));
+  out.push('', section(fitTitle(r), representationFitTable(r)));
   const asym = asymmetryTable(r);
   out.push(
     '',
