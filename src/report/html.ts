@@ -21,6 +21,7 @@ import {
   asymmetryTable,
   effectiveRobustnessTable,
   machineLine,
+  meanGap,
   modelsTable,
   probesTable,
   representationFitTable,
@@ -250,12 +251,17 @@ function headlineCards(r: Report): string[] {
 function pairCards(r: Report): string[] {
   const { id, oodAverage } = r.summary;
   const rf = r.representationFit;
-  // The gaps' intervals: the single student's row of the Students table (the same gaps, with their intervals).
-  const row = r.perStudent.rows[0];
   const cards = [
-    card(r, `ID accuracy (top-1, %): teacher / student`, id.teacher, id.student, id.gap, row?.idGap?.interval),
+    card(r, `ID accuracy (top-1, %): teacher / student`, id.teacher, id.student, id.gap, meanGap(r, id.gap, 'idGap')),
     oodAverage
-      ? card(r, 'OOD average (top-1, %)', oodAverage.teacher, oodAverage.student, oodAverage.gap, row?.oodGap?.interval)
+      ? card(
+          r,
+          'OOD average (top-1, %)',
+          oodAverage.teacher,
+          oodAverage.student,
+          oodAverage.gap,
+          meanGap(r, oodAverage.gap, 'oodGap'),
+        )
       : '',
     r.summary.contamination
       ? `<div class="card"><div class="k">Contamination (OOD gap - ID gap, pp)</div><div ` +

@@ -3,7 +3,7 @@
  * same digits and differ only in layout.
  */
 import { ci, fixed, pct, pp, pValue, ROLE_LABEL, seconds, shortHash, type Align } from './format.js';
-import type { AcrossSeeds, Report } from './types.js';
+import type { AcrossSeeds, Interval, Report } from './types.js';
 import { chanceAtK, TOP5_HEADLINE_MAX_CHANCE } from '../probe/metrics.js';
 import { overSeeds } from '../experiment/headline.js';
 
@@ -343,6 +343,20 @@ export function seedsTable(r: Report): Table | null {
   };
 }
 
+/**
+ * The 95% interval of the one student's gap averaged over the ID test sets or the OOD sets, when one exists for
+ * exactly the gap shown: the headline's (a t-interval over seeds, or one set's bootstrap), else, for one run, the
+ * contamination bootstrap's interval of that mean gap (results' contamination idGap / oodGap). Null otherwise.
+ */
+export function meanGap(r: Report, gap: number, which: 'idGap' | 'oodGap'): Interval | null {
+  const same = (v: number): boolean => Math.abs(v - gap) < 1e-9;
+  const h = r.headline[which];
+  if (h?.interval && r.headline.student === r.student && same(h.value)) return h.interval;
+  const e = r.perStudent.rows.find((x) => x.student === r.student)?.[which];
+  return r.headline.basis === 'single-run' && e?.interval && same(e.estimate) ? e.interval : null;
+}
+
+/** The one-student summary: ID mean, OOD average, each OOD set and contamination, each gap with its interval. */
 export function summaryTable(r: Report): Table {
   const rows: string[][] = [];
   const over = r.acrossSeeds;
@@ -358,12 +372,16 @@ export function summaryTable(r: Report): Table {
   const { id, oodAverage, idSets, oodSets } = r.summary;
   const single = (sets: string[]) => (sets.length === 1 ? r.perSet.find((x) => x.set === sets[0]) : undefined);
   const idRow = single(idSets);
+  const meanGapInterval = (gap: number, which: 'idGap' | 'oodGap'): string => {
+    const iv = meanGap(r, gap, which);
+    return iv ? ci(iv, 1, true) : '';
+  };
   rows.push([
     `ID accuracy (${describeMean(idSets)})`,
     pct(id.teacher),
     pct(id.student),
     pp(id.gap),
-    idRow ? ci(idRow.gapInterval, 1, true) : '',
+    idRow ? ci(idRow.gapInterval, 1, true) : meanGapInterval(id.gap, 'idGap'),
     ...(over ? [meanStd(id.gapAcrossSeeds, true)] : []),
   ]);
   if (oodAverage) {
@@ -373,7 +391,7 @@ export function summaryTable(r: Report): Table {
       pct(oodAverage.teacher),
       pct(oodAverage.student),
       pp(oodAverage.gap),
-      oodRow ? ci(oodRow.gapInterval, 1, true) : '',
+      oodRow ? ci(oodRow.gapInterval, 1, true) : meanGapInterval(oodAverage.gap, 'oodGap'),
       ...(over ? [meanStd(oodAverage.gapAcrossSeeds, true)] : []),
     ]);
   }

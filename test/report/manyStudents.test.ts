@@ -140,3 +140,22 @@ test('representation fit: every student, each in its colour (one student: unchan
   assert.match(h1, /vs student <span style="color:#dd8a2e"><b>distilled-rn50<\/b><\/span>/);
   assert.match(h1, /ID accuracy \(top-1, %\): teacher \/ student/);
 });
+
+test('one student: a mean gap over several sets shows the interval the contamination bootstrap gave that mean', () => {
+  const r = sampleResults();
+  const c = r.contamination[0]!;
+  const mean = (role: string, model: string): number => {
+    const xs = r.accuracy.filter((a) => a.model === model && r.sets.find((s) => s.name === a.set)?.role === role);
+    return xs.reduce((s, a) => s + a.top1, 0) / xs.length;
+  };
+  const oodGap = mean('ood', 'clip-rn50') - mean('ood', 'distilled-rn50');
+  c.oodGap = { estimate: oodGap, interval: { low: oodGap - 0.004, high: oodGap + 0.006 } };
+  const sign = (v: number): string => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}`;
+  const want = `[${sign(oodGap - 0.004)}, ${sign(oodGap + 0.006)}]`;
+  const row = (text: string): string => text.split('\n').find((l) => l.startsWith('OOD average (mean of 5 sets)'))!;
+  assert.ok(row(renderTerminal(buildReport(r))).endsWith(want), row(renderTerminal(buildReport(r))));
+  assert.ok(renderHtml(buildReport(r)).includes(`gap +${(oodGap * 100).toFixed(2)} pp ${want}`), 'the card too');
+  // An interval of another estimate (here 0.1 pp off) is not shown beside this gap.
+  c.oodGap = { estimate: oodGap + 0.001, interval: { low: oodGap - 0.004, high: oodGap + 0.006 } };
+  assert.ok(!row(renderTerminal(buildReport(r))).includes('['));
+});
