@@ -201,6 +201,7 @@ export function renderHtml(r: Report, gallery: readonly GalleryEntry[] = []): st
 ${headerSection(r)}
 ${studentsHtml(r)}
 ${accuracySection(r)}
+${evidenceHtml(r)}
 ${allModelsSection(r)}
 ${effectiveRobustnessSection(r)}
 ${representationFitSection(r)}
@@ -295,7 +296,8 @@ function manyStudentCards(r: Report): string[] {
   const p = r.perStudent;
   const picked = p.best && p.worst ? [p.best, p.worst] : r.students;
   const rows = picked.map((st) => p.rows.find((x) => x.student === st) ?? null);
-  const who = p.best && p.worst ? 'least / most contaminated student' : 'each student';
+  // The first card says who the two are; the others' titles stay short so the cards fit two rows.
+  const who = p.best && p.worst ? 'least / most contaminated' : r.students.join(' / ');
   const names = [r.teacher, ...picked];
   const of = (m: string): AllModelsRow | undefined => r.allModels.rows.find((x) => x.model === m);
   const values = (get: (m: string) => string): string => names.map((m) => colored(r, m, get(m))).join(' / ');
@@ -310,14 +312,14 @@ function manyStudentCards(r: Report): string[] {
       .join('<br>');
   const k = (title: string): string => `<div class="k">${escapeXml(title)}</div>`;
   const cards = [
-    `<div class="card">${k(`Students (${r.students.length}): ${who}`)}<div class="v">` +
+    `<div class="card">${k(`Students (${r.students.length}): ${p.best && p.worst ? who : 'each'}`)}<div class="v">` +
       `${picked.map((m) => colored(r, m, escapeXml(m))).join(' / ')}</div><div class="s">teacher ` +
       `${colored(r, r.teacher, escapeXml(r.teacher))}; every student in the Students table</div></div>`,
-    `<div class="card">${k(`ID accuracy (top-1, %): teacher / ${who}`)}<div class="v">` +
+    `<div class="card">${k(`ID top-1 (%): teacher / ${who}`)}<div class="v">` +
       `${values((m) => pct(of(m)?.id, 1))}</div><div class="s">gap (pp) [95% CI]<br>` +
       `${lines((x) => x.idGap)}</div></div>`,
     r.summary.oodAverage
-      ? `<div class="card">${k(`OOD average (top-1, %): teacher / ${who}`)}<div class="v">` +
+      ? `<div class="card">${k(`OOD average top-1 (%): teacher / ${who}`)}<div class="v">` +
         `${values((m) => pct(of(m)?.oodAverage, 1))}</div><div class="s">gap (pp) [95% CI]<br>` +
         `${lines((x) => x.oodGap)}</div></div>`
       : '',
@@ -327,7 +329,7 @@ function manyStudentCards(r: Report): string[] {
         `<div class="s">${escapeXml(contaminationBasis(r))}<br>${lines((x) => x.contamination)}</div></div>`
       : '',
     rows.some((x) => x && x.cka.id !== null)
-      ? `<div class="card">${k(`Linear CKA ID test / OOD: ${who}`)}<div class="v">` +
+      ? `<div class="card">${k(`Linear CKA, ID test / OOD: ${who}`)}<div class="v">` +
         rows
           .map((x, i) => colored(r, picked[i]!, `${fixed(x?.cka.id ?? null, 3)} / ${fixed(x?.cka.ood ?? null, 3)}`))
           .join('<br>') +
@@ -536,12 +538,21 @@ ${r.notes.length ? `<h2>Notes</h2>\n<ul>${notes}</ul>` : ''}
 /** Every student alike: the headline table and the sections a many-student run asks for. */
 function studentsHtml(r: Report): string {
   const p = r.perStudent;
-  const c = contrastsTable(p),
-    k = kappaTable(p),
-    g = classGapsTable(p);
+  const c = contrastsTable(p);
   return `<h2>Students</h2>
 <div class="wrap">${htmlTable(studentsTable(p))}</div>
-${c ? `<h3>Student vs student</h3>\n<div class="wrap">${htmlTable(c)}</div>` : ''}
+${c ? `<h3>Student vs student</h3>\n<div class="wrap">${htmlTable(c)}</div>` : ''}`;
+}
+
+/**
+ * Where the gaps sit, after the per-set charts (long tables that would push the charts off the first screen):
+ * error consistency per set and the classes that carry each OOD gap.
+ */
+function evidenceHtml(r: Report): string {
+  const k = kappaTable(r.perStudent),
+    g = classGapsTable(r.perStudent);
+  if (!k && !g) return '';
+  return `<h2>Which images and classes carry the gaps</h2>
 ${k ? `<h3>Error consistency</h3>\n${htmlTable(k)}` : ''}
 ${g ? `<h3>Classes that carry the OOD gaps</h3>\n${htmlTable(g)}` : ''}`;
 }

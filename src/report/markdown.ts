@@ -56,10 +56,6 @@ export function renderMarkdown(r: Report): string {
     ...(contrastsTable(r.perStudent)
       ? ['## Student vs student (first - second, pp)', '', ...table(contrastsTable(r.perStudent))]
       : []),
-    ...(kappaTable(r.perStudent) ? ['## Error consistency', '', ...table(kappaTable(r.perStudent))] : []),
-    ...(classGapsTable(r.perStudent)
-      ? ['## Classes that carry the OOD gaps', '', ...table(classGapsTable(r.perStudent))]
-      : []),
     '## Accuracy per set (%)',
     '',
     ...table(accuracyTable(r)),
@@ -74,6 +70,11 @@ export function renderMarkdown(r: Report): string {
     '',
     `> ${mdText(DEFINITIONS.contaminationInterval)}`,
     '',
+    // After the per-set tables, as in report.html: which images and classes carry the gaps.
+    ...(kappaTable(r.perStudent) ? ['## Error consistency', '', ...table(kappaTable(r.perStudent))] : []),
+    ...(classGapsTable(r.perStudent)
+      ? ['## Classes that carry the OOD gaps', '', ...table(classGapsTable(r.perStudent))]
+      : []),
     ...(hasManyModels(r) ? ['## All models', '', ...table(allModelsTable(r))] : []),
     '## Effective robustness',
     '',

@@ -39,7 +39,7 @@ export function fitTitle(r: Report): string {
     : "Representation fit (each student's features vs the teacher's)";
 }
 
-/** Every student alike: the headline table, then (when measured) contrasts, kappa and per-class gaps. */
+/** Every student alike: the headline table, then (when measured) the student-vs-student contrasts. */
 function studentSections(r: Report): string[] {
   const p = r.perStudent;
   const out = [section('Students: teacher - student (pp, 95% intervals)', studentsTable(p)), ''];
@@ -47,9 +47,15 @@ function studentSections(r: Report): string[] {
     out.splice(1, 0, `Least contaminated: ${p.best}; most contaminated: ${p.worst} (point estimates).`);
   const c = contrastsTable(p);
   if (c) out.push(section('Student vs student (first - second, pp)', c), '');
-  const k = kappaTable(p);
+  return out;
+}
+
+/** After the per-set tables (as in report.html): error consistency and the classes that carry the OOD gaps. */
+function evidenceSections(r: Report): string[] {
+  const out: string[] = [];
+  const k = kappaTable(r.perStudent);
   if (k) out.push(section('Error consistency (Cohen kappa, teacher vs student)', k), '');
-  const g = classGapsTable(p);
+  const g = classGapsTable(r.perStudent);
   if (g) out.push(section('Classes that carry the OOD gaps (largest and smallest gap)', g), '');
   return out;
 }
@@ -81,6 +87,7 @@ export function renderTerminal(r: Report): string {
     '',
     ...(hasOnePair(r) ? [section('ID vs OOD (top-1, %)', summaryTable(r)), ''] : []),
     ...(r.acrossSeeds ? [section(`Across ${r.acrossSeeds.seeds.length} seeds`, seedsTable(r)), ''] : []),
+    ...evidenceSections(r),
     ...(hasManyModels(r) ? [section('All models (top-1, %)', allModelsTable(r)), ''] : []),
   ];
   const er = effectiveRobustnessTable(r);

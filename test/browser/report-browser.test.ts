@@ -100,7 +100,7 @@ describe('reports in a real browser', { skip: chromium ? false : 'no chromium bi
     checkRunCharts(f, 'teacher', ['student-relu', 'student-linear'], 3);
     // The cards summarise the teacher and the least and most contaminated students, by name.
     const html = readFileSync(demo, 'utf8');
-    assert.match(html, /least \/ most contaminated student/);
+    assert.match(html, /Students \(2\): least \/ most contaminated/);
     assert.doesNotMatch(html, /\bthe student\b/i);
   });
 

@@ -92,12 +92,12 @@ test('headline cards: the teacher and the least and most contaminated students, 
     const text = `${sign(c.estimate)} [${sign(c.interval!.low)}, ${sign(c.interval!.high)}]`;
     assert.ok(cards.includes(text), `cards lack ${c.student}'s contamination ${text}`);
   }
-  assert.match(cards, /least \/ most contaminated student/);
+  assert.match(cards, /Students \(3\): least \/ most contaminated/);
   assert.ok(cards.indexOf('student-c') < cards.indexOf('student-b'), 'least contaminated first');
   assert.ok(!cards.includes('distilled-rn50'), 'the middle student is in the Students table, not the cards');
   // The ID accuracy card: teacher / least / most, each the mean over the ID test sets (one set here).
   const idTop1 = (m: string): string => one(results.accuracy.find((x) => x.model === m && x.set === 'ImageNet')!.top1);
-  const idCard = cards.slice(cards.indexOf('ID accuracy'));
+  const idCard = cards.slice(cards.indexOf('ID top-1 (%)'));
   const shown = [...idCard.slice(0, idCard.indexOf('</div></div>')).matchAll(/>(\d+\.\d)</g)].map((m) => m[1]);
   assert.deepEqual(shown.slice(0, 3), [idTop1('clip-rn50'), idTop1('student-c'), idTop1('student-b')]);
 });
