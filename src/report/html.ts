@@ -79,7 +79,8 @@ export const CSS = [
   '.gallery{display:flex;flex-wrap:wrap;gap:6px;margin:6px 0 14px}',
   '.gallery figure{margin:0;width:96px;font-size:10.5px;line-height:1.25;color:#444}',
   '.gallery img{width:72px;height:72px;display:block;border:1px solid #ddd}',
-  '.wrap td{white-space:normal}',
+  // Text cells of wide tables may wrap; numbers and their intervals stay on one line.
+  '.wrap td:not(.r){white-space:normal}',
   '',
 ].join('\n');
 
