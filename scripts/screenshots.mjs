@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Regenerates the screenshots of docs/run.md and docs/compare.md: real `fcprobe run`s on generated images (the
-// browser test's runs: a teacher, two students, two OOD sets), `fcprobe report` of the first and `fcprobe
-// compare` of all three, photographed in headless Chromium at 1400 px.
+// Regenerates the docs' pictures of the three pages a reader opens first, in headless Chromium at 1400 px:
+//   docs/img/demo-report.png  `fcprobe demo`'s report (the full demo, defaults, in a temporary folder: ~1 min)
+//   docs/img/pacs-report.png  the PACS example's committed report (docs/examples/pacs/run.sh --update makes it)
+//   docs/img/compare.png      `fcprobe compare` of three runs on generated images (the browser test's runs)
 // Usage: npm run build && node scripts/screenshots.mjs   (needs `chromium` on PATH)
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -11,7 +13,8 @@ import {
   findChromium,
   inspectPage,
   makeRuns,
-  reportHtml,
+  PACS_REPORT,
+  runDemo,
   screenshot,
 } from '../dist/test/browser/pages.js';
 
@@ -21,13 +24,16 @@ if (!chromium) {
   console.error('screenshots: no chromium on PATH (Debian: apt-get install chromium)');
   process.exit(1);
 }
+const demo = runDemo(mkdtempSync(join(tmpdir(), 'fcprobe-demo-')));
 const runs = await makeRuns();
 const img = join(root, 'docs', 'img');
 mkdirSync(img, { recursive: true });
 const WIDTH = 1400;
-// The top of each page (where the charts are), at 60% scale: readable, and PNGs of a few hundred kB.
+// The top of each page (headline cards, the students, the per-set charts), at 60% scale: readable, and PNGs of
+// a few hundred kB.
 const shots = [
-  ['report.png', reportHtml(runs.work[0], join(runs.dir, 'report-out')), 2900],
+  ['demo-report.png', await demo, 2400],
+  ['pacs-report.png', PACS_REPORT, 2400],
   ['compare.png', compareHtml(runs.work, join(runs.dir, 'compare-out')), 1700],
 ];
 for (const [name, page, maxHeight] of shots) {

@@ -34,6 +34,7 @@ import type {
   RunResults,
   SetEntry,
   SetRole,
+  SetModelCell,
   SetRow,
   AcrossSeeds,
   AcrossSeedsSection,
@@ -135,7 +136,25 @@ export function buildReport(measured: RunResults): Report {
           `${[!t ? teacher.name : null, !st ? student.name : null].filter(Boolean).join(' and ')}.`,
       );
     const g = results.gaps.find((x) => x.teacher === teacher.name && x.student === student.name && x.set === s.name);
+    const models = results.models.map((m): SetModelCell => {
+      const c = cell(m.name, s.name);
+      const mg =
+        m.role === 'teacher'
+          ? undefined
+          : results.gaps.find((x) => x.teacher === teacher.name && x.student === m.name && x.set === s.name);
+      const other = m.role !== 'teacher' && t && c;
+      return {
+        model: m.name,
+        role: m.role,
+        cell: c,
+        gapTop1: other ? t.top1 - c.top1 : null,
+        gapInterval: mg?.interval ?? null,
+        mcnemarP: mg?.mcnemarP ?? null,
+        gapTop5: other && t.top5 !== null && c.top5 !== null ? t.top5 - c.top5 : null,
+      };
+    });
     return {
+      models,
       set: s.name,
       role: s.role,
       n: s.n,
@@ -211,10 +230,20 @@ export function buildReport(measured: RunResults): Report {
     summary: { idSets: id.sets, oodSets: ood.sets, id: id.summary, oodAverage: ood.summary, contamination },
     statistics: results.statistics,
     headline,
-    warnings: buildWarnings(results, perSet, contamination, headline),
+    warnings: buildWarnings(
+      results,
+      perSet,
+      cell,
+      results.contamination.filter((c) => c.teacher === teacher.name),
+      headline,
+    ),
     allModels,
     effectiveRobustness: buildEffectiveRobustness(results, allModels, notes),
-    representationFit: buildRepresentationFit(results, orderedSets, student.name),
+    representationFit: buildRepresentationFit(
+      results,
+      orderedSets,
+      students.map((m) => m.name),
+    ),
     asymmetry: {
       definition: ASYMMETRY_DEFINITION,
       perModel: [...results.asymmetry].sort((a, b) => +(a.model !== teacher.name) - +(b.model !== teacher.name)),
@@ -458,7 +487,8 @@ const pctOf = (x: number): string => (x * 100).toFixed(1);
 function buildWarnings(
   results: RunResults,
   perSet: SetRow[],
-  contamination: RunResults['contamination'][number] | null,
+  cellOf: (model: string, set: string) => AccuracyCell | null,
+  contaminations: RunResults['contamination'],
   headline: Headline,
 ): string[] {
   // With several seeds the intervals are t-intervals over seeds: more seeds, not only more images, narrow them.
@@ -482,11 +512,13 @@ function buildWarnings(
         `${s.name} was not found under ${results.suite?.dataRoot ?? 'the data root'}: it has no accuracy and ` +
           `is not in the ${s.role === 'ood' ? 'OOD average' : 'ID mean'} (see Missing sets).`,
       );
+  // Every model's accuracy is checked, each named; with one student it is "student" (as the tables call it).
+  const students = results.models.filter((m) => m.role === 'student').map((m) => m.name);
+  const models = results.models.filter((m) => m.role !== 'reference').map((m) => m.name);
+  const whoOf = (m: string): string =>
+    m === headline.teacher ? 'teacher' : students.length === 1 && m === students[0] ? 'student' : m;
   for (const row of perSet) {
-    for (const [who, c] of [
-      ['teacher', row.teacher],
-      ['student', row.student],
-    ] as const) {
+    for (const [who, c] of models.map((m) => [whoOf(m), cellOf(m, row.set)] as const)) {
       const ci = c?.top1Interval;
       if (!c || !ci) continue;
       if (ci.high - ci.low > 0.2)
@@ -505,12 +537,14 @@ function buildWarnings(
         );
     }
   }
-  if (contamination?.interval && contamination.interval.low <= 0 && contamination.interval.high >= 0)
-    w.push(
-      `Contamination ${pctOf(contamination.estimate)} pp, 95% interval ${pctOf(contamination.interval.low)} to ` +
-        `${pctOf(contamination.interval.high)} pp contains 0: not distinguishable from no contamination ` +
-        (overSeeds ? `over ${headline.seeds.length} seeds (mean, t-interval over seeds).` : 'at this n.'),
-    );
+  for (const c of contaminations)
+    if (c.interval && c.interval.low <= 0 && c.interval.high >= 0)
+      w.push(
+        `${students.length > 1 ? `${c.student}: c` : 'C'}ontamination ${pctOf(c.estimate)} pp, 95% interval ` +
+          `${pctOf(c.interval.low)} to ${pctOf(c.interval.high)} pp contains 0: not distinguishable from no ` +
+          'contamination ' +
+          (overSeeds ? `over ${headline.seeds.length} seeds (mean, t-interval over seeds).` : 'at this n.'),
+      );
   for (const p of results.probes) {
     // The probe's own computed warnings (a fit at chance on its training rows) and the settings it chose itself.
     for (const x of p.warnings ?? []) w.push(`${p.model} probe: ${x}.`);
@@ -553,21 +587,24 @@ function assumedPreprocessWarnings(results: RunResults): string[] {
 function buildRepresentationFit(
   results: RunResults,
   orderedSets: SetEntry[],
-  student: string,
+  students: string[],
 ): RepresentationFitSection {
   const position = new Map(orderedSets.map((s, i) => [s.name, i]));
+  const order = (st: string): number => students.indexOf(st);
   const rows = results.representationFit
-    .filter((r) => fitStudent(r, results) === student)
     .map((r) => {
       const i = position.get(r.set);
       if (i === undefined)
         throw new FcprobeError('BAD_DATA', `A representation fit refers to unknown set ${JSON.stringify(r.set)}.`);
-      return { set: r.set, role: orderedSets[i]!.role, fit: r.fit, i };
+      return { set: r.set, role: orderedSets[i]!.role, student: fitStudent(r, results), fit: r.fit, i };
     })
-    .sort((a, b) => a.i - b.i)
-    .map(({ set, role, fit }) => ({ set, role, fit }));
+    .filter((r) => order(r.student) >= 0)
+    .sort((a, b) => order(a.student) - order(b.student) || a.i - b.i)
+    .map(({ set, role, student, fit }) => ({ set, role, student, fit }));
+  // The summaries are the first student's: renderers show them only when there is one student (the Students
+  // table has every student's means).
   const summarize = (role: SetRole): FitSummary | null => {
-    const rs = rows.filter((r) => r.role === role);
+    const rs = rows.filter((r) => r.role === role && r.student === students[0]);
     if (rs.length === 0) return null;
     const ckas = rs.map((r) => r.fit.cka).filter((v) => Number.isFinite(v));
     const coss = rs.map((r) => r.fit.cosine?.mean).filter((v): v is number => v !== undefined && Number.isFinite(v));

@@ -222,9 +222,17 @@ export function groupedBarChart(o: GroupedBarOptions): string {
   const values = o.series
     .flatMap((s) => [...s.values, ...(s.errors ?? []).flatMap((e) => (e ? [e.low, e.high] : []))])
     .filter((v): v is number => v !== null && Number.isFinite(v));
-  const lo0 = Math.min(0, o.yMin ?? 0, ...values);
+  let lo0 = Math.min(0, o.yMin ?? 0, ...values);
   let hi0 = Math.max(0, o.yMax ?? 0, ...values);
   if (hi0 === lo0) hi0 = lo0 + 1;
+  // An interval ending exactly on what would be the axis's last tick (a gap interval of +40.0 pp) would draw its
+  // cap on the plot's edge: an unbounded axis then goes on to the next tick.
+  const ends = o.series.flatMap((s) => (s.errors ?? []).flatMap((e) => (e ? [e.low, e.high] : [])));
+  const ticks0 = niceTicks(lo0, hi0);
+  const onEdge = (v: number, tick: number): boolean => ends.includes(v) && Math.abs(v - tick) < 1e-9 * (hi0 - lo0);
+  const pad = 0.01 * (hi0 - lo0);
+  if (o.yMax === undefined && hi0 > 0 && onEdge(hi0, ticks0[ticks0.length - 1]!)) hi0 += pad;
+  if (o.yMin === undefined && lo0 < 0 && onEdge(lo0, ticks0[0]!)) lo0 -= pad;
   const ticks = niceTicks(lo0, hi0);
   const lo = ticks[0]!,
     hi = ticks[ticks.length - 1]!;

@@ -26,7 +26,7 @@ import { headlineMeasurements } from '../experiment/headline.js';
 import { csvLine, CSV_HEADER, resultsCsvRows } from './csv.js';
 import { ci, MISSING, markdownTable, mdText, pct, pp, pValue, ROLE_LABEL } from './format.js';
 import { CSS } from './html.js';
-import { logitScatterChart } from './charts.js';
+import { logitScatterChart, paletteColor } from './charts.js';
 import { escapeXml } from './svgCharts.js';
 import { ER_NO_INTERVAL } from './tables.js';
 import { type FitTable, fittedTextTable, splitColumns, wrapText } from './fitTable.js';
@@ -602,15 +602,23 @@ export function renderComparisonMarkdown(c: Comparison): string {
     .trimEnd()}\n`;
 }
 
-const RUN_COLORS = ['#2b6cb0', '#dd8a2e', '#4a7c59', '#c0504d', '#8064a2', '#4bacc6', '#9bbb59', '#777777'];
-/** The colour of a model that appears in several runs. */
-const SHARED_COLOR = '#222222';
+/**
+ * A model's colour: by its identity (the model file's sha256), in order of first appearance, from the run
+ * report's palette; teacher, first student, ... of the first run get the colours they have in that run's report,
+ * and one file has one colour whichever runs it appears in.
+ */
+function modelColor(c: Comparison, sha256: string): string {
+  return paletteColor([...new Set(c.models.map((m) => m.sha256))].indexOf(sha256));
+}
+
+/** The marker shape of a model's point: its run, or "several runs" for a row that several runs share. */
+const SEVERAL_RUNS = 'several runs';
 
 /**
- * All models on one ID-vs-OOD-average scatter (logit axes): a model of one run in its run's colour and marker
- * shape, a model in several runs in SHARED_COLOR; each model a legend entry (no labels on the plot, so none can
- * overlap). Bars: the Clopper-Pearson interval where the axis is a single set (a mean over sets has no exact
- * interval).
+ * All models on one ID-vs-OOD-average scatter (logit axes): each model file in its colour (modelColor), each run
+ * in its marker shape (a row of several runs: its own shape); each row a legend entry (no labels on the plot, so
+ * none can overlap). Bars: the Clopper-Pearson interval where the axis is a single set (a mean over sets has no
+ * exact interval).
  */
 export function comparisonScatter(c: Comparison): string {
   const idCols = c.sets.map((s, i) => (s.role === 'id-test' ? i : -1)).filter((i) => i >= 0);
@@ -623,9 +631,9 @@ export function comparisonScatter(c: Comparison): string {
       x: r.id!,
       y: r.oodAverage!,
       label: r.label,
-      color: r.runs.length > 1 ? SHARED_COLOR : runColor(c, r.runs[0]!),
+      color: modelColor(c, r.sha256),
       series: r.label,
-      shape: r.runs.length > 1 ? 'several runs' : r.runs[0]!,
+      shape: r.runs.length > 1 ? SEVERAL_RUNS : r.runs[0]!,
       xInterval: single(r, idCols),
       yInterval: single(r, oodCols),
     }));
@@ -642,9 +650,6 @@ export function comparisonScatter(c: Comparison): string {
     height: 560,
   });
 }
-
-const runColor = (c: Comparison, run: string): string =>
-  RUN_COLORS[c.runs.findIndex((x) => x.name === run) % RUN_COLORS.length]!;
 
 /**
  * One table part as HTML. Cells wrap (the shared report CSS keeps cells on one line, which is what made wide
@@ -675,7 +680,9 @@ export function renderComparisonHtml(c: Comparison): string {
   const html = (t: FitTable): string => splitColumns(t, TERMINAL_WIDTH).map(compareHtmlTable).join('\n');
   const swatch = (color: string, text: string): string =>
     `<span class="swatch" style="background:${color}"></span>${escapeXml(text)}`;
-  const legend = [...c.runs.map((r) => swatch(runColor(c, r.name), r.name)), swatch(SHARED_COLOR, 'several runs')];
+  // One swatch per model file, named as its rows are (without the run, which the marker shape gives).
+  const files = [...new Map(c.models.map((m) => [m.sha256, m.model])).entries()];
+  const legend = files.map(([sha, name]) => swatch(modelColor(c, sha), name));
   const [runs, ...rest] = sections(c);
   return `<!DOCTYPE html>
 <html lang="en">
@@ -701,7 +708,7 @@ ${
 }
 <h2>ID vs OOD</h2>
 ${comparisonScatter(c)}
-<p class="def">Colours: ${legend.join(' ')}</p>
+<p class="def">Colours (one per model file): ${legend.join(' ')}; marker shapes: runs.</p>
 ${rest
   .map(
     ([title, t]) =>

@@ -13,7 +13,7 @@ export const DEFINITIONS = {
     "sigmoid(a * logit(x) + b). A model's effective robustness is its OOD accuracy minus beta(its ID accuracy): " +
     'above zero means more robust than the baseline trend.',
   cka:
-    "Linear CKA between the teacher's and the student's feature matrices X [n, Dt], Y [n, Ds] of the same images: " +
+    "Linear CKA between the teacher's and a student's feature matrices X [n, Dt], Y [n, Ds] of the same images: " +
     '||Xc^T Yc||_F^2 / (||Xc^T Xc||_F ||Yc^T Yc||_F) with column-centred Xc, Yc. 1: the same representation up to a ' +
     'rotation and a uniform scale; invariant to both, defined for any dimensions.',
   cosine:

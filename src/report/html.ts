@@ -7,7 +7,6 @@ import { ci, MISSING, pct, pp, fixed, ROLE_LABEL } from './format.js';
 import {
   groupedBarChart,
   logitScatterChart,
-  MODEL_PALETTE,
   paletteColor,
   quantileBoxChart,
   type ScatterModelPoint,
@@ -22,6 +21,7 @@ import {
   asymmetryTable,
   effectiveRobustnessTable,
   machineLine,
+  meanGap,
   modelsTable,
   probesTable,
   representationFitTable,
@@ -30,18 +30,21 @@ import {
   timingsTable,
   type Table,
 } from './tables.js';
-import type { Interval, Report } from './types.js';
+import type { AllModelsRow, ErModelEntry, Interval, Report } from './types.js';
+import type { EstimateWithInterval } from '../experiment/types.js';
+import type { StudentRow } from './students.js';
+import { hasOnePair } from './terminal.js';
 import type { GalleryEntry, GalleryImage } from './gallery.js';
 import { classGapsTable, contrastsTable, kappaTable, studentsTable } from './studentTables.js';
-
-/** The headline cards' teacher and student colours: those of the first two models (teacher, first student). */
-export const TEACHER_COLOR = MODEL_PALETTE[0]!;
-export const STUDENT_COLOR = MODEL_PALETTE[1]!;
-const GAP_COLOR = '#8a4fa3';
 
 /** A model's colour in every chart and page: fixed by its position in results.models. */
 function modelColor(r: Report, name: string): string {
   return paletteColor(r.models.findIndex((m) => m.name === name));
+}
+
+/** `html` (escaped already) in the model's chart colour, so a name or number reads as the same model everywhere. */
+function colored(r: Report, model: string, html: string): string {
+  return `<span style="color:${modelColor(r, model)}">${html}</span>`;
 }
 const CKA_COLOR = '#4a7c59';
 const COSINE_COLOR = '#5fa8b8';
@@ -62,7 +65,6 @@ export const CSS = [
   '.card{border:1px solid #e2e2e2;border-radius:6px;padding:10px 14px;min-width:190px}',
   '.card .k{font-size:12px;color:#666}.card .v{font-size:18px;font-weight:600;margin-top:2px}.card ' +
     '.s{font-size:12px;color:#444;margin-top:2px}',
-  `.t{color:${TEACHER_COLOR}}.st{color:${STUDENT_COLOR}}`,
   'table{border-collapse:collapse;font-size:13px;margin:8px 0}',
   'th,td{padding:4px 8px;border-bottom:1px solid ' +
     '#eee;white-space:nowrap}th{background:#f6f7f9;text-align:left;font-weight:600}',
@@ -77,7 +79,8 @@ export const CSS = [
   '.gallery{display:flex;flex-wrap:wrap;gap:6px;margin:6px 0 14px}',
   '.gallery figure{margin:0;width:96px;font-size:10.5px;line-height:1.25;color:#444}',
   '.gallery img{width:72px;height:72px;display:block;border:1px solid #ddd}',
-  '.wrap td{white-space:normal}',
+  // Text cells of wide tables may wrap; numbers and their intervals stay on one line.
+  '.wrap td:not(.r){white-space:normal}',
   '',
 ].join('\n');
 
@@ -94,18 +97,20 @@ export function htmlTable(t: Table | null): string {
 
 const def = (text: string): string => `<p class="def">${escapeXml(text)}</p>`;
 
+/** A one-student headline card: teacher / student values, and the gap with its 95% interval when measured. */
 function card(
+  r: Report,
   title: string,
   teacher: number | null,
   student: number | null,
   gap: number | null,
-  unit: 'pct' | 'num' = 'pct',
+  interval: Interval | null | undefined,
 ): string {
-  const show = unit === 'pct' ? (v: number | null) => pct(v, 1) : (v: number | null) => fixed(v, 3);
-  const gapText = gap === null ? '' : `<div class="s">gap ${unit === 'pct' ? `${pp(gap)} pp` : fixed(gap, 3)}</div>`;
+  const gapText =
+    gap === null ? '' : `<div class="s">gap ${pp(gap)} pp${interval ? ` ${ci(interval, 1, true)}` : ''}</div>`;
   return (
-    `<div class="card"><div class="k">${escapeXml(title)}</div><div class="v"><span ` +
-    `class="t">${show(teacher)}</span> / <span class="st">${show(student)}</span></div>${gapText}</div>`
+    `<div class="card"><div class="k">${escapeXml(title)}</div><div class="v">` +
+    `${colored(r, r.teacher, pct(teacher, 1))} / ${colored(r, r.student, pct(student, 1))}</div>${gapText}</div>`
   );
 }
 
@@ -197,6 +202,7 @@ export function renderHtml(r: Report, gallery: readonly GalleryEntry[] = []): st
 ${headerSection(r)}
 ${studentsHtml(r)}
 ${accuracySection(r)}
+${evidenceHtml(r)}
 ${allModelsSection(r)}
 ${effectiveRobustnessSection(r)}
 ${representationFitSection(r)}
@@ -208,20 +214,19 @@ ${runSection(r)}
 `;
 }
 
-/** Title, the two models, the machine, and the headline cards. */
+/** Title, the models (each in its chart colour), the machine, and the headline cards. */
 function headerSection(r: Report): string {
-  const t = r.models.find((m) => m.name === r.teacher);
-  const s = r.models.find((m) => m.name === r.student);
-  const model = (m: Report['models'][number] | undefined, cls: string): string =>
-    m ? `<b class="${cls}">${escapeXml(m.name)}</b> (${m.featureDim}-d)` : MISSING;
-  const more =
-    r.students.length > 1
-      ? ` and ${r.students.length - 1} more student(s): ${r.students.slice(1).map(escapeXml).join(', ')} (each in ` +
-        'Students; the per-set charts below show the first)'
-      : '';
+  const model = (name: string): string => {
+    const m = r.models.find((x) => x.name === name);
+    return m ? `${colored(r, m.name, `<b>${escapeXml(m.name)}</b>`)} (${m.featureDim}-d)` : MISSING;
+  };
+  const students =
+    r.students.length === 1
+      ? `student ${model(r.students[0]!)}`
+      : `${r.students.length} students: ${r.students.map(model).join(', ')}`;
   const made = `fcprobe ${escapeXml(r.fcprobeVersion)}, ${escapeXml(r.createdAt)}`;
   return `<h1>${escapeXml(r.title)}</h1>
-<p class="meta">Teacher ${model(t, 't')} vs student ${model(s, 'st')}${more}. ${made}.</p>
+<p class="meta">Teacher ${model(r.teacher)} vs ${students}. ${made}.</p>
 <p class="meta">${escapeXml(machineLine(r))}</p>
 <div class="cards">${headlineCards(r).join('')}</div>
 <p class="meta">${escapeXml(r.headline.note)}</p>`;
@@ -235,13 +240,31 @@ function contaminationBasis(r: Report): string {
   return `mean of ${h.seeds.length} seeds ± ${(100 * c.std).toFixed(2)} (std); 95% t-interval `;
 }
 
-/** ID and OOD accuracy, representation fit (when measured on both), effective robustness (when computed). */
+/**
+ * The headline cards. One student: teacher / student (ID accuracy, OOD average, contamination, CKA, effective
+ * robustness). Several: the teacher and the least and the most contaminated student (by their contamination
+ * estimates; every student when there is no such ranking), each value in its model's colour and every gap and
+ * contamination with its interval. The Students table below has every student alike.
+ */
 function headlineCards(r: Report): string[] {
+  return r.students.length === 1 ? pairCards(r) : manyStudentCards(r);
+}
+
+function pairCards(r: Report): string[] {
   const { id, oodAverage } = r.summary;
   const rf = r.representationFit;
   const cards = [
-    card(`ID accuracy (top-1, %): teacher / student`, id.teacher, id.student, id.gap),
-    oodAverage ? card('OOD average (top-1, %)', oodAverage.teacher, oodAverage.student, oodAverage.gap) : '',
+    card(r, `ID accuracy (top-1, %): teacher / student`, id.teacher, id.student, id.gap, meanGap(r, id.gap, 'idGap')),
+    oodAverage
+      ? card(
+          r,
+          'OOD average (top-1, %)',
+          oodAverage.teacher,
+          oodAverage.student,
+          oodAverage.gap,
+          meanGap(r, oodAverage.gap, 'oodGap'),
+        )
+      : '',
     r.summary.contamination
       ? `<div class="card"><div class="k">Contamination (OOD gap - ID gap, pp)</div><div ` +
         `class="v">${pp(r.summary.contamination.estimate, 1)}</div><div class="s">${escapeXml(contaminationBasis(r))}` +
@@ -257,21 +280,87 @@ function headlineCards(r: Report): string[] {
       : '',
   ];
   const e = r.effectiveRobustness.status === 'computed' ? r.effectiveRobustness.entries[0] : undefined;
-  const [mt, ms] = e ? e.models : [];
+  const rho = (m: string): ErModelEntry | undefined => e?.models.find((x) => x.model === m);
+  const [mt, ms] = [rho(r.teacher), rho(r.student)];
   if (e && mt && ms) {
     cards.push(
-      `<div class="card"><div class="k">Effective robustness (pp), ${escapeXml(e.against)}</div><div class="v"><span ` +
-        `class="t">${pp(mt.rho, 1)}</span> / <span class="st">${pp(ms.rho, 1)}</span></div><div ` +
-        `class="s">${escapeXml(e.label)}</div></div>`,
+      `<div class="card"><div class="k">Effective robustness (pp), ${escapeXml(e.against)}</div><div class="v">` +
+        `${colored(r, r.teacher, pp(mt.rho, 1))} / ${colored(r, r.student, pp(ms.rho, 1))}</div><div ` +
+        `class="s">${escapeXml(e.label)}; no interval (see Effective robustness)</div></div>`,
     );
   }
   return cards;
 }
 
+/** See headlineCards: the teacher and the least and most contaminated student. */
+function manyStudentCards(r: Report): string[] {
+  const p = r.perStudent;
+  const picked = p.best && p.worst ? [p.best, p.worst] : r.students;
+  const rows = picked.map((st) => p.rows.find((x) => x.student === st) ?? null);
+  // The first card says who the two are; the others' titles stay short so the cards fit two rows.
+  const who = p.best && p.worst ? 'least / most contaminated' : r.students.join(' / ');
+  const names = [r.teacher, ...picked];
+  const of = (m: string): AllModelsRow | undefined => r.allModels.rows.find((x) => x.model === m);
+  const values = (get: (m: string) => string): string => names.map((m) => colored(r, m, get(m))).join(' / ');
+  // One line per picked student: its figure with the 95% interval.
+  const lines = (get: (x: StudentRow) => EstimateWithInterval | null): string =>
+    rows
+      .map((x, i) => {
+        const g = x ? get(x) : null;
+        const text = g ? `${pp(g.estimate, 1)} ${ci(g.interval, 1, true)}` : MISSING;
+        return `${colored(r, picked[i]!, escapeXml(picked[i]!))} ${text}`;
+      })
+      .join('<br>');
+  const k = (title: string): string => `<div class="k">${escapeXml(title)}</div>`;
+  const cards = [
+    `<div class="card">${k(`Students (${r.students.length}): ${p.best && p.worst ? who : 'each'}`)}<div class="v">` +
+      `${picked.map((m) => colored(r, m, escapeXml(m))).join(' / ')}</div><div class="s">teacher ` +
+      `${colored(r, r.teacher, escapeXml(r.teacher))}; every student in the Students table</div></div>`,
+    `<div class="card">${k(`ID top-1 (%): teacher / ${who}`)}<div class="v">` +
+      `${values((m) => pct(of(m)?.id, 1))}</div><div class="s">gap (pp) [95% CI]<br>` +
+      `${lines((x) => x.idGap)}</div></div>`,
+    r.summary.oodAverage
+      ? `<div class="card">${k(`OOD average top-1 (%): teacher / ${who}`)}<div class="v">` +
+        `${values((m) => pct(of(m)?.oodAverage, 1))}</div><div class="s">gap (pp) [95% CI]<br>` +
+        `${lines((x) => x.oodGap)}</div></div>`
+      : '',
+    rows.some((x) => x?.contamination)
+      ? `<div class="card">${k(`Contamination (OOD gap - ID gap, pp): ${who}`)}<div class="v">` +
+        `${rows.map((x, i) => colored(r, picked[i]!, pp(x?.contamination?.estimate ?? null, 1))).join(' / ')}</div>` +
+        `<div class="s">${escapeXml(contaminationBasis(r))}<br>${lines((x) => x.contamination)}</div></div>`
+      : '',
+    rows.some((x) => x && x.cka.id !== null)
+      ? `<div class="card">${k(`Linear CKA, ID test / OOD: ${who}`)}<div class="v">` +
+        rows
+          .map((x, i) => colored(r, picked[i]!, `${fixed(x?.cka.id ?? null, 3)} / ${fixed(x?.cka.ood ?? null, 3)}`))
+          .join('<br>') +
+        '</div></div>'
+      : '',
+  ];
+  const e = r.effectiveRobustness.status === 'computed' ? r.effectiveRobustness.entries[0] : undefined;
+  if (e) {
+    const rho = (m: string): string => pp(e.models.find((x) => x.model === m)?.rho ?? null, 1);
+    cards.push(
+      `<div class="card">${k(`Effective robustness (pp), ${e.against}: teacher / ${who}`)}<div class="v">` +
+        `${values(rho)}</div><div class="s">${escapeXml(e.label)}; no interval (see Effective robustness)</div></div>`,
+    );
+  }
+  return cards;
+}
+
+/** Every scored evaluation set (sets nobody scored, usually the ID training set, would be empty slots). */
+function chartSets(r: Report): { label: string; group: string }[] {
+  const a = r.allModels;
+  return a.sets.map((s, i) => ({ label: s, group: ROLE_LABEL[a.roles[i]!] }));
+}
+
+/**
+ * Per-set accuracy and gaps of every model alike: one bar per model (its fixed colour) with its Clopper-Pearson
+ * interval, and one gap bar per student (teacher minus it) with its paired-bootstrap interval.
+ */
 function accuracySection(r: Report): string {
-  // Sets nobody scored (usually the ID training set) would only be empty slots in the accuracy charts.
-  const scored = r.perSet.filter((s) => s.teacher || s.student);
-  const cats = scored.map((s) => ({ label: s.set, group: ROLE_LABEL[s.role] }));
+  const a = r.allModels;
+  const cats = chartSets(r);
   const accuracyChart = groupedBarChart({
     title: 'Top-1 accuracy per set, 95% Clopper-Pearson intervals',
     yLabel: 'top-1 accuracy (%)',
@@ -281,35 +370,29 @@ function accuracySection(r: Report): string {
     tipFormat: (v) => (v * 100).toFixed(1),
     valueLabels: true,
     groupFills: GROUP_FILLS,
-    series: [
-      {
-        name: r.teacher,
-        color: modelColor(r, r.teacher),
-        values: scored.map((s) => s.teacher?.top1 ?? null),
-        errors: scored.map((s) => s.teacher?.top1Interval ?? null),
-      },
-      {
-        name: r.student,
-        color: modelColor(r, r.student),
-        values: scored.map((s) => s.student?.top1 ?? null),
-        errors: scored.map((s) => s.student?.top1Interval ?? null),
-      },
-    ],
+    series: a.rows.map((m) => ({
+      name: m.model,
+      color: modelColor(r, m.model),
+      values: m.top1,
+      errors: m.top1Interval,
+    })),
   });
+  const students = a.rows.filter((m) => m.role === 'student');
   const gapChart = groupedBarChart({
-    title: 'Teacher minus student, top-1 (pp), 95% paired bootstrap intervals',
+    title:
+      `Teacher minus ${students.length === 1 ? 'student' : 'each student'}, top-1 (pp), ` +
+      '95% paired bootstrap intervals',
     yLabel: 'gap (percentage points)',
     categories: cats,
     format: (v) => (v * 100).toFixed(1),
+    tipFormat: (v) => (v * 100).toFixed(2),
     groupFills: GROUP_FILLS,
-    series: [
-      {
-        name: 'gap',
-        color: GAP_COLOR,
-        values: scored.map((s) => s.gapTop1),
-        errors: scored.map((s) => s.gapInterval),
-      },
-    ],
+    series: students.map((m) => ({
+      name: m.model,
+      color: modelColor(r, m.model),
+      values: m.gapTop1,
+      errors: m.gapInterval,
+    })),
   });
   const sets = datasetsTable(r);
   const missing = missingSetsTable(r);
@@ -319,7 +402,7 @@ ${missing ? `<h3>Missing sets (not found: no numbers)</h3>\n${htmlTable(missing)
 <h2>Accuracy</h2>
 ${accuracyChart}
 ${htmlTable(accuracyTable(r))}
-${htmlTable(summaryTable(r))}
+${hasOnePair(r) ? htmlTable(summaryTable(r)) : ''}
 ${r.acrossSeeds ? `<h3>Across ${r.acrossSeeds.seeds.length} seeds</h3>\n${htmlTable(seedsTable(r))}` : ''}
 ${gapChart}
 ${warningsHtml(r)}
@@ -331,47 +414,11 @@ ${def(DEFINITIONS.gapInterval)}
 ${def(DEFINITIONS.contaminationInterval)}`;
 }
 
-/**
- * Every model on every evaluation set: one chart and one table (shown when there is more than one student or any
- * reference).
- */
+/** Every model's means, gaps and CKA in one table (shown when there is more than one student or any reference). */
 function allModelsSection(r: Report): string {
   if (!hasManyModels(r)) return '';
-  const a = r.allModels;
-  const chart = groupedBarChart({
-    title: 'Top-1 accuracy per set, all models, 95% Clopper-Pearson intervals',
-    yLabel: 'top-1 accuracy (%)',
-    categories: a.sets.map((s, i) => ({ label: s, group: ROLE_LABEL[a.roles[i]!] })),
-    yMax: 1,
-    format: (v) => (v * 100).toFixed(0),
-    tipFormat: (v) => (v * 100).toFixed(1),
-    groupFills: GROUP_FILLS,
-    series: a.rows.map((m) => ({
-      name: m.model,
-      color: modelColor(r, m.model),
-      values: m.top1,
-      errors: m.top1Interval,
-    })),
-  });
-  const students = a.rows.filter((m) => m.role === 'student');
-  const gapChart = groupedBarChart({
-    title: 'Teacher minus each student, top-1 (pp), 95% paired bootstrap intervals',
-    yLabel: 'gap (percentage points)',
-    categories: a.sets.map((s, i) => ({ label: s, group: ROLE_LABEL[a.roles[i]!] })),
-    format: (v) => (v * 100).toFixed(1),
-    tipFormat: (v) => (v * 100).toFixed(2),
-    groupFills: GROUP_FILLS,
-    series: students.map((m) => ({
-      name: m.model,
-      color: modelColor(r, m.model),
-      values: m.gapTop1,
-      errors: m.gapInterval,
-    })),
-  });
   return `<h2>All models</h2>
-${chart}
-${htmlTable(allModelsTable(r))}
-${students.length > 1 ? gapChart : ''}`;
+${htmlTable(allModelsTable(r))}`;
 }
 
 function effectiveRobustnessSection(r: Report): string {
@@ -405,27 +452,46 @@ ${er.status === 'computed' ? def(DEFINITIONS.effectiveRobustness) : ''}`;
 
 function representationFitSection(r: Report): string {
   const fitRows = r.representationFit.rows;
+  const sets = [...new Map(fitRows.map((x) => [x.set, x.role])).entries()];
+  const categories = sets.map(([set, role]) => ({ label: set, group: ROLE_LABEL[role] }));
+  const fitValue = (student: string, set: string, get: (f: (typeof fitRows)[number]['fit']) => number | null) => {
+    const f = fitRows.find((x) => x.student === student && x.set === set)?.fit;
+    const v = f ? get(f) : null;
+    return v !== null && Number.isFinite(v) ? v : null;
+  };
+  // One student: its CKA and cosine side by side. Several: each student's CKA in its model colour (CKA and
+  // cosine have no interval; the series are named "<student> CKA" so they are not taken for accuracy bars).
+  const series =
+    r.students.length === 1
+      ? [
+          { name: 'linear CKA', color: CKA_COLOR, values: sets.map(([set]) => fitValue(r.student, set, (f) => f.cka)) },
+          ...(fitRows.some((x) => x.fit.cosine)
+            ? [
+                {
+                  name: 'mean cosine',
+                  color: COSINE_COLOR,
+                  values: sets.map(([set]) => fitValue(r.student, set, (f) => f.cosine?.mean ?? null)),
+                },
+              ]
+            : []),
+        ]
+      : r.students.map((st) => ({
+          name: `${st} linear CKA`,
+          color: modelColor(r, st),
+          values: sets.map(([set]) => fitValue(st, set, (f) => f.cka)),
+        }));
   const fitChart =
     fitRows.length === 0
       ? ''
       : groupedBarChart({
-          title: 'Representation fit per set',
+          title: r.students.length === 1 ? 'Representation fit per set' : 'Representation fit per set, each student',
           yLabel: 'similarity',
           yMin: 0,
           yMax: 1,
           format: (v) => v.toFixed(2),
           groupFills: GROUP_FILLS,
-          categories: fitRows.map((x) => ({ label: x.set, group: ROLE_LABEL[x.role] })),
-          series: [
-            {
-              name: 'linear CKA',
-              color: CKA_COLOR,
-              values: fitRows.map((x) => (Number.isFinite(x.fit.cka) ? x.fit.cka : null)),
-            },
-            ...(fitRows.some((x) => x.fit.cosine)
-              ? [{ name: 'mean cosine', color: COSINE_COLOR, values: fitRows.map((x) => x.fit.cosine?.mean ?? null) }]
-              : []),
-          ],
+          categories,
+          series,
         });
   return `<h2>Representation fit</h2>
 ${fitChart}
@@ -473,27 +539,23 @@ ${r.notes.length ? `<h2>Notes</h2>\n<ul>${notes}</ul>` : ''}
 /** Every student alike: the headline table and the sections a many-student run asks for. */
 function studentsHtml(r: Report): string {
   const p = r.perStudent;
-  const bestWorst =
-    p.best && p.worst
-      ? `<div class="cards"><div class="card"><div class="k">Least contaminated student</div><div class="v">` +
-        `${escapeXml(p.best)}</div><div class="s">${escapeXml(contaminationOf(r, p.best))}</div></div>` +
-        `<div class="card"><div class="k">Most contaminated student</div><div class="v">${escapeXml(p.worst)}` +
-        `</div><div class="s">${escapeXml(contaminationOf(r, p.worst))}</div></div></div>`
-      : '';
-  const c = contrastsTable(p),
-    k = kappaTable(p),
-    g = classGapsTable(p);
+  const c = contrastsTable(p);
   return `<h2>Students</h2>
-${bestWorst}
 <div class="wrap">${htmlTable(studentsTable(p))}</div>
-${c ? `<h3>Student vs student</h3>\n<div class="wrap">${htmlTable(c)}</div>` : ''}
-${k ? `<h3>Error consistency</h3>\n${htmlTable(k)}` : ''}
-${g ? `<h3>Classes that carry the OOD gaps</h3>\n${htmlTable(g)}` : ''}`;
+${c ? `<h3>Student vs student</h3>\n<div class="wrap">${htmlTable(c)}</div>` : ''}`;
 }
 
-function contaminationOf(r: Report, student: string): string {
-  const row = r.perStudent.rows.find((x) => x.student === student)?.contamination;
-  return row ? `contamination ${pp(row.estimate, 1)} pp, 95% CI ${ci(row.interval, 1, true)}` : '';
+/**
+ * Where the gaps sit, after the per-set charts (long tables that would push the charts off the first screen):
+ * error consistency per set and the classes that carry each OOD gap.
+ */
+function evidenceHtml(r: Report): string {
+  const k = kappaTable(r.perStudent),
+    g = classGapsTable(r.perStudent);
+  if (!k && !g) return '';
+  return `<h2>Which images and classes carry the gaps</h2>
+${k ? `<h3>Error consistency</h3>\n${htmlTable(k)}` : ''}
+${g ? `<h3>Classes that carry the OOD gaps</h3>\n${htmlTable(g)}` : ''}`;
 }
 
 /** Thumbnails of the images on which teacher and student disagree, per OOD set and student. */

@@ -20,7 +20,7 @@ import {
 } from './tables.js';
 import type { Report } from './types.js';
 import { classGapsTable, contrastsTable, kappaTable, studentsTable } from './studentTables.js';
-import { firstOf } from './terminal.js';
+import { fitTitle, hasOnePair } from './terminal.js';
 
 function table(t: Table | null): string[] {
   if (!t) return [];
@@ -56,16 +56,10 @@ export function renderMarkdown(r: Report): string {
     ...(contrastsTable(r.perStudent)
       ? ['## Student vs student (first - second, pp)', '', ...table(contrastsTable(r.perStudent))]
       : []),
-    ...(kappaTable(r.perStudent) ? ['## Error consistency', '', ...table(kappaTable(r.perStudent))] : []),
-    ...(classGapsTable(r.perStudent)
-      ? ['## Classes that carry the OOD gaps', '', ...table(classGapsTable(r.perStudent))]
-      : []),
     '## Accuracy per set (%)',
     '',
     ...table(accuracyTable(r)),
-    `## ID vs OOD${mdText(firstOf(r))}`,
-    '',
-    ...table(summaryTable(r)),
+    ...(hasOnePair(r) ? ['## ID vs OOD', '', ...table(summaryTable(r))] : []),
     ...(r.acrossSeeds ? [`## Across ${r.acrossSeeds.seeds.length} seeds`, '', ...table(seedsTable(r))] : []),
     ...(r.warnings.length ? ['**Warnings**', '', ...r.warnings.map((w) => `- ${mdText(w)}`), ''] : []),
     `> ${mdText(DEFINITIONS.accuracy)}`,
@@ -76,6 +70,11 @@ export function renderMarkdown(r: Report): string {
     '',
     `> ${mdText(DEFINITIONS.contaminationInterval)}`,
     '',
+    // After the per-set tables, as in report.html: which images and classes carry the gaps.
+    ...(kappaTable(r.perStudent) ? ['## Error consistency', '', ...table(kappaTable(r.perStudent))] : []),
+    ...(classGapsTable(r.perStudent)
+      ? ['## Classes that carry the OOD gaps', '', ...table(classGapsTable(r.perStudent))]
+      : []),
     ...(hasManyModels(r) ? ['## All models', '', ...table(allModelsTable(r))] : []),
     '## Effective robustness',
     '',
@@ -93,7 +92,7 @@ export function renderMarkdown(r: Report): string {
     out.push(`> ${mdText(DEFINITIONS.effectiveRobustness)}`, '');
   }
   out.push(
-    '## Representation fit',
+    `## ${mdText(fitTitle(r))}`,
     '',
     ...table(representationFitTable(r)),
     `> ${mdText(DEFINITIONS.cka)}`,

@@ -76,7 +76,7 @@ export function kappaTable(s: StudentsSection): Table | null {
     ]),
     align: ['l', ...sets.map((): 'r' => 'r')],
     notes: [
-      'Error consistency: 1 = the student fails on the images the teacher fails on (and more), 0 = its failures are ' +
+      'Error consistency: 1 = a student fails on the images the teacher fails on (and more), 0 = its failures are ' +
         "independent of the teacher's at these accuracies.",
     ],
   };

@@ -3,7 +3,7 @@
  * same digits and differ only in layout.
  */
 import { ci, fixed, pct, pp, pValue, ROLE_LABEL, seconds, shortHash, type Align } from './format.js';
-import type { AcrossSeeds, Report } from './types.js';
+import type { AcrossSeeds, Interval, Report } from './types.js';
 import { chanceAtK, TOP5_HEADLINE_MAX_CHANCE } from '../probe/metrics.js';
 import { overSeeds } from '../experiment/headline.js';
 
@@ -166,7 +166,12 @@ function probeFlagNotes(r: Report, models: readonly string[]): string[] {
     .flatMap((p) => (p.warnings ?? []).map((w) => `(!) ${p.model} probe: ${w}.`));
 }
 
+/**
+ * Top-1 and top-5 per evaluation set, with intervals: teacher and student side by side when there is one student;
+ * with several, one row per set and model (every model alike, each gap to the teacher with its interval).
+ */
 export function accuracyTable(r: Report): Table {
+  if (r.students.length > 1) return perModelAccuracyTable(r);
   return {
     headers: [
       'Set',
@@ -224,6 +229,76 @@ export function accuracyTable(r: Report): Table {
   };
 }
 
+/** accuracyTable with several students: one row per (set, model); the set's own columns on its first row. */
+function perModelAccuracyTable(r: Report): Table {
+  const rows: string[][] = [];
+  for (const s of r.perSet) {
+    const scored = s.models.filter((m) => m.cell);
+    if (scored.length === 0) continue;
+    const n = scored[0]!.cell!.n;
+    scored.forEach((m, i) => {
+      const c = m.cell!;
+      const first = i === 0;
+      rows.push([
+        first ? s.set + (s.models.some((x) => x.cell?.scoring) ? '*' : '') : '',
+        first ? ROLE_LABEL[s.role] : '',
+        first ? (n === s.n ? String(s.n) : `${n} of ${s.n}`) : '',
+        first ? chanceOf(s) : '',
+        first ? chance5Of(s) : '',
+        m.model + probeFlag(r, m.model),
+        pct(c.top1),
+        ci(c.top1Interval),
+        pct(c.top5),
+        // The teacher's own row has no gap: blank, not n/a (nothing is missing).
+        ...(m.role === 'teacher'
+          ? ['', '', '', '']
+          : [
+              pp(m.gapTop1),
+              ci(m.gapInterval, 1, true),
+              pValue(m.mcnemarP),
+              top5Comparable(s) ? pp(m.gapTop5) : pp(null),
+            ]),
+      ]);
+    });
+  }
+  return {
+    headers: [
+      'Set',
+      'Role',
+      'n',
+      'Chance@1',
+      'Chance@5',
+      'Model',
+      '@1',
+      ciLabel(r),
+      `@5${seedOnly(r)}`,
+      'Gap@1 (pp)',
+      ciLabel(r, true),
+      `McNemar p${seedOnly(r)}`,
+      seedOnly(r) ? `Gap@5 (pp, ${seedOnly(r).slice(2, -1)})` : 'Gap@5 (pp)',
+    ],
+    rows,
+    align: ['l', 'l', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    notes: [
+      `@1 / @5: top-1 / top-5 accuracy; gap = the teacher (${r.teacher}) minus the model; Chance@1 / Chance@5: ` +
+        'top-1 / ' +
+        'top-5 of a uniform guess, 1 / K and min(5, K) / K (K: classes scored). ' +
+        (r.headline.basis === 'mean-over-seeds'
+          ? `@1 and Gap@1: mean over seeds ${r.headline.seeds.join(', ')}; 95% CI: t-interval over the ` +
+            `${r.headline.seeds.length} seeds; @5, Gap@5 and McNemar p: seed ${r.headline.seeds[0]} only. `
+          : `95% CI: Clopper-Pearson for accuracies, paired bootstrap (${r.statistics.bootstrap} replicates) for ` +
+            'gaps; ') +
+        'McNemar p: exact test of equal top-1 on the same images.' +
+        (r.perSet.some((s) => s.models.some((m) => m.cell?.scoring)) ? ' *: scored specially, see Notes.' : ''),
+      ...top5Note(r),
+      ...probeFlagNotes(
+        r,
+        r.models.map((m) => m.name),
+      ),
+    ],
+  };
+}
+
 /**
  * "mean ± std" of a number over seeds: accuracies in percent, gaps and contamination in signed pp; the std is
  * the sample standard deviation (n - 1).
@@ -268,6 +343,20 @@ export function seedsTable(r: Report): Table | null {
   };
 }
 
+/**
+ * The 95% interval of the one student's gap averaged over the ID test sets or the OOD sets, when one exists for
+ * exactly the gap shown: the headline's (a t-interval over seeds, or one set's bootstrap), else, for one run, the
+ * contamination bootstrap's interval of that mean gap (results' contamination idGap / oodGap). Null otherwise.
+ */
+export function meanGap(r: Report, gap: number, which: 'idGap' | 'oodGap'): Interval | null {
+  const same = (v: number): boolean => Math.abs(v - gap) < 1e-9;
+  const h = r.headline[which];
+  if (h?.interval && r.headline.student === r.student && same(h.value)) return h.interval;
+  const e = r.perStudent.rows.find((x) => x.student === r.student)?.[which];
+  return r.headline.basis === 'single-run' && e?.interval && same(e.estimate) ? e.interval : null;
+}
+
+/** The one-student summary: ID mean, OOD average, each OOD set and contamination, each gap with its interval. */
 export function summaryTable(r: Report): Table {
   const rows: string[][] = [];
   const over = r.acrossSeeds;
@@ -283,12 +372,16 @@ export function summaryTable(r: Report): Table {
   const { id, oodAverage, idSets, oodSets } = r.summary;
   const single = (sets: string[]) => (sets.length === 1 ? r.perSet.find((x) => x.set === sets[0]) : undefined);
   const idRow = single(idSets);
+  const meanGapInterval = (gap: number, which: 'idGap' | 'oodGap'): string => {
+    const iv = meanGap(r, gap, which);
+    return iv ? ci(iv, 1, true) : '';
+  };
   rows.push([
     `ID accuracy (${describeMean(idSets)})`,
     pct(id.teacher),
     pct(id.student),
     pp(id.gap),
-    idRow ? ci(idRow.gapInterval, 1, true) : '',
+    idRow ? ci(idRow.gapInterval, 1, true) : meanGapInterval(id.gap, 'idGap'),
     ...(over ? [meanStd(id.gapAcrossSeeds, true)] : []),
   ]);
   if (oodAverage) {
@@ -298,7 +391,7 @@ export function summaryTable(r: Report): Table {
       pct(oodAverage.teacher),
       pct(oodAverage.student),
       pp(oodAverage.gap),
-      oodRow ? ci(oodRow.gapInterval, 1, true) : '',
+      oodRow ? ci(oodRow.gapInterval, 1, true) : meanGapInterval(oodAverage.gap, 'oodGap'),
       ...(over ? [meanStd(oodAverage.gapAcrossSeeds, true)] : []),
     ]);
   }
@@ -426,10 +519,16 @@ export function effectiveRobustnessTable(r: Report): Table | null {
   };
 }
 
+/**
+ * Linear and debiased CKA (and cosine) of the students' features to the teacher's, per set; with several students a
+ * Student column and no means (the Students table has each student's).
+ */
 export function representationFitTable(r: Report): Table {
   const rf = r.representationFit;
+  const many = r.students.length > 1;
   const withCosine = rf.rows.some((x) => x.fit.cosine !== null);
   const rows = rf.rows.map((x) => [
+    ...(many ? [x.student] : []),
     x.set,
     ROLE_LABEL[x.role],
     String(x.fit.n),
@@ -442,21 +541,21 @@ export function representationFitTable(r: Report): Table {
     ['ID test (mean)', rf.idTest],
     ['OOD (mean)', rf.ood],
   ] as const) {
-    if (s && (label !== 'ID train' || s.sets.length > 1))
+    if (!many && s && (label !== 'ID train' || s.sets.length > 1))
       rows.push([label, '', '', fixed(s.cka, 4), '', ...(withCosine ? [fixed(s.cosine, 4), '', ''] : [])]);
   }
   // A note every set shares (e.g. differing dimensions) is shown once, others with their set.
   const notes: string[] = [];
   const all = rf.rows.flatMap((x) => x.fit.notes.map((n) => ({ set: x.set, n })));
   for (const n of new Set(all.map((a) => a.n))) {
-    const sets = all.filter((a) => a.n === n).map((a) => a.set);
-    notes.push(
-      sets.length === rf.rows.length ? `${n.charAt(0).toUpperCase()}${n.slice(1)}.` : `${sets.join(', ')}: ${n}.`,
-    );
+    const sets = [...new Set(all.filter((a) => a.n === n).map((a) => a.set))];
+    const everySet = all.filter((a) => a.n === n).length === rf.rows.length;
+    notes.push(everySet ? `${n.charAt(0).toUpperCase()}${n.slice(1)}.` : `${sets.join(', ')}: ${n}.`);
   }
   if (seedOnly(r)) notes.push(`Measured on the sets of seed ${r.headline.seeds[0]} only (its ID split).`);
   return {
     headers: [
+      ...(many ? ['Student'] : []),
       'Set',
       'Role',
       'n',
@@ -465,7 +564,10 @@ export function representationFitTable(r: Report): Table {
       ...(withCosine ? ['Cosine mean', 'Cosine median', 'Cosine p10'] : []),
     ],
     rows,
-    align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'].slice(0, withCosine ? 8 : 5) as Align[],
+    align: [...(many ? (['l'] as const) : []), 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'].slice(
+      0,
+      (many ? 1 : 0) + (withCosine ? 8 : 5),
+    ) as Align[],
     notes,
   };
 }

@@ -24,12 +24,22 @@ function section(title: string, table: Table | null, extra: string[] = []): stri
   return [title, '='.repeat(title.length), ...body, ...extra].join('\n');
 }
 
-/** ": teacher vs <first student>" on the sections that show one pair, when there are several students. */
-export function firstOf(r: Report): string {
-  return r.students.length > 1 ? `: teacher vs ${r.student}` : '';
+/**
+ * Whether the report has the teacher-vs-student summary (ID accuracy, OOD average, contamination of one pair):
+ * only with one student; with several, the Students and All models tables hold every student's alike.
+ */
+export function hasOnePair(r: Report): boolean {
+  return r.students.length === 1;
 }
 
-/** Every student alike: the headline table, then (when measured) contrasts, kappa and per-class gaps. */
+/** The representation-fit section's title: whose features are compared with the teacher's. */
+export function fitTitle(r: Report): string {
+  return hasOnePair(r)
+    ? `Representation fit (teacher vs ${r.student} features)`
+    : "Representation fit (each student's features vs the teacher's)";
+}
+
+/** Every student alike: the headline table, then (when measured) the student-vs-student contrasts. */
 function studentSections(r: Report): string[] {
   const p = r.perStudent;
   const out = [section('Students: teacher - student (pp, 95% intervals)', studentsTable(p)), ''];
@@ -37,9 +47,15 @@ function studentSections(r: Report): string[] {
     out.splice(1, 0, `Least contaminated: ${p.best}; most contaminated: ${p.worst} (point estimates).`);
   const c = contrastsTable(p);
   if (c) out.push(section('Student vs student (first - second, pp)', c), '');
-  const k = kappaTable(p);
+  return out;
+}
+
+/** After the per-set tables (as in report.html): error consistency and the classes that carry the OOD gaps. */
+function evidenceSections(r: Report): string[] {
+  const out: string[] = [];
+  const k = kappaTable(r.perStudent);
   if (k) out.push(section('Error consistency (Cohen kappa, teacher vs student)', k), '');
-  const g = classGapsTable(p);
+  const g = classGapsTable(r.perStudent);
   if (g) out.push(section('Classes that carry the OOD gaps (largest and smallest gap)', g), '');
   return out;
 }
@@ -69,9 +85,9 @@ export function renderTerminal(r: Report): string {
     ...studentSections(r),
     section('Accuracy per set (%)', accuracyTable(r)),
     '',
-    section(`ID vs OOD (top-1, %)${firstOf(r)}`, summaryTable(r)),
-    '',
+    ...(hasOnePair(r) ? [section('ID vs OOD (top-1, %)', summaryTable(r)), ''] : []),
     ...(r.acrossSeeds ? [section(`Across ${r.acrossSeeds.seeds.length} seeds`, seedsTable(r)), ''] : []),
+    ...evidenceSections(r),
     ...(hasManyModels(r) ? [section('All models (top-1, %)', allModelsTable(r)), ''] : []),
   ];
   const er = effectiveRobustnessTable(r);
@@ -80,7 +96,7 @@ export function renderTerminal(r: Report): string {
       ? section('Effective robustness', null, [r.effectiveRobustness.note])
       : section('Effective robustness', er),
   );
-  out.push('', section(`Representation fit (teacher vs ${r.student} features)`, representationFitTable(r)));
+  out.push('', section(fitTitle(r), representationFitTable(r)));
   const asym = asymmetryTable(r);
   out.push(
     '',

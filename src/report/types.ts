@@ -62,6 +62,21 @@ export interface SetRow {
   gapInterval: Interval | null;
   mcnemarP: number | null;
   gapTop5: number | null;
+  /** Every model on this set (teacher, students, references, in results order), each with its gap to the teacher. */
+  models: SetModelCell[];
+}
+
+/** One model on one set: its accuracy and (students and references) the teacher minus it. */
+export interface SetModelCell {
+  model: string;
+  role: ModelRole;
+  cell: AccuracyCell | null;
+  /** Teacher minus this model, as fractions; null for the teacher or when either is missing. */
+  gapTop1: number | null;
+  /** Paired bootstrap interval of gapTop1 and the exact McNemar p (students: results `gaps[]`); else null. */
+  gapInterval: Interval | null;
+  mcnemarP: number | null;
+  gapTop5: number | null;
 }
 
 export interface PairSummary {
@@ -108,7 +123,9 @@ export interface FitSummary {
 }
 
 export interface RepresentationFitSection {
-  rows: { set: string; role: SetRole; fit: RepresentationFit }[];
+  /** Every student's fit to the teacher per set, students in results order, sets in report order. */
+  rows: { set: string; role: SetRole; student: string; fit: RepresentationFit }[];
+  /** Means over the sets of a role, of the first student's rows (shown only when there is one student). */
   idTrain: FitSummary | null;
   idTest: FitSummary | null;
   ood: FitSummary | null;

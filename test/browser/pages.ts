@@ -4,7 +4,7 @@
  * page with a script that measures it and writes its findings into the DOM, read back with --dump-dom.
  * Loaded on its own (the test runner loads every file under dist/test/) it does nothing.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,36 @@ export async function makeRuns(): Promise<Runs> {
     work.push(w);
   }
   return { dir, work };
+}
+
+/** The repository's root (pages.js runs from dist/test/browser/). */
+export const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
+
+/** The PACS example's committed report (docs/examples/pacs/run.sh --update makes it; it needs real data). */
+export const PACS_REPORT = join(REPO_ROOT, 'docs', 'examples', 'pacs', 'report.html');
+
+/**
+ * `fcprobe demo` into `dir` (its data, models and work folders), in a child process so that other set-up can run
+ * beside it; resolves to the demo's report.html. `iterations` shortens the students' distillation (the default
+ * 2,000 steps take about a minute on 2 cores, 300 about 25 s); the report has the same sections either way.
+ */
+export function runDemo(dir: string, iterations?: number): Promise<string> {
+  const args = [CLI, 'demo', '--data', join(dir, 'data'), '--models', join(dir, 'models'), '--work', join(dir, 'work')];
+  if (iterations !== undefined) args.push('--iterations', String(iterations));
+  args.push('-q');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(join(dir, 'work', 'report.html'))
+        : reject(new Error(`fcprobe demo failed (${code}): ${err}`)),
+    );
+  });
 }
 
 /** `fcprobe report <work> --format html --out <out>`; returns the report's path. */

@@ -1,15 +1,28 @@
 /**
- * report.html and compare.html as a reader sees them: real runs on generated images (a teacher, two students, an
- * ID test split and two OOD sets), `fcprobe report` and a three-run `fcprobe compare`, each opened in headless
- * Chromium at 1400 px. From the laid-out page: no two labels of a chart intersect, no label leaves its chart,
- * every model drawn in a chart has its interval marks, nothing is wider than the window, and the page logs no
- * error. Skips only when no Chromium is installed (.ci/run installs Debian's).
+ * The reports a reader opens, as they see them, in headless Chromium at 1400 px: the demo's report (`fcprobe
+ * demo`, run here with a shorter distillation), the PACS example's committed report (docs/examples/pacs; real
+ * data, so the committed file), a report and a three-run `fcprobe compare` of real runs on generated images. From
+ * the laid-out page: no two labels of a chart intersect, no label leaves its chart, every model drawn in a chart
+ * has its interval marks, nothing is wider than the window, and the page logs no error. Skips only when no
+ * Chromium is installed (.ci/run installs Debian's).
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { compareWorkDirs } from '../../src/report/compare.js';
-import { compareHtml, findChromium, inspectPage, makeRuns, type PageFindings, reportHtml, type Runs } from './pages.js';
+import {
+  compareHtml,
+  findChromium,
+  inspectPage,
+  makeRuns,
+  PACS_REPORT,
+  type PageFindings,
+  reportHtml,
+  type Runs,
+  runDemo,
+} from './pages.js';
 
 const chromium = findChromium();
 const WIDTH = 1400;
@@ -49,29 +62,58 @@ function chart(f: PageFindings, title: RegExp): PageFindings['charts'][number] {
   return c;
 }
 
+/**
+ * A run report's per-set charts: the accuracy bars and the ID-vs-OOD scatter show every model, the gap bars every
+ * student, on each of the `sets` evaluation sets.
+ */
+function checkRunCharts(f: PageFindings, teacher: string, students: string[], sets: number): void {
+  const models = [teacher, ...students];
+  checkIntervals(f, models);
+  const accuracy = chart(f, /^Top-1 accuracy per set, 95%/);
+  const scatter = chart(f, /^ID vs OOD/);
+  const gaps = chart(f, students.length > 1 ? /^Teacher minus each student/ : /^Teacher minus student/);
+  for (const m of models) {
+    assert.equal(accuracy.series[`bar:${m}`]?.items, sets, `accuracy chart: ${m} on the ${sets} eval sets`);
+    assert.equal(accuracy.series[`interval:${m}`]?.items, sets, `accuracy chart: ${m}'s error bars`);
+    assert.ok(scatter.series[`point:${m}`], `scatter has ${m}`);
+    assert.ok(scatter.series[`interval:${m}`], `scatter has ${m}'s intervals`);
+  }
+  for (const m of students) {
+    assert.equal(gaps.series[`bar:${m}`]?.items, sets, `gap chart: ${m} on the ${sets} eval sets`);
+    assert.equal(gaps.series[`interval:${m}`]?.items, sets, `gap chart: ${m}'s error bars`);
+  }
+}
+
 describe('reports in a real browser', { skip: chromium ? false : 'no chromium binary on PATH' }, () => {
   let runs: Runs;
+  let demo: string;
   before(async () => {
+    // The demo runs in its own process while the runs are made here: together about a minute on 2 cores.
+    const pending = runDemo(mkdtempSync(join(tmpdir(), 'fcprobe-demo-')), 300);
     runs = await makeRuns();
+    demo = await pending;
   });
 
-  it('report.html: labels apart and inside, every model with its intervals, nothing too wide', () => {
-    const out = join(runs.dir, 'report-out');
-    const f = inspectPage(chromium!, reportHtml(runs.work[0]!, out), WIDTH);
+  it("the demo's report: every model alike, labels apart and inside, every interval, nothing too wide", () => {
+    const f = inspectPage(chromium!, demo, WIDTH);
     checkLayout(f);
-    const models = ['teacher', 's1', 's2'];
-    checkIntervals(f, models);
-    // The charts that must show every model: the all-models bars and the ID-vs-OOD scatter.
-    const all = chart(f, /all models/);
-    const scatter = chart(f, /^ID vs OOD/);
-    for (const m of models) {
-      assert.ok(all.series[`bar:${m}`], `all-models chart has ${m}`);
-      assert.ok(scatter.series[`point:${m}`], `scatter has ${m}`);
-      assert.ok(scatter.series[`interval:${m}`], `scatter has ${m}'s intervals`);
-    }
-    assert.ok(chart(f, /^Top-1 accuracy per set, 95%/).series['interval:s1'], 'accuracy chart: student intervals');
-    const gaps = chart(f, /^Teacher minus each student/);
-    for (const m of ['s1', 's2']) assert.equal(gaps.series[`bar:${m}`]?.items, 3, `gap chart: ${m} on the 3 eval sets`);
+    checkRunCharts(f, 'teacher', ['student-relu', 'student-linear'], 3);
+    // The cards summarise the teacher and the least and most contaminated students, by name.
+    const html = readFileSync(demo, 'utf8');
+    assert.match(html, /Students \(2\): least \/ most contaminated/);
+    assert.doesNotMatch(html, /\bthe student\b/i);
+  });
+
+  it("the PACS example's committed report: the same checks", () => {
+    const f = inspectPage(chromium!, PACS_REPORT, WIDTH);
+    checkLayout(f);
+    checkRunCharts(f, 'mobilenet_v2_1.0', ['mobilenet_v1_0.25'], 4);
+  });
+
+  it('report.html of generated runs: the same checks', () => {
+    const f = inspectPage(chromium!, reportHtml(runs.work[0]!, join(runs.dir, 'report-out')), WIDTH);
+    checkLayout(f);
+    checkRunCharts(f, 'teacher', ['s1', 's2'], 3);
   });
 
   it('compare.html of three runs: the same checks', () => {

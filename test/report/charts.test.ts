@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildReport } from '../../src/report/build.js';
-import { logitScatterChart, MODEL_PALETTE } from '../../src/report/charts.js';
+import { groupedBarChart, logitScatterChart, MODEL_PALETTE } from '../../src/report/charts.js';
 import { renderHtml } from '../../src/report/html.js';
 import { sampleResults } from './fixtures.js';
 
@@ -70,9 +70,35 @@ test('a model has one colour, by its position in results.models, on every chart 
         ),
       ),
     ].map((x) => x[1]);
-    // 7 bars of the accuracy chart, 6 points of the ID-vs-OOD scatter (5 OOD sets and their average), 1 point of
-    // the effective-robustness chart (two models: no all-models chart).
-    assert.equal(fills.length, 7 + 6 + 1, `${m.name}: bars and points`);
+    // 6 bars of the accuracy chart (the evaluation sets: ID test and 5 OOD), the student's 6 bars of the gap chart,
+    // 6 points of the ID-vs-OOD scatter (5 OOD sets and their average), 1 point of the effective-robustness chart.
+    const gapBars = m.role === 'student' ? 6 : 0;
+    assert.equal(fills.length, 6 + gapBars + 6 + 1, `${m.name}: bars and points`);
     assert.deepEqual([...new Set(fills)], [MODEL_PALETTE[i]], `${m.name}: one colour, palette entry ${i}`);
   });
+});
+
+test("an interval ending on the axis's last nice number gets room above it (its cap not on the plot's edge)", () => {
+  const chart = (high: number): string =>
+    groupedBarChart({
+      title: 'gap',
+      yLabel: 'pp',
+      format: (v) => (100 * v).toFixed(1),
+      categories: [{ label: 'art' }, { label: 'sketch' }],
+      series: [
+        {
+          name: 's',
+          color: '#dd8a2e',
+          values: [0.27, -0.07],
+          errors: [
+            { low: 0.14, high },
+            { low: -0.18, high: 0.04 },
+          ],
+        },
+      ],
+    });
+  // PACS's art_painting gap interval ends at exactly +40.0 pp: the axis goes on past 40 (to the next tick, 60).
+  assert.match(chart(0.4), />60\.0</);
+  // One just below 40 needs no room: the axis ends at 40.
+  assert.doesNotMatch(chart(0.39), />60\.0</);
 });

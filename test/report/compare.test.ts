@@ -17,6 +17,7 @@ import {
 import type { RunResults } from '../../src/report/types.js';
 import { sampleResults } from './fixtures.js';
 import { captureWrites } from '../helpers/fixtures.js';
+import { MODEL_PALETTE } from '../../src/report/charts.js';
 
 /** Run A: the fixture. Run B: the same sets, a student 10 pp worse on ImageNet-R (0.385 -> 0.285). */
 function twoRuns(): { a: RunResults; b: RunResults } {
@@ -221,4 +222,28 @@ test('fcprobe compare <dirs> --out writes compare.md/csv/html; one work dir or t
   assert.match(readFileSync(join(out, 'compare.md'), 'utf8'), /\| distilled-rn50 \(b\) \| student \| b \|/);
   assert.throws(() => compareWorkDirs([join(root, 'a')], out), /at least two work directories/);
   assert.throws(() => compareWorkDirs([join(root, 'a'), join(root, 'a')], out), /same run/);
+});
+
+test('compare scatter: one colour per model file (the run report palette), one marker shape per run', () => {
+  const { a, b } = twoRuns();
+  const c = buildComparison([
+    { workDir: 'w/a', results: a },
+    { workDir: 'w/b', results: b },
+  ]);
+  const html = renderComparisonHtml(c);
+  const fill = (label: string): string[] => [
+    ...new Set(
+      [
+        ...html.matchAll(
+          new RegExp(`fill="(#[0-9a-f]{6})"[^>]*data-series="point:${label.replace(/[()]/g, '\\$&')}"`, 'g'),
+        ),
+      ].map((m) => m[1]!),
+    ),
+  ];
+  // The teacher (one row, both runs) in palette entry 0 as in each run's report; the student file (the same
+  // sha256 in both runs, two rows because run b's numbers differ) in entry 1 in both rows.
+  assert.deepEqual(fill('clip-rn50'), [MODEL_PALETTE[0]]);
+  assert.deepEqual(fill('distilled-rn50 (a)'), [MODEL_PALETTE[1]]);
+  assert.deepEqual(fill('distilled-rn50 (b)'), [MODEL_PALETTE[1]]);
+  assert.match(html, /Colours \(one per model file\):.*clip-rn50.*distilled-rn50.*; marker shapes: runs\./);
 });

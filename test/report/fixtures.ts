@@ -267,3 +267,63 @@ export function sampleResults(): RunResults {
     ],
   };
 }
+
+/**
+ * Extra students of manyStudentResults: each set's top-1 moved by `id` on the ID sets and by `ood` on the OOD
+ * sets from distilled-rn50's, so the three students differ in contamination (b most, c least).
+ */
+const MORE_STUDENTS = [
+  { name: 'student-b', id: -0.01, ood: -0.04, cka: -0.05 },
+  { name: 'student-c', id: 0.01, ood: 0.015, cka: 0.02 },
+];
+
+/**
+ * sampleResults with three students (distilled-rn50, student-b, student-c): each extra student's accuracies,
+ * gaps, contamination and intervals computed by the real statistics code from per-image correctness built as in
+ * sampleStatistics, so every number of the report has its interval.
+ */
+export function manyStudentResults(): RunResults {
+  const r = sampleResults();
+  const first = r.models.find((m) => m.name === 'distilled-rn50')!;
+  for (const [k, x] of MORE_STUDENTS.entries()) {
+    r.models.push({ ...first, name: x.name, path: `models/${x.name}.onnx`, sha256: String(k + 1).repeat(64) });
+    const top1 = (s: SetSpec): number => Math.round((s.s[0] + (s.role === 'ood' ? x.ood : x.id)) * 1000) / 1000;
+    for (const s of SETS)
+      r.accuracy.push({
+        model: x.name,
+        set: s.name,
+        n: s.scored ?? s.n,
+        top1: top1(s),
+        top1Interval: accuracyInterval(top1(s), s.scored ?? s.n),
+        classes: s.classes ?? 1000,
+        top5: s.s[1],
+        ...(s.scoring ? { scoring: s.scoring } : {}),
+      });
+    const stats = computeStatistics({
+      teacher: 'clip-rn50',
+      student: x.name,
+      sets: SETS.filter((s) => s.role !== 'id-train').map((s) => {
+        const n = s.scored ?? s.n;
+        const teacher = new Uint8Array(n),
+          student = new Uint8Array(n);
+        teacher.fill(1, 0, Math.round(s.t[0] * n));
+        const d = Math.round(0.1 * n);
+        student.fill(1, d, d + Math.round(top1(s) * n));
+        return { set: s.name, role: s.role as 'id-test' | 'ood', teacher, student };
+      }),
+      bootstrap: 100,
+      seed: k + 1,
+    });
+    r.gaps.push(...stats.gaps);
+    r.contamination.push(...stats.contamination);
+    for (const f of r.representationFit.filter((y) => y.student === first.name))
+      r.representationFit.push({
+        ...f,
+        student: x.name,
+        linearCka: f.linearCka + x.cka,
+        fit: { ...f.fit, cka: f.fit.cka + x.cka },
+      });
+    r.probes.push({ ...r.probes[1]!, model: x.name });
+  }
+  return r;
+}
