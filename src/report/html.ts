@@ -32,7 +32,7 @@ import {
 } from './tables.js';
 import type { AllModelsRow, ErModelEntry, Interval, Report } from './types.js';
 import type { EstimateWithInterval } from '../experiment/types.js';
-import type { StudentRow } from './students.js';
+import { rankingVerdict, type StudentRow } from './students.js';
 import { hasOnePair } from './terminal.js';
 import type { GalleryEntry, GalleryImage } from './gallery.js';
 import { classGapsTable, contrastsTable, kappaTable, studentsTable } from './studentTables.js';
@@ -312,10 +312,12 @@ function manyStudentCards(r: Report): string[] {
       })
       .join('<br>');
   const k = (title: string): string => `<div class="k">${escapeXml(title)}</div>`;
+  const ranking = rankingVerdict(p);
   const cards = [
     `<div class="card">${k(`Students (${r.students.length}): ${p.best && p.worst ? who : 'each'}`)}<div class="v">` +
       `${picked.map((m) => colored(r, m, escapeXml(m))).join(' / ')}</div><div class="s">teacher ` +
-      `${colored(r, r.teacher, escapeXml(r.teacher))}; every student in the Students table</div></div>`,
+      `${colored(r, r.teacher, escapeXml(r.teacher))}; every student in the Students table` +
+      `${ranking ? `<br>${escapeXml(ranking)}` : ''}</div></div>`,
     `<div class="card">${k(`ID top-1 (%): teacher / ${who}`)}<div class="v">` +
       `${values((m) => pct(of(m)?.id, 1))}</div><div class="s">gap (pp) [95% CI]<br>` +
       `${lines((x) => x.idGap)}</div></div>`,

@@ -19,6 +19,7 @@ import {
   type Table,
 } from './tables.js';
 import type { Report } from './types.js';
+import { rankingSentence } from './students.js';
 import { classGapsTable, contrastsTable, kappaTable, studentsTable } from './studentTables.js';
 import { fitTitle, hasOnePair } from './terminal.js';
 
@@ -49,9 +50,7 @@ export function renderMarkdown(r: Report): string {
     ...(missingSetsTable(r) ? ['## Missing sets (not found: no numbers)', '', ...table(missingSetsTable(r))] : []),
     '## Students: teacher - student (pp, 95% intervals)',
     '',
-    ...(r.perStudent.best && r.perStudent.worst
-      ? [mdText(`Least contaminated: ${r.perStudent.best}; most contaminated: ${r.perStudent.worst}.`), '']
-      : []),
+    ...(r.perStudent.best && r.perStudent.worst ? [mdText(rankingSentence(r.perStudent) ?? ''), ''] : []),
     ...table(studentsTable(r.perStudent)),
     ...(contrastsTable(r.perStudent)
       ? ['## Student vs student (first - second, pp)', '', ...table(contrastsTable(r.perStudent))]

@@ -17,6 +17,7 @@ import {
   type Table,
 } from './tables.js';
 import type { Report } from './types.js';
+import { rankingSentence } from './students.js';
 import { classGapsTable, contrastsTable, kappaTable, studentsTable } from './studentTables.js';
 
 function section(title: string, table: Table | null, extra: string[] = []): string {
@@ -43,8 +44,8 @@ export function fitTitle(r: Report): string {
 function studentSections(r: Report): string[] {
   const p = r.perStudent;
   const out = [section('Students: teacher - student (pp, 95% intervals)', studentsTable(p)), ''];
-  if (p.best && p.worst)
-    out.splice(1, 0, `Least contaminated: ${p.best}; most contaminated: ${p.worst} (point estimates).`);
+  const ranking = rankingSentence(p);
+  if (ranking) out.splice(1, 0, ranking);
   const c = contrastsTable(p);
   if (c) out.push(section('Student vs student (first - second, pp)', c), '');
   return out;

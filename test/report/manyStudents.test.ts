@@ -159,3 +159,38 @@ test('one student: a mean gap over several sets shows the interval the contamina
   c.oodGap = { estimate: oodGap + 0.001, interval: { low: oodGap - 0.004, high: oodGap + 0.006 } };
   assert.ok(!row(renderTerminal(buildReport(r))).includes('['));
 });
+
+test('the least / most contaminated ranking says whether their paired difference resolves it', () => {
+  // student-c is least and student-b most contaminated (test above); the contrast between them set by hand.
+  const withContrast = (first: string, second: string, estimate: number, low: number, high: number): RunResults => ({
+    ...results,
+    studentContrasts: [
+      {
+        first,
+        second,
+        perSet: [],
+        oodGapDifference: null,
+        contaminationDifference: { estimate, interval: { low, high } },
+      },
+    ],
+  });
+  // Stored as most - least: read as it is.
+  const resolved = buildReport(withContrast('student-b', 'student-c', 0.012, 0.004, 0.021));
+  const want =
+    'their paired contamination difference +1.2 pp, 95% interval [+0.4, +2.1], excludes 0: the order is resolved.';
+  assert.ok(renderTerminal(resolved).includes(`most contaminated: student-b (point estimates); ${want}`));
+  // Markdown escapes the brackets; unescaped, the same sentence.
+  assert.ok(renderMarkdown(resolved).replace(/\\([[\]])/g, '$1').includes(want));
+  const cards = (h: string): string => h.slice(h.indexOf('<div class="cards">'), h.indexOf('<h2>'));
+  assert.ok(cards(renderHtml(resolved)).includes(want), 'the first card carries the verdict');
+  // Stored as least - most: sign and interval flipped; this one contains 0.
+  const open = buildReport(withContrast('student-c', 'student-b', -0.003, -0.008, 0.002));
+  assert.ok(
+    renderTerminal(open).includes(
+      'their paired contamination difference +0.3 pp, 95% interval [-0.2, +0.8], contains 0: the order is not resolved at this n.',
+    ),
+  );
+  // No contrast between the two: said, not guessed.
+  const none = buildReport({ ...results, studentContrasts: [] });
+  assert.ok(renderTerminal(none).includes('(point estimates); no paired contrast between them was measured.'));
+});
