@@ -180,14 +180,19 @@ test('the least / most contaminated ranking says whether their paired difference
     'their paired contamination difference +1.2 pp, 95% interval [+0.4, +2.1], excludes 0: the order is resolved.';
   assert.ok(renderTerminal(resolved).includes(`most contaminated: student-b (point estimates); ${want}`));
   // Markdown escapes the brackets; unescaped, the same sentence.
-  assert.ok(renderMarkdown(resolved).replace(/\\([[\]])/g, '$1').includes(want));
+  assert.ok(
+    renderMarkdown(resolved)
+      .replace(/\\([[\]])/g, '$1')
+      .includes(want),
+  );
   const cards = (h: string): string => h.slice(h.indexOf('<div class="cards">'), h.indexOf('<h2>'));
   assert.ok(cards(renderHtml(resolved)).includes(want), 'the first card carries the verdict');
   // Stored as least - most: sign and interval flipped; this one contains 0.
   const open = buildReport(withContrast('student-c', 'student-b', -0.003, -0.008, 0.002));
   assert.ok(
     renderTerminal(open).includes(
-      'their paired contamination difference +0.3 pp, 95% interval [-0.2, +0.8], contains 0: the order is not resolved at this n.',
+      'their paired contamination difference +0.3 pp, 95% interval [-0.2, +0.8], ' +
+        'contains 0: the order is not resolved at this n.',
     ),
   );
   // No contrast between the two: said, not guessed.

@@ -23,7 +23,8 @@ Example (a Slurm array of 8 tasks, then one merge):
         const r = mergeShards(dirs, flags.out, flags.force ?? false);
         process.stdout.write(
           escapeControl(
-            `Merged ${r.shards} shard${r.shards === 1 ? '' : 's'}: ${r.rows} rows x ${r.manifest.featureDim} into ${flags.out}\n`,
+            `Merged ${r.shards} shard${r.shards === 1 ? '' : 's'}: ${r.rows} rows x ${r.manifest.featureDim} ` +
+              `into ${flags.out}\n`,
           ),
         );
       }),
