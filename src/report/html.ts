@@ -62,7 +62,7 @@ export const CSS = [
     '#e2e2e2;padding-bottom:4px}',
   '.meta{color:#666;font-size:13px;margin:2px 0}',
   '.cards{display:flex;flex-wrap:wrap;gap:12px;margin:18px 0 6px}',
-  '.card{border:1px solid #e2e2e2;border-radius:6px;padding:10px 14px;min-width:190px}',
+  '.card{border:1px solid #e2e2e2;border-radius:6px;padding:10px 14px;min-width:190px;max-width:420px}',
   '.card .k{font-size:12px;color:#666}.card .v{font-size:18px;font-weight:600;margin-top:2px}.card ' +
     '.s{font-size:12px;color:#444;margin-top:2px}',
   'table{border-collapse:collapse;font-size:13px;margin:8px 0}',
