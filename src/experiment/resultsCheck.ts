@@ -341,5 +341,6 @@ export function checkResultsNumbers(r: Obj, where: string): void {
     const t = c.obj(x, p);
     c.str(t, 'stage', p);
     c.num(t, 'seconds', p, { min: 0 });
+    if (t.peakRssMiB !== undefined) c.num(t, 'peakRssMiB', p, { min: 0 });
   });
 }

@@ -306,7 +306,8 @@ function stageLog(
     try {
       return await f();
     } finally {
-      timings.push({ stage: name, seconds: (performance.now() - t0) / 1000 });
+      const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+      timings.push({ stage: name, seconds: (performance.now() - t0) / 1000, peakRssMiB });
     }
   };
   return { stage: onStage ?? (() => {}), warn: onNotice ?? onStage ?? (() => {}), timed, timings };

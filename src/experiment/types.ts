@@ -435,6 +435,11 @@ export interface MachineInfo {
 export interface StageTiming {
   stage: string;
   seconds: number;
+  /**
+   * The process's peak resident memory so far when the stage ended (MiB, process.resourceUsage().maxRSS, worker
+   * threads included): the stage where it rises is the one that set the peak. Absent in older results.
+   */
+  peakRssMiB?: number;
 }
 
 /** What `run` measured; <work-dir>/results.json. */

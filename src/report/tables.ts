@@ -640,7 +640,14 @@ function detail(v: number | string): string {
 
 export function timingsTable(r: Report): Table | null {
   if (r.timings.length === 0) return null;
-  return { headers: ['Stage', 'Time'], rows: r.timings.map((t) => [t.stage, seconds(t.seconds)]), align: ['l', 'r'] };
+  // Peak RSS so far at the stage's end: the column is shown when the results carry it (fcprobe 0.1.0 after 2026-12-07).
+  if (!r.timings.some((t) => t.peakRssMiB !== undefined))
+    return { headers: ['Stage', 'Time'], rows: r.timings.map((t) => [t.stage, seconds(t.seconds)]), align: ['l', 'r'] };
+  return {
+    headers: ['Stage', 'Time', 'Peak RSS so far (MiB)'],
+    rows: r.timings.map((t) => [t.stage, seconds(t.seconds), t.peakRssMiB === undefined ? '-' : String(t.peakRssMiB)]),
+    align: ['l', 'r', 'r'],
+  };
 }
 
 export function machineLine(r: Report): string {

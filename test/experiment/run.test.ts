@@ -188,6 +188,16 @@ describe('run (end to end)', () => {
     assert.equal(report.effectiveRobustness.status, 'computed');
     const md = readFileSync(join(work, 'report.md'), 'utf8');
     assert.match(md, /shifted/);
+    // Every stage records the process's peak RSS so far: whole MiB, above the runtime's own footprint, never
+    // falling (a peak), and no more than the peak this test process reads right after the run.
+    const peaks = out.results.timings.map((t) => t.peakRssMiB!);
+    assert.ok(peaks.length > 0 && peaks.every((m) => Number.isInteger(m) && m >= 20), `${peaks}`);
+    assert.ok(
+      peaks.every((m, i) => i === 0 || m >= peaks[i - 1]!),
+      `not a running peak: ${peaks}`,
+    );
+    assert.ok(peaks.at(-1)! <= Math.round(process.resourceUsage().maxRSS / 1024));
+    assert.match(md, /\| Stage \| Time \| Peak RSS so far \(MiB\) \|/);
     const html = readFileSync(join(work, 'report.html'), 'utf8');
     assert.match(html, /<svg/);
     assert.match(html, /ID vs OOD top-1 \(logit axes, 95% intervals\)/);
