@@ -293,6 +293,8 @@ interface StageLog {
   /** Warnings: said even where stage lines are not (the run's onNotice). */
   warn: (message: string) => void;
   timed: <T>(name: string, f: () => Promise<T>) => Promise<T>;
+  /** A synchronous stage that started at `t0` (performance.now()) and has just ended. */
+  record: (name: string, t0: number) => void;
   timings: StageTiming[];
 }
 
@@ -301,16 +303,19 @@ function stageLog(
   onNotice: ((message: string) => void) | undefined,
 ): StageLog {
   const timings: StageTiming[] = [];
+  const record = (name: string, t0: number): void => {
+    const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+    timings.push({ stage: name, seconds: (performance.now() - t0) / 1000, peakRssMiB });
+  };
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
     try {
       return await f();
     } finally {
-      const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
-      timings.push({ stage: name, seconds: (performance.now() - t0) / 1000, peakRssMiB });
+      record(name, t0);
     }
   };
-  return { stage: onStage ?? (() => {}), warn: onNotice ?? onStage ?? (() => {}), timed, timings };
+  return { stage: onStage ?? (() => {}), warn: onNotice ?? onStage ?? (() => {}), timed, record, timings };
 }
 
 /** Extraction results by model and set name. */
@@ -405,12 +410,14 @@ function writePredictions(plan: RunPlan, probed: Probed, log: StageLog): void {
     const first = models[0]?.evaluation;
     if (!first) continue;
     log.stage(`predictions ${e.config.name}`);
+    const t0 = performance.now();
     writeSetPredictions(plan.cfg.workDir, {
       set: e.config.name,
       files,
       classes: first.perClass.map((c) => c.class),
       models,
     });
+    log.record(`predictions ${e.config.name}`, t0);
   }
 }
 

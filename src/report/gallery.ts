@@ -88,6 +88,9 @@ export async function collectGallery(workDir: string, results: RunResults): Prom
   const teacher = results.models.find((m) => m.role === 'teacher')?.name;
   const students = results.models.filter((m) => m.role === 'student').map((m) => m.name);
   if (!teacher) return [];
+  // Each thumbnail is made once: libvips' operation cache (on by default, up to 50 MB plus its buffers) only
+  // holds memory here. Extraction turns it off the same way (extract.ts, decodeWorker.ts).
+  sharp.cache(false);
   const out: GalleryEntry[] = [];
   for (const set of results.sets) {
     if (!isFoundSet(set) || set.role !== 'ood') continue;
