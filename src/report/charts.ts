@@ -17,7 +17,7 @@
  */
 import * as echarts from 'echarts';
 import type { CustomSeriesRenderItemAPI, CustomSeriesRenderItemParams, EChartsOption } from 'echarts';
-import { escapeXml, niceTicks } from './svgCharts.js';
+import { escapeXml, niceTicks, unescapeXml } from './svgCharts.js';
 import type { Interval } from './types.js';
 
 type SeriesOption = Exclude<NonNullable<EChartsOption['series']>, readonly unknown[]>;
@@ -144,15 +144,6 @@ function render(option: EChartsOption, width: number, height: number, title: str
         },
       )
   );
-}
-
-function unescapeXml(s: string): string {
-  return s
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 }
 
 const intervalText = (i: Interval | null | undefined, format: (v: number) => string): string =>

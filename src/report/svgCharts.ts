@@ -12,6 +12,16 @@ export function escapeXml(s: string): string {
     .replace(/'/g, '&#39;');
 }
 
+/** escapeXml's inverse (and of the same five entities as ECharts writes them). */
+export function unescapeXml(s: string): string {
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
 /** Round tick step (1, 2 or 5 times a power of ten) giving about `count` intervals over [lo, hi]. */
 export function niceTicks(lo: number, hi: number, count = 5): number[] {
   if (!(hi > lo)) return [lo];

@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { unescapeXml } from '../../src/report/svgCharts.js';
 import { CLI, linearEncoder, makeColourSet, writeModel } from '../helpers/fixtures.js';
 
 /** The first Chromium on PATH (Debian's `chromium`, or another distribution's name for it); null when none. */
@@ -230,7 +231,7 @@ export function inspectPage(chromium: string, htmlPath: string, width = 1400): P
   );
   const m = /<pre id="fc-findings">([\s\S]*?)<\/pre>/.exec(r.stdout ?? '');
   if (!m) throw new Error(`Chromium gave no findings (status ${r.status}): ${(r.stderr ?? '').slice(-2000)}`);
-  const findings = JSON.parse(unescapeHtml(m[1]!)) as PageFindings;
+  const findings = JSON.parse(unescapeXml(m[1]!)) as PageFindings;
   const consoleLines = (r.stderr ?? '').split('\n').filter((l) => /:CONSOLE\(\d+\)\]/.test(l));
   findings.errors.push(...consoleLines);
   return findings;
@@ -263,13 +264,4 @@ function chromiumFlags(profile: string, width: number, height: number): string[]
     `--user-data-dir=${profile}`,
     `--window-size=${width},${height}`,
   ];
-}
-
-function unescapeHtml(s: string): string {
-  return s
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 }

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 /** Fixtures made at test time: image folders written with sharp and small ONNX encoders. */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -189,6 +189,29 @@ export const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
 export function runCli(args: string[], cwd?: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', ...(cwd ? { cwd } : {}) });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * The CLI (or another entry, `main`) run asynchronously with `env`: for tests whose servers answer it from this
+ * process's event loop, which runCli's spawnSync would block.
+ */
+export function runCliAsync(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  main: string = CLI,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [main, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    p.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 /**

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -11,26 +10,10 @@ import { LOCK_FILE, readLock } from '../../src/models/cache.js';
 import { pullModel } from '../../src/models/pull.js';
 import { resolveModel } from '../../src/models/resolve.js';
 import { isFcprobeError } from '../../src/errors.js';
-import { CLI, linearEncoder, makeNoiseFolder, tempDir } from '../helpers/fixtures.js';
+import { linearEncoder, makeNoiseFolder, runCliAsync, tempDir } from '../helpers/fixtures.js';
 
 /** The CLI run asynchronously: the hub answering it lives in this process's event loop. */
-function cli(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const cli = runCliAsync;
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 

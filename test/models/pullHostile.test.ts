@@ -5,7 +5,6 @@
  * stops sending, two pulls of one file at once, a full disk.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
@@ -15,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import onnxProto from 'onnx-proto';
-import { CLI, linearEncoder, makeNoiseFolder, tempDir, writeModel } from '../helpers/fixtures.js';
+import { CLI, linearEncoder, makeNoiseFolder, runCliAsync, tempDir, writeModel } from '../helpers/fixtures.js';
 
 interface Ran {
   status: number | null;
@@ -24,20 +23,7 @@ interface Ran {
 }
 
 /** The CLI run asynchronously: the servers answering it live in this process's event loop. */
-function cli(args: string[], env: NodeJS.ProcessEnv, main: string = CLI): Promise<Ran> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [main, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    p.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv, main: string = CLI): Promise<Ran> => runCliAsync(args, env, main);
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
